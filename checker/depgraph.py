@@ -1,0 +1,265 @@
+"""The forced dependency graph of a history, and the inference that grows it.
+
+Every edge here holds in *every* order that could witness the criterion, so a
+cycle is a proof of violation. Edges come from:
+
+- reads with a single possible writer w (write-read, `wr`);
+- real time (`rt`) and a thread's own order (`po`), when the criterion asks;
+- the legality of each such read: every other writer X of the key must come
+  before w (`ww`) or after every reader of w (`rw`). When reachability in the
+  graph already rules one side out, the other becomes an edge (the pruning
+  Cobra, OSDI 2020, uses); otherwise it stays a two-way *constraint* for z3.
+
+Two kinds of auxiliary node keep the graph linear in size: a *barrier* after
+all readers of one write (so "X after every reader of w" is one edge), and a
+*time point* per end event (so real-time order needs no quadratic edge set).
+Cycles through them are rendered as plain `rw` and `rt` edges between
+transactions.
+"""
+
+from __future__ import annotations
+
+from stmcheck.models.history import History
+
+from .readsources import INIT, ReadIndex
+from .witness import Scope
+
+TXN, BARRIER, TIME = 0, 1, 2
+
+
+class Ambiguous:
+    """A read with several possible writers: reader node, key, candidates (node ids or INIT)."""
+
+    __slots__ = ("reader", "key", "candidates", "event")
+
+    def __init__(self, reader, key, candidates, event):
+        self.reader, self.key, self.candidates, self.event = reader, key, candidates, event
+
+
+class DepGraph:
+    """Nodes 0..len(txns)-1 are transactions (in `txns` order); aux nodes follow."""
+
+    def __init__(self, history: History, scope: Scope, txns: list, index: ReadIndex):
+        self.history, self.scope, self.index = history, scope, index
+        self.txns = txns
+        self.node = {t.index: i for i, t in enumerate(txns)}
+        self.kind = [TXN] * len(txns)
+        self.succ: list[dict] = [dict() for _ in txns]   # node -> {successor: (kind, key)}
+        self.constraints: list[tuple] = []   # (X, w, B, key): X -> w, or B -> X
+        self.ambiguous: list[Ambiguous] = []
+        self.missing = None                  # (txn, key, value, event) of a read with no writer
+        self.writers: dict = {}              # key -> [node] committed writers present
+        self.key_of_barrier: dict = {}
+
+    # -- construction ------------------------------------------------------
+    def new_node(self, kind: int) -> int:
+        self.kind.append(kind)
+        self.succ.append({})
+        return len(self.kind) - 1
+
+    def add_edge(self, a: int, b: int, kind: str, key=None) -> bool:
+        """Add a -> b; True when it is new."""
+        s = self.succ[a]
+        if b in s:
+            return False
+        s[b] = (kind, key)
+        return True
+
+    def build(self) -> "DepGraph":
+        index, node = self.index, self.node
+        for key, ws in index.writers.items():
+            present = [node[w.index] for w in ws if w.index in node]
+            if present:
+                self.writers[key] = present
+        groups: dict = {}  # (key, source node or INIT) -> [reader nodes]
+        for t in self.txns:
+            me = node[t.index]
+            for key, value, event in t.external_reads():
+                cands = index.candidates(t, key, value)
+                if not cands:
+                    if self.missing is None:
+                        self.missing = (t, key, value, event)
+                    continue
+                cand_nodes = [c if c is INIT else node.get(c.index) for c in cands]
+                if None in cand_nodes:
+                    continue  # a possible writer lies outside this (windowed) graph: no constraint
+                if len(cands) == 1:
+                    groups.setdefault((key, cand_nodes[0]), []).append(me)
+                else:
+                    self.ambiguous.append(Ambiguous(me, key, cand_nodes, event))
+        for (key, src), readers in groups.items():
+            self._add_source(key, src, readers)
+        self._add_order_edges()
+        self._add_versions()
+        return self
+
+    def _add_source(self, key, src, readers: list) -> None:
+        readers = list(dict.fromkeys(readers))
+        if src is not INIT:
+            for r in readers:
+                if r != src:
+                    self.add_edge(src, r, "wr", key)
+        writers = self.writers.get(key, ())
+        reader_set = set(readers)
+        barrier = None
+        for x in writers:
+            if x == src:
+                continue
+            if x in reader_set:
+                for r in readers:
+                    if r != x:
+                        self.add_edge(r, x, "rw", key)
+                continue
+            if barrier is None:
+                barrier = self._barrier(readers, key)
+            if src is INIT:
+                self.add_edge(barrier, x, "rw", key)
+            else:
+                self.constraints.append((x, src, barrier, key))
+
+    def _barrier(self, readers: list, key) -> int:
+        if len(readers) == 1:
+            return readers[0]
+        b = self.new_node(BARRIER)
+        self.key_of_barrier[b] = key
+        for r in readers:
+            self.add_edge(r, b, "rw>", key)
+        return b
+
+    def _add_order_edges(self) -> None:
+        txns, scope = self.txns, self.scope
+        if scope.program_order:
+            last: dict = {}
+            for i, t in enumerate(txns):  # txns are in begin order
+                prev = last.get(t.thread)
+                if prev is not None:
+                    self.add_edge(prev, i, "po")
+                last[t.thread] = i
+        if scope.real_time:
+            ends = sorted((t.end, i) for i, t in enumerate(txns) if t.end is not None)
+            points = []
+            for end, i in ends:
+                p = self.new_node(TIME)
+                self.add_edge(i, p, "rt")
+                if points:
+                    self.add_edge(points[-1][1], p, "rt")
+                points.append((end, p))
+            j = 0
+            for i, t in enumerate(txns):  # begin order: sweep the end points
+                while j < len(points) and points[j][0] < t.begin:
+                    j += 1
+                if j:
+                    self.add_edge(points[j - 1][1], i, "rt")
+
+    def _add_versions(self) -> None:
+        """Chain the writers of each key in the order `versions` gives, where values say who is who."""
+        self.versions_ambiguous = []
+        versions = self.history.versions
+        if not versions:
+            return
+        for key, listed in versions.items():
+            nodes = self.writers.get(key, [])
+            by_value: dict = {}
+            for n in nodes:
+                by_value.setdefault(self.txns[n].final_writes()[key], []).append(n)
+            if any(len(v) > 1 for v in by_value.values()):
+                self.versions_ambiguous.append(key)
+                continue
+            chain = [by_value[v][0] for v in listed if v in by_value]
+            for a, b in zip(chain, chain[1:]):
+                self.add_edge(a, b, "ww", key)
+
+    # -- reachability and inference ----------------------------------------
+    def topo_order(self):
+        """Kahn's algorithm: (order, None) or (None, nodes left on or behind a cycle)."""
+        n = len(self.kind)
+        indeg = [0] * n
+        for s in self.succ:
+            for b in s:
+                indeg[b] += 1
+        stack = [v for v in range(n) if indeg[v] == 0]
+        stack.reverse()
+        order = []
+        succ = self.succ
+        while stack:
+            v = stack.pop()
+            order.append(v)
+            for b in succ[v]:
+                indeg[b] -= 1
+                if indeg[b] == 0:
+                    stack.append(b)
+        if len(order) == n:
+            return order, None
+        return None, [v for v in range(n) if indeg[v] > 0]
+
+    def closure(self, order: list) -> list:
+        """desc[v]: bitset of nodes reachable from v (v included)."""
+        desc = [0] * len(self.kind)
+        succ = self.succ
+        for v in reversed(order):
+            bits = 1 << v
+            for b in succ[v]:
+                bits |= desc[b]
+            desc[v] = bits
+        return desc
+
+    def infer(self, deadline=None):
+        """Grow the graph until nothing more is forced.
+
+        Returns (order, None) with an acyclic graph's topological order, or
+        (None, cyclic nodes) as soon as a cycle appears.
+        """
+        while True:
+            order, cyclic = self.topo_order()
+            if cyclic is not None:
+                return None, cyclic
+            desc = self.closure(order)
+            changed = self._resolve_constraints(desc) | self._resolve_ambiguous(desc)
+            if not changed:
+                self.desc = desc
+                return order, None
+
+    def _resolve_constraints(self, desc) -> bool:
+        changed = False
+        keep = []
+        for c in self.constraints:
+            x, w, b, key = c
+            dx = desc[x]
+            if (dx >> w) & 1 or (desc[b] >> x) & 1:
+                continue  # already satisfied
+            if (desc[w] >> x) & 1:
+                changed |= self.add_edge(b, x, "rw", key)  # x cannot precede w
+            elif (dx >> b) & 1:
+                changed |= self.add_edge(x, w, "ww", key)  # x cannot follow w's readers
+            else:
+                keep.append(c)
+        self.constraints = keep
+        return changed
+
+    def _resolve_ambiguous(self, desc) -> bool:
+        changed = False
+        keep = []
+        for a in self.ambiguous:
+            r = a.reader
+            left = [c for c in a.candidates if c is INIT or not (desc[r] >> c) & 1]
+            if any(c is INIT for c in left):
+                # INIT is impossible when some other writer of the key must precede the reader
+                if any((desc[x] >> r) & 1 for x in self.writers.get(a.key, ()) if x != r):
+                    left = [c for c in left if c is not INIT]
+            if len(left) == 1:
+                self._add_source(a.key, left[0], [r])
+                changed = True
+            elif not left:
+                # every candidate is ruled out: the read forces a cycle; keep it for z3's explanation
+                keep.append(Ambiguous(r, a.key, [], a.event))
+            else:
+                a.candidates = left
+                keep.append(a)
+        self.ambiguous = keep
+        return changed
+
+    def undecided(self) -> bool:
+        return bool(self.constraints or self.ambiguous or getattr(self, "versions_ambiguous", None))
+
+    def txn_order(self, order: list) -> list:
+        return [self.txns[v] for v in order if v < len(self.txns)]

@@ -1,0 +1,163 @@
+"""Exact answers with z3 where the graph cannot decide.
+
+What is left after the graph's inference is a small set of choices: reads
+whose value several writes produced, and pairs of writes whose order the
+history does not reveal. Each transaction (and auxiliary node) gets an integer
+position; every forced edge is `pos[a] < pos[b]` (difference logic, which z3
+handles natively); each open choice is a disjunction, tracked so that an
+unsatisfiable answer names the reads that cannot all be legal together.
+"""
+
+from __future__ import annotations
+
+import z3
+
+from .depgraph import INIT, TXN, DepGraph
+
+
+class SolverResult:
+    __slots__ = ("status", "order", "core")
+
+    def __init__(self, status, order=None, core=None):
+        self.status = status   # "sat", "unsat" or "unknown"
+        self.order = order     # node ids in a witness order (sat)
+        self.core = core       # human descriptions of the clashing reads (unsat)
+
+
+def solve(graph: DepGraph, order: list, timeout: float | None) -> SolverResult:
+    """Decide the remaining choices; `order` is a topological order of the forced graph."""
+    relevant = _relevant_nodes(graph)
+    pos = {}
+    for v in relevant:
+        pos[v] = z3.Int(f"p{v}")
+    s = z3.Solver()
+    if timeout is not None:
+        s.set("timeout", max(1, int(timeout * 1000)))
+    s.set("unsat_core", True)
+    desc = graph.desc
+    # Forced order among the relevant nodes: keep only covering pairs (a reaches b
+    # and nothing relevant lies between) so the encoding stays near-linear.
+    rel_sorted = [v for v in order if v in pos]
+    rank = {v: i for i, v in enumerate(rel_sorted)}
+    for a in rel_sorted:
+        reach = desc[a]
+        covered = 0
+        for b in rel_sorted[rank[a] + 1:]:
+            if (reach >> b) & 1 and not (covered >> b) & 1:
+                s.add(pos[a] < pos[b])
+                covered |= desc[b]
+    tracked = {}
+    for i, (x, w, b, key) in enumerate(graph.constraints):
+        name = z3.Bool(f"c{i}")
+        tracked[name] = _describe_pair(graph, x, w, key)
+        s.assert_and_track(z3.Or(pos[x] < pos[w], pos[b] < pos[x]), name)
+    for i, a in enumerate(graph.ambiguous):
+        name = z3.Bool(f"r{i}")
+        tracked[name] = _describe_read(graph, a)
+        options = []
+        writers = graph.writers.get(a.key, [])
+        r = a.reader
+        for c in a.candidates:
+            if c is INIT:
+                options.append(z3.And([pos[r] < pos[x] for x in writers if x != r]))
+            else:
+                options.append(z3.And([pos[c] < pos[r]] +
+                                      [z3.Or(pos[x] < pos[c], pos[r] < pos[x]) for x in writers if x not in (r, c)]))
+        s.assert_and_track(z3.Or(options) if options else z3.BoolVal(False), name)
+    for key in getattr(graph, "versions_ambiguous", []):
+        name = z3.Bool(f"v_{key}")
+        tracked[name] = f"the installation order 'versions' gives for {key}"
+        s.assert_and_track(_versions_constraint(graph, key, pos), name)
+    status = s.check()
+    if status == z3.sat:
+        model = s.model()
+        value = {v: model.eval(p, model_completion=True).as_long() for v, p in pos.items()}
+        return SolverResult("sat", order=_merge_order(graph, order, value))
+    if status == z3.unsat:
+        core = [tracked[c] for c in s.unsat_core() if c in tracked]
+        return SolverResult("unsat", core=sorted(core))
+    return SolverResult("unknown")
+
+
+def _relevant_nodes(graph: DepGraph) -> set:
+    rel = set()
+    for x, w, b, _ in graph.constraints:
+        rel.update((x, w, b))
+    for a in graph.ambiguous:
+        rel.add(a.reader)
+        rel.update(c for c in a.candidates if c is not INIT)
+        rel.update(graph.writers.get(a.key, ()))
+    for key in getattr(graph, "versions_ambiguous", []):
+        rel.update(graph.writers.get(key, ()))
+    return rel
+
+
+def _versions_constraint(graph: DepGraph, key, pos):
+    """Writers of `key` take distinct slots of the listed order, matching values, in position order."""
+    listed = graph.history.versions[key]
+    writers = graph.writers.get(key, [])
+    slot = {x: z3.Int(f"s{x}_{key}") for x in writers}
+    parts = [z3.Distinct(list(slot.values()))] if len(slot) > 1 else []
+    for x in writers:
+        value = graph.txns[x].final_writes()[key]
+        allowed = [i for i, v in enumerate(listed) if v == value and type(v) is type(value)]
+        parts.append(z3.Or([slot[x] == i for i in allowed]) if allowed else z3.BoolVal(False))
+    for x in writers:
+        for y in writers:
+            if x != y:
+                parts.append((slot[x] < slot[y]) == (pos[x] < pos[y]))
+    return z3.And(parts)
+
+
+def _merge_order(graph: DepGraph, order: list, value: dict) -> list:
+    """A topological order of the forced graph that also places relevant nodes by z3's positions.
+
+    Kahn's algorithm where, among ready nodes, a relevant node may go only
+    when it is the relevant node with the smallest position not yet placed.
+    """
+    import heapq
+    n = len(graph.kind)
+    indeg = [0] * n
+    for s in graph.succ:
+        for b in s:
+            indeg[b] += 1
+    rel_queue = sorted(value, key=lambda v: (value[v], v))
+    next_rel = 0
+    ready_plain = [v for v in range(n) if indeg[v] == 0 and v not in value]
+    heapq.heapify(ready_plain)
+    ready_rel = {v for v in range(n) if indeg[v] == 0 and v in value}
+    out = []
+
+    def release(v):
+        for b in graph.succ[v]:
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                if b in value:
+                    ready_rel.add(b)
+                else:
+                    heapq.heappush(ready_plain, b)
+
+    while len(out) < n:
+        if ready_plain:
+            v = heapq.heappop(ready_plain)
+        elif next_rel < len(rel_queue) and rel_queue[next_rel] in ready_rel:
+            v = rel_queue[next_rel]
+            ready_rel.discard(v)
+            next_rel += 1
+        else:
+            raise AssertionError("z3's model does not fit the forced order")
+        out.append(v)
+        release(v)
+    return out
+
+
+def _describe_read(graph: DepGraph, a) -> str:
+    t = graph.txns[a.reader]
+    value = next((v for k, v, e in t.external_reads() if e == a.event), None)
+    from .results import show_value
+    return f"{t.id} read {a.key}={show_value(value)} (event {a.event})"
+
+
+def _describe_pair(graph: DepGraph, x, w, key) -> str:
+    return (f"{graph.txns[x].id} wrote {key}, so it must come before {graph.txns[w].id}'s write "
+            f"or after everyone who read it")

@@ -1,0 +1,136 @@
+"""Witness orders: the linear-time legality check, and cheap candidate orders.
+
+`verify_order` is the definition of the criteria in executable form: given a
+total order it replays the transactions against one memory and checks every
+read. It is both the fast path (most correct histories are serializable in
+the order their transactions committed, so trying a few such orders settles
+them without any graph) and the final gate every "holds" passes through.
+"""
+
+from __future__ import annotations
+
+from stmcheck.models.history import COMMITTED, READ, WRITE, History, same_value
+
+OPACITY = "opacity"
+STRICT = "strict-serializability"
+SESSION = "session-serializability"
+SERIAL = "serializability"
+
+
+class Scope:
+    """What a criterion speaks of: which transactions are ordered, and which
+    extra order (real time, per-thread program order) the order must extend."""
+
+    __slots__ = ("criterion", "all_txns", "real_time", "program_order")
+
+    def __init__(self, criterion: str):
+        self.criterion = criterion
+        self.all_txns = criterion == OPACITY
+        self.real_time = criterion in (OPACITY, STRICT)
+        self.program_order = criterion == SESSION
+
+    def members(self, history: History) -> list:
+        if self.all_txns:
+            return history.txns
+        return [t for t in history.txns if t.status == COMMITTED]
+
+
+def verify_order(history: History, order: list, criterion: str) -> str | None:
+    """None when `order` (transaction ids) is a witness for `criterion`; else why not."""
+    scope = Scope(criterion)
+    members = scope.members(history)
+    by_id = {t.id: t for t in members}
+    if len(order) != len(members) or set(order) != set(by_id):
+        return f"the order must list exactly the {len(members)} transactions {criterion} speaks of"
+    return _replay(history, [by_id[i] for i in order], scope)
+
+
+def _replay(history: History, txns: list, scope: Scope) -> str | None:
+    state = dict(history.initial)
+    versions = history.versions
+    installed: dict = {}
+    max_begin = -1
+    last_begin: dict = {}
+    real_time, program_order = scope.real_time, scope.program_order
+    for t in txns:
+        if real_time:
+            if t.end is not None and t.end < max_begin:
+                return f"{t.id} ended before a transaction placed earlier began (real-time order)"
+            if t.begin > max_begin:
+                max_begin = t.begin
+        if program_order:
+            prev = last_begin.get(t.thread)
+            if prev is not None and prev > t.begin:
+                return f"{t.id} is placed after a later transaction of thread {t.thread}"
+            last_begin[t.thread] = t.begin
+        own = None
+        for kind, key, value, idx in t.ops:
+            if kind is WRITE:
+                if own is None:
+                    own = {}
+                own[key] = value
+            else:
+                expected = own[key] if own is not None and key in own else state.get(key)
+                if not same_value(expected, value):
+                    return f"{t.id} read {key}={_fmt(value)} at event {idx} where the order gives {_fmt(expected)}"
+        if own is not None and t.status == COMMITTED:
+            for key, value in own.items():
+                if versions is not None and key in versions:
+                    n = installed.get(key, 0)
+                    listed = versions[key]
+                    if n >= len(listed) or not same_value(listed[n], value):
+                        return f"{t.id} installs {key}={_fmt(value)} out of the order 'versions' gives"
+                    installed[key] = n + 1
+                state[key] = value
+    return None
+
+
+def _fmt(value) -> str:
+    from .results import show_value
+    return show_value(value)
+
+
+def candidate_orders(history: History, criterion: str):
+    """A few orders that are witnesses for most correct histories.
+
+    Committed transactions by commit event; the others (opacity only) at their
+    begin, at their last read, or at their end. Each respects real-time order
+    because a transaction's place lies inside its own [begin, end] interval.
+    """
+    scope = Scope(criterion)
+    members = scope.members(history)
+    if not scope.all_txns:
+        yield sorted(members, key=lambda t: t.end)
+        yield members  # begin order
+        return
+
+    def last_read(t):
+        idx = t.begin
+        for kind, _, _, i in t.ops:
+            if kind is READ:
+                idx = i
+        return idx
+
+    seen = set()
+    for place in (lambda t: t.begin, last_read, lambda t: t.end if t.end is not None else t.begin):
+        order = sorted(members, key=lambda t: t.end if t.status == COMMITTED else place(t))
+        sig = tuple(t.index for t in order) if len(order) < 64 else None
+        if sig is not None:
+            if sig in seen:
+                continue
+            seen.add(sig)
+        yield order
+    yield members
+
+
+def try_candidates(history: History, criterion: str):
+    """The first candidate order that is a witness (a list of Txn), or None.
+
+    Also returns the replay failure of the commit-order candidate, which
+    tells where a violation is likely to be.
+    """
+    scope = Scope(criterion)
+    for order in candidate_orders(history, criterion):
+        if _replay(history, order, scope) is None:
+            return order
+    return None

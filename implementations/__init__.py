@@ -1,0 +1,1 @@
+"""STM designs, each a small module written against `stmcheck.models.machine`."""

@@ -1,0 +1,163 @@
+"""Reading and writing `stmcheck.history/1` files (JSON document or JSON Lines).
+
+See docs/formats.md (and the public contract it restates). Reading never
+raises anything but `HistoryError`, whose text names the file, the event index
+where there is one, and what is wrong: bad input must end in one clear line,
+never a traceback.
+
+JSON Lines files are streamed: each line is parsed, folded into its
+transaction and dropped, so memory follows the number of transactions, not
+the size of the text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from .history import HistoryBuilder, HistoryError, History, is_scalar, json_value
+
+HISTORY_FORMAT = "stmcheck.history/1"
+OPHISTORY_FORMAT = "stmcheck.ophistory/1"
+
+
+def _open_text(path: str):
+    if os.path.isdir(path):
+        raise HistoryError("is a directory, not a history file", where=path)
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise HistoryError("no such file", where=path) from None
+    except OSError as exc:
+        raise HistoryError(f"cannot read: {exc.strerror or exc}", where=path) from None
+    return handle
+
+
+def _decode(raw: bytes, path: str, line: int | None = None) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = f" on line {line}" if line is not None else ""
+        raise HistoryError(f"not UTF-8 text{where} (byte {exc.start}): is this a binary file?", where=path) from None
+
+
+def _parse_json(text: str, path: str, line: int | None = None):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if line is None:
+            raise HistoryError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", where=path) from None
+        raise HistoryError(f"line {line} is not valid JSON: {exc.msg} at column {exc.colno}", where=path) from None
+
+
+def _header(obj, path: str, expected: str = HISTORY_FORMAT) -> tuple[dict, dict | None]:
+    if not isinstance(obj, dict):
+        raise HistoryError(f"the top level must be a JSON object with \"format\": \"{expected}\"", where=path)
+    fmt = obj.get("format")
+    if fmt is None:
+        raise HistoryError(f"no \"format\" field (expected \"{expected}\")", where=path)
+    if fmt != expected:
+        raise HistoryError(f"format is {fmt!r}, expected \"{expected}\"", where=path)
+    initial = obj.get("initial", {})
+    if initial is None:
+        initial = {}
+    if not isinstance(initial, dict):
+        raise HistoryError("\"initial\" must be an object mapping keys to values", where=path)
+    for key, value in initial.items():
+        if not is_scalar(value):
+            raise HistoryError(f"\"initial\" value of key {key!r} must be a JSON scalar", where=path)
+    from .history import canonical_value
+    initial = {str(k): canonical_value(v) for k, v in initial.items()}
+    versions = obj.get("versions")
+    if versions is not None:
+        if not isinstance(versions, dict):
+            raise HistoryError("\"versions\" must be an object mapping keys to lists of values", where=path)
+        clean = {}
+        for key, values in versions.items():
+            if not isinstance(values, list) or not all(is_scalar(v) for v in values):
+                raise HistoryError(f"\"versions\" of key {key!r} must be a list of JSON scalars", where=path)
+            clean[str(key)] = [canonical_value(v) for v in values]
+        versions = clean
+    return initial, versions
+
+
+def read_history(path: str) -> History:
+    """Read a `stmcheck.history/1` file, JSON document or JSON Lines (detected)."""
+    with _open_text(path) as handle:
+        first = handle.readline()
+        if not first.strip():
+            rest = handle.read(1)
+            if not rest and not first.strip():
+                raise HistoryError("empty file (expected a stmcheck.history/1 document)", where=path)
+            return _read_document(first + rest + handle.read(), path)
+        first_text = _decode(first, path, 1)
+        try:
+            head = json.loads(first_text)
+        except json.JSONDecodeError:
+            head = None
+        if isinstance(head, dict) and "events" not in head:
+            return _read_lines(head, handle, path)
+        return _read_document(first + handle.read(), path)
+
+
+def _read_document(raw: bytes, path: str) -> History:
+    obj = _parse_json(_decode(raw, path), path)
+    initial, versions = _header(obj, path)
+    events = obj.get("events")
+    if events is None:
+        raise HistoryError("no \"events\" list", where=path)
+    if not isinstance(events, list):
+        raise HistoryError("\"events\" must be a list", where=path)
+    builder = HistoryBuilder(initial, versions)
+    try:
+        for event in events:
+            builder.add(event)
+        return builder.finish()
+    except HistoryError as exc:
+        exc.where = path
+        raise
+
+
+def _read_lines(head: dict, handle, path: str) -> History:
+    initial, versions = _header(head, path)
+    builder = HistoryBuilder(initial, versions)
+    loads = json.loads
+    line_no = 1
+    try:
+        for raw in handle:
+            line_no += 1
+            if not raw.strip():
+                continue
+            try:
+                event = loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                _parse_json(_decode(raw, path, line_no), path, line_no)
+                raise
+            builder.add(event)
+        return builder.finish()
+    except HistoryError as exc:
+        exc.where = f"{path} (line {line_no})" if exc.index is not None else path
+        raise
+
+
+def history_to_dict(history: History) -> dict:
+    doc = {"format": HISTORY_FORMAT,
+           "initial": {k: json_value(v) for k, v in history.initial.items()},
+           "events": history.events_in_order()}
+    if history.versions is not None:
+        doc["versions"] = {k: [json_value(v) for v in vs] for k, vs in history.versions.items()}
+    return doc
+
+
+def write_history(history: History, path: str) -> None:
+    """Write a history; `.jsonl` paths get JSON Lines, anything else a JSON document."""
+    doc = history_to_dict(history)
+    with open(path, "w", encoding="utf-8") as out:
+        if path.endswith(".jsonl"):
+            events = doc.pop("events")
+            out.write(json.dumps(doc) + "\n")
+            for event in events:
+                out.write(json.dumps(event) + "\n")
+        else:
+            json.dump(doc, out, indent=1)
+            out.write("\n")

@@ -1,0 +1,328 @@
+"""Transaction histories: events folded into transactions, with well-formedness.
+
+A history is the contract between whoever records an execution (the explorer,
+a native stress run, a user's own STM) and the criteria checkers. Events arrive
+in real-time order; `HistoryBuilder` folds them one at a time into `Txn`
+records, so a stream of 10^6 transactions is held as transactions, never as
+text or as a list of event dicts.
+
+Keys are normalised to strings (the `initial` map of the file format can only
+have string keys, so the event key `1` and the initial entry `"1"` name the
+same cell). Values are JSON scalars compared as JSON compares them, except
+that booleans never equal numbers (Python's `True == 1` would otherwise let a
+read of `true` pass as a read of `1`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+COMMITTED, ABORTED, LIVE = "committed", "aborted", "live"
+READ, WRITE = "read", "write"
+
+INFINITY = float("inf")
+
+
+class HistoryError(ValueError):
+    """Bad input: a history that breaks the format or a well-formedness rule.
+
+    `index` is the 0-based event index where there is one; `where` is the file.
+    """
+
+    def __init__(self, message: str, index: int | None = None, where: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.index = index
+        self.where = where
+
+    def __str__(self) -> str:
+        parts = []
+        if self.where:
+            parts.append(self.where)
+        if self.index is not None:
+            parts.append(f"event {self.index}")
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class JsonBool:
+    """A JSON boolean that is equal to nothing but itself (unlike Python's bool)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "true" if self.value else "false"
+
+    def __reduce__(self):
+        return (canonical_value, (self.value,))
+
+
+TRUE, FALSE = JsonBool(True), JsonBool(False)
+_SCALARS = (str, int, float, type(None))
+
+
+def canonical_value(value):
+    """The in-memory form of a JSON scalar value (booleans become TRUE/FALSE)."""
+    if value is True:
+        return TRUE
+    if value is False:
+        return FALSE
+    return value
+
+
+def json_value(value):
+    """The JSON form of an in-memory value (the inverse of canonical_value)."""
+    if isinstance(value, JsonBool):
+        return value.value
+    return value
+
+
+def is_scalar(value) -> bool:
+    """True for a JSON scalar: string, number, boolean or null (bool is an int)."""
+    return isinstance(value, _SCALARS)
+
+
+class Txn:
+    """One transaction attempt.
+
+    `ops` lists `(kind, key, value, event_index)` in program order. `begin` and
+    `end` are event indices (end is None while live); they give real-time order.
+    """
+
+    __slots__ = ("id", "thread", "index", "begin", "end", "status", "ops")
+
+    def __init__(self, id, thread, index: int, begin: int):
+        self.id = id
+        self.thread = thread
+        self.index = index
+        self.begin = begin
+        self.end: int | None = None
+        self.status = LIVE
+        self.ops: list[tuple[str, str, object, int]] = []
+
+    @property
+    def committed(self) -> bool:
+        return self.status == COMMITTED
+
+    @property
+    def end_or_inf(self):
+        return INFINITY if self.end is None else self.end
+
+    def final_writes(self) -> dict:
+        """key -> the last value this transaction wrote to it."""
+        out = {}
+        for kind, key, value, _ in self.ops:
+            if kind is WRITE:
+                out[key] = value
+        return out
+
+    def external_reads(self):
+        """Reads that observe the world rather than this transaction's own writes.
+
+        Yields `(key, value, event_index)` for each read of a key this
+        transaction had not yet written.
+        """
+        written = set()
+        for kind, key, value, idx in self.ops:
+            if kind is WRITE:
+                written.add(key)
+            elif key not in written:
+                yield key, value, idx
+
+    def internal_violation(self):
+        """The first read of an own-written key that does not return the own write.
+
+        Returns `(key, expected, got, event_index)` or None.
+        """
+        own = {}
+        for kind, key, value, idx in self.ops:
+            if kind is WRITE:
+                own[key] = value
+            elif key in own and not same_value(own[key], value):
+                return key, own[key], value, idx
+        return None
+
+    def __repr__(self) -> str:
+        return f"Txn({self.id!r}, thread={self.thread!r}, {self.status}, ops={len(self.ops)})"
+
+
+def same_value(a, b) -> bool:
+    """JSON equality of two canonical values (1 == 1.0, true != 1)."""
+    return a is b or (type(a) is not JsonBool and type(b) is not JsonBool and a == b)
+
+
+@dataclass
+class History:
+    """A well-formed transaction history.
+
+    `txns` are in begin order (`txn.index` is the position). `initial` maps
+    key -> initial value (a missing key starts as None, i.e. JSON null).
+    `versions`, when the recorder knew it, maps key -> the committed values in
+    installation order.
+    """
+
+    initial: dict = field(default_factory=dict)
+    txns: list[Txn] = field(default_factory=list)
+    versions: dict | None = None
+    events: int = 0
+
+    def by_id(self) -> dict:
+        return {t.id: t for t in self.txns}
+
+    def initial_value(self, key):
+        return self.initial.get(key)
+
+    def counts(self) -> dict:
+        c = {COMMITTED: 0, ABORTED: 0, LIVE: 0}
+        for t in self.txns:
+            c[t.status] += 1
+        return {"transactions": len(self.txns), "committed": c[COMMITTED],
+                "aborted": c[ABORTED], "live": c[LIVE]}
+
+    def events_in_order(self):
+        """Re-create the event list (as dicts in the file format) in real-time order."""
+        rows = []
+        for t in self.txns:
+            rows.append((t.begin, {"thread": t.thread, "txn": t.id, "op": "begin"}))
+            for kind, key, value, idx in t.ops:
+                rows.append((idx, {"thread": t.thread, "txn": t.id, "op": kind,
+                                   "key": key, "value": json_value(value)}))
+            if t.end is not None:
+                op = "commit" if t.status == COMMITTED else "abort"
+                rows.append((t.end, {"thread": t.thread, "txn": t.id, "op": op}))
+        rows.sort(key=lambda r: r[0])
+        return [r[1] for r in rows]
+
+
+_OPS = ("begin", "read", "write", "commit", "abort")
+
+
+def _check_id(value, what: str, index: int):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise HistoryError(f"'{what}' must be an integer or a string, got {_show(value)}", index)
+    return value
+
+
+def _show(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class HistoryBuilder:
+    """Folds events, in real-time order, into a History, checking every rule.
+
+    Errors carry the 0-based index of the offending event. `add` is the only
+    per-event work the checker does, so it is kept lean.
+    """
+
+    def __init__(self, initial: dict | None = None, versions: dict | None = None):
+        self.history = History(initial=dict(initial or {}), versions=versions)
+        self._txns: dict = {}
+        self._running: dict = {}  # thread -> live Txn
+        self._n = 0
+
+    def add(self, event) -> None:
+        index = self._n
+        self._n += 1
+        if type(event) is not dict:
+            raise HistoryError(f"an event must be a JSON object, got {_show(event)}", index)
+        op = event.get("op")
+        if "thread" not in event:
+            raise HistoryError("event has no 'thread'", index)
+        if "txn" not in event:
+            raise HistoryError("event has no 'txn'", index)
+        thread = _check_id(event["thread"], "thread", index)
+        tid = _check_id(event["txn"], "txn", index)
+        if op == "read" or op == "write":
+            if "key" not in event:
+                raise HistoryError(f"a {op} needs a 'key'", index)
+            if "value" not in event:
+                raise HistoryError(f"a {op} needs a 'value'", index)
+            key = event["key"]
+            if isinstance(key, bool) or not isinstance(key, (str, int)):
+                raise HistoryError(f"'key' must be a string or an integer, got {_show(key)}", index)
+            value = event["value"]
+            if not is_scalar(value):
+                raise HistoryError(f"'value' must be a JSON scalar (string, number, boolean or null), got {_show(value)}", index)
+            txn = self._txns.get(tid)
+            if txn is None:
+                raise HistoryError(f"transaction {tid!r} has a {op} before its begin", index)
+            if txn.status is not LIVE or txn.end is not None:
+                raise HistoryError(f"transaction {tid!r} has a {op} after its {txn.status[:-2] if txn.status == COMMITTED else 'abort'}", index)
+            if txn.thread != thread:
+                raise HistoryError(f"transaction {tid!r} began on thread {txn.thread!r} but this event is on thread {thread!r}", index)
+            txn.ops.append((READ if op == "read" else WRITE, key if type(key) is str else str(key),
+                            canonical_value(value), index))
+        elif op == "begin":
+            self._no_payload(event, op, index)
+            if tid in self._txns:
+                raise HistoryError(f"transaction {tid!r} begins twice (a retry must use a new 'txn')", index)
+            current = self._running.get(thread)
+            if current is not None:
+                raise HistoryError(f"thread {thread!r} begins {tid!r} while its transaction {current.id!r} is still running", index)
+            txn = Txn(tid, thread, len(self.history.txns), index)
+            self._txns[tid] = txn
+            self._running[thread] = txn
+            self.history.txns.append(txn)
+        elif op == "commit" or op == "abort":
+            self._no_payload(event, op, index)
+            txn = self._txns.get(tid)
+            if txn is None:
+                raise HistoryError(f"transaction {tid!r} has a {op} before its begin", index)
+            if txn.end is not None:
+                raise HistoryError(f"transaction {tid!r} has a {op} after it already ended", index)
+            if txn.thread != thread:
+                raise HistoryError(f"transaction {tid!r} began on thread {txn.thread!r} but this event is on thread {thread!r}", index)
+            txn.end = index
+            txn.status = COMMITTED if op == "commit" else ABORTED
+            del self._running[thread]
+        elif op is None:
+            raise HistoryError("event has no 'op'", index)
+        else:
+            raise HistoryError(f"unknown op {_show(op)} (expected one of {', '.join(_OPS)})", index)
+
+    @staticmethod
+    def _no_payload(event, op, index):
+        if "key" in event or "value" in event:
+            raise HistoryError(f"a {op} event must not have 'key' or 'value'", index)
+
+    def finish(self) -> History:
+        self.history.events = self._n
+        _check_versions(self.history)
+        return self.history
+
+
+def _check_versions(history: History) -> None:
+    """`versions` must list, per key, exactly the committed final writes' values."""
+    if history.versions is None:
+        return
+    writers: dict = {}
+    for t in history.txns:
+        if t.status == COMMITTED:
+            for key, value in t.final_writes().items():
+                writers.setdefault(key, []).append(value)
+    for key, listed in history.versions.items():
+        written = writers.get(key, [])
+        if len(listed) != len(written):
+            raise HistoryError(
+                f"'versions' lists {len(listed)} value(s) for key {key!r} but {len(written)} committed "
+                f"transaction(s) wrote it")
+        pool = list(written)
+        for value in listed:
+            for i, w in enumerate(pool):
+                if same_value(w, value):
+                    del pool[i]
+                    break
+            else:
+                raise HistoryError(f"'versions' lists value {value!r} for key {key!r}, which no committed transaction wrote")
+
+
+def build_history(events, initial=None, versions=None) -> History:
+    """Convenience: a History from an iterable of event dicts (raises HistoryError)."""
+    builder = HistoryBuilder(initial, versions)
+    for event in events:
+        builder.add(event)
+    return builder.finish()
