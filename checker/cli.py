@@ -6,6 +6,7 @@ import click
 
 from .bench_cli import bench
 from .check_cli import check
+from .explore_cli import explore, replay
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -16,8 +17,18 @@ def main():
     \b
     Check a recorded history against serializability, strict serializability and opacity:
         stmcheck check examples/write-skew.json
+    \b
+    Explore every interleaving of an STM design on simulated threads, and replay one:
+        stmcheck explore tl2 --threads 3
+        stmcheck replay locks-naive --workload swap --schedule 1*6,2
     """
 
 
 main.add_command(check)
 main.add_command(bench)
+
+from .stress_cli import stress  # noqa: E402  (native free mode: issue 6)
+
+main.add_command(stress)
+main.add_command(explore)
+main.add_command(replay)

@@ -17,6 +17,7 @@ Every "holds" is replayed by `verify_order` before it is returned.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from stmcheck.models.history import COMMITTED, History
 
@@ -24,14 +25,33 @@ from .cycles import classify, explain, find_cycle
 from .depgraph import DepGraph
 from .readsources import ReadIndex
 from .results import Result, show_value
+from .repair import committed_only, middle_rank, repair_witness
 from .solver import solve
-from .witness import OPACITY, SERIAL, SESSION, STRICT, Scope, _replay, try_candidates, verify_order
+from .witness import OPACITY, SERIAL, SESSION, STRICT, Scope, _replay, first_candidate, try_candidates, verify_order
 
 CRITERIA = (SERIAL, SESSION, STRICT, OPACITY)
 DEFAULT_CRITERIA = (SERIAL, STRICT, OPACITY)
 _STRENGTH = {SERIAL: 0, SESSION: 1, STRICT: 2, OPACITY: 3}
 
+# Above WINDOW_FROM transactions, a history whose cheap orders failed is first
+# searched for a cycle in windows (FIRST_WINDOW transactions either side of
+# where a cheap order failed, growing 4x up to MAX_WINDOW, with a few rounds
+# of inference each) before the graph of the whole history is built.
+WINDOW_FROM = 1000
+# A violation is named after the weakest criterion that fails too; above this
+# many transactions the weaker criteria are decided for naming only if cheap.
+NAMING_FULL_LIMIT = 5000
+FIRST_WINDOW = 256
+MAX_WINDOW = 8192
+WINDOW_INFER_ROUNDS = 3
+# Reachability is kept as one bitset per node: quadratic memory, so above this
+# many nodes the exact search is not attempted (the answer is inconclusive).
+CLOSURE_LIMIT = 60_000
+
 __all__ = ["CRITERIA", "DEFAULT_CRITERIA", "check", "verify_order"]
+
+
+_UNKNOWN = object()
 
 
 class Inconclusive(Exception):
@@ -44,10 +64,15 @@ def check(history: History, criteria=DEFAULT_CRITERIA, timeout: float | None = N
         if c not in _STRENGTH:
             raise ValueError(f"unknown criterion {c!r} (expected one of {', '.join(CRITERIA)})")
     checker = _Checker(history, timeout)
-    done = {}
-    for c in sorted(set(criteria), key=lambda c: -_STRENGTH[c]):
-        done[c] = checker.result(c)
-    return [done[c] for c in criteria]
+    weakest_first = sorted(set(criteria), key=lambda c: _STRENGTH[c])
+    # Cheap witnesses first, strongest first: a stronger witness settles the weaker.
+    for c in reversed(weakest_first):
+        checker.quick(c)
+    # Then the graph: the strongest criterion (if it holds, all do), then from the
+    # weakest up (a weaker violation is a violation of every stronger criterion).
+    for c in weakest_first[-1:] + weakest_first[:-1]:
+        checker.result(c)
+    return [checker.cache[c] for c in criteria]
 
 
 class _Checker:
@@ -57,6 +82,9 @@ class _Checker:
         self.timeout = timeout
         self._index = None
         self.cache: dict = {}
+        self.failed: dict = {}   # criterion -> Txns where its candidate orders failed
+        self.ranks: dict = {}     # criterion -> {txn index: place in its commit-order candidate}
+        self.internal = _UNKNOWN  # the internal inconsistency that breaks every criterion, if any
 
     @property
     def index(self) -> ReadIndex:
@@ -66,57 +94,168 @@ class _Checker:
 
     def result(self, criterion: str) -> Result:
         if criterion not in self.cache:
-            self.cache[criterion] = self._decide(criterion)
+            r = self._decide(criterion)
+            self.cache[criterion] = self._named(criterion, r) if r.holds is False else r
         return self.cache[criterion]
 
-    def _decide(self, criterion: str) -> Result:
+    def _named(self, criterion: str, r: Result) -> Result:
+        """Name a violation after the weakest criterion that fails too.
+
+        A history that is not serializable breaks the stronger criteria for the
+        same reason, so they report serializability's anomaly and evidence;
+        a read of an aborted or intermediate value keeps its name (G1a, G1b);
+        `real-time` is kept for failures where serializability holds, and
+        `inconsistent-read` for opacity failures where strict serializability holds.
+        """
+        weaker = {STRICT: (SERIAL,), OPACITY: (SERIAL, STRICT)}.get(criterion, ())
+        known = {}
+        for w in weaker:
+            rw = self._for_naming(w)
+            if rw is not None and rw.holds is False:
+                return rw.copy_for(criterion)
+            known[w] = rw
+        if not weaker or r.anomaly in ("G1a", "G1b") or any(v is None or v.holds is None for v in known.values()):
+            return r  # a dirty read keeps its own, more precise, name; an unknown keeps the graph's
+        anomaly = "inconsistent-read" if criterion == OPACITY else "real-time"
+        if anomaly == "real-time" and r.cycle and not any(e.kind == "rt" for e in r.cycle):
+            # The cycle's edges were inferred through real time without showing it: say so plainly.
+            return replace(r, anomaly=anomaly, cycle=None,
+                           explanation="The committed transactions are serializable, but in no order that also "
+                                       f"respects real time: with real time, {r.explanation[0].lower()}{r.explanation[1:]}")
+        return replace(r, anomaly=anomaly)
+
+    def _for_naming(self, criterion: str) -> Result | None:
+        """The verdict of a weaker criterion, where it costs little to know: always for
+        small histories, else only from cheap witnesses or a violation found in windows."""
+        if criterion in self.cache or len(self.history.txns) <= NAMING_FULL_LIMIT:
+            return self.result(criterion)
+        found = self.quick(criterion)
+        if found is None:
+            scope = Scope(criterion)
+            found = self._windows(criterion, scope, scope.members(self.history), self.failed.get(criterion, []),
+                                  max_size=FIRST_WINDOW * 4)
+            if found is not None:
+                found = self.cache[criterion] = self._named(criterion, found)
+        return found
+
+    def quick(self, criterion: str) -> Result | None:
+        """Decide `criterion` without any graph where that is possible (cached)."""
+        if criterion in self.cache:
+            return self.cache[criterion]
         history = self.history
-        # A stronger criterion's witness, restricted, is a witness for a weaker one.
+        found = None
+        # A stronger criterion's witness, restricted, is a witness for a weaker one;
+        # a weaker criterion's violation is a violation of a stronger one.
         for c, r in self.cache.items():
             if r.holds and _STRENGTH[c] > _STRENGTH[criterion]:
                 order = _restrict(history, r.order, criterion)
                 if verify_order(history, order, criterion) is None:
-                    return Result(criterion, True, order=order, decided_by=r.decided_by)
-        internal = _internal(history)
-        if internal is not None:
-            return internal.copy_for(criterion)
-        scope = Scope(criterion)
-        witness = try_candidates(history, criterion)
-        if witness is not None:
-            return Result(criterion, True, order=[t.id for t in witness], decided_by="witness")
-        try:
-            return self._graph(criterion, scope)
-        except Inconclusive:
-            return Result(criterion, None, explanation=f"the time budget ({self.timeout:g} s) ran out before an answer",
-                          decided_by="z3")
+                    found = Result(criterion, True, order=order, decided_by=r.decided_by)
+                    break
+            if r.holds is False and _STRENGTH[c] < _STRENGTH[criterion]:
+                found = r.copy_for(criterion)
+                break
+        if found is None:
+            if self.internal is _UNKNOWN:
+                self.internal = _internal(history)
+            if self.internal is not None:
+                found = self.internal.copy_for(criterion)
+        if found is None:
+            witness, self.failed[criterion] = try_candidates(history, criterion)
+            if witness is not None:
+                found = Result(criterion, True, order=[t.id for t in witness], decided_by="witness")
+        if found is not None:
+            self.cache[criterion] = found
+        return found
 
-    def _graph(self, criterion: str, scope: Scope) -> Result:
+    def _decide(self, criterion: str) -> Result:
+        found = self.quick(criterion)
+        if found is not None:
+            return found
+        scope = Scope(criterion)
+        failed = self.failed[criterion]
+        members = scope.members(self.history)
+        try:
+            if len(members) > WINDOW_FROM:
+                found = self._windows(criterion, scope, members, failed)
+                if found is not None:
+                    return found
+            return self._graph(criterion, scope, members, failed, whole=True)
+        except Inconclusive as exc:
+            why = str(exc) or f"the time budget ({self.timeout:g} s) ran out before an answer"
+            return Result(criterion, None, explanation=why, decided_by="z3")
+
+    def _windows(self, criterion: str, scope: Scope, members: list, failed: list,
+                 max_size: int = MAX_WINDOW) -> Result | None:
+        """Look for a violation in growing windows of transactions around where the commit order failed.
+
+        Every edge and constraint of a window's graph holds in the whole
+        history too (a window only drops transactions, never invents order),
+        so a cycle found in a window is a proof for the whole. A window that shows nothing proves nothing: the caller goes on.
+        """
+        where = {t.index: i for i, t in enumerate(members)}
+        centres = list(dict.fromkeys(where[t.index] for t in failed if t.index in where))
+        size = FIRST_WINDOW
+        while centres and 2 * size < len(members) and size <= max_size:
+            for centre in centres:
+                window = members[max(0, centre - size):centre + size]
+                found = self._graph(criterion, scope, window, failed, whole=False)
+                if found is not None:
+                    return found
+            size *= 4
+        return None
+
+    def _remaining(self):
+        if self.deadline is None:
+            return None
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise Inconclusive()
+        return remaining
+
+    def _graph(self, criterion: str, scope: Scope, txns: list, hints: list, whole: bool) -> Result | None:
+        """Decide on the forced graph of `txns` (then z3). With `whole` false, only a violation is an answer."""
         history = self.history
-        graph = DepGraph(history, scope, scope.members(history), self.index).build()
+        graph = DepGraph(history, scope, txns, self.index).build()
         if graph.missing is not None:
             t, key, value, event = graph.missing
             anomaly, text, _ = self.index.explain_missing(t, key, value, event)
             if criterion == OPACITY and t.status != COMMITTED and anomaly == "thin-air":
                 anomaly = "inconsistent-read"
             return Result(criterion, False, anomaly=anomaly, explanation=text, events=[event], decided_by="graph")
-        order, cyclic = graph.infer(self.deadline)
+        order, cyclic = graph.topo_order()
+        if cyclic is None:
+            if whole:
+                found = self._priority_witness(criterion, scope, graph)
+                if found is not None:
+                    return found
+            if len(graph.kind) > CLOSURE_LIMIT:
+                if not whole:
+                    return None
+                raise Inconclusive(f"the history's dependency graph ({len(graph.kind)} nodes) is too large for "
+                                   f"the exact search (limit {CLOSURE_LIMIT}), and no cheap order is a witness")
+            try:
+                order, cyclic = graph.infer(self.deadline, None if whole else WINDOW_INFER_ROUNDS)
+            except TimeoutError:
+                raise Inconclusive() from None
         if cyclic is not None:
-            cycle = find_cycle(graph, cyclic)
+            hint_nodes = [graph.node[t.index] for t in hints if t.index in graph.node]
+            cycle = find_cycle(graph, cyclic, hint_nodes)
             statuses = {t.id: t.status for t in graph.txns}
             return Result(criterion, False, anomaly=classify(cycle, statuses), cycle=cycle,
                           explanation=explain(cycle, graph), decided_by="graph")
+        if not whole:
+            return None  # a window's graph proves violations only
         decided_by = "graph"
         if graph.undecided():
-            remaining = None
-            if self.deadline is not None:
-                remaining = self.deadline - time.monotonic()
-                if remaining <= 0:
-                    raise Inconclusive()
-            answer = solve(graph, order, remaining)
-            if answer.status == "unknown":
-                raise Inconclusive()
+            found = self._priority_witness(criterion, scope, graph)
+            if found is not None:
+                return found
+            answer = solve(graph, order, self._remaining())
             if answer.status == "unsat":
                 return self._unsat(criterion, answer.core)
+            if answer.status == "unknown":
+                raise Inconclusive()
             order = answer.order
             decided_by = "z3"
         txns = graph.txn_order(order)
@@ -125,16 +264,29 @@ class _Checker:
             raise AssertionError(f"stmcheck bug: the {decided_by} witness for {criterion} fails: {problem}")
         return Result(criterion, True, order=[t.id for t in txns], decided_by=decided_by)
 
+    def _priority_witness(self, criterion: str, scope: Scope, graph: DepGraph) -> Result | None:
+        """The forced graph's topological order closest to commit order, when it is a
+        witness; else an order repaired from it (checker/repair.py), when one is."""
+        rank = self.ranks.get(criterion)
+        if rank is None:
+            rank = self.ranks[criterion] = {t.index: i for i, t in enumerate(first_candidate(self.history, criterion))}
+        order = graph.priority_order(rank)
+        if order is None:
+            return None
+        txns = graph.txn_order(order)
+        if _replay(self.history, txns, scope) is not None:
+            deadline = self.deadline
+            txns = repair_witness(graph, middle_rank(graph.txns), committed_only,
+                                  lambda: deadline is not None and time.monotonic() > deadline)
+            if txns is None or _replay(self.history, txns, scope) is not None:
+                return None
+        return Result(criterion, True, order=[t.id for t in txns], decided_by="graph")
+
     def _unsat(self, criterion: str, core: list) -> Result:
-        anomaly = None
-        if criterion == OPACITY and self.result(STRICT).holds:
-            anomaly = "inconsistent-read"
-        elif criterion in (STRICT, OPACITY) and self.result(SERIAL).holds:
-            anomaly = "real-time"
         shown = "; ".join(core[:6]) + (f"; and {len(core) - 6} more" if len(core) > 6 else "")
         text = (f"No order of the transactions makes all of these legal at once: {shown}. "
                 f"(Decided exactly by z3: the reads' possible writers and the forced order rule out every order.)")
-        return Result(criterion, False, anomaly=anomaly or "unsatisfiable", explanation=text, decided_by="z3")
+        return Result(criterion, False, anomaly="unsatisfiable", explanation=text, decided_by="z3")
 
 
 def _restrict(history: History, order: list, criterion: str) -> list:
@@ -142,20 +294,12 @@ def _restrict(history: History, order: list, criterion: str) -> list:
     return [i for i in order if i in members]
 
 
-class _Failure:
-    def __init__(self, anomaly, explanation, events):
-        self.anomaly, self.explanation, self.events = anomaly, explanation, events
-
-    def copy_for(self, criterion):
-        return Result(criterion, False, anomaly=self.anomaly, explanation=self.explanation,
-                      events=list(self.events), decided_by="graph")
-
-
 def _internal(history: History):
     for t in history.txns:
         bad = t.internal_violation()
         if bad is not None:
             key, expected, got, event = bad
-            return _Failure("internal", f"{t.id} wrote {key}={show_value(expected)} and then read it back as "
-                            f"{show_value(got)} (event {event}): a transaction must see its own writes.", [event])
+            return Result(None, False, anomaly="internal", events=[event], decided_by="graph",
+                          explanation=f"{t.id} wrote {key}={show_value(expected)} and then read it back as "
+                                      f"{show_value(got)} (event {event}): a transaction must see its own writes.")
     return None

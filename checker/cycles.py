@@ -1,4 +1,4 @@
-"""Finding, rendering and naming a dependency cycle (networkx does the graph work).
+"""Finding, rendering and naming a dependency cycle.
 
 The graph may hold thousands of edges on a cycle; a person needs the shortest
 and simplest one. Cycles are searched in layers of increasing permissiveness
@@ -6,6 +6,12 @@ and simplest one. Cycles are searched in layers of increasing permissiveness
 with exactly one anti-dependency (G-single), then any number (G2-item), then
 with a thread's own order, then with real time. The first layer that holds a
 cycle names the anomaly; within it the shortest cycle found is reported.
+
+networkx finds the strongly connected components of each layer; the shortest
+cycle inside a component is a 0-1 breadth-first search written here, because
+auxiliary nodes (barriers, time points) must cost nothing (a chain of time
+points is one real-time edge to a reader) and because filtered networkx views
+were measured at 30x the cost of plain adjacency lists on 10^4-node components.
 """
 
 from __future__ import annotations
@@ -19,114 +25,139 @@ from stmcheck.models.history import COMMITTED
 from .depgraph import TXN, DepGraph
 from .results import Edge
 
-MAX_STARTS = 64
+# Budget of nodes visited by shortest-cycle searches per layer: the search
+# tries more start nodes in small components and fewer in huge ones.
+VISIT_BUDGET = 400_000
+MIN_STARTS = 4
 
+_WW, _WR = frozenset({"ww"}), frozenset({"ww", "wr"})
+_ANY_RW = frozenset({"ww", "wr", "rw", "rw>"})
 _LAYERS = (
-    ("G0", frozenset({"ww"})),
-    ("G1c", frozenset({"ww", "wr"})),
+    ("G0", _WW),
+    ("G1c", _WR),
     ("G-single", None),
-    ("G2-item", frozenset({"ww", "wr", "rw", "rw>"})),
-    ("po", frozenset({"ww", "wr", "rw", "rw>", "po"})),
-    ("real-time", frozenset({"ww", "wr", "rw", "rw>", "po", "rt"})),
+    ("G2-item", _ANY_RW),
+    ("po", _ANY_RW | {"po"}),
+    ("real-time", _ANY_RW | {"po", "rt"}),
 )
 
 
-def find_cycle(graph: DepGraph, cyclic: list) -> list[Edge]:
-    """The simplest, shortest cycle among `cyclic` nodes, as edges between transactions."""
-    full = nx.DiGraph()
+def find_cycle(graph: DepGraph, cyclic: list, hints=()) -> list[Edge]:
+    """The simplest, shortest cycle among `cyclic` nodes, as edges between transactions.
+
+    `hints` are transaction nodes likely to lie on a cycle (where a candidate
+    order failed); searches start there first.
+    """
     members = set(cyclic)
-    for a in cyclic:
-        for b, (kind, key) in graph.succ[a].items():
-            if b in members:
-                full.add_edge(a, b, kind=kind, key=key)
+    edges = [(a, b, kind) for a in cyclic for b, (kind, _key) in graph.succ[a].items() if b in members]
+    hints = [h for h in hints if h in members]
     for _name, kinds in _LAYERS:
         if kinds is None:
-            path = _single_rw_cycle(graph, full)
+            path = _single_rw_cycle(graph, edges, hints)
         else:
-            path = _shortest_in_layer(graph, full, kinds)
+            path = _shortest_in_layer(graph, [(a, b) for a, b, k in edges if k in kinds], hints)
         if path:
             return _collapse(graph, path)
     raise AssertionError("cyclic nodes without a cycle")  # Kahn left them, so a cycle exists
 
 
-def _layer_view(full: nx.DiGraph, kinds) -> nx.DiGraph:
-    return nx.subgraph_view(full, filter_edge=lambda a, b: full[a][b]["kind"] in kinds)
+def _components(pairs: list) -> list[set]:
+    g = nx.DiGraph()
+    g.add_edges_from(pairs)
+    return [c for c in nx.strongly_connected_components(g) if len(c) > 1]
 
 
-def _shortest_in_layer(graph: DepGraph, full: nx.DiGraph, kinds) -> list | None:
-    view = _layer_view(full, kinds)
+def _adjacency(pairs, keep) -> dict:
+    adj: dict = {}
+    for a, b in pairs:
+        if a in keep and b in keep:
+            adj.setdefault(a, []).append(b)
+    return adj
+
+
+def _shortest_in_layer(graph: DepGraph, pairs: list, hints) -> list | None:
     best = None
-    for comp in nx.strongly_connected_components(view):
-        if len(comp) < 2:
-            continue
-        starts = sorted(v for v in comp if graph.kind[v] == TXN)[:MAX_STARTS]
-        for s in starts:
-            path = _bfs_path(view, comp, s, s)
+    for comp in _components(pairs):
+        adj = _adjacency(pairs, comp)
+        txns = sorted(v for v in comp if graph.kind[v] == TXN)
+        starts = [h for h in hints if h in comp] + txns
+        budget = max(MIN_STARTS, VISIT_BUDGET // max(1, len(comp)))
+        for s in list(dict.fromkeys(starts))[:budget]:
+            path = _bfs_path(graph, adj, s, s)
             if path and (best is None or _cost(graph, path) < _cost(graph, best)):
                 best = path
+                if _cost(graph, best)[0] <= 2:
+                    return best
     return best
 
 
-def _single_rw_cycle(graph: DepGraph, full: nx.DiGraph) -> list | None:
+def _single_rw_cycle(graph: DepGraph, edges: list, hints) -> list | None:
     """A cycle with exactly one anti-dependency: an rw hop a->x closed by ww/wr edges x->...->a."""
-    base = _layer_view(full, frozenset({"ww", "wr"}))
+    within = set().union(*_components([(a, b) for a, b, k in edges if k in _ANY_RW]) or [set()])
+    if not within:
+        return None
+    base = _adjacency([(a, b) for a, b, k in edges if k in _WR], within)
+    succ: dict = {}
+    for a, b, k in edges:
+        if a in within and b in within:
+            succ.setdefault(a, []).append((b, k))
+    firsts = [h for h in hints if h in within] + sorted(v for v in within if graph.kind[v] == TXN)
     best = None
-    tried = 0
-    for a in sorted(full.nodes):
-        if graph.kind[a] != TXN:
-            continue
-        for hop in _rw_hops(graph, full, a):
-            x = hop[-1]
-            back = _bfs_path(base, None, x, a)
-            tried += 1
+    visited_budget = VISIT_BUDGET
+    for a in dict.fromkeys(firsts):
+        for hop in _rw_hops(graph, succ, a):
+            back = _bfs_path(graph, base, hop[-1], a)
+            visited_budget -= len(within) // 8 + 1
             if back:
                 path = hop + back[1:]
                 if best is None or _cost(graph, path) < _cost(graph, best):
                     best = path
-            if tried > 4 * MAX_STARTS and best:
+            if visited_budget <= 0:
                 return best
     return best
 
 
-def _rw_hops(graph, full, a):
+def _rw_hops(graph, succ, a):
     """Paths a->x (directly, or through one barrier) that form one anti-dependency."""
-    for b in full.successors(a):
-        kind = full[a][b]["kind"]
+    for b, kind in succ.get(a, ()):
         if kind == "rw" and graph.kind[b] == TXN:
             yield [a, b]
         elif kind == "rw>":
-            for x in full.successors(b):
-                if full[b][x]["kind"] == "rw" and graph.kind[x] == TXN and x != a:
+            for x, k2 in succ.get(b, ()):
+                if k2 == "rw" and graph.kind[x] == TXN and x != a:
                     yield [a, b, x]
 
 
-def _bfs_path(view, comp, source, target) -> list | None:
-    """Shortest path source -> ... -> target (a cycle when source == target), within comp."""
-    parent = {}
-    queue = deque()
-    for b in view.successors(source):
-        if comp is not None and b not in comp:
-            continue
-        if b == target:
-            return [source, target]
-        if b not in parent:
-            parent[b] = source
-            queue.append(b)
+def _bfs_path(graph: DepGraph, adj: dict, source, target) -> list | None:
+    """Shortest path source -> ... -> target (a cycle when source == target).
+
+    0-1 BFS: stepping onto an auxiliary node costs nothing, onto a transaction
+    one; nodes leave the deque in non-decreasing cost, so the first edge found
+    into `target` closes a cheapest path.
+    """
+    kind = graph.kind
+    parent = {source: None}
+    dist = {source: 0}
+    queue = deque([source])
     while queue:
         v = queue.popleft()
-        for b in view.successors(v):
-            if comp is not None and b not in comp:
-                continue
+        d = dist[v]
+        for b in adj.get(v, ()):
             if b == target:
-                path = [b, v]
-                while v != source:
-                    v = parent[v]
+                path = [b]
+                while v is not None:
                     path.append(v)
+                    v = parent[v]
                 path.reverse()
                 return path
-            if b not in parent and b != source:
+            nd = d + (kind[b] == TXN)
+            if b not in dist or nd < dist[b]:
+                dist[b] = nd
                 parent[b] = v
-                queue.append(b)
+                if nd == d:
+                    queue.appendleft(b)
+                else:
+                    queue.append(b)
     return None
 
 

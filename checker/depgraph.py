@@ -19,12 +19,16 @@ transactions.
 
 from __future__ import annotations
 
-from stmcheck.models.history import History
+from stmcheck.models.history import COMMITTED, History
 
 from .readsources import INIT, ReadIndex
 from .witness import Scope
 
 TXN, BARRIER, TIME = 0, 1, 2
+
+# Graphs up to this many nodes keep reachability exact while constraints are
+# resolved (an O(nodes) update per new edge); larger ones update once per round.
+SEQUENTIAL_LIMIT = 1000
 
 
 class Ambiguous:
@@ -67,10 +71,15 @@ class DepGraph:
 
     def build(self) -> "DepGraph":
         index, node = self.index, self.node
-        for key, ws in index.writers.items():
-            present = [node[w.index] for w in ws if w.index in node]
-            if present:
-                self.writers[key] = present
+        writers = self.writers
+        for i, t in enumerate(self.txns):  # only this graph's transactions: windows stay cheap
+            if t.status is COMMITTED:
+                for key in t.final_writes():
+                    ws = writers.get(key)
+                    if ws is None:
+                        writers[key] = [i]
+                    else:
+                        ws.append(i)
         groups: dict = {}  # (key, source node or INIT) -> [reader nodes]
         for t in self.txns:
             me = node[t.index]
@@ -192,6 +201,36 @@ class DepGraph:
             return order, None
         return None, [v for v in range(n) if indeg[v] > 0]
 
+    def priority_order(self, rank: dict) -> list | None:
+        """A topological order that takes the lowest-ranked ready transaction first.
+
+        `rank` maps a transaction's history index to its place in a preferred
+        order (commit order); auxiliary nodes go as soon as they are ready.
+        Linear up to a log factor: the cheap witness to try before any closure.
+        """
+        import heapq
+        n = len(self.kind)
+        indeg = [0] * n
+        for s in self.succ:
+            for b in s:
+                indeg[b] += 1
+        txns, kind = self.txns, self.kind
+
+        def prio(v):
+            return (-1, v) if kind[v] != TXN else (rank.get(txns[v].index, 0), v)
+
+        heap = [prio(v) for v in range(n) if indeg[v] == 0]
+        heapq.heapify(heap)
+        order = []
+        while heap:
+            _, v = heapq.heappop(heap)
+            order.append(v)
+            for b in self.succ[v]:
+                indeg[b] -= 1
+                if indeg[b] == 0:
+                    heapq.heappush(heap, prio(b))
+        return order if len(order) == n else None
+
     def closure(self, order: list) -> list:
         """desc[v]: bitset of nodes reachable from v (v included)."""
         desc = [0] * len(self.kind)
@@ -203,36 +242,62 @@ class DepGraph:
             desc[v] = bits
         return desc
 
-    def infer(self, deadline=None):
+    def infer(self, deadline=None, max_rounds=None):
         """Grow the graph until nothing more is forced.
 
         Returns (order, None) with an acyclic graph's topological order, or
         (None, cyclic nodes) as soon as a cycle appears.
         """
+        import time
+        rounds = 0
         while True:
+            rounds += 1
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError("inference ran out of time")
             order, cyclic = self.topo_order()
             if cyclic is not None:
                 return None, cyclic
             desc = self.closure(order)
             changed = self._resolve_constraints(desc) | self._resolve_ambiguous(desc)
-            if not changed:
+            if not changed or (max_rounds is not None and rounds >= max_rounds):
                 self.desc = desc
                 return order, None
 
     def _resolve_constraints(self, desc) -> bool:
+        """Turn constraints with one side ruled out into edges.
+
+        In small graphs each new edge updates reachability at once, so later
+        constraints see it: when the history is contradictory, the edge that
+        closes the cycle then follows from the first one (the cycle a person
+        can read, as in Adya's graphs) rather than two edges each inferred
+        from the same contradiction (a write-write cycle on one key).
+        """
         changed = False
         keep = []
-        for c in self.constraints:
+        update = len(desc) <= SEQUENTIAL_LIMIT
+        for i, c in enumerate(self.constraints):
             x, w, b, key = c
             dx = desc[x]
             if (dx >> w) & 1 or (desc[b] >> x) & 1:
                 continue  # already satisfied
             if (desc[w] >> x) & 1:
-                changed |= self.add_edge(b, x, "rw", key)  # x cannot precede w
+                edge = (b, x, "rw")  # x cannot precede w
             elif (dx >> b) & 1:
-                changed |= self.add_edge(x, w, "ww", key)  # x cannot follow w's readers
+                edge = (x, w, "ww")  # x cannot follow w's readers
             else:
                 keep.append(c)
+                continue
+            a, d, kind = edge
+            if self.add_edge(a, d, kind, key):
+                changed = True
+                if update:
+                    if (desc[d] >> a) & 1:
+                        self.constraints = keep + self.constraints[i + 1:]  # a cycle: the next round finds it
+                        return True
+                    reach = desc[d]
+                    for u, bits in enumerate(desc):
+                        if (bits >> a) & 1:
+                            desc[u] = bits | reach
         self.constraints = keep
         return changed
 

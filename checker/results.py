@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from stmcheck.models.history import json_value
 
@@ -43,6 +43,10 @@ class Result:
     explanation: str | None = None
     events: list[int] = field(default_factory=list)  # event indices involved, for reports
     decided_by: str | None = None  # "witness", "graph" or "z3": how the answer was reached
+
+    def copy_for(self, criterion: str) -> "Result":
+        """The same verdict and evidence, for another criterion it settles."""
+        return replace(self, criterion=criterion, events=list(self.events))
 
     def to_json(self) -> dict:
         out = {"criterion": self.criterion, "holds": self.holds}

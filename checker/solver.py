@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import z3
 
-from .depgraph import INIT, TXN, DepGraph
+from .depgraph import INIT, DepGraph
 
 
 class SolverResult:

@@ -46,6 +46,11 @@ def verify_order(history: History, order: list, criterion: str) -> str | None:
 
 
 def _replay(history: History, txns: list, scope: Scope) -> str | None:
+    return _replay_at(history, txns, scope)[1]
+
+
+def _replay_at(history: History, txns: list, scope: Scope) -> tuple:
+    """(None, None) when the order is legal, else (the Txn where it fails, why)."""
     state = dict(history.initial)
     versions = history.versions
     installed: dict = {}
@@ -55,13 +60,13 @@ def _replay(history: History, txns: list, scope: Scope) -> str | None:
     for t in txns:
         if real_time:
             if t.end is not None and t.end < max_begin:
-                return f"{t.id} ended before a transaction placed earlier began (real-time order)"
+                return t, f"{t.id} ended before a transaction placed earlier began (real-time order)"
             if t.begin > max_begin:
                 max_begin = t.begin
         if program_order:
             prev = last_begin.get(t.thread)
             if prev is not None and prev > t.begin:
-                return f"{t.id} is placed after a later transaction of thread {t.thread}"
+                return t, f"{t.id} is placed after a later transaction of thread {t.thread}"
             last_begin[t.thread] = t.begin
         own = None
         for kind, key, value, idx in t.ops:
@@ -72,17 +77,17 @@ def _replay(history: History, txns: list, scope: Scope) -> str | None:
             else:
                 expected = own[key] if own is not None and key in own else state.get(key)
                 if not same_value(expected, value):
-                    return f"{t.id} read {key}={_fmt(value)} at event {idx} where the order gives {_fmt(expected)}"
+                    return t, f"{t.id} read {key}={_fmt(value)} at event {idx} where the order gives {_fmt(expected)}"
         if own is not None and t.status == COMMITTED:
             for key, value in own.items():
                 if versions is not None and key in versions:
                     n = installed.get(key, 0)
                     listed = versions[key]
                     if n >= len(listed) or not same_value(listed[n], value):
-                        return f"{t.id} installs {key}={_fmt(value)} out of the order 'versions' gives"
+                        return t, f"{t.id} installs {key}={_fmt(value)} out of the order 'versions' gives"
                     installed[key] = n + 1
                 state[key] = value
-    return None
+    return None, None
 
 
 def _fmt(value) -> str:
@@ -123,14 +128,21 @@ def candidate_orders(history: History, criterion: str):
     yield members
 
 
-def try_candidates(history: History, criterion: str):
-    """The first candidate order that is a witness (a list of Txn), or None.
+def first_candidate(history: History, criterion: str) -> list:
+    """The commit-order candidate: the preferred shape of any witness."""
+    return next(iter(candidate_orders(history, criterion)))
 
-    Also returns the replay failure of the commit-order candidate, which
-    tells where a violation is likely to be.
+
+def try_candidates(history: History, criterion: str):
+    """(the first candidate order that is a witness, as Txns, or None; the Txns where candidates failed).
+
+    Where a candidate fails tells where a violation is likely to be.
     """
     scope = Scope(criterion)
+    failed = []
     for order in candidate_orders(history, criterion):
-        if _replay(history, order, scope) is None:
-            return order
-    return None
+        t, _ = _replay_at(history, order, scope)
+        if t is None:
+            return order, failed
+        failed.append(t)
+    return None, failed

@@ -198,6 +198,8 @@ class History:
 
 
 _OPS = ("begin", "read", "write", "commit", "abort")
+_MISSING = object()
+_SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
 def _check_id(value, what: str, index: int):
@@ -219,7 +221,12 @@ class HistoryBuilder:
     """
 
     def __init__(self, initial: dict | None = None, versions: dict | None = None):
-        self.history = History(initial=dict(initial or {}), versions=versions)
+        # Keys and values in the same canonical form as the events' (string keys,
+        # JSON booleans that equal no number), whoever built these maps.
+        initial = {str(k): canonical_value(v) for k, v in (initial or {}).items()}
+        if versions is not None:
+            versions = {str(k): [canonical_value(v) for v in vs] for k, vs in versions.items()}
+        self.history = History(initial=initial, versions=versions)
         self._txns: dict = {}
         self._running: dict = {}  # thread -> live Txn
         self._n = 0
@@ -230,22 +237,31 @@ class HistoryBuilder:
         if type(event) is not dict:
             raise HistoryError(f"an event must be a JSON object, got {_show(event)}", index)
         op = event.get("op")
-        if "thread" not in event:
-            raise HistoryError("event has no 'thread'", index)
-        if "txn" not in event:
-            raise HistoryError("event has no 'txn'", index)
-        thread = _check_id(event["thread"], "thread", index)
-        tid = _check_id(event["txn"], "txn", index)
+        # Fast paths for the common types; _check_id explains anything else.
+        thread = event.get("thread", _MISSING)
+        if type(thread) is not int and type(thread) is not str:
+            if thread is _MISSING:
+                raise HistoryError("event has no 'thread'", index)
+            thread = _check_id(thread, "thread", index)
+        tid = event.get("txn", _MISSING)
+        if type(tid) is not int and type(tid) is not str:
+            if tid is _MISSING:
+                raise HistoryError("event has no 'txn'", index)
+            tid = _check_id(tid, "txn", index)
+        if "time" in event:
+            t = event["time"]
+            if isinstance(t, bool) or not isinstance(t, (int, float)):
+                raise HistoryError(f"'time' must be a number, got {_show(t)}", index)
         if op == "read" or op == "write":
             if "key" not in event:
                 raise HistoryError(f"a {op} needs a 'key'", index)
             if "value" not in event:
                 raise HistoryError(f"a {op} needs a 'value'", index)
             key = event["key"]
-            if isinstance(key, bool) or not isinstance(key, (str, int)):
+            if type(key) is not str and (isinstance(key, bool) or not isinstance(key, int)):
                 raise HistoryError(f"'key' must be a string or an integer, got {_show(key)}", index)
             value = event["value"]
-            if not is_scalar(value):
+            if type(value) not in _SCALAR_TYPES and not is_scalar(value):
                 raise HistoryError(f"'value' must be a JSON scalar (string, number, boolean or null), got {_show(value)}", index)
             txn = self._txns.get(tid)
             if txn is None:

@@ -1,0 +1,201 @@
+"""`stmcheck explore IMPL` and `stmcheck replay IMPL --schedule S`.
+
+Exit 0: no violation (the report says whether the space was exhausted or which
+bound applied); 1: a violation (shrunk, explained, with its replay command);
+2: usage error (one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from stmcheck.implementations.registry import DesignError, load_design
+from stmcheck.models.workloads import DEFAULT_WORKLOAD, WORKLOADS, make_workload
+
+from .criteria import CRITERIA
+from .explore_engine import Explorer, Outcome
+from .explore_report import as_json, human, timeline, violation_lines
+from .shrink import shrink
+from .strategies import STRATEGIES, make_strategy
+from .strategies.replay import Replay, ScheduleError, decode
+
+DEFAULT_MAX_EXECUTIONS = 6000
+DEFAULT_TIME_LIMIT = 50.0
+DEFAULT_MAX_STEPS = 2000
+
+
+def _fail(message: str):
+    click.echo(f"stmcheck: error: {message}", err=True)
+    sys.exit(2)
+
+
+def workload_options(f):
+    for opt in reversed([
+        click.option("--threads", "-n", type=click.IntRange(1, 16), default=2, show_default=True,
+                     help="Simulated threads."),
+        click.option("--workload", "-w", type=click.Choice(list(WORKLOADS)), default=DEFAULT_WORKLOAD,
+                     show_default=True, help="The transaction program each thread runs."),
+        click.option("--txns", "-k", type=click.IntRange(1, 100), default=1, show_default=True,
+                     help="Transactions per thread."),
+        click.option("--keys", "-m", type=click.IntRange(1, 100), default=None,
+                     help="Accounts (transfer) or counters (counter); default 2 and 1."),
+        click.option("--retries", type=click.IntRange(0), default=None,
+                     help="Give a transaction up after this many retries (default: retry forever)."),
+        click.option("--max-steps", type=click.IntRange(10), default=DEFAULT_MAX_STEPS, show_default=True,
+                     help="Steps per execution; a longer run without a commit is a suspected livelock."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _setup(impl, workload, threads, txns, keys, retries=None):
+    try:
+        design_cls, entry = load_design(impl)
+    except DesignError as exc:
+        _fail(str(exc))
+    try:
+        wl = make_workload(workload, threads, txns, keys, retries)
+    except ValueError as exc:
+        _fail(str(exc))
+    ctx = {"impl": impl, "workload": workload, "threads": threads, "txns": txns, "keys": keys, "retries": retries,
+           "keys_used": wl.options().get("keys"), "workload_about": wl.about,
+           "about": f"{entry.name}: {entry.about}" if entry else f"user design {impl}",
+           "expected": entry.expected.get(workload) if entry and retries is None else None}
+    return design_cls, wl, ctx
+
+
+class _Progress:
+    """A rich progress line on stderr, only on a terminal, only after a second."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.live = None
+
+    def __call__(self, out: Outcome):
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.start < 1.0 or now - self.last < 0.25:
+            return
+        self.last = now
+        if self.live is None:
+            from rich.console import Console
+            from rich.live import Live
+            self.live = Live(console=Console(stderr=True), transient=True, auto_refresh=False)
+            self.live.start()
+        rate = out.executions / max(now - self.start, 1e-9)
+        self.live.update(f"exploring: {out.executions} executions, {out.histories} distinct histories, "
+                         f"{rate:,.0f} executions/s", refresh=True)
+
+    def close(self):
+        if self.live is not None:
+            self.live.stop()
+
+
+@click.command()
+@click.argument("impl", metavar="IMPL")
+@workload_options
+@click.option("--strategy", "-s", type=click.Choice(STRATEGIES), default="dpor", show_default=True,
+              help="dpor: exhaustive with partial-order reduction; random; pct; plain: every interleaving.")
+@click.option("--criterion", "-c", type=click.Choice(CRITERIA), default="opacity", show_default=True,
+              help="The consistency criterion every history must meet.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for random and pct.")
+@click.option("--depth", type=click.IntRange(1), default=3, show_default=True, help="Bug depth for pct.")
+@click.option("--preemptions", type=click.IntRange(0), default=None,
+              help="dpor/plain: bound on preemptive context switches (the result is then bounded).")
+@click.option("--max-executions", type=click.IntRange(1), default=DEFAULT_MAX_EXECUTIONS, show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT,
+              show_default=True, metavar="SECONDS")
+@click.option("--json", "as_json_flag", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+def explore(impl, threads, workload, txns, keys, retries, max_steps, strategy, criterion, seed, depth, preemptions,
+            max_executions, time_limit, as_json_flag, quiet):
+    """Run IMPL on simulated threads, explore the interleavings, judge every execution.
+
+    \b
+    IMPL is a shipped design (global-lock, locks-naive, tl2, tl2-no-read-validation,
+    eager-aggressive) or path/to/file.py:ClassName.
+    \b
+    Examples:
+      stmcheck explore tl2 --threads 3
+      stmcheck explore locks-naive --workload swap
+      stmcheck explore tl2-no-read-validation --strategy pct --seed 7
+    \b
+    Exit status: 0 no violation found, 1 a violation, 2 usage error.
+    """
+    design_cls, wl, ctx = _setup(impl, workload, threads, txns, keys, retries)
+    try:
+        strat = make_strategy(strategy, seed=seed, depth=depth, preemptions=preemptions)
+    except ValueError as exc:
+        _fail(str(exc))
+    ctx.update(strategy=strategy, strategy_desc=strat.describe(), criterion=criterion, max_steps=max_steps,
+               max_steps_flag=max_steps != DEFAULT_MAX_STEPS)
+    progress = _Progress(not quiet and not as_json_flag and sys.stderr.isatty())
+    explorer = Explorer(design_cls, wl, strat, criterion=criterion, max_executions=max_executions,
+                        time_limit=time_limit, max_steps=max_steps, progress=progress)
+    try:
+        outcome = explorer.explore()
+    finally:
+        progress.close()
+    outcome.violations = [shrink(explorer, v) for v in outcome.violations]
+    if as_json_flag:
+        click.echo(json.dumps(as_json(outcome, ctx), indent=2, default=str))
+    else:
+        click.echo(human(outcome, ctx), nl=False)
+    sys.exit(1 if outcome.violations else 0)
+
+
+@click.command()
+@click.argument("impl", metavar="IMPL")
+@workload_options
+@click.option("--schedule", required=True, metavar="STRING",
+              help="The schedule to run, e.g. 1*5,2*3,1 (as printed by explore).")
+@click.option("--criterion", "-c", type=click.Choice(CRITERIA), default="opacity", show_default=True)
+@click.option("--all-steps", is_flag=True, help="Show every step, loads included.")
+@click.option("--json", "as_json_flag", is_flag=True, help="Print the execution's history and verdict as JSON.")
+def replay(impl, threads, workload, txns, keys, retries, max_steps, schedule, criterion, all_steps, as_json_flag):
+    """Re-run exactly one execution of IMPL from a schedule and print its timeline.
+
+    After the schedule ends the run continues non-preemptively (the last thread
+    keeps going while it can, else the lowest-numbered one).
+    """
+    design_cls, wl, ctx = _setup(impl, workload, threads, txns, keys, retries)
+    ctx.update(max_steps=max_steps, max_steps_flag=max_steps != DEFAULT_MAX_STEPS, criterion=criterion)
+    try:
+        sched = decode(schedule)
+    except ScheduleError as exc:
+        _fail(str(exc))
+    explorer = Explorer(design_cls, wl, Replay(sched), criterion=criterion, max_steps=max_steps)
+    run = explorer.new_run()
+    try:
+        run.execute(Replay(sched, strict=True))
+    except ScheduleError as exc:
+        _fail(str(exc))
+    v = explorer.judge(run)
+    if as_json_flag:
+        from .explore_report import violation_json
+        doc = {"implementation": impl, "workload": workload, "threads": threads, "schedule": schedule,
+               "outcome": run.outcome, "steps": len(run.steps), "history": run.history_doc(),
+               "violations": [violation_json(_with_schedule(v, sched), ctx)] if v else []}
+        click.echo(json.dumps(doc, indent=2, default=str))
+        sys.exit(1 if v else 0)
+    click.echo(f"stmcheck replay {impl}: {workload}, {threads} threads, {txns} transaction(s) each; "
+               f"{len(run.steps)} steps, outcome: {run.outcome}")
+    if v is None:
+        click.echo("verdict: no violation in this execution")
+        click.echo("")
+        click.echo("\n".join(timeline(run, all_steps)))
+        sys.exit(0)
+    click.echo("\n".join(violation_lines(_with_schedule(v, sched), ctx, all_steps)))
+    sys.exit(1)
+
+
+def _with_schedule(v, sched):
+    v.schedule = sched
+    return v

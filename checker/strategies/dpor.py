@@ -1,0 +1,297 @@
+"""`dpor`: stateless exhaustive exploration with dynamic partial-order reduction
+and sleep sets (Flanagan and Godefroid, POPL 2005; sleep sets after Godefroid
+1996). Also `plain`: the same search with the reduction switched off, which
+enumerates every interleaving (the baseline DPOR is checked against).
+
+Two executions that differ only in the order of adjacent *independent* steps
+(different objects, or both reads) reach the same state and record equivalent
+histories, so only one needs running. DPOR finds out which orders matter while
+exploring: after each execution, for every state and every thread p with a
+pending step, it looks for the latest earlier step by another thread that is
+dependent with p's step and not ordered before p by happens-before (a *race*);
+at the state before that step, it schedules a thread that can lead to running
+p first (a *backtrack point*). Sleep sets stop re-exploring a thread's step
+from a state where an equivalent ordering has been covered already.
+
+Search is depth-first over a stack of nodes (one per state of the current
+execution); an execution is reached again by replaying its prefix, since
+generators cannot be copied. When no node has a thread left to try, the space
+is *exhausted*: every execution, up to reordering of independent steps, has run.
+
+Happens-before is tracked with vector clocks indexed by step number. Steps name
+their objects (`Step.objects`); the pseudo-object `RT` orders the BEGIN of an
+attempt against the END of another (begin/begin and end/end commute), so
+real-time precedence between transactions, which opacity reads, is explored.
+
+`--preemptions B`: backtrack points that would make an execution switch away
+from a thread that could go on more than B times are not added (preemption
+bounding, Musuvathi and Qadeer, PLDI 2007). The result is then *bounded*, not
+exhausted, and says so.
+"""
+
+from __future__ import annotations
+
+from stmcheck.models.machine import RT
+
+from .base import Strategy
+
+
+class NondeterminismError(RuntimeError):
+    """Replaying a prefix did not reach the same state: the design is not deterministic."""
+
+
+class _Node:
+    __slots__ = ("enabled", "pending", "sleep", "backtrack", "done", "chosen", "child_sleep", "preempt")
+
+    def __init__(self, enabled, pending, sleep, preempt):
+        self.enabled = enabled
+        self.pending = pending
+        self.sleep = sleep
+        self.backtrack: set = set()
+        self.done: set = set()
+        self.chosen = None
+        self.child_sleep = frozenset()
+        self.preempt = preempt  # preemptions in the prefix before this node
+
+
+
+def dependent(a, b) -> bool:
+    """Two steps (of different threads) are dependent: same object, one writes.
+    On RT: a BEGIN (read) and an END (write) are dependent, two of a kind are not."""
+    oa, wa = a.objs, a.write
+    ob, wb = b.objs, b.write
+    for o in oa:
+        if o in ob:
+            if o == RT:
+                if wa != wb:
+                    return True
+            elif wa or wb:
+                return True
+    return False
+
+
+class DPOR(Strategy):
+    fair = False  # an unfair loop ends the run; the loop's alternatives are backtrack points
+
+    def __init__(self, preemptions: int | None = None, reduce: bool = True):
+        super().__init__()
+        self.name = "dpor" if reduce else "plain"
+        self.reduce = reduce
+        self.bound = preemptions
+        self.stack: list = []
+        self.analyzed = -1   # states up to this depth have had their races analysed
+        self.replay_to = 0   # nodes [0, replay_to) are replayed from the stack
+        self.first = True
+
+    def describe(self):
+        text = self.name
+        if self.bound is not None:
+            text += f" (preemptions <= {self.bound})"
+        return text
+
+    def start(self):
+        if self.first:
+            self.first = False
+            return True
+        return not self.exhausted
+
+    # -- during an execution -------------------------------------------------------------------
+    def pick(self, run, enabled):
+        d = len(run.schedule)
+        stack = self.stack
+        if d < len(stack):
+            node = stack[d]
+            if node.enabled != enabled:
+                raise NondeterminismError(
+                    f"replaying the same schedule reached a different state at step {d} (enabled threads "
+                    f"{list(node.enabled)} before, {list(enabled)} now): the design or workload is not "
+                    f"deterministic (shared state outside the machine model?)")
+            return node.chosen
+        pending = run.pending_log[-1]
+        if d == 0:
+            sleep, preempt = frozenset(), 0
+        else:
+            parent = stack[d - 1]
+            sleep = parent.child_sleep
+            preempt = parent.preempt + self._is_preemption(d - 1, parent.chosen)
+        node = _Node(enabled, pending, sleep, preempt)
+        stack.append(node)
+        if not self.reduce:
+            node.backtrack = set(enabled)
+            if self.bound is not None:
+                node.backtrack = {t for t in enabled if self._allowed(d, t)}
+        candidates = [t for t in enabled if t not in sleep]
+        if not candidates:
+            return None  # sleep-set blocked: every continuation is covered elsewhere
+        last = run.schedule[-1] if d else None
+        p = last if last in candidates else candidates[0]
+        if self.bound is not None and not self._allowed(d, p):
+            return None
+        self._choose(d, p)
+        return p
+
+    def _is_preemption(self, d, t) -> int:
+        if d == 0:
+            return 0
+        prev = self.stack[d - 1].chosen
+        return 1 if prev != t and prev in self.stack[d].enabled else 0
+
+    def _allowed(self, d, t) -> bool:
+        ok = self.stack[d].preempt + self._is_preemption(d, t) <= self.bound
+        if not ok:
+            self.bounds.add(f"preemptions <= {self.bound}")
+        return ok
+
+    def _choose(self, d, p):
+        node = self.stack[d]
+        node.chosen = p
+        node.backtrack.add(p)
+        node.done.add(p)
+        if self.reduce:
+            mine = node.pending[p]
+            node.child_sleep = frozenset(q for q in (node.sleep | node.done) if q != p
+                                         and node.pending[q] is not None and not dependent(node.pending[q], mine))
+
+    # -- after an execution --------------------------------------------------------------------
+    def finish(self, run):
+        if self.reduce:
+            self._races(run)
+        self.analyzed = len(run.enabled_log) - 1
+        # the deepest node with something left to try
+        stack = self.stack
+        for d in range(len(stack) - 1, -1, -1):
+            node = stack[d]
+            todo = sorted(node.backtrack - node.done - node.sleep)
+            if todo:
+                del stack[d + 1:]
+                self._choose(d, todo[0])
+                self.analyzed = d
+                return
+        self.stack = []
+        self.exhausted = True  # within the preemption bound, if `bounds` names one
+
+    def _races(self, run):
+        """Add backtrack points for every race seen from the new states of `run`."""
+        n_threads = run.threads
+        steps, sched = run.steps, run.schedule
+        zero = [-1] * (n_threads + 1)
+        tclock = [zero] * (n_threads + 1)      # thread -> clock of its last step
+        last_write: dict = {}                   # object -> clock of its last write
+        reads: dict = {}                        # object -> join of read clocks since that write
+        rt_begin = zero
+        rt_end = zero
+        access: dict = {}                       # object -> step indices touching it
+        clocks: list = []                       # step -> its vector clock
+        nstates = len(run.pending_log)
+        for k in range(nstates):
+            if k > self.analyzed:
+                pending = run.pending_log[k]
+                for p in range(1, n_threads + 1):
+                    ps = pending[p]
+                    if ps is not None:
+                        self._race_for(k, p, ps, tclock[p], steps, sched, access, clocks)
+            if k >= len(steps):
+                break
+            # advance clocks over step k
+            t, step = sched[k], steps[k]
+            c = list(tclock[t])
+            objs, w = step.objs, step.write
+            for o in objs:
+                if o == RT:
+                    _join(c, rt_begin if w else rt_end)
+                else:
+                    lw = last_write.get(o)
+                    if lw is not None:
+                        _join(c, lw)
+                    if w and o in reads:
+                        _join(c, reads[o])
+            c[t] = k
+            for o in objs:
+                if o == RT:
+                    if w:
+                        rt_end = _joined(rt_end, c)
+                    else:
+                        rt_begin = _joined(rt_begin, c)
+                elif w:
+                    last_write[o] = c
+                    reads.pop(o, None)
+                else:
+                    reads[o] = _joined(reads[o], c) if o in reads else c
+                access.setdefault(o, []).append(k)
+            tclock[t] = c
+            clocks.append(c)
+
+    def _race_for(self, k, p, ps, cp, steps, sched, access, clocks):
+        """Every step that races with p's pending step: dependent, of another thread,
+        not ordered before p, and not ordered before another such step."""
+        partners = set()
+        for o in ps.objs:
+            for j in reversed(access.get(o, ())):
+                q = sched[j]
+                sj = steps[j]
+                if q == p or not dependent(sj, ps):
+                    continue
+                if cp[q] >= j:          # j happens before p: ordered, no race
+                    if o != RT and sj.write:
+                        break           # everything earlier on o is ordered before j
+                    continue
+                partners.add(j)
+        kept = []
+        for j in sorted(partners, reverse=True):
+            if not any(clocks[j2][sched[j]] >= j for j2 in kept):
+                kept.append(j)
+        for i in kept:
+            self._reverse(i, p, k, cp, sched, clocks)
+
+    def _reverse(self, i, p, k, cp, sched, clocks):
+        """Make sure some thread that can start the reversed race is tried at node i:
+        the *initials* of v, the steps after i that do not depend on step i, then p
+        (source sets, Abdulla, Aronis, Jonsson and Sagonas, POPL 2014)."""
+        ti = sched[i]
+        v = [j for j in range(i + 1, k) if clocks[j][ti] < i]
+        initials, seen = [], set()
+        for idx, j in enumerate(v):
+            q = sched[j]
+            if q in seen:
+                continue
+            seen.add(q)
+            cj = clocks[j]
+            if not any(sched[j2] != q and cj[sched[j2]] >= j2 for j2 in v[:idx]):
+                initials.append(q)
+        if p not in seen and not any(cp[sched[j2]] >= j2 for j2 in v):
+            initials.append(p)
+        node = self.stack[i]
+        found = [q for q in initials if q in node.enabled]
+        if not found:
+            found = list(node.enabled)
+            self._add(node, i, [q for q in found if q not in node.sleep])
+            return
+        if any(q in node.backtrack for q in found):
+            return
+        awake = [q for q in found if q not in node.sleep]
+        if awake:
+            self._add(node, i, [p if p in awake else awake[0]])
+
+    def _add(self, node, i, threads):
+        for q in threads:
+            if self.bound is None or self._allowed(i, q):
+                node.backtrack.add(q)
+                continue
+            # Over the bound here: also try q where the thread running at i got the CPU
+            # (Coons, Musuvathi and McKinley, OOPSLA 2013): switching there costs no more
+            # preemptions than the switch the current execution made, so it often fits.
+            j = i
+            while j > 0 and self.stack[j - 1].chosen == self.stack[j].chosen:
+                j -= 1
+            if j < i and q in self.stack[j].enabled and self._allowed(j, q):
+                self.stack[j].backtrack.add(q)
+
+
+def _join(c, other):
+    for i, v in enumerate(other):
+        if v > c[i]:
+            c[i] = v
+
+
+def _joined(a, b):
+    return [x if x > y else y for x, y in zip(a, b)]

@@ -1,0 +1,100 @@
+"""`replay`: re-run exactly one execution from a schedule string.
+
+A schedule is the sequence of threads that stepped, written run-length encoded:
+`1*5,2*12,1` is five steps of thread 1, twelve of thread 2, one of thread 1.
+After the schedule ends the execution continues *non-preemptively* (the last
+thread keeps running while it can, else the lowest-numbered enabled thread), so
+a counterexample's schedule only needs to spell out its preemptions: the
+shrinker cuts the tail that this rule reproduces.
+"""
+
+from __future__ import annotations
+
+from .base import Strategy, non_preemptive
+
+
+class ScheduleError(ValueError):
+    """A schedule string that does not parse, or does not fit the execution."""
+
+
+def encode(schedule) -> str:
+    out, i = [], 0
+    while i < len(schedule):
+        j = i
+        while j < len(schedule) and schedule[j] == schedule[i]:
+            j += 1
+        out.append(f"{schedule[i]}*{j - i}" if j - i > 1 else f"{schedule[i]}")
+        i = j
+    return ",".join(out)
+
+
+def decode(text: str) -> list:
+    out = []
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        t, _, n = part.partition("*")
+        try:
+            t, n = int(t), int(n) if n else 1
+        except ValueError:
+            raise ScheduleError(f"bad schedule element {part!r} (expected THREAD or THREAD*COUNT, e.g. 1*5,2*3,1)") from None
+        if t < 1 or n < 1:
+            raise ScheduleError(f"bad schedule element {part!r}: threads are numbered from 1, counts are positive")
+        out.extend([t] * n)
+    return out
+
+
+def preemptions(run) -> int:
+    """Context switches away from a thread that could have gone on."""
+    n, sched, enabled = 0, run.schedule, run.enabled_log
+    for i in range(1, len(sched)):
+        if sched[i] != sched[i - 1] and sched[i - 1] in enabled[i]:
+            n += 1
+    return n
+
+
+class Replay(Strategy):
+    """Follow `schedule`, then continue non-preemptively.
+
+    Strict (the `replay` command): a scheduled thread that cannot step is an
+    error. Lenient (the shrinker): such an entry is skipped.
+    """
+
+    name = "replay"
+    fair = True
+
+    def __init__(self, schedule, strict: bool = True):
+        super().__init__()
+        self.schedule = list(schedule)
+        self.strict = strict
+        self.i = 0
+        self.used = False
+
+    def start(self):
+        if self.used:
+            return False
+        self.used = True
+        return True
+
+    def pick(self, run, enabled):
+        while self.i < len(self.schedule):
+            t = self.schedule[self.i]
+            self.i += 1
+            if t in enabled:
+                return t
+            if self.strict:
+                raise ScheduleError(f"the schedule does not fit: at step {len(run.schedule)} it names thread {t}, "
+                                    f"but only {', '.join(map(str, enabled))} can step there")
+        return non_preemptive(run, enabled)
+
+
+def needed_prefix(run) -> list:
+    """The shortest prefix of the run's schedule from which the non-preemptive
+    continuation reproduces the rest of it."""
+    sched, enabled = run.schedule, run.enabled_log
+    last = -1
+    for i, t in enumerate(sched):
+        default = sched[i - 1] if i and sched[i - 1] in enabled[i] else enabled[i][0]
+        if t != default:
+            last = i
+    return sched[:last + 1]

@@ -1,0 +1,88 @@
+"""`eager-aggressive`: encounter-time locking, undo log, aggressive contention
+manager. Livelocks.
+
+Algorithm: every key has a lock, taken (try-acquire) the first time a
+transaction reads or writes it, and held to commit (strict two-phase locking,
+so it is serializable and opaque). Writes go to memory in place; the old value
+goes to an undo log that `abort` replays backwards. Each thread has a status
+cell. A transaction that meets a key locked by another does what the
+"Aggressive" contention manager of Scherer and Scott (PODC 2005; after Herlihy,
+Luchangco, Moir and Scherer's DSTM, PODC 2003) does: it aborts the owner, by
+setting the owner's status to aborted, and then waits until the lock is free or
+it has itself been aborted. A transaction checks its own status before each
+access and at commit. Two transactions that take two keys in opposite orders
+abort each other, both retry, take their first keys again, and abort each
+other again, forever: a livelock in which both threads keep stepping.
+"""
+
+from stmcheck.models.machine import Abort, FREE, Machine, wait_any
+
+ACTIVE, ABORTED = "active", "aborted"
+
+
+class _Tx:
+    __slots__ = ("thread", "held", "undo")
+
+    def __init__(self, thread):
+        self.thread = thread
+        self.held = []
+        self.undo = []   # (key, old value), oldest first
+
+
+class EagerAggressive:
+    def __init__(self, machine: Machine, keys: dict, threads: int):
+        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
+        self.locks = {k: machine.lock(f"lock({k})") for k in keys}
+        self.status = {t: machine.cell(f"status{t}", ACTIVE) for t in range(1, threads + 1)}
+
+    def begin(self, thread):
+        yield self.status[thread].store(ACTIVE)
+        return _Tx(thread)
+
+    def _alive(self, tx):
+        if (yield self.status[tx.thread].load()) == ABORTED:
+            raise Abort("aborted by another transaction")
+
+    def _own(self, tx, key):
+        if key in tx.held:
+            return
+        lock = self.locks[key]
+        mine = self.status[tx.thread]
+        while True:
+            if (yield lock.try_acquire()):
+                tx.held.append(key)
+                return
+            owner = yield lock.holder()
+            if owner != FREE:
+                yield self.status[owner].store(ABORTED)   # aggressive: kill the owner
+                free, me = yield wait_any((lock, lambda v: v == FREE), (mine, lambda v: v == ABORTED))
+                if me == ABORTED:
+                    raise Abort("aborted by another transaction while waiting")
+
+    def read(self, tx, key):
+        yield from self._alive(tx)
+        yield from self._own(tx, key)
+        return (yield self.cells[key].load())
+
+    def write(self, tx, key, value):
+        yield from self._alive(tx)
+        yield from self._own(tx, key)
+        cell = self.cells[key]
+        if all(k != key for k, _ in tx.undo):
+            tx.undo.append((key, (yield cell.load())))
+        yield cell.store(value)
+
+    def commit(self, tx):
+        yield from self._alive(tx)
+        yield from self._release(tx)
+
+    def abort(self, tx):
+        for key, old in reversed(tx.undo):
+            yield self.cells[key].store(old)
+        tx.undo = []
+        yield from self._release(tx)
+
+    def _release(self, tx):
+        for key in tx.held:
+            yield self.locks[key].release()
+        tx.held = []

@@ -1,0 +1,115 @@
+"""`tl2`: Transactional Locking II (Dice, Shalev and Shavit, DISC 2006).
+
+Algorithm, per the paper:
+- a global version clock; per key a versioned write lock (here one cell
+  holding `(version, owner)`, owner 0 when unlocked) and a value cell;
+- begin: sample the clock into the read version `rv`;
+- read: if the key is in the write set return the buffered value; else load
+  the lock word, load the value, load the lock word again, and abort unless
+  both lock words are equal, unlocked and have version <= rv (the post-read
+  validation that makes every read consistent with the snapshot at `rv`);
+- write: buffer in the write set (lazy versioning: memory is untouched);
+- commit: a read-only transaction commits at once. Otherwise lock the write
+  set (compare-and-swap on each lock word, in key order; a lock held by
+  another aborts, as the paper's bounded spin does when it gives up), take
+  `wv` = clock + 1 with fetch-and-add, validate the read set (each lock word
+  unlocked or ours, version <= rv, else abort), write back, and release each
+  lock with version `wv`.
+- abort: release the locks taken so far, restoring their versions; when the
+  attempt failed because another transaction held a lock, wait (block) until
+  that lock is released before retrying. The paper spins or backs off here;
+  in the model a retry that would find the same lock held is a spin, so the
+  design blocks instead, as every shipped design must.
+
+Left out: the `wv == rv + 1` shortcut that skips read-set validation (an
+optimisation, not needed for correctness) and bloom filters for the write set.
+TL2 is opaque. Subclasses switch parts off to make the broken variants.
+"""
+
+from stmcheck.models.machine import Abort, Machine, wait_any
+
+
+class _Tx:
+    __slots__ = ("thread", "rv", "reads", "writes", "locked", "blocked_by")
+
+    def __init__(self, thread, rv):
+        self.thread = thread
+        self.rv = rv
+        self.reads = []      # keys read from memory, in order
+        self.writes = {}     # key -> buffered value
+        self.locked = []     # (key, version before locking)
+        self.blocked_by = None  # the lock word that made this attempt fail
+
+
+class TL2:
+    post_read_validation = True
+
+    def __init__(self, machine: Machine, keys: dict, threads: int):
+        self.clock = machine.cell("clock", 0)
+        self.values = {k: machine.cell(k, v) for k, v in keys.items()}
+        self.locks = {k: machine.cell(f"lock({k})", (0, 0)) for k in keys}
+
+    def begin(self, thread):
+        rv = yield self.clock.load()
+        return _Tx(thread, rv)
+
+    def read(self, tx, key):
+        if key in tx.writes:
+            return tx.writes[key]
+        lock = self.locks[key]
+        pre = yield lock.load()
+        if pre[1] != 0:
+            tx.blocked_by = lock
+            raise Abort(f"{key} is locked by thread {pre[1]}")
+        if pre[0] > tx.rv:
+            raise Abort(f"{key} is newer than the snapshot")
+        value = yield self.values[key].load()
+        if self.post_read_validation:
+            post = yield lock.load()
+            if post != pre:
+                raise Abort(f"{key} changed while it was read")
+        if key not in tx.reads:
+            tx.reads.append(key)
+        return value
+
+    def write(self, tx, key, value):
+        tx.writes[key] = value
+
+    def commit(self, tx):
+        if not tx.writes:
+            return
+        me = tx.thread
+        for key in sorted(tx.writes):
+            lock = self.locks[key]
+            word = yield lock.load()
+            if word[1] != 0:
+                tx.blocked_by = lock
+                raise Abort(f"{key} is locked by thread {word[1]}")
+            if not (yield lock.cas(word, (word[0], me))):
+                tx.blocked_by = lock
+                raise Abort(f"lost the race for the lock of {key}")
+            tx.locked.append((key, word[0]))
+        wv = (yield self.clock.fetch_add(1)) + 1
+        for key in tx.reads:
+            word = yield self.locks[key].load()
+            if word[1] not in (0, me):
+                tx.blocked_by = self.locks[key]
+                raise Abort(f"{key} is locked by thread {word[1]}")
+            if word[0] > tx.rv:
+                raise Abort(f"read set validation failed on {key}")
+        for key in sorted(tx.writes):
+            yield self.values[key].store(tx.writes[key])
+        for key, _ in tx.locked:
+            yield self.locks[key].store((wv, 0))
+        tx.locked = []
+
+    def abort(self, tx):
+        for key, version in tx.locked:
+            yield self.locks[key].store((version, 0))
+        tx.locked = []
+        if tx.blocked_by is not None:
+            yield wait_any((tx.blocked_by, _unlocked))
+
+
+def _unlocked(word):
+    return word[1] == 0

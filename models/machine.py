@@ -1,0 +1,288 @@
+"""The simulated shared memory every STM design is written against.
+
+A design never touches real memory or real threads. It asks for *cells* and
+*locks* when it is built, and then, in its transaction methods, *yields steps*:
+one shared-memory operation each (load, store, compare-and-swap, fetch-and-add;
+acquire, try-acquire, release). The scheduler runs exactly one step at a time,
+sends its result back into the generator, and may switch threads between any
+two steps. That makes every shared access a scheduling point, and nothing else
+one: what a design does between two yields (its private bookkeeping) is atomic
+and invisible to other threads, exactly as private memory is.
+
+Every step names its object and says whether it writes it. Two steps of
+different threads are *dependent* when they touch the same object and one of
+them writes; that relation is all partial-order reduction needs, so it is part
+of the step, not guessed by the checker.
+
+Blocking: `Lock.acquire()` blocks (the thread is not *enabled*) while another
+thread holds the lock, and `wait_any` blocks until one of its conditions holds.
+A design must wait with these, never with a loop of loads: a spinning thread
+would step forever and turn every wait into an endless execution, whereas a
+blocked thread simply is not scheduled, and a state where nobody can move is a
+deadlock the checker reports with its wait-for cycle.
+
+Values stored in cells must be hashable (numbers, strings, None, tuples): the
+checker snapshots memory to recognise a livelock (a state seen before).
+
+The design interface
+--------------------
+
+A design is a class built as ``Design(machine, keys, threads)``: ``machine`` is
+a `Machine` to allocate cells and locks from, ``keys`` maps each transactional
+key the workload uses to its initial value, ``threads`` is the number of
+threads (numbered 1..threads). It implements:
+
+``begin(thread)``          -> a transaction descriptor (any object, private)
+``read(tx, key)``          -> the value the transaction sees for ``key``
+``write(tx, key, value)``  -> None
+``commit(tx)``             -> None, or raises `Abort`
+``abort(tx)``              -> None: clean up after `Abort` was raised in
+                              ``read``, ``write`` or ``commit`` (release locks,
+                              undo in-place writes)
+
+Each method is a generator that yields steps and returns its result (a method
+that needs no shared step may be a plain function). ``read``, ``write`` and
+``commit`` may ``raise Abort(reason)``; the runtime then calls ``abort(tx)``
+and retries the transaction as the workload says (a retry is a new attempt,
+recorded as a new transaction). Shared state lives only in cells and locks;
+per-attempt state lives in the descriptor. State a design keeps per thread
+*across* attempts (a back-off counter, say) must be returned by an optional
+``local_state(thread)`` method, so that the livelock detector sees it.
+Any other exception is a bug in the design: the checker reports it as a
+``crash`` counterexample with the traceback. A design must be deterministic
+(no clocks, no `random`, no iteration over unordered sets of objects whose
+order can change): exploration replays schedules and expects the same steps.
+
+A complete example, one global lock around every transaction::
+
+    from stmcheck.models.machine import Abort  # noqa: F401 (raise it to abort)
+
+    class GlobalLock:
+        def __init__(self, machine, keys, threads):
+            self.lock = machine.lock("G")
+            self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
+
+        def begin(self, thread):
+            yield self.lock.acquire()      # blocks while another thread holds G
+            return thread
+
+        def read(self, tx, key):
+            return (yield self.cells[key].load())
+
+        def write(self, tx, key, value):
+            yield self.cells[key].store(value)
+
+        def commit(self, tx):
+            yield self.lock.release()
+
+        def abort(self, tx):               # never called: nothing here aborts
+            yield self.lock.release()
+
+Check it with ``stmcheck explore path/to/file.py:GlobalLock --threads 3``.
+"""
+
+from __future__ import annotations
+
+# Operation codes. Small ints: the runtime dispatches on them once per step.
+LOAD, STORE, CAS, FAA, ACQUIRE, TRY_ACQUIRE, RELEASE, HOLDER, WAIT = range(9)
+# Runtime-internal marks of a transaction attempt's start and end (see RT below).
+BEGIN, END = 9, 10
+
+OP_NAMES = ("load", "store", "cas", "fetch_add", "acquire", "try_acquire", "release",
+            "holder", "wait", "begin", "end")
+
+#: The pseudo-object a BEGIN reads and an END writes. Real-time order between
+#: transactions (one ends before another begins) is something the criteria look
+#: at, so the scheduler must treat a begin and an end of different threads as
+#: dependent, or partial-order reduction would pick one order and miss the other.
+RT = -1
+
+FREE = 0  # the value of a lock nobody holds; otherwise the holder's thread number
+
+
+class Abort(Exception):
+    """Raised by a design to abort the running transaction attempt."""
+
+
+class MachineError(Exception):
+    """A design misused the machine (released a lock it does not hold, ...)."""
+
+
+class Step:
+    """One shared-memory operation: the unit of interleaving.
+
+    `obj` is the Cell or Lock touched (for WAIT, a tuple of them); `write`
+    says whether it may modify it (CAS and try-acquire count as writes even
+    when they fail: the conservative choice keeps the reduction sound).
+    """
+
+    __slots__ = ("op", "obj", "a", "b", "write", "objs")
+
+    def __init__(self, op: int, obj, a=None, b=None, write: bool = False):
+        self.op, self.obj, self.a, self.b, self.write = op, obj, a, b, write
+        if op == WAIT:
+            self.objs = tuple(o.index for o, _ in obj)
+        elif obj is None:
+            self.objs = (RT,)
+        else:
+            self.objs = (obj.index,)
+
+    def objects(self) -> tuple:
+        """The indices of the objects this step touches."""
+        return self.objs
+
+    def describe(self, result=None) -> str:
+        """`load x = 3`, `cas lock(x) (0, 0)->(0, 1) ok`: one line of a timeline."""
+        op = self.op
+        if op == WAIT:
+            return "wait for " + " or ".join(o.name for o, _ in self.obj) + f" = {result!r}"
+        if op in (BEGIN, END):
+            return OP_NAMES[op]
+        text = f"{OP_NAMES[op]} {self.obj.name}"
+        if op == STORE:
+            return text + f" := {self.a!r}"
+        if op == CAS:
+            return text + f" {self.a!r}->{self.b!r} " + ("ok" if result else "failed")
+        if op == TRY_ACQUIRE:
+            return text + (" ok" if result else " failed")
+        if op == FAA:
+            return text + f" {self.a!r} = {result!r}"
+        if op in (LOAD, HOLDER):
+            return text + f" = {result!r}"
+        return text
+
+
+class Cell:
+    """A shared word. Methods return steps, to be yielded by the design."""
+
+    __slots__ = ("index", "name")
+
+    def __init__(self, index: int, name: str):
+        self.index, self.name = index, name
+
+    def load(self) -> Step:
+        return Step(LOAD, self)
+
+    def store(self, value) -> Step:
+        return Step(STORE, self, value, write=True)
+
+    def cas(self, expected, new) -> Step:
+        """Compare-and-swap; the step's result is True when it swapped."""
+        return Step(CAS, self, expected, new, write=True)
+
+    def fetch_add(self, n=1) -> Step:
+        """Add n; the step's result is the value before the addition."""
+        return Step(FAA, self, n, write=True)
+
+    def __repr__(self) -> str:
+        return f"Cell({self.name})"
+
+
+class Lock:
+    """A mutual-exclusion lock owned by a thread; not reentrant."""
+
+    __slots__ = ("index", "name")
+
+    def __init__(self, index: int, name: str):
+        self.index, self.name = index, name
+
+    def acquire(self) -> Step:
+        """Blocks (the thread is not enabled) while another thread holds it."""
+        return Step(ACQUIRE, self, write=True)
+
+    def try_acquire(self) -> Step:
+        """Never blocks; the step's result is True when the lock was taken."""
+        return Step(TRY_ACQUIRE, self, write=True)
+
+    def release(self) -> Step:
+        return Step(RELEASE, self, write=True)
+
+    def holder(self) -> Step:
+        """Reads who holds the lock: a thread number, or 0 when free."""
+        return Step(HOLDER, self)
+
+    def __repr__(self) -> str:
+        return f"Lock({self.name})"
+
+
+def wait_any(*conditions) -> Step:
+    """Block until one condition holds; then read all the objects at once.
+
+    Each condition is `(cell_or_lock, predicate)`; the step's result is the
+    tuple of the objects' current values. This is how a design waits for
+    "the lock is free, or I have been aborted" without spinning.
+    """
+    if not conditions:
+        raise ValueError("wait_any needs at least one (object, predicate) condition")
+    return Step(WAIT, tuple(conditions))
+
+
+class Machine:
+    """Allocates the objects of one execution; `initial` is their starting memory."""
+
+    def __init__(self):
+        self.objects: list = []
+        self.initial: list = []
+
+    def cell(self, name: str, initial=None) -> Cell:
+        c = Cell(len(self.objects), str(name))
+        self.objects.append(c)
+        self.initial.append(initial)
+        return c
+
+    def lock(self, name: str) -> Lock:
+        lk = Lock(len(self.objects), str(name))
+        self.objects.append(lk)
+        self.initial.append(FREE)
+        return lk
+
+
+def is_enabled(step: Step, thread: int, mem: list) -> bool:
+    """Can `thread` take `step` now? Only acquire and wait ever block."""
+    op = step.op
+    if op == ACQUIRE:
+        return mem[step.obj.index] == FREE
+    if op == WAIT:
+        return any(pred(mem[o.index]) for o, pred in step.obj)
+    return True
+
+
+def apply(step: Step, thread: int, mem: list):
+    """Perform an enabled step on `mem`; return the result the design receives."""
+    op = step.op
+    if op == LOAD:
+        return mem[step.obj.index]
+    i = -1 if step.obj is None or op == WAIT else step.obj.index
+    if op == STORE:
+        mem[i] = step.a
+        return None
+    if op == CAS:
+        if mem[i] == step.a:
+            mem[i] = step.b
+            return True
+        return False
+    if op == FAA:
+        old = mem[i]
+        mem[i] = old + step.a
+        return old
+    if op == ACQUIRE:
+        mem[i] = thread
+        return None
+    if op == TRY_ACQUIRE:
+        if mem[i] == FREE:
+            mem[i] = thread
+            return True
+        return False
+    if op == RELEASE:
+        if mem[i] != thread:
+            who = "nobody" if mem[i] == FREE else f"thread {mem[i]}"
+            raise MachineError(f"thread {thread} releases {step.obj.name}, which is held by {who}")
+        mem[i] = FREE
+        return None
+    if op == HOLDER:
+        return mem[i]
+    if op == WAIT:
+        return tuple(mem[o.index] for o, _ in step.obj)
+    if op == BEGIN or op == END:
+        return None
+    raise MachineError(f"unknown step operation {op!r}")
