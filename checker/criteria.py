@@ -23,7 +23,7 @@ from stmcheck.models.history import COMMITTED, History
 
 from .cycles import classify, explain, find_cycle
 from .depgraph import DepGraph
-from .readsources import ReadIndex
+from .readsources import INIT, ReadIndex
 from .results import Result, show_value
 from .repair import committed_only, middle_rank, repair_witness
 from .solver import solve
@@ -41,8 +41,8 @@ WINDOW_FROM = 1000
 # A violation is named after the weakest criterion that fails too; above this
 # many transactions the weaker criteria are decided for naming only if cheap.
 NAMING_FULL_LIMIT = 5000
-FIRST_WINDOW = 256
-MAX_WINDOW = 8192
+FIRST_WINDOW = 64
+MAX_WINDOW = 4096
 WINDOW_INFER_ROUNDS = 3
 # Reachability is kept as one bitset per node: quadratic memory, so above this
 # many nodes the exact search is not attempted (the answer is inconclusive).
@@ -187,23 +187,50 @@ class _Checker:
 
     def _windows(self, criterion: str, scope: Scope, members: list, failed: list,
                  max_size: int = MAX_WINDOW) -> Result | None:
-        """Look for a violation in growing windows of transactions around where the commit order failed.
+        """Look for a violation in growing windows of transactions around where cheap orders failed.
 
+        The window is the union of ranges (in begin order) around each
+        transaction where a candidate order failed, and around the writers
+        its reads involve (who wrote the value, who overwrote it last), so
+        the two ends of a stale read meet even when they lie far apart.
         Every edge and constraint of a window's graph holds in the whole
         history too (a window only drops transactions, never invents order),
-        so a cycle found in a window is a proof for the whole. A window that shows nothing proves nothing: the caller goes on.
+        so a cycle found in a window is a proof for the whole; a window that
+        shows nothing proves nothing, and the caller goes on.
         """
         where = {t.index: i for i, t in enumerate(members)}
-        centres = list(dict.fromkeys(where[t.index] for t in failed if t.index in where))
+        suspects = list(failed)
+        if failed:
+            suspects += self._involved_writers(failed[0])
+        centres = sorted({where[t.index] for t in suspects if t.index in where})
         size = FIRST_WINDOW
         while centres and 2 * size < len(members) and size <= max_size:
+            chosen = set()
             for centre in centres:
-                window = members[max(0, centre - size):centre + size]
-                found = self._graph(criterion, scope, window, failed, whole=False)
-                if found is not None:
-                    return found
+                chosen.update(range(max(0, centre - size), min(len(members), centre + size)))
+            window = [members[i] for i in sorted(chosen)]
+            found = self._graph(criterion, scope, window, failed, whole=False)
+            if found is not None:
+                return found
+            if len(window) == len(members):
+                break
             size *= 4
         return None
+
+    def _involved_writers(self, txn) -> list:
+        """For each read of `txn`: the committed writers of its value, and the last
+        committed writer of the key to end before `txn` ended."""
+        index = self.index
+        out = []
+        for key, value, _event in txn.external_reads():
+            out += [c for c in index.candidates(txn, key, value) if c is not INIT]
+            last = None
+            for w in index.writers.get(key, ()):
+                if w is not txn and w.end < txn.end and (last is None or w.end > last.end):
+                    last = w
+            if last is not None:
+                out.append(last)
+        return out
 
     def _remaining(self):
         if self.deadline is None:

@@ -258,12 +258,12 @@ class DepGraph:
             if cyclic is not None:
                 return None, cyclic
             desc = self.closure(order)
-            changed = self._resolve_constraints(desc) | self._resolve_ambiguous(desc)
+            changed = self._resolve_constraints(desc, order) | self._resolve_ambiguous(desc)
             if not changed or (max_rounds is not None and rounds >= max_rounds):
                 self.desc = desc
                 return order, None
 
-    def _resolve_constraints(self, desc) -> bool:
+    def _resolve_constraints(self, desc, order) -> bool:
         """Turn constraints with one side ruled out into edges.
 
         In small graphs each new edge updates reachability at once, so later
@@ -275,8 +275,29 @@ class DepGraph:
         changed = False
         keep = []
         update = len(desc) <= SEQUENTIAL_LIMIT
+        # Without updates, `desc` is the closure of a graph whose topological order is
+        # `order`: u can reach v only if u comes first, a test that costs no big-int work.
+        pos = None
+        if not update:
+            pos = [0] * len(desc)
+            for i, v in enumerate(order):
+                pos[v] = i
         for i, c in enumerate(self.constraints):
             x, w, b, key = c
+            if pos is not None:
+                px, pw, pb = pos[x], pos[w], pos[b]
+                if (px < pw and (desc[x] >> w) & 1) or (pb < px and (desc[b] >> x) & 1):
+                    continue  # already satisfied
+                if pw < px and (desc[w] >> x) & 1:
+                    edge = (b, x, "rw")
+                elif px < pb and (desc[x] >> b) & 1:
+                    edge = (x, w, "ww")
+                else:
+                    keep.append(c)
+                    continue
+                if self.add_edge(edge[0], edge[1], edge[2], key):
+                    changed = True
+                continue
             dx = desc[x]
             if (dx >> w) & 1 or (desc[b] >> x) & 1:
                 continue  # already satisfied

@@ -43,6 +43,13 @@ DESIGNS = {e.name: e for e in (
     Entry("eager-aggressive", "eager_aggressive", "EagerAggressive",
           "encounter-time locking, undo log, abort the owner on conflict",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK}),
+    # C designs (implementations/native/): the bank workload only; built at first use.
+    Entry("native-tl2", "native.design", "NativeTL2", "TL2 in C11, one scheduling point per shared access",
+          {"transfer": CLEAN}),
+    Entry("native-norec", "native.design", "NativeNOrec", "NOrec in C11: one sequence lock, value-based validation",
+          {"transfer": CLEAN}),
+    Entry("native-tl2-no-read-validation", "native.design", "NativeTL2NoReadValidation",
+          "native TL2 without the post-read version check (not opaque)", {"transfer": OPACITY}),
 )}
 
 
