@@ -30,5 +30,9 @@ main.add_command(bench)
 from .stress_cli import stress  # noqa: E402  (native free mode: issue 6)
 
 main.add_command(stress)
+
+from .conform_cli import conform  # noqa: E402  (model versus C code: issue 6)
+
+main.add_command(conform)
 main.add_command(explore)
 main.add_command(replay)

@@ -7,11 +7,19 @@ The pipeline for one criterion, cheapest first:
    `thin-air`, `internal`;
 2. a few candidate orders (commit order and friends) are replayed; the first
    that passes is the witness (most correct histories stop here, in linear time);
-3. the forced dependency graph is built and grown by inference; a cycle is a
-   proof of violation, and a fully decided acyclic graph gives the witness;
-4. what is still open goes to z3, bounded by the timeout.
+3. in a large history, the forced graph of growing windows around where the
+   candidates failed (and the writers those reads involve) is searched for a
+   cycle: a window drops transactions but invents no order, so its cycle is
+   a proof, found without building the whole graph;
+4. the forced dependency graph of the whole history: a cycle is a proof of
+   violation; its topological order nearest commit order, or one repaired by
+   guessing the open write orders (checker/repair.py), may be a witness;
+   Cobra-style inference grows the graph until nothing more is forced;
+5. what is still open goes to z3, bounded by the timeout.
 
-Every "holds" is replayed by `verify_order` before it is returned.
+Criteria are decided strongest first (a stronger witness, restricted, settles
+the weaker), and a violation is named after the weakest criterion that fails
+too. Every "holds" is replayed by `verify_order` before it is returned.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ _STRENGTH = {SERIAL: 0, SESSION: 1, STRICT: 2, OPACITY: 3}
 WINDOW_FROM = 1000
 # A violation is named after the weakest criterion that fails too; above this
 # many transactions the weaker criteria are decided for naming only if cheap.
-NAMING_FULL_LIMIT = 5000
+NAMING_FULL_LIMIT = 1000
 FIRST_WINDOW = 64
 MAX_WINDOW = 4096
 WINDOW_INFER_ROUNDS = 3
@@ -200,8 +208,8 @@ class _Checker:
         """
         where = {t.index: i for i, t in enumerate(members)}
         suspects = list(failed)
-        if failed:
-            suspects += self._involved_writers(failed[0])
+        for t in dict.fromkeys(failed):
+            suspects += self._involved_writers(t)
         centres = sorted({where[t.index] for t in suspects if t.index in where})
         size = FIRST_WINDOW
         while centres and 2 * size < len(members) and size <= max_size:
@@ -297,7 +305,7 @@ class _Checker:
         rank = self.ranks.get(criterion)
         if rank is None:
             rank = self.ranks[criterion] = {t.index: i for i, t in enumerate(first_candidate(self.history, criterion))}
-        order = graph.priority_order(rank)
+        order, _ = graph.priority_order(rank)
         if order is None:
             return None
         txns = graph.txn_order(order)

@@ -201,20 +201,26 @@ class DepGraph:
             return order, None
         return None, [v for v in range(n) if indeg[v] > 0]
 
-    def priority_order(self, rank: dict) -> list | None:
+    def priority_order(self, rank: dict, extra: dict | None = None):
         """A topological order that takes the lowest-ranked ready transaction first.
 
         `rank` maps a transaction's history index to its place in a preferred
         order (commit order); auxiliary nodes go as soon as they are ready.
+        `extra` adds edges (node -> set of nodes) that hold for this order only.
+        Returns (order, None), or (None, the nodes left on or behind a cycle).
         Linear up to a log factor: the cheap witness to try before any closure.
         """
         import heapq
         n = len(self.kind)
+        extra = extra or {}
         indeg = [0] * n
         for s in self.succ:
             for b in s:
                 indeg[b] += 1
-        txns, kind = self.txns, self.kind
+        for targets in extra.values():
+            for b in targets:
+                indeg[b] += 1
+        txns, kind, empty = self.txns, self.kind, ()
 
         def prio(v):
             return (-1, v) if kind[v] != TXN else (rank.get(txns[v].index, 0), v)
@@ -225,11 +231,14 @@ class DepGraph:
         while heap:
             _, v = heapq.heappop(heap)
             order.append(v)
-            for b in self.succ[v]:
-                indeg[b] -= 1
-                if indeg[b] == 0:
-                    heapq.heappush(heap, prio(b))
-        return order if len(order) == n else None
+            for succ in (self.succ[v], extra.get(v, empty)):
+                for b in succ:
+                    indeg[b] -= 1
+                    if indeg[b] == 0:
+                        heapq.heappush(heap, prio(b))
+        if len(order) == n:
+            return order, None
+        return None, {v for v in range(n) if indeg[v] > 0}
 
     def closure(self, order: list) -> list:
         """desc[v]: bitset of nodes reachable from v (v included)."""

@@ -13,13 +13,14 @@ import time
 
 import click
 
-from stmcheck.implementations.registry import DesignError, load_design
+from stmcheck.implementations.registry import DESIGNS, DesignError, load_design
+from stmcheck.models.object_workloads import OBJECTS, make_object_workload
 from stmcheck.models.workloads import DEFAULT_WORKLOAD, WORKLOADS, make_workload
 
 from .criteria import CRITERIA
 from .explore_engine import Explorer, Outcome
 from .explore_report import as_json, human, timeline, violation_lines
-from .shrink import shrink
+from .shrink import shrink_all as shrink
 from .strategies import STRATEGIES, make_strategy
 from .strategies.replay import Replay, ScheduleError, decode
 
@@ -39,6 +40,9 @@ def workload_options(f):
                      help="Simulated threads."),
         click.option("--workload", "-w", type=click.Choice(list(WORKLOADS)), default=DEFAULT_WORKLOAD,
                      show_default=True, help="The transaction program each thread runs."),
+        click.option("--object", "obj", type=click.Choice(list(OBJECTS)), default=None,
+                     help="Instead of a workload: concurrent method calls on transactional objects, "
+                          "each call one transaction; checks linearizability too."),
         click.option("--txns", "-k", type=click.IntRange(1, 100), default=1, show_default=True,
                      help="Transactions per thread."),
         click.option("--keys", "-m", type=click.IntRange(1, 100), default=None,
@@ -52,11 +56,13 @@ def workload_options(f):
     return f
 
 
-def _setup(impl, workload, threads, txns, keys, retries=None):
+def _setup(impl, workload, threads, txns, keys, retries=None, obj=None):
     try:
         design_cls, entry = load_design(impl)
     except DesignError as exc:
         _fail(str(exc))
+    if obj is not None:
+        return design_cls, *_setup_object(impl, entry, obj, workload, threads, txns, keys, retries)
     try:
         wl = make_workload(workload, threads, txns, keys, retries)
     except ValueError as exc:
@@ -66,6 +72,23 @@ def _setup(impl, workload, threads, txns, keys, retries=None):
            "about": f"{entry.name}: {entry.about}" if entry else f"user design {impl}",
            "expected": entry.expected.get(workload) if entry and retries is None else None}
     return design_cls, wl, ctx
+
+
+def _setup_object(impl, entry, obj, workload, threads, txns, keys, retries):
+    """`--object KIND`: the object workload and the report context (no --workload, no --keys)."""
+    source = click.get_current_context().get_parameter_source("workload")
+    if source is not None and source.name != "DEFAULT":
+        _fail("--object and --workload exclude each other: an object run is its own workload")
+    if keys is not None:
+        _fail("--keys does not apply to --object (each object has its own keys)")
+    try:
+        wl = make_object_workload(obj, threads, txns, retries)
+    except ValueError as exc:
+        _fail(str(exc))
+    ctx = {"impl": impl, "workload": obj, "object": obj, "spec": wl.spec, "threads": threads, "txns": txns,
+           "keys": None, "retries": retries, "keys_used": None, "workload_about": wl.about,
+           "about": f"{entry.name}: {entry.about}" if entry else f"user design {impl}", "expected": None}
+    return wl, ctx
 
 
 class _Progress:
@@ -114,22 +137,22 @@ class _Progress:
               show_default=True, metavar="SECONDS")
 @click.option("--json", "as_json_flag", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def explore(impl, threads, workload, txns, keys, retries, max_steps, strategy, criterion, seed, depth, preemptions,
-            max_executions, time_limit, as_json_flag, quiet):
+def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, strategy, criterion, seed, depth,
+            preemptions, max_executions, time_limit, as_json_flag, quiet):
     """Run IMPL on simulated threads, explore the interleavings, judge every execution.
 
     \b
-    IMPL is a shipped design (global-lock, locks-naive, tl2, tl2-no-read-validation,
-    eager-aggressive) or path/to/file.py:ClassName.
+    IMPL is a shipped design (listed at the end) or path/to/file.py:ClassName.
     \b
     Examples:
       stmcheck explore tl2 --threads 3
       stmcheck explore locks-naive --workload swap
       stmcheck explore tl2-no-read-validation --strategy pct --seed 7
+      stmcheck explore tl2 --object dict --threads 3
     \b
     Exit status: 0 no violation found, 1 a violation, 2 usage error.
     """
-    design_cls, wl, ctx = _setup(impl, workload, threads, txns, keys, retries)
+    design_cls, wl, ctx = _setup(impl, workload, threads, txns, keys, retries, obj)
     try:
         strat = make_strategy(strategy, seed=seed, depth=depth, preemptions=preemptions)
     except ValueError as exc:
@@ -151,6 +174,11 @@ def explore(impl, threads, workload, txns, keys, retries, max_steps, strategy, c
     sys.exit(1 if outcome.violations else 0)
 
 
+# The shipped designs, listed in --help from the registry so the list cannot go stale.
+explore.help += "\n\n    \b\n    Shipped designs:\n" + "\n".join(
+    f"      {name:32} {entry.about}" for name, entry in DESIGNS.items())
+
+
 @click.command()
 @click.argument("impl", metavar="IMPL")
 @workload_options
@@ -159,13 +187,15 @@ def explore(impl, threads, workload, txns, keys, retries, max_steps, strategy, c
 @click.option("--criterion", "-c", type=click.Choice(CRITERIA), default="opacity", show_default=True)
 @click.option("--all-steps", is_flag=True, help="Show every step, loads included.")
 @click.option("--json", "as_json_flag", is_flag=True, help="Print the execution's history and verdict as JSON.")
-def replay(impl, threads, workload, txns, keys, retries, max_steps, schedule, criterion, all_steps, as_json_flag):
+def replay(impl, threads, workload, obj, txns, keys, retries, max_steps, schedule, criterion, all_steps,
+           as_json_flag):
     """Re-run exactly one execution of IMPL from a schedule and print its timeline.
 
     After the schedule ends the run continues non-preemptively (the last thread
     keeps going while it can, else the lowest-numbered one).
     """
-    design_cls, wl, ctx = _setup(impl, workload, threads, txns, keys, retries)
+    design_cls, wl, ctx = _setup(impl, workload, threads, txns, keys, retries, obj)
+    workload = ctx["workload"]
     ctx.update(max_steps=max_steps, max_steps_flag=max_steps != DEFAULT_MAX_STEPS, criterion=criterion)
     try:
         sched = decode(schedule)
@@ -183,17 +213,30 @@ def replay(impl, threads, workload, txns, keys, retries, max_steps, schedule, cr
         doc = {"implementation": impl, "workload": workload, "threads": threads, "schedule": schedule,
                "outcome": run.outcome, "steps": len(run.steps), "history": run.history_doc(),
                "violations": [violation_json(_with_schedule(v, sched), ctx)] if v else []}
+        if obj is not None:
+            doc["object"] = obj
+            if run.outcome == "complete" and (v is None or v.detail.get("operations") is None):
+                doc.update(_operations_json(wl, run))
         click.echo(json.dumps(doc, indent=2, default=str))
         sys.exit(1 if v else 0)
-    click.echo(f"stmcheck replay {impl}: {workload}, {threads} threads, {txns} transaction(s) each; "
+    click.echo(f"stmcheck replay {impl}: {'object ' + obj if obj else workload}, {threads} threads, {txns} transaction(s) each; "
                f"{len(run.steps)} steps, outcome: {run.outcome}")
     if v is None:
         click.echo("verdict: no violation in this execution")
         click.echo("")
         click.echo("\n".join(timeline(run, all_steps)))
+        if obj is not None and run.outcome == "complete":
+            from .explore_objects import check_operations, operation_lines
+            click.echo("")
+            click.echo("\n".join(operation_lines(check_operations(wl, run))))
         sys.exit(0)
     click.echo("\n".join(violation_lines(_with_schedule(v, sched), ctx, all_steps)))
     sys.exit(1)
+
+
+def _operations_json(wl, run) -> dict:
+    from .explore_objects import check_operations, operation_json
+    return operation_json(check_operations(wl, run))
 
 
 def _with_schedule(v, sched):

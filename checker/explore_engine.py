@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from stmcheck.models.history import HistoryError
 
 from .criteria import check
+from .explore_objects import ObjectError, check_operations, is_object_workload
 from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, Run
 from .strategies.dpor import NondeterminismError
 from .witness import OPACITY, SERIAL, STRICT
 
 ALL_CRITERIA = (SERIAL, STRICT, OPACITY)
-KINDS = ("serializability", "strict-serializability", "opacity", "invariant", "deadlock", "livelock", "crash")
+KINDS = ("serializability", "strict-serializability", "opacity", "linearizability", "invariant", "deadlock",
+         "livelock", "crash")
 
 
 @dataclass
@@ -90,6 +92,8 @@ class Explorer:
         self.keep_signatures = keep_signatures
         self.stop_at_first = stop_at_first
         self.verdicts: dict = {}
+        self.linearizable: set = set()   # (signature, final state) of object executions judged linearizable
+        self.undecided = 0               # object executions whose linearizability check timed out
 
     def new_run(self) -> Run:
         return Run(self.design_cls, self.workload, self.max_steps)
@@ -130,6 +134,8 @@ class Explorer:
                 self.progress(out)
         out.exhausted = strategy.exhausted and not bounds and not strategy.bounds and not (
             out.violations and self.stop_at_first)
+        if self.undecided:
+            bounds.add(f"linearizability undecided (timeout) on {self.undecided} execution(s)")
         out.bounds = sorted(bounds | set(strategy.bounds))
         out.elapsed = time.monotonic() - start
         return out
@@ -169,6 +175,10 @@ class Explorer:
         if v is False:
             v = self._check_history(run)
             self.verdicts[sig] = v
+        if is_object_workload(self.workload) and not (v is not None and v[0] == "crash"):
+            obj = self._judge_operations(run, sig, v)
+            if obj is not None:
+                return obj
         if v is not None:
             kind, text, results = v
             return Violation(kind, text, run, results=results)
@@ -181,6 +191,32 @@ class Explorer:
                 problem = f"the final state cannot even be evaluated ({type(exc).__name__}: {exc}): {run.final}"
             if problem is not None:
                 return Violation("invariant", f"end-state invariant of {self.workload.name} broken: {problem}", run)
+        return None
+
+    def _judge_operations(self, run: Run, sig, v):
+        """Object workloads: linearizability of the operation history, with the criteria (see explore_objects).
+
+        A non-linearizable operation history outranks a criterion's violation (it is what a program
+        sees); either way the violation carries both views: the criteria results and the operations.
+        """
+        key = (sig, tuple(sorted((run.final or {}).items())))
+        if key in self.linearizable and v is None:
+            return None
+        try:
+            ov = check_operations(self.workload, run)
+        except ObjectError as exc:
+            return Violation("crash", f"the operation history cannot be built: {exc}", run)
+        if ov.result.holds is False:
+            results = v[2] if v is not None else check(run.history(), list(ALL_CRITERIA))
+            return Violation("linearizability", ov.result.explanation, run, results=results,
+                             detail={"operations": ov})
+        if ov.result.holds is None:
+            self.undecided += 1
+        else:
+            self.linearizable.add(key)
+        if v is not None:
+            kind, text, results = v
+            return Violation(kind, text, run, results=results, detail={"operations": ov})
         return None
 
     def _check_history(self, run: Run):

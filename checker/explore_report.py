@@ -11,6 +11,7 @@ import shlex
 
 from stmcheck.models.machine import BEGIN, END, HOLDER, LOAD
 
+from .explore_objects import operation_json, operation_lines
 from .results import render_cycle
 from .strategies.replay import encode, preemptions
 
@@ -18,7 +19,7 @@ COL = 34
 
 
 def replay_command(ctx: dict, schedule: list) -> str:
-    parts = ["stmcheck", "replay", shlex.quote(ctx["impl"]), "--workload", ctx["workload"],
+    parts = ["stmcheck", "replay", shlex.quote(ctx["impl"]), *_program_flag(ctx),
              "--threads", str(ctx["threads"]), "--txns", str(ctx["txns"])]
     if ctx.get("keys") is not None:
         parts += ["--keys", str(ctx["keys"])]
@@ -28,6 +29,11 @@ def replay_command(ctx: dict, schedule: list) -> str:
         parts += ["--max-steps", str(ctx["max_steps"])]
     parts += ["--schedule", shlex.quote(encode(schedule) or "1")]
     return " ".join(parts)
+
+
+def _program_flag(ctx: dict) -> list:
+    """`--object KIND` for object workloads, else `--workload NAME`."""
+    return ["--object", ctx["object"]] if ctx.get("object") else ["--workload", ctx["workload"]]
 
 
 def timeline(run, all_steps: bool = False, mark: dict | None = None, tail=()) -> list[str]:
@@ -90,7 +96,8 @@ def violation_lines(v, ctx: dict, all_steps: bool = False) -> list[str]:
         verdicts = ", ".join(f"{r.criterion} {'holds' if r.holds else 'VIOLATED' if r.holds is False else 'unknown'}"
                              for r in v.results)
         out.append(f"  criteria: {verdicts}")
-        bad = next((r for r in v.results if r.criterion == v.kind), None)
+        bad = (next((r for r in v.results if r.criterion == v.kind), None)
+               or next((r for r in v.results if r.holds is False), None))
         if bad is not None and bad.anomaly:
             out.append(f"  anomaly:  {bad.anomaly}")
         if bad is not None and bad.cycle:
@@ -116,17 +123,26 @@ def violation_lines(v, ctx: dict, all_steps: bool = False) -> list[str]:
         pre, steps = v.shrunk_from
         now = preemptions(v.run)
         out.append(f"  shrunk from {steps} steps with {_n(pre, 'preemption')} to {len(v.run.steps)} steps with "
-                   f"{_n(now, 'preemption')}")
+                   f"{_n(now, 'preemption')}" + _smaller(v))
     out.append("")
     out.append(f"timeline (schedule {encode(v.schedule) or '(non-preemptive)'}; loads appear as the reads they serve):")
     out.extend(timeline(v.run, all_steps, mark, tail))
+    if v.detail.get("operations") is not None:  # object workloads: the operation view of the same execution
+        out.append("")
+        out.extend(operation_lines(v.detail["operations"]))
     out.append("")
-    out.append(f"replay: {replay_command(ctx, v.schedule)}")
+    out.append(f"replay: {replay_command({**ctx, **getattr(v, 'config', {})}, v.schedule)}")
     return out
 
 
+def _smaller(v) -> str:
+    """Shrinking may re-find the violation with fewer threads or transactions (see shrink.shrink_all)."""
+    c = getattr(v, "config", None)
+    return f", on {_n(c['threads'], 'thread')} x {_n(c['txns'], 'transaction')} each" if c else ""
+
+
 def human(outcome, ctx: dict) -> str:
-    lines = [f"stmcheck explore {ctx['impl']} --workload {ctx['workload']} --threads {ctx['threads']} "
+    lines = [f"stmcheck explore {ctx['impl']} {' '.join(_program_flag(ctx))} --threads {ctx['threads']} "
              f"--txns {ctx['txns']} --strategy {ctx['strategy']}"]
     exp = ctx.get("expected")
     lines.append(f"design:    {ctx['about']}" + (f" (expected on {ctx['workload']}: {exp})" if exp else ""))
@@ -151,8 +167,10 @@ def human(outcome, ctx: dict) -> str:
         lines.append(f"note:      {_n(outcome.cut, 'execution')} ended at an unfair loop (a thread retrying while "
                      f"the one it waits for never ran); its continuations are those of the same state earlier")
     if not outcome.violations:
-        lines.append(f"verdict:   no violation found ({ctx['criterion']} on every complete history, the "
-                     f"{ctx['workload']} invariant, deadlock and livelock)")
+        checked = (f"linearizability of every operation history against the {ctx['spec']} spec" if ctx.get("object")
+                   else f"the {ctx['workload']} invariant")
+        lines.append(f"verdict:   no violation found ({ctx['criterion']} on every complete history, "
+                     f"{checked}, deadlock and livelock)")
         if exp and exp != "clean":
             lines.append(f"note:      the registry expects {exp} for this design on {ctx['workload']}")
         return "\n".join(lines) + "\n"
@@ -164,7 +182,7 @@ def human(outcome, ctx: dict) -> str:
 
 def violation_json(v, ctx: dict) -> dict:
     out = {"kind": v.kind, "suspected": v.suspected, "schedule": encode(v.schedule),
-           "replay": replay_command(ctx, v.schedule), "explanation": v.explanation,
+           "replay": replay_command({**ctx, **getattr(v, "config", {})}, v.schedule), "explanation": v.explanation,
            "steps": len(v.run.steps), "preemptions": preemptions(v.run),
            "history": v.run.history_doc()}
     if v.results:
@@ -175,12 +193,15 @@ def violation_json(v, ctx: dict) -> dict:
         out["lasso"] = {k: v.detail[k] for k in ("start", "end", "fair", "threads")}
     if v.kind == "crash":
         out["traceback"] = v.detail.get("traceback", "")
+    if v.detail.get("operations") is not None:
+        out.update(operation_json(v.detail["operations"]))
     return out
 
 
 def as_json(outcome, ctx: dict) -> dict:
     return {
-        "implementation": ctx["impl"], "workload": ctx["workload"], "threads": ctx["threads"],
+        "implementation": ctx["impl"], "workload": ctx["workload"], **({"object": ctx["object"]} if ctx.get("object")
+                                                                      else {}), "threads": ctx["threads"],
         "txns": ctx["txns"], "keys": ctx.get("keys_used"), "strategy": ctx["strategy"],
         "criterion": ctx["criterion"], "executions": outcome.executions,
         "distinct_histories": outcome.histories, "steps": outcome.steps,

@@ -17,11 +17,9 @@ Measured: a 10,000-transaction blind-write history (checker/synth.py,
 
 from __future__ import annotations
 
-import heapq
-
 from stmcheck.models.history import COMMITTED
 
-from .depgraph import TXN, DepGraph
+from .depgraph import DepGraph
 
 MAX_ROUNDS = 400
 
@@ -52,7 +50,7 @@ def repair_witness(graph: DepGraph, rank: dict, installs_writes, deadline_passed
             a, c = (x, w) if choice[i] == 0 else (b, x)
             extra.setdefault(a, set()).add(c)
             origin.setdefault((a, c), i)
-        order, left = _ordered(graph, rank, extra)
+        order, left = graph.priority_order(rank, extra)
         if order is not None:
             return graph.txn_order(order)
         cycle = _a_cycle(graph, extra, left)
@@ -92,40 +90,6 @@ def middle_rank(txns) -> dict:
     """Transactions ranked by the middle of their [begin, end] interval: a serialization
     point usually lies inside it, so this is a better first guess than commit order."""
     return {t.index: i for i, t in enumerate(sorted(txns, key=_middle))}
-
-
-def _ordered(graph: DepGraph, rank: dict, extra: dict) -> list | None:
-    n = len(graph.kind)
-    indeg = [0] * n
-    for s in graph.succ:
-        for b in s:
-            indeg[b] += 1
-    for targets in extra.values():
-        for b in targets:
-            indeg[b] += 1
-    txns, kind = graph.txns, graph.kind
-
-    def prio(v):
-        return (-1, v) if kind[v] != TXN else (rank.get(txns[v].index, 0), v)
-
-    heap = [prio(v) for v in range(n) if indeg[v] == 0]
-    heapq.heapify(heap)
-    order = []
-    empty = ()
-    while heap:
-        _, v = heapq.heappop(heap)
-        order.append(v)
-        for b in graph.succ[v]:
-            indeg[b] -= 1
-            if indeg[b] == 0:
-                heapq.heappush(heap, prio(b))
-        for b in extra.get(v, empty):
-            indeg[b] -= 1
-            if indeg[b] == 0:
-                heapq.heappush(heap, prio(b))
-    if len(order) == n:
-        return order, None
-    return None, {v for v in range(n) if indeg[v] > 0}
 
 
 def committed_only(txn) -> bool:

@@ -268,7 +268,7 @@ class Run:
 
     def _observe(self) -> None:
         """Read every key through the design, alone, after everyone finished."""
-        design, mem = self.design, self.mem
+        design = self.design
         keys = list(self.workload.keys)
         for _ in range(3):
             tx = None

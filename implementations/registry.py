@@ -29,6 +29,7 @@ class Entry:
 
 
 CLEAN, DEADLOCK, LIVELOCK, OPACITY = "clean", "deadlock", "livelock", "opacity"
+SERIAL = "serializability"  # the first criterion a broken variant fails
 
 DESIGNS = {e.name: e for e in (
     Entry("global-lock", "global_lock", "GlobalLock", "one lock around every transaction (the GIL model)",
@@ -40,9 +41,36 @@ DESIGNS = {e.name: e for e in (
     Entry("tl2-no-read-validation", "tl2_no_read_validation", "TL2NoReadValidation",
           "TL2 without the post-read version check (not opaque)",
           {"transfer": OPACITY, "swap": OPACITY, "counter": CLEAN}),
+    Entry("norec", "norec", "NOrec", "NOrec: one global sequence lock, value-based validation, no ownership records",
+          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}),
     Entry("eager-aggressive", "eager_aggressive", "EagerAggressive",
           "encounter-time locking, undo log, abort the owner on conflict",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK}),
+    # The catalogue (issue 4): correct designs, then broken variants named for their bug.
+    Entry("locks-ordered", "locks_ordered", "LocksOrdered",
+          "a lock per key, all taken in one global order (acquire_all_locks, key set learned by restart)",
+          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}),
+    Entry("lazy", "lazy", "Lazy", "the post's STM: versioned reads, redo log, commit locks, validates, writes back",
+          {"transfer": OPACITY, "swap": OPACITY, "counter": CLEAN}),     # strictly serializable, not opaque
+    Entry("lazy-incremental", "lazy_incremental", "LazyIncremental", "lazy, validating the read set on every read",
+          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}),
+    Entry("gencounter", "gencounter", "GenCounter", "global generation counter checked and bumped under one lock",
+          {"transfer": OPACITY, "swap": OPACITY, "counter": CLEAN}),     # strictly serializable, not opaque
+    Entry("tl2-no-commit-validation", "tl2_no_commit_validation", "TL2NoCommitValidation",
+          "TL2 without read-set validation at commit (write skew, lost update)",
+          {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL}),
+    Entry("lazy-unlocked-commit", "lazy_unlocked_commit", "LazyUnlockedCommit",
+          "lazy, validating and writing back without locks (lost update)",
+          {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL}),
+    Entry("locks-early-release", "locks_early_release", "LocksEarlyRelease",
+          "a lock per key, released right after each access (not two-phase)",
+          {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL}),
+    Entry("gencounter-racy", "gencounter_racy", "GenCounterRacy",
+          "gencounter checking and bumping the counter without the lock (lost update)",
+          {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL}),
+    Entry("tl2-readonly-unchecked", "tl2_readonly_unchecked", "TL2ReadonlyUnchecked",
+          "TL2 whose (so far) read-only transactions skip the post-read check",
+          {"transfer": OPACITY, "swap": CLEAN, "counter": CLEAN}),       # read-only bug: tests/test_catalogue.py
     # C designs (implementations/native/): the bank workload only; built at first use.
     Entry("native-tl2", "native.design", "NativeTL2", "TL2 in C11, one scheduling point per shared access",
           {"transfer": CLEAN}),

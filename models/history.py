@@ -15,6 +15,8 @@ read of `true` pass as a read of `1`).
 
 from __future__ import annotations
 
+import sys
+
 from dataclasses import dataclass, field
 
 COMMITTED, ABORTED, LIVE = "committed", "aborted", "live"
@@ -199,6 +201,7 @@ class History:
 
 _OPS = ("begin", "read", "write", "commit", "abort")
 _MISSING = object()
+_intern = sys.intern
 _SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
@@ -253,14 +256,14 @@ class HistoryBuilder:
             if isinstance(t, bool) or not isinstance(t, (int, float)):
                 raise HistoryError(f"'time' must be a number, got {_show(t)}", index)
         if op == "read" or op == "write":
-            if "key" not in event:
+            key = event.get("key", _MISSING)
+            if key is _MISSING:
                 raise HistoryError(f"a {op} needs a 'key'", index)
-            if "value" not in event:
+            value = event.get("value", _MISSING)
+            if value is _MISSING:
                 raise HistoryError(f"a {op} needs a 'value'", index)
-            key = event["key"]
             if type(key) is not str and (isinstance(key, bool) or not isinstance(key, int)):
                 raise HistoryError(f"'key' must be a string or an integer, got {_show(key)}", index)
-            value = event["value"]
             if type(value) not in _SCALAR_TYPES and not is_scalar(value):
                 raise HistoryError(f"'value' must be a JSON scalar (string, number, boolean or null), got {_show(value)}", index)
             txn = self._txns.get(tid)
@@ -270,8 +273,9 @@ class HistoryBuilder:
                 raise HistoryError(f"transaction {tid!r} has a {op} after its {txn.status[:-2] if txn.status == COMMITTED else 'abort'}", index)
             if txn.thread != thread:
                 raise HistoryError(f"transaction {tid!r} began on thread {txn.thread!r} but this event is on thread {thread!r}", index)
-            txn.ops.append((READ if op == "read" else WRITE, key if type(key) is str else str(key),
-                            canonical_value(value), index))
+            # Keys repeat across events: one shared string each keeps memory per transaction.
+            txn.ops.append((READ if op == "read" else WRITE, _intern(key if type(key) is str else str(key)),
+                            value if type(value) is not bool else canonical_value(value), index))
         elif op == "begin":
             self._no_payload(event, op, index)
             if tid in self._txns:

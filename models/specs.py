@@ -394,6 +394,55 @@ class Bank(Spec):
         return {k: v for k, v in state}
 
 
+class ListSpec(Stack):
+    """A Python list as the transactional `TList` uses it (models/objects.py)."""
+
+    name = "list"
+    ops = {"append": 1, "pop": 0, "len": 0}
+    doc = "a list; append [v]; pop -> the last value, or null when empty; len -> its length"
+
+    def step(self, state, op, args):
+        if op == "len":
+            return len(state), state
+        return Stack.step(self, state, "push" if op == "append" else "pop", args)
+
+
+class DictSpec(Spec):
+    """Named dicts, one object: `update` reads one dict and writes another, so
+    the two must be specified (and linearized) together. State: a sorted tuple
+    of ((dict, key), value) pairs; null is absence (a put of null removes)."""
+
+    name = "dict"
+    ops = {"get": 2, "put": 3, "update": 2}
+    doc = "named dicts; get [d, k] -> value or null; put [d, k, v]; update [d, src] (d.update(src))"
+
+    def init(self, initial):
+        return tuple(sorted((((_key(d), _key(k)), freeze(v)) for d, m in (initial or {}).items()
+                             for k, v in m.items() if v is not None), key=lambda kv: kv[0]))
+
+    def validate_initial(self, initial):
+        if initial is not None and not (isinstance(initial, dict)
+                                        and all(isinstance(m, dict) for m in initial.values())):
+            raise ValueError("the initial value of a dict model maps each dict's name to a map")
+
+    def step(self, state, op, args):
+        d = _key(args[0])
+        if op == "get":
+            return _map_get(state, (d, _key(args[1])), None), state
+        if op == "put":
+            return None, _map_set(state, (d, _key(args[1])), args[2])
+        src = _key(args[1])
+        for (s, k), v in [kv for kv in state if kv[0][0] == src]:
+            state = _map_set(state, (d, k), v)
+        return None, state
+
+    def state_json(self, state):
+        out: dict = {}
+        for (d, k), v in state:
+            out.setdefault(d, {})[k] = thaw(v)
+        return out
+
+
 # --- the registry -------------------------------------------------------------
 
 SPECS: dict[str, Spec] = {}
@@ -405,7 +454,8 @@ def register_spec(spec: Spec) -> Spec:
     return spec
 
 
-for _spec in (Register(), CasRegister(), Counter(), Queue(), Stack(), SetSpec(), KV(), Bank()):
+for _spec in (Register(), CasRegister(), Counter(), Queue(), Stack(), SetSpec(), KV(), Bank(), ListSpec(),
+              DictSpec()):
     register_spec(_spec)
 
 

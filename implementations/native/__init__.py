@@ -16,4 +16,6 @@ Python (importing none of these builds anything; nothing imports stmcheck.checke
   stress.py            free-mode and libitm rounds
   events.py            event buffers -> stmcheck.history/1 histories
   isolate.py           running native code in a child, so a crash is reported
+  worker.py            the adapter's C sessions in a worker process (a segfault is a crash
+                       counterexample, not the end of stmcheck)
 """

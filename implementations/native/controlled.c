@@ -11,8 +11,10 @@
  * Determinism: a thread's program depends only on the workload seed, and
  * the schedule only on the strategy's seed, so (seeds, schedule) replays.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stm_rt.h"
 
@@ -465,4 +467,127 @@ void stm_session_pending(stm_exec *ex, int t, int64_t *out) {
 int stm_session_status(stm_exec *ex, int t, int64_t *value) {
     *value = ex->th[t].value;
     return ex->th[t].status;
+}
+
+/* ---- session server: sessions in a worker process (worker.py) ---------- */
+
+/* Why in C: the worker answers one request per machine step; a C loop costs
+ * a read and a write system call per step and nothing else. */
+
+static int readn(int fd, void *buf, size_t n) {
+    char *p = buf;
+    while (n) {
+        ssize_t k = read(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int writen(int fd, const void *buf, size_t n) {
+    const char *p = buf;
+    while (n) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static void serve_answer(stm_exec *ex, int t, int done, int64_t result, int64_t *out) {
+    memset(out, 0, 8 * sizeof(int64_t));
+    out[0] = done;
+    out[1] = result;
+    if (done) {
+        int64_t v;
+        out[2] = stm_session_status(ex, t, &v);
+        out[3] = v;
+    } else {
+        stm_session_pending(ex, t, out + 4);
+    }
+}
+
+int stm_session_serve(const char *design, int rfd, int wfd) {
+    stm_exec **sessions = NULL;
+    int64_t count = 0, cap = 0;
+    int rc = -1;
+    for (;;) {
+        int64_t req[6], out[8];
+        if (readn(rfd, req, sizeof req) != 0) {
+            rc = 0;  /* the parent closed the pipe */
+            break;
+        }
+        int64_t cmd = req[0], sid = req[1];
+        if (cmd == 1) {  /* NEW threads nkeys, then nkeys initial values */
+            int threads = (int)req[2], nkeys = (int)req[3];
+            if (nkeys < 0 || nkeys > (1 << 20))
+                break;
+            int64_t *initial = malloc(sizeof(int64_t) * (size_t)(nkeys + 1));
+            if (readn(rfd, initial, sizeof(int64_t) * (size_t)nkeys) != 0) {
+                free(initial);
+                break;
+            }
+            stm_exec *ex = threads > 0 && threads <= STM_MAX_THREADS
+                               ? stm_session_new(design, threads, nkeys, initial) : NULL;
+            free(initial);
+            int64_t head[2] = {-1, 0};
+            if (ex) {
+                if (count == cap) {
+                    cap = cap ? 2 * cap : 64;
+                    sessions = realloc(sessions, sizeof(stm_exec *) * (size_t)cap);
+                }
+                sessions[count++] = ex;
+                head[0] = count;
+                head[1] = stm_session_cells(ex);
+            }
+            if (writen(wfd, head, sizeof head) != 0)
+                break;
+            if (ex) {
+                int64_t *values = malloc(sizeof(int64_t) * (size_t)(head[1] + 1));
+                stm_session_values(ex, values, head[1]);
+                int bad = writen(wfd, values, sizeof(int64_t) * (size_t)head[1]);
+                free(values);
+                if (bad)
+                    break;
+            }
+            continue;
+        }
+        if (sid < 1 || sid > count || !sessions[sid - 1])
+            break;  /* a protocol error: the worker stops, the parent reports it */
+        stm_exec *ex = sessions[sid - 1];
+        int t = (int)req[2];
+        if (cmd == 4) {  /* FREE */
+            stm_exec_free(ex);
+            sessions[sid - 1] = NULL;
+            continue;
+        }
+        if (t < 0 || t >= ex->nthreads)
+            break;
+        int64_t result = 0;
+        int done;
+        if (cmd == 2)  /* CALL t call key value */
+            done = stm_session_call(ex, t, (int)req[3], (int)req[4], req[5]);
+        else if (cmd == 3)  /* RESUME t */
+            done = stm_session_resume(ex, t, &result);
+        else
+            break;
+        if (done < 0)
+            break;
+        serve_answer(ex, t, done, result, out);
+        if (writen(wfd, out, sizeof out) != 0)
+            break;
+    }
+    for (int64_t i = 0; i < count; i++)
+        if (sessions[i])
+            stm_exec_free(sessions[i]);
+    free(sessions);
+    return rc;
 }

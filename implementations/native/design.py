@@ -17,51 +17,97 @@ between what the runtime computed and what C read is reported as a
 `MachineError` (it would mean the design touched shared memory outside the
 instrumentation layer).
 
-Values are word-sized integers. A C crash takes the process with it: run
-native designs under `isolate.run_isolated` where a crash must be reported.
+Values are word-sized integers.
+
+Crashes: by default the C session runs in a worker process (worker.py), one
+request and one reply per step, so that a segfault in the design under test
+raises `NativeCrash` inside the design call; the runtime reports it as a
+`crash` counterexample with the run's schedule, and stmcheck goes on. Set
+`STMCHECK_NATIVE_INPROCESS=1` (or `isolated = False` on a class) to run the C
+side in this process instead: faster, but a crash then kills stmcheck.
 """
 
 from __future__ import annotations
 
+import os
+
 from stmcheck.models.machine import Abort, MachineError, wait_any
 
 from stmcheck.implementations.native.loader import ffi, load  # absolute: also loadable as FILE.py:Class
+from stmcheck.implementations.native.isolate import NativeCrash
+from stmcheck.implementations.native.worker import IsolatedSession
 
 BEGIN, READ, WRITE, COMMIT, ABORT = range(5)
 LOAD, STORE, CAS, FAA, AWAIT = 1, 2, 3, 4, 5
+CALLS = ("begin", "read", "write", "commit", "abort")
+OPS = (None, "load", "store", "cas", "fetch_add", "await")
+
+
+class InProcessSession:
+    """A native session in this process (same calls as worker.IsolatedSession)."""
+
+    def __init__(self, spec: str, threads: int, initial: list):
+        self.lib, name = load("controlled", spec)
+        f = ffi()
+        self._ex = self.lib.stm_session_new(name.encode(), threads, len(initial), f.new("int64_t[]", initial))
+        if self._ex == f.NULL:
+            raise ValueError(f"cannot start a session of {spec} with {threads} threads")
+        n = self.lib.stm_session_cells(self._ex)
+        values = f.new("int64_t[]", max(n, 1))
+        self.lib.stm_session_values(self._ex, values, n)
+        self.values = list(values[0:n])
+        self._pending = f.new("int64_t[4]")
+        self._result = f.new("int64_t *")
+        self._value = f.new("int64_t *")
+
+    def _answer(self, t, done):
+        if done:
+            status = self.lib.stm_session_status(self._ex, t, self._value)
+            return 1, self._result[0], status, self._value[0], 0, 0, 0, 0
+        p = self._pending
+        self.lib.stm_session_pending(self._ex, t, p)
+        return 0, self._result[0], 0, 0, p[0], p[1], p[2], p[3]
+
+    def call(self, t, call, key=0, value=0):
+        self._result[0] = 0
+        return self._answer(t, self.lib.stm_session_call(self._ex, t, call, key, value))
+
+    def resume(self, t):
+        return self._answer(t, self.lib.stm_session_resume(self._ex, t, self._result))
+
+    def close(self):
+        ex, self._ex = self._ex, None
+        if ex is not None:
+            self.lib.stm_exec_free(ex)
 
 
 class NativeDesign:
     """Base class: set `native` to a native design name (or FILE.c:SYMBOL)."""
 
     native = "native-tl2"
+    #: run the C side in a worker process, so that its crash is a counterexample
+    isolated = os.environ.get("STMCHECK_NATIVE_INPROCESS", "") not in ("1", "yes", "true")
 
     def __init__(self, machine, keys, threads):
-        self.lib, name = load("controlled", self.native)
-        f = ffi()
         order = sorted(keys, key=str)
         self.index = {k: i for i, k in enumerate(order)}
         initial = [keys[k] for k in order]
         for k, v in zip(order, initial):
             if isinstance(v, bool) or not isinstance(v, int) or not -2 ** 63 <= v < 2 ** 63:
                 raise ValueError(f"native designs hold word-sized integers; key {k!r} starts as {v!r}")
-        self._ex = self.lib.stm_session_new(name.encode(), threads, len(order), f.new("int64_t[]", initial))
-        if self._ex == f.NULL:
-            raise ValueError(f"cannot start a session of {self.native} with {threads} threads")
-        n = self.lib.stm_session_cells(self._ex)
-        values = f.new("int64_t[]", n)
-        self.lib.stm_session_values(self._ex, values, n)
-        self.cells = [machine.cell(f"w{i}", values[i]) for i in range(n)]  # C words have no names: w<object id>
-        self._pending = f.new("int64_t[4]")
-        self._result = f.new("int64_t *")
+        self._session = (IsolatedSession if self.isolated else InProcessSession)(self.native, threads, initial)
+        # C words have no names: w<object id>
+        self.cells = [machine.cell(f"w{i}", v) for i, v in enumerate(self._session.values)]
 
     def _call(self, thread, call, key=0, value=0):
         """Run one design call on C thread `thread - 1`, yielding a step per access."""
-        lib, ex, t, pending, result = self.lib, self._ex, thread - 1, self._pending, self._result
-        done = lib.stm_session_call(ex, t, call, key, value)
-        while not done:
-            lib.stm_session_pending(ex, t, pending)
-            op, obj, a, b = pending[0], pending[1], pending[2], pending[3]
+        s, t = self._session, thread - 1
+        try:
+            r = s.call(t, call, key, value)
+        except NativeCrash as exc:
+            raise NativeCrash(exc.signum, f"in {CALLS[call]}() of thread {thread}") from None
+        while not r[0]:
+            op, obj, a, b = r[4], r[5], r[6], r[7]
             cell = self.cells[obj]
             if op == LOAD:
                 got = yield cell.load()
@@ -73,12 +119,15 @@ class NativeDesign:
                 got = yield cell.fetch_add(a)
             else:
                 got = (yield wait_any((cell, lambda v, a=a, b=b: (v & a) == b)))[0]
-            done = lib.stm_session_resume(ex, t, result)
-            if op != STORE and int(got) != result[0]:
-                raise MachineError(f"{self.native}: the C access to word {obj} returned {result[0]}, "
+            try:
+                r = s.resume(t)
+            except NativeCrash as exc:
+                raise NativeCrash(exc.signum, f"in {CALLS[call]}() of thread {thread}, at or after its "
+                                              f"{OPS[op]} of w{obj}") from None
+            if op != STORE and int(got) != r[1]:
+                raise MachineError(f"{self.native}: the C access to word {obj} returned {r[1]}, "
                                    f"the machine {got!r}: shared memory touched outside STM_* macros?")
-        status = lib.stm_session_status(ex, t, result)
-        return status, result[0]
+        return r[2], r[3]
 
     def begin(self, thread):
         yield from self._call(thread, BEGIN)
@@ -104,10 +153,13 @@ class NativeDesign:
         yield from self._call(tx, ABORT)
 
     def __del__(self):
-        ex = getattr(self, "_ex", None)
-        if ex is not None:
-            self._ex = None
-            self.lib.stm_exec_free(ex)
+        session = getattr(self, "_session", None)
+        if session is not None:
+            self._session = None
+            try:
+                session.close()
+            except Exception:  # at interpreter exit, or the worker is gone: nothing left to free
+                pass
 
 
 class NativeTL2(NativeDesign):

@@ -88,6 +88,9 @@ int stm_session_call(stm_exec *ex, int t, int call, int key, int64_t value);
 int stm_session_resume(stm_exec *ex, int t, int64_t *result);
 void stm_session_pending(stm_exec *ex, int t, int64_t *out);
 int stm_session_status(stm_exec *ex, int t, int64_t *value);
+/* Serve sessions of `design` over two pipes until rfd reaches end of file
+ * (worker.py documents the protocol); 0 then, -1 on a protocol error. */
+int stm_session_serve(const char *design, int rfd, int wfd);
 
 /* Free mode: `threads` pthreads run transfers for up to `seconds`, each
  * recording into its slice events[t*per_thread_cap ...]; a thread stops at a

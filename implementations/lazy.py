@@ -1,0 +1,103 @@
+"""`lazy`: the STM of the PyPy "Kill the GIL" post (Rigo, 2011): lazy
+versioning, commit-time locking, read-set validation at commit. Not opaque.
+
+Algorithm ("we store which objects we read from, which objects we write to,
+and what values we write"; committing "might fail if other commits have
+occurred in between"):
+- per key a value cell and an ownership record `(version, owner)`, owner 0
+  when unlocked;
+- read: a key in the redo log returns the logged value; else load the record,
+  load the value, and remember the record's version (the first time);
+- write: into the thread-local redo log; memory is untouched;
+- commit: lock the write set in key order (wait until the record is
+  unlocked, then compare-and-swap the owner in), validate the read set (each
+  record still has the remembered version and is unlocked or ours), write
+  back, release each record with version + 1;
+- abort: release what is held; after a conflict with a lock holder, wait
+  until that record is unlocked before retrying (blocking, not spinning).
+Strictly serializable: a committer validates with its whole write set locked.
+But nothing checks a read against earlier ones before commit, so a doomed
+transaction can see one key before another's commit and a second key after
+it (e.g. a transfer seeing the sum of balances off by one) and only learns at
+commit that it must abort: opacity (Guerraoui and Kapalka, 2008) fails.
+`lazy-incremental` validates on every read and is opaque.
+"""
+
+from stmcheck.models.machine import Abort, Machine, wait_any
+
+
+class _Tx:
+    __slots__ = ("thread", "reads", "writes", "locked", "blocked_by")
+
+    def __init__(self, thread):
+        self.thread = thread
+        self.reads = {}      # key -> version seen at the first read, in read order
+        self.writes = {}     # the redo log: key -> value
+        self.locked = []     # (key, version) of records this attempt owns
+        self.blocked_by = None
+
+
+def _unlocked(word):
+    return word[1] == 0
+
+
+class Lazy:
+    validate_every_read = False   # lazy-incremental
+    lock_write_set = True         # lazy-unlocked-commit
+
+    def __init__(self, machine: Machine, keys: dict, threads: int):
+        self.values = {k: machine.cell(k, v) for k, v in keys.items()}
+        self.orecs = {k: machine.cell(f"orec({k})", (0, 0)) for k in keys}
+
+    def begin(self, thread):
+        return _Tx(thread)
+
+    def read(self, tx, key):
+        if key in tx.writes:
+            return tx.writes[key]
+        word = yield self.orecs[key].load()
+        value = yield self.values[key].load()
+        tx.reads.setdefault(key, word[0])
+        if self.validate_every_read:
+            yield from self._validate(tx)
+        return value
+
+    def write(self, tx, key, value):
+        tx.writes[key] = value
+
+    def _validate(self, tx):
+        for key, version in tx.reads.items():
+            word = yield self.orecs[key].load()
+            if word[1] not in (0, tx.thread):
+                tx.blocked_by = self.orecs[key]
+                raise Abort(f"{key} is locked by thread {word[1]}")
+            if word[0] != version:
+                raise Abort(f"{key} was changed by a commit since it was read")
+
+    def commit(self, tx):
+        if self.lock_write_set:
+            for key in sorted(tx.writes):
+                orec = self.orecs[key]
+                while True:
+                    word = (yield wait_any((orec, _unlocked)))[0]
+                    if (yield orec.cas(word, (word[0], tx.thread))):
+                        tx.locked.append((key, word[0]))
+                        break
+        yield from self._validate(tx)
+        for key in sorted(tx.writes):
+            yield self.values[key].store(tx.writes[key])
+        if self.lock_write_set:
+            for key, version in tx.locked:
+                yield self.orecs[key].store((version + 1, 0))
+            tx.locked = []
+        else:
+            for key in sorted(tx.writes):
+                version = (yield self.orecs[key].load())[0]
+                yield self.orecs[key].store((version + 1, 0))
+
+    def abort(self, tx):
+        for key, version in tx.locked:
+            yield self.orecs[key].store((version, 0))
+        tx.locked = []
+        if tx.blocked_by is not None:
+            yield wait_any((tx.blocked_by, _unlocked))
