@@ -91,6 +91,7 @@ class _Checker:
         self._index = None
         self.cache: dict = {}
         self.failed: dict = {}   # criterion -> Txns where its candidate orders failed
+        self.unnamed: set = set()  # weaker criteria too costly to decide just for naming
         self.ranks: dict = {}     # criterion -> {txn index: place in its commit-order candidate}
         self.internal = _UNKNOWN  # the internal inconsistency that breaks every criterion, if any
 
@@ -134,9 +135,11 @@ class _Checker:
 
     def _for_naming(self, criterion: str) -> Result | None:
         """The verdict of a weaker criterion, where it costs little to know: always for
-        small histories, else only from cheap witnesses or a violation found in windows."""
+        small histories, else only from cheap witnesses or a violation found in small windows."""
         if criterion in self.cache or len(self.history.txns) <= NAMING_FULL_LIMIT:
             return self.result(criterion)
+        if criterion in self.unnamed:
+            return None
         found = self.quick(criterion)
         if found is None:
             scope = Scope(criterion)
@@ -144,6 +147,8 @@ class _Checker:
                                   max_size=FIRST_WINDOW * 4)
             if found is not None:
                 found = self.cache[criterion] = self._named(criterion, found)
+            else:
+                self.unnamed.add(criterion)
         return found
 
     def quick(self, criterion: str) -> Result | None:
@@ -169,7 +174,10 @@ class _Checker:
             if self.internal is not None:
                 found = self.internal.copy_for(criterion)
         if found is None:
-            witness, self.failed[criterion] = try_candidates(history, criterion)
+            # A large history tries commit order alone here; _decide looks for a
+            # small-window violation before paying for the other candidates.
+            stop = 1 if len(history.txns) > WINDOW_FROM else None
+            witness, self.failed[criterion] = try_candidates(history, criterion, stop=stop)
             if witness is not None:
                 found = Result(criterion, True, order=[t.id for t in witness], decided_by="witness")
         if found is not None:
@@ -184,7 +192,14 @@ class _Checker:
         failed = self.failed[criterion]
         members = scope.members(self.history)
         try:
-            if len(members) > WINDOW_FROM:
+            if len(self.history.txns) > WINDOW_FROM:
+                found = self._windows(criterion, scope, members, failed, max_size=FIRST_WINDOW * 4)
+                if found is not None:
+                    return found
+                witness, more = try_candidates(self.history, criterion, start=1)
+                if witness is not None:
+                    return Result(criterion, True, order=[t.id for t in witness], decided_by="witness")
+                failed += more
                 found = self._windows(criterion, scope, members, failed)
                 if found is not None:
                     return found
@@ -194,7 +209,7 @@ class _Checker:
             return Result(criterion, None, explanation=why, decided_by="z3")
 
     def _windows(self, criterion: str, scope: Scope, members: list, failed: list,
-                 max_size: int = MAX_WINDOW) -> Result | None:
+                 max_size: int = MAX_WINDOW, first_size: int = FIRST_WINDOW) -> Result | None:
         """Look for a violation in growing windows of transactions around where cheap orders failed.
 
         The window is the union of ranges (in begin order) around each
@@ -211,7 +226,7 @@ class _Checker:
         for t in dict.fromkeys(failed):
             suspects += self._involved_writers(t)
         centres = sorted({where[t.index] for t in suspects if t.index in where})
-        size = FIRST_WINDOW
+        size = first_size
         while centres and 2 * size < len(members) and size <= max_size:
             chosen = set()
             for centre in centres:

@@ -9,6 +9,8 @@ them without any graph) and the final gate every "holds" passes through.
 
 from __future__ import annotations
 
+from itertools import islice
+
 from stmcheck.models.history import COMMITTED, READ, WRITE, History, same_value
 
 OPACITY = "opacity"
@@ -99,8 +101,10 @@ def candidate_orders(history: History, criterion: str):
     """A few orders that are witnesses for most correct histories.
 
     Committed transactions by commit event; the others (opacity only) at their
-    begin, at their last read, or at their end. Each respects real-time order
-    because a transaction's place lies inside its own [begin, end] interval.
+    last read of a value they did not write themselves (where an STM that
+    validates its reads last knew the world consistent), at their begin, or at
+    their end. Each respects real-time order because a transaction's place
+    lies inside its own [begin, end] interval.
     """
     scope = Scope(criterion)
     members = scope.members(history)
@@ -109,15 +113,21 @@ def candidate_orders(history: History, criterion: str):
         yield members  # begin order
         return
 
-    def last_read(t):
+    def last_external_read(t):
         idx = t.begin
-        for kind, _, _, i in t.ops:
+        written = None
+        for kind, key, _, i in t.ops:
             if kind is READ:
-                idx = i
+                if written is None or key not in written:
+                    idx = i
+            else:
+                if written is None:
+                    written = set()
+                written.add(key)
         return idx
 
     seen = set()
-    for place in (lambda t: t.begin, last_read, lambda t: t.end if t.end is not None else t.begin):
+    for place in (last_external_read, lambda t: t.begin, lambda t: t.end if t.end is not None else t.begin):
         order = sorted(members, key=lambda t: t.end if t.status == COMMITTED else place(t))
         sig = tuple(t.index for t in order) if len(order) < 64 else None
         if sig is not None:
@@ -133,14 +143,16 @@ def first_candidate(history: History, criterion: str) -> list:
     return next(iter(candidate_orders(history, criterion)))
 
 
-def try_candidates(history: History, criterion: str):
+def try_candidates(history: History, criterion: str, start: int = 0, stop: int | None = None):
     """(the first candidate order that is a witness, as Txns, or None; the Txns where candidates failed).
 
-    Where a candidate fails tells where a violation is likely to be.
+    Where a candidate fails tells where a violation is likely to be. `start`
+    and `stop` select a slice of the candidates (large histories try the
+    first alone, then look for a violation, then the rest).
     """
     scope = Scope(criterion)
     failed = []
-    for order in candidate_orders(history, criterion):
+    for order in islice(candidate_orders(history, criterion), start, stop):
         t, _ = _replay_at(history, order, scope)
         if t is None:
             return order, failed
