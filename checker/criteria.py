@@ -173,7 +173,7 @@ class _Checker:
                 self.internal = _internal(history)
             if self.internal is not None:
                 found = self.internal.copy_for(criterion)
-        if found is None:
+        if found is None and criterion not in self.failed:
             # A large history tries commit order alone here; _decide looks for a
             # small-window violation before paying for the other candidates.
             stop = 1 if len(history.txns) > WINDOW_FROM else None
