@@ -33,7 +33,7 @@ from .cycles import classify, explain, find_cycle
 from .depgraph import DepGraph
 from .readsources import INIT, ReadIndex
 from .results import Result, show_value
-from .repair import committed_only, middle_rank, repair_witness
+from .repair import middle_rank, repair_witness
 from .solver import solve
 from .witness import OPACITY, SERIAL, SESSION, STRICT, Scope, _replay, first_candidate, try_candidates, verify_order
 
@@ -326,7 +326,7 @@ class _Checker:
         txns = graph.txn_order(order)
         if _replay(self.history, txns, scope) is not None:
             deadline = self.deadline
-            txns = repair_witness(graph, middle_rank(graph.txns), committed_only,
+            txns = repair_witness(graph, middle_rank(graph.txns),
                                   lambda: deadline is not None and time.monotonic() > deadline)
             if txns is None or _replay(self.history, txns, scope) is not None:
                 return None

@@ -19,6 +19,9 @@ transactions.
 
 from __future__ import annotations
 
+import heapq
+import time
+
 from stmcheck.models.history import COMMITTED, History
 
 from .readsources import INIT, ReadIndex
@@ -210,7 +213,6 @@ class DepGraph:
         Returns (order, None), or (None, the nodes left on or behind a cycle).
         Linear up to a log factor: the cheap witness to try before any closure.
         """
-        import heapq
         n = len(self.kind)
         extra = extra or {}
         indeg = [0] * n
@@ -257,7 +259,6 @@ class DepGraph:
         Returns (order, None) with an acyclic graph's topological order, or
         (None, cyclic nodes) as soon as a cycle appears.
         """
-        import time
         rounds = 0
         while True:
             rounds += 1
@@ -291,33 +292,21 @@ class DepGraph:
             pos = [0] * len(desc)
             for i, v in enumerate(order):
                 pos[v] = i
+
+        def reaches(u, v) -> bool:
+            return (pos is None or pos[u] < pos[v]) and (desc[u] >> v) & 1 == 1
+
         for i, c in enumerate(self.constraints):
             x, w, b, key = c
-            if pos is not None:
-                px, pw, pb = pos[x], pos[w], pos[b]
-                if (px < pw and (desc[x] >> w) & 1) or (pb < px and (desc[b] >> x) & 1):
-                    continue  # already satisfied
-                if pw < px and (desc[w] >> x) & 1:
-                    edge = (b, x, "rw")
-                elif px < pb and (desc[x] >> b) & 1:
-                    edge = (x, w, "ww")
-                else:
-                    keep.append(c)
-                    continue
-                if self.add_edge(edge[0], edge[1], edge[2], key):
-                    changed = True
-                continue
-            dx = desc[x]
-            if (dx >> w) & 1 or (desc[b] >> x) & 1:
+            if reaches(x, w) or reaches(b, x):
                 continue  # already satisfied
-            if (desc[w] >> x) & 1:
-                edge = (b, x, "rw")  # x cannot precede w
-            elif (dx >> b) & 1:
-                edge = (x, w, "ww")  # x cannot follow w's readers
+            if reaches(w, x):
+                a, d, kind = b, x, "rw"  # x cannot precede w
+            elif reaches(x, b):
+                a, d, kind = x, w, "ww"  # x cannot follow w's readers
             else:
                 keep.append(c)
                 continue
-            a, d, kind = edge
             if self.add_edge(a, d, kind, key):
                 changed = True
                 if update:

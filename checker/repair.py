@@ -17,14 +17,12 @@ Measured: a 10,000-transaction blind-write history (checker/synth.py,
 
 from __future__ import annotations
 
-from stmcheck.models.history import COMMITTED
-
 from .depgraph import DepGraph
 
 MAX_ROUNDS = 400
 
 
-def repair_witness(graph: DepGraph, rank: dict, installs_writes, deadline_passed) -> list | None:
+def repair_witness(graph: DepGraph, rank: dict, deadline_passed) -> list | None:
     """A witness order of `graph`'s transactions (Txn list), or None when repair gives up.
 
     Every open constraint is first decided the way `rank` (a guessed order)
@@ -90,7 +88,3 @@ def middle_rank(txns) -> dict:
     """Transactions ranked by the middle of their [begin, end] interval: a serialization
     point usually lies inside it, so this is a better first guess than commit order."""
     return {t.index: i for i, t in enumerate(sorted(txns, key=_middle))}
-
-
-def committed_only(txn) -> bool:
-    return txn.status is COMMITTED

@@ -185,9 +185,9 @@ class Run:
             pending = tuple(x.pending if x is not None else None for x in th)
             enabled = tuple(t for t in tids if (s := pending[t]) is not None
                             and (s.op not in _BLOCKING or is_enabled(s, t, mem)))
+            self.enabled_log.append(enabled)
+            self.pending_log.append(pending)
             if not enabled:
-                self.enabled_log.append(enabled)
-                self.pending_log.append(pending)
                 if any(pending[t] is not None for t in range(1, self.threads + 1)):
                     self.outcome = DEADLOCK
                     self.detail = wait_for(self)
@@ -195,8 +195,6 @@ class Run:
                     self.outcome = COMPLETE
                     self._observe()
                 return self
-            self.enabled_log.append(enabled)
-            self.pending_log.append(pending)
             depth = len(self.steps)
             if lasso is not None and self._restarted:
                 # Only a state right after an abort can start a loop's check: in a loop without

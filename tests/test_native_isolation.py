@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
+from native_designs import CRASHY
 from stmcheck.implementations.native.loader import available
 
 REASON = available()
@@ -22,32 +22,6 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=f"native core unavail
 
 explorer = pytest.importorskip("stmcheck.checker.explore_engine", reason="the Python explorer is not installed")
 
-CRASHY = textwrap.dedent("""
-    #include <stdlib.h>
-    #include "stm.h"
-    /* Segfaults on a commit when someone else committed since this attempt began. */
-    typedef struct { stm_cell *v; stm_cell *commits; } S;
-    static void *create(int n, const stm_word *init, int t) {
-        (void)t; S *s = calloc(1, sizeof *s); s->v = stm_cells(n); s->commits = stm_cells(1);
-        for (int k = 0; k < n; k++) atomic_store(&s->v[k], init[k]);
-        return s;
-    }
-    static void destroy(void *s) { free(s); }
-    static stm_word peek(void *s, int k) { return atomic_load(&((S *)s)->v[k]); }
-    typedef struct { S *s; stm_word seen; } T;
-    static void *tinit(void *s, int i) { (void)i; T *t = calloc(1, sizeof *t); t->s = s; return t; }
-    static void tfini(void *t) { free(t); }
-    static void begin(void *p) { T *t = p; t->seen = STM_LOAD(t->s->commits); }
-    static int rd(void *p, int k, stm_word *out) { T *t = p; *out = STM_LOAD(&t->s->v[k]); return STM_OK; }
-    static int wr(void *p, int k, stm_word v) { T *t = p; STM_STORE(&t->s->v[k], v); return STM_OK; }
-    static int commit(void *p) {
-        T *t = p;
-        if (STM_FETCH_ADD(t->s->commits, 1) != t->seen) *(volatile int *)0 = 1;
-        return STM_OK;
-    }
-    static void ab(void *p) { (void)p; }
-    const stm_design crashy = {"crashy", create, destroy, peek, tinit, tfini, begin, rd, wr, commit, ab};
-""")
 
 
 @pytest.fixture
