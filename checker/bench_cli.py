@@ -25,3 +25,7 @@ bench.add_command(lin)
 from .explore_bench import explore_bench  # noqa: E402  (issue 3)
 
 bench.add_command(explore_bench)
+
+from .bugs_bench import bugs_bench  # noqa: E402  (issue 4)
+
+bench.add_command(bugs_bench)

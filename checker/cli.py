@@ -21,6 +21,9 @@ def main():
     Explore every interleaving of an STM design on simulated threads, and replay one:
         stmcheck explore tl2 --threads 3
         stmcheck replay locks-naive --workload swap --schedule 1*6,2
+    \b
+    List the designs, contention managers, workloads, criteria and strategies:
+        stmcheck list
     """
 
 
@@ -36,3 +39,11 @@ from .conform_cli import conform  # noqa: E402  (model versus C code: issue 6)
 main.add_command(conform)
 main.add_command(explore)
 main.add_command(replay)
+
+from .matrix_cli import matrix  # noqa: E402  (the verdict matrix: issue 4)
+
+main.add_command(matrix)
+
+from .list_cli import list_  # noqa: E402  (stmcheck list: issue 4)
+
+main.add_command(list_)

@@ -2,9 +2,10 @@
 
 Measures (1) throughput of `tl2` with 2 and 3 threads: executions and steps
 per second, both for the whole pipeline (DPOR + judging every history) and for
-the runtime alone; (2) executions DPOR needs against plain enumeration of every
-interleaving on configurations small enough to count (a plain run that hits its
-budget gives a lower bound, shown as `> N`); (3) executions each strategy needs
+the runtime alone; (2) executions DPOR (stateful, and stateless) needs against
+the exact number of executions plain enumeration runs, counted over the graph
+of states (run as well where it is small), and tl2 transfer 2 x 2, the issue's
+1/100 target (skipped with --quick); (3) executions each strategy needs
 to find each shipped bug; (4) the wall time of the README's main command.
 Timings vary with the machine; counts do not.
 """
@@ -23,7 +24,9 @@ from stmcheck.models.workloads import Workload, make_workload
 from .explore_engine import Explorer
 from .shrink import shrink
 from .strategies import make_strategy
+from .strategies.dpor import DPOR
 from .strategies.random_walk import RandomWalk
+from .strategies.statecache import count_interleavings
 
 
 class ReadVsIncrement(Workload):
@@ -50,8 +53,9 @@ class ReadVsIncrement(Workload):
 def _explorer(design, workload, threads, txns, strategy, max_executions, time_limit=120.0, stop=True, **kw):
     cls, _ = load_design(design)
     wl = ReadVsIncrement(2, retries=0) if workload == ReadVsIncrement.name else make_workload(workload, threads, txns)
-    return Explorer(cls, wl, make_strategy(strategy, **kw), max_executions=max_executions,
-                    time_limit=time_limit, stop_at_first=stop)
+    if isinstance(strategy, str):
+        strategy = make_strategy(strategy, **kw)
+    return Explorer(cls, wl, strategy, max_executions=max_executions, time_limit=time_limit, stop_at_first=stop)
 
 
 def _throughput(threads, executions):
@@ -70,10 +74,18 @@ def _throughput(threads, executions):
 
 
 def _compare(design, workload, threads, txns, budget):
+    """DPOR, stateless DPOR, the exact number of plain executions (counted over the graph
+    of states, not run), and plain enumeration itself when that number fits the budget."""
     d = _explorer(design, workload, threads, txns, "dpor", budget, stop=False).explore()
-    p = _explorer(design, workload, threads, txns, "plain", budget, stop=False).explore()
-    same = "yes" if d.exhausted and p.exhausted and d.signatures == p.signatures else "n/a"
-    return d, p, same
+    sl = _explorer(design, workload, threads, txns, DPOR(), budget, stop=False).explore()
+    n, _, _ = count_interleavings(lambda st: _explorer(design, workload, threads, txns, st, None, None,
+                                                       stop=False).explore())
+    same = "n/a"
+    if n <= budget:
+        p = _explorer(design, workload, threads, txns, "plain", budget, stop=False).explore()
+        assert p.exhausted and p.executions == n, "the count must be what plain enumeration runs"
+        same = "yes" if d.exhausted and d.signatures == p.signatures else "NO"
+    return d, sl, n, same
 
 
 def _count(out):
@@ -119,29 +131,45 @@ def explore_bench(out_path, quick):
     click.echo("DPOR against plain enumeration ...", err=True)
     budget = int(40000 * scale) or 1000
     lines += ["## DPOR against plain enumeration", "",
-              f"Plain enumeration runs every interleaving (budget {budget:,} executions; `> N` means it did not "
-              "finish). \"same histories\": both exhausted and found exactly the same set of distinct histories.", "",
-              "| design | workload | threads x txns | DPOR executions | plain executions | ratio | same histories |",
-              "|---|---|---|---|---|---|---|"]
+              "`dpor` is stateful DPOR (source sets, sleep sets, and a cache of explored states: "
+              "checker/strategies/dpor_cache.py); \"stateless\" is the same DPOR without the cache. \"plain\" "
+              "is the exact number of executions plain enumeration runs, counted over the graph of states "
+              "(checker/strategies/statecache.py) instead of run; where it is at most "
+              f"{budget:,}, plain enumeration is also run, must run exactly that many executions, and \"same "
+              "histories\" says whether it found exactly the distinct histories DPOR found.", "",
+              "| design | workload | threads x txns | DPOR executions | stateless DPOR | plain executions | ratio "
+              "| same histories |", "|---|---|---|---|---|---|---|---|"]
+    counts = {}
     for design, workload, threads, txns in [("global-lock", "counter", 2, 1), ("global-lock", "transfer", 2, 1),
                                             ("global-lock", "counter", 2, 2), ("global-lock", "transfer", 2, 2),
                                             ("global-lock", "counter", 3, 1), ("tl2", "counter", 2, 1),
                                             ("tl2", "transfer", 2, 1), ("tl2", ReadVsIncrement.name, 2, 1)]:
-        d, p, same = _compare(design, workload, threads, txns, budget)
-        ratio = (f"1/{p.executions / d.executions:,.0f}" if p.exhausted else
-                 f"< 1/{p.executions / d.executions:,.0f}") if d.exhausted else "n/a"
-        lines.append(f"| {design} | {workload} | {threads} x {txns} | {_count(d)} | {_count(p)} | {ratio} | {same} |")
+        d, sl, n, same = _compare(design, workload, threads, txns, budget)
+        counts[(design, workload, threads, txns)] = n
+        ratio = f"1/{n / d.executions:,.0f}" if d.exhausted else "n/a"
+        lines.append(f"| {design} | {workload} | {threads} x {txns} | {_count(d)} | {_count(sl)} | {n:,} | {ratio} "
+                     f"| {same} |")
+    if not quick:
+        click.echo("tl2 transfer 2 x 2 ...", err=True)
+        low = counts[("tl2", "transfer", 2, 1)]
+        d = _explorer("tl2", "transfer", 2, 2, "dpor", 2_000_000, time_limit=1200.0, stop=False).explore()
+        ratio = f"< 1/{low / d.executions:,.0f}" if d.exhausted else "n/a"
+        lines.append(f"| tl2 | transfer | 2 x 2 | {_count(d)} | not run here (below) | > {low:,} | {ratio} "
+                     f"| n/a |")
+        lines += ["", f"`tl2` transfer 2 x 2: DPOR {'exhausts the space in' if d.exhausted else 'stops after'} "
+                  f"{d.executions:,} executions ({d.histories:,} distinct histories, {d.elapsed:.0f} s here). "
+                  "Plain enumeration runs more executions than the exact count for 2 x 1: every complete "
+                  "2 x 1 schedule is a prefix of a different complete 2 x 2 execution (each thread's first "
+                  "transaction is the 2 x 1 transaction). Stateless DPOR, measured once by hand (not by this bench: it "
+                  "takes too long), did not exhaust it in 310,758 executions (1,500 s on a busy machine; its "
+                  "distinct histories stopped growing at 13,069 after 260,000): on tl2 almost every "
+                  "execution is a distinct Mazurkiewicz trace, but many of them meet again in the same state "
+                  "with the same history so far, and the cache explores below such a state once."]
+        if not d.exhausted:
+            lines[-1] += (f" Not exhausted within this bench's budget, so the issue's 1/100 target is not shown "
+                          f"met here; it is met as soon as DPOR exhausts in fewer than {low // 100:,} executions.")
     lines += ["", f"`{ReadVsIncrement.name}`: thread 1 reads x, thread 2 increments it, one attempt each (a tl2 "
               "configuration small enough to enumerate).", ""]
-    big = max(1000, int(5000 * scale))
-    d = _explorer("tl2", "transfer", 2, 2, "dpor", big, stop=False).explore()
-    verb = "exhausts in" if d.exhausted else "does not exhaust within"
-    lines += [f"`tl2` transfer 2 x 2: DPOR {verb} {d.executions:,} "
-              f"executions ({d.histories:,} distinct histories so far). DPOR wastes nothing here: on tl2 each "
-              "execution it runs is a distinct Mazurkiewicz trace under step-level dependence and none is blocked "
-              "by its sleep set (tests/test_explore_dpor_tl2.py checks this on 2 x 1). What is large is the number "
-              "of traces itself; wakeup trees (optimal DPOR) cannot reduce it, a coarser equivalence "
-              "(reads-from) could.", ""]
 
     click.echo("executions to find each bug ...", err=True)
     seeds = list(range(5))

@@ -14,11 +14,13 @@ import time
 import click
 
 from stmcheck.implementations.registry import DESIGNS, DesignError, load_design
+from stmcheck.implementations.contention import MANAGERS
 from stmcheck.models.object_workloads import OBJECTS, make_object_workload
-from stmcheck.models.workloads import DEFAULT_WORKLOAD, WORKLOADS, make_workload
+from stmcheck.models.workloads import DEFAULT_WORKLOAD, WORKLOADS, make_workload, workload_class
 
 from .criteria import CRITERIA
-from .explore_engine import Explorer, Outcome
+from .explore_engine import CyclicExplorer, Explorer, Outcome
+from .explore_native import native_plan
 from .explore_report import as_json, human, timeline, violation_lines
 from .shrink import shrink_all as shrink
 from .strategies import STRATEGIES, make_strategy
@@ -34,23 +36,40 @@ def _fail(message: str):
     sys.exit(2)
 
 
+def _workload_name(ctx, param, value):
+    """Validate --workload by name (click.Choice cannot spell random:SEED)."""
+    try:
+        workload_class(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
 def workload_options(f):
     for opt in reversed([
         click.option("--threads", "-n", type=click.IntRange(1, 16), default=2, show_default=True,
                      help="Simulated threads."),
-        click.option("--workload", "-w", type=click.Choice(list(WORKLOADS)), default=DEFAULT_WORKLOAD,
-                     show_default=True, help="The transaction program each thread runs."),
+        click.option("--workload", "-w", default=DEFAULT_WORKLOAD, show_default=True, callback=_workload_name,
+                     metavar="[" + "|".join(WORKLOADS) + "|random:SEED]",
+                     help="The transaction program each thread runs (`stmcheck list` describes them); "
+                          "random:SEED picks the generated programs (random = random:0; --seed seeds "
+                          "the strategies, not the programs)."),
         click.option("--object", "obj", type=click.Choice(list(OBJECTS)), default=None,
                      help="Instead of a workload: concurrent method calls on transactional objects, "
                           "each call one transaction; checks linearizability too."),
         click.option("--txns", "-k", type=click.IntRange(1, 100), default=1, show_default=True,
                      help="Transactions per thread."),
         click.option("--keys", "-m", type=click.IntRange(1, 100), default=None,
-                     help="Accounts (transfer) or counters (counter); default 2 and 1."),
+                     help="Accounts (transfer), counters (counter), keys in pairs (write-skew, even), "
+                          "keys per dict (dict-update), set values 1..M (intset), list length "
+                          "(ww-pathology), keys (random); default 2, but 1 for counter and 3 for intset."),
         click.option("--retries", type=click.IntRange(0), default=None,
                      help="Give a transaction up after this many retries (default: retry forever)."),
         click.option("--max-steps", type=click.IntRange(10), default=DEFAULT_MAX_STEPS, show_default=True,
                      help="Steps per execution; a longer run without a commit is a suspected livelock."),
+        click.option("--cyclic", is_flag=True,
+                     help="Run each thread's program over and over, to find starvation (a fair loop in which one "
+                          "thread never commits while others do); histories are then not judged."),
     ]):
         f = opt(f)
     return f
@@ -125,7 +144,8 @@ class _Progress:
 @click.argument("impl", metavar="IMPL")
 @workload_options
 @click.option("--strategy", "-s", type=click.Choice(STRATEGIES), default="dpor", show_default=True,
-              help="dpor: exhaustive with partial-order reduction; random; pct; plain: every interleaving.")
+              help="dpor: exhaustive with partial-order reduction; random; pct; plain: every interleaving. "
+                   "On native (C) designs, random and pct run their scheduling loop in C.")
 @click.option("--criterion", "-c", type=click.Choice(CRITERIA), default="opacity", show_default=True,
               help="The consistency criterion every history must meet.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for random and pct.")
@@ -137,7 +157,7 @@ class _Progress:
               show_default=True, metavar="SECONDS")
 @click.option("--json", "as_json_flag", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, strategy, criterion, seed, depth,
+def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, strategy, criterion, seed, depth,
             preemptions, max_executions, time_limit, as_json_flag, quiet):
     """Run IMPL on simulated threads, explore the interleavings, judge every execution.
 
@@ -158,17 +178,25 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, strate
     except ValueError as exc:
         _fail(str(exc))
     ctx.update(strategy=strategy, strategy_desc=strat.describe(), criterion=criterion, max_steps=max_steps,
-               max_steps_flag=max_steps != DEFAULT_MAX_STEPS)
+               max_steps_flag=max_steps != DEFAULT_MAX_STEPS, cyclic=cyclic)
     progress = _Progress(not quiet and not as_json_flag and sys.stderr.isatty())
-    explorer = Explorer(design_cls, wl, strat, criterion=criterion, max_executions=max_executions,
+    explorer = (CyclicExplorer if cyclic else Explorer)(design_cls, wl, strat, criterion=criterion, max_executions=max_executions,
                         time_limit=time_limit, max_steps=max_steps, progress=progress)
     try:
-        outcome = explorer.explore()
+        plan = native_plan(explorer, strategy, seed=seed, depth=depth)  # C designs: the loop runs in C
+    except ValueError as exc:  # the native core cannot be built here
+        _fail(str(exc))
+    if plan is not None:
+        ctx["strategy_desc"] += plan.note
+    try:
+        outcome = plan.explore(explorer) if plan is not None else explorer.explore()
     finally:
         progress.close()
     outcome.violations = [shrink(explorer, v) for v in outcome.violations]
     if as_json_flag:
-        click.echo(json.dumps(as_json(outcome, ctx), indent=2, default=str))
+        doc = as_json(outcome, ctx)
+        doc["native_loop"] = plan is not None
+        click.echo(json.dumps(doc, indent=2, default=str))
     else:
         click.echo(human(outcome, ctx), nl=False)
     sys.exit(1 if outcome.violations else 0)
@@ -177,6 +205,9 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, strate
 # The shipped designs, listed in --help from the registry so the list cannot go stale.
 explore.help += "\n\n    \b\n    Shipped designs:\n" + "\n".join(
     f"      {name:32} {entry.about}" for name, entry in DESIGNS.items())
+# Contention managers: `eager+NAME` and `dstm+NAME` (dstm: Herlihy et al.'s obstruction-free DSTM).
+explore.help += ("\n\n    \b\n    Contention managers, for eager+NAME and dstm+NAME (plain eager, dstm: greedy):\n"
+                 + "\n".join(f"      {name:32} {m.about}" for name, m in MANAGERS.items()))
 
 
 @click.command()
@@ -187,7 +218,7 @@ explore.help += "\n\n    \b\n    Shipped designs:\n" + "\n".join(
 @click.option("--criterion", "-c", type=click.Choice(CRITERIA), default="opacity", show_default=True)
 @click.option("--all-steps", is_flag=True, help="Show every step, loads included.")
 @click.option("--json", "as_json_flag", is_flag=True, help="Print the execution's history and verdict as JSON.")
-def replay(impl, threads, workload, obj, txns, keys, retries, max_steps, schedule, criterion, all_steps,
+def replay(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, schedule, criterion, all_steps,
            as_json_flag):
     """Re-run exactly one execution of IMPL from a schedule and print its timeline.
 
@@ -196,12 +227,13 @@ def replay(impl, threads, workload, obj, txns, keys, retries, max_steps, schedul
     """
     design_cls, wl, ctx = _setup(impl, workload, threads, txns, keys, retries, obj)
     workload = ctx["workload"]
-    ctx.update(max_steps=max_steps, max_steps_flag=max_steps != DEFAULT_MAX_STEPS, criterion=criterion)
+    ctx.update(max_steps=max_steps, max_steps_flag=max_steps != DEFAULT_MAX_STEPS, criterion=criterion, cyclic=cyclic)
     try:
         sched = decode(schedule)
     except ScheduleError as exc:
         _fail(str(exc))
-    explorer = Explorer(design_cls, wl, Replay(sched), criterion=criterion, max_steps=max_steps)
+    explorer = (CyclicExplorer if cyclic else Explorer)(design_cls, wl, Replay(sched), criterion=criterion,
+                                                        max_steps=max_steps)
     run = explorer.new_run()
     try:
         run.execute(Replay(sched, strict=True))

@@ -23,13 +23,13 @@ from stmcheck.models.history import HistoryError
 
 from .criteria import check
 from .explore_objects import ObjectError, check_operations, is_object_workload
-from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, Run
+from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, STARVATION, Run
 from .strategies.dpor import NondeterminismError
 from .witness import OPACITY, SERIAL, STRICT
 
 ALL_CRITERIA = (SERIAL, STRICT, OPACITY)
 KINDS = ("serializability", "strict-serializability", "opacity", "linearizability", "invariant", "deadlock",
-         "livelock", "crash")
+         "livelock", "starvation", "crash")
 
 
 @dataclass
@@ -95,8 +95,11 @@ class Explorer:
         self.linearizable: set = set()   # (signature, final state) of object executions judged linearizable
         self.undecided = 0               # object executions whose linearizability check timed out
 
+    #: Run every thread's program over and over (see `CyclicExplorer`).
+    cyclic = False
+
     def new_run(self) -> Run:
-        return Run(self.design_cls, self.workload, self.max_steps)
+        return Run(self.design_cls, self.workload, self.max_steps, cyclic=self.cyclic)
 
     def explore(self) -> Outcome:
         out = Outcome()
@@ -153,6 +156,15 @@ class Explorer:
                              f"{d['end']} with no commit in between; the loop (threads "
                              f"{', '.join(map(str, d['threads']))}) can repeat forever, and it is fair: every "
                              f"enabled thread steps in it.", run, detail=dict(d))
+        if o == STARVATION:
+            d = run.detail
+            who = ", ".join(map(str, d["starving"]))
+            how = "blocked throughout" if d["blocked"] == d["starving"] else "retrying"
+            return Violation("starvation", f"starvation of thread {who}: the run returned to the state it was in "
+                             f"at step {d['start']} at step {d['end']}; in between thread(s) "
+                             f"{', '.join(map(str, d['committed']))} committed and thread {who} did not ({how}). "
+                             f"The loop is fair (every enabled thread steps in it) and can repeat forever "
+                             f"(programs run cyclically).", run, detail=dict(d))
         if o == MAX_STEPS and run.detail.get("since_commit", 0) >= run.max_steps // 2:
             return Violation("livelock", f"SUSPECTED livelock, not proven: {run.detail['since_commit']} steps "
                              f"without a commit and no repeated state within --max-steps {run.max_steps}.",
@@ -163,8 +175,8 @@ class Explorer:
             # a history can only say "committed" once the commit has returned. Its fair
             # continuations are complete runs, explored (or sampled) on their own.
             return None
-        try:
-            sig = signature(run)
+        try:  # a native run brings its own, computed in the child (explore_native.same_verdict)
+            sig = getattr(run, "known_signature", None) or signature(run)
         except (KeyError, ValueError, TypeError) as exc:  # pragma: no cover - malformed events
             return Violation("crash", f"the design produced an ill-formed history: {exc}", run)
         if out is not None:
@@ -253,3 +265,15 @@ def _deadlock_text(run: Run) -> str:
     head = ("no thread can move: " if not cycle else
             "wait-for cycle " + " -> ".join(f"thread {t}" for t in cycle + cycle[:1]) + ": ")
     return head + "; ".join(parts) + "."
+
+
+class CyclicExplorer(Explorer):
+    """The explorer over *cyclic* runs: each thread runs its program forever, so a
+    run ends only at a loop (livelock, starvation or progress), a deadlock, an
+    unfair loop or `max_steps`. This is how starvation is looked for (see
+    `liveness.classify`); nothing is judged for safety (no run completes).
+    A subclass, not a flag, so that shrinking (which rebuilds `type(explorer)`)
+    stays cyclic."""
+
+    cyclic = True
+

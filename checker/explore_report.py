@@ -27,6 +27,8 @@ def replay_command(ctx: dict, schedule: list) -> str:
         parts += ["--retries", str(ctx["retries"])]
     if ctx.get("max_steps_flag"):
         parts += ["--max-steps", str(ctx["max_steps"])]
+    if ctx.get("cyclic"):
+        parts.append("--cyclic")
     parts += ["--schedule", shlex.quote(encode(schedule) or "1")]
     return " ".join(parts)
 
@@ -109,8 +111,11 @@ def violation_lines(v, ctx: dict, all_steps: bool = False) -> list[str]:
         for w in v.detail.get("waits", []):
             by = f"held by {w['held_by']}" if w["held_by"] else "condition"
             tail.append((w["thread"], f"BLOCKED on {w['waits_for']} ({by})"))
-    if v.kind == "livelock" and not v.suspected:
+    if v.kind in ("livelock", "starvation") and not v.suspected:
         d = v.detail
+        if v.kind == "starvation":
+            out.append(f"  starved: thread {', '.join(map(str, d['starving']))}; committing in the loop: thread "
+                       f"{', '.join(map(str, d['committed']))}")
         out.append(f"  lasso: prefix = steps 0..{d['start'] - 1}, loop = steps {d['start']}..{d['end'] - 1} "
                    f"({d['end'] - d['start']} steps by threads {', '.join(map(str, d['threads']))}); "
                    f"fair: {'yes' if d['fair'] else 'no'}")
@@ -145,6 +150,8 @@ def human(outcome, ctx: dict) -> str:
     lines = [f"stmcheck explore {ctx['impl']} {' '.join(_program_flag(ctx))} --threads {ctx['threads']} "
              f"--txns {ctx['txns']} --strategy {ctx['strategy']}"]
     exp = ctx.get("expected")
+    if exp is not None and not isinstance(exp, str):   # several kinds (see implementations/registry.py)
+        exp = " + ".join(exp)
     lines.append(f"design:    {ctx['about']}" + (f" (expected on {ctx['workload']}: {exp})" if exp else ""))
     lines.append(f"workload:  {ctx['workload']}: {ctx['workload_about']} ({ctx['threads']} threads, "
                  f"{ctx['txns']} transaction{'s' if ctx['txns'] != 1 else ''} each"
@@ -169,8 +176,12 @@ def human(outcome, ctx: dict) -> str:
     if not outcome.violations:
         checked = (f"linearizability of every operation history against the {ctx['spec']} spec" if ctx.get("object")
                    else f"the {ctx['workload']} invariant")
-        lines.append(f"verdict:   no violation found ({ctx['criterion']} on every complete history, "
-                     f"{checked}, deadlock and livelock)")
+        if ctx.get("cyclic"):
+            lines.append("verdict:   no violation found (cyclic programs: deadlock, livelock and starvation; "
+                         "histories are not judged)")
+        else:
+            lines.append(f"verdict:   no violation found ({ctx['criterion']} on every complete history, "
+                         f"{checked}, deadlock and livelock)")
         if exp and exp != "clean":
             lines.append(f"note:      the registry expects {exp} for this design on {ctx['workload']}")
         return "\n".join(lines) + "\n"
@@ -189,8 +200,9 @@ def violation_json(v, ctx: dict) -> dict:
         out["results"] = [r.to_json() for r in v.results]
     if v.kind == "deadlock":
         out["wait_for"] = v.detail
-    if v.kind == "livelock" and not v.suspected:
-        out["lasso"] = {k: v.detail[k] for k in ("start", "end", "fair", "threads")}
+    if v.kind in ("livelock", "starvation") and not v.suspected:
+        out["lasso"] = {k: v.detail[k] for k in ("start", "end", "fair", "threads", "committed", "starving")
+                        if k in v.detail}
     if v.kind == "crash":
         out["traceback"] = v.detail.get("traceback", "")
     if v.detail.get("operations") is not None:

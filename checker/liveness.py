@@ -19,6 +19,23 @@ A loop is *fair* when every thread enabled somewhere in it takes a step in it.
 An unfair loop (one thread retrying while another, which holds what it needs,
 is never scheduled) is no bug: any fair scheduler would have run the other
 thread. Explorers cut such a run; random schedulers run a starved thread next.
+
+Starvation needs a loop *with* commits, which finite programs cannot have: a
+commit moves its thread to its next transaction for good. So it is looked for
+in *cyclic* runs (`Run(cyclic=True)`): each thread runs its program over and
+over, its position takes the transaction index modulo the program's length,
+and commits no longer clear the record (states are then recorded after every
+restart, commit or abort: every thread that steps in a loop must restart in
+it). A proven fair loop is then classified (`classify`): nobody commits in it
+is a *livelock*; some thread commits while a live thread never does (it keeps
+retrying, or stays blocked throughout) is *starvation* of that thread; every
+live thread commits is *progress* (no bug; the run ends, its continuations are
+those of the earlier visit). The definition is exact, as the lasso is: the
+loop's schedule repeats forever, fairly, with the starved thread never
+committing. It can only be proven where states recur: a design whose shared
+memory only grows (a global version clock, a commit counter) or a workload
+whose values do (counter, transfer) never repeats a state with commits in
+between, and there the verdict stays unknown (bounded by the step budget).
 """
 
 from __future__ import annotations
@@ -48,6 +65,26 @@ class LassoDetector:
         starved = enabled - stepped
         return {"start": start, "end": depth, "fair": not starved,
                 "threads": sorted(stepped), "starved": sorted(starved)}
+
+
+LIVELOCK, STARVATION, PROGRESS = "livelock", "starvation", "progress"
+
+
+def classify(run, loop: dict) -> str:
+    """A fair loop's kind; adds to `loop` who commits in it and who starves.
+
+    `committed`: threads with a commit inside the loop; `starving`: live threads
+    without one (`blocked`: those of them that never step in it)."""
+    start, end = loop["start"], loop["end"]
+    committed = sorted({e["thread"] for e, s in zip(run.events, run.event_steps)
+                        if e["op"] == "commit" and start <= s < end})
+    live = [t for t, p in enumerate(run.pending_log[end]) if t and p is not None]
+    starving = [t for t in live if t not in committed]
+    loop.update(committed=committed, starving=starving,
+                blocked=[t for t in starving if t not in loop["threads"]])
+    if not committed:
+        return LIVELOCK
+    return STARVATION if starving else PROGRESS
 
 
 def wait_for(run) -> dict:

@@ -21,7 +21,9 @@ their results, the enabled threads and every thread's pending step at each
 state (what DPOR's race analysis needs), and the outcome: `complete`,
 `deadlock`, `livelock` (a proven fair lasso), `max-steps`, `crash`, `cut`
 (an unfair loop, where a fair scheduler would have run someone else), or
-`stopped` (the chooser ended it).
+`stopped` (the chooser ended it). With `cyclic=True` each thread runs its
+program over and over, and a proven fair loop may also end a run as
+`starvation` or `progress` (see `liveness.classify`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from stmcheck.models.history import HistoryBuilder, HistoryError
 from stmcheck.models.machine import (ACQUIRE, BEGIN, END, WAIT, Abort, Lock, Machine, MachineError,
                                      Step, apply, is_enabled)
 
-from .liveness import LassoDetector, wait_for
+from .liveness import PROGRESS, STARVATION, LassoDetector, classify, wait_for
 
 _BLOCKING = (ACQUIRE, WAIT)
 BEGIN_STEP = Step(BEGIN, None)
@@ -82,8 +84,10 @@ class _TxView:
 class Run:
     """One execution. Build it, call `execute(chooser)`, then read its fields."""
 
-    def __init__(self, design_cls, workload, max_steps: int = 2000, detect_lassos: bool = True):
+    def __init__(self, design_cls, workload, max_steps: int = 2000, detect_lassos: bool = True,
+                 cyclic: bool = False):
         self.workload = workload
+        self.cyclic = cyclic          # run each program forever (starvation checking)
         self.threads = workload.threads
         self.max_steps = max_steps
         self.machine = Machine()
@@ -121,7 +125,7 @@ class Run:
 
     def _thread_main(self, t: int):
         design, workload, th = self.design, self.workload, self._th[t]
-        for k, (_label, body) in enumerate(workload.program(t)):
+        for k, (_label, body) in self._transactions(t):
             th.k = k
             tries = 0
             while True:
@@ -155,7 +159,9 @@ class Run:
                     self.emit(t, txid, "commit")
                     self.commits += 1
                     self.last_commit = len(self.steps)
-                    if self._lasso is not None:
+                    if self.cyclic:
+                        self._restarted = True   # loops may contain commits: record this state too
+                    elif self._lasso is not None:
                         self._lasso.clear()
                     break
                 self.emit(t, txid, "abort")
@@ -163,6 +169,15 @@ class Run:
                 if not workload.retry(tries):
                     break
         th.finished = True
+
+    def _transactions(self, t):
+        """(index, transaction) pairs of thread t: its program once, or forever when cyclic."""
+        program = list(enumerate(self.workload.program(t)))
+        while True:
+            for k, (label, body) in program:
+                yield k, (label, body)
+            if not self.cyclic or not program:
+                return
 
     # -- the scheduler loop -------------------------------------------------------------------
     def execute(self, chooser) -> "Run":
@@ -204,7 +219,7 @@ class Run:
                 loop = lasso.visit(self, depth)
                 if loop is not None:
                     if loop["fair"]:
-                        self.outcome = LIVELOCK
+                        self.outcome = classify(self, loop)
                         self.detail = loop
                         return self
                     if not fair:
@@ -307,6 +322,11 @@ class Run:
             value = apply(step, 1, self.mem)
 
     # -- views used by strategies, liveness and reports --------------------------------------
+    def lasso_states(self) -> dict:
+        """The lasso detector's record: abstract state -> the depth it was seen at (since the
+        last commit). Part of what a run's future depends on (strategies/statekey.py)."""
+        return self._lasso.seen if self._lasso is not None else {}
+
     def thread_positions(self) -> tuple:
         """Each thread's abstract position: its transaction index, what it has seen
         since its attempt began, and any state the design keeps across attempts."""
@@ -355,4 +375,5 @@ class _Blocked(Exception):
     pass
 
 
-__all__ = ["Run", "HistoryError", "COMPLETE", "DEADLOCK", "LIVELOCK", "MAX_STEPS", "CRASH", "CUT", "STOPPED"]
+__all__ = ["Run", "HistoryError", "COMPLETE", "DEADLOCK", "LIVELOCK", "MAX_STEPS", "CRASH", "CUT", "STOPPED",
+           "STARVATION", "PROGRESS"]

@@ -7,7 +7,9 @@ never a traceback.
 
 JSON Lines files are streamed: a chunk of lines is parsed, folded into its
 transactions and dropped, so memory follows the number of transactions, not
-the size of the text.
+the size of the text. A C scanner (models/jsonl_fast.py) reads them first
+where it can; on anything unusual it steps aside and this reader, whose
+messages are the contract, reads the whole file.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 
+from . import jsonl_fast
 from .history import HistoryBuilder, HistoryError, History, is_scalar, json_value
 
 HISTORY_FORMAT = "stmcheck.history/1"
@@ -104,8 +107,11 @@ def _header(obj, path: str, expected: str = HISTORY_FORMAT) -> tuple[dict, dict 
     return initial, versions
 
 
-def read_history(path: str) -> History:
-    """Read a `stmcheck.history/1` file, JSON document or JSON Lines (detected)."""
+def read_history(path: str, fast: bool = True) -> History:
+    """Read a `stmcheck.history/1` file, JSON document or JSON Lines (detected).
+
+    `fast=False` skips the C scanner for JSON Lines (the result is the same).
+    """
     with _open_text(path) as handle:
         first = handle.readline()
         if not first.strip():
@@ -119,7 +125,7 @@ def read_history(path: str) -> History:
         except (json.JSONDecodeError, _NotJson):
             head = None
         if isinstance(head, dict) and "events" not in head:
-            return _read_lines(head, handle, path)
+            return _read_lines(head, handle, path, fast)
         return _read_document(first + handle.read(), path)
 
 
@@ -214,8 +220,16 @@ class _Lines:
         return events
 
 
-def _read_lines(head: dict, handle, path: str) -> History:
+def _read_lines(head: dict, handle, path: str, fast: bool = True) -> History:
     initial, versions = _header(head, path)
+    if fast:
+        try:
+            history = jsonl_fast.read(handle, initial, versions)
+        except HistoryError as exc:  # 'versions' disagrees: as the Python reader says it
+            exc.where = path
+            raise
+        if history is not None:
+            return history
     feeder = _Lines(HistoryBuilder(initial, versions), path)
     try:
         chunk = []

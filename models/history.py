@@ -92,18 +92,20 @@ class Txn:
 
     `ops` lists `(kind, key, value, event_index)` in program order. `begin` and
     `end` are event indices (end is None while live); they give real-time order.
+    (The last three arguments let a reader build a finished Txn in one call.)
     """
 
     __slots__ = ("id", "thread", "index", "begin", "end", "status", "ops")
 
-    def __init__(self, id, thread, index: int, begin: int):
+    def __init__(self, id, thread, index: int, begin: int, end: int | None = None, status: str = LIVE,
+                 ops: list | None = None):
         self.id = id
         self.thread = thread
         self.index = index
         self.begin = begin
-        self.end: int | None = None
-        self.status = LIVE
-        self.ops: list[tuple[str, str, object, int]] = []
+        self.end = end
+        self.status = status
+        self.ops: list[tuple[str, str, object, int]] = [] if ops is None else ops
 
     @property
     def committed(self) -> bool:
@@ -163,13 +165,16 @@ class History:
     `txns` are in begin order (`txn.index` is the position). `initial` maps
     key -> initial value (a missing key starts as None, i.e. JSON null).
     `versions`, when the recorder knew it, maps key -> the committed values in
-    installation order.
+    installation order. `rereads`, when the reader noted it, lists the
+    transactions that read a key they had written (only these can be
+    internally inconsistent); None means not noted.
     """
 
     initial: dict = field(default_factory=dict)
     txns: list[Txn] = field(default_factory=list)
     versions: dict | None = None
     events: int = 0
+    rereads: list | None = None
 
     def by_id(self) -> dict:
         return {t.id: t for t in self.txns}
@@ -313,6 +318,13 @@ class HistoryBuilder:
         self.history.events = self._n
         _check_versions(self.history)
         return self.history
+
+    def adopt(self, txns: list, events: int, rereads: list | None = None) -> History:
+        """Finish with transactions a fast reader built and checked itself (models/jsonl_fast.py)."""
+        self.history.txns = txns
+        self.history.rereads = rereads
+        self._n = events
+        return self.finish()
 
 
 def _check_versions(history: History) -> None:

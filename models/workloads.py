@@ -7,53 +7,18 @@ an end-state invariant checked on the final committed state. Transactions are
 deterministic functions of the values they read: the livelock detector relies
 on that to recognise a thread's position from what it has seen.
 
-Retry policy: an aborted attempt is retried at once, forever by default
-(`retries=None`); with `retries=R` a transaction is given up after R+1
-attempts. The policy is part of the workload, not the design, because it is
-the program's decision (as `while True: try ... except Abort: continue` is).
+The interface (`Workload`, retry policy, `run_serial`) is in workloads_base.py.
+Here: transfer, swap and counter; in workloads_more.py: write-skew,
+dict-update, intset and ww-pathology; in workloads_random.py: random.
+`WORKLOADS` below is the one registry of them all; `make_workload` builds one
+by name (`random:SEED` for a seeded random workload).
 """
 
 from __future__ import annotations
 
-
-class Workload:
-    """Base class. Subclasses set `name`, `keys` and build `programs`."""
-
-    name = "?"
-    about = ""
-
-    def __init__(self, threads: int, txns: int = 1, keys: int | None = None, retries: int | None = None):
-        if threads < 1:
-            raise ValueError("--threads must be at least 1")
-        if txns < 1:
-            raise ValueError("--txns must be at least 1")
-        self.threads, self.txns, self.retries = threads, txns, retries
-        self.nkeys = keys if keys is not None else self.default_keys
-        if self.nkeys < self.min_keys:
-            raise ValueError(f"workload {self.name} needs --keys >= {self.min_keys}")
-        self.keys: dict = {}
-        self.programs: dict = {}  # thread (1-based) -> list of (label, body)
-        self.build()
-
-    default_keys = 2
-    min_keys = 1
-
-    def build(self) -> None:
-        raise NotImplementedError
-
-    def program(self, thread: int) -> list:
-        return self.programs[thread]
-
-    def retry(self, attempts: int) -> bool:
-        """Retry after `attempts` failed attempts of one transaction?"""
-        return self.retries is None or attempts <= self.retries
-
-    def invariant(self, final: dict, committed: int) -> str | None:
-        """None when the final state is right; else what is wrong, in words."""
-        return None
-
-    def options(self) -> dict:
-        return {"txns": self.txns, "keys": self.nkeys}
+from .workloads_base import Workload, run_serial  # noqa: F401  (re-exported: the public home)
+from .workloads_more import DictUpdate, IntSet, WriteSkew, WWPathology
+from .workloads_random import RandomPrograms
 
 
 class Transfer(Workload):
@@ -183,15 +148,34 @@ def _increment(key):
     return body
 
 
-WORKLOADS = {w.name: w for w in (Transfer, Swap, Counter)}
+WORKLOADS = {w.name: w for w in (Transfer, Swap, Counter, WriteSkew, DictUpdate, IntSet, WWPathology,
+                                 RandomPrograms)}
 DEFAULT_WORKLOAD = "transfer"
+
+
+def workload_class(name: str):
+    """`(class, seed)` for a workload name; `random:SEED` names a seeded random workload.
+
+    The seed is part of the name so that everything that rebuilds a workload by
+    name (replay commands, shrinking, the matrix) rebuilds the same programs."""
+    base, sep, seed = name.partition(":")
+    cls = WORKLOADS.get(base)
+    if cls is None:
+        raise ValueError(f"unknown workload {name!r} (expected one of {', '.join(WORKLOADS)}, "
+                         f"or random:SEED)")
+    if not sep:
+        return cls, None
+    if not getattr(cls, "seeded", False):
+        raise ValueError(f"workload {base} takes no seed (only random:SEED does)")
+    if not (seed.isascii() and seed.isdigit()):
+        raise ValueError(f"workload {name!r}: the seed must be a non-negative integer")
+    return cls, int(seed)
 
 
 def make_workload(name: str, threads: int, txns: int = 1, keys: int | None = None,
                   retries: int | None = None) -> Workload:
     """Build a workload by name (raises ValueError with the valid names)."""
-    try:
-        cls = WORKLOADS[name]
-    except KeyError:
-        raise ValueError(f"unknown workload {name!r} (expected one of {', '.join(WORKLOADS)})") from None
+    cls, seed = workload_class(name)
+    if seed is not None:
+        return cls(threads, txns, keys, retries, seed=seed)
     return cls(threads, txns, keys, retries)

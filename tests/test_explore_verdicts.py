@@ -8,7 +8,7 @@ import pytest
 
 from stmcheck.checker.explore_engine import Explorer
 from stmcheck.checker.strategies import make_strategy
-from stmcheck.implementations.registry import DESIGNS, load_design
+from stmcheck.implementations.registry import DESIGNS, FROM_MATRIX, first_kinds, load_design
 from stmcheck.models.workloads import WORKLOADS, make_workload
 
 
@@ -25,28 +25,51 @@ def kind_of(outcome):
     return outcome.violations[0].kind
 
 
-CASES = [(d, w) for d in DESIGNS for w in WORKLOADS if w in DESIGNS[d].expected]
+# The cells the registry entries state themselves; the ones filled from the verdict matrix
+# (registry.FROM_MATRIX) are held to it by `stmcheck matrix --check` (tests/test_matrix.py).
+CASES = [(d, w) for d in DESIGNS for w in WORKLOADS if w in DESIGNS[d].expected and (d, w) not in FROM_MATRIX]
+
+
+# DSTM's clean cells take 19,000-34,000 executions to exhaust (45-120 s each; the figures are in
+# implementations/dstm.py): here they are explored bounded, which can only find a violation.
+SLOW_TO_EXHAUST = {"dstm", "dstm+timestamp"}
 
 
 @pytest.mark.parametrize("design,workload", CASES)
 def test_two_threads_exhaustive(design, workload):
-    expected = DESIGNS[design].expected[workload]
-    _, out = explore(design, workload)
-    assert kind_of(out) == expected, [v.explanation for v in out.violations]
-    if expected == "clean":
+    expected = first_kinds(DESIGNS[design].expected[workload])   # a kind string or a tuple of kinds
+    slow = design in SLOW_TO_EXHAUST and expected == ("clean",)
+    _, out = explore(design, workload, max_executions=600 if slow else 20000)
+    assert kind_of(out) in expected, [v.explanation for v in out.violations]
+    if expected == ("clean",) and not slow:
         assert out.exhausted and not out.bounds
-    if expected == "livelock":
+    if kind_of(out) == "livelock":
         v = out.violations[0]
         assert not v.suspected and v.detail["fair"]
 
 
 @pytest.mark.parametrize("design", sorted(DESIGNS))
 def test_three_threads_bounded(design):
-    expected = DESIGNS[design].expected["transfer"]
-    _, out = explore(design, "transfer", threads=3, max_executions=400, preemptions=2)
-    assert kind_of(out) == expected
-    if expected == "clean":
+    expected = first_kinds(DESIGNS[design].expected["transfer"])
+    if "livelock" in expected:
+        # A livelock lasso repeats its loop's context switches, more than a preemption bound allows,
+        # and depth-first DPOR spends its budget deep in one branch: a seeded random walk finds them.
+        _, out = explore(design, "transfer", threads=3, max_executions=400, strategy="random", seed=1)
+    else:
+        _, out = explore(design, "transfer", threads=3, max_executions=400, preemptions=2)
+    assert kind_of(out) in expected
+    if expected == ("clean",):
         assert not out.exhausted and out.bounds
+
+
+def test_expectations_parse_in_both_forms():
+    from stmcheck.implementations.registry import expected_kinds, expected_verdicts
+    for entry in DESIGNS.values():
+        for value in entry.expected.values():
+            expected_kinds(value)   # raises on a malformed expectation
+    assert expected_verdicts("opacity") == expected_verdicts(("opacity",))
+    assert first_kinds(("opacity", "livelock")) == ("livelock", "opacity")
+    assert first_kinds("starvation") == ("clean",)
 
 
 def test_opacity_violation_keeps_serializability():

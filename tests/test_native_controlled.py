@@ -106,8 +106,7 @@ def test_broken_variants_are_caught_and_replay(design, strategy):
 
 
 def test_native_loop_counts_the_steps_it_runs():
-    """The steps/s figure of `stmcheck bench native` (target 10^6) rests on this count:
-    the loop alone must run exactly the steps the recorded executions take."""
+    """The bank workload's loop alone runs exactly the steps its recorded executions take."""
     from stmcheck.implementations.native.controlled import explore, loop_rate
 
     steps, seconds = loop_rate("native-tl2", "random", executions=50, threads=3)

@@ -13,8 +13,8 @@ STRATEGIES = ("dpor", "random", "pct", "plain")
 def make_strategy(name: str, *, seed: int = 0, depth: int = 3, preemptions: int | None = None):
     """Build a strategy by name (ValueError for an unknown one)."""
     if name == "dpor":
-        from .dpor import DPOR
-        return DPOR(preemptions=preemptions)
+        from .dpor_cache import CachedDPOR
+        return CachedDPOR(preemptions=preemptions)
     if name == "plain":
         from .dpor import DPOR
         return DPOR(preemptions=preemptions, reduce=False)

@@ -33,7 +33,8 @@ the executions source-DPOR wastes, and on the shipped designs there are few
 or none: on tl2 every execution is a distinct trace and none is sleep-set
 blocked (tests/test_explore_dpor_tl2.py); global-lock 2 x 2 counter wastes 11
 of 55. tl2 with 2 transactions per thread is large because it has that many
-traces under this dependence, which only a coarser equivalence could change.
+traces under this dependence; many of them meet again in the same state with
+the same history, which `dpor_cache.CachedDPOR` (the default `dpor`) exploits.
 
 `--preemptions B`: backtrack points that would make an execution switch away
 from a thread that could go on more than B times are not added (preemption
@@ -53,7 +54,8 @@ class NondeterminismError(RuntimeError):
 
 
 class _Node:
-    __slots__ = ("enabled", "pending", "sleep", "backtrack", "done", "chosen", "child_sleep", "preempt")
+    __slots__ = ("enabled", "pending", "sleep", "backtrack", "done", "chosen", "child_sleep", "preempt", "key",
+                 "summary", "reach")
 
     def __init__(self, enabled, pending, sleep, preempt):
         self.enabled = enabled
@@ -64,6 +66,9 @@ class _Node:
         self.chosen = None
         self.child_sleep = frozenset()
         self.preempt = preempt  # preemptions in the prefix before this node
+        self.key = None         # state key, when the state is remembered (dpor_cache)
+        self.summary = None
+        self.reach = 0          # the most steps any run took below this state
 
 
 
@@ -188,6 +193,9 @@ class DPOR(Strategy):
     def finish(self, run):
         if self.reduce:
             self._races(run)
+        self._backtrack(run)
+
+    def _backtrack(self, run):
         self.analyzed = len(run.enabled_log) - 1
         # the deepest node with something left to try
         stack = self.stack
@@ -195,12 +203,17 @@ class DPOR(Strategy):
             node = stack[d]
             todo = sorted(node.backtrack - node.done - node.sleep)
             if todo:
+                self._popped(d + 1)
                 del stack[d + 1:]
                 self._choose(d, todo[0])
                 self.analyzed = d
                 return
+        self._popped(0)
         self.stack = []
         self.exhausted = True  # within the preemption bound, if `bounds` names one
+
+    def _popped(self, d):
+        """Hook: the nodes from depth d down are finished (fully explored)."""
 
     def _races(self, run):
         """Add backtrack points for every race seen from the new states of `run`."""
@@ -253,22 +266,12 @@ class DPOR(Strategy):
                 access.setdefault(o, []).append(k)
             tclock[t] = c
             clocks.append(c)
+        return tclock, steps, access, clocks
 
     def _race_for(self, k, p, ps, cp, steps, sched, access, clocks):
         """Every step that races with p's pending step: dependent, of another thread,
         not ordered before p, and not ordered before another such step."""
-        partners = set()
-        for o in ps.objs:
-            for j in reversed(access.get(o, ())):
-                q = sched[j]
-                sj = steps[j]
-                if q == p or not dependent(sj, ps):
-                    continue
-                if cp[q] >= j:          # j happens before p: ordered, no race
-                    if o != RT and sj.write:
-                        break           # everything earlier on o is ordered before j
-                    continue
-                partners.add(j)
+        partners = _partners(p, ps, cp, steps, sched, access)
         kept = []
         for j in sorted(partners, reverse=True):
             if not any(clocks[j2][sched[j]] >= j for j2 in kept):
@@ -280,17 +283,7 @@ class DPOR(Strategy):
         """Make sure some thread that can start the reversed race is tried at node i:
         the *initials* of v, the steps after i that do not depend on step i, then p
         (source sets, Abdulla, Aronis, Jonsson and Sagonas, POPL 2014)."""
-        ti = sched[i]
-        v = [j for j in range(i + 1, k) if clocks[j][ti] < i]
-        initials, seen = [], set()
-        for idx, j in enumerate(v):
-            q = sched[j]
-            if q in seen:
-                continue
-            seen.add(q)
-            cj = clocks[j]
-            if not any(sched[j2] != q and cj[sched[j2]] >= j2 for j2 in v[:idx]):
-                initials.append(q)
+        initials, seen, v = _initials(i, k, sched, clocks)
         if p not in seen and not any(cp[sched[j2]] >= j2 for j2 in v):
             initials.append(p)
         node = self.stack[i]
@@ -328,3 +321,38 @@ def _join(c, other):
 
 def _joined(a, b):
     return [x if x > y else y for x, y in zip(a, b)]
+
+
+def _partners(p, ps, cp, steps, sched, access) -> set:
+    """Indices of the executed steps that race with thread p's step `ps` (p's clock `cp`):
+    dependent, of another thread, and not happening before p."""
+    partners = set()
+    for o in ps.objs:
+        for j in reversed(access.get(o, ())):
+            q = sched[j]
+            sj = steps[j]
+            if q == p or not dependent(sj, ps):
+                continue
+            if cp[q] >= j:          # j happens before p: ordered, no race
+                if o != RT and sj.write:
+                    break           # everything earlier on o is ordered before j
+                continue
+            partners.add(j)
+    return partners
+
+
+def _initials(i, k, sched, clocks):
+    """The threads that can start v (the steps in (i, k) that do not happen after step i),
+    the threads seen in v, and v."""
+    ti = sched[i]
+    v = [j for j in range(i + 1, k) if clocks[j][ti] < i]
+    initials, seen = [], set()
+    for idx, j in enumerate(v):
+        q = sched[j]
+        if q in seen:
+            continue
+        seen.add(q)
+        cj = clocks[j]
+        if not any(sched[j2] != q and cj[sched[j2]] >= j2 for j2 in v[:idx]):
+            initials.append(q)
+    return initials, seen, v

@@ -12,6 +12,13 @@ instrumentation compiled out), `noisy.so` (pthreads, each access a chance of
 yielding the CPU: noise injection), and, when `gcc -fgnu-tm` works,
 `itm-<hash>/itm_bank` (the libitm workload, a separate program).
 
+Old builds are pruned after each new build (`prune`): a build folder is
+touched whenever it is used, and one not used for a day is removed, never
+the one just built. Removal renames the folder away first, so a concurrent
+process sees a whole build or none (and then rebuilds); a library already
+loaded stays valid after its file is unlinked. Errors are ignored: pruning
+is housekeeping, never a reason to fail.
+
 Every failure is a `NativeUnavailable` whose text is one line meant for the
 user; the CLI prints it and exits 2.
 """
@@ -24,17 +31,22 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+
+from stmcheck.models import cbuild as _cbuild
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HEADERS = ("stm.h", "stm_api.h", "stm_rt.h")
+HEADERS = ("stm.h", "stm_api.h", "stm_rt.h", "controlled.h")
 COMMON = ("stm_rt.c", "workload.c", "tl2.c", "norec.c")
 CFLAGS = ("-std=gnu11", "-O2", "-fPIC", "-shared", "-Wall")
 VARIANTS = {
-    "controlled": (("-DSTM_CONTROLLED=1",), COMMON + ("controlled.c",)),
+    "controlled": (("-DSTM_CONTROLLED=1",), COMMON + ("controlled.c", "program.c")),
     "free": (("-DSTM_CONTROLLED=0", "-pthread"), COMMON + ("stress.c",)),
     "noisy": (("-DSTM_CONTROLLED=0", "-DSTM_NOISE=1", "-pthread"), COMMON + ("stress.c",)),
 }
 ITM_SOURCES = ("itm_bank.c", "stm_api.h")
+PRUNE_PREFIXES = ("native-", "itm-")
+PRUNE_AGE = 24 * 3600  # seconds a build folder may go unused before it is pruned
 
 
 class NativeUnavailable(RuntimeError):
@@ -55,41 +67,15 @@ def compiler() -> str:
                             "PATH; install one (e.g. `apt-get install gcc`) or set CC")
 
 
-def cache_root() -> str:
-    root = os.environ.get("STMCHECK_CACHE")
-    if root:
-        return root
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "stmcheck")
-
-
-def _digest(paths, extra) -> str:
-    h = hashlib.sha256()
-    for path in paths:
-        h.update(os.path.basename(path).encode() + b"\0")
-        with open(path, "rb") as f:
-            h.update(f.read())
-    h.update(repr(extra).encode())
-    return h.hexdigest()[:16]
+# The compile-and-cache mechanics are shared with the fast JSON Lines reader
+# (models/jsonl_fast.py): stmcheck.models.cbuild. Same names, same messages.
+cache_root = _cbuild.cache_root
+_digest = _cbuild.digest
 
 
 def _compile(cc: str, args: list, out: str) -> None:
     """Compile into a temporary file and rename it: concurrent first uses never see half a file."""
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out), prefix=".tmp-")
-    os.close(fd)
-    cmd = cc.split() + list(args) + ["-o", tmp]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    except OSError as exc:
-        os.unlink(tmp)
-        raise NativeUnavailable(f"cannot run the C compiler {cc!r}: {exc.strerror or exc}") from None
-    if proc.returncode != 0:
-        os.unlink(tmp)
-        errors = [line for line in proc.stderr.splitlines() if "error" in line] or proc.stderr.splitlines()
-        first = errors[0].strip() if errors else f"exit status {proc.returncode}"
-        raise NativeUnavailable(f"building the native core with {cc!r} failed: {first}")
-    os.replace(tmp, out)
+    _cbuild.compile_into(cc, args, out, what="the native core", error=NativeUnavailable)
 
 
 def build(user_source: str | None = None, user_symbol: str | None = None) -> dict:
@@ -99,7 +85,7 @@ def build(user_source: str | None = None, user_symbol: str | None = None) -> dic
     the user's design is compiled in and registered under the name "user".
     """
     cc = compiler()
-    sources = [os.path.join(HERE, f) for f in HEADERS + COMMON + ("controlled.c", "stress.c")]
+    sources = [os.path.join(HERE, f) for f in HEADERS + COMMON + ("controlled.c", "program.c", "stress.c")]
     defines = []
     if user_source is not None:
         if not os.path.isfile(user_source):
@@ -110,7 +96,7 @@ def build(user_source: str | None = None, user_symbol: str | None = None) -> dic
         defines = [f"-DSTM_USER_DESIGN={user_symbol}"]
     key = _digest(sources, (cc, CFLAGS, VARIANTS, defines, sys.platform))
     folder = os.path.join(cache_root(), f"native-{key}")
-    paths = {}
+    paths, built = {}, False
     for variant, (flags, files) in VARIANTS.items():
         out = os.path.join(folder, f"{variant}.so")
         if not os.path.exists(out):
@@ -119,7 +105,9 @@ def build(user_source: str | None = None, user_symbol: str | None = None) -> dic
             if user_source is not None:
                 args.append(os.path.abspath(user_source))
             _compile(cc, args, out)
+            built = True
         paths[variant] = out
+    _used(folder, built)
     return paths
 
 
@@ -135,4 +123,55 @@ def build_itm() -> str:
             _compile(cc, list(flags) + [f"-I{HERE}", os.path.join(HERE, "itm_bank.c")], out)
         except NativeUnavailable as exc:
             raise NativeUnavailable(f"libitm is not usable here (needs gcc with -fgnu-tm and libitm): {exc}") from None
+        _used(os.path.dirname(out), True)
+    else:
+        _used(os.path.dirname(out), False)
     return out
+
+
+def _used(folder: str, built: bool) -> None:
+    """Mark `folder` as in use (its mtime); after a new build, prune the others."""
+    try:
+        os.utime(folder)
+    except OSError:
+        pass
+    if built:
+        prune(os.path.dirname(folder), keep=(os.path.basename(folder),))
+
+
+def prune(root: str | None = None, keep=(), max_age: float = PRUNE_AGE, now: float | None = None) -> list:
+    """Remove build folders under `root` unused (mtime) for `max_age` seconds; their names.
+
+    Only `native-*` and `itm-*` folders are candidates (other tools share the
+    cache), never those named in `keep`. Each is renamed to a hidden name
+    before it is deleted, so nobody sees half a build; every error is ignored.
+    """
+    root = root or cache_root()
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        names = sorted(os.listdir(root))
+    except OSError:
+        return removed
+    for name in names:
+        path = os.path.join(root, name)
+        if name in keep or not name.startswith(PRUNE_PREFIXES):
+            continue
+        try:
+            if not os.path.isdir(path) or os.path.islink(path) or now - os.stat(path).st_mtime < max_age:
+                continue
+            trash = os.path.join(root, f".trash-{name}-{os.getpid()}")
+            os.rename(path, trash)
+        except OSError:
+            continue  # gone already, or not ours to move
+        shutil.rmtree(trash, ignore_errors=True)
+        removed.append(name)
+    for name in names:  # leftovers of a pruner that died between rename and delete
+        if name.startswith(".trash-"):
+            path = os.path.join(root, name)
+            try:
+                if now - os.stat(path).st_mtime >= max_age:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass
+    return removed

@@ -16,10 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stm_rt.h"
+#include "controlled.h"
 
-#if defined(__x86_64__) && !defined(STM_USE_UCONTEXT)
-#define ASM_SWITCH 1
+#ifdef ASM_SWITCH
 /* Save callee-saved registers on the current stack, store its pointer in
  * *save, switch to `to`, restore that context's registers and return there. */
 void stm_ctx_switch(void **save, void *to);
@@ -35,48 +34,7 @@ __asm__(".text\n"
         "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbx\n  popq %rbp\n"
         "  ret\n"
         ".size stm_ctx_switch, .-stm_ctx_switch\n");
-#else
-#include <ucontext.h>
 #endif
-
-#define STACK_SIZE (256 * 1024)
-
-typedef struct cthread {
-#ifdef ASM_SWITCH
-    void *sp;
-#else
-    ucontext_t uc;
-#endif
-    char *stack;
-    int finished;
-    const stm_cell *obj;  /* the pending access */
-    int kind, waits, op;
-    stm_word mask, want, a, b, result;
-    stm_wl_thread wl;
-    /* session mode: one design call at a time, driven from outside */
-    int idle, cmd, key, status;
-    stm_word value;
-} cthread;
-
-struct stm_exec {
-    const stm_design *design;
-    void *shared;
-    stm_arena arena;
-    int nthreads, accounts, txns, audit_pct;
-    uint64_t workload_seed;
-    stm_word *initial;
-    cthread th[STM_MAX_THREADS];
-#ifdef ASM_SWITCH
-    void *sched_sp;
-#else
-    ucontext_t sched_uc;
-#endif
-    int current;
-    int live;  /* shared instance and descriptors exist */
-    int session;  /* threads serve design calls instead of running the workload */
-    stm_rec rec;
-    int64_t steps;
-};
 
 /* The execution being stepped on this OS thread. */
 static _Thread_local stm_exec *g_ex;
@@ -107,7 +65,10 @@ static void coro_entry(void) {
     cthread *t = &ex->th[ex->current];
     if (ex->session)
         session_main(ex, t);  /* never returns */
-    stm_workload_run(&t->wl);
+    if (ex->prog)
+        stm_program_main(ex, t);
+    else
+        stm_workload_run(&t->wl);
     t->finished = 1;
     to_sched(ex, t);
     abort();  /* a finished coroutine is never resumed */
@@ -145,7 +106,7 @@ void stm_point(const stm_cell *c, int kind, int op, stm_word a, stm_word b) {
 }
 
 void stm_point_done(stm_word result) {
-    g_ex->th[g_ex->current].result = result;
+    stm_ctl_result(&g_ex->th[g_ex->current], result);
 }
 
 stm_word stm_await_point(const stm_cell *c, stm_word mask, stm_word want) {
@@ -159,14 +120,14 @@ stm_word stm_await_point(const stm_cell *c, stm_word mask, stm_word want) {
     t->b = t->want = want;
     to_sched(ex, t);
     /* only resumed once the condition held, and nobody ran since */
-    return t->result = atomic_load((stm_cell *)c);
+    stm_ctl_result(t, atomic_load((stm_cell *)c));
+    return t->result;
 }
 
-static inline int enabled(const cthread *t) {
-    if (t->finished)
-        return 0;
-    return !t->waits || (atomic_load((stm_cell *)t->obj) & t->mask) == t->want;
-}
+#define enabled(t) stm_ctl_enabled(t)
+
+void stm_ctl_to_sched(stm_exec *ex, cthread *t) { to_sched(ex, t); }
+void stm_ctl_to_thread(stm_exec *ex, int i) { to_thread(ex, i); }
 
 static void teardown(stm_exec *ex) {
     if (!ex->live)
@@ -204,6 +165,7 @@ void stm_exec_free(stm_exec *ex) {
     if (!ex)
         return;
     teardown(ex);
+    stm_program_free(ex);
     for (int i = 0; i < ex->nthreads; i++)
         free(ex->th[i].stack);
     free(ex->rec.buf);
@@ -219,12 +181,15 @@ int stm_exec_reset(stm_exec *ex) {
     ex->live = 1;
     ex->rec.n = 0;
     ex->steps = 0;
+    stm_program_reset(ex);
     for (int i = 0; i < ex->nthreads; i++) {
         cthread *t = &ex->th[i];
         t->finished = 0;
         t->waits = 0;
         t->obj = NULL;
         memset(&t->wl, 0, sizeof t->wl);
+        t->k = t->tries = t->attempts = t->npos = 0;
+        t->poshash = 0;
         t->wl.d = ex->design;
         t->wl.tx = ex->design->thread_init(ex->shared, i);
         t->wl.thread = i;
@@ -280,16 +245,11 @@ void stm_exec_initial(stm_exec *ex, int64_t *out) {
 
 enum { RANDOM = 0, PCT = 1, REPLAY = 2 };
 
-typedef struct pct_state {
-    int64_t prio[STM_MAX_THREADS];
-    int64_t change[16];  /* change points (step numbers), priority = index */
-    int nchange;
-} pct_state;
 
 /* PCT (Burckhardt et al., ASPLOS 2010): distinct random priorities d..d+n-1,
  * d-1 change points uniform in [1, k]; the highest-priority enabled thread
  * runs, and at the j-th change point the running thread drops to priority j. */
-static void pct_init(pct_state *p, int n, int depth, int64_t k, uint64_t *rng) {
+void stm_pct_init(pct_state *p, int n, int depth, int64_t k, uint64_t *rng) {
     if (depth < 1)
         depth = 1;
     if (depth > 16)
@@ -309,7 +269,7 @@ static void pct_init(pct_state *p, int n, int depth, int64_t k, uint64_t *rng) {
         p->change[j] = 1 + (int64_t)(stm_rng_next(rng) % (uint64_t)k);
 }
 
-static int pct_pick(pct_state *p, const int *en, int ne, int64_t step) {
+int stm_pct_pick(pct_state *p, const int *en, int ne, int64_t step) {
     int best = en[0];
     for (int i = 1; i < ne; i++)
         if (p->prio[en[i]] > p->prio[best])
@@ -333,7 +293,7 @@ int stm_exec_run(stm_exec *ex, int strategy, uint64_t seed, int pct_depth, int64
     uint64_t rng = stm_seed_mix(seed, 0x5eed);
     pct_state pct = {{0}, {0}, 0};
     if (strategy == PCT)
-        pct_init(&pct, ex->nthreads, pct_depth, pct_k, &rng);
+        stm_pct_init(&pct, ex->nthreads, pct_depth, pct_k, &rng);
     stm_exec_reset(ex);
     if (strategy != REPLAY)
         *vlen = 0;
@@ -366,7 +326,7 @@ int stm_exec_run(stm_exec *ex, int strategy, uint64_t seed, int pct_depth, int64
             if (pick >= ex->nthreads || !enabled(&ex->th[pick]))
                 return -1;
         } else if (strategy == PCT) {
-            pick = pct_pick(&pct, en, ne, ex->steps + 1);
+            pick = stm_pct_pick(&pct, en, ne, ex->steps + 1);
         } else {
             pick = en[ne == 1 ? 0 : stm_rng_next(&rng) % (uint64_t)ne];
         }

@@ -74,6 +74,17 @@ void stm_exec_initial(stm_exec *ex, int64_t *out);
 int stm_exec_run(stm_exec *ex, int strategy, uint64_t seed, int pct_depth, int64_t pct_k,
                  int64_t max_steps, uint8_t *sched, int64_t *sched_len);
 
+/* Program mode (program.c): the explorer's workloads as straight-line
+ * programs, scheduled natively with the Python runtime's rules. Returns 0
+ * complete, 1 deadlock, 2 max-steps, 3 livelock (fair lasso), -1 the
+ * replayed schedule does not fit. strategy: 0 random, 1 pct, 2 replay. */
+stm_exec *stm_program_new(const char *design, int threads, int nkeys, const int64_t *initial,
+                          const int64_t *ops, int64_t nquads, const int64_t *starts, int64_t retries);
+int stm_program_run(stm_exec *ex, int strategy, uint64_t seed, int pct_depth, int64_t pct_k,
+                    int64_t max_steps, uint8_t *sched, int64_t *sched_len);
+/* last commit's step, commits, the last lasso's start and end */
+void stm_program_info(stm_exec *ex, int64_t *out);
+
 /* Session mode: design calls driven from Python, one access at a time
  * (see controlled.c). call: 0 begin, 1 read, 2 write, 3 commit, 4 abort.
  * stm_session_call/resume return 1 when the call completed, 0 when it is

@@ -1,0 +1,305 @@
+"""The verdict matrix: every design on every workload, six verdicts per cell.
+
+A cell is one design on one workload with 2 or 3 threads, one transaction
+each. Its verdicts (`registry.VERDICTS`) come from three searches:
+
+- *safety and deadlock/livelock, 2 threads*: DPOR over every execution (not
+  stopping at the first counterexample; `Budget` says how far), each
+  complete history judged for opacity and, where that fails, for strict
+  serializability and serializability too (opacity implies strict
+  serializability implies serializability, so one check decides all three when
+  it holds); deadlocks and proven livelocks from the runs' ends;
+- the same with 3 threads, bounded: DPOR with at most `THREE_PREEMPTIONS`
+  preemptions and a budget of executions, so there it can only find
+  violations ("holds" would need the whole space);
+- *starvation, 2 threads*: the state graph of cyclic programs
+  (`checker/starvation.py`, at most `Budget.states` states).
+
+Each verdict is "holds" (the search covered everything), "violated" (a
+counterexample, with the command that replays it) or "unknown" (bounded).
+Everything here is counted, never timed, so a cell's verdicts are the same on
+every machine; only `seconds` varies. `differences` compares a cell with the
+registry's expectation (`registry.expected_verdicts`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+from stmcheck.implementations.registry import (DESIGNS, OTHER_KINDS, VERDICTS, describe_expected,
+                                               expected_others, expected_verdicts, load_design)
+from stmcheck.models.workloads import make_workload
+
+from .explore_engine import Explorer
+from .explore_report import replay_command
+from .starvation import liveness
+from .strategies import make_strategy
+from .strategies.replay import Replay, needed_prefix
+
+THREE_PREEMPTIONS = 2
+PROBE = (200, 40_000)     # random-walk probe of a bounded cell: executions, steps in all (see `_probe`)
+RETRIES = 1                # the second, finite search of a bounded 2-thread cell (see `_bounded_retries`)
+MAX_STEPS = 600            # steps per execution; a longer run without a commit is a suspected livelock
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How far each search of a cell may go, in counts (never seconds)."""
+    executions: tuple = (2000, 300)       # executions, (2 threads, 3 threads)
+    steps: tuple = (60_000, 20_000)       # steps over all executions (livelocking designs run long)
+    states: int = 1500                    # abstract states of the cyclic state graph (starvation)
+
+    def describe(self) -> dict:
+        return {"two_threads": f"dpor, every execution, at most {self.executions[0]:,} executions and "
+                               f"{self.steps[0]:,} steps in all, {MAX_STEPS} steps each",
+                "three_threads": f"dpor, at most {THREE_PREEMPTIONS} preemptions, {self.executions[1]:,} executions, "
+                                 f"{self.steps[1]:,} steps in all (bounded: finds violations, cannot prove holds)",
+                "starvation": f"2 threads, cyclic programs, state graph of at most {self.states:,} states"}
+
+
+DEFAULT_BUDGET = Budget()
+HOLDS, VIOLATED, UNKNOWN, NA = "holds", "violated", "unknown", "n/a"
+
+_CRITERION_VERDICT = {"serializability": "serializable", "strict-serializability": "strictly-serializable",
+                      "opacity": "opaque"}
+_KIND_VERDICT = {"deadlock": "deadlock-free", "livelock": "livelock-free", "starvation": "starvation-free"}
+
+
+@dataclass
+class Cell:
+    design: str
+    workload: str
+    threads: int
+    status: str = "ok"                       # ok, n/a (unsupported), error (could not run)
+    verdicts: dict = field(default_factory=dict)
+    others: list = field(default_factory=list)      # kinds outside the six: invariant, crash
+    executions: int = 0
+    coverage: str = ""                      # "exhausted" or the bounds that applied
+    states: int | None = None               # size of the cyclic state graph (2 threads)
+    witnesses: dict = field(default_factory=dict)   # verdict or kind -> replay command
+    note: str = ""
+    seconds: float = 0.0
+
+    def key(self):
+        return self.design, self.workload, self.threads
+
+
+def supported(design: str, workload: str) -> bool:
+    """Native designs (slow: one C call per step) run the bank (transfer) workload, and
+    any other their registry entry states an expectation for; Python designs run all."""
+    if not design.startswith("native-"):
+        return True
+    entry = DESIGNS.get(design)
+    return workload == "transfer" or (entry is not None and workload in entry.expected)
+
+
+class _Collect(Explorer):
+    """An explorer that records every kind of violation it meets and goes on."""
+
+    def __init__(self, *args, step_budget=None, **kw):
+        super().__init__(*args, stop_at_first=False, **kw)
+        self.step_budget = step_budget
+        self.over_steps = False
+        self.broken: set = set()       # verdicts violated
+        self.others: set = set()
+        self.suspected = False
+        self.first: dict = {}          # verdict/kind -> the first run that showed it
+
+    def judge(self, run, out=None):
+        if out is not None and self.step_budget is not None and out.steps >= self.step_budget:
+            self.over_steps = True
+            self.max_executions = out.executions   # the explorer stops before the next execution
+        v = super().judge(run, out)
+        if v is None:
+            return None
+        if v.suspected:
+            self.suspected = True
+            return None
+        names = []
+        if v.kind in _CRITERION_VERDICT:
+            names = [_CRITERION_VERDICT[r.criterion] for r in v.results
+                     if r.holds is False and r.criterion in _CRITERION_VERDICT]
+        elif v.kind in _KIND_VERDICT:
+            names = [_KIND_VERDICT[v.kind]]
+        else:
+            self.others.add(v.kind)
+            names = [v.kind]
+        for n in names:
+            self.broken.add(n)
+            self.first.setdefault(n, list(run.schedule))
+        return None   # keep exploring; nothing is kept per execution but the first schedule
+
+
+def _ctx(design, workload, threads, cyclic=False):
+    return {"impl": design, "workload": workload, "threads": threads, "txns": 1, "cyclic": cyclic}
+
+
+def run_cell(design: str, workload: str, threads: int, budget: Budget = DEFAULT_BUDGET) -> Cell:
+    """Explore one cell (see the module docstring) and return its verdicts."""
+    cell = Cell(design, workload, threads)
+    if not supported(design, workload):
+        cell.status, cell.verdicts, cell.coverage = NA, {v: NA for v in VERDICTS}, NA
+        cell.note = "native designs run the transfer (bank) workload and the ones their entry names"
+        return cell
+    start = time.monotonic()
+    try:
+        cls, _ = load_design(design)
+        wl = make_workload(workload, threads, 1)
+        i = 0 if threads == 2 else 1
+        strategy = make_strategy("dpor", preemptions=None if threads == 2 else THREE_PREEMPTIONS)
+        ex = _Collect(cls, wl, strategy, max_executions=budget.executions[i], max_steps=MAX_STEPS,
+                      step_budget=budget.steps[i])
+        out = ex.explore()
+        if ex.over_steps:
+            out.bounds = sorted({b for b in out.bounds if not b.startswith("max-executions")}
+                                | {f"{budget.steps[i]:,} steps"})
+    except Exception as exc:  # a design that cannot be built here (no C compiler, say): say so, go on
+        cell.status, cell.verdicts, cell.coverage = "error", {v: UNKNOWN for v in VERDICTS}, "not run"
+        cell.note = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        cell.seconds = round(time.monotonic() - start, 2)
+        return cell
+    cell.executions = out.executions
+    cell.coverage = "exhausted" if out.exhausted else "bounded: " + ", ".join(out.bounds)
+    decided = HOLDS if out.exhausted else UNKNOWN
+    for v in VERDICTS:
+        cell.verdicts[v] = VIOLATED if v in ex.broken else decided
+    if ex.suspected and cell.verdicts["livelock-free"] != VIOLATED:
+        cell.verdicts["livelock-free"] = UNKNOWN
+        cell.note = "suspected livelock (a run past the step budget without a commit, no repeated state)"
+    cell.others = sorted(ex.others)
+    for name, sched in sorted(ex.first.items()):
+        run = ex.new_run()
+        run.execute(Replay(sched, strict=False))
+        cell.witnesses[name] = replay_command(_ctx(design, workload, threads), needed_prefix(run))
+    if not out.exhausted:
+        _probe(cell, cls, ex, wl, threads)
+    if threads == 2 and not out.exhausted:
+        _bounded_retries(cell, cls, ex, budget)
+    cell.verdicts["starvation-free"] = UNKNOWN
+    if threads == 2 and not design.startswith("native-"):
+        _starvation(cell, cls, workload, budget.states)
+    cell.seconds = round(time.monotonic() - start, 2)
+    return cell
+
+
+def _probe(cell: Cell, cls, ex, wl, threads: int) -> None:
+    """A bounded DPOR search goes deep first and may spend its budget before it meets a
+    long lasso (karma's priorities make loops of hundreds of steps): a seeded random
+    walk (`PROBE` executions of up to 2,000 steps, the explorer's default) samples
+    elsewhere. What it finds is as proven as what DPOR finds; it never proves "holds"."""
+    pex = _Collect(cls, wl, make_strategy("random", seed=0), max_executions=PROBE[0], max_steps=2000,
+                   step_budget=PROBE[1])
+    pex.explore()
+    for name in sorted(pex.broken - ex.broken):
+        if name in cell.verdicts:
+            cell.verdicts[name] = VIOLATED
+        elif name not in cell.others:
+            cell.others = sorted(cell.others + [name])
+        run = pex.new_run()
+        run.execute(Replay(pex.first[name], strict=False))
+        ctx = {**_ctx(cell.design, cell.workload, threads), "max_steps_flag": False}
+        cell.witnesses[name] = replay_command(ctx, needed_prefix(run)) + "  # found by the random probe"
+    if pex.suspected and cell.verdicts["livelock-free"] != VIOLATED and "suspected" not in cell.note:
+        cell.note = (cell.note + "; " if cell.note else "") + "suspected livelock (random probe)"
+
+
+def _bounded_retries(cell: Cell, cls, ex, budget: Budget) -> None:
+    """When the search was bounded (livelocking designs run long, and the space of retries
+    never ends), search again with at most `RETRIES` retries per transaction: a finite
+    space, usually exhausted. Its counterexamples are real (a transaction given up is,
+    to the criteria, one whose thread stopped being scheduled), so they count; its
+    "holds" is only for that many retries, so it is a note, never a verdict."""
+    wl = make_workload(cell.workload, 2, 1, retries=RETRIES)
+    rex = _Collect(cls, wl, make_strategy("dpor"), max_executions=budget.executions[0], max_steps=MAX_STEPS,
+                   step_budget=budget.steps[0])
+    rout = rex.explore()
+    for name in sorted(rex.broken - ex.broken):
+        if name in cell.verdicts:
+            cell.verdicts[name] = VIOLATED
+        elif name not in cell.others:
+            cell.others = sorted(cell.others + [name])
+        run = rex.new_run()
+        run.execute(Replay(rex.first[name], strict=False))
+        ctx = {**_ctx(cell.design, cell.workload, 2), "retries": RETRIES}
+        cell.witnesses[name] = replay_command(ctx, needed_prefix(run))
+    held = [v for v in VERDICTS[:4] if v not in rex.broken]
+    text = (f"with at most {RETRIES} {'retry' if RETRIES == 1 else 'retries'} per transaction: "
+            f"{rout.executions:,} executions, "
+            + ("exhausted" + (f", {', '.join(held)} hold" if held else "") if rout.exhausted else "bounded"))
+    cell.note = (cell.note + "; " if cell.note else "") + text
+
+
+def _starvation(cell: Cell, cls, workload: str, graph_states: int) -> None:
+    live = liveness(cls, make_workload(workload, 2, 1), graph_states)
+    cell.states = live["states"]
+    cell.verdicts["starvation-free"] = {"violated": VIOLATED, "holds": HOLDS}.get(live["starvation"], UNKNOWN)
+    w = live.get("starvation_witness")
+    if w is not None:
+        cell.witnesses["starvation-free"] = (
+            replay_command(_ctx(cell.design, workload, 2, cyclic=True), w["prefix"] + w["loop"] * 2)
+            + f"  # thread {w['starving'][0]} starves: loop of {len(w['loop'])} steps after {len(w['prefix'])}")
+    if live["livelock"] == VIOLATED and cell.verdicts["livelock-free"] != VIOLATED:
+        cell.note = (cell.note + "; " if cell.note else "") + "livelocks with cyclic programs"
+
+
+def differences(cell: Cell) -> list[str]:
+    """How the cell differs from the registry's expectation (empty: it matches).
+
+    2 threads: every verdict must be as expected, except that an expected "holds"
+    may stay "unknown" (bounded); an expected violation must be found. 3 threads
+    (bounded): only a violation where "holds" is expected is a difference."""
+    if cell.status == NA:
+        return []
+    where = f"{cell.design} on {cell.workload}, {cell.threads} threads"
+    entry = DESIGNS.get(cell.design)
+    value = entry.expected.get(cell.workload) if entry else None
+    if value is None:
+        return [f"{where}: no expectation in the registry (found: {summary(cell)})"]
+    if cell.status != "ok":
+        return [f"{where}: could not run ({cell.note})"]
+    want = expected_verdicts(value)
+    # A design that is not serializable may also leave a wrong end state behind a history
+    # that looks serializable (values written twice hide the lost update): that is the
+    # same bug, seen by the invariant, not a new one.
+    allowed = set(expected_others(value)) | ({"invariant"} if not want["serializable"] else set())
+    out = []
+    for v in VERDICTS:
+        found, holds = cell.verdicts[v], want[v]
+        if holds and found == VIOLATED:
+            out.append(f"{where}: {v} expected to hold, violated ({describe_expected(value)} expected)")
+        elif not holds and found != VIOLATED and cell.threads == 2:
+            out.append(f"{where}: {v} expected violated, found {found} ({describe_expected(value)} expected)")
+    if cell.threads == 2:
+        extra = sorted(set(cell.others) - allowed)
+        missing = sorted(set(expected_others(value)) - set(cell.others))
+        out += [f"{where}: unexpected {k} counterexample" for k in extra]
+        out += [f"{where}: expected a {k} counterexample, none found" for k in missing]
+    else:
+        out += [f"{where}: unexpected {k} counterexample" for k in cell.others if k not in allowed]
+    return out
+
+
+def found_kinds(cell: Cell) -> tuple:
+    """The expectation that would describe this cell exactly: its kinds, weakest criterion first."""
+    v = cell.verdicts
+    kinds = []
+    if v.get("serializable") == VIOLATED:
+        kinds.append("serializability")
+    elif v.get("strictly-serializable") == VIOLATED:
+        kinds.append("strict-serializability")
+    elif v.get("opaque") == VIOLATED:
+        kinds.append("opacity")
+    kinds += [k for k, name in _KIND_VERDICT.items() if v.get(name) == VIOLATED]
+    kinds += [k for k in cell.others if k in OTHER_KINDS]
+    return tuple(kinds)
+
+
+def summary(cell: Cell) -> str:
+    return " + ".join(found_kinds(cell)) or "clean"
+
+
+def to_json(cells, budgets: dict) -> dict:
+    return {"format": "stmcheck.matrix/1", "verdicts": list(VERDICTS), "budgets": budgets,
+            "cells": [asdict(c) for c in cells]}
+

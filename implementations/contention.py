@@ -1,0 +1,217 @@
+"""Contention managers: who gives way when two transactions want the same object.
+
+A design that detects a conflict (`eager`, `dstm`) asks its manager
+``resolve(me, other, rounds)`` and gets one of
+
+- `ABORT_OTHER`: abort the enemy (the design marks it aborted);
+- `ABORT_SELF`: abort the running attempt;
+- ``Wait(n)``: back off for n steps (re-checking the conflict), then ask again
+  with ``rounds + 1``; ``Wait(None)`` blocks until the enemy finishes (or
+  starts waiting, for Greedy) or this transaction is itself aborted.
+
+``me`` and ``other`` are `Party` records: the published priority (karma or
+timestamp, see `Priorities`) and whether the transaction is waiting. Backoff is
+counted in steps, never in time, so exploration stays deterministic; a backoff
+is bounded, so a manager never spins forever. The managers are those of
+Scherer and Scott, "Advanced contention management for dynamic software
+transactional memory" (PODC 2005), with Greedy from Guerraoui, Herlihy and
+Pochon (PODC 2005), as compared by Spear, Dalessandro, Marathe and Scott, "A
+comprehensive strategy for contention management in software transactional
+memory" (PPoPP 2009).
+
+Everything a manager keeps across the attempts of one transaction (karma, a
+kept timestamp) lives in shared cells or in `Priorities.local_state`, which
+the designs return from their ``local_state`` hook: the livelock detector sees
+it, so a proven lasso stays exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ABORT_OTHER, ABORT_SELF = "abort-other", "abort-self"
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Back off `steps` steps, then ask again; None: block until the conflict clears."""
+    steps: int | None = None
+
+
+@dataclass(frozen=True)
+class Party:
+    """What one side of a conflict shows the manager."""
+    prio: int = 0          # karma (higher wins) or timestamp (lower = older wins)
+    waiting: bool = False  # blocked in a Wait(None) (published by Greedy only)
+
+
+class Manager:
+    """Base: no priority, never waits visibly. Subclasses define `resolve`."""
+
+    name = "?"
+    about = ""
+    priority: str | None = None   # "karma" or "timestamp": what `Priorities` publishes
+    keeps_timestamp = False       # a retry keeps its first attempt's timestamp (Greedy)
+    shows_waiting = False         # a waiter publishes that it waits and may be aborted
+
+    def resolve(self, me: Party, other: Party, rounds: int):
+        raise NotImplementedError
+
+
+class Aggressive(Manager):
+    """Always abort the enemy (Scherer and Scott 2005; DSTM's default)."""
+
+    name, about = "aggressive", "abort the other transaction at once"
+
+    def resolve(self, me, other, rounds):
+        return ABORT_OTHER
+
+
+class Passive(Manager):
+    """Always abort self (Scherer and Scott's "Timid"/passive): the enemy goes on."""
+
+    name, about = "passive", "abort yourself, then wait for the other to finish"
+
+    def resolve(self, me, other, rounds):
+        return ABORT_SELF
+
+
+class Polite(Manager):
+    """Exponential backoff, `limit` rounds of 2**round steps, then abort the enemy
+    (Scherer and Scott 2005 use 8 rounds of 2**(n+k) ns; the model's bound is small
+    so that exhaustive exploration stays cheap: the decisions are the same kind)."""
+
+    name, about = "polite", "back off 1, 2, ... steps a bounded number of rounds, then abort the other"
+
+    def __init__(self, limit: int = 2):
+        self.limit = limit
+
+    def resolve(self, me, other, rounds):
+        return Wait(2 ** rounds) if rounds < self.limit else ABORT_OTHER
+
+
+class Karma(Manager):
+    """Priority = objects opened, accumulated across the retries of one transaction
+    and reset at commit; abort the enemy when my karma plus the rounds I have
+    waited on this conflict exceeds its karma, else wait one step (Scherer and
+    Scott 2005). Karma saturates at `Priorities.KARMA_CAP` in the model (a real
+    counter is bounded by its word): unbounded karma would make every state new,
+    so a livelock could never be proven, only suspected."""
+
+    name, about = "karma", "priority = work done (kept across retries); abort the other once karma + waits exceeds its"
+    priority = "karma"
+
+    def resolve(self, me, other, rounds):
+        return ABORT_OTHER if me.prio + rounds > other.prio else Wait(1)
+
+
+class Polka(Manager):
+    """Karma's priority with Polite's exponential backoff: wait up to (their karma -
+    my karma) rounds of 2**round steps, then abort the enemy (Scherer and Scott 2005,
+    the best all-round manager of their study)."""
+
+    name, about = "polka", "karma with exponential backoff: wait karma-difference rounds, then abort the other"
+    priority = "karma"
+
+    def resolve(self, me, other, rounds):
+        return ABORT_OTHER if rounds >= other.prio - me.prio else Wait(2 ** rounds)
+
+
+class Timestamp(Manager):
+    """The older attempt wins: abort a younger enemy, wait for an older one
+    (Scherer and Scott 2005). Each attempt takes a fresh timestamp (as a retry is a
+    new transaction in DSTM); that is what separates it from Greedy. The paper's
+    "possibly defunct" flag guards against preempted enemies, which the model,
+    whose scheduler is fair, does not need: the wait blocks until the enemy ends."""
+
+    name, about = "timestamp", "older attempt wins, the younger waits (fresh timestamp each attempt)"
+    priority = "timestamp"
+
+    def resolve(self, me, other, rounds):
+        return ABORT_OTHER if me.prio < other.prio else Wait(None)
+
+
+class Greedy(Manager):
+    """Guerraoui, Herlihy and Pochon's Greedy (PODC 2005): a transaction keeps the
+    timestamp of its first attempt across retries; it aborts an enemy that is
+    younger or is itself waiting, and otherwise waits (visibly, so it may be
+    aborted while it waits). The oldest transaction never waits and never gets
+    aborted, so some transaction always commits: no livelock, no starvation."""
+
+    name, about = "greedy", "older transaction wins and keeps its timestamp across retries; waiters can be aborted"
+    priority = "timestamp"
+    keeps_timestamp = True
+    shows_waiting = True
+
+    def resolve(self, me, other, rounds):
+        return ABORT_OTHER if other.waiting or me.prio < other.prio else Wait(None)
+
+
+MANAGERS = {m.name: m for m in (Aggressive, Passive, Polite, Karma, Polka, Timestamp, Greedy)}
+
+
+def make_manager(name: str) -> Manager:
+    """A fresh manager; ValueError naming the known ones for an unknown name."""
+    if name not in MANAGERS:
+        raise ValueError(f"unknown contention manager {name!r}: expected one of {', '.join(MANAGERS)}")
+    return MANAGERS[name]()
+
+
+class Priorities:
+    """The shared side of a manager: one priority cell per thread and a ticket clock.
+
+    Karma: +1 per object opened (capped), kept on abort, reset at commit.
+    Timestamp: a ticket from the clock at each begin; Greedy only at the first
+    attempt of a transaction. Only thread t writes its cell, so t keeps a
+    private copy; that copy and the "retrying" flag are `local_state(t)`.
+    A design cannot tell a given-up transaction (workload `--retries`) from one
+    that will be retried, so the next transaction then inherits the old ticket.
+    With ``cells=False`` the design publishes `mine` itself (DSTM keeps it in
+    the status word, saving a step per conflict); `begin`, `opened` and
+    `committed` then only update `mine`.
+    """
+
+    KARMA_CAP = 4
+
+    def __init__(self, machine, threads: int, manager: Manager, cells: bool = True):
+        self.manager = manager
+        self.kind = manager.priority
+        self.publish = bool(cells and self.kind)
+        self.cells = {t: machine.cell(f"prio{t}", 0) for t in range(1, threads + 1)} if self.publish else {}
+        self.clock = machine.cell("tickets", 1) if self.kind == "timestamp" else None
+        self.mine = {t: 0 for t in range(1, threads + 1)}
+        self.retrying = {t: False for t in range(1, threads + 1)}
+
+    def local_state(self, thread):
+        return (self.mine[thread], self.retrying[thread])
+
+    def begin(self, thread):
+        if self.kind == "timestamp" and not (self.manager.keeps_timestamp and self.retrying[thread]):
+            ticket = yield self.clock.fetch_add(1)
+            self.mine[thread] = ticket
+            if self.publish:
+                yield self.cells[thread].store(ticket)
+
+    def opened(self, thread):
+        if self.kind == "karma" and self.mine[thread] < self.KARMA_CAP:
+            self.mine[thread] += 1
+            if self.publish:
+                yield self.cells[thread].store(self.mine[thread])
+
+    def committed(self, thread):
+        self.retrying[thread] = False
+        if self.kind == "karma" and self.mine[thread]:
+            self.mine[thread] = 0
+            if self.publish:
+                yield self.cells[thread].store(0)
+
+    def aborted(self, thread):
+        self.retrying[thread] = True
+
+    def me(self, thread) -> Party:
+        return Party(self.mine[thread])
+
+    def other(self, thread, waiting=False):
+        """The enemy's Party (one load of its priority cell when the manager uses one)."""
+        prio = (yield self.cells[thread].load()) if self.kind else 0
+        return Party(prio, waiting)

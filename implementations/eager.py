@@ -1,0 +1,223 @@
+"""`eager`, `eager+MANAGER`: encounter-time locking, undo log, a pluggable
+contention manager (implementations/contention.py). Plain `eager` uses Greedy.
+
+Algorithm: every key has a lock, taken (try-acquire) the first time a
+transaction reads or writes it and held to commit (strict two-phase locking:
+serializable and opaque). Writes go to memory in place, the old value to an
+undo log that `abort` replays backwards. Each thread has a status cell
+(active, waiting, aborted); a transaction checks its own before each access
+and at commit. On meeting a key locked by another, it asks the manager:
+abort the owner (mark it aborted, then block until the lock is free or it is
+itself aborted), abort itself (then, after undoing, block until that lock is
+free, so a retry is not a spin), back off n steps re-checking the lock, or
+block until the owner lets go (Greedy first publishes that it waits, so it
+may be aborted meanwhile).
+
+Verdicts with 2 threads, one transaction each (the registry holds them): every
+manager is opaque. aggressive, polite, karma and polka livelock on transfer,
+swap and counter: two transactions that take the same keys in opposite
+orders (or both the counter) abort each other forever, and a fair schedule
+repeats the state exactly (karma saturates, see contention.Karma). Backoff
+counted in steps cannot help: a fair but adversarial schedule lets the owner
+sit still while its enemy backs off. passive livelocks on transfer and swap
+(both give way, both retry) but not on counter: with one key the owner never
+meets a conflict, so it commits. timestamp and greedy are clean: the older
+transaction always wins. Greedy is the default: the oldest transaction never
+waits and is never aborted, so its guarantee covers every workload.
+
+Two fixes exploration forced (both were deadlocks with greedy/timestamp):
+a winner that aborted an owner and waits for its lock could lose the lock to
+the owner's own retry, and then wait forever while the younger retry waited
+for it. So a winner publishes the key it claims (`claim` cells), a loser
+waits after its abort until the winner no longer claims a key it released,
+and a waiter wakes whenever the lock changes hands, not only when it is free.
+A third (the matrix found it: timestamp on dict-update): an abort can hit an
+attempt that already released everything; the owner's next attempt then takes
+the lock unaware, and the winner, waiting for the lock to leave that thread,
+waits forever. So the winner also wakes when the owner restarts, and asks again.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from stmcheck.models.machine import Abort, FREE, Machine, wait_any
+
+from .contention import ABORT_OTHER, ABORT_SELF, MANAGERS, Priorities, make_manager
+
+ACTIVE, WAITING, ABORTED = "active", "waiting", "aborted"   # a status; aborted is stored as (ABORTED, by)
+DEFAULT_MANAGER = "greedy"
+
+
+class _Tx:
+    __slots__ = ("thread", "held", "undo", "blocked_by", "claim", "aborted_by")
+
+    def __init__(self, thread):
+        self.thread = thread
+        self.held = []
+        self.undo = []          # (key, old value), oldest first
+        self.blocked_by = None  # the lock an abort-self gave way to
+        self.claim = None       # the key whose owner this attempt aborted, until it gets the lock
+        self.aborted_by = None  # the thread that aborted this attempt
+
+
+class Eager:
+    manager_name = DEFAULT_MANAGER
+    undo = True   # eager-no-undo switches the undo log off
+
+    def __init__(self, machine: Machine, keys: dict, threads: int):
+        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
+        self.locks = {k: machine.lock(f"lock({k})") for k in keys}
+        self.status = {t: machine.cell(f"status{t}", ACTIVE) for t in range(1, threads + 1)}
+        self.claims = {t: machine.cell(f"claim{t}", None) for t in range(1, threads + 1)}
+        self.cm = make_manager(self.manager_name)
+        self.prio = Priorities(machine, threads, self.cm)
+
+    @classmethod
+    @lru_cache(maxsize=None)
+    def with_manager(cls, name: str):
+        """This design with contention manager `name` (one class per name)."""
+        if name not in MANAGERS:
+            raise ValueError(f"unknown contention manager {name!r}: expected one of {', '.join(MANAGERS)}")
+        return type(f"{cls.__name__}[{name}]", (cls,), {"manager_name": name, "__module__": cls.__module__})
+
+    def local_state(self, thread):
+        return self.prio.local_state(thread)
+
+    def begin(self, thread):
+        yield self.status[thread].store(ACTIVE)
+        yield from self.prio.begin(thread)
+        return _Tx(thread)
+
+    def _alive(self, tx):
+        st = yield self.status[tx.thread].load()
+        if _aborted(st):
+            tx.aborted_by = st[1]
+            raise Abort(f"aborted by thread {st[1]}")
+
+    def _own(self, tx, key):
+        if key in tx.held:
+            return
+        lock, me = self.locks[key], tx.thread
+        mine = self.status[me]
+        rounds, last = 0, None
+        while True:
+            if (yield lock.try_acquire()):
+                tx.held.append(key)
+                if tx.claim is not None:
+                    tx.claim = None
+                    yield self.claims[me].store(None)
+                yield from self.prio.opened(me)
+                return
+            owner = yield lock.holder()
+            if owner == FREE:
+                continue
+            if owner != last:
+                rounds, last = 0, owner
+            waiting = self.cm.shows_waiting and (yield self.status[owner].load()) == WAITING
+            other = yield from self.prio.other(owner, waiting)
+            decision = self.cm.resolve(self.prio.me(me), other, rounds)
+            if decision == ABORT_OTHER:
+                if tx.claim != key:
+                    tx.claim = key
+                    yield self.claims[me].store(key)
+                yield self.status[owner].store((ABORTED, me))
+                # until the owner lets go (someone else may grab the lock first: then ask again),
+                # or it has restarted: the abort may have hit an attempt that held nothing, and
+                # its next attempt may hold the lock again, unaware (then ask again, too)
+                yield wait_any((lock, lambda v: v != owner), (mine, _aborted),
+                               (self.status[owner], _restarted))
+                yield from self._alive(tx)
+            elif decision == ABORT_SELF:
+                tx.blocked_by = lock
+                raise Abort(f"{key} is locked by thread {owner}: giving way")
+            elif decision.steps is None:
+                yield from self._block(tx, lock, owner)
+            else:
+                yield from self._backoff(tx, lock, owner, decision.steps)
+                rounds += 1
+
+    def _block(self, tx, lock, owner):
+        """Wait(None): until the lock is free, I am aborted, or (Greedy) the owner waits too."""
+        mine = self.status[tx.thread]
+        if self.cm.shows_waiting and not (yield mine.cas(ACTIVE, WAITING)):
+            yield from self._alive(tx)
+        conds = [(lock, lambda v: v != owner), (mine, _aborted)]
+        if self.cm.shows_waiting:
+            conds.append((self.status[owner], _waiting))
+        yield wait_any(*conds)
+        if not self.cm.shows_waiting or not (yield mine.cas(WAITING, ACTIVE)):
+            yield from self._alive(tx)
+
+    def _backoff(self, tx, lock, owner, steps):
+        """Wait(n): n re-checks of the lock (stopping early when it changes hands)."""
+        for _ in range(steps):
+            if (yield lock.holder()) != owner:
+                break
+        yield from self._alive(tx)
+
+    def read(self, tx, key):
+        yield from self._alive(tx)
+        yield from self._own(tx, key)
+        return (yield self.cells[key].load())
+
+    def write(self, tx, key, value):
+        yield from self._alive(tx)
+        yield from self._own(tx, key)
+        cell = self.cells[key]
+        if all(k != key for k, _ in tx.undo):
+            tx.undo.append((key, (yield cell.load())))
+        yield cell.store(value)
+
+    def commit(self, tx):
+        yield from self._alive(tx)
+        yield from self._release(tx)
+        yield from self.prio.committed(tx.thread)
+
+    def abort(self, tx):
+        if self.undo:
+            for key, old in reversed(tx.undo):
+                yield self.cells[key].store(old)
+        tx.undo = []
+        released = tuple(tx.held)
+        yield from self._release(tx)
+        self.prio.aborted(tx.thread)
+        if tx.claim is not None:
+            yield self.claims[tx.thread].store(None)
+        if tx.blocked_by is not None:
+            yield wait_any((tx.blocked_by, _free))
+        elif tx.aborted_by is not None and released:
+            # Let the winner take what it claimed first: a retry that grabbed the lock
+            # again before the winner was scheduled would make it abort us forever.
+            yield wait_any((self.claims[tx.aborted_by], lambda c: c not in released))
+
+    def _release(self, tx):
+        for key in tx.held:
+            yield self.locks[key].release()
+        tx.held = []
+
+
+def _free(v):
+    return v == FREE
+
+
+def _aborted(v):
+    return type(v) is tuple
+
+
+def _restarted(v):
+    return type(v) is not tuple
+
+
+def _waiting(v):
+    return v == WAITING
+
+
+def __getattr__(name):
+    """`Eager[karma]` and friends: the registry names a design with its manager this way."""
+    if name.startswith("Eager[") and name.endswith("]"):
+        try:
+            return Eager.with_manager(name[6:-1])
+        except ValueError as exc:
+            raise AttributeError(str(exc)) from None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

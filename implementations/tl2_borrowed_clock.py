@@ -1,0 +1,66 @@
+"""`tl2-borrowed-clock`: TL2 with a GV4-style clock and the `wv == rv + 1` shortcut. Broken.
+
+Algorithm: `tl2` (Dice, Shalev and Shavit, DISC 2006), whose commit takes its
+write version `wv` the way the paper's GV4 clock does: one compare-and-swap
+of the clock from the value it loaded to that value + 1, and when the CAS
+fails, no retry: it borrows the value the racing committer installed. Two
+committers racing for the clock then share one `wv`. That alone is fine (both
+hold their write locks when the clock moves). The bug is keeping the
+optimisation that skips read-set validation when `wv == rv + 1`, which is
+only valid with a fetch-and-add clock, where it proves that nobody committed
+since the transaction began. With a borrowed `wv`, two transactions that
+began at the same `rv` and race to commit both see `wv == rv + 1` and both
+skip validation.
+
+Expected verdict: write skew, not serializable. It needs disjoint write sets
+(on transfer, swap and counter the racers lock a common key, so one aborts
+and the variant is clean there): smallest configuration write-skew, 2 threads,
+1 transaction each (and dict-update with --keys 1). `borrow = False` gives
+the fetch-and-add clock with the same shortcut, which is correct: the tests
+use it as the control.
+"""
+
+from stmcheck.models.machine import Abort
+
+from .tl2 import TL2
+
+
+class TL2BorrowedClock(TL2):
+    borrow = True   # False: fetch-and-add clock (the shortcut is then valid)
+
+    def _write_version(self):
+        if not self.borrow:
+            return (yield self.clock.fetch_add(1)) + 1
+        old = yield self.clock.load()
+        if (yield self.clock.cas(old, old + 1)):
+            return old + 1
+        return (yield self.clock.load())   # lost the race: borrow the winner's version
+
+    def commit(self, tx):
+        if not tx.writes:
+            return
+        me = tx.thread
+        for key in sorted(tx.writes):
+            lock = self.locks[key]
+            word = yield lock.load()
+            if word[1] != 0:
+                tx.blocked_by = lock
+                raise Abort(f"{key} is locked by thread {word[1]}")
+            if not (yield lock.cas(word, (word[0], me))):
+                tx.blocked_by = lock
+                raise Abort(f"lost the race for the lock of {key}")
+            tx.locked.append((key, word[0]))
+        wv = yield from self._write_version()
+        if wv != tx.rv + 1:   # the shortcut: valid only when wv came from fetch-and-add
+            for key in tx.reads:
+                word = yield self.locks[key].load()
+                if word[1] not in (0, me):
+                    tx.blocked_by = self.locks[key]
+                    raise Abort(f"{key} is locked by thread {word[1]}")
+                if word[0] > tx.rv:
+                    raise Abort(f"read set validation failed on {key}")
+        for key in sorted(tx.writes):
+            yield self.values[key].store(tx.writes[key])
+        for key, _ in tx.locked:
+            yield self.locks[key].store((wv, 0))
+        tx.locked = []

@@ -1,0 +1,73 @@
+"""Compiling C with the system compiler into a per-user cache (shared helper).
+
+Why here: both the native STM core (implementations/native/build.py) and the
+fast JSON Lines reader (models/jsonl_fast.py) build C at first use, and
+models/ may import nothing from checker/ or implementations/, so the common
+part lives at the bottom of the import graph. It knows nothing of either user:
+where the cache is, how a build is keyed (a hash of the sources, the compiler
+and the flags, so a change rebuilds and nothing else does), and how a library
+is compiled atomically (a temporary file renamed into place, so concurrent
+first uses never load half a file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+
+
+class BuildError(RuntimeError):
+    """A C build failed; the text says why, in one line."""
+
+
+def find_compiler() -> str | None:
+    """The C compiler: $CC (if found), else cc, gcc or clang on PATH; None when there is none."""
+    cc = os.environ.get("CC")
+    if cc:
+        return cc if shutil.which(cc.split()[0]) else None
+    for name in ("cc", "gcc", "clang"):
+        if shutil.which(name):
+            return name
+    return None
+
+
+def cache_root() -> str:
+    """`$STMCHECK_CACHE`, else `$XDG_CACHE_HOME/stmcheck`, else `~/.cache/stmcheck`."""
+    root = os.environ.get("STMCHECK_CACHE")
+    if root:
+        return root
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "stmcheck")
+
+
+def digest(paths, extra) -> str:
+    """A short hash of the named files' names and contents and of `extra` (compiler, flags...)."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(os.path.basename(path).encode() + b"\0")
+        with open(path, "rb") as f:
+            h.update(f.read())
+    h.update(repr(extra).encode())
+    return h.hexdigest()[:16]
+
+
+def compile_into(cc: str, args: list, out: str, what: str = "C code", error=BuildError) -> None:
+    """Run `cc args -o out` through a temporary file renamed into place; raise `error` (one line) on failure."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out), prefix=".tmp-")
+    os.close(fd)
+    cmd = cc.split() + list(args) + ["-o", tmp]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.SubprocessError) as exc:
+        os.unlink(tmp)
+        raise error(f"cannot run the C compiler {cc!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    if proc.returncode != 0:
+        os.unlink(tmp)
+        errors = [line for line in proc.stderr.splitlines() if "error" in line] or proc.stderr.splitlines()
+        first = errors[0].strip() if errors else f"exit status {proc.returncode}"
+        raise error(f"building {what} with {cc!r} failed: {first}")
+    os.replace(tmp, out)

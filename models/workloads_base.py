@@ -1,0 +1,88 @@
+"""The workload interface, and a serial runner for transaction bodies.
+
+A workload fixes, for each thread, a list of transactions (each a generator
+function of a transaction handle `tx`, using ``yield from tx.read(key)`` and
+``yield from tx.write(key, value)``), the keys with their initial values, and
+an end-state invariant checked on the final committed state. Transactions are
+deterministic functions of the values they read: the livelock detector relies
+on that to recognise a thread's position from what it has seen.
+
+Retry policy: an aborted attempt is retried at once, forever by default
+(`retries=None`); with `retries=R` a transaction is given up after R+1
+attempts. The policy is part of the workload, not the design, because it is
+the program's decision (as `while True: try ... except Abort: continue` is).
+
+`run_serial` runs one body alone on a plain dict: the invariants that say
+"what some serial order of the committed transactions leaves" use it, and so
+do the tests, as an oracle.
+"""
+
+from __future__ import annotations
+
+
+class Workload:
+    """Base class. Subclasses set `name`, `keys` and build `programs`."""
+
+    name = "?"
+    about = ""
+
+    def __init__(self, threads: int, txns: int = 1, keys: int | None = None, retries: int | None = None):
+        if threads < 1:
+            raise ValueError("--threads must be at least 1")
+        if txns < 1:
+            raise ValueError("--txns must be at least 1")
+        self.threads, self.txns, self.retries = threads, txns, retries
+        self.nkeys = keys if keys is not None else self.default_keys
+        if self.nkeys < self.min_keys:
+            raise ValueError(f"workload {self.name} needs --keys >= {self.min_keys}")
+        self.keys: dict = {}
+        self.programs: dict = {}  # thread (1-based) -> list of (label, body)
+        self.build()
+
+    default_keys = 2
+    min_keys = 1
+
+    def build(self) -> None:
+        raise NotImplementedError
+
+    def program(self, thread: int) -> list:
+        return self.programs[thread]
+
+    def retry(self, attempts: int) -> bool:
+        """Retry after `attempts` failed attempts of one transaction?"""
+        return self.retries is None or attempts <= self.retries
+
+    def invariant(self, final: dict, committed: int) -> str | None:
+        """None when the final state is right; else what is wrong, in words."""
+        return None
+
+    def options(self) -> dict:
+        return {"txns": self.txns, "keys": self.nkeys}
+
+
+class _SerialTx:
+    """A transaction handle over a plain dict: reads and writes take effect at once."""
+
+    __slots__ = ("mem",)
+
+    def __init__(self, mem: dict):
+        self.mem = mem
+
+    def read(self, key):
+        return self.mem[key]
+        yield  # a generator, like the runtime's handle (never reached)
+
+    def write(self, key, value):
+        self.mem[key] = value
+        return
+        yield
+
+
+def run_serial(body, state: dict) -> dict:
+    """The state after `body` runs alone on `state` (a new dict; `state` is untouched)."""
+    mem = dict(state)
+    gen = body(_SerialTx(mem))
+    if gen is not None:
+        for _ in gen:
+            raise RuntimeError("a transaction body yielded a step of its own")
+    return mem

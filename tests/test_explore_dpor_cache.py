@@ -1,0 +1,157 @@
+"""Stateful DPOR (the default `dpor`) and the exact count of plain interleavings.
+
+The cache is sound if, wherever every interleaving can be enumerated, it finds
+exactly the distinct histories, final states and violations plain enumeration
+finds; where plain enumeration is out of reach (tl2 2 x 1 has 10^10
+interleavings), it must agree with stateless DPOR. Each comparison also checks
+that the cache was used (some run ended at a remembered state), or it would
+prove nothing. Random small programs (hypothesis) cover shapes nobody wrote by
+hand.
+"""
+
+import textwrap
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from stmcheck.checker.explore_engine import Explorer, signature
+from stmcheck.checker.strategies import make_strategy
+from stmcheck.checker.strategies.dpor import DPOR
+from stmcheck.checker.strategies.dpor_cache import CachedDPOR
+from stmcheck.checker.strategies.statecache import count_interleavings
+from stmcheck.implementations.registry import load_design
+from stmcheck.models.workloads import Workload, make_workload
+
+from test_explore_dpor import TOY
+
+
+class Recording(Explorer):
+    """Also collects, over complete runs, (signature, final state), and every outcome."""
+
+    def judge(self, run, out=None):
+        v = super().judge(run, out)
+        if run.outcome == "complete":
+            self.finals.add((signature(run), tuple(sorted((run.final or {}).items()))))
+        if run.outcome != "stopped":
+            self.outcomes.add((run.outcome, v.kind if v else None))
+        return v
+
+
+def explore(design, workload, strategy, budget=100000):
+    cls, _ = load_design(design)
+    ex = Recording(cls, workload, strategy, max_executions=budget, time_limit=120, stop_at_first=False)
+    ex.finals, ex.outcomes = set(), set()
+    out = ex.explore()
+    assert out.exhausted, "the configuration must be small enough to exhaust"
+    return out, ex
+
+
+def same(a, b):
+    (oa, ea), (ob, eb) = a, b
+    assert oa.signatures == ob.signatures
+    assert ea.finals == eb.finals
+    assert ea.outcomes == eb.outcomes
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    path = tmp_path_factory.mktemp("designs") / "toy.py"
+    path.write_text(TOY)
+    return str(path)
+
+
+def test_cache_matches_plain_enumeration_where_it_hits(toy):
+    design = toy + ":NoSync"
+    cached = CachedDPOR()
+    a = explore(design, make_workload("counter", 2, 2), cached)
+    p = explore(design, make_workload("counter", 2, 2), make_strategy("plain"))
+    assert cached.hits > 0
+    same(a, p)
+    assert a[0].executions * 50 < p[0].executions
+
+
+@pytest.mark.parametrize("design,workload,txns,retries", [
+    ("tl2", "transfer", 1, None),
+    ("tl2-no-read-validation", "transfer", 1, None),
+    ("tl2", "counter", 1, None),
+    ("toy:CasCommit", "counter", 2, 1),
+])
+def test_cache_matches_stateless_dpor(toy, design, workload, txns, retries):
+    """Too large for plain enumeration: stateless DPOR is the reference."""
+    if design.startswith("toy:"):
+        design = toy + ":" + design[4:]
+    cached = CachedDPOR()
+    a = explore(design, make_workload(workload, 2, txns, retries=retries), cached)
+    d = explore(design, make_workload(workload, 2, txns, retries=retries), DPOR())
+    assert cached.hits > 0
+    same(a, d)
+    assert a[0].executions <= d[0].executions
+
+
+@pytest.mark.parametrize("design,workload,threads,txns", [
+    ("global-lock", "counter", 2, 1),
+    ("global-lock", "transfer", 2, 1),
+    ("locks-naive", "transfer", 2, 1),
+    ("toy:CasCommit", "counter", 2, 1),
+])
+def test_count_equals_the_executions_plain_runs(toy, design, workload, threads, txns):
+    if design.startswith("toy:"):
+        design = toy + ":" + design[4:]
+    cls, _ = load_design(design)
+
+    def run(strategy):
+        return Explorer(cls, make_workload(workload, threads, txns), strategy, max_executions=100000,
+                        stop_at_first=False).explore()
+
+    n, states, _ = count_interleavings(run)
+    plain = run(make_strategy("plain"))
+    assert plain.exhausted
+    assert n == plain.executions
+    assert states < n
+
+
+# -- random small programs ---------------------------------------------------------------------
+
+class Scripted(Workload):
+    """Each thread runs given transactions; an op is ("r", key) or ("w", key), a write
+    storing 1 + the sum of what the transaction read so far."""
+
+    name = "scripted"
+    default_keys, min_keys = 1, 1
+
+    def __init__(self, programs, retries):
+        self.script = programs
+        super().__init__(len(programs), 1, retries=retries)
+
+    def build(self):
+        keys = sorted({k for prog in self.script for txn in prog for _, k in txn})
+        self.keys = {k: 0 for k in keys}
+        for t, prog in enumerate(self.script, 1):
+            self.programs[t] = [(f"txn {j}", _body(txn)) for j, txn in enumerate(prog)]
+
+
+def _body(ops):
+    def body(tx):
+        seen = 0
+        for op, key in ops:
+            if op == "r":
+                seen += yield from tx.read(key)
+            else:
+                yield from tx.write(key, seen + 1)
+    return body
+
+
+OP = st.tuples(st.sampled_from("rw"), st.sampled_from(["x", "y"]))
+TXN = st.lists(OP, min_size=1, max_size=2)
+PROGRAMS = st.tuples(st.lists(TXN, min_size=1, max_size=2), st.lists(TXN, min_size=1, max_size=1))
+
+
+@settings(max_examples=25, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(programs=PROGRAMS, design=st.sampled_from(["NoSync", "CasCommit", "global-lock", "locks-naive"]))
+def test_cache_matches_plain_on_random_programs(toy, programs, design):
+    name = toy + ":" + design if design in ("NoSync", "CasCommit") else design
+    wl = lambda: Scripted(list(programs), retries=0)  # noqa: E731
+    a = explore(name, wl(), CachedDPOR())
+    p = explore(name, wl(), make_strategy("plain"), budget=200000)
+    same(a, p)

@@ -1,0 +1,156 @@
+"""The verdict matrix (checker/matrix.py) and its CI gate, `stmcheck matrix --check`.
+
+The gate runs every shipped design, broken variants included, on its smallest
+revealing workload with 2 threads (small budgets: the full matrix is
+reports/matrix.md); the unit tests pin down how a cell's verdicts are derived
+and compared with the registry's expectations.
+"""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from stmcheck.checker import matrix as M
+from stmcheck.checker.cli import main
+from stmcheck.implementations.registry import DESIGNS, FROM_MATRIX, expected_kinds, expected_verdicts
+
+#: design -> the cheapest workload on which its expectation (bug or clean) shows.
+PREFERRED = {"tl2-no-read-validation": "transfer", "lazy": "transfer", "gencounter": "transfer",
+             "tl2-readonly-unchecked": "transfer", "norec-no-revalidation": "transfer",
+             "tl2-borrowed-clock": "write-skew", "locks-naive": "swap", "eager-no-undo": "counter"}
+SMALL = M.Budget(executions=(600, 50), steps=(40_000, 5_000), states=150)
+
+
+def ci_cell(design):
+    """The workload the gate runs `design` on: the preferred one, else the first with a bug
+    (cheap ones first), else counter."""
+    entry = DESIGNS[design]
+    if design in PREFERRED and PREFERRED[design] in entry.expected:
+        return PREFERRED[design]
+    own = [w for w in ["counter", "transfer", "swap", "write-skew"] + list(entry.expected)
+           if w in entry.expected and (design, w) not in FROM_MATRIX and M.supported(design, w)]
+    return next((w for w in own if expected_kinds(entry.expected[w])), own[0])
+
+
+def _broken(design):
+    """A design whose own registry entry names a bug (cells filled from the matrix aside)."""
+    return any(expected_kinds(v) for w, v in DESIGNS[design].expected.items() if (design, w) not in FROM_MATRIX)
+
+
+@pytest.mark.parametrize("design", sorted(DESIGNS))
+def test_gate_every_design(design):
+    """`matrix --check` semantics on each design's CI cell: no difference, and a design
+    expected to be broken there is caught by DPOR."""
+    workload = ci_cell(design)
+    budget = SMALL
+    if "starvation" in expected_kinds(DESIGNS[design].expected[workload]):
+        budget = M.Budget(executions=SMALL.executions, steps=SMALL.steps, states=M.DEFAULT_BUDGET.states)
+    cell = M.run_cell(design, workload, 2, budget)
+    assert cell.status == "ok", cell.note
+    assert M.differences(cell) == []
+    want = expected_verdicts(DESIGNS[design].expected[workload])
+    for verdict, holds in want.items():
+        if not holds:
+            assert cell.verdicts[verdict] == M.VIOLATED and verdict in cell.witnesses
+
+
+def test_every_broken_variant_is_gated_where_it_is_broken():
+    broken = [d for d in DESIGNS if _broken(d)]
+    assert {"tl2-no-commit-validation", "lazy-unlocked-commit", "locks-early-release", "gencounter-racy",
+            "tl2-readonly-unchecked"} <= set(broken)
+    for d in broken:
+        assert expected_kinds(DESIGNS[d].expected[ci_cell(d)]), d
+
+
+def test_check_command_passes_and_fails():
+    runner = CliRunner()
+    ok = runner.invoke(main, ["matrix", "--check", "--designs", "global-lock,locks-naive", "--workloads", "swap",
+                              "--threads", "2", "--states", "100", "--quiet"])
+    assert ok.exit_code == 0, ok.output
+    assert "0 difference(s)" in ok.output
+    # a cell the registry expects clean, made to differ: locks-naive on swap deadlocks
+    entry = DESIGNS["locks-naive"]
+    saved = dict(entry.expected)
+    entry.expected["swap"] = "clean"
+    try:
+        bad = runner.invoke(main, ["matrix", "--check", "--designs", "locks-naive", "--workloads", "swap",
+                                   "--threads", "2", "--states", "100", "--quiet"])
+    finally:
+        entry.expected.clear()
+        entry.expected.update(saved)
+    assert bad.exit_code == 1
+    assert "DIFFERS: locks-naive on swap, 2 threads: deadlock-free expected to hold, violated" in bad.output
+
+
+def test_json_and_usage_errors(tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(main, ["matrix", "--designs", "tl2", "--workloads", "counter", "--threads", "3", "--json",
+                             "--out", str(tmp_path), "--write"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    (cell,) = doc["cells"]
+    assert cell["threads"] == 3 and cell["verdicts"]["opaque"] == "unknown" and cell["coverage"].startswith("bounded")
+    assert (tmp_path / "matrix.md").exists() and json.loads((tmp_path / "matrix.json").read_text())["cells"]
+    r = runner.invoke(main, ["matrix", "--designs", "tl3"])
+    assert r.exit_code == 2 and "unknown design tl3" in r.output and "Traceback" not in r.output
+
+
+def test_native_cells_outside_their_workloads_are_na():
+    cell = M.run_cell("native-tl2", "intset", 2, SMALL)
+    assert cell.status == "n/a" and set(cell.verdicts.values()) == {"n/a"}
+    assert M.differences(cell) == []
+
+
+def test_verdicts_of_a_cell():
+    """Exhausted: everything not violated holds; opacity failing alone keeps serializability."""
+    cell = M.run_cell("lazy", "transfer", 2, SMALL)
+    assert cell.coverage == "exhausted"
+    assert cell.verdicts["serializable"] == cell.verdicts["strictly-serializable"] == "holds"
+    assert cell.verdicts["opaque"] == "violated" and cell.verdicts["deadlock-free"] == "holds"
+    assert M.found_kinds(cell) == ("opacity",)
+    assert "stmcheck replay lazy --workload transfer --threads 2" in cell.witnesses["opaque"]
+    # bounded 3-thread search: nothing can be proven to hold
+    cell3 = M.run_cell("tl2", "counter", 3, SMALL)
+    assert set(cell3.verdicts.values()) == {"unknown"}
+
+
+def test_differences_rules():
+    cell = M.Cell("lazy", "transfer", 2, verdicts={v: "holds" for v in M.VERDICTS})
+    cell.verdicts["opaque"] = "unknown"
+    assert any("opaque expected violated, found unknown" in d for d in M.differences(cell))
+    cell.verdicts["opaque"] = "violated"
+    assert M.differences(cell) == []
+    cell.verdicts["starvation-free"] = "unknown"     # bounded where "holds" is expected: fine
+    assert M.differences(cell) == []
+    cell.others = ["invariant"]
+    assert M.differences(cell) == ["lazy on transfer, 2 threads: unexpected invariant counterexample"]
+    three = M.Cell("lazy", "transfer", 3, verdicts={v: "unknown" for v in M.VERDICTS})
+    assert M.differences(three) == []                  # bounded: a bug not found is no difference
+    three.verdicts["deadlock-free"] = "violated"
+    assert len(M.differences(three)) == 1
+    none = M.Cell("lazy", "no-such-workload", 2, verdicts={v: "holds" for v in M.VERDICTS})
+    assert "no expectation" in M.differences(none)[0]
+
+
+def test_expected_format():
+    assert expected_kinds("clean") == () and expected_kinds(("livelock", "opacity")) == ("livelock", "opacity")
+    v = expected_verdicts("serializability")
+    assert not v["serializable"] and not v["strictly-serializable"] and not v["opaque"] and v["deadlock-free"]
+    v = expected_verdicts("strict-serializability")
+    assert v["serializable"] and not v["strictly-serializable"] and not v["opaque"]
+    v = expected_verdicts(("opacity", "starvation"))
+    assert v["strictly-serializable"] and not v["opaque"] and not v["starvation-free"] and v["livelock-free"]
+    for bad in ("clean-ish", ("clean", "deadlock"), ()):
+        with pytest.raises(ValueError):
+            expected_kinds(bad)
+
+
+def test_update_merges_cells_into_an_existing_matrix(tmp_path):
+    runner = CliRunner()
+    common = ["--workloads", "counter", "--threads", "2", "--states", "50", "--out", str(tmp_path), "--quiet"]
+    assert runner.invoke(main, ["matrix", "--designs", "global-lock", "--write", *common]).exit_code == 0
+    r = runner.invoke(main, ["matrix", "--designs", "norec", "--update", "--check", *common])
+    assert r.exit_code == 0, r.output
+    cells = json.loads((tmp_path / "matrix.json").read_text())["cells"]
+    assert [(c["design"], c["workload"]) for c in cells] == [("global-lock", "counter"), ("norec", "counter")]
