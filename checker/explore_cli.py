@@ -80,6 +80,10 @@ def _setup(impl, workload, threads, txns, keys, retries=None, obj=None):
         design_cls, entry = load_design(impl)
     except DesignError as exc:
         _fail(str(exc))
+    preflight = getattr(design_cls, "preflight", None)   # a design that needs a build (native) says why it can't
+    problem = preflight() if callable(preflight) else None
+    if problem:
+        _fail(f"{impl}: {problem}")
     if obj is not None:
         return design_cls, *_setup_object(impl, entry, obj, workload, threads, txns, keys, retries)
     try:

@@ -17,6 +17,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
+
+#: What stmcheck builds in the cache (native cores, the libitm workload, the JSON Lines reader);
+#: only these are ever pruned, since other tools may share the cache folder.
+PRUNE_PREFIXES = ("native-", "itm-", "jsonl-")
+PRUNE_AGE = 24 * 3600  # seconds a build may go unused before it is pruned
 
 
 class BuildError(RuntimeError):
@@ -71,3 +77,62 @@ def compile_into(cc: str, args: list, out: str, what: str = "C code", error=Buil
         first = errors[0].strip() if errors else f"exit status {proc.returncode}"
         raise error(f"building {what} with {cc!r} failed: {first}")
     os.replace(tmp, out)
+
+
+def mark_used(path: str, prune_others: bool = False) -> None:
+    """Mark a build (folder or file) as in use (its mtime); after a new build, prune the stale ones."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+    if prune_others:
+        prune(os.path.dirname(path), keep=(os.path.basename(path),))
+
+
+def prune(root: str | None = None, keep=(), max_age: float = PRUNE_AGE, now: float | None = None) -> list:
+    """Remove builds under `root` unused (mtime) for `max_age` seconds; their names.
+
+    Only names starting with `PRUNE_PREFIXES` are candidates, never those in
+    `keep`. Each is renamed to a hidden name before it is deleted, so nobody
+    sees half a build; every error is ignored (a build in use elsewhere is at
+    worst rebuilt).
+    """
+    root = root or cache_root()
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        names = sorted(os.listdir(root))
+    except OSError:
+        return removed
+    for name in names:
+        path = os.path.join(root, name)
+        if name in keep or not name.startswith(PRUNE_PREFIXES):
+            continue
+        try:
+            if os.path.islink(path) or now - os.stat(path).st_mtime < max_age:
+                continue
+            trash = os.path.join(root, f".trash-{name}-{os.getpid()}")
+            os.rename(path, trash)
+        except OSError:
+            continue  # gone already, or not ours to move
+        _remove(trash)
+        removed.append(name)
+    for name in names:  # leftovers of a pruner that died between rename and delete
+        if name.startswith(".trash-"):
+            path = os.path.join(root, name)
+            try:
+                if now - os.stat(path).st_mtime >= max_age:
+                    _remove(path)
+            except OSError:
+                pass
+    return removed
+
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass

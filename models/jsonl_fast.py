@@ -93,8 +93,10 @@ def _load():
         for root in (cbuild.cache_root(), os.path.join(tempfile.gettempdir(), f"stmcheck-{os.getuid()}")):
             out = os.path.join(root, name)
             try:
-                if not os.path.exists(out):
+                built = not os.path.exists(out)
+                if built:
                     cbuild.compile_into(cc, list(CFLAGS) + [SOURCE], out, what="the fast JSON Lines reader")
+                cbuild.mark_used(out, prune_others=built)
                 ffi = cffi.FFI()
                 ffi.cdef(CDEF)
                 _state["lib"] = (ffi, ffi.dlopen(out))

@@ -9,7 +9,6 @@ prove nothing. Random small programs (hypothesis) cover shapes nobody wrote by
 hand.
 """
 
-import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

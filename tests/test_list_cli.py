@@ -60,10 +60,6 @@ def test_one_group_and_bad_group():
 
 def test_designs_that_take_a_manager_are_named():
     from stmcheck.checker.list_cli import takes_manager
-    from stmcheck.implementations.registry import Entry
     assert not takes_manager(DESIGNS["tl2"]) and not takes_manager(DESIGNS["native-tl2"])
-    try:
-        from stmcheck.implementations.eager import Eager  # noqa: F401  (issue 4, another module)
-    except ImportError:
-        return
-    assert takes_manager(Entry("eager", "eager", "Eager", "encounter-time locking"))
+    assert not takes_manager(DESIGNS["eager+karma"]) and not takes_manager(DESIGNS["eager-no-undo"])
+    assert takes_manager(DESIGNS["eager"]) and takes_manager(DESIGNS["dstm"])

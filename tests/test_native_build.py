@@ -1,4 +1,5 @@
-"""Pruning old native builds in the cache (implementations/native/build.py).
+"""Pruning old builds in the cache (models/cbuild.py, used by implementations/native/build.py
+and the fast JSON Lines reader).
 
 Pruning needs no compiler: these tests build fake cache folders in a
 temporary directory and age them with os.utime.
@@ -9,6 +10,7 @@ import os
 import pytest
 
 from stmcheck.implementations.native import build
+from stmcheck.models import cbuild
 
 DAY = 24 * 3600
 NOW = 1_800_000_000.0
@@ -38,6 +40,14 @@ def test_prunes_only_old_build_folders_and_keeps_the_current_one(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["lincore-1234.so", "native-current", "native-recent", "other-tool"]
 
 
+def test_stale_reader_libraries_are_pruned_too(tmp_path):
+    for name, age in (("jsonl-old.so", 2 * DAY), ("jsonl-new.so", 0)):
+        (tmp_path / name).write_bytes(b"\x7fELF")
+        os.utime(tmp_path / name, (NOW - age, NOW - age))
+    assert cbuild.prune(str(tmp_path), keep=("jsonl-current.so",), now=NOW) == ["jsonl-old.so"]
+    assert os.listdir(tmp_path) == ["jsonl-new.so"]
+
+
 def test_a_folder_is_young_again_once_used(tmp_path):
     path = _folder(tmp_path, "native-abc", 2 * DAY)
     os.utime(path, (NOW, NOW))                                   # what build() does on every use
@@ -56,7 +66,7 @@ def test_leftover_trash_is_removed_and_errors_are_ignored(tmp_path):
 
 
 def test_a_new_build_prunes_stale_siblings(tmp_path, monkeypatch):
-    if build.shutil.which("cc") is None and build.shutil.which("gcc") is None and not os.environ.get("CC"):
+    if cbuild.find_compiler() is None:
         pytest.skip("no C compiler: nothing is built")
     monkeypatch.setenv("STMCHECK_CACHE", str(tmp_path))
     stale = _folder(tmp_path, "native-0000000000000000", 0)
@@ -67,13 +77,16 @@ def test_a_new_build_prunes_stale_siblings(tmp_path, monkeypatch):
     assert build.build() == paths                                # cached: no rebuild, nothing pruned
 
 
-def test_without_a_compiler_native_explore_is_a_one_line_usage_error(tmp_path):
+@pytest.mark.parametrize("command", [["explore", "native-tl2", "--strategy", "random"],
+                                     ["explore", "native-tl2"],                  # dpor, stepped from Python
+                                     ["replay", "native-norec", "--schedule", "1"]])
+def test_without_a_compiler_native_explore_is_a_one_line_usage_error(tmp_path, command):
     import subprocess
     import sys
 
     env = dict(os.environ, CC=str(tmp_path / "no-such-cc"), STMCHECK_CACHE=str(tmp_path / "cache"))
-    proc = subprocess.run([sys.executable, "-c", "from stmcheck.checker.cli import main; main()", "explore",
-                           "native-tl2", "--strategy", "random"], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-c", "from stmcheck.checker.cli import main; main()", *command],
+                          capture_output=True, text=True, env=env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr.startswith("stmcheck: error: native designs need a C compiler")
+    assert proc.stderr.startswith(f"stmcheck: error: {command[1]}: native designs need a C compiler")
     assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1

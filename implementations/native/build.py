@@ -12,7 +12,8 @@ instrumentation compiled out), `noisy.so` (pthreads, each access a chance of
 yielding the CPU: noise injection), and, when `gcc -fgnu-tm` works,
 `itm-<hash>/itm_bank` (the libitm workload, a separate program).
 
-Old builds are pruned after each new build (`prune`): a build folder is
+Old builds are pruned after each new build (`prune`, models/cbuild.py, which
+also prunes the JSON Lines reader's libraries): a build folder is
 touched whenever it is used, and one not used for a day is removed, never
 the one just built. Removal renames the folder away first, so a concurrent
 process sees a whole build or none (and then rebuilds); a library already
@@ -25,13 +26,8 @@ user; the CLI prints it and exits 2.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 
 from stmcheck.models import cbuild as _cbuild
 
@@ -45,8 +41,6 @@ VARIANTS = {
     "noisy": (("-DSTM_CONTROLLED=0", "-DSTM_NOISE=1", "-pthread"), COMMON + ("stress.c",)),
 }
 ITM_SOURCES = ("itm_bank.c", "stm_api.h")
-PRUNE_PREFIXES = ("native-", "itm-")
-PRUNE_AGE = 24 * 3600  # seconds a build folder may go unused before it is pruned
 
 
 class NativeUnavailable(RuntimeError):
@@ -55,14 +49,11 @@ class NativeUnavailable(RuntimeError):
 
 def compiler() -> str:
     """The C compiler: $CC, else cc, gcc or clang on PATH."""
-    cc = os.environ.get("CC")
+    cc = _cbuild.find_compiler()
     if cc:
-        if shutil.which(cc.split()[0]) is None:
-            raise NativeUnavailable(f"native designs need a C compiler, but CC={cc!r} was not found")
         return cc
-    for name in ("cc", "gcc", "clang"):
-        if shutil.which(name):
-            return name
+    if os.environ.get("CC"):
+        raise NativeUnavailable(f"native designs need a C compiler, but CC={os.environ['CC']!r} was not found")
     raise NativeUnavailable("native designs need a C compiler (cc, gcc or clang) and none was found on "
                             "PATH; install one (e.g. `apt-get install gcc`) or set CC")
 
@@ -130,48 +121,8 @@ def build_itm() -> str:
 
 
 def _used(folder: str, built: bool) -> None:
-    """Mark `folder` as in use (its mtime); after a new build, prune the others."""
-    try:
-        os.utime(folder)
-    except OSError:
-        pass
-    if built:
-        prune(os.path.dirname(folder), keep=(os.path.basename(folder),))
+    """Mark `folder` as in use (its mtime); after a new build, prune the stale builds."""
+    _cbuild.mark_used(folder, prune_others=built)
 
 
-def prune(root: str | None = None, keep=(), max_age: float = PRUNE_AGE, now: float | None = None) -> list:
-    """Remove build folders under `root` unused (mtime) for `max_age` seconds; their names.
-
-    Only `native-*` and `itm-*` folders are candidates (other tools share the
-    cache), never those named in `keep`. Each is renamed to a hidden name
-    before it is deleted, so nobody sees half a build; every error is ignored.
-    """
-    root = root or cache_root()
-    now = time.time() if now is None else now
-    removed = []
-    try:
-        names = sorted(os.listdir(root))
-    except OSError:
-        return removed
-    for name in names:
-        path = os.path.join(root, name)
-        if name in keep or not name.startswith(PRUNE_PREFIXES):
-            continue
-        try:
-            if not os.path.isdir(path) or os.path.islink(path) or now - os.stat(path).st_mtime < max_age:
-                continue
-            trash = os.path.join(root, f".trash-{name}-{os.getpid()}")
-            os.rename(path, trash)
-        except OSError:
-            continue  # gone already, or not ours to move
-        shutil.rmtree(trash, ignore_errors=True)
-        removed.append(name)
-    for name in names:  # leftovers of a pruner that died between rename and delete
-        if name.startswith(".trash-"):
-            path = os.path.join(root, name)
-            try:
-                if now - os.stat(path).st_mtime >= max_age:
-                    shutil.rmtree(path, ignore_errors=True)
-            except OSError:
-                pass
-    return removed
+prune = _cbuild.prune   # kept here too: the native tests and tools call it by this name

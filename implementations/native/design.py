@@ -88,6 +88,17 @@ class NativeDesign:
     #: run the C side in a worker process, so that its crash is a counterexample
     isolated = os.environ.get("STMCHECK_NATIVE_INPROCESS", "") not in ("1", "yes", "true")
 
+    @classmethod
+    def preflight(cls) -> str | None:
+        """Why this design cannot run here (one line), or None: asked by the CLI before
+        exploring, so that a missing compiler is a usage error, not a crash of every run."""
+        from stmcheck.implementations.native.build import NativeUnavailable
+        try:
+            load("controlled", cls.native)
+        except NativeUnavailable as exc:
+            return str(exc)
+        return None
+
     def __init__(self, machine, keys, threads):
         order = sorted(keys, key=str)
         self.index = {k: i for i, k in enumerate(order)}
