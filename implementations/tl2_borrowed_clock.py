@@ -20,8 +20,6 @@ the fetch-and-add clock with the same shortcut, which is correct: the tests
 use it as the control.
 """
 
-from stmcheck.models.machine import Abort
-
 from .tl2 import TL2
 
 
@@ -30,7 +28,7 @@ class TL2BorrowedClock(TL2):
 
     def _write_version(self):
         if not self.borrow:
-            return (yield self.clock.fetch_add(1)) + 1
+            return (yield from super()._write_version())
         old = yield self.clock.load()
         if (yield self.clock.cas(old, old + 1)):
             return old + 1
@@ -39,28 +37,8 @@ class TL2BorrowedClock(TL2):
     def commit(self, tx):
         if not tx.writes:
             return
-        me = tx.thread
-        for key in sorted(tx.writes):
-            lock = self.locks[key]
-            word = yield lock.load()
-            if word[1] != 0:
-                tx.blocked_by = lock
-                raise Abort(f"{key} is locked by thread {word[1]}")
-            if not (yield lock.cas(word, (word[0], me))):
-                tx.blocked_by = lock
-                raise Abort(f"lost the race for the lock of {key}")
-            tx.locked.append((key, word[0]))
+        yield from self._lock_write_set(tx)
         wv = yield from self._write_version()
         if wv != tx.rv + 1:   # the shortcut: valid only when wv came from fetch-and-add
-            for key in tx.reads:
-                word = yield self.locks[key].load()
-                if word[1] not in (0, me):
-                    tx.blocked_by = self.locks[key]
-                    raise Abort(f"{key} is locked by thread {word[1]}")
-                if word[0] > tx.rv:
-                    raise Abort(f"read set validation failed on {key}")
-        for key in sorted(tx.writes):
-            yield self.values[key].store(tx.writes[key])
-        for key, _ in tx.locked:
-            yield self.locks[key].store((wv, 0))
-        tx.locked = []
+            yield from self._validate_reads(tx)
+        yield from self._write_back(tx, wv)
