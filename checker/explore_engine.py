@@ -24,7 +24,7 @@ from stmcheck.models.history import HistoryError
 from .criteria import check
 from .explore_objects import ObjectError, check_operations, is_object_workload
 from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, STARVATION, Run
-from .strategies.dpor import NondeterminismError
+from .strategies.base import NondeterminismError
 from .witness import OPACITY, SERIAL, STRICT
 
 ALL_CRITERIA = (SERIAL, STRICT, OPACITY)

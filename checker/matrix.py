@@ -191,17 +191,23 @@ def _probe(cell: Cell, cls, ex, wl, threads: int) -> None:
     pex = _Collect(cls, wl, make_strategy("random", seed=0), max_executions=PROBE[0], max_steps=2000,
                    step_budget=PROBE[1])
     pex.explore()
-    for name in sorted(pex.broken - ex.broken):
+    _add_findings(cell, pex, ex, {**_ctx(cell.design, cell.workload, threads), "max_steps_flag": False},
+                  "  # found by the random probe")
+    if pex.suspected and cell.verdicts["livelock-free"] != VIOLATED and "suspected" not in cell.note:
+        cell.note = (cell.note + "; " if cell.note else "") + "suspected livelock (random probe)"
+
+
+def _add_findings(cell: Cell, extra, ex, ctx: dict, tag: str = "") -> None:
+    """Record what a second search (`extra`) broke that the main one (`ex`) did not,
+    each with the command that replays its first counterexample."""
+    for name in sorted(extra.broken - ex.broken):
         if name in cell.verdicts:
             cell.verdicts[name] = VIOLATED
         elif name not in cell.others:
             cell.others = sorted(cell.others + [name])
-        run = pex.new_run()
-        run.execute(Replay(pex.first[name], strict=False))
-        ctx = {**_ctx(cell.design, cell.workload, threads), "max_steps_flag": False}
-        cell.witnesses[name] = replay_command(ctx, needed_prefix(run)) + "  # found by the random probe"
-    if pex.suspected and cell.verdicts["livelock-free"] != VIOLATED and "suspected" not in cell.note:
-        cell.note = (cell.note + "; " if cell.note else "") + "suspected livelock (random probe)"
+        run = extra.new_run()
+        run.execute(Replay(extra.first[name], strict=False))
+        cell.witnesses[name] = replay_command(ctx, needed_prefix(run)) + tag
 
 
 def _bounded_retries(cell: Cell, cls, ex, budget: Budget) -> None:
@@ -214,15 +220,7 @@ def _bounded_retries(cell: Cell, cls, ex, budget: Budget) -> None:
     rex = _Collect(cls, wl, make_strategy("dpor"), max_executions=budget.executions[0], max_steps=MAX_STEPS,
                    step_budget=budget.steps[0])
     rout = rex.explore()
-    for name in sorted(rex.broken - ex.broken):
-        if name in cell.verdicts:
-            cell.verdicts[name] = VIOLATED
-        elif name not in cell.others:
-            cell.others = sorted(cell.others + [name])
-        run = rex.new_run()
-        run.execute(Replay(rex.first[name], strict=False))
-        ctx = {**_ctx(cell.design, cell.workload, 2), "retries": RETRIES}
-        cell.witnesses[name] = replay_command(ctx, needed_prefix(run))
+    _add_findings(cell, rex, ex, {**_ctx(cell.design, cell.workload, 2), "retries": RETRIES})
     held = [v for v in VERDICTS[:4] if v not in rex.broken]
     text = (f"with at most {RETRIES} {'retry' if RETRIES == 1 else 'retries'} per transaction: "
             f"{rout.executions:,} executions, "

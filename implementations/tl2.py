@@ -64,13 +64,18 @@ class TL2:
         if pre[0] > tx.rv:
             raise Abort(f"{key} is newer than the snapshot")
         value = yield self.values[key].load()
-        if self.post_read_validation:
+        if self._validates_after_read(tx):
             post = yield lock.load()
             if post != pre:
                 raise Abort(f"{key} changed while it was read")
         if key not in tx.reads:
             tx.reads.append(key)
         return value
+
+    def _validates_after_read(self, tx) -> bool:
+        """Re-check the lock word after loading the value (tl2-no-read-validation and
+        tl2-readonly-unchecked are this answer made wrong)."""
+        return self.post_read_validation
 
     def write(self, tx, key, value):
         tx.writes[key] = value

@@ -11,7 +11,9 @@ import pytest
 from stmcheck.checker.explore_engine import Explorer
 from stmcheck.checker.strategies import make_strategy
 from stmcheck.implementations.registry import load_design
-from stmcheck.models.workloads import Workload, make_workload
+from stmcheck.models.workloads import make_workload
+
+from audit_workload import Audit
 
 
 def explore(design, workload, criterion="opacity", **kw):
@@ -72,28 +74,6 @@ def test_locks_ordered_out_of_order_attempt_aborts_and_retries_in_order():
     ops = [(e["txn"], e["op"]) for e in run.events if e["op"] in ("commit", "abort")]
     assert ops == [("T2.1", "abort"), ("T1.1", "commit"), ("T2.2", "commit")]
     assert run.abort_reasons["T2.1"].startswith("a0 is locked")
-
-
-class Audit(Workload):
-    """Thread 1 moves one unit from a0 to a1; thread 2 reads both (read-only)."""
-
-    name = "audit"
-    default_keys, min_keys = 2, 2
-
-    def build(self):
-        self.keys = {"a0": 10, "a1": 10}
-
-        def transfer(tx):
-            a = yield from tx.read("a0")
-            b = yield from tx.read("a1")
-            yield from tx.write("a0", a - 1)
-            yield from tx.write("a1", b + 1)
-
-        def audit(tx):
-            yield from tx.read("a0")
-            yield from tx.read("a1")
-
-        self.programs = {1: [("transfer", transfer)], 2: [("audit", audit)]}
 
 
 def test_readonly_unchecked_commits_an_inconsistent_read_only_view():

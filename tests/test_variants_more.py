@@ -8,7 +8,9 @@ from stmcheck.checker.strategies import make_strategy
 from stmcheck.implementations.registry import load_design
 from stmcheck.implementations.norec_no_revalidation import NOrecNoRevalidation
 from stmcheck.implementations.tl2_borrowed_clock import TL2BorrowedClock
-from stmcheck.models.workloads import Workload, make_workload
+from stmcheck.models.workloads import make_workload
+
+from audit_workload import Audit
 
 
 def explore(design, workload, criterion="opacity", threads=2, txns=1, **kw):
@@ -65,28 +67,6 @@ def test_norec_no_revalidation_not_opaque_smallest_config():
 def test_norec_no_revalidation_stays_strictly_serializable(workload):
     out = explore("norec-no-revalidation", workload, criterion="strict-serializability")
     assert out.exhausted and not out.violations
-
-
-class Audit(Workload):
-    """Thread 1 moves one unit from a0 to a1; thread 2 only reads both."""
-
-    name = "audit"
-    default_keys, min_keys = 2, 2
-
-    def build(self):
-        self.keys = {"a0": 10, "a1": 10}
-
-        def transfer(tx):
-            a = yield from tx.read("a0")
-            b = yield from tx.read("a1")
-            yield from tx.write("a0", a - 1)
-            yield from tx.write("a1", b + 1)
-
-        def audit(tx):
-            yield from tx.read("a0")
-            yield from tx.read("a1")
-
-        self.programs = {1: [("transfer", transfer)], 2: [("audit", audit)]}
 
 
 class ReadOnlyFastPath(NOrecNoRevalidation):

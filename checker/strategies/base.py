@@ -33,6 +33,37 @@ class Strategy:
         return self.name
 
 
+class NondeterminismError(RuntimeError):
+    """Replaying a prefix did not reach the same state: the design is not deterministic."""
+
+
+class DepthFirst(Strategy):
+    """A depth-first search over a stack of nodes (one per state of the current
+    execution, each with its `enabled` threads and the thread `chosen`): the
+    next execution replays the stack's prefix, then branches."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list = []
+        self.first = True
+
+    def start(self):
+        if self.first:
+            self.first = False
+            return True
+        return not self.exhausted
+
+    def replay_choice(self, d: int, enabled: tuple):
+        """The choice at depth d < len(stack), replayed from the stack."""
+        node = self.stack[d]
+        if node.enabled != enabled:
+            raise NondeterminismError(
+                f"replaying the same schedule reached a different state at step {d} (enabled threads "
+                f"{list(node.enabled)} before, {list(enabled)} now): the design or workload is not "
+                f"deterministic (shared state outside the machine model?)")
+        return node.chosen
+
+
 def non_preemptive(run, enabled: tuple) -> int:
     """Keep running the last thread while it can; else the lowest-numbered one."""
     sched = run.schedule

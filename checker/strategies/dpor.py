@@ -46,11 +46,7 @@ from __future__ import annotations
 
 from stmcheck.models.machine import CAS, RT, TRY_ACQUIRE
 
-from .base import Strategy
-
-
-class NondeterminismError(RuntimeError):
-    """Replaying a prefix did not reach the same state: the design is not deterministic."""
+from .base import DepthFirst
 
 
 class _Node:
@@ -107,7 +103,7 @@ class _Done:
         self.write = effective_write(step, result)
 
 
-class DPOR(Strategy):
+class DPOR(DepthFirst):
     fair = False  # an unfair loop ends the run; the loop's alternatives are backtrack points
 
     def __init__(self, preemptions: int | None = None, reduce: bool = True):
@@ -115,10 +111,8 @@ class DPOR(Strategy):
         self.name = "dpor" if reduce else "plain"
         self.reduce = reduce
         self.bound = preemptions
-        self.stack: list = []
         self.analyzed = -1   # states up to this depth have had their races analysed
         self.replay_to = 0   # nodes [0, replay_to) are replayed from the stack
-        self.first = True
 
     def describe(self):
         text = self.name
@@ -126,24 +120,12 @@ class DPOR(Strategy):
             text += f" (preemptions <= {self.bound})"
         return text
 
-    def start(self):
-        if self.first:
-            self.first = False
-            return True
-        return not self.exhausted
-
     # -- during an execution -------------------------------------------------------------------
     def pick(self, run, enabled):
         d = len(run.schedule)
         stack = self.stack
         if d < len(stack):
-            node = stack[d]
-            if node.enabled != enabled:
-                raise NondeterminismError(
-                    f"replaying the same schedule reached a different state at step {d} (enabled threads "
-                    f"{list(node.enabled)} before, {list(enabled)} now): the design or workload is not "
-                    f"deterministic (shared state outside the machine model?)")
-            return node.chosen
+            return self.replay_choice(d, enabled)
         pending = run.pending_log[-1]
         if d == 0:
             sleep, preempt = frozenset(), 0

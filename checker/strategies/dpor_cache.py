@@ -138,5 +138,5 @@ class CachedDPOR(DPOR):
 
 
 def _between_attempts(run) -> bool:
-    """Every thread is about to begin an attempt, or done."""
+    """Some thread is about to begin an attempt (where runs that took different paths meet again)."""
     return any(s is not None and s.op == BEGIN for s in run.pending_log[-1])

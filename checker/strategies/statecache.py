@@ -26,8 +26,7 @@ executions plain enumeration would run (`count_interleavings`).
 
 from __future__ import annotations
 
-from .base import Strategy
-from .dpor import NondeterminismError
+from .base import DepthFirst
 from .statekey import future_key, state_key
 
 
@@ -41,35 +40,21 @@ class _Node:
         self.todo: list = []
 
 
-class StateCache(Strategy):
+class StateCache(DepthFirst):
     name = "stateful"
     fair = False  # as DPOR and plain: an unfair loop ends the run (its alternatives are other branches)
 
     def __init__(self, key=state_key):
         super().__init__()
         self.key = key
-        self.stack: list = []
         self.seen: set = set()
-        self.first = True
         self.hits = 0  # executions ended at a state explored before
-
-    def start(self):
-        if self.first:
-            self.first = False
-            return True
-        return not self.exhausted
 
     def pick(self, run, enabled):
         d = len(run.schedule)
         stack = self.stack
         if d < len(stack):
-            node = stack[d]
-            if node.enabled != enabled:
-                raise NondeterminismError(
-                    f"replaying the same schedule reached a different state at step {d} (enabled threads "
-                    f"{list(node.enabled)} before, {list(enabled)} now): the design or workload is not "
-                    f"deterministic (shared state outside the machine model?)")
-            return node.chosen
+            return self.replay_choice(d, enabled)
         key = self.key(run)
         self.arrived(d, key)
         if key in self.seen:
