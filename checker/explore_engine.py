@@ -19,12 +19,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from stmcheck.models.history import HistoryError
+from stmcheck.models.history import HistoryError, canonical_value
 
 from .criteria import check
 from .explore_objects import ObjectError, check_operations, is_object_workload
 from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, STARVATION, Run
 from .strategies.base import NondeterminismError
+from .strategies.witnesskey import WitnessKey
 from .witness import OPACITY, SERIAL, STRICT
 
 ALL_CRITERIA = (SERIAL, STRICT, OPACITY)
@@ -70,7 +71,7 @@ def signature(run: Run):
             spans[tid] = [i, None]
             owner[tid] = e["thread"]
         elif op == "read" or op == "write":
-            cur[tid].append((op[0], e["key"], e["value"]))
+            cur[tid].append((op[0], e["key"], canonical_value(e["value"])))  # true is not 1
         else:
             spans[tid][1] = i
             per_thread.setdefault(e["thread"], []).append((tid, tuple(cur.pop(tid)), op))
@@ -84,19 +85,34 @@ def signature(run: Run):
 class Explorer:
     def __init__(self, design_cls, workload, strategy, criterion: str = OPACITY, max_executions: int | None = None,
                  time_limit: float | None = None, max_steps: int = 2000, progress=None, keep_signatures=False,
-                 stop_at_first: bool = True):
+                 stop_at_first: bool = True, exact_histories: bool = False):
         self.design_cls, self.workload, self.strategy = design_cls, workload, strategy
         self.criterion = criterion
         self.max_executions, self.time_limit, self.max_steps = max_executions, time_limit, max_steps
         self.progress = progress
         self.keep_signatures = keep_signatures
         self.stop_at_first = stop_at_first
+        # True: every distinct history is judged for every criterion (the matrix reads all three off
+        # each violation), so a stateful strategy must not merge histories the chosen one cannot tell apart
+        self.exact_histories = exact_histories
         self.verdicts: dict = {}
         self.linearizable: set = set()   # (signature, final state) of object executions judged linearizable
         self.undecided = 0               # object executions whose linearizability check timed out
+        view = self.history_view()
+        if view is not None and hasattr(strategy, "judge_histories_by"):
+            strategy.judge_histories_by(view)
 
     #: Run every thread's program over and over (see `CyclicExplorer`).
     cyclic = False
+
+    def history_view(self):
+        """What a stateful strategy must keep of the history so far to give every continuation the
+        verdict it would get here: None (all of it) or, when the only judges that read the history
+        are opacity or strict serializability and the invariant, a `WitnessKey` (strategies/witnesskey.py)."""
+        if self.exact_histories or self.cyclic or self.criterion not in (OPACITY, STRICT) \
+                or is_object_workload(self.workload):
+            return None
+        return WitnessKey(self.workload.keys, committed_only=self.criterion == STRICT)
 
     def new_run(self) -> Run:
         return Run(self.design_cls, self.workload, self.max_steps, cyclic=self.cyclic)

@@ -15,6 +15,13 @@ each. Its verdicts (`registry.VERDICTS`) come from three searches:
 - *starvation, 2 threads*: the state graph of cyclic programs
   (`checker/starvation.py`, at most `Budget.states` states).
 
+A DPOR search that does not exhaust its space is followed by a seeded random
+walk (`Budget.probe`) and, with 2 threads, by DPOR with at most `RETRIES`
+retries per transaction; what they find counts, what they do not find proves
+nothing. A design whose registry entry states a wider `search` (DSTM with the
+backoff managers, whose livelock lassos lie beyond the default budget) has its
+cells run with those figures (`Budget.for_design`).
+
 Each verdict is "holds" (the search covered everything), "violated" (a
 counterexample, with the command that replays it) or "unknown" (bounded).
 Everything here is counted, never timed, so a cell's verdicts are the same on
@@ -25,7 +32,7 @@ registry's expectation (`registry.expected_verdicts`).
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from stmcheck.implementations.registry import (DESIGNS, OTHER_KINDS, VERDICTS, describe_expected,
                                                expected_others, expected_verdicts, load_design)
@@ -38,9 +45,9 @@ from .strategies import make_strategy
 from .strategies.replay import Replay, needed_prefix
 
 THREE_PREEMPTIONS = 2
-PROBE = (200, 40_000)     # random-walk probe of a bounded cell: executions, steps in all (see `_probe`)
 RETRIES = 1                # the second, finite search of a bounded 2-thread cell (see `_bounded_retries`)
 MAX_STEPS = 600            # steps per execution; a longer run without a commit is a suspected livelock
+PROBE_MAX_STEPS = 2000     # steps per execution of the random probe (the explorer's default)
 
 
 @dataclass(frozen=True)
@@ -49,13 +56,49 @@ class Budget:
     executions: tuple = (2000, 300)       # executions, (2 threads, 3 threads)
     steps: tuple = (60_000, 20_000)       # steps over all executions (livelocking designs run long)
     states: int = 1500                    # abstract states of the cyclic state graph (starvation)
+    probe: tuple = (200, 40_000)          # random-walk probe of a bounded cell: executions, steps in all
+
+    def for_design(self, design: str) -> "Budget":
+        """This budget, widened by the registry entry's `search` figures (`Entry.search`)."""
+        entry = DESIGNS.get(design)
+        return self.widened(entry.search) if entry is not None else self
+
+    def widened(self, search: dict) -> "Budget":
+        """Each figure `search` names raised to its value, never lowered ("executions" and
+        "steps": the 2-thread DPOR search; "probe": (executions, steps)); ValueError for
+        anything else, so a registry typo cannot pass silently."""
+        bad = sorted(set(search) - {"executions", "steps", "probe"})
+        probe = tuple(search.get("probe", self.probe))
+        if bad or len(probe) != 2 or not all(isinstance(n, int) and n > 0 for n in
+                                             (search.get("executions", 1), search.get("steps", 1), *probe)):
+            raise ValueError(f"bad search budget {search!r}: give positive counts for executions, steps, "
+                             f"probe (executions, steps)")
+        return replace(self, executions=(max(self.executions[0], search.get("executions", 0)), self.executions[1]),
+                       steps=(max(self.steps[0], search.get("steps", 0)), self.steps[1]),
+                       probe=(max(self.probe[0], probe[0]), max(self.probe[1], probe[1])))
 
     def describe(self) -> dict:
-        return {"two_threads": f"dpor, every execution, at most {self.executions[0]:,} executions and "
-                               f"{self.steps[0]:,} steps in all, {MAX_STEPS} steps each",
-                "three_threads": f"dpor, at most {THREE_PREEMPTIONS} preemptions, {self.executions[1]:,} executions, "
-                                 f"{self.steps[1]:,} steps in all (bounded: finds violations, cannot prove holds)",
-                "starvation": f"2 threads, cyclic programs, state graph of at most {self.states:,} states"}
+        """The budget as text, one line per search, then one per design with a wider `search`."""
+        out = {"two_threads": f"dpor, every execution, at most {self.executions[0]:,} executions and "
+                              f"{self.steps[0]:,} steps in all, {MAX_STEPS} steps each; when that does not exhaust "
+                              f"the space, {_probe_text(self.probe)}, and dpor with at most {RETRIES} "
+                              f"{'retry' if RETRIES == 1 else 'retries'} per transaction (the same dpor budget)",
+               "three_threads": f"dpor, at most {THREE_PREEMPTIONS} preemptions, {self.executions[1]:,} executions, "
+                                f"{self.steps[1]:,} steps in all, then {_probe_text(self.probe)} "
+                                f"(bounded: finds violations, cannot prove holds)",
+               "starvation": f"2 threads, cyclic programs, state graph of at most {self.states:,} states"}
+        for name, entry in DESIGNS.items():
+            wide = self.for_design(name)
+            if wide != self:
+                out[name] = (f"its entry's wider search: with 2 threads dpor at most {wide.executions[0]:,} "
+                             f"executions and {wide.steps[0]:,} steps in all; with 2 and 3 threads "
+                             f"{_probe_text(wide.probe)}")
+        return out
+
+
+def _probe_text(probe) -> str:
+    return (f"a seeded random walk (seed 0) of at most {probe[0]:,} executions and {probe[1]:,} steps in all, "
+            f"{PROBE_MAX_STEPS:,} steps each")
 
 
 DEFAULT_BUDGET = Budget()
@@ -98,7 +141,7 @@ class _Collect(Explorer):
     """An explorer that records every kind of violation it meets and goes on."""
 
     def __init__(self, *args, step_budget=None, **kw):
-        super().__init__(*args, stop_at_first=False, **kw)
+        super().__init__(*args, stop_at_first=False, exact_histories=True, **kw)
         self.step_budget = step_budget
         self.over_steps = False
         self.broken: set = set()       # verdicts violated
@@ -135,9 +178,13 @@ def _ctx(design, workload, threads, cyclic=False):
     return {"impl": design, "workload": workload, "threads": threads, "txns": 1, "cyclic": cyclic}
 
 
-def run_cell(design: str, workload: str, threads: int, budget: Budget = DEFAULT_BUDGET) -> Cell:
-    """Explore one cell (see the module docstring) and return its verdicts."""
+def run_cell(design: str, workload: str, threads: int, budget: Budget | None = None) -> Cell:
+    """Explore one cell (see the module docstring) and return its verdicts. Without a
+    budget, the matrix's: the default one widened by the design's (`Budget.for_design`);
+    a budget given is used as it is."""
     cell = Cell(design, workload, threads)
+    if budget is None:
+        budget = DEFAULT_BUDGET.for_design(design)
     if not supported(design, workload):
         cell.status, cell.verdicts, cell.coverage = NA, {v: NA for v in VERDICTS}, NA
         cell.note = "native designs run the transfer (bank) workload and the ones their entry names"
@@ -173,7 +220,7 @@ def run_cell(design: str, workload: str, threads: int, budget: Budget = DEFAULT_
         run.execute(Replay(sched, strict=False))
         cell.witnesses[name] = replay_command(_ctx(design, workload, threads), needed_prefix(run))
     if not out.exhausted:
-        _probe(cell, cls, ex, wl, threads)
+        _probe(cell, cls, ex, wl, threads, budget.probe)
     if threads == 2 and not out.exhausted:
         _bounded_retries(cell, cls, ex, budget)
     cell.verdicts["starvation-free"] = UNKNOWN
@@ -183,13 +230,13 @@ def run_cell(design: str, workload: str, threads: int, budget: Budget = DEFAULT_
     return cell
 
 
-def _probe(cell: Cell, cls, ex, wl, threads: int) -> None:
+def _probe(cell: Cell, cls, ex, wl, threads: int, probe: tuple) -> None:
     """A bounded DPOR search goes deep first and may spend its budget before it meets a
     long lasso (karma's priorities make loops of hundreds of steps): a seeded random
-    walk (`PROBE` executions of up to 2,000 steps, the explorer's default) samples
-    elsewhere. What it finds is as proven as what DPOR finds; it never proves "holds"."""
-    pex = _Collect(cls, wl, make_strategy("random", seed=0), max_executions=PROBE[0], max_steps=2000,
-                   step_budget=PROBE[1])
+    walk (`Budget.probe`: executions, steps in all; up to `PROBE_MAX_STEPS` each)
+    samples elsewhere. What it finds is as proven as what DPOR finds; it never proves "holds"."""
+    pex = _Collect(cls, wl, make_strategy("random", seed=0), max_executions=probe[0], max_steps=PROBE_MAX_STEPS,
+                   step_budget=probe[1])
     pex.explore()
     _add_findings(cell, pex, ex, {**_ctx(cell.design, cell.workload, threads), "max_steps_flag": False},
                   "  # found by the random probe")

@@ -98,7 +98,8 @@ def markdown(cells, budgets, designs, workloads) -> str:
              "Verdicts, in this order: serializable, strictly serializable, opaque, deadlock-free, "
              "livelock-free, starvation-free; `+` holds, `x` violated, `?` unknown (bounded), `.` n/a. "
              "Counts are deterministic; seconds depend on the machine (2 shared CPUs here).", "",
-             "Budgets:", ""]
+             "Budgets (counts, never seconds; after the defaults, the designs whose registry entry widens "
+             "them for its cells, `Entry.search`):", ""]
     lines += [f"- {k.replace('_', ' ')}: {v}" for k, v in budgets.items()]
     lines.append("")
     for threads in (2, 3):
@@ -153,7 +154,7 @@ def markdown(cells, budgets, designs, workloads) -> str:
 @click.option("--jobs", "-j", type=click.IntRange(1, 16), default=1, show_default=True,
               help="Worker processes (cells are independent; output order is fixed).")
 @click.option("--executions", type=click.IntRange(1), default=M.DEFAULT_BUDGET.executions[0], show_default=True,
-              help="Execution budget per cell with 2 threads.")
+              help="Execution budget per cell with 2 threads (a design's own `search` may raise it).")
 @click.option("--states", type=click.IntRange(1), default=M.DEFAULT_BUDGET.states, show_default=True,
               help="State budget of the starvation search per cell (2 threads).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
@@ -166,6 +167,9 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     2 threads: DPOR over every execution (exhausted or bounded, said per cell),
     and starvation from the state graph of cyclic programs; 3 threads: DPOR
     with at most 2 preemptions and 300 executions (finds bugs, proves nothing).
+    A search that does not exhaust is followed by a seeded random walk. A
+    design's registry entry may widen these budgets for its cells (`search`:
+    counts, never seconds; listed in matrix.md), e.g. DSTM with backoff managers.
     Native designs run transfer and the workloads their entry names (others: n/a).
     \b
     Examples:
@@ -180,7 +184,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     wnames = _names(workloads, WORKLOADS, "workload")
     tlist = (2, 3) if threads == "both" else (int(threads),)
     budget = M.Budget(executions=(executions, M.DEFAULT_BUDGET.executions[1]), states=states)
-    jobs_list = [(d, w, t, budget) for d in dnames for w in wnames for t in tlist]
+    jobs_list = [(d, w, t, budget.for_design(d)) for d in dnames for w in wnames for t in tlist]
     show = not quiet and sys.stderr.isatty()
     cells = _run(jobs_list, jobs, show)
     budgets = budget.describe()

@@ -182,6 +182,18 @@ def test_livelocks_are_proven_fair_lassos_that_replay(design):
     _replays(ex, v)
 
 
+@pytest.mark.parametrize("design,workload,within", [("dstm+polka", "transfer", 10), ("dstm+polite", "swap", 30),
+                                                     ("dstm+karma", "transfer", 400)])
+def test_backoff_managers_livelock_on_dstm_too(design, workload, within):
+    """Their lassos are long (backoff loops) and rare: a seeded random walk meets these within
+    `within` executions (DPOR only after thousands); the verdict matrix widens its search for
+    them (the registry's `search`)."""
+    ex, out = explore(design, workload, strategy="random", seed=0, max_executions=within)
+    v = out.violations[0]
+    assert v.kind == "livelock" and not v.suspected and v.detail["fair"] and v.detail["threads"] == [1, 2]
+    _replays(ex, v)
+
+
 def test_dstm_timestamp_is_clean_on_counter_exhaustively():
     _, out = explore("dstm+timestamp", max_executions=10000)
     assert out.exhausted and not out.violations

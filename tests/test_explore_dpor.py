@@ -69,7 +69,8 @@ def toy(tmp_path_factory):
 def run_all(design, workload, threads, txns, strategy):
     cls, _ = load_design(design)
     wl = make_workload(workload, threads, txns)
-    ex = Explorer(cls, wl, make_strategy(strategy), max_executions=200000, time_limit=60, stop_at_first=False)
+    ex = Explorer(cls, wl, make_strategy(strategy), max_executions=200000, time_limit=60, stop_at_first=False,
+                  exact_histories=True)
     out = ex.explore()
     assert out.exhausted or out.violations, "the configuration must be small enough to enumerate"
     kinds = {v.kind for v in out.violations}
@@ -112,7 +113,8 @@ def test_plain_prefix_is_covered_by_dpor_on_a_larger_space(toy):
     design = toy + ":CasCommit"
     cls, _ = load_design(design)
     wl = make_workload("counter", 3, 1)
-    d = Explorer(cls, wl, make_strategy("dpor"), max_executions=20000, stop_at_first=False).explore()
+    d = Explorer(cls, wl, make_strategy("dpor"), max_executions=20000, stop_at_first=False,
+                 exact_histories=True).explore()
     p = Explorer(cls, wl, make_strategy("plain"), max_executions=3000, stop_at_first=False).explore()
     assert d.exhausted and not p.exhausted
     assert p.signatures <= d.signatures

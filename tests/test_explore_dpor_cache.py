@@ -18,6 +18,7 @@ from stmcheck.checker.strategies import make_strategy
 from stmcheck.checker.strategies.dpor import DPOR
 from stmcheck.checker.strategies.dpor_cache import CachedDPOR
 from stmcheck.checker.strategies.statecache import count_interleavings
+from stmcheck.checker.strategies.statekey import history_key
 from stmcheck.implementations.registry import load_design
 from stmcheck.models.workloads import Workload, make_workload
 
@@ -25,7 +26,9 @@ from test_explore_dpor import TOY
 
 
 class Recording(Explorer):
-    """Also collects, over complete runs, (signature, final state), and every outcome."""
+    """Also collects, over complete runs, (signature, final state), and every outcome.
+    Run with `exact`, every distinct history is run (no merging of histories the criterion
+    cannot tell apart)."""
 
     def judge(self, run, out=None):
         v = super().judge(run, out)
@@ -36,9 +39,11 @@ class Recording(Explorer):
         return v
 
 
-def explore(design, workload, strategy, budget=100000):
+def explore(design, workload, strategy, budget=100000, recorder=None, criterion="opacity", exact=None):
     cls, _ = load_design(design)
-    ex = Recording(cls, workload, strategy, max_executions=budget, time_limit=120, stop_at_first=False)
+    exact = recorder is None if exact is None else exact
+    ex = (recorder or Recording)(cls, workload, strategy, criterion=criterion, max_executions=budget, time_limit=120,
+                                 stop_at_first=False, exact_histories=exact)
     ex.finals, ex.outcomes = set(), set()
     out = ex.explore()
     assert out.exhausted, "the configuration must be small enough to exhaust"
@@ -154,3 +159,70 @@ def test_cache_matches_plain_on_random_programs(toy, programs, design):
     a = explore(name, wl(), CachedDPOR())
     p = explore(name, wl(), make_strategy("plain"), budget=200000)
     same(a, p)
+
+
+# -- histories merged by what the criterion can tell apart (strategies/witnesskey.py) --------------
+
+class Verdicts(Explorer):
+    """Collects, over every run, (how it ended, final state, what failed): `criterion` (the
+    chosen criterion), `invariant`, or a run-level kind. Weaker criteria are not compared:
+    the merged search promises the chosen criterion's verdict, not theirs."""
+
+    def judge(self, run, out=None):
+        v = super().judge(run, out)
+        if run.outcome != "stopped":
+            what = None
+            if v is not None:
+                what = "criterion" if v.kind in ("serializability", "strict-serializability", "opacity") else v.kind
+            self.finals.add((run.outcome, tuple(sorted((run.final or {}).items())), what))
+        return v
+
+
+@settings(max_examples=30, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(programs=PROGRAMS, design=st.sampled_from(["NoSync", "CasCommit", "global-lock", "tl2"]),
+       criterion=st.sampled_from(["opacity", "strict-serializability"]))
+def test_merged_histories_keep_every_verdict_of_plain_enumeration(toy, programs, design, criterion):
+    """Merging histories the criterion cannot tell apart keeps, for every final state and way of
+    ending, the verdicts plain enumeration gives (tl2 only with one transaction per thread: plain
+    enumeration of more is out of reach)."""
+    if design == "tl2":
+        programs = ([programs[0][0]], programs[1])
+    name = toy + ":" + design if design in ("NoSync", "CasCommit") else design
+    wl = lambda: Scripted(list(programs), retries=0 if design != "tl2" else None)  # noqa: E731
+    merged = CachedDPOR()
+    a = explore(name, wl(), merged, recorder=Verdicts, criterion=criterion)
+    assert merged.history_view is not history_key
+    reference = make_strategy("plain") if design != "tl2" else DPOR()
+    p = explore(name, wl(), reference, budget=300000, recorder=Verdicts, criterion=criterion)
+    assert a[1].finals == p[1].finals
+
+
+def test_merging_saves_executions_and_keeps_verdicts(toy):
+    """Where merging happens (a toy with retries and two transactions per thread), it runs
+    fewer executions than exact keys and keeps every (ending, final state, verdict) of
+    stateless DPOR."""
+    name = toy + ":CasCommit"
+    wl = lambda: make_workload("counter", 2, 2, retries=1)  # noqa: E731
+    merged, exact = CachedDPOR(), CachedDPOR()
+    a = explore(name, wl(), merged, recorder=Verdicts)
+    b = explore(name, wl(), exact, recorder=Verdicts, exact=True)
+    d = explore(name, wl(), DPOR(), recorder=Verdicts)
+    assert a[1].finals == b[1].finals == d[1].finals
+    assert a[0].executions < b[0].executions < d[0].executions
+
+
+def test_keys_tell_true_from_one():
+    """Python's True == 1, JSON's true is not 1: the verdict cache (signature) and the state
+    key (history_key) must not merge a read of true with a read of 1."""
+    class Events:
+        threads = 1
+
+        def __init__(self, value):
+            self.events = [{"thread": 1, "txn": "a", "op": "begin"},
+                           {"thread": 1, "txn": "a", "op": "read", "key": "x", "value": value},
+                           {"thread": 1, "txn": "a", "op": "commit"}]
+
+    assert signature(Events(True)) != signature(Events(1))
+    assert history_key(Events(True)) != history_key(Events(1))
+    assert signature(Events(2)) == signature(Events(2))

@@ -43,7 +43,7 @@ def trace_key(run):
 def explore(design, strategy):
     cls, _ = load_design(design)
     ex = Explorer(cls, ReadVsIncrement(2, retries=0), make_strategy(strategy), max_executions=100000, time_limit=60,
-                  stop_at_first=False)
+                  stop_at_first=False, exact_histories=True)
     out = ex.explore()
     assert out.exhausted
     return out, {v.kind for v in out.violations}

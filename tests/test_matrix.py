@@ -18,8 +18,11 @@ from stmcheck.implementations.registry import DESIGNS, FROM_MATRIX, expected_kin
 #: design -> the cheapest workload on which its expectation (bug or clean) shows.
 PREFERRED = {"tl2-no-read-validation": "transfer", "lazy": "transfer", "gencounter": "transfer",
              "tl2-readonly-unchecked": "transfer", "norec-no-revalidation": "transfer",
-             "tl2-borrowed-clock": "write-skew", "locks-naive": "swap", "eager-no-undo": "counter"}
-SMALL = M.Budget(executions=(600, 50), steps=(40_000, 5_000), states=150)
+             "tl2-borrowed-clock": "write-skew", "locks-naive": "swap", "eager-no-undo": "counter",
+             # DSTM's backoff managers: the random probe (seed 0) meets these lassos within SMALL's
+             # probe (executions 4, 15 and 331); DPOR, elsewhere, only after hundreds or thousands.
+             "dstm+polka": "transfer", "dstm+polite": "swap", "dstm+karma": "transfer"}
+SMALL = M.Budget(executions=(600, 50), steps=(40_000, 5_000), states=150, probe=(400, 40_000))
 
 
 def ci_cell(design):
@@ -45,7 +48,8 @@ def test_gate_every_design(design):
     workload = ci_cell(design)
     budget = SMALL
     if "starvation" in expected_kinds(DESIGNS[design].expected[workload]):
-        budget = M.Budget(executions=SMALL.executions, steps=SMALL.steps, states=M.DEFAULT_BUDGET.states)
+        budget = M.Budget(executions=SMALL.executions, steps=SMALL.steps, states=M.DEFAULT_BUDGET.states,
+                          probe=SMALL.probe)
     cell = M.run_cell(design, workload, 2, budget)
     assert cell.status == "ok", cell.note
     assert M.differences(cell) == []
@@ -154,3 +158,40 @@ def test_update_merges_cells_into_an_existing_matrix(tmp_path):
     assert r.exit_code == 0, r.output
     cells = json.loads((tmp_path / "matrix.json").read_text())["cells"]
     assert [(c["design"], c["workload"]) for c in cells] == [("global-lock", "counter"), ("norec", "counter")]
+
+
+def test_a_design_may_widen_its_search():
+    """`Entry.search` raises figures of the matrix's budget (never lowers them), rejects what
+    is not a figure, and is what `stmcheck matrix` runs that design's cells with."""
+    base = M.Budget(executions=(100, 10), steps=(1_000, 100), probe=(5, 500))
+    wide = base.widened({"executions": 300, "steps": 50, "probe": (2, 900)})
+    assert wide.executions == (300, 10) and wide.steps == (1_000, 100) and wide.probe == (5, 900)
+    assert base.widened({}) == base
+    for bad in ({"execution": 5}, {"probe": (5,)}, {"steps": -1}, {"probe": (1.5, 10)}):
+        with pytest.raises(ValueError, match="bad search budget"):
+            base.widened(bad)
+    searching = [d for d, e in DESIGNS.items() if e.search]
+    assert {"dstm+polite", "dstm+karma", "dstm+polka"} <= set(searching)
+    for d in DESIGNS:                       # every registry figure is valid; only those designs widen
+        assert (M.DEFAULT_BUDGET.for_design(d) != M.DEFAULT_BUDGET) == (d in searching)
+    described = M.DEFAULT_BUDGET.describe()
+    assert set(searching) <= set(described) and "1,000,000 steps" in described["dstm+karma"]
+
+
+def test_the_matrix_runs_each_design_with_its_own_budget(monkeypatch):
+    seen = []
+    real = M.run_cell
+
+    def spy(design, workload, threads, budget=None):
+        seen.append((design, budget))
+        return real("global-lock", workload, threads, SMALL)
+
+    monkeypatch.setattr(M, "run_cell", spy)
+    r = CliRunner().invoke(main, ["matrix", "--designs", "global-lock,dstm+karma", "--workloads", "counter",
+                                  "--threads", "2", "--executions", "700", "--quiet"])
+    assert r.exit_code == 0, r.output
+    budgets = dict(seen)
+    assert budgets["global-lock"].executions[0] == 700 and budgets["global-lock"].probe == M.DEFAULT_BUDGET.probe
+    karma = DESIGNS["dstm+karma"].search
+    assert budgets["dstm+karma"].executions[0] == karma["executions"]
+    assert budgets["dstm+karma"].steps[0] == karma["steps"] and budgets["dstm+karma"].probe == karma["probe"]

@@ -9,9 +9,13 @@ already: the same continuations, the same signatures and final states.
 
 How: at every state where more than one thread can move and one is about to
 begin an attempt (`_between_attempts`: where runs meet again), the state's key
-(`statekey.state_key`: shared memory, thread positions, lasso record,
-and what the judges have seen of the history) is looked up among the states
-whose exploration has finished. A hit ends the run there (`stopped`), under
+is looked up among the states whose exploration has finished. The key is what
+the run's future depends on (`statekey.future_key`: shared memory, thread
+positions, lasso record) and what the judges need of the history so far: all
+of it (`statekey.history_key`), or, when the explorer says its judges are
+opacity or strict serializability and the invariant, only what those can
+still tell apart (`witnesskey.WitnessKey`: every way a witness order of the
+history so far could have begun). A hit ends the run there (`stopped`), under
 two conditions that keep DPOR sound with state caching (the problem of Yang,
 Chen, Gopalakrishnan and Kirby, "Efficient stateful dynamic partial order
 reduction", SPIN 2008):
@@ -45,7 +49,7 @@ from __future__ import annotations
 from stmcheck.models.machine import BEGIN
 
 from .dpor import DPOR, _initials, _partners
-from .statekey import state_key
+from .statekey import future_key, history_key
 
 
 class _Access:
@@ -64,12 +68,18 @@ class CachedDPOR(DPOR):
         self.hit = None         # (summary, reach) of the finished state the current run stopped at
         self.hits = 0           # executions ended at a finished state
         self.summaries: dict = {}  # value -> its one copy (`_one`)
+        self.history_view = history_key  # the history part of the key; the explorer may coarsen it
+
+    def judge_histories_by(self, view) -> None:
+        """Key states by `view(run)` instead of the whole history so far: the explorer's
+        word that its judges cannot tell apart histories with equal views (`witnesskey`)."""
+        self.history_view = view
 
     def pick(self, run, enabled):
         d = len(run.schedule)
         key = None
         if d >= len(self.stack) and self.remember and len(enabled) > 1 and _between_attempts(run):
-            key = state_key(run, depth=False)
+            key = future_key(run, depth=False), self.history_view(run)
             sleep = self.stack[d - 1].child_sleep if d else frozenset()
             limit = run.max_steps
             for old_sleep, summary, reach, then in self.cache.get(key, ()):

@@ -28,6 +28,8 @@ precedences), in a form that is cheap to build.
 
 from __future__ import annotations
 
+from stmcheck.models.history import canonical_value
+
 
 def future_key(run, depth: bool = True) -> tuple:
     """Everything the rest of `run` (from its current state) depends on. Without
@@ -59,7 +61,7 @@ def history_key(run) -> tuple:
         if op == "begin":
             per_thread[t].append((e["txn"], tuple(ended)))
         elif op == "read" or op == "write":
-            per_thread[t].append((op, e["key"], e["value"]))
+            per_thread[t].append((op, e["key"], canonical_value(e["value"])))  # true is not 1
         else:
             ended[t] += 1
             per_thread[t].append(op)

@@ -1,0 +1,190 @@
+"""What opacity and strict serializability still need of a history prefix.
+
+Why: stateful DPOR (`dpor_cache`) may skip the subtree below a state it has
+explored already only if every continuation gets the same verdict there and
+here. With the whole history so far in the key (`statekey.history_key`), runs
+of tl2 transfer 2 x 2 that reach the same memory and thread positions rarely
+meet again: they differ in what some aborted attempt read long ago, or in
+which attempt ended before which began. The criterion cannot tell most of
+those prefixes apart.
+
+How: the prefix is read by an automaton whose state is every way a witness
+order could have begun: a set of *configurations*, each the committed state
+reached by the attempts placed so far (in a legal order that keeps real-time
+order) and the attempts not placed yet, with their operations, whether they
+ended, and which of them ended before each began. An attempt can be placed
+once it has ended and everything that ended before it began is placed; the
+set holds every choice of placing it now or later, except where later is no
+choice: an attempt that must precede every live attempt (and so every later
+one) is placed before them in every witness order, so configurations that
+leave one unplaced are dropped, the ones that place it being in the set. At
+a point where no attempt is live this is exactly the set of states the
+witness orders of the prefix end in. The prefix has a witness
+(the criterion holds) when some configuration has placed everything; the set
+is empty when no continuation can have one. Two prefixes with the same set
+get the same verdict on every continuation, since the automaton reads the
+rest from the set alone.
+
+Refinements that keep that: an attempt that aborted before reading or writing
+anything is dropped (it reads nothing, its writes never count, and it fits in
+any witness order between its real-time predecessors and successors, which
+the order keeps apart already); for strict serializability an aborted attempt
+is dropped once it is checked to read its own writes back (the checker fails
+every criterion on one that does not).
+
+Not for serializability (without real-time order a later transaction may be
+ordered before an earlier one, so every attempt stays unplaced), nor for
+object workloads (an operation spans every attempt it made), nor where the
+caller judges every history for every criterion (the matrix): the explorer
+decides (`Explorer.history_view`).
+"""
+
+from __future__ import annotations
+
+from stmcheck.models.history import canonical_value, same_value
+
+LIVE, COMMIT, ABORT = "live", "commit", "abort"
+
+
+class WitnessKey:
+    """The history part of a state key for opacity or (`committed_only`) strict
+    serializability, computed incrementally along each run."""
+
+    def __init__(self, initial: dict, committed_only: bool):
+        self.start = frozenset((str(k), canonical_value(v)) for k, v in initial.items())
+        self.committed_only = committed_only
+        self.closed: dict = {}   # configuration -> its closure (memo)
+        self._run = None
+
+    def __call__(self, run) -> tuple:
+        if run is not self._run:
+            self._run, self._pos = run, 0
+            self.configs = frozenset(((self.start, ()),))
+        events = run.events
+        for i in range(self._pos, len(events)):
+            self.configs = self.step(self.configs, events[i])
+        self._pos = len(events)
+        return self.configs, run.commits
+
+    def accepts(self) -> bool:
+        """The history read so far has a witness order."""
+        return any(not u for _, u in self.configs)
+
+    # -- the automaton ----------------------------------------------------------------------------
+    def step(self, configs: frozenset, e: dict) -> frozenset:
+        op, t = e["op"], e["thread"]
+        out: set = set()
+        if op == "read" or op == "write":
+            item = (op, str(e["key"]), canonical_value(e["value"]))
+            for state, u in configs:
+                i = _live(u, t)
+                th, ops, status, preds = u[i]
+                out.add((state, u[:i] + ((th, ops + (item,), status, preds),) + u[i + 1:]))
+            return frozenset(out)
+        if op == "begin":
+            for state, u in configs:
+                preds = frozenset(j for j, x in enumerate(u) if x[2] != LIVE)
+                out.add((state, u + ((t, (), LIVE, preds),)))
+            return frozenset(out)
+        for state, u in configs:     # commit or abort
+            i = _live(u, t)
+            th, ops, _, preds = u[i]
+            if op == ABORT and (not ops or self.committed_only):
+                if ops and not _reads_own_writes(ops):
+                    continue
+                out.update(self._closure((state, _without(u, i))))
+            else:
+                out.update(self._closure((state, u[:i] + ((th, ops, op, preds),) + u[i + 1:])))
+        return frozenset(out)
+
+    def _closure(self, config) -> frozenset:
+        """Every configuration reachable by placing ended attempts (forced ones at once), but
+        the dominated ones (`_dominated`)."""
+        done = self.closed.get(config)
+        if done is not None:
+            return done
+        out: set = set()
+        todo = [config]
+        seen = {config}
+        while todo:
+            state, u = todo.pop()
+            forced = _forced(u)
+            if forced is not None:
+                nxt = self._place(state, u, forced)
+                if nxt is not None and nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+                continue
+            out.add((state, u))
+            for i, (_, _, status, preds) in enumerate(u):
+                if status != LIVE and not preds:
+                    nxt = self._place(state, u, i)
+                    if nxt is not None and nxt not in seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+        done = self.closed[config] = frozenset(c for c in out if not _dominated(c[1]))
+        return done
+
+    def _place(self, state: frozenset, u: tuple, i: int):
+        """Place u[i] next in the witness order: the new configuration, or None if it cannot go there."""
+        _, ops, status, _ = u[i]
+        st = None
+        own: dict = {}
+        for kind, key, value in ops:
+            if kind == "write":
+                own[key] = value
+            else:
+                if key in own:
+                    expected = own[key]
+                else:
+                    if st is None:
+                        st = dict(state)
+                    expected = st.get(key)
+                if not same_value(expected, value):
+                    return None
+        if status == COMMIT and own:
+            st = dict(state) if st is None else st
+            st.update(own)
+            state = frozenset(st.items())
+        return state, _without(u, i)
+
+
+def _live(u: tuple, t) -> int:
+    for i, x in enumerate(u):
+        if x[0] == t and x[2] == LIVE:
+            return i
+    raise ValueError(f"thread {t} has no live attempt")   # events out of order: a bug upstream
+
+
+def _without(u: tuple, i: int) -> tuple:
+    """u without its i-th attempt; the others' predecessor indices renumbered."""
+    return tuple((th, ops, status, frozenset(j - (j > i) for j in preds if j != i))
+                 for k, (th, ops, status, preds) in enumerate(u) if k != i)
+
+
+def _forced(u: tuple):
+    """An ended attempt that must precede every other unplaced attempt (each began after it
+    ended), so that nothing can come between it and what is placed: it goes next."""
+    for i, (_, _, status, preds) in enumerate(u):
+        if status != LIVE and not preds and all(i in x[3] for k, x in enumerate(u) if k != i):
+            return i
+    return None
+
+
+def _dominated(u: tuple) -> bool:
+    """Some ended attempt is unplaced that must precede every live attempt (each began after
+    it ended) and so every later one: every witness order from here places it before any of
+    them, after ended attempts only, and the closure holds the configuration where those
+    placements are made already (events of live attempts commute with placements)."""
+    live = [x[3] for x in u if x[2] == LIVE]
+    return any(x[2] != LIVE and all(i in p for p in live) for i, x in enumerate(u))
+
+
+def _reads_own_writes(ops) -> bool:
+    own: dict = {}
+    for kind, key, value in ops:
+        if kind == "write":
+            own[key] = value
+        elif key in own and not same_value(own[key], value):
+            return False
+    return True

@@ -1,0 +1,118 @@
+"""The witness automaton (checker/strategies/witnesskey.py) against the checker.
+
+Read over a whole history, the automaton accepts exactly when the criterion
+holds (the real checker, itself tested against brute force, is the oracle),
+and its set of configurations is empty only when no continuation could hold.
+It is asked at every prefix, as along a run.
+"""
+
+import random
+
+from hypothesis import given, settings, strategies as st
+
+from stmcheck.checker.criteria import check
+from stmcheck.checker.strategies.witnesskey import WitnessKey
+from stmcheck.models.history import HistoryBuilder
+
+KEYS = ("x", "y")
+
+
+class FakeRun:
+    """What WitnessKey reads of a run: its events (growing) and commits."""
+
+    def __init__(self, threads):
+        self.threads, self.events, self.commits = threads, [], 0
+
+
+def events_of(attempts, order):
+    """Interleave per-thread attempts (lists of (ops, outcome)) in the order of thread choices."""
+    streams = []
+    txn = 0
+    for t, atts in enumerate(attempts, 1):
+        evs = []
+        for ops, outcome in atts:
+            txn += 1
+            evs.append({"thread": t, "txn": f"t{txn}", "op": "begin"})
+            for kind, key, value in ops:
+                evs.append({"thread": t, "txn": f"t{txn}", "op": kind, "key": key, "value": value})
+            evs.append({"thread": t, "txn": f"t{txn}", "op": outcome})
+        streams.append(evs)
+    out, pos = [], [0] * len(streams)
+    for c in order:
+        live = [i for i, s in enumerate(streams) if pos[i] < len(s)]
+        if not live:
+            break
+        i = live[c % len(live)]
+        out.append(streams[i][pos[i]])
+        pos[i] += 1
+    for i, s in enumerate(streams):
+        out.extend(s[pos[i]:])
+    return out
+
+
+def verdicts(events, threads):
+    """(automaton accepts, checker says it holds) for opacity and strict serializability."""
+    b = HistoryBuilder(initial={k: 0 for k in KEYS})
+    for e in events:
+        b.add(e)
+    results = check(b.finish(), ["opacity", "strict-serializability"])
+    out = []
+    for committed_only, r in zip((False, True), results):
+        key, run = WitnessKey({k: 0 for k in KEYS}, committed_only), FakeRun(threads)
+        for e in events:   # the key is asked at every state of a run, as the strategy does
+            run.events.append(e)
+            configs, _ = key(run)
+            if not configs:
+                assert r.holds is False, "an empty set promises that every continuation fails"
+        assert all(not u for _, u in key.configs), "at a quiescent point every attempt is placed"
+        out.append((key.accepts(), r.holds))
+    return out
+
+
+OP = st.tuples(st.sampled_from(["read", "write"]), st.sampled_from(KEYS), st.integers(0, 2))
+ATTEMPT = st.tuples(st.lists(OP, max_size=3), st.sampled_from(["commit", "commit", "abort"]))
+THREAD = st.lists(ATTEMPT, min_size=1, max_size=3)
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(attempts=st.lists(THREAD, min_size=2, max_size=3), order=st.lists(st.integers(0, 5), max_size=40))
+def test_summary_decides_like_the_checker(attempts, order):
+    events = events_of(attempts, order)
+    for mine, theirs in verdicts(events, len(attempts)):
+        assert mine == theirs
+
+
+def test_both_verdicts_are_exercised():
+    """The differential test above means something only if both answers are common."""
+    rng = random.Random(7)
+    seen = {True: 0, False: 0}
+    for _ in range(300):
+        attempts = [[([(rng.choice(["read", "write"]), rng.choice(KEYS), rng.randint(0, 2))
+                       for _ in range(rng.randint(0, 3))], rng.choice(["commit", "abort"]))
+                     for _ in range(rng.randint(1, 3))] for _ in range(2)]
+        events = events_of(attempts, [rng.randint(0, 1) for _ in range(30)])
+        for mine, theirs in verdicts(events, 2):
+            assert mine == theirs
+            seen[theirs] += 1
+    assert seen[True] > 50 and seen[False] > 50
+
+
+def test_an_attempt_that_touched_nothing_is_forgotten():
+    """Prefixes that differ only in an attempt that aborted before touching anything (thread
+    2's first) have the same key, at every point; an aborted attempt that read a value already
+    overwritten when it began leaves no configuration at all (opacity is lost for good)."""
+    def keys(attempts, order):
+        ev = events_of(attempts, order)
+        k, run = WitnessKey({k: 0 for k in KEYS}, False), FakeRun(2)
+        out = []
+        for e in ev:
+            run.events.append(e)
+            out.append(k(run)[0])
+        return out
+
+    t1 = [([("write", "x", 1)], "commit")]
+    plain = keys([t1, [([("read", "x", 1)], "commit")]], [0, 0, 0, 1, 1, 1])
+    empty = keys([t1, [([], "abort"), ([("read", "x", 1)], "commit")]], [1, 0, 0, 0, 1, 1, 1, 1])
+    assert plain[2] == empty[4] and plain[-1] == empty[-1]    # after T1's commit (and T2's abort); at the end
+    stale = keys([t1, [([("read", "x", 0)], "abort"), ([("read", "x", 1)], "commit")]], [0, 0, 0, 1, 1])
+    assert stale[5] == frozenset() and stale[-1] == frozenset()
