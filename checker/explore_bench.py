@@ -173,7 +173,7 @@ def explore_bench(out_path, quick):
                   f"({d.histories:,} distinct histories run, {d.elapsed:.0f} s here). Plain enumeration runs more "
                   "executions than the exact count for 2 x 1 (\"> \" in the table): every complete 2 x 1 schedule "
                   "is a prefix of a different complete 2 x 2 execution (each thread's first transaction is the "
-                  "2 x 1 transaction). Measured once by hand (not by this bench: they take too long), neither "
+                  "2 x 1 transaction). Measured by hand in an earlier session (not by this bench: they take too long), neither "
                   "DPOR with the whole history in the key (474,838 executions in 1,200 s) nor stateless DPOR "
                   "(310,758 in 1,500 s) exhausts it: almost every execution is a distinct Mazurkiewicz trace, "
                   "and the histories so far differ in what opacity cannot tell apart (what an aborted attempt "

@@ -98,9 +98,10 @@ class Explorer:
         self.verdicts: dict = {}
         self.linearizable: set = set()   # (signature, final state) of object executions judged linearizable
         self.undecided = 0               # object executions whose linearizability check timed out
-        view = self.history_view()
-        if view is not None and hasattr(strategy, "judge_histories_by"):
-            strategy.judge_histories_by(view)
+        if hasattr(strategy, "judge_histories_by"):
+            view = self.history_view()
+            if view is not None:
+                strategy.judge_histories_by(view)
 
     #: Run every thread's program over and over (see `CyclicExplorer`).
     cyclic = False

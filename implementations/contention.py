@@ -28,6 +28,7 @@ it, so a proven lasso stays exact.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 ABORT_OTHER, ABORT_SELF = "abort-other", "abort-self"
 
@@ -155,6 +156,38 @@ def make_manager(name: str) -> Manager:
     if name not in MANAGERS:
         raise ValueError(f"unknown contention manager {name!r}: expected one of {', '.join(MANAGERS)}")
     return MANAGERS[name]()
+
+
+DEFAULT_MANAGER = "greedy"
+
+
+class Managed:
+    """A design with a pluggable contention manager (eager, dstm): `manager_name` picks
+    it, `self.cm` is built from it by the design."""
+
+    manager_name = DEFAULT_MANAGER
+
+    @classmethod
+    @lru_cache(maxsize=None)
+    def with_manager(cls, name: str):
+        """This design with contention manager `name` (one class per name; ValueError if unknown)."""
+        make_manager(name)
+        return type(f"{cls.__name__}[{name}]", (cls,), {"manager_name": name, "__module__": cls.__module__})
+
+
+def manager_variants(design: type):
+    """A module `__getattr__` resolving `Design[karma]` and friends: the registry names a
+    design with its manager this way."""
+    prefix = design.__name__ + "["
+
+    def __getattr__(name):
+        if name.startswith(prefix) and name.endswith("]"):
+            try:
+                return design.with_manager(name[len(prefix):-1])
+            except ValueError as exc:
+                raise AttributeError(str(exc)) from None
+        raise AttributeError(f"module {design.__module__!r} has no attribute {name!r}")
+    return __getattr__
 
 
 class Priorities:

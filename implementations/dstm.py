@@ -55,14 +55,11 @@ two readers of the counter each give way to the other's read when upgrading.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from stmcheck.models.machine import Abort, Machine, wait_any
 
-from .contention import ABORT_OTHER, ABORT_SELF, MANAGERS, Party, Priorities, make_manager
+from .contention import ABORT_OTHER, ABORT_SELF, Managed, Party, Priorities, make_manager, manager_variants
 
 ACTIVE, WAITING, COMMITTED, ABORTED = "active", "waiting", "committed", "aborted"
-DEFAULT_MANAGER = "greedy"
 
 
 class _Tx:
@@ -75,8 +72,7 @@ class _Tx:
         self.blocked_by = None  # (status cell, value) an abort-self gave way to
 
 
-class DSTM:
-    manager_name = DEFAULT_MANAGER
+class DSTM(Managed):
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
         self.cells = {k: machine.cell(k, (0, 0, v, v, ())) for k, v in keys.items()}
@@ -85,14 +81,6 @@ class DSTM:
         self.parity = {t: 0 for t in range(1, threads + 1)}
         self.cm = make_manager(self.manager_name)
         self.prio = Priorities(machine, threads, self.cm, cells=False)
-
-    @classmethod
-    @lru_cache(maxsize=None)
-    def with_manager(cls, name: str):
-        """This design with contention manager `name` (one class per name)."""
-        if name not in MANAGERS:
-            raise ValueError(f"unknown contention manager {name!r}: expected one of {', '.join(MANAGERS)}")
-        return type(f"{cls.__name__}[{name}]", (cls,), {"manager_name": name, "__module__": cls.__module__})
 
     def local_state(self, thread):
         return (self.parity[thread], self.prio.local_state(thread))
@@ -245,11 +233,4 @@ def _aborted(v):
     return v[1] == ABORTED
 
 
-def __getattr__(name):
-    """`DSTM[karma]` and friends: the registry names a design with its manager this way."""
-    if name.startswith("DSTM[") and name.endswith("]"):
-        try:
-            return DSTM.with_manager(name[5:-1])
-        except ValueError as exc:
-            raise AttributeError(str(exc)) from None
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = manager_variants(DSTM)

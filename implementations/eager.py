@@ -39,14 +39,12 @@ waits forever. So the winner also wakes when the owner restarts, and asks again.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from stmcheck.models.machine import Abort, FREE, Machine, wait_any
 
-from .contention import ABORT_OTHER, ABORT_SELF, MANAGERS, Priorities, make_manager
+from .contention import ABORT_OTHER, ABORT_SELF, Managed, Priorities, make_manager, manager_variants
+from .inplace import InPlace
 
 ACTIVE, WAITING, ABORTED = "active", "waiting", "aborted"   # a status; aborted is stored as (ABORTED, by)
-DEFAULT_MANAGER = "greedy"
 
 
 class _Tx:
@@ -61,8 +59,7 @@ class _Tx:
         self.aborted_by = None  # the thread that aborted this attempt
 
 
-class Eager:
-    manager_name = DEFAULT_MANAGER
+class Eager(Managed, InPlace):
     undo = True   # eager-no-undo switches the undo log off
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
@@ -72,14 +69,6 @@ class Eager:
         self.claims = {t: machine.cell(f"claim{t}", None) for t in range(1, threads + 1)}
         self.cm = make_manager(self.manager_name)
         self.prio = Priorities(machine, threads, self.cm)
-
-    @classmethod
-    @lru_cache(maxsize=None)
-    def with_manager(cls, name: str):
-        """This design with contention manager `name` (one class per name)."""
-        if name not in MANAGERS:
-            raise ValueError(f"unknown contention manager {name!r}: expected one of {', '.join(MANAGERS)}")
-        return type(f"{cls.__name__}[{name}]", (cls,), {"manager_name": name, "__module__": cls.__module__})
 
     def local_state(self, thread):
         return self.prio.local_state(thread)
@@ -156,19 +145,6 @@ class Eager:
                 break
         yield from self._alive(tx)
 
-    def read(self, tx, key):
-        yield from self._alive(tx)
-        yield from self._own(tx, key)
-        return (yield self.cells[key].load())
-
-    def write(self, tx, key, value):
-        yield from self._alive(tx)
-        yield from self._own(tx, key)
-        cell = self.cells[key]
-        if all(k != key for k, _ in tx.undo):
-            tx.undo.append((key, (yield cell.load())))
-        yield cell.store(value)
-
     def commit(self, tx):
         yield from self._alive(tx)
         yield from self._release(tx)
@@ -176,9 +152,9 @@ class Eager:
 
     def abort(self, tx):
         if self.undo:
-            for key, old in reversed(tx.undo):
-                yield self.cells[key].store(old)
-        tx.undo = []
+            yield from self._roll_back(tx)
+        else:
+            tx.undo = []   # eager-no-undo: the in-place writes stay
         released = tuple(tx.held)
         yield from self._release(tx)
         self.prio.aborted(tx.thread)
@@ -190,11 +166,6 @@ class Eager:
             # Let the winner take what it claimed first: a retry that grabbed the lock
             # again before the winner was scheduled would make it abort us forever.
             yield wait_any((self.claims[tx.aborted_by], lambda c: c not in released))
-
-    def _release(self, tx):
-        for key in tx.held:
-            yield self.locks[key].release()
-        tx.held = []
 
 
 def _free(v):
@@ -213,11 +184,4 @@ def _waiting(v):
     return v == WAITING
 
 
-def __getattr__(name):
-    """`Eager[karma]` and friends: the registry names a design with its manager this way."""
-    if name.startswith("Eager[") and name.endswith("]"):
-        try:
-            return Eager.with_manager(name[6:-1])
-        except ValueError as exc:
-            raise AttributeError(str(exc)) from None
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = manager_variants(Eager)

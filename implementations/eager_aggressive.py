@@ -17,6 +17,8 @@ other again, forever: a livelock in which both threads keep stepping.
 
 from stmcheck.models.machine import Abort, FREE, Machine, wait_any
 
+from .inplace import InPlace
+
 ACTIVE, ABORTED = "active", "aborted"
 
 
@@ -29,7 +31,7 @@ class _Tx:
         self.undo = []   # (key, old value), oldest first
 
 
-class EagerAggressive:
+class EagerAggressive(InPlace):
     def __init__(self, machine: Machine, keys: dict, threads: int):
         self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
         self.locks = {k: machine.lock(f"lock({k})") for k in keys}
@@ -59,30 +61,10 @@ class EagerAggressive:
                 if me == ABORTED:
                     raise Abort("aborted by another transaction while waiting")
 
-    def read(self, tx, key):
-        yield from self._alive(tx)
-        yield from self._own(tx, key)
-        return (yield self.cells[key].load())
-
-    def write(self, tx, key, value):
-        yield from self._alive(tx)
-        yield from self._own(tx, key)
-        cell = self.cells[key]
-        if all(k != key for k, _ in tx.undo):
-            tx.undo.append((key, (yield cell.load())))
-        yield cell.store(value)
-
     def commit(self, tx):
         yield from self._alive(tx)
         yield from self._release(tx)
 
     def abort(self, tx):
-        for key, old in reversed(tx.undo):
-            yield self.cells[key].store(old)
-        tx.undo = []
+        yield from self._roll_back(tx)
         yield from self._release(tx)
-
-    def _release(self, tx):
-        for key in tx.held:
-            yield self.locks[key].release()
-        tx.held = []

@@ -26,6 +26,8 @@ it only locks more).
 
 from stmcheck.models.machine import Abort, Machine
 
+from .inplace import InPlace
+
 
 class _Tx:
     __slots__ = ("thread", "held", "undo")
@@ -36,7 +38,7 @@ class _Tx:
         self.undo = []   # (key, old value), oldest first
 
 
-class LocksOrdered:
+class LocksOrdered(InPlace):
     def __init__(self, machine: Machine, keys: dict, threads: int):
         self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
         self.locks = {k: machine.lock(f"lock({k})") for k in keys}
@@ -63,28 +65,10 @@ class LocksOrdered:
             raise Abort(f"{key} is locked and below a lock this transaction holds")
         tx.held.append(key)
 
-    def read(self, tx, key):
-        yield from self._own(tx, key)
-        return (yield self.cells[key].load())
-
-    def write(self, tx, key, value):
-        yield from self._own(tx, key)
-        cell = self.cells[key]
-        if all(k != key for k, _ in tx.undo):
-            tx.undo.append((key, (yield cell.load())))
-        yield cell.store(value)
-
     def commit(self, tx):
         yield from self._release(tx)
         self.needed[tx.thread] = ()
 
     def abort(self, tx):
-        for key, old in reversed(tx.undo):
-            yield self.cells[key].store(old)
-        tx.undo = []
+        yield from self._roll_back(tx)
         yield from self._release(tx)
-
-    def _release(self, tx):
-        for key in tx.held:
-            yield self.locks[key].release()
-        tx.held = []

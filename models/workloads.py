@@ -1,13 +1,7 @@
 """Workloads: the transaction programs the simulated threads run.
 
-A workload fixes, for each thread, a list of transactions (each a generator
-function of a transaction handle `tx`, using ``yield from tx.read(key)`` and
-``yield from tx.write(key, value)``), the keys with their initial values, and
-an end-state invariant checked on the final committed state. Transactions are
-deterministic functions of the values they read: the livelock detector relies
-on that to recognise a thread's position from what it has seen.
-
-The interface (`Workload`, retry policy, `run_serial`) is in workloads_base.py.
+What a workload is (`Workload`: transactions per thread, keys, an end-state
+invariant; the retry policy; `run_serial`) is in workloads_base.py.
 Here: transfer, swap and counter; in workloads_more.py: write-skew,
 dict-update, intset and ww-pathology; in workloads_random.py: random.
 `WORKLOADS` below is the one registry of them all; `make_workload` builds one
