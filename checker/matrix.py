@@ -34,15 +34,22 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field, replace
 
-from stmcheck.implementations.registry import (DESIGNS, OTHER_KINDS, VERDICTS, describe_expected,
-                                               expected_others, expected_verdicts, load_design)
+from stmcheck.implementations.registry import (
+    DESIGNS,
+    OTHER_KINDS,
+    VERDICTS,
+    describe_expected,
+    expected_others,
+    expected_verdicts,
+    load_design,
+)
 from stmcheck.models.workloads import make_workload
 
-from .explore_engine import Explorer
-from .explore_report import replay_command
-from .starvation import liveness
-from .strategies import make_strategy
-from .strategies.replay import Replay, needed_prefix
+from .explore.engine import Explorer
+from .report.explore import replay_command
+from .explore.starvation import liveness
+from .explore.strategies import make_strategy
+from .explore.strategies.replay import Replay, needed_prefix
 
 THREE_PREEMPTIONS = 2
 RETRIES = 1                # the second, finite search of a bounded 2-thread cell (see `_bounded_retries`)

@@ -21,8 +21,8 @@ import json
 import math
 
 from .history import HistoryError
-from . import opformats_jepsen
-from .opformats_core import Operation, OpHistory, build_history, read_text, resolve_spec
+from . import jepsen as opformats_jepsen
+from .ophistory import Operation, OpHistory, build_history, read_text, resolve_spec
 
 __all__ = ["OPHISTORY_FORMAT", "FORMATS", "Operation", "OpHistory", "build_history", "read_ophistory",
            "parse_ophistory", "sniff_format"]

@@ -6,7 +6,7 @@ and pct, with fixed seeds, within the most executions any seed needed there.
 
 import pytest
 
-from stmcheck.checker.bugs_bench import BUGS, SEEDS, VARIANTS, Bug, executions_to_find
+from stmcheck.checker.bench.bugs import BUGS, SEEDS, VARIANTS, Bug, executions_to_find
 from stmcheck.implementations.registry import DESIGNS, expected_kinds
 
 

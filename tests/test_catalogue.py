@@ -8,8 +8,8 @@ transfer/swap/counter lack.
 
 import pytest
 
-from stmcheck.checker.explore_engine import Explorer
-from stmcheck.checker.strategies import make_strategy
+from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker.explore.strategies import make_strategy
 from stmcheck.implementations.registry import load_design
 from stmcheck.models.workloads import make_workload
 
@@ -64,8 +64,8 @@ def test_locks_ordered_two_transfers_per_thread_exhaustive():
 
 
 def test_locks_ordered_out_of_order_attempt_aborts_and_retries_in_order():
-    from stmcheck.checker.runtime import Run
-    from stmcheck.checker.strategies.replay import Replay, decode
+    from stmcheck.checker.explore.runtime import Run
+    from stmcheck.checker.explore.strategies.replay import Replay, decode
     cls, _ = load_design("locks-ordered")
     # thread 1 locks and reads a0; thread 2 locks and reads a1, then finds a0 (below a1) taken
     run = Run(cls, make_workload("transfer", 2, 1))

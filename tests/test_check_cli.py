@@ -179,7 +179,7 @@ def clock_runs_out(monkeypatch):
     is replaced in every checker module that reads it (`time.monotonic` or `monotonic`)."""
     import time as real_time
 
-    import stmcheck.checker.criteria  # noqa: F401  (loaded, so that it is patched)
+    import stmcheck.checker.history.criteria  # noqa: F401  (loaded, so that it is patched)
     now = [0.0]
 
     def monotonic():

@@ -11,12 +11,25 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
-from stmcheck.checker.explore_engine import Explorer
-from stmcheck.checker.strategies import make_strategy
-from stmcheck.checker.strategies.replay import Replay
-from stmcheck.implementations.contention import (ABORT_OTHER, ABORT_SELF, MANAGERS, Aggressive, Greedy, Karma,
-                                                 Party, Passive, Polite, Polka, Priorities, Timestamp, Wait,
-                                                 make_manager)
+from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker.explore.strategies import make_strategy
+from stmcheck.checker.explore.strategies.replay import Replay
+from stmcheck.implementations.contention import (
+    ABORT_OTHER,
+    ABORT_SELF,
+    MANAGERS,
+    Aggressive,
+    Greedy,
+    Karma,
+    Party,
+    Passive,
+    Polite,
+    Polka,
+    Priorities,
+    Timestamp,
+    Wait,
+    make_manager,
+)
 from stmcheck.implementations.registry import DesignError, load_design
 from stmcheck.models.machine import Machine, apply
 from stmcheck.models.workloads import make_workload

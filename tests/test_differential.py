@@ -20,7 +20,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from stmcheck.checker.criteria import CRITERIA, check
+from stmcheck.checker.history.criteria import CRITERIA, check
 from stmcheck.models.history import build_history
 
 import oracle

@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from stmcheck.checker.explore_engine import Explorer
-from stmcheck.checker.strategies import make_strategy
+from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker.explore.strategies import make_strategy
 from stmcheck.implementations.registry import load_design
 from stmcheck.models.workloads import make_workload
 

@@ -13,12 +13,12 @@ hand.
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from stmcheck.checker.explore_engine import Explorer, signature
-from stmcheck.checker.strategies import make_strategy
-from stmcheck.checker.strategies.dpor import DPOR
-from stmcheck.checker.strategies.dpor_cache import CachedDPOR
-from stmcheck.checker.strategies.statecache import count_interleavings
-from stmcheck.checker.strategies.statekey import history_key
+from stmcheck.checker.explore.engine import Explorer, signature
+from stmcheck.checker.explore.strategies import make_strategy
+from stmcheck.checker.explore.strategies.dpor import DPOR
+from stmcheck.checker.explore.strategies.dpor_cache import CachedDPOR
+from stmcheck.checker.explore.strategies.statecache import count_interleavings
+from stmcheck.checker.explore.statekey import history_key
 from stmcheck.implementations.registry import load_design
 from stmcheck.models.workloads import Workload, make_workload
 

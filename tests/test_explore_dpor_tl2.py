@@ -13,11 +13,11 @@ histories and violations plain enumeration finds, in fewer executions.
 
 import pytest
 
-from stmcheck.checker.explore_engine import Explorer
-from stmcheck.checker.strategies import make_strategy
+from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker.explore.strategies import make_strategy
 from stmcheck.implementations.registry import load_design
-from stmcheck.checker.explore_bench import ReadVsIncrement
-from stmcheck.checker.strategies.dpor import DPOR, dependent
+from stmcheck.checker.bench.explore import ReadVsIncrement
+from stmcheck.checker.explore.strategies.dpor import DPOR, dependent
 from stmcheck.models.workloads import make_workload
 
 

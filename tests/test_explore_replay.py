@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
-from stmcheck.checker.explore_engine import Explorer
-from stmcheck.checker.shrink import shrink
-from stmcheck.checker.strategies import make_strategy
-from stmcheck.checker.strategies.replay import Replay, decode, encode
+from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker.explore.shrink import shrink
+from stmcheck.checker.explore.strategies import make_strategy
+from stmcheck.checker.explore.strategies.replay import Replay, decode, encode
 from stmcheck.implementations.registry import load_design
 from stmcheck.models.workloads import make_workload
 
@@ -44,7 +44,7 @@ def test_every_reported_schedule_replays_to_the_same_history(design, workload, k
 def test_shrinking_does_not_grow_counterexamples():
     ex, out = find("eager-aggressive", "transfer")
     v = out.violations[0]
-    from stmcheck.checker.strategies.replay import preemptions
+    from stmcheck.checker.explore.strategies.replay import preemptions
     before = (preemptions(v.run), len(v.run.steps))
     small = shrink(ex, v)
     assert (preemptions(small.run), len(small.run.steps)) <= before

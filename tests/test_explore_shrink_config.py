@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
-from stmcheck.checker.explore_engine import Explorer
-from stmcheck.checker.shrink import shrink_all, smaller_configs
-from stmcheck.checker.strategies import make_strategy
-from stmcheck.checker.strategies.replay import Replay, decode, encode
+from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker.explore.shrink import shrink_all, smaller_configs
+from stmcheck.checker.explore.strategies import make_strategy
+from stmcheck.checker.explore.strategies.replay import Replay, decode, encode
 from stmcheck.implementations.registry import load_design
 from stmcheck.models.workloads import make_workload
 

@@ -6,8 +6,8 @@
 
 import pytest
 
-from stmcheck.checker.explore_engine import Explorer
-from stmcheck.checker.strategies import make_strategy
+from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker.explore.strategies import make_strategy
 from stmcheck.implementations.registry import DESIGNS, FROM_MATRIX, first_kinds, load_design
 from stmcheck.models.workloads import WORKLOADS, make_workload
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stmcheck.checker.synth import inject_stale_read, simulate, simulate_database, write_jsonl
+from stmcheck.checker.bench.synth import inject_stale_read, simulate, simulate_database, write_jsonl
 from stmcheck.models import jsonl_fast
 from stmcheck.models.formats import read_history
 from stmcheck.models.history import READ, WRITE, HistoryError, JsonBool
@@ -95,7 +95,7 @@ def test_rereads_name_exactly_the_transactions_that_read_their_own_writes(tmp_pa
     write_jsonl(path, HEADER, events)
     h = fast_read(path)
     assert [t.id for t in h.rereads] == [1]
-    from stmcheck.checker.criteria import check
+    from stmcheck.checker.history.criteria import check
     assert [r.anomaly for r in check(h, ["serializability"])] == ["internal"]
 
 
@@ -275,7 +275,7 @@ def test_odd_files_read_identically_on_both_paths(tmp_path, data):
 def test_the_benchmark_measures_each_file_in_a_fresh_process(tmp_path):
     from click.testing import CliRunner
 
-    from stmcheck.checker.check_bench import check_bench
+    from stmcheck.checker.bench.check import check_bench
     out = tmp_path / "check.md"
     result = CliRunner().invoke(check_bench, ["--sizes", "300", "--database-size", "100", "--out", str(out)])
     assert result.exit_code == 0, result.output

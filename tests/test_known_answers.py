@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 
 import oracle
-from stmcheck.checker.criteria import CRITERIA, check
+from stmcheck.checker.history.criteria import CRITERIA, check
 from stmcheck.models.history import build_history
 from strategies import Shape, simulate
 from test_differential import ww_cycle_problem

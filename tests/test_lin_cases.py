@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from stmcheck.checker import linearizability as lin
-from stmcheck.checker import linearizability_native as native
+from stmcheck.checker.linearizability import search as lin
+from stmcheck.checker.linearizability import native as native
 from stmcheck.models.opformats import parse_ophistory
 from stmcheck.models.specs import Spec, register_spec
 

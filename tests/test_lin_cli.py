@@ -13,9 +13,9 @@ import sys
 
 import pytest
 
-from stmcheck.checker import linearizability as lin
-from stmcheck.checker import linearizability_native as native
-from stmcheck.checker.lin_cli import run_linearizability
+from stmcheck.checker.linearizability import search as lin
+from stmcheck.checker.linearizability import native as native
+from stmcheck.checker.report.linearizability import run_linearizability
 from stmcheck.models.opformats import parse_ophistory, read_ophistory
 
 OK = {"format": "stmcheck.ophistory/1", "model": "queue", "operations": [
@@ -219,7 +219,7 @@ def test_user_spec_from_the_command_line(tmp_path, capsys):
 
 
 def test_json_of_an_operation_whose_result_was_lost(tmp_path):
-    from stmcheck.checker.lin_cli import to_json
+    from stmcheck.checker.report.linearizability import to_json
     log = "INFO  jepsen.util - 1\t:invoke\t:read\tnil\nINFO  jepsen.util - 1\t:fail\t:read\t:timed-out\n"
     h = read_ophistory(write(tmp_path, "t.log", log), model="register")
     doc = to_json(h, lin.LinResult(False, prefix=[], unplaceable=0, state=None, explanation="x"))

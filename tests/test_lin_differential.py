@@ -22,8 +22,8 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from stmcheck.checker import linearizability as lin
-from stmcheck.checker import linearizability_native as native
+from stmcheck.checker.linearizability import search as lin
+from stmcheck.checker.linearizability import native as native
 from stmcheck.models.opformats import parse_ophistory
 
 SETTINGS = settings(max_examples=90, derandomize=True, database=None, deadline=None,

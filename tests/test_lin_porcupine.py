@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-from stmcheck.checker import linearizability as lin
-from stmcheck.checker import linearizability_native as native
+from stmcheck.checker.linearizability import search as lin
+from stmcheck.checker.linearizability import native as native
 from stmcheck.models.opformats import read_ophistory
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

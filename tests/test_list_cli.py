@@ -5,9 +5,9 @@ import json
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
-from stmcheck.checker.criteria import CRITERIA
-from stmcheck.checker.list_cli import GROUPS
-from stmcheck.checker.strategies import STRATEGIES
+from stmcheck.checker.history.criteria import CRITERIA
+from stmcheck.checker.cli.list import GROUPS
+from stmcheck.checker.explore.strategies import STRATEGIES
 from stmcheck.implementations.registry import DESIGNS
 from stmcheck.models.workloads import WORKLOADS
 
@@ -59,7 +59,7 @@ def test_one_group_and_bad_group():
 
 
 def test_designs_that_take_a_manager_are_named():
-    from stmcheck.checker.list_cli import takes_manager
+    from stmcheck.checker.cli.list import takes_manager
     assert not takes_manager(DESIGNS["tl2"]) and not takes_manager(DESIGNS["native-tl2"])
     assert not takes_manager(DESIGNS["eager+karma"]) and not takes_manager(DESIGNS["eager-no-undo"])
     assert takes_manager(DESIGNS["eager"]) and takes_manager(DESIGNS["dstm"])

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from native_designs import CRASHY
-from stmcheck.checker.criteria import check
+from stmcheck.checker.history.criteria import check
 from stmcheck.implementations.native.loader import available
 from stmcheck.models.history import build_history
 

@@ -15,11 +15,11 @@ from stmcheck.implementations.native.loader import available
 REASON = available()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"native core unavailable: {REASON}")
 
-explorer = pytest.importorskip("stmcheck.checker.explore_engine", reason="the Python explorer is not installed")
+explorer = pytest.importorskip("stmcheck.checker.explore.engine", reason="the Python explorer is not installed")
 
 
 def _explore(cls, strategy="dpor", threads=2, txns=1, executions=2000, stop=False):
-    from stmcheck.checker.strategies import make_strategy
+    from stmcheck.checker.explore.strategies import make_strategy
     from stmcheck.models.workloads import make_workload
 
     ex = explorer.Explorer(cls, make_workload("transfer", threads, txns), make_strategy(strategy),

@@ -19,16 +19,14 @@ REASON = available()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"native core unavailable: {REASON}")
 
 from stmcheck.checker.cli import main  # noqa: E402
-from stmcheck.checker.explore_engine import Explorer  # noqa: E402
-from stmcheck.checker.explore_native import (events_of, from_explorer, native_plan,  # noqa: E402
-                                             to_explorer)
-from stmcheck.checker.runtime import Run  # noqa: E402
-from stmcheck.checker.strategies import make_strategy  # noqa: E402
-from stmcheck.checker.strategies.replay import Replay, encode  # noqa: E402
+from stmcheck.checker.explore.engine import Explorer  # noqa: E402
+from stmcheck.checker.native.loop import events_of, from_explorer, native_plan, to_explorer
+from stmcheck.checker.explore.runtime import Run  # noqa: E402
+from stmcheck.checker.explore.strategies import make_strategy  # noqa: E402
+from stmcheck.checker.explore.strategies.replay import Replay, encode  # noqa: E402
 from stmcheck.implementations.native.controlled import format_schedule  # noqa: E402
 from stmcheck.implementations.native.design import NativeDesign  # noqa: E402
-from stmcheck.implementations.native.program import (NotStraightLine, compile_workload,  # noqa: E402
-                                                     run_program)
+from stmcheck.implementations.native.program import NotStraightLine, compile_workload, run_program
 from stmcheck.implementations.registry import load_design  # noqa: E402
 from stmcheck.models.workloads import make_workload  # noqa: E402
 
@@ -225,8 +223,8 @@ def test_the_loop_rate_counts_the_steps_the_explorer_runs():
 
 
 def test_the_childs_key_groups_executions_exactly_as_signature_does():
-    from stmcheck.checker.explore_engine import signature
-    from stmcheck.checker.explore_native import NativeRun, same_verdict
+    from stmcheck.checker.explore.engine import signature
+    from stmcheck.checker.native.loop import NativeRun, same_verdict
 
     wl = make_workload("transfer", 3, 1)
     program = compile_workload(wl)

@@ -20,7 +20,7 @@ from stmcheck.implementations.native.loader import available
 REASON = available()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"native core unavailable: {REASON}")
 
-explorer = pytest.importorskip("stmcheck.checker.explore_engine", reason="the Python explorer is not installed")
+explorer = pytest.importorskip("stmcheck.checker.explore.engine", reason="the Python explorer is not installed")
 
 
 
@@ -32,7 +32,7 @@ def crashy(tmp_path):
 
 
 def _explore(cls, strategy, executions=300):
-    from stmcheck.checker.strategies import make_strategy
+    from stmcheck.checker.explore.strategies import make_strategy
     from stmcheck.models.workloads import make_workload
 
     ex = explorer.Explorer(cls, make_workload("transfer", 2, 1), make_strategy(strategy, seed=0),
@@ -51,7 +51,7 @@ def test_a_segfault_is_a_crash_counterexample(crashy, strategy):
     assert v.kind == "crash" and "SIGSEGV" in v.explanation
     assert v.run.schedule, "the crashing run keeps its schedule"
     # the schedule reproduces the crash, and the explorer is still alive to say so
-    from stmcheck.checker.strategies.replay import Replay
+    from stmcheck.checker.explore.strategies.replay import Replay
     run = ex.new_run()
     run.execute(Replay(list(v.run.schedule)))
     assert run.outcome == "crash" and "SIGSEGV" in run.detail["error"]

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from stmcheck.checker.stress_witness import check_stress
+from stmcheck.checker.history.stress import check_stress
 from stmcheck.implementations.native.events import FIELDS, merged_events, split_attempts
 from stmcheck.implementations.native.loader import available
 from stmcheck.models.formats import read_history

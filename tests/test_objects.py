@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
-from stmcheck.checker.explore_engine import Explorer
-from stmcheck.checker.explore_objects import check_operations, operation_rows
-from stmcheck.checker.linearizability import check_linearizability
-from stmcheck.checker.shrink import shrink
-from stmcheck.checker.strategies import make_strategy
-from stmcheck.checker.strategies.replay import Replay, decode, encode
+from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker.explore.objects import check_operations, operation_rows
+from stmcheck.checker.linearizability.search import check_linearizability
+from stmcheck.checker.explore.shrink import shrink
+from stmcheck.checker.explore.strategies import make_strategy
+from stmcheck.checker.explore.strategies.replay import Replay, decode, encode
 from stmcheck.implementations.registry import load_design
-from stmcheck.models.object_workloads import OBJECTS, make_object_workload
+from stmcheck.models.workloads.objects import OBJECTS, make_object_workload
 from stmcheck.models.objects import TBank, TDict, TList, result_of
 from stmcheck.models.opformats import parse_ophistory
 from stmcheck.models.specs import FALSE, TRUE, get_spec

@@ -6,11 +6,11 @@ The designs and the workload are hand-made so that states recur: two threads
 toggle one bit, so memory goes 0, 1, 0, ... while commits happen.
 """
 
-from stmcheck.checker.explore_engine import CyclicExplorer, Explorer
-from stmcheck.checker.runtime import Run
-from stmcheck.checker.starvation import liveness
-from stmcheck.checker.strategies import make_strategy
-from stmcheck.checker.strategies.replay import Replay
+from stmcheck.checker.explore.engine import CyclicExplorer, Explorer
+from stmcheck.checker.explore.runtime import Run
+from stmcheck.checker.explore.starvation import liveness
+from stmcheck.checker.explore.strategies import make_strategy
+from stmcheck.checker.explore.strategies.replay import Replay
 from stmcheck.implementations.global_lock import GlobalLock
 from stmcheck.models.machine import Abort
 from stmcheck.models.workloads import Workload

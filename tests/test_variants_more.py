@@ -3,8 +3,8 @@ configuration with the verdict its docstring states, and its control clean."""
 
 import pytest
 
-from stmcheck.checker.explore_engine import Explorer
-from stmcheck.checker.strategies import make_strategy
+from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker.explore.strategies import make_strategy
 from stmcheck.implementations.registry import load_design
 from stmcheck.implementations.norec_no_revalidation import NOrecNoRevalidation
 from stmcheck.implementations.tl2_borrowed_clock import TL2BorrowedClock

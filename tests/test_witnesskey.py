@@ -10,8 +10,8 @@ import random
 
 from hypothesis import given, settings, strategies as st
 
-from stmcheck.checker.criteria import check
-from stmcheck.checker.strategies.witnesskey import WitnessKey
+from stmcheck.checker.history.criteria import check
+from stmcheck.checker.explore.witnesskey import WitnessKey
 from stmcheck.models.history import HistoryBuilder
 
 KEYS = ("x", "y")

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
-from stmcheck.checker.explore_engine import Explorer
-from stmcheck.checker.strategies import make_strategy
+from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker.explore.strategies import make_strategy
 from stmcheck.implementations.registry import load_design
 from stmcheck.models.workloads import WORKLOADS, make_workload, run_serial, workload_class
 

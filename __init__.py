@@ -1,0 +1,1 @@
+"""stmcheck: a model checker and test harness for Software Transactional Memory designs."""

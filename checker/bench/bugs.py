@@ -1,0 +1,240 @@
+"""`stmcheck bench bugs`: how many executions each strategy needs to find each bug.
+
+For every broken variant: the smallest configuration that shows its bug
+(fewest threads x transactions, then the workload where DPOR needs fewest
+executions, among the workloads where the registry expects that bug), and the executions `dpor`, `random` and `pct` (depth 3) need to
+find it there; random and pct over `SEEDS` seeds (median, worst, and how many
+seeds found it within `BUDGET`). Written to reports/bugs.md; this is how a
+user picks a strategy.
+
+`BUGS` is the table the bench last measured, kept in code so that
+tests/test_bugs.py holds the strategies to it without parsing markdown; the
+bench reports any row that no longer matches (then update `BUGS`). Everything
+is counted in executions, so the numbers are the same on every machine.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from dataclasses import dataclass
+
+import click
+
+from stmcheck.implementations.registry import DESIGNS, expected_kinds, load_design
+from stmcheck.models.workloads import WORKLOADS, make_workload
+
+from ..explore.engine import Explorer
+from ..explore.strategies import make_strategy
+
+SEEDS = 20
+BUDGET = 5000                       # executions per search
+SEARCH_BUDGET = 2000                # dpor executions per candidate configuration
+CONFIGS = ((2, 1), (2, 2), (3, 1))  # (threads, transactions each), smallest first
+PCT_DEPTH = 3
+HISTORY = ("serializability", "strict-serializability", "opacity")
+
+#: broken variant -> the kind of counterexample its bug gives (issue 4's list).
+VARIANTS = {
+    "tl2-no-read-validation": "opacity",
+    "tl2-no-commit-validation": "serializability",
+    "lazy-unlocked-commit": "serializability",
+    "norec-no-revalidation": "opacity",
+    "eager-no-undo": "serializability",
+    "locks-early-release": "serializability",
+    "gencounter-racy": "serializability",
+    "tl2-borrowed-clock": "serializability",
+    "tl2-readonly-unchecked": "opacity",   # its serializability bug needs a read-only txn: tests/test_catalogue.py
+    "native-tl2-no-read-validation": "opacity",
+    "native-tl2-no-commit-validation": "serializability",
+}
+
+
+@dataclass(frozen=True)
+class Bug:
+    """One row: where the bug shows first, and what each strategy needed (seeds 0..SEEDS-1)."""
+    design: str
+    kind: str
+    workload: str
+    threads: int
+    txns: int
+    dpor: int
+    random: tuple            # executions for seeds 0..SEEDS-1 (None: not found within BUDGET)
+    pct: tuple
+
+    @staticmethod
+    def stats(runs) -> tuple:
+        """(median over all seeds, a miss counting as infinitely many executions;
+        the worst seed that found it; how many seeds found it)."""
+        hits = [x for x in runs if x is not None]
+        median = statistics.median([x if x is not None else float("inf") for x in runs])
+        return median, max(hits, default=0), len(hits)
+
+
+# Measured by `stmcheck bench bugs` (it prints these rows when they change).
+BUGS = (
+    Bug(design='tl2-no-read-validation', kind='opacity', workload='transfer', threads=2, txns=1, dpor=50,
+        random=(296, 604, 715, 152, 43, 283, 1207, 598, 10, 51, 113, 22, 155, 99, 21, 301, 658, 213, 48, 415),
+        pct=(22, 5, 14, 10, 6, 13, 40, 132, 9, 16, 8, 3, 16, 2, 16, 61, 38, 28, 56, 2)),
+    Bug(design='tl2-no-commit-validation', kind='serializability', workload='write-skew', threads=2, txns=1, dpor=9,
+        random=(2, 2, 1, 1, 3, 4, 1, 5, 1, 1, 1, 1, 8, 4, 3, 5, 5, 6, 3, 2),
+        pct=(7, 8, 22, 9, 28, 3, 120, 12, 6, 13, 29, 7, 9, 57, 27, 20, 30, 25, 1, 15)),
+    Bug(design='lazy-unlocked-commit', kind='serializability', workload='write-skew', threads=2, txns=1, dpor=6,
+        random=(4, 1, 1, 1, 1, 3, 1, 3, 2, 1, 1, 1, 3, 4, 3, 5, 2, 2, 1, 2),
+        pct=(5, 4, 22, 9, 31, 20, 3, 50, 12, 15, 9, 7, 35, 37, 6, 18, 18, 10, 29, 20)),
+    Bug(design='norec-no-revalidation', kind='opacity', workload='transfer', threads=2, txns=1, dpor=12,
+        random=(3, 10, 1, 7, 1, 17, 12, 1, 4, 4, 6, 8, 4, 4, 1, 11, 16, 4, 2, 6),
+        pct=(10, 36, 23, 18, 1, 30, 21, 64, 21, 36, 3, 1, 5, 74, 32, 24, 2, 45, 5, 6)),
+    Bug(design='eager-no-undo', kind='serializability', workload='ww-pathology', threads=2, txns=1, dpor=5,
+        random=(1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 3, 2, 1, 1, 1, 1, 1),
+        pct=(5, 4, 17, 9, 5, 3, 1, 2, 6, 11, 12, 7, 7, 9, 6, 3, 6, 10, 1, 10)),
+    Bug(design='locks-early-release', kind='serializability', workload='transfer', threads=2, txns=1, dpor=4,
+        random=(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+        pct=(2, 2, 2, 5, 1, 1, 1, 2, 2, 13, 3, 1, 1, 2, 6, 2, 1, 2, 1, 2)),
+    Bug(design='gencounter-racy', kind='serializability', workload='write-skew', threads=2, txns=1, dpor=6,
+        random=(7, 1, 2, 1, 2, 1, 1, 5, 3, 1, 1, 1, 3, 2, 2, 5, 2, 6, 1, 1),
+        pct=(8, 5, 14, 9, 6, 13, 40, 132, 9, 16, 8, 3, 69, 2, 16, 61, 1, 28, 14, 2)),
+    Bug(design='tl2-borrowed-clock', kind='serializability', workload='write-skew', threads=2, txns=1, dpor=13,
+        random=(3, 8, 9, 21, 6, 13, 3, 21, 15, 5, 7, 8, 9, 27, 12, 4, 5, 6, 10, 4),
+        pct=(87, 972, 37, 390, 28, 647, 1747, 831, 446, 202, 1858, 37, 9, 1303, 262, 734, 1024, 37, 502, 527)),
+    Bug(design='tl2-readonly-unchecked', kind='opacity', workload='transfer', threads=2, txns=1, dpor=50,
+        random=(296, 604, 715, 152, 43, 283, 1207, 598, 10, 51, 113, 22, 155, 99, 21, 301, 658, 213, 48, 415),
+        pct=(22, 5, 14, 10, 6, 13, 40, 132, 9, 16, 8, 3, 16, 2, 16, 61, 38, 28, 56, 2)),
+    Bug(design='native-tl2-no-read-validation', kind='opacity', workload='transfer', threads=2, txns=1, dpor=50,
+        random=(296, 604, 715, 152, 43, 283, 1207, 598, 10, 51, 113, 22, 155, 99, 21, 301, 658, 213, 48, 415),
+        pct=(22, 5, 14, 10, 6, 13, 40, 132, 9, 16, 8, 3, 16, 2, 16, 61, 38, 28, 56, 2)),
+    Bug(design='native-tl2-no-commit-validation', kind='serializability', workload='counter', threads=2, txns=1, dpor=17,
+        random=(20, 68, 28, 14, 34, 9, 27, 8, 49, 35, 64, 33, 15, 13, 22, 140, 13, 76, 34, 22),
+        pct=(8, 5, 14, 10, 6, 13, 40, 132, 9, 16, 8, 3, 69, 2, 16, 61, 38, 28, 56, 2)),
+)
+
+
+def explorer(design, workload, threads, txns, strategy, budget=BUDGET, **kw):
+    cls, _ = load_design(design)
+    return Explorer(cls, make_workload(workload, threads, txns), make_strategy(strategy, **kw),
+                    max_executions=budget)
+
+
+def executions_to_find(design, kind, workload, threads, txns, strategy, budget=BUDGET, **kw):
+    """Executions until the first violation of `kind`, or None within `budget`."""
+    ex = explorer(design, workload, threads, txns, strategy, budget, **kw)
+    ex.stop_at_first = False
+    hit = {}
+
+    judge = ex.judge
+
+    def first(run, out=None):
+        v = judge(run, out)
+        if v is not None and v.kind == kind and out is not None and not hit:
+            hit["n"] = out.executions       # this run included
+            ex.max_executions = out.executions
+        return v if v is None or v.kind == kind else None
+
+    ex.judge = first
+    ex.explore()
+    return hit.get("n")
+
+
+def candidates(design, kind) -> list:
+    """The workloads to look on: those where the registry expects this kind, else every one
+    the design runs (natives: those their entry names)."""
+    expected = DESIGNS[design].expected
+    named = [w for w in WORKLOADS if w in expected and kind in expected_kinds(expected[w])]
+    if named:
+        return named
+    return [w for w in WORKLOADS if not design.startswith("native-") or w in expected]
+
+
+def smallest(design, kind, budget=SEARCH_BUDGET):
+    """(threads, txns, workload, dpor executions) of the smallest configuration that shows the bug."""
+    for threads, txns in CONFIGS:
+        found = []
+        for w in candidates(design, kind):
+            try:
+                n = executions_to_find(design, kind, w, threads, txns, "dpor", budget)
+            except ValueError:
+                continue
+            if n is not None:
+                found.append((n, list(WORKLOADS).index(w), w))
+        if found:
+            n, _, w = min(found)
+            return threads, txns, w, n
+    return None
+
+
+def sampled(design, kind, workload, threads, txns, strategy, seeds=SEEDS, **kw):
+    """[executions or None] for seeds 0..seeds-1."""
+    return [executions_to_find(design, kind, workload, threads, txns, strategy, seed=s, **kw)
+            for s in range(seeds)]
+
+
+def measure(design, kind) -> Bug | None:
+    where = smallest(design, kind)
+    if where is None:
+        return None
+    threads, txns, workload, n = where
+    r = sampled(design, kind, workload, threads, txns, "random")
+    p = sampled(design, kind, workload, threads, txns, "pct", depth=PCT_DEPTH)
+    return Bug(design, kind, workload, threads, txns, n, tuple(r), tuple(p))
+
+
+def _show(median):
+    return f"> {BUDGET:,}" if median == float("inf") else f"{median:g}"
+
+
+def _as_code(rows) -> str:
+    rows = [f"    {r!r},".replace(", random=(", ",\n        random=(").replace("), pct=(", "),\n        pct=(")
+            for r in rows]
+    return "BUGS = (\n" + "\n".join(rows) + "\n)"
+
+
+@click.command("bugs")
+@click.option("--out", "out_path", default="reports/bugs.md", show_default=True, help="Where to write the table.")
+@click.option("--designs", metavar="LIST", help="Comma list of broken variants (default: all).")
+def bugs_bench(out_path, designs):
+    """Executions dpor, random and pct need to find each broken variant's bug."""
+    names = [d for d in (designs.split(",") if designs else VARIANTS) if d]
+    bad = [d for d in names if d not in VARIANTS or (designs and d not in DESIGNS)]
+    if bad:
+        raise click.UsageError(f"not a shipped broken variant: {', '.join(bad)} (expected some of "
+                               f"{', '.join(VARIANTS)})")
+    missing = [f"{d}: not in the registry" for d in names if d not in DESIGNS]
+    names = [d for d in names if d in DESIGNS]
+    rows = []
+    for d in names:
+        click.echo(f"{d} ...", err=True)
+        try:
+            row = measure(d, VARIANTS[d])
+        except Exception as exc:   # a native design without a compiler, say
+            missing.append(f"{d}: {type(exc).__name__}: {exc}".splitlines()[0])
+            continue
+        if row is None:
+            missing.append(f"{d}: no {VARIANTS[d]} counterexample in {CONFIGS} within {BUDGET:,} executions")
+        else:
+            rows.append(row)
+    lines = ["# Executions to find each bug", "",
+             "Written by `stmcheck bench bugs`. For each broken variant, the smallest configuration that shows "
+             "its bug (fewest threads x transactions, then the workload where DPOR needs fewest executions), and "
+             f"the executions each strategy runs until the first counterexample of that kind: dpor (deterministic), "
+             f"random and pct (depth {PCT_DEPTH}) over seeds 0..{SEEDS - 1}: the median (a seed that found "
+             f"nothing within {BUDGET:,} executions counts as infinitely many), the worst seed that found it, "
+             "and how many seeds found it. Counts, not times: the same on every machine. tests/test_bugs.py "
+             "holds the strategies to these numbers (`BUGS` in checker/bugs_bench.py).",
+             "", "| design | bug | workload | threads x txns | dpor | random median | random worst (found) | "
+             "pct median | pct worst (found) |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        (rm, rw, rh), (pm, pw, ph) = Bug.stats(r.random), Bug.stats(r.pct)
+        lines.append(f"| {r.design} | {r.kind} | {r.workload} | {r.threads} x {r.txns} | {r.dpor} | "
+                     f"{_show(rm)} | {rw} ({rh}/{SEEDS}) | {_show(pm)} | {pw} ({ph}/{SEEDS}) |")
+    if missing:
+        lines += ["", "Not measured:", ""] + [f"- {m}" for m in missing]
+    lines.append("")
+    os.makedirs(os.path.dirname(out_path) or ".", exist_ok=True)
+    with open(out_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    click.echo("\n".join(lines))
+    stale = [r for r in rows if r not in BUGS]
+    if stale:
+        click.echo("the table in checker/bugs_bench.py differs from this run; the new rows:", err=True)
+        click.echo(_as_code(rows), err=True)
+    click.echo(f"written to {out_path}", err=True)

@@ -1,0 +1,165 @@
+"""`stmcheck bench check`: what checking a history costs, against merely parsing it.
+
+For each size, two synthetic histories (checker/synth.py: an opaque lazy STM
+on 8 threads, and the same with one stale read planted) are written as JSON
+Lines, parsed with the standard `json` module (one `json.loads` per line:
+the bare cost of reading the file), then read and checked by stmcheck for
+strict serializability and opacity. A blind-write history as a database
+records it (no real-time help, no version order) is checked for
+serializability: the case Cobra (OSDI 2020) made hard. Verdicts are asserted,
+so a wrong answer fails the benchmark rather than producing a fast number.
+
+Each file is measured in a fresh process (as a user runs `stmcheck check`),
+so the generator's millions of event dicts neither slow the check down nor
+count in its peak memory; the child also reports CPU seconds and peak RSS,
+and the table records the load average, since wall-clock seconds on a shared
+machine say as much about the neighbours as about stmcheck.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import click
+
+from stmcheck.models.formats import read_history
+
+from ..history.criteria import OPACITY, SERIAL, STRICT, check
+from .synth import inject_stale_read, simulate, simulate_database, write_jsonl
+
+
+def _json_parse_seconds(path: str) -> float:
+    start = time.perf_counter()
+    with open(path, "rb") as handle:
+        for line in handle:
+            json.loads(line)
+    return time.perf_counter() - start
+
+
+def _measure_here(path: str, criteria) -> dict:
+    """Parse, then read and check, in this process; the figures and verdicts."""
+    parse = _json_parse_seconds(path)
+    start, cpu = time.perf_counter(), time.process_time()
+    history = read_history(path)
+    read = time.perf_counter() - start
+    results = check(history, criteria)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"transactions": history.counts()["transactions"], "parse": parse, "read": read,
+            "check": seconds, "cpu": cpu, "rss": _peak_rss_mb(),
+            "verdicts": {r.criterion: r.holds for r in results},
+            "anomaly": ", ".join(sorted({r.anomaly for r in results if r.anomaly})) or "-"}
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS: VmHWM (ru_maxrss would keep the forking parent's peak across exec)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _measure(path: str, events: int, criteria, expect_holds: bool) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "stmcheck.checker.bench.check", path, ",".join(criteria)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise click.ClickException(f"measuring {os.path.basename(path)} failed: {last}")
+    m = json.loads(proc.stdout)
+    if any(v is not expect_holds for v in m["verdicts"].values()):
+        raise click.ClickException(f"wrong verdict on {os.path.basename(path)}: {m['verdicts']}")
+    m["events"] = events
+    m["ratio"] = m["check"] / m["parse"] if m["parse"] else float("inf")
+    return m
+
+
+@click.command("check")
+@click.option("--sizes", default="10000,100000,1000000", show_default=True,
+              help="Comma-separated numbers of transactions.")
+@click.option("--database-size", default=10000, show_default=True,
+              help="Transactions in the blind-write (database) history checked for serializability.")
+@click.option("--out", default="reports/check.md", show_default=True, type=click.Path(dir_okay=False),
+              help="Where to write the table (Markdown).")
+@click.option("--seed", default=1, show_default=True)
+def check_bench(sizes, database_size, out, seed):
+    """Time `stmcheck check` against a bare JSON parse at several sizes; write a table."""
+    try:
+        counts = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        raise click.BadParameter(f"not a list of integers: {sizes!r}", param_hint="--sizes") from None
+    rows = []
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="stmcheck-bench-") as tmp:
+        for n in counts:
+            header, events = simulate(n, seed=seed)
+            events = list(events)
+            correct = os.path.join(tmp, f"correct-{n}.jsonl")
+            written = write_jsonl(correct, header, events)
+            if not inject_stale_read(events, seed=seed):
+                raise click.ClickException(f"could not plant an anomaly in the {n}-transaction history")
+            anomaly = os.path.join(tmp, f"anomaly-{n}.jsonl")
+            write_jsonl(anomaly, header, events)
+            del events
+            rows.append(("opaque STM", n, "strict, opacity", _measure(correct, written, (STRICT, OPACITY), True)))
+            click.echo(_line(rows[-1]), err=True)
+            rows.append(("one stale read", n, "strict, opacity", _measure(anomaly, written, (STRICT, OPACITY), False)))
+            click.echo(_line(rows[-1]), err=True)
+        if database_size:
+            header, events = simulate_database(database_size, seed=seed)
+            path = os.path.join(tmp, f"database-{database_size}.jsonl")
+            written = write_jsonl(path, header, events)
+            rows.append(("blind writes (database)", database_size, "serializability",
+                         _measure(path, written, (SERIAL,), True)))
+            click.echo(_line(rows[-1]), err=True)
+    _write(out, rows, load_before, os.getloadavg())
+    click.echo(f"wrote {out}")
+
+
+def _line(row) -> str:
+    name, n, crit, m = row
+    return (f"{name:24} {n:>9} txns  parse {m['parse']:8.2f} s  check {m['check']:8.2f} s "
+            f"(read {m['read']:.2f}, cpu {m['cpu']:.2f})  ratio {m['ratio']:5.2f}  "
+            f"rss {m['rss']:.0f} MB  ({crit}; {m['anomaly']})")
+
+
+def _write(out: str, rows, load_before=None, load_after=None) -> None:
+    from stmcheck.models import jsonl_fast
+    reader = "the C scanner (models/jsonl_fast.py)" if jsonl_fast.available() else "the Python reader (no C compiler)"
+    load = ""
+    if load_before is not None and load_after is not None:
+        load = (f" Load average (1 min) {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end: "
+                "on a shared machine wall-clock seconds vary with the neighbours; `check CPU` does much less.")
+    lines = [
+        "# `stmcheck bench check`: checking cost against a bare JSON parse",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+        "`parse` is one `json.loads` per line of the JSON Lines file; `check` is stmcheck reading "
+        f"the same file (with every well-formedness rule; here by {reader}) and deciding the criteria, "
+        "in a fresh process; `read` is the reading part of it; `check CPU` its CPU seconds; `peak RSS` "
+        f"that process's peak memory.{load} Regenerate with `stmcheck bench check`.",
+        "",
+        "| history | transactions | events | criteria | parse (s) | check (s) | ratio | read (s) | check CPU (s) "
+        "| peak RSS (MB) | anomaly found |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, n, crit, m in rows:
+        lines.append(f"| {name} | {m['transactions']:,} | {m['events']:,} | {crit} | {m['parse']:.2f} | "
+                     f"{m['check']:.2f} | {m['ratio']:.2f} | {m['read']:.2f} | {m['cpu']:.2f} | {m['rss']:.0f} "
+                     f"| {m['anomaly']} |")
+    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+    with open(out, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":  # one measurement, in a fresh process (see _measure)
+    print(json.dumps(_measure_here(sys.argv[1], sys.argv[2].split(","))))

@@ -1,0 +1,219 @@
+"""`stmcheck matrix`: every design on every workload, written to reports/matrix.md and .json.
+
+The cell logic is in `matrix.py`; this module selects cells, runs them (in
+`--jobs` worker processes if asked), shows progress on stderr, writes the
+reports and, with `--check`, compares every cell with the registry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from stmcheck.implementations.registry import DESIGNS, VERDICTS, describe_expected
+from stmcheck.models.workloads import WORKLOADS
+
+from .. import matrix as M
+
+_MARK = {M.HOLDS: "+", M.VIOLATED: "x", M.UNKNOWN: "?", M.NA: "."}
+_SHORT = ("ser", "strict", "opaque", "no-deadlock", "no-livelock", "no-starvation")
+
+
+def _fail(message: str):
+    click.echo(f"stmcheck: error: {message}", err=True)
+    sys.exit(2)
+
+
+def _names(text, known, what):
+    if text is None:
+        return list(known)
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in known and n.partition(":")[0] not in known]   # random:SEED
+    if bad or not names:
+        _fail(f"unknown {what} {', '.join(bad) or repr(text)}: expected a comma list of {', '.join(known)}")
+    return names
+
+
+def _run_one(args):
+    return M.run_cell(*args)
+
+
+def _run(jobs_list, jobs, show):
+    """Run the cells, in order, with a rich progress bar on stderr when `show`."""
+    progress = task = None
+    if show:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        progress = Progress(TextColumn("matrix"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
+        progress.start()
+        task = progress.add_task("", total=len(jobs_list))
+    cells = []
+    try:
+        if jobs > 1:
+            import multiprocessing
+            with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+                for cell in pool.imap(_run_one, jobs_list):
+                    cells.append(cell)
+                    if progress:
+                        progress.update(task, advance=1, description=f"{cell.design} / {cell.workload}")
+        else:
+            for args in jobs_list:
+                if progress:
+                    progress.update(task, description=f"{args[0]} / {args[1]} / {args[2]} threads")
+                cells.append(_run_one(args))
+                if progress:
+                    progress.update(task, advance=1)
+    finally:
+        if progress:
+            progress.stop()
+    return cells
+
+
+def _merged(path, cells):
+    """The cells of an earlier matrix.json with `cells` in place of the same ones, in matrix order."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            old = [M.Cell(**c) for c in json.load(f)["cells"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _fail(f"{path}: cannot read the matrix to update ({exc})")
+    by = {c.key(): c for c in old if c.design in DESIGNS}
+    by.update({c.key(): c for c in cells})
+    order = {d: i for i, d in enumerate(DESIGNS)}
+    worder = {w: i for i, w in enumerate(WORKLOADS)}
+    return sorted(by.values(), key=lambda c: (order[c.design], worder.get(c.workload, 99), c.workload, c.threads))
+
+
+def _code(cell) -> str:
+    return "".join(_MARK[cell.verdicts.get(v, M.UNKNOWN)] for v in VERDICTS)
+
+
+def markdown(cells, budgets, designs, workloads) -> str:
+    by = {c.key(): c for c in cells}
+    lines = ["# The verdict matrix", "",
+             "Written by `stmcheck matrix`. Each design on each workload, one transaction per thread. "
+             "Verdicts, in this order: serializable, strictly serializable, opaque, deadlock-free, "
+             "livelock-free, starvation-free; `+` holds, `x` violated, `?` unknown (bounded), `.` n/a. "
+             "Counts are deterministic; seconds depend on the machine (2 shared CPUs here).", "",
+             "Budgets (counts, never seconds; after the defaults, the designs whose registry entry widens "
+             "them for its cells, `Entry.search`):", ""]
+    lines += [f"- {k.replace('_', ' ')}: {v}" for k, v in budgets.items()]
+    lines.append("")
+    for threads in (2, 3):
+        if not any(c.threads == threads for c in cells):
+            continue
+        lines += [f"## {threads} threads", "", "| design | " + " | ".join(workloads) + " |",
+                  "|---|" + "---|" * len(workloads)]
+        for d in designs:
+            row = []
+            for w in workloads:
+                c = by.get((d, w, threads))
+                row.append("" if c is None else f"`{_code(c)}`" + ("" if c.status != "error" else " error"))
+            lines.append(f"| {d} | " + " | ".join(row) + " |")
+        lines.append("")
+    lines += ["## Cells", "",
+              "| design | workload | threads | " + " | ".join(_SHORT) + " | other | executions | coverage | "
+              "graph states | seconds | expected | note |",
+              "|---|---|---|" + "---|" * len(_SHORT) + "---|---|---|---|---|---|---|"]
+    for c in cells:
+        if c.status == M.NA:
+            continue
+        entry = DESIGNS.get(c.design)
+        exp = entry.expected.get(c.workload) if entry else None
+        diff = M.differences(c)
+        exp_text = ("none" if exp is None else describe_expected(exp)) + ("" if not diff else " (DIFFERS)")
+        lines.append(f"| {c.design} | {c.workload} | {c.threads} | "
+                     + " | ".join(c.verdicts.get(v, "") for v in VERDICTS)
+                     + f" | {', '.join(c.others) or '-'} | {c.executions:,} | {c.coverage} | "
+                       f"{'' if c.states is None else f'{c.states:,}'} | {c.seconds:.1f} | {exp_text} | {c.note} |")
+    lines += ["", "## Counterexamples", "", "The first schedule found for each violated verdict, as a replay command.", ""]
+    for c in cells:
+        for name, cmd in sorted(c.witnesses.items()):
+            lines.append(f"- {c.design} / {c.workload} / {c.threads} threads, {name}: `{cmd}`")
+    lines.append("")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--designs", metavar="LIST", help="Comma list of designs (default: all shipped).")
+@click.option("--workloads", metavar="LIST", help="Comma list of workloads (default: all).")
+@click.option("--threads", type=click.Choice(["2", "3", "both"]), default="both", show_default=True,
+              help="2: exhaustive DPOR plus starvation; 3: bounded DPOR.")
+@click.option("--check", "check_flag", is_flag=True,
+              help="Compare every cell with the registry's expectation; exit 1 on any difference.")
+@click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON on stdout.")
+@click.option("--out", "out_dir", default="reports", show_default=True, metavar="DIR",
+              help="Directory for matrix.md and matrix.json (written only for the full matrix, or with --write).")
+@click.option("--write/--no-write", default=None, help="Write the reports even for a subset (or never).")
+@click.option("--update", is_flag=True,
+              help="Recompute the selected cells and merge them into DIR/matrix.json, rewriting both reports "
+                   "(after changing one design).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Worker processes (cells are independent; output order is fixed).")
+@click.option("--executions", type=click.IntRange(1), default=M.DEFAULT_BUDGET.executions[0], show_default=True,
+              help="Execution budget per cell with 2 threads (a design's own `search` may raise it).")
+@click.option("--states", type=click.IntRange(1), default=M.DEFAULT_BUDGET.states, show_default=True,
+              help="State budget of the starvation search per cell (2 threads).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, update, jobs, executions, states, quiet):
+    """Run every design on every workload and tabulate six verdicts per cell.
+
+    \b
+    Per cell: serializable, strictly serializable, opaque, deadlock-free,
+    livelock-free, starvation-free, each holds / violated / unknown (bounded).
+    2 threads: DPOR over every execution (exhausted or bounded, said per cell),
+    and starvation from the state graph of cyclic programs; 3 threads: DPOR
+    with at most 2 preemptions and 300 executions (finds bugs, proves nothing).
+    A search that does not exhaust is followed by a seeded random walk. A
+    design's registry entry may widen these budgets for its cells (`search`:
+    counts, never seconds; listed in matrix.md), e.g. DSTM with backoff managers.
+    Native designs run transfer and the workloads their entry names (others: n/a).
+    \b
+    Examples:
+      stmcheck matrix                                   # everything, writes reports/matrix.*
+      stmcheck matrix --designs tl2,lazy --threads 2
+      stmcheck matrix --check --designs eager+karma --workloads intset,dict-update
+    \b
+    Exit status: 0 done (with --check: every cell as the registry expects),
+    1 --check found differences (printed), 2 usage error.
+    """
+    dnames = _names(designs, DESIGNS, "design")
+    wnames = _names(workloads, WORKLOADS, "workload")
+    tlist = (2, 3) if threads == "both" else (int(threads),)
+    budget = M.Budget(executions=(executions, M.DEFAULT_BUDGET.executions[1]), states=states)
+    jobs_list = [(d, w, t, budget.for_design(d)) for d in dnames for w in wnames for t in tlist]
+    show = not quiet and sys.stderr.isatty()
+    cells = _run(jobs_list, jobs, show)
+    budgets = budget.describe()
+    doc = M.to_json(cells, budgets)
+    full = designs is None and workloads is None and threads == "both"
+    if update:
+        cells = _merged(os.path.join(out_dir, "matrix.json"), cells)
+        dnames, wnames = list(DESIGNS), list(WORKLOADS)
+        write = True
+    if write or (write is None and full):
+        doc = M.to_json(cells, budgets)
+        os.makedirs(out_dir, exist_ok=True)
+        with open(os.path.join(out_dir, "matrix.json"), "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+        with open(os.path.join(out_dir, "matrix.md"), "w", encoding="utf-8") as f:
+            f.write(markdown(cells, budgets, dnames, wnames))
+        click.echo(f"written to {out_dir}/matrix.md and {out_dir}/matrix.json", err=True)
+    if as_json:
+        click.echo(json.dumps(doc, indent=1))
+    elif not check_flag:
+        for c in cells:
+            if c.status != M.NA:
+                click.echo(f"{c.design:34} {c.workload:12} {c.threads}  {_code(c)}  {M.summary(c):32} "
+                           f"{c.executions:>6} executions  {c.coverage}")
+    if check_flag:
+        diffs = [d for c in cells for d in M.differences(c)]
+        for d in diffs:
+            click.echo(f"DIFFERS: {d}")
+        ran = sum(c.status != M.NA for c in cells)
+        click.echo(f"matrix --check: {ran} cells, {len(diffs)} difference(s) from the registry")
+        sys.exit(1 if diffs else 0)

@@ -1,0 +1,296 @@
+"""The explorer: drives a strategy over executions and judges each one.
+
+One execution is judged by, in order: how it ended (a crash, a deadlock, a
+proven livelock, or a run past `--max-steps` with no recent commit: a
+*suspected* livelock), then its history against the chosen criterion (with
+all of serializability, strict serializability and opacity computed for the
+report once it fails), then the workload's end-state invariant. The first
+violation stops the search; it is shrunk and handed to the report.
+
+Verdicts are cached by the history's *signature*: each thread's attempts (their
+reads, writes and outcomes) plus the real-time precedences between attempts.
+That is everything the criteria look at, and it does not change when
+independent steps are reordered, so equivalent executions are judged once. The
+signature is also what "distinct histories" counts.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from stmcheck.models.history import HistoryError, canonical_value
+
+from ..history.criteria import check
+from .objects import ObjectError, check_operations, is_object_workload
+from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, STARVATION, Run
+from .strategies.base import NondeterminismError
+from .witnesskey import WitnessKey
+from ..history.witness import OPACITY, SERIAL, STRICT
+
+ALL_CRITERIA = (SERIAL, STRICT, OPACITY)
+KINDS = ("serializability", "strict-serializability", "opacity", "linearizability", "invariant", "deadlock",
+         "livelock", "starvation", "crash")
+
+
+@dataclass
+class Violation:
+    kind: str
+    explanation: str
+    run: Run
+    results: list = field(default_factory=list)   # criteria Results, for history violations
+    detail: dict = field(default_factory=dict)
+    suspected: bool = False
+    schedule: list = field(default_factory=list)
+    shrunk_from: tuple | None = None                # (steps, preemptions) before shrinking
+
+
+@dataclass
+class Outcome:
+    executions: int = 0
+    steps: int = 0
+    histories: int = 0
+    exhausted: bool = False
+    bounds: list = field(default_factory=list)
+    elapsed: float = 0.0
+    violations: list = field(default_factory=list)
+    cut: int = 0
+    signatures: set = field(default_factory=set)
+
+
+def signature(run: Run):
+    """What the criteria see of a run's history, independent of event order."""
+    per_thread: dict = {}
+    spans = {}
+    cur: dict = {}
+    owner: dict = {}
+    for i, e in enumerate(run.events):
+        op, tid = e["op"], e["txn"]
+        if op == "begin":
+            cur[tid] = []
+            spans[tid] = [i, None]
+            owner[tid] = e["thread"]
+        elif op == "read" or op == "write":
+            cur[tid].append((op[0], e["key"], canonical_value(e["value"])))  # true is not 1
+        else:
+            spans[tid][1] = i
+            per_thread.setdefault(e["thread"], []).append((tid, tuple(cur.pop(tid)), op))
+    for tid, ops in cur.items():
+        per_thread.setdefault(owner[tid], []).append((tid, tuple(ops), "live"))
+    ends = sorted((s[1], t) for t, s in spans.items() if s[1] is not None)
+    prec = frozenset((a, b) for end, a in ends for b, s in spans.items() if s[0] > end)
+    return tuple(sorted((t, tuple(v)) for t, v in per_thread.items())), prec
+
+
+class Explorer:
+    def __init__(self, design_cls, workload, strategy, criterion: str = OPACITY, max_executions: int | None = None,
+                 time_limit: float | None = None, max_steps: int = 2000, progress=None, keep_signatures=False,
+                 stop_at_first: bool = True, exact_histories: bool = False):
+        self.design_cls, self.workload, self.strategy = design_cls, workload, strategy
+        self.criterion = criterion
+        self.max_executions, self.time_limit, self.max_steps = max_executions, time_limit, max_steps
+        self.progress = progress
+        self.keep_signatures = keep_signatures
+        self.stop_at_first = stop_at_first
+        # True: every distinct history is judged for every criterion (the matrix reads all three off
+        # each violation), so a stateful strategy must not merge histories the chosen one cannot tell apart
+        self.exact_histories = exact_histories
+        self.verdicts: dict = {}
+        self.linearizable: set = set()   # (signature, final state) of object executions judged linearizable
+        self.undecided = 0               # object executions whose linearizability check timed out
+        if hasattr(strategy, "judge_histories_by"):
+            view = self.history_view()
+            if view is not None:
+                strategy.judge_histories_by(view)
+
+    #: Run every thread's program over and over (see `CyclicExplorer`).
+    cyclic = False
+
+    def history_view(self):
+        """What a stateful strategy must keep of the history so far to give every continuation the
+        verdict it would get here: None (all of it) or, when the only judges that read the history
+        are opacity or strict serializability and the invariant, a `WitnessKey` (strategies/witnesskey.py)."""
+        if self.exact_histories or self.cyclic or self.criterion not in (OPACITY, STRICT) \
+                or is_object_workload(self.workload):
+            return None
+        return WitnessKey(self.workload.keys, committed_only=self.criterion == STRICT)
+
+    def new_run(self) -> Run:
+        return Run(self.design_cls, self.workload, self.max_steps, cyclic=self.cyclic)
+
+    def explore(self) -> Outcome:
+        out = Outcome()
+        start = time.monotonic()
+        strategy = self.strategy
+        bounds = set()
+        while True:
+            if self.max_executions is not None and out.executions >= self.max_executions:
+                bounds.add(f"max-executions {self.max_executions}")
+                break
+            if self.time_limit is not None and time.monotonic() - start >= self.time_limit:
+                bounds.add(f"time-limit {self.time_limit:g} s")
+                break
+            if not strategy.start():
+                break
+            run = self.new_run()
+            try:
+                run.execute(strategy)
+            except NondeterminismError as exc:
+                run.outcome = CRASH
+                run.detail = {"thread": None, "error": str(exc), "traceback": ""}
+            strategy.finish(run)
+            out.executions += 1
+            out.steps += len(run.steps)
+            if run.outcome == CUT:
+                out.cut += 1
+            v = self.judge(run, out)
+            if run.outcome == MAX_STEPS and v is None:
+                bounds.add(f"max-steps {self.max_steps}")
+            if v is not None:
+                out.violations.append(v)
+                if self.stop_at_first:
+                    break
+            if self.progress is not None:
+                self.progress(out)
+        out.exhausted = strategy.exhausted and not bounds and not strategy.bounds and not (
+            out.violations and self.stop_at_first)
+        if self.undecided:
+            bounds.add(f"linearizability undecided (timeout) on {self.undecided} execution(s)")
+        out.bounds = sorted(bounds | set(strategy.bounds))
+        out.elapsed = time.monotonic() - start
+        return out
+
+    # -- judging one execution --------------------------------------------------------------------
+    def judge(self, run: Run, out: Outcome | None = None):
+        o = run.outcome
+        if o == CRASH:
+            return Violation("crash", _crash_text(run), run, detail=dict(run.detail))
+        if o == DEADLOCK:
+            return Violation("deadlock", _deadlock_text(run), run, detail=dict(run.detail))
+        if o == LIVELOCK:
+            d = run.detail
+            return Violation("livelock", f"the run returned to the state it was in at step {d['start']} at step "
+                             f"{d['end']} with no commit in between; the loop (threads "
+                             f"{', '.join(map(str, d['threads']))}) can repeat forever, and it is fair: every "
+                             f"enabled thread steps in it.", run, detail=dict(d))
+        if o == STARVATION:
+            d = run.detail
+            who = ", ".join(map(str, d["starving"]))
+            how = "blocked throughout" if d["blocked"] == d["starving"] else "retrying"
+            return Violation("starvation", f"starvation of thread {who}: the run returned to the state it was in "
+                             f"at step {d['start']} at step {d['end']}; in between thread(s) "
+                             f"{', '.join(map(str, d['committed']))} committed and thread {who} did not ({how}). "
+                             f"The loop is fair (every enabled thread steps in it) and can repeat forever "
+                             f"(programs run cyclically).", run, detail=dict(d))
+        if o == MAX_STEPS and run.detail.get("since_commit", 0) >= run.max_steps // 2:
+            return Violation("livelock", f"SUSPECTED livelock, not proven: {run.detail['since_commit']} steps "
+                             f"without a commit and no repeated state within --max-steps {run.max_steps}.",
+                             run, detail=dict(run.detail), suspected=True)
+        if o != COMPLETE:
+            # A prefix (sleep-set blocked, cut at an unfair loop, or past --max-steps) is not judged:
+            # a transaction in the middle of its commit may already have published its writes, and
+            # a history can only say "committed" once the commit has returned. Its fair
+            # continuations are complete runs, explored (or sampled) on their own.
+            return None
+        try:  # a native run brings its own, computed in the child (explore_native.same_verdict)
+            sig = getattr(run, "known_signature", None) or signature(run)
+        except (KeyError, ValueError, TypeError) as exc:  # pragma: no cover - malformed events
+            return Violation("crash", f"the design produced an ill-formed history: {exc}", run)
+        if out is not None:
+            if sig not in out.signatures:
+                out.histories += 1
+                out.signatures.add(sig)
+        v = self.verdicts.get(sig, False)
+        if v is False:
+            v = self._check_history(run)
+            self.verdicts[sig] = v
+        if is_object_workload(self.workload) and not (v is not None and v[0] == "crash"):
+            obj = self._judge_operations(run, sig, v)
+            if obj is not None:
+                return obj
+        if v is not None:
+            kind, text, results = v
+            return Violation(kind, text, run, results=results)
+        if run.final is not None:
+            if "__blocked__" in run.final:
+                return Violation("invariant", run.final["__blocked__"], run)
+            try:
+                problem = self.workload.invariant(run.final, run.commits)
+            except Exception as exc:  # values no correct design could leave (None where a number was)
+                problem = f"the final state cannot even be evaluated ({type(exc).__name__}: {exc}): {run.final}"
+            if problem is not None:
+                return Violation("invariant", f"end-state invariant of {self.workload.name} broken: {problem}", run)
+        return None
+
+    def _judge_operations(self, run: Run, sig, v):
+        """Object workloads: linearizability of the operation history, with the criteria (see explore_objects).
+
+        A non-linearizable operation history outranks a criterion's violation (it is what a program
+        sees); either way the violation carries both views: the criteria results and the operations.
+        """
+        key = (sig, tuple(sorted((run.final or {}).items())))
+        if key in self.linearizable and v is None:
+            return None
+        try:
+            ov = check_operations(self.workload, run)
+        except ObjectError as exc:
+            return Violation("crash", f"the operation history cannot be built: {exc}", run)
+        if ov.result.holds is False:
+            results = v[2] if v is not None else check(run.history(), list(ALL_CRITERIA))
+            return Violation("linearizability", ov.result.explanation, run, results=results,
+                             detail={"operations": ov})
+        if ov.result.holds is None:
+            self.undecided += 1
+        else:
+            self.linearizable.add(key)
+        if v is not None:
+            kind, text, results = v
+            return Violation(kind, text, run, results=results, detail={"operations": ov})
+        return None
+
+    def _check_history(self, run: Run):
+        try:
+            history = run.history()
+        except HistoryError as exc:
+            return "crash", f"the design produced an ill-formed history: {exc}", []
+        first = check(history, [self.criterion])[0]
+        if first.holds is not False:
+            return None
+        results = check(history, list(ALL_CRITERIA))
+        if self.criterion not in ALL_CRITERIA:
+            results.append(first)
+        broken = [r for r in results if r.holds is False]
+        kind = broken[0].criterion if broken else self.criterion
+        r = next(r for r in results if r.criterion == kind)
+        return kind, r.explanation or "", results
+
+
+def _crash_text(run: Run) -> str:
+    d = run.detail
+    who = f"thread {d['thread']}" if d.get("thread") else "the run"
+    return f"{who} raised {d['error']}"
+
+
+def _deadlock_text(run: Run) -> str:
+    d = run.detail
+    parts = []
+    for w in d.get("waits", []):
+        holds = ", ".join(w["holds"]) or "nothing"
+        by = f"held by thread {w['held_by']}" if w["held_by"] else "(a condition)"
+        parts.append(f"thread {w['thread']} holds {holds} and waits for {w['waits_for']}, {by}")
+    cycle = d.get("cycle")
+    head = ("no thread can move: " if not cycle else
+            "wait-for cycle " + " -> ".join(f"thread {t}" for t in cycle + cycle[:1]) + ": ")
+    return head + "; ".join(parts) + "."
+
+
+class CyclicExplorer(Explorer):
+    """The explorer over *cyclic* runs: each thread runs its program forever, so a
+    run ends only at a loop (livelock, starvation or progress), a deadlock, an
+    unfair loop or `max_steps`. This is how starvation is looked for (see
+    `liveness.classify`); nothing is judged for safety (no run completes).
+    A subclass, not a flag, so that shrinking (which rebuilds `type(explorer)`)
+    stays cyclic."""
+
+    cyclic = True
+

@@ -1,0 +1,390 @@
+"""The runtime: N simulated threads, one shared-memory step at a time.
+
+Each thread is one Python generator (`_thread_main`) that runs its workload's
+transactions through the design, retrying aborted attempts as the workload
+says. The generator yields the design's steps; the runtime asks a *chooser*
+(a strategy) which enabled thread moves next, performs that thread's pending
+step on the memory, and sends the result back. Everything a thread does
+between two steps is private and happens at once, so an execution is entirely
+determined by its schedule (the sequence of chosen threads): replaying a
+schedule reproduces the execution, which is how stateless exploration reaches
+a state again and how every counterexample is replayed.
+
+Each attempt is framed by two synthetic steps, BEGIN and END, where its begin
+and commit/abort events are recorded. They are scheduling points because the
+real-time order of transactions matters to strict serializability and opacity
+(see `RT` in the machine model).
+
+What the runtime records, per execution: the history (`stmcheck.history/1`
+events, each tied to the step after which it happened), the trace of steps and
+their results, the enabled threads and every thread's pending step at each
+state (what DPOR's race analysis needs), and the outcome: `complete`,
+`deadlock`, `livelock` (a proven fair lasso), `max-steps`, `crash`, `cut`
+(an unfair loop, where a fair scheduler would have run someone else), or
+`stopped` (the chooser ended it). With `cyclic=True` each thread runs its
+program over and over, and a proven fair loop may also end a run as
+`starvation` or `progress` (see `liveness.classify`).
+"""
+
+from __future__ import annotations
+
+import traceback
+from types import GeneratorType
+
+from stmcheck.models.history import HistoryBuilder, HistoryError
+from stmcheck.models.machine import (
+    ACQUIRE,
+    BEGIN,
+    END,
+    WAIT,
+    Abort,
+    Lock,
+    Machine,
+    MachineError,
+    Step,
+    apply,
+    is_enabled,
+)
+
+from .liveness import PROGRESS, STARVATION, LassoDetector, classify, wait_for
+
+_BLOCKING = (ACQUIRE, WAIT)
+BEGIN_STEP = Step(BEGIN, None)
+END_STEP = Step(END, None, write=True)
+
+COMPLETE, DEADLOCK, LIVELOCK, MAX_STEPS, CRASH, CUT, STOPPED = (
+    "complete", "deadlock", "livelock", "max-steps", "crash", "cut", "stopped")
+
+
+class _Thread:
+    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "finished")
+
+    def __init__(self):
+        self.gen = None
+        self.pending = None
+        self.k = 0
+        self.attempts = 0
+        self.tries = 0
+        self.txid = None
+        self.pos = ()
+        self.finished = False
+
+
+class _TxView:
+    """What a workload's transaction body sees: `read` and `write`, recorded."""
+
+    __slots__ = ("run", "design", "tx", "thread", "txid")
+
+    def __init__(self, run, design, tx, thread, txid):
+        self.run, self.design, self.tx, self.thread, self.txid = run, design, tx, thread, txid
+
+    def read(self, key):
+        r = self.design.read(self.tx, key)
+        if type(r) is GeneratorType:
+            r = yield from r
+        self.run.emit(self.thread, self.txid, "read", key, r)
+        return r
+
+    def write(self, key, value):
+        r = self.design.write(self.tx, key, value)
+        if type(r) is GeneratorType:
+            yield from r
+        self.run.emit(self.thread, self.txid, "write", key, value)
+
+
+class Run:
+    """One execution. Build it, call `execute(chooser)`, then read its fields."""
+
+    def __init__(self, design_cls, workload, max_steps: int = 2000, detect_lassos: bool = True,
+                 cyclic: bool = False):
+        self.workload = workload
+        self.cyclic = cyclic          # run each program forever (starvation checking)
+        self.threads = workload.threads
+        self.max_steps = max_steps
+        self.machine = Machine()
+        self.outcome = None
+        self.detail: dict = {}
+        try:
+            self.design = design_cls(self.machine, dict(workload.keys), workload.threads)
+        except Exception as exc:  # the design's constructor is the design's code too
+            self.design = None
+            self._crash(None, exc)
+        self.mem = list(self.machine.initial)
+        self.events: list = []        # history events (dicts)
+        self.event_steps: list = []   # index of the step after which each event happened (-1: before any)
+        self.schedule: list = []      # thread chosen at each step
+        self.steps: list = []         # the Step taken at each step
+        self.results: list = []       # its result
+        self.enabled_log: list = []   # enabled threads (tuple) at each state
+        self.pending_log: list = []   # every thread's pending Step (tuple, index 0 unused) at each state
+        self.commits = 0
+        self.last_commit = 0
+        self.final = None             # key -> value read by the end-state observer
+        self.abort_reasons: dict = {} # txn id -> the design's reason for aborting it
+        self._lasso = LassoDetector() if detect_lassos else None
+        self._restarted = False
+        self._th = [None] + [_Thread() for _ in range(self.threads)]
+
+    # -- recording, called from the thread generators ---------------------------------------
+    def emit(self, thread, txid, op, key=None, value=None):
+        e = {"thread": thread, "txn": txid, "op": op}
+        if op == "read" or op == "write":
+            e["key"] = key
+            e["value"] = value
+        self.events.append(e)
+        self.event_steps.append(len(self.steps) - 1)
+
+    def _thread_main(self, t: int):
+        design, workload, th = self.design, self.workload, self._th[t]
+        for k, (_label, body) in self._transactions(t):
+            th.k = k
+            tries = 0
+            while True:
+                tries += 1
+                th.tries = tries
+                th.attempts += 1
+                th.txid = txid = f"T{t}.{th.attempts}"
+                th.pos = ()
+                yield BEGIN_STEP
+                self.emit(t, txid, "begin")
+                tx = None
+                try:
+                    r = design.begin(t)
+                    tx = (yield from r) if type(r) is GeneratorType else r
+                    r = body(_TxView(self, design, tx, t, txid))
+                    if type(r) is GeneratorType:
+                        yield from r
+                    r = design.commit(tx)
+                    if type(r) is GeneratorType:
+                        yield from r
+                    committed = True
+                except Abort as exc:
+                    committed = False
+                    self.abort_reasons[txid] = str(exc)
+                    if tx is not None:
+                        r = design.abort(tx)
+                        if type(r) is GeneratorType:
+                            yield from r
+                yield END_STEP
+                if committed:
+                    self.emit(t, txid, "commit")
+                    self.commits += 1
+                    self.last_commit = len(self.steps)
+                    if self.cyclic:
+                        self._restarted = True   # loops may contain commits: record this state too
+                    elif self._lasso is not None:
+                        self._lasso.clear()
+                    break
+                self.emit(t, txid, "abort")
+                self._restarted = True
+                if not workload.retry(tries):
+                    break
+        th.finished = True
+
+    def _transactions(self, t):
+        """(index, transaction) pairs of thread t: its program once, or forever when cyclic."""
+        program = list(enumerate(self.workload.program(t)))
+        while True:
+            for k, (label, body) in program:
+                yield k, (label, body)
+            if not self.cyclic or not program:
+                return
+
+    # -- the scheduler loop -------------------------------------------------------------------
+    def execute(self, chooser) -> "Run":
+        """Run to an outcome, asking `chooser.pick(run, enabled)` at each state.
+
+        `chooser.fair` (bool): when an unfair loop is found, True restricts the
+        next choice to the starved threads; False ends the run as `cut`.
+        """
+        th, mem = self._th, self.mem
+        if self.outcome is not None:  # the design could not even be built
+            return self
+        for t in range(1, self.threads + 1):
+            if not self._advance(t, None, start=True):
+                return self
+        fair = getattr(chooser, "fair", False)
+        tids = range(1, self.threads + 1)
+        lasso = self._lasso
+        restrict = None
+        while True:
+            pending = tuple(x.pending if x is not None else None for x in th)
+            enabled = tuple(t for t in tids if (s := pending[t]) is not None
+                            and (s.op not in _BLOCKING or is_enabled(s, t, mem)))
+            self.enabled_log.append(enabled)
+            self.pending_log.append(pending)
+            if not enabled:
+                if any(pending[t] is not None for t in range(1, self.threads + 1)):
+                    self.outcome = DEADLOCK
+                    self.detail = wait_for(self)
+                else:
+                    self.outcome = COMPLETE
+                    self._observe()
+                return self
+            depth = len(self.steps)
+            if lasso is not None and self._restarted:
+                # Only a state right after an abort can start a loop's check: in a loop without
+                # commits every thread that steps must restart an attempt (its position would
+                # otherwise only grow), so every loop passes through such a state.
+                self._restarted = False
+                loop = lasso.visit(self, depth)
+                if loop is not None:
+                    if loop["fair"]:
+                        self.outcome = classify(self, loop)
+                        self.detail = loop
+                        return self
+                    if not fair:
+                        self.outcome = CUT
+                        self.detail = loop
+                        return self
+                    restrict = loop["starved"]
+            if depth >= self.max_steps:
+                self.outcome = MAX_STEPS
+                self.detail = {"since_commit": depth - self.last_commit}
+                return self
+            if restrict:
+                choices = tuple(t for t in enabled if t in restrict) or enabled
+                restrict = None
+            else:
+                choices = enabled
+            t = chooser.pick(self, choices)
+            if t is None:
+                self.outcome = STOPPED
+                return self
+            step = pending[t]
+            try:
+                result = apply(step, t, mem)
+            except MachineError as exc:
+                self._crash(t, exc, tb=False)
+                return self
+            self.schedule.append(t)
+            self.steps.append(step)
+            self.results.append(result)
+            th[t].pos += (result,)
+            if not self._advance(t, result):
+                return self
+
+    def _advance(self, t, value, start=False) -> bool:
+        x = self._th[t]
+        try:
+            if start:
+                x.gen = self._thread_main(t)
+                x.pending = x.gen.send(None)
+            else:
+                x.pending = x.gen.send(value)
+        except StopIteration:
+            x.pending = None
+        except Exception as exc:  # a bug in the design (or a zombie's crash): a counterexample
+            self._crash(t, exc)
+            return False
+        return True
+
+    def _crash(self, t, exc, tb=True):
+        self.outcome = CRASH
+        text = f"{type(exc).__name__}: {exc}\n"
+        if tb:
+            # the design's frames only: the runtime's own frames say nothing about the bug
+            frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                      if not f.filename.replace("\\", "/").endswith("checker/runtime.py")]
+            text = ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+                    + "".join(traceback.format_exception_only(exc)))
+        self.detail = {"thread": t, "error": f"{type(exc).__name__}: {exc}", "traceback": text.rstrip("\n")}
+
+    def _observe(self) -> None:
+        """Read every key through the design, alone, after everyone finished."""
+        design = self.design
+        keys = list(self.workload.keys)
+        for _ in range(3):
+            tx = None
+            try:
+                tx = self._solo(design.begin(1))
+                final = {k: self._solo(design.read(tx, k)) for k in keys}
+                self._solo(design.commit(tx))
+                self.final = final
+                return
+            except Abort:
+                if tx is not None:
+                    try:
+                        self._solo(design.abort(tx))
+                    except Exception:
+                        pass
+            except _Blocked as b:
+                self.final = {"__blocked__": str(b)}
+                return
+            except Exception as exc:
+                self._crash(1, exc)
+                return
+        self.final = {"__blocked__": "a transaction running alone aborted three times in a row"}
+
+    def _solo(self, r):
+        if type(r) is not GeneratorType:
+            return r
+        value = None
+        while True:
+            try:
+                step = r.send(value)
+            except StopIteration as stop:
+                return stop.value
+            if not is_enabled(step, 1, self.mem):
+                if step.op == ACQUIRE:
+                    raise _Blocked(f"after every thread finished, {step.obj.name} is still held by "
+                                   f"thread {self.mem[step.obj.index]}")
+                raise _Blocked("after every thread finished, a transaction running alone blocks")
+            value = apply(step, 1, self.mem)
+
+    # -- views used by strategies, liveness and reports --------------------------------------
+    def lasso_states(self) -> dict:
+        """The lasso detector's record: abstract state -> the depth it was seen at (since the
+        last commit). Part of what a run's future depends on (strategies/statekey.py)."""
+        return self._lasso.seen if self._lasso is not None else {}
+
+    def thread_positions(self) -> tuple:
+        """Each thread's abstract position: its transaction index, what it has seen
+        since its attempt began, and any state the design keeps across attempts."""
+        local = getattr(self.design, "local_state", None)
+        bounded = self.workload.retries is not None  # then the attempt count steers the thread
+        out = []
+        for t in range(1, self.threads + 1):
+            x = self._th[t]
+            if x.pending is None:
+                out.append(None)
+            else:
+                out.append((x.k, x.pos, local(t) if local is not None else None, x.tries if bounded else 0))
+        return tuple(out)
+
+    def history(self):
+        """The `stmcheck.history/1` History of this execution (raises HistoryError)."""
+        b = HistoryBuilder(initial=self.workload.keys)
+        for e in self.events:
+            b.add(e)
+        return b.finish()
+
+    def history_doc(self) -> dict:
+        return {"format": "stmcheck.history/1", "initial": dict(self.workload.keys), "events": list(self.events)}
+
+    def held_locks(self) -> dict:
+        """thread -> names of the locks it holds now."""
+        out: dict = {}
+        for obj in self.machine.objects:
+            if isinstance(obj, Lock) and self.mem[obj.index]:
+                out.setdefault(self.mem[obj.index], []).append(obj.name)
+        return out
+
+    def waits(self, t):
+        """What blocked thread t waits for: [(object name, holder or None)]."""
+        step = self._th[t].pending
+        if step is None:
+            return []
+        if step.op == ACQUIRE:
+            return [(step.obj.name, self.mem[step.obj.index] or None)]
+        if step.op == WAIT:
+            return [(o.name, (self.mem[o.index] or None) if isinstance(o, Lock) else None) for o, _ in step.obj]
+        return []
+
+
+class _Blocked(Exception):
+    pass
+
+
+__all__ = ["Run", "HistoryError", "COMPLETE", "DEADLOCK", "LIVELOCK", "MAX_STEPS", "CRASH", "CUT", "STOPPED",
+           "STARVATION", "PROGRESS"]

@@ -1,0 +1,116 @@
+"""`stmcheck check FILE --criterion linearizability`: read, check, report.
+
+Kept apart from `check_cli` because operation histories, their formats and
+their report have nothing in common with transaction histories except the
+exit-code contract: 0 holds, 1 violated, 2 bad input (one line on stderr,
+never a traceback), 3 inconclusive (`--timeout` ran out).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from stmcheck.models.history import HistoryError
+from stmcheck.models.opformats import OpHistory, read_ophistory
+from stmcheck.models.specs import UNKNOWN, show, thaw
+
+from ..linearizability.search import LinResult, check_linearizability
+
+CRITERION = "linearizability"
+
+
+def _error(message: str) -> int:
+    print(f"stmcheck: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run_linearizability(path, model, fmt, timeout, as_json) -> int:
+    """Check one file; print the report; return the exit code."""
+    try:
+        history = read_ophistory(path, fmt=fmt, model=model)
+    except HistoryError as exc:
+        return _error(str(exc))
+    except RecursionError:
+        return _error(f"{path}: nested too deeply to read")
+    except Exception as exc:  # a user-written spec's validate() that raised something else
+        return _error(f"{path}: cannot read the history: {type(exc).__name__}: {exc}")
+    try:
+        result = check_linearizability(history, timeout=timeout)
+    except MemoryError:
+        result = LinResult(None, explanation="the search ran out of memory; no verdict")
+    except Exception as exc:  # a user-written spec that raised: bad input, not a crash
+        return _error(f"{path}: the {history.model} specification failed: {type(exc).__name__}: {exc}")
+    if as_json:
+        print(json.dumps(to_json(history, result), indent=2))
+    else:
+        print_report(path, history, result)
+    if result.holds is None:
+        return 3
+    return 0 if result.holds else 1
+
+
+def op_json(history: OpHistory, index: int) -> dict:
+    o = history.operations[index]
+    doc = {"index": o.index, "client": o.client, "op": o.op, "args": thaw(o.args),
+           "call": o.call, "return": o.ret, "result": None, "text": history.describe(o)}
+    if o.result is UNKNOWN:
+        doc["result_unknown"] = True  # an import's timed-out read: it returned, nobody saw what
+    elif o.ret is not None:
+        doc["result"] = thaw(o.result)
+    return doc
+
+
+def to_json(history: OpHistory, result: LinResult) -> dict:
+    r: dict = {"criterion": CRITERION, "holds": result.holds, "model": history.model}
+    if result.holds:
+        r["order"] = result.order
+    elif result.holds is False:
+        r["prefix"] = result.prefix
+        r["unplaceable"] = result.unplaceable
+        r["operation"] = op_json(history, result.unplaceable)
+        r["state"] = history.spec.state_json(result.state)
+        if result.partition is not None:
+            r["partition"] = thaw(result.partition)
+    r["explanation"] = result.explanation
+    r["partitions"] = result.partitions
+    r["explored"] = result.explored
+    r["elapsed"] = round(result.elapsed, 6)
+    r["engine"] = result.engine
+    return {"history": history.counts(), "results": [r]}
+
+
+def _line(history: OpHistory, index: int) -> str:
+    from rich.markup import escape
+    o = history.operations[index]
+    ret = "pending" if o.ret is None else f"{o.ret:g}"
+    return f"#{o.index:<4} client {escape(show(o.client)):<6} [{o.call:g}, {ret}]  {escape(history.describe(o))}"
+
+
+def print_report(path: str, history: OpHistory, result: LinResult, console=None) -> None:
+    """The human report (rich is imported here only: `--json` runs do not pay for it)."""
+    from rich.console import Console
+    from rich.markup import escape
+    console = console or Console(highlight=False)
+    c = history.counts()
+    console.print(f"[bold]{escape(path)}[/]: {c['operations']} operations ({c['completed']} completed, "
+                  f"{c['pending']} pending) by {c['clients']} client{'s' if c['clients'] != 1 else ''}, model [bold]{history.model}[/] "
+                  f"({c['format']})")
+    parts = f", {result.partitions} independent parts" if result.partitions > 1 else ""
+    if result.holds:
+        order = result.order
+        shown = " ".join(f"#{i}" for i in order[:20]) + (" ..." if len(order) > 20 else "")
+        console.print(f"  [green]✓ linearizability holds[/]{parts}; linearization: {shown}")
+        return
+    if result.holds is None:
+        console.print(f"  [yellow]? linearizability inconclusive[/]: {escape(result.explanation)}")
+        return
+    console.print(f"  [red]✗ linearizability violated[/]{parts}")
+    console.print(f"  {escape(result.explanation)}")
+    prefix = result.prefix
+    console.print(f"  longest linearizable prefix found ({len(prefix)} operations"
+                  f"{', last 10' if len(prefix) > 10 else ''}):")
+    for i in prefix[-10:]:
+        console.print(f"    {_line(history, i)}")
+    console.print("  cannot be placed:")
+    console.print(f"    [red]{_line(history, result.unplaceable)}[/]")
