@@ -1,1 +1,46 @@
-"""stmcheck: a model checker and test harness for Software Transactional Memory designs."""
+"""stmcheck: a model checker and test harness for Software Transactional Memory designs.
+
+The repository root is this package; its subpackages are the layers, each
+importing only the ones below it:
+
+    checker/          explores, checks and reports; the `stmcheck` command
+    implementations/  STM designs, the registry of shipped ones, native (C) designs
+    models/           the vocabulary: machine model, histories, specs, workloads, terms
+
+What a program needs is here, and nothing else is promised:
+
+    import stmcheck
+    result = stmcheck.explore("tl2", workload="transfer", threads=2)
+    result.verdict          # Verdict.HOLDS: the whole space was explored
+    for v in result.violations:
+        print(v.kind, v.explanation, v.replay)
+
+- `explore`, `replay`: run a design on simulated threads (README, "Python API").
+- `check`, `check_linearizability`, `read_history`, `read_ophistory`: judge
+  recorded histories (docs/formats.md).
+- `Machine`, `Abort`, `wait_any`: what a design is written against
+  (models/machine.py); `Workload`, `Spec`: a program to run, a sequential
+  specification to check operations against.
+- `DESIGNS`, `WORKLOADS`, `STRATEGIES`, `load_design`: the registries.
+- `Criterion`, `Kind`, `Verdict`: the words results are made of;
+  `ExploreResult`, `Execution`, `Violation`: results; `UsageError`: bad input.
+"""
+
+from .checker.api import UsageError, check, check_linearizability, explore, replay
+from .checker.explore.engine import Violation
+from .checker.explore.result import Execution, ExploreResult
+from .checker.explore.strategies import STRATEGIES
+from .implementations.registry import DESIGNS, load_design
+from .models.formats import read_history
+from .models.machine import Abort, Machine, wait_any
+from .models.opformats import read_ophistory
+from .models.specs import Spec
+from .models.terms import Criterion, Kind, Verdict
+from .models.workloads import WORKLOADS, Workload
+
+__all__ = [
+    "explore", "replay", "check", "check_linearizability", "read_history", "read_ophistory",
+    "Machine", "Abort", "wait_any", "Workload", "Spec",
+    "DESIGNS", "WORKLOADS", "STRATEGIES", "load_design",
+    "Criterion", "Kind", "Verdict", "ExploreResult", "Execution", "Violation", "UsageError",
+]

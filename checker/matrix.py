@@ -1,7 +1,7 @@
 """The verdict matrix: every design on every workload, six verdicts per cell.
 
 A cell is one design on one workload with 2 or 3 threads, one transaction
-each. Its verdicts (`registry.VERDICTS`) come from three searches:
+each. Its verdicts (the six `terms.Property`s) come from three searches:
 
 - *safety and deadlock/livelock, 2 threads*: DPOR over every execution (not
   stopping at the first counterexample; `Budget` says how far), each
@@ -13,7 +13,7 @@ each. Its verdicts (`registry.VERDICTS`) come from three searches:
   preemptions and a budget of executions, so there it can only find
   violations ("holds" would need the whole space);
 - *starvation, 2 threads*: the state graph of cyclic programs
-  (`checker/starvation.py`, at most `Budget.states` states).
+  (`checker/explore/starvation.py`, at most `Budget.states` states).
 
 A DPOR search that does not exhaust its space is followed by a seeded random
 walk (`Budget.probe`) and, with 2 threads, by DPOR with at most `RETRIES`
@@ -34,22 +34,16 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field, replace
 
-from stmcheck.implementations.registry import (
-    DESIGNS,
-    OTHER_KINDS,
-    VERDICTS,
-    describe_expected,
-    expected_others,
-    expected_verdicts,
-    load_design,
-)
-from stmcheck.models.workloads import make_workload
+from stmcheck.implementations.registry import DESIGNS, describe_expected, expected_others, expected_verdicts
+from stmcheck.models.terms import OTHER_KINDS, PROPERTY_OF, Kind, Property, Verdict
 
+from . import api
+from .explore.config import RunConfig
 from .explore.engine import Explorer
-from .report.explore import replay_command
 from .explore.starvation import liveness
-from .explore.strategies import make_strategy
 from .explore.strategies.replay import Replay, needed_prefix
+
+VERDICTS = tuple(Property)
 
 THREE_PREEMPTIONS = 2
 RETRIES = 1                # the second, finite search of a bounded 2-thread cell (see `_bounded_retries`)
@@ -109,11 +103,10 @@ def _probe_text(probe) -> str:
 
 
 DEFAULT_BUDGET = Budget()
-HOLDS, VIOLATED, UNKNOWN, NA = "holds", "violated", "unknown", "n/a"
+HOLDS, VIOLATED, UNKNOWN, NA = Verdict.HOLDS, Verdict.VIOLATED, Verdict.UNKNOWN, Verdict.NA
 
-_CRITERION_VERDICT = {"serializability": "serializable", "strict-serializability": "strictly-serializable",
-                      "opacity": "opaque"}
-_KIND_VERDICT = {"deadlock": "deadlock-free", "livelock": "livelock-free", "starvation": "starvation-free"}
+_HISTORY_KINDS = (Kind.SERIALIZABILITY, Kind.STRICT_SERIALIZABILITY, Kind.OPACITY)
+_LIVENESS_KINDS = (Kind.DEADLOCK, Kind.LIVELOCK, Kind.STARVATION)
 
 
 @dataclass
@@ -167,11 +160,11 @@ class _Collect(Explorer):
             self.suspected = True
             return None
         names = []
-        if v.kind in _CRITERION_VERDICT:
-            names = [_CRITERION_VERDICT[r.criterion] for r in v.results
-                     if r.holds is False and r.criterion in _CRITERION_VERDICT]
-        elif v.kind in _KIND_VERDICT:
-            names = [_KIND_VERDICT[v.kind]]
+        if v.kind in _HISTORY_KINDS:
+            names = [PROPERTY_OF[r.criterion] for r in v.results
+                     if r.holds is False and r.criterion in _HISTORY_KINDS]
+        elif v.kind in _LIVENESS_KINDS:
+            names = [PROPERTY_OF[v.kind]]
         else:
             self.others.add(v.kind)
             names = [v.kind]
@@ -181,8 +174,10 @@ class _Collect(Explorer):
         return None   # keep exploring; nothing is kept per execution but the first schedule
 
 
-def _ctx(design, workload, threads, cyclic=False):
-    return {"impl": design, "workload": workload, "threads": threads, "txns": 1, "cyclic": cyclic}
+def _config(design, workload, threads, cyclic=False, retries=None) -> RunConfig:
+    """The configuration a witness's replay command names (the explorer's default step bound:
+    the cell's own, smaller one is a search budget, not part of the program)."""
+    return RunConfig(design, workload, threads, 1, retries=retries, cyclic=cyclic)
 
 
 def run_cell(design: str, workload: str, threads: int, budget: Budget | None = None) -> Cell:
@@ -198,12 +193,11 @@ def run_cell(design: str, workload: str, threads: int, budget: Budget | None = N
         return cell
     start = time.monotonic()
     try:
-        cls, _ = load_design(design)
-        wl = make_workload(workload, threads, 1)
+        setup = api.prepare(design, workload, threads=threads, max_steps=MAX_STEPS)
         i = 0 if threads == 2 else 1
-        strategy = make_strategy("dpor", preemptions=None if threads == 2 else THREE_PREEMPTIONS)
-        ex = _Collect(cls, wl, strategy, max_executions=budget.executions[i], max_steps=MAX_STEPS,
-                      step_budget=budget.steps[i])
+        ex = api.make_explorer(setup, "dpor", preemptions=None if threads == 2 else THREE_PREEMPTIONS,
+                               explorer_cls=_Collect, max_executions=budget.executions[i],
+                               step_budget=budget.steps[i])
         out = ex.explore()
         if ex.over_steps:
             out.bounds = sorted({b for b in out.bounds if not b.startswith("max-executions")}
@@ -225,33 +219,33 @@ def run_cell(design: str, workload: str, threads: int, budget: Budget | None = N
     for name, sched in sorted(ex.first.items()):
         run = ex.new_run()
         run.execute(Replay(sched, strict=False))
-        cell.witnesses[name] = replay_command(_ctx(design, workload, threads), needed_prefix(run))
+        cell.witnesses[name] = _config(design, workload, threads).replay_command(needed_prefix(run))
     if not out.exhausted:
-        _probe(cell, cls, ex, wl, threads, budget.probe)
+        _probe(cell, ex, threads, budget.probe)
     if threads == 2 and not out.exhausted:
-        _bounded_retries(cell, cls, ex, budget)
+        _bounded_retries(cell, ex, budget)
     cell.verdicts["starvation-free"] = UNKNOWN
     if threads == 2 and not design.startswith("native-"):
-        _starvation(cell, cls, workload, budget.states)
+        _starvation(cell, budget.states)
     cell.seconds = round(time.monotonic() - start, 2)
     return cell
 
 
-def _probe(cell: Cell, cls, ex, wl, threads: int, probe: tuple) -> None:
+def _probe(cell: Cell, ex, threads: int, probe: tuple) -> None:
     """A bounded DPOR search goes deep first and may spend its budget before it meets a
     long lasso (karma's priorities make loops of hundreds of steps): a seeded random
     walk (`Budget.probe`: executions, steps in all; up to `PROBE_MAX_STEPS` each)
     samples elsewhere. What it finds is as proven as what DPOR finds; it never proves "holds"."""
-    pex = _Collect(cls, wl, make_strategy("random", seed=0), max_executions=probe[0], max_steps=PROBE_MAX_STEPS,
-                   step_budget=probe[1])
+    setup = api.prepare(cell.design, cell.workload, threads=threads, max_steps=PROBE_MAX_STEPS)
+    pex = api.make_explorer(setup, "random", seed=0, explorer_cls=_Collect, max_executions=probe[0],
+                            step_budget=probe[1])
     pex.explore()
-    _add_findings(cell, pex, ex, {**_ctx(cell.design, cell.workload, threads), "max_steps_flag": False},
-                  "  # found by the random probe")
+    _add_findings(cell, pex, ex, _config(cell.design, cell.workload, threads), "  # found by the random probe")
     if pex.suspected and cell.verdicts["livelock-free"] != VIOLATED and "suspected" not in cell.note:
         cell.note = (cell.note + "; " if cell.note else "") + "suspected livelock (random probe)"
 
 
-def _add_findings(cell: Cell, extra, ex, ctx: dict, tag: str = "") -> None:
+def _add_findings(cell: Cell, extra, ex, config: RunConfig, tag: str = "") -> None:
     """Record what a second search (`extra`) broke that the main one (`ex`) did not,
     each with the command that replays its first counterexample."""
     for name in sorted(extra.broken - ex.broken):
@@ -261,20 +255,20 @@ def _add_findings(cell: Cell, extra, ex, ctx: dict, tag: str = "") -> None:
             cell.others = sorted(cell.others + [name])
         run = extra.new_run()
         run.execute(Replay(extra.first[name], strict=False))
-        cell.witnesses[name] = replay_command(ctx, needed_prefix(run)) + tag
+        cell.witnesses[name] = config.replay_command(needed_prefix(run)) + tag
 
 
-def _bounded_retries(cell: Cell, cls, ex, budget: Budget) -> None:
+def _bounded_retries(cell: Cell, ex, budget: Budget) -> None:
     """When the search was bounded (livelocking designs run long, and the space of retries
     never ends), search again with at most `RETRIES` retries per transaction: a finite
     space, usually exhausted. Its counterexamples are real (a transaction given up is,
     to the criteria, one whose thread stopped being scheduled), so they count; its
     "holds" is only for that many retries, so it is a note, never a verdict."""
-    wl = make_workload(cell.workload, 2, 1, retries=RETRIES)
-    rex = _Collect(cls, wl, make_strategy("dpor"), max_executions=budget.executions[0], max_steps=MAX_STEPS,
-                   step_budget=budget.steps[0])
+    setup = api.prepare(cell.design, cell.workload, threads=2, retries=RETRIES, max_steps=MAX_STEPS)
+    rex = api.make_explorer(setup, "dpor", explorer_cls=_Collect, max_executions=budget.executions[0],
+                            step_budget=budget.steps[0])
     rout = rex.explore()
-    _add_findings(cell, rex, ex, {**_ctx(cell.design, cell.workload, 2), "retries": RETRIES})
+    _add_findings(cell, rex, ex, _config(cell.design, cell.workload, 2, retries=RETRIES))
     held = [v for v in VERDICTS[:4] if v not in rex.broken]
     text = (f"with at most {RETRIES} {'retry' if RETRIES == 1 else 'retries'} per transaction: "
             f"{rout.executions:,} executions, "
@@ -282,14 +276,16 @@ def _bounded_retries(cell: Cell, cls, ex, budget: Budget) -> None:
     cell.note = (cell.note + "; " if cell.note else "") + text
 
 
-def _starvation(cell: Cell, cls, workload: str, graph_states: int) -> None:
-    live = liveness(cls, make_workload(workload, 2, 1), graph_states)
+def _starvation(cell: Cell, graph_states: int) -> None:
+    workload = cell.workload
+    setup = api.prepare(cell.design, workload, threads=2)
+    live = liveness(setup.design_cls, setup.workload, graph_states)
     cell.states = live["states"]
     cell.verdicts["starvation-free"] = {"violated": VIOLATED, "holds": HOLDS}.get(live["starvation"], UNKNOWN)
     w = live.get("starvation_witness")
     if w is not None:
         cell.witnesses["starvation-free"] = (
-            replay_command(_ctx(cell.design, workload, 2, cyclic=True), w["prefix"] + w["loop"] * 2)
+            _config(cell.design, workload, 2, cyclic=True).replay_command(w["prefix"] + w["loop"] * 2)
             + f"  # thread {w['starving'][0]} starves: loop of {len(w['loop'])} steps after {len(w['prefix'])}")
     if live["livelock"] == VIOLATED and cell.verdicts["livelock-free"] != VIOLATED:
         cell.note = (cell.note + "; " if cell.note else "") + "livelocks with cyclic programs"
@@ -314,7 +310,7 @@ def differences(cell: Cell) -> list[str]:
     # A design that is not serializable may also leave a wrong end state behind a history
     # that looks serializable (values written twice hide the lost update): that is the
     # same bug, seen by the invariant, not a new one.
-    allowed = set(expected_others(value)) | ({"invariant"} if not want["serializable"] else set())
+    allowed = set(expected_others(value)) | ({Kind.INVARIANT} if not want[Property.SERIALIZABLE] else set())
     out = []
     for v in VERDICTS:
         found, holds = cell.verdicts[v], want[v]
@@ -335,14 +331,9 @@ def differences(cell: Cell) -> list[str]:
 def found_kinds(cell: Cell) -> tuple:
     """The expectation that would describe this cell exactly: its kinds, weakest criterion first."""
     v = cell.verdicts
-    kinds = []
-    if v.get("serializable") == VIOLATED:
-        kinds.append("serializability")
-    elif v.get("strictly-serializable") == VIOLATED:
-        kinds.append("strict-serializability")
-    elif v.get("opaque") == VIOLATED:
-        kinds.append("opacity")
-    kinds += [k for k, name in _KIND_VERDICT.items() if v.get(name) == VIOLATED]
+    kinds = [next(k for k in _HISTORY_KINDS if v.get(PROPERTY_OF[k]) == VIOLATED)] \
+        if any(v.get(PROPERTY_OF[k]) == VIOLATED for k in _HISTORY_KINDS) else []
+    kinds += [k for k in _LIVENESS_KINDS if v.get(PROPERTY_OF[k]) == VIOLATED]
     kinds += [k for k in cell.others if k in OTHER_KINDS]
     return tuple(kinds)
 

@@ -175,21 +175,6 @@ class Managed:
         return type(f"{cls.__name__}[{name}]", (cls,), {"manager_name": name, "__module__": cls.__module__})
 
 
-def manager_variants(design: type):
-    """A module `__getattr__` resolving `Design[karma]` and friends: the registry names a
-    design with its manager this way."""
-    prefix = design.__name__ + "["
-
-    def __getattr__(name):
-        if name.startswith(prefix) and name.endswith("]"):
-            try:
-                return design.with_manager(name[len(prefix):-1])
-            except ValueError as exc:
-                raise AttributeError(str(exc)) from None
-        raise AttributeError(f"module {design.__module__!r} has no attribute {name!r}")
-    return __getattr__
-
-
 class Priorities:
     """The shared side of a manager: one priority cell per thread and a ticket clock.
 

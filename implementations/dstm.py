@@ -57,7 +57,7 @@ from __future__ import annotations
 
 from stmcheck.models.machine import Abort, Machine, wait_any
 
-from .contention import ABORT_OTHER, ABORT_SELF, Managed, Party, Priorities, make_manager, manager_variants
+from .contention import ABORT_OTHER, ABORT_SELF, Managed, Party, Priorities, make_manager
 
 ACTIVE, WAITING, COMMITTED, ABORTED = "active", "waiting", "committed", "aborted"
 
@@ -231,6 +231,3 @@ class DSTM(Managed):
 
 def _aborted(v):
     return v[1] == ABORTED
-
-
-__getattr__ = manager_variants(DSTM)

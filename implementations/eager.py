@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from stmcheck.models.machine import Abort, FREE, Machine, wait_any
 
-from .contention import ABORT_OTHER, ABORT_SELF, Managed, Priorities, make_manager, manager_variants
+from .contention import ABORT_OTHER, ABORT_SELF, Managed, Priorities, make_manager
 from .inplace import InPlace
 
 ACTIVE, WAITING, ABORTED = "active", "waiting", "aborted"   # a status; aborted is stored as (ABORTED, by)
@@ -182,6 +182,3 @@ def _restarted(v):
 
 def _waiting(v):
     return v == WAITING
-
-
-__getattr__ = manager_variants(Eager)

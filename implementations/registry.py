@@ -28,6 +28,8 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from stmcheck.models.terms import DENIED_BY, OTHER_KINDS, Kind, Property
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -49,20 +51,21 @@ class Entry:
     search: dict = field(default_factory=dict)
 
     def load(self):
-        return getattr(importlib.import_module(f"stmcheck.implementations.{self.module}"), self.cls)
+        """The design's class; `cls` written `Class[manager]` names `Class` with that contention
+        manager (`contention.Managed.with_manager`: one class per manager)."""
+        name, _, manager = self.cls.partition("[")
+        cls = getattr(importlib.import_module(f"stmcheck.implementations.{self.module}"), name)
+        return cls.with_manager(manager.rstrip("]")) if manager else cls
 
 
-CLEAN, DEADLOCK, LIVELOCK, OPACITY = "clean", "deadlock", "livelock", "opacity"
-SERIAL = "serializability"  # the first criterion a broken variant fails
-STRICT, STARVATION = "strict-serializability", "starvation"
+CLEAN = "clean"   # an expectation naming no kind of counterexample
+DEADLOCK, LIVELOCK, OPACITY = Kind.DEADLOCK, Kind.LIVELOCK, Kind.OPACITY
+SERIAL = Kind.SERIALIZABILITY  # the first criterion a broken variant fails
+STRICT, STARVATION = Kind.STRICT_SERIALIZABILITY, Kind.STARVATION
 
-#: The six verdicts of a cell, and the kinds of counterexample that deny each.
-VERDICTS = ("serializable", "strictly-serializable", "opaque", "deadlock-free", "livelock-free", "starvation-free")
-_DENIED_BY = {"serializable": {SERIAL}, "strictly-serializable": {SERIAL, STRICT},
-              "opaque": {SERIAL, STRICT, OPACITY}, "deadlock-free": {DEADLOCK},
-              "livelock-free": {LIVELOCK}, "starvation-free": {STARVATION}}
-OTHER_KINDS = ("invariant", "crash", "linearizability")
-KINDS = (SERIAL, STRICT, OPACITY, DEADLOCK, LIVELOCK, STARVATION) + OTHER_KINDS
+#: The six verdicts of a cell (stmcheck.models.terms.Property, in column order).
+VERDICTS = tuple(Property)
+KINDS = tuple(Kind)
 
 
 def expected_kinds(value) -> tuple:
@@ -77,7 +80,7 @@ def expected_kinds(value) -> tuple:
 def expected_verdicts(value) -> dict:
     """verdict name -> True (holds) / False (violated), for the six `VERDICTS`."""
     kinds = set(expected_kinds(value))
-    return {v: not (kinds & _DENIED_BY[v]) for v in VERDICTS}
+    return {v: not (kinds & DENIED_BY[v]) for v in VERDICTS}
 
 
 def expected_others(value) -> tuple:
@@ -92,7 +95,7 @@ def first_kinds(value) -> tuple:
     design is not serializable, its first bad history may be merely not opaque."""
     kinds = set(expected_kinds(value)) - {STARVATION}
     if SERIAL in kinds:
-        kinds |= {STRICT, OPACITY, "invariant"}
+        kinds |= {STRICT, OPACITY, Kind.INVARIANT}
     if STRICT in kinds:
         kinds |= {OPACITY}
     return tuple(sorted(kinds)) or (CLEAN,)
@@ -117,7 +120,7 @@ DESIGNS = {e.name: e for e in (
     Entry("eager-aggressive", "eager_aggressive", "EagerAggressive",
           "encounter-time locking, undo log, abort the owner on conflict",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK}),
-    # The catalogue (issue 4): correct designs, then broken variants named for their bug.
+    # Correct designs, then broken variants named for their bug.
     Entry("locks-ordered", "locks_ordered", "LocksOrdered",
           "a lock per key, all taken in one global order (acquire_all_locks, key set learned by restart)",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}),
@@ -142,14 +145,14 @@ DESIGNS = {e.name: e for e in (
     Entry("tl2-readonly-unchecked", "tl2_readonly_unchecked", "TL2ReadonlyUnchecked",
           "TL2 whose (so far) read-only transactions skip the post-read check",
           {"transfer": OPACITY, "swap": CLEAN, "counter": CLEAN}),       # read-only bug: tests/test_catalogue.py
-    # Issue 4, second batch of broken variants (tests/test_variants_more.py).
+    # More broken variants (tests/test_variants_more.py).
     Entry("norec-no-revalidation", "norec_no_revalidation", "NOrecNoRevalidation",
           "NOrec reading on after the sequence lock moved (not opaque, strictly serializable)",
           {"transfer": OPACITY, "swap": OPACITY, "counter": CLEAN}),
     Entry("tl2-borrowed-clock", "tl2_borrowed_clock", "TL2BorrowedClock",
           "TL2 with a GV4 clock (racing committers share wv) and the wv == rv+1 shortcut (write skew)",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN, "write-skew": SERIAL}),
-    # Contention managers (issue 4): `eager` and `dstm` take `+MANAGER` (implementations/contention.py);
+    # Contention managers: `eager` and `dstm` take `+MANAGER` (implementations/contention.py);
     # plain names use greedy. Why each verdict: the docstrings of eager.py, dstm.py, eager_no_undo.py.
     Entry("eager", "eager", "Eager", "encounter-time locking, undo log, contention manager greedy (eager+MANAGER)",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}),
@@ -287,7 +290,7 @@ class DesignError(ValueError):
     """The design named on the command line cannot be loaded."""
 
 
-# -- designs with a pluggable contention manager (issue 4): NAME or NAME+MANAGER -----------------
+# -- designs with a pluggable contention manager: NAME or NAME+MANAGER ---------------------------
 #: base name -> (module, class). `NAME+MANAGER` not in DESIGNS is built on demand.
 MANAGED = {"eager": ("eager", "Eager"), "dstm": ("dstm", "DSTM")}
 

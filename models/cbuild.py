@@ -1,13 +1,14 @@
 """Compiling C with the system compiler into a per-user cache (shared helper).
 
-Why here: both the native STM core (implementations/native/build.py) and the
-fast JSON Lines reader (models/jsonl_fast.py) build C at first use, and
+Why here: the native STM core (implementations/native/build.py), the fast
+JSON Lines reader (models/jsonl_fast.py) and the native linearizability
+search (checker/linearizability/native.py) all build C at first use, and
 models/ may import nothing from checker/ or implementations/, so the common
-part lives at the bottom of the import graph. It knows nothing of either user:
+part lives at the bottom of the import graph. It knows nothing of its users:
 where the cache is, how a build is keyed (a hash of the sources, the compiler
-and the flags, so a change rebuilds and nothing else does), and how a library
+and the flags, so a change rebuilds and nothing else does), how a library
 is compiled atomically (a temporary file renamed into place, so concurrent
-first uses never load half a file).
+first uses never load half a file), and which stale builds are pruned.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import subprocess
 import tempfile
 import time
 
-#: What stmcheck builds in the cache (native cores, the libitm workload, the JSON Lines reader);
-#: only these are ever pruned, since other tools may share the cache folder.
-PRUNE_PREFIXES = ("native-", "itm-", "jsonl-")
+#: What stmcheck builds in the cache (native cores, the libitm workload, the JSON Lines reader,
+#: the linearizability search); only these are ever pruned, since other tools may share the cache folder.
+PRUNE_PREFIXES = ("native-", "itm-", "jsonl-", "lincore-")
 PRUNE_AGE = 24 * 3600  # seconds a build may go unused before it is pruned
 
 

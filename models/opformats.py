@@ -7,12 +7,12 @@ returned. `return: null` marks an operation that never returned: it may have
 taken effect with any result, or not at all.
 
 `read_ophistory` is the one entry point: it reads `stmcheck.ophistory/1`
-itself and hands Jepsen logs and EDN histories to `opformats_jepsen`, choosing
+itself and hands Jepsen logs and EDN histories to `jepsen.py`, choosing
 by `fmt` or by looking at the content. Whatever the format, bad input raises
 `HistoryError` only, naming the file, the operation (or line) and the problem,
 so the CLI can print one line and exit 2. The data model (`Operation`,
 `OpHistory`) and the validation shared by all formats live in
-`opformats_core`; this module re-exports them.
+`ophistory.py`; this module re-exports them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import json
 import math
 
 from .history import HistoryError
-from . import jepsen as opformats_jepsen
+from . import jepsen
 from .ophistory import Operation, OpHistory, build_history, read_text, resolve_spec
 
 __all__ = ["OPHISTORY_FORMAT", "FORMATS", "Operation", "OpHistory", "build_history", "read_ophistory",
@@ -66,8 +66,8 @@ def read_ophistory(path: str, fmt: str | None = None, model: str | None = None) 
     if fmt == "ophistory":
         return parse_ophistory(text, path, model)
     if fmt == "jepsen":
-        return opformats_jepsen.parse_jepsen_log(text, path, model)
-    return opformats_jepsen.parse_edn_history(text, path, model, kv=(fmt == "porcupine-kv"))
+        return jepsen.parse_jepsen_log(text, path, model)
+    return jepsen.parse_edn_history(text, path, model, kv=(fmt == "porcupine-kv"))
 
 
 def _number(value) -> bool:

@@ -1,5 +1,5 @@
 """Every broken variant is caught in its smallest configuration (the table `BUGS`
-in checker/bugs_bench.py, which `stmcheck bench bugs` measures and writes to
+in checker/bench/bugs.py, which `stmcheck bench bugs` measures and writes to
 reports/bugs.md): by dpor within the executions recorded there, and by random
 and pct, with fixed seeds, within the most executions any seed needed there.
 """

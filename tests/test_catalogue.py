@@ -1,4 +1,4 @@
-"""Checks of the catalogue designs beyond their registry verdicts (issue 4).
+"""Checks of the catalogue designs beyond their registry verdicts.
 
 The registry verdicts (tests/test_explore_verdicts.py) report the first
 violated criterion; these tests pin down the rest of the story: which
@@ -8,19 +8,15 @@ transfer/swap/counter lack.
 
 import pytest
 
-from stmcheck.checker.explore.engine import Explorer
-from stmcheck.checker.explore.strategies import make_strategy
-from stmcheck.implementations.registry import load_design
+import stmcheck
 from stmcheck.models.workloads import make_workload
 
 from audit_workload import Audit
 
 
-def explore(design, workload, criterion="opacity", **kw):
-    cls, _ = load_design(design) if isinstance(design, str) else (design, None)
-    wl = make_workload(workload, 2, 1) if isinstance(workload, str) else workload
-    return Explorer(cls, wl, make_strategy("dpor"), criterion=criterion, max_executions=20000,
-                    time_limit=60, **kw).explore()
+def explore(design, workload, criterion="opacity", txns=1):
+    return stmcheck.explore(design, workload, txns=txns, criterion=criterion, max_executions=20000, time_limit=60,
+                            shrink=False)
 
 
 @pytest.mark.parametrize("design", ["lazy", "gencounter"])
@@ -57,16 +53,14 @@ def test_locks_ordered_two_transfers_per_thread_exhaustive():
     """Two transfers per thread (the learned key set is cleared at commit and learned
     again): exhaustively opaque, no deadlock, no livelock. (swap with 2 transactions
     per thread is clean too, but takes ~8 s.)"""
-    cls, _ = load_design("locks-ordered")
-    out = Explorer(cls, make_workload("transfer", 2, 2), make_strategy("dpor"),
-                   max_executions=20000, time_limit=60).explore()
+    out = explore("locks-ordered", "transfer", txns=2)
     assert out.exhausted and not out.violations
 
 
 def test_locks_ordered_out_of_order_attempt_aborts_and_retries_in_order():
     from stmcheck.checker.explore.runtime import Run
     from stmcheck.checker.explore.strategies.replay import Replay, decode
-    cls, _ = load_design("locks-ordered")
+    cls = stmcheck.load_design("locks-ordered")[0]
     # thread 1 locks and reads a0; thread 2 locks and reads a1, then finds a0 (below a1) taken
     run = Run(cls, make_workload("transfer", 2, 1))
     run.execute(Replay(decode("1*3,2*4")))

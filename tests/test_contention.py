@@ -1,5 +1,5 @@
 """Contention managers (implementations/contention.py), the `eager`/`dstm` designs
-that use them, and `eager-no-undo` (issue 4).
+that use them, and `eager-no-undo`.
 
 The registry verdicts of the `eager+MANAGER` entries are checked by
 tests/test_explore_verdicts.py; these tests pin the decision rules, the
@@ -11,8 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
-from stmcheck.checker.explore.engine import Explorer
-from stmcheck.checker.explore.strategies import make_strategy
+from stmcheck.checker import api
 from stmcheck.checker.explore.strategies.replay import Replay
 from stmcheck.implementations.contention import (
     ABORT_OTHER,
@@ -32,7 +31,6 @@ from stmcheck.implementations.contention import (
 )
 from stmcheck.implementations.registry import DesignError, load_design
 from stmcheck.models.machine import Machine, apply
-from stmcheck.models.workloads import make_workload
 
 
 # -- decision rules ----------------------------------------------------------------------------
@@ -156,9 +154,8 @@ def test_cli_lists_managers_and_rejects_an_unknown_one_in_one_line():
 # -- designs -------------------------------------------------------------------------------------
 
 def explore(design, workload="counter", strategy="dpor", max_executions=5000, **kw):
-    cls, _ = load_design(design)
-    ex = Explorer(cls, make_workload(workload, 2, 1), make_strategy(strategy, **kw),
-                  max_executions=max_executions, time_limit=60)
+    ex = api.make_explorer(api.prepare(design, workload), strategy, max_executions=max_executions, time_limit=60,
+                           **kw)
     return ex, ex.explore()
 
 

@@ -9,10 +9,7 @@ import textwrap
 
 import pytest
 
-from stmcheck.checker.explore.engine import Explorer
-from stmcheck.checker.explore.strategies import make_strategy
-from stmcheck.implementations.registry import load_design
-from stmcheck.models.workloads import make_workload
+from stmcheck.checker import api
 
 TOY = textwrap.dedent('''
     from stmcheck.models.machine import Abort
@@ -67,10 +64,8 @@ def toy(tmp_path_factory):
 
 
 def run_all(design, workload, threads, txns, strategy):
-    cls, _ = load_design(design)
-    wl = make_workload(workload, threads, txns)
-    ex = Explorer(cls, wl, make_strategy(strategy), max_executions=200000, time_limit=60, stop_at_first=False,
-                  exact_histories=True)
+    ex = api.make_explorer(api.prepare(design, workload, threads=threads, txns=txns), strategy,
+                           max_executions=200000, time_limit=60, stop_at_first=False, exact_histories=True)
     out = ex.explore()
     assert out.exhausted or out.violations, "the configuration must be small enough to enumerate"
     kinds = {v.kind for v in out.violations}
@@ -111,10 +106,8 @@ def test_plain_prefix_is_covered_by_dpor_on_a_larger_space(toy):
     """Too large to enumerate (3 threads, aborts and retries): every history the first
     few thousand plain executions find, DPOR finds too."""
     design = toy + ":CasCommit"
-    cls, _ = load_design(design)
-    wl = make_workload("counter", 3, 1)
-    d = Explorer(cls, wl, make_strategy("dpor"), max_executions=20000, stop_at_first=False,
-                 exact_histories=True).explore()
-    p = Explorer(cls, wl, make_strategy("plain"), max_executions=3000, stop_at_first=False).explore()
+    setup = api.prepare(design, "counter", threads=3)
+    d = api.make_explorer(setup, "dpor", max_executions=20000, stop_at_first=False, exact_histories=True).explore()
+    p = api.make_explorer(setup, "plain", max_executions=3000, stop_at_first=False).explore()
     assert d.exhausted and not p.exhausted
     assert p.signatures <= d.signatures

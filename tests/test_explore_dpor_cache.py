@@ -13,13 +13,12 @@ hand.
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from stmcheck.checker import api
 from stmcheck.checker.explore.engine import Explorer, signature
-from stmcheck.checker.explore.strategies import make_strategy
 from stmcheck.checker.explore.strategies.dpor import DPOR
 from stmcheck.checker.explore.strategies.dpor_cache import CachedDPOR
 from stmcheck.checker.explore.strategies.statecache import count_interleavings
 from stmcheck.checker.explore.statekey import history_key
-from stmcheck.implementations.registry import load_design
 from stmcheck.models.workloads import Workload, make_workload
 
 from test_explore_dpor import TOY
@@ -40,9 +39,8 @@ class Recording(Explorer):
 def explore(design, workload, strategy, budget=100000, recorder=Recording, criterion="opacity", exact=True):
     """Explore to the end; `exact`: every distinct history is run (no merging of histories the
     criterion cannot tell apart)."""
-    cls, _ = load_design(design)
-    ex = recorder(cls, workload, strategy, criterion=criterion, max_executions=budget, time_limit=120,
-                  stop_at_first=False, exact_histories=exact)
+    ex = api.make_explorer(api.prepare(design, workload), strategy, criterion=criterion, explorer_cls=recorder,
+                           max_executions=budget, time_limit=120, stop_at_first=False, exact_histories=exact)
     ex.finals, ex.outcomes = set(), set()
     out = ex.explore()
     assert out.exhausted, "the configuration must be small enough to exhaust"
@@ -67,7 +65,7 @@ def test_cache_matches_plain_enumeration_where_it_hits(toy):
     design = toy + ":NoSync"
     cached = CachedDPOR()
     a = explore(design, make_workload("counter", 2, 2), cached)
-    p = explore(design, make_workload("counter", 2, 2), make_strategy("plain"))
+    p = explore(design, make_workload("counter", 2, 2), "plain")
     assert cached.hits > 0
     same(a, p)
     assert a[0].executions * 50 < p[0].executions
@@ -100,14 +98,13 @@ def test_cache_matches_stateless_dpor(toy, design, workload, txns, retries):
 def test_count_equals_the_executions_plain_runs(toy, design, workload, threads, txns):
     if design.startswith("toy:"):
         design = toy + ":" + design[4:]
-    cls, _ = load_design(design)
+    setup = api.prepare(design, workload, threads=threads, txns=txns)
 
     def run(strategy):
-        return Explorer(cls, make_workload(workload, threads, txns), strategy, max_executions=100000,
-                        stop_at_first=False).explore()
+        return api.make_explorer(setup, strategy, max_executions=100000, stop_at_first=False).explore()
 
     n, states, _ = count_interleavings(run)
-    plain = run(make_strategy("plain"))
+    plain = run("plain")
     assert plain.exhausted
     assert n == plain.executions
     assert states < n
@@ -156,7 +153,7 @@ def test_cache_matches_plain_on_random_programs(toy, programs, design):
     name = toy + ":" + design if design in ("NoSync", "CasCommit") else design
     wl = lambda: Scripted(list(programs), retries=0)  # noqa: E731
     a = explore(name, wl(), CachedDPOR())
-    p = explore(name, wl(), make_strategy("plain"), budget=200000)
+    p = explore(name, wl(), "plain", budget=200000)
     same(a, p)
 
 
@@ -192,7 +189,7 @@ def test_merged_histories_keep_every_verdict_of_plain_enumeration(toy, programs,
     merged = CachedDPOR()
     a = explore(name, wl(), merged, recorder=Verdicts, criterion=criterion, exact=False)
     assert merged.history_view is not history_key
-    reference = make_strategy("plain") if design != "tl2" else DPOR()
+    reference = "plain" if design != "tl2" else DPOR()
     p = explore(name, wl(), reference, budget=300000, recorder=Verdicts, criterion=criterion)
     assert a[1].finals == p[1].finals
 

@@ -13,12 +13,9 @@ histories and violations plain enumeration finds, in fewer executions.
 
 import pytest
 
-from stmcheck.checker.explore.engine import Explorer
-from stmcheck.checker.explore.strategies import make_strategy
-from stmcheck.implementations.registry import load_design
+from stmcheck.checker import api
 from stmcheck.checker.bench.explore import ReadVsIncrement
 from stmcheck.checker.explore.strategies.dpor import DPOR, dependent
-from stmcheck.models.workloads import make_workload
 
 
 def trace_key(run):
@@ -41,9 +38,8 @@ def trace_key(run):
 
 
 def explore(design, strategy):
-    cls, _ = load_design(design)
-    ex = Explorer(cls, ReadVsIncrement(2, retries=0), make_strategy(strategy), max_executions=100000, time_limit=60,
-                  stop_at_first=False, exact_histories=True)
+    ex = api.make_explorer(api.prepare(design, ReadVsIncrement(2, retries=0)), strategy, max_executions=100000,
+                           time_limit=60, stop_at_first=False, exact_histories=True)
     out = ex.explore()
     assert out.exhausted
     return out, {v.kind for v in out.violations}
@@ -62,7 +58,6 @@ def test_no_execution_dpor_runs_on_tl2_is_redundant():
     """On tl2 every DPOR execution is a new trace and none is cut by its sleep set:
     the reduction is already optimal for this dependence relation, so the size of
     tl2 2 x 2's space is the number of its traces, not DPOR's overhead."""
-    cls, _ = load_design("tl2")
     strategy = DPOR()
     keys, finish = [], strategy.finish
 
@@ -71,7 +66,7 @@ def test_no_execution_dpor_runs_on_tl2_is_redundant():
         finish(run)
 
     strategy.finish = record
-    out = Explorer(cls, make_workload("transfer", 2, 1), strategy, stop_at_first=False).explore()
+    out = api.make_explorer(api.prepare("tl2", "transfer"), strategy, stop_at_first=False).explore()
     assert out.exhausted and not out.violations
     assert len(keys) == len(set(keys)) == out.executions
     assert all(k[0] == "complete" for k in keys)

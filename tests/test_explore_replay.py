@@ -7,12 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
-from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker import api
 from stmcheck.checker.explore.shrink import shrink
-from stmcheck.checker.explore.strategies import make_strategy
 from stmcheck.checker.explore.strategies.replay import Replay, decode, encode
-from stmcheck.implementations.registry import load_design
-from stmcheck.models.workloads import make_workload
 
 BUGS = [("locks-naive", "swap", "deadlock"), ("locks-naive", "transfer", "deadlock"),
         ("eager-aggressive", "transfer", "livelock"), ("eager-aggressive", "counter", "livelock"),
@@ -20,9 +17,7 @@ BUGS = [("locks-naive", "swap", "deadlock"), ("locks-naive", "transfer", "deadlo
 
 
 def find(design, workload, strategy="dpor", threads=2, **kw):
-    cls, _ = load_design(design)
-    wl = make_workload(workload, threads, 1)
-    ex = Explorer(cls, wl, make_strategy(strategy, **kw), max_executions=5000)
+    ex = api.make_explorer(api.prepare(design, workload, threads=threads), strategy, max_executions=5000, **kw)
     return ex, ex.explore()
 
 

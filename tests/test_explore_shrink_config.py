@@ -12,12 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
-from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker import api
 from stmcheck.checker.explore.shrink import shrink_all, smaller_configs
-from stmcheck.checker.explore.strategies import make_strategy
 from stmcheck.checker.explore.strategies.replay import Replay, decode, encode
-from stmcheck.implementations.registry import load_design
-from stmcheck.models.workloads import make_workload
 
 
 def test_smaller_configs_come_smallest_first():
@@ -32,14 +29,13 @@ def test_smaller_configs_come_smallest_first():
     ("eager-aggressive", "transfer", 2, 2, "livelock"),
 ])
 def test_violation_is_found_again_on_a_smaller_configuration(design, workload, threads, txns, kind):
-    cls, _ = load_design(design)
-    ex = Explorer(cls, make_workload(workload, threads, txns), make_strategy("dpor"), max_executions=5000)
+    ex = api.make_explorer(api.prepare(design, workload, threads=threads, txns=txns), max_executions=5000)
     original = ex.explore().violations[0]
     v = shrink_all(ex, original)
     assert v.kind == kind
     assert v.config == {"threads": 2, "txns": 1}
     assert v.run.threads == 2
-    small = Explorer(cls, make_workload(workload, 2, 1), make_strategy("dpor"))
+    small = api.make_explorer(api.prepare(design, workload))
     again = small.new_run().execute(Replay(decode(encode(v.schedule)), strict=True))
     assert again.events == v.run.events
     assert small.judge(again).kind == kind
@@ -48,8 +44,7 @@ def test_violation_is_found_again_on_a_smaller_configuration(design, workload, t
 def test_a_clean_smaller_configuration_keeps_the_original():
     """With 2 threads x 1 transaction the only smaller configuration is 1 x 1, where one
     thread alone cannot deadlock on swap, so the original (shrunk by schedule) stays."""
-    cls, _ = load_design("locks-naive")
-    ex = Explorer(cls, make_workload("swap", 2, 1), make_strategy("dpor"), max_executions=5000)
+    ex = api.make_explorer(api.prepare("locks-naive", "swap"), max_executions=5000)
     v = shrink_all(ex, ex.explore().violations[0])
     assert v.kind == "deadlock" and getattr(v, "config", None) is None and v.run.threads == 2
 

@@ -6,16 +6,14 @@
 
 import pytest
 
-from stmcheck.checker.explore.engine import Explorer
-from stmcheck.checker.explore.strategies import make_strategy
-from stmcheck.implementations.registry import DESIGNS, FROM_MATRIX, first_kinds, load_design
-from stmcheck.models.workloads import WORKLOADS, make_workload
+from stmcheck.checker import api
+from stmcheck.implementations.registry import DESIGNS, FROM_MATRIX, first_kinds
+from stmcheck.models.workloads import WORKLOADS
 
 
 def explore(design, workload, threads=2, txns=1, strategy="dpor", max_executions=20000, **kw):
-    cls, _ = load_design(design)
-    wl = make_workload(workload, threads, txns)
-    ex = Explorer(cls, wl, make_strategy(strategy, **kw), max_executions=max_executions, time_limit=60)
+    setup = api.prepare(design, workload, threads=threads, txns=txns)
+    ex = api.make_explorer(setup, strategy, max_executions=max_executions, time_limit=60, **kw)
     return ex, ex.explore()
 
 
@@ -123,9 +121,7 @@ def test_random_strategies_on_clean_design_say_sampled():
 def test_bounded_retries_cannot_livelock():
     """With at most R retries per transaction the attempt count is part of each thread's
     position, so no state repeats: eager-aggressive then has no lasso, only give-ups."""
-    cls, _ = load_design("eager-aggressive")
-    wl = make_workload("transfer", 2, 1, retries=0)
-    out = Explorer(cls, wl, make_strategy("dpor"), max_executions=5000).explore()
+    out = api.explore("eager-aggressive", "transfer", retries=0, max_executions=5000, time_limit=None, shrink=False)
     assert out.exhausted and not out.violations
 
 
@@ -140,6 +136,5 @@ def test_a_design_that_retries_instead_of_blocking_is_still_explored():
             tx.blocked_by = None
             yield from super().abort(tx)
 
-    out = Explorer(SpinningTL2, make_workload("transfer", 2, 1), make_strategy("dpor"),
-                   max_executions=20000).explore()
+    out = api.explore(SpinningTL2, "transfer", max_executions=20000, time_limit=None, shrink=False)
     assert out.exhausted and not out.violations and out.cut > 0

@@ -15,7 +15,7 @@ import pytest
 
 from stmcheck.checker.linearizability import search as lin
 from stmcheck.checker.linearizability import native as native
-from stmcheck.checker.report.linearizability import run_linearizability
+from stmcheck.checker.cli.check import run_linearizability
 from stmcheck.models.opformats import parse_ophistory, read_ophistory
 
 OK = {"format": "stmcheck.ophistory/1", "model": "queue", "operations": [

@@ -1,5 +1,5 @@
-"""Pruning old builds in the cache (models/cbuild.py, used by implementations/native/build.py
-and the fast JSON Lines reader).
+"""Pruning old builds in the cache (models/cbuild.py, used by implementations/native/build.py,
+the fast JSON Lines reader and the native linearizability search).
 
 Pruning needs no compiler: these tests build fake cache folders in a
 temporary directory and age them with os.utime.
@@ -31,13 +31,13 @@ def test_prunes_only_old_build_folders_and_keeps_the_current_one(tmp_path):
     _folder(tmp_path, "native-recent", DAY / 2)                 # used today: maybe by another process
     _folder(tmp_path, "native-current", 5 * DAY)                 # the one just built: never
     _folder(tmp_path, "other-tool", 9 * DAY)                     # not ours
-    (tmp_path / "lincore-1234.so").write_bytes(b"x")             # a file of another part of stmcheck
+    (tmp_path / "lincore-1234.so").write_bytes(b"x")             # the linearizability core: ours too
     os.utime(tmp_path / "lincore-1234.so", (NOW - 9 * DAY, NOW - 9 * DAY))
 
     removed = build.prune(str(tmp_path), keep=("native-current",), now=NOW)
 
-    assert removed == ["itm-old", "native-old"]
-    assert sorted(os.listdir(tmp_path)) == ["lincore-1234.so", "native-current", "native-recent", "other-tool"]
+    assert removed == ["itm-old", "lincore-1234.so", "native-old"]
+    assert sorted(os.listdir(tmp_path)) == ["native-current", "native-recent", "other-tool"]
 
 
 def test_stale_reader_libraries_are_pruned_too(tmp_path):

@@ -83,7 +83,7 @@ def test_non_integer_workloads_are_a_usage_error():
 
 
 def test_first_difference():
-    from stmcheck.checker.cli.conform import first_difference
+    from stmcheck.checker.native.conform import first_difference
 
     assert first_difference([1, 2, 3], [1, 2, 3]) is None
     assert first_difference([1, 2, 3], [1, 5, 3]) == 1

@@ -15,16 +15,12 @@ from stmcheck.implementations.native.loader import available
 REASON = available()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"native core unavailable: {REASON}")
 
-explorer = pytest.importorskip("stmcheck.checker.explore.engine", reason="the Python explorer is not installed")
+api = pytest.importorskip("stmcheck.checker.api", reason="the Python explorer is not installed")
 
 
 def _explore(cls, strategy="dpor", threads=2, txns=1, executions=2000, stop=False):
-    from stmcheck.checker.explore.strategies import make_strategy
-    from stmcheck.models.workloads import make_workload
-
-    ex = explorer.Explorer(cls, make_workload("transfer", threads, txns), make_strategy(strategy),
-                           max_executions=executions, time_limit=60, stop_at_first=stop)
-    return ex.explore()
+    setup = api.prepare(cls, "transfer", threads=threads, txns=txns)
+    return api.make_explorer(setup, strategy, max_executions=executions, time_limit=60, stop_at_first=stop).explore()
 
 
 @pytest.mark.parametrize("python_name, native_cls", [

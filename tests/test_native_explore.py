@@ -19,10 +19,9 @@ REASON = available()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"native core unavailable: {REASON}")
 
 from stmcheck.checker.cli import main  # noqa: E402
-from stmcheck.checker.explore.engine import Explorer  # noqa: E402
+from stmcheck.checker import api  # noqa: E402
 from stmcheck.checker.native.loop import events_of, from_explorer, native_plan, to_explorer
 from stmcheck.checker.explore.runtime import Run  # noqa: E402
-from stmcheck.checker.explore.strategies import make_strategy  # noqa: E402
 from stmcheck.checker.explore.strategies.replay import Replay, encode  # noqa: E402
 from stmcheck.implementations.native.controlled import format_schedule  # noqa: E402
 from stmcheck.implementations.native.design import NativeDesign  # noqa: E402
@@ -116,7 +115,7 @@ def test_livelocks_and_unfair_loops_are_handled_as_in_python(polite):
 
 def test_the_explorer_reports_a_native_livelock_with_a_replayable_lasso(polite):
     wl = make_workload("transfer", 2, 1)
-    explorer = Explorer(polite, wl, make_strategy("random", seed=0), max_executions=500)
+    explorer = api.make_explorer(api.prepare(polite, wl), "random", seed=0, max_executions=500)
     plan = native_plan(explorer, "random", seed=0)
     assert plan is not None
     out = plan.explore(explorer)
@@ -205,7 +204,7 @@ def test_a_crash_in_the_native_loop_is_a_crash_counterexample(tmp_path):
     source = tmp_path / "crashy.c"
     source.write_text(CRASHY)
     crashy = type("Crashy", (NativeDesign,), {"native": f"{source}:crashy"})
-    explorer = Explorer(crashy, make_workload("transfer", 2, 1), make_strategy("random"), max_executions=100)
+    explorer = api.make_explorer(api.prepare(crashy, "transfer"), "random", max_executions=100)
     out = native_plan(explorer, "random").explore(explorer)
     v = out.violations[0]
     assert v.kind == "crash" and "SIGSEGV" in v.explanation

@@ -20,7 +20,7 @@ from stmcheck.implementations.native.loader import available
 REASON = available()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"native core unavailable: {REASON}")
 
-explorer = pytest.importorskip("stmcheck.checker.explore.engine", reason="the Python explorer is not installed")
+api = pytest.importorskip("stmcheck.checker.api", reason="the Python explorer is not installed")
 
 
 
@@ -32,11 +32,7 @@ def crashy(tmp_path):
 
 
 def _explore(cls, strategy, executions=300):
-    from stmcheck.checker.explore.strategies import make_strategy
-    from stmcheck.models.workloads import make_workload
-
-    ex = explorer.Explorer(cls, make_workload("transfer", 2, 1), make_strategy(strategy, seed=0),
-                           max_executions=executions, time_limit=60)
+    ex = api.make_explorer(api.prepare(cls, "transfer"), strategy, seed=0, max_executions=executions, time_limit=60)
     return ex, ex.explore()
 
 

@@ -12,23 +12,20 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
-from stmcheck.checker.explore.engine import Explorer
+from stmcheck.checker import api
 from stmcheck.checker.explore.objects import check_operations, operation_rows
 from stmcheck.checker.linearizability.search import check_linearizability
 from stmcheck.checker.explore.shrink import shrink
-from stmcheck.checker.explore.strategies import make_strategy
 from stmcheck.checker.explore.strategies.replay import Replay, decode, encode
-from stmcheck.implementations.registry import load_design
-from stmcheck.models.workloads.objects import OBJECTS, make_object_workload
+from stmcheck.models.workloads.objects import OBJECTS
 from stmcheck.models.objects import TBank, TDict, TList, result_of
 from stmcheck.models.opformats import parse_ophistory
 from stmcheck.models.specs import FALSE, TRUE, get_spec
 
 
 def explore(design, obj, threads=2, txns=1, retries=None, **kw):
-    cls, _ = load_design(design)
-    wl = make_object_workload(obj, threads, txns, retries)
-    ex = Explorer(cls, wl, make_strategy("dpor", **kw), max_executions=5000, time_limit=30)
+    setup = api.prepare(design, threads=threads, txns=txns, retries=retries, object=obj)
+    ex = api.make_explorer(setup, "dpor", max_executions=5000, time_limit=30, **kw)
     return ex, ex.explore()
 
 
@@ -111,9 +108,8 @@ def test_cli_json_and_usage_errors():
 
 
 def test_operation_history_is_derived_from_the_transaction_history():
-    cls, _ = load_design("global-lock")
-    wl = make_object_workload("list", 2, 2)
-    ex = Explorer(cls, wl, make_strategy("dpor"))
+    setup = api.prepare("global-lock", txns=2, object="list")
+    wl, ex = setup.workload, api.make_explorer(setup)
     run = ex.new_run().execute(Replay([1] * 200, strict=False))  # thread 1 to the end, then thread 2
     ov = check_operations(wl, run)
     ops = [o for o in ov.doc["operations"] if o["client"] != "observer"]
@@ -126,9 +122,7 @@ def test_operation_history_is_derived_from_the_transaction_history():
 
 
 def test_given_up_calls_are_left_out():
-    cls, _ = load_design("eager-aggressive")
-    wl = make_object_workload("counter", 2, 1, retries=0)
-    ex = Explorer(cls, wl, make_strategy("dpor"), max_executions=2000)
+    ex = api.make_explorer(api.prepare("eager-aggressive", retries=0, object="counter"), max_executions=2000)
     out = ex.explore()
     assert not out.violations, [(v.kind, v.explanation) for v in out.violations]
     assert out.exhausted
@@ -171,9 +165,8 @@ def test_list_and_dict_specs():
 
 
 def test_operation_rows_drop_nothing_on_a_complete_run():
-    cls, _ = load_design("tl2")
-    wl = make_object_workload("queue", 3, 1)
-    ex = Explorer(cls, wl, make_strategy("dpor"))
+    setup = api.prepare("tl2", threads=3, object="queue")
+    wl, ex = setup.workload, api.make_explorer(setup)
     run = ex.new_run().execute(Replay([1, 2, 3] * 40, strict=False))
     rows = operation_rows(wl, run.events, run.event_steps, run.final, len(run.steps))
     assert sorted(r[0] for r in rows if r[0] != "observer") == [1, 2, 3]
@@ -187,10 +180,8 @@ PYTHON_DESIGNS = sorted(d for d, e in __import__("stmcheck.implementations.regis
 @pytest.mark.parametrize("design", PYTHON_DESIGNS)
 def test_every_design_in_the_catalogue_hosts_every_object(design):
     """No design crashes on an object (budgeted: a verdict, not a proof)."""
-    cls, _ = load_design(design)
     for obj in sorted(OBJECTS):
-        wl = make_object_workload(obj, 2, 1)
-        ex = Explorer(cls, wl, make_strategy("dpor"), max_executions=150, max_steps=300)
+        ex = api.make_explorer(api.prepare(design, object=obj, max_steps=300), max_executions=150)
         out = ex.explore()
         kinds = [v.kind for v in out.violations]
         assert "crash" not in kinds, [v.explanation for v in out.violations]

@@ -1,15 +1,14 @@
 """Starvation: a proven fair loop, with cyclic programs, in which one thread
-never commits while another does (checker/liveness.py), reported apart from
+never commits while another does (checker/explore/liveness.py), reported apart from
 livelock (a fair loop in which nobody commits).
 
 The designs and the workload are hand-made so that states recur: two threads
 toggle one bit, so memory goes 0, 1, 0, ... while commits happen.
 """
 
-from stmcheck.checker.explore.engine import CyclicExplorer, Explorer
+from stmcheck.checker import api
 from stmcheck.checker.explore.runtime import Run
 from stmcheck.checker.explore.starvation import liveness
-from stmcheck.checker.explore.strategies import make_strategy
 from stmcheck.checker.explore.strategies.replay import Replay
 from stmcheck.implementations.global_lock import GlobalLock
 from stmcheck.models.machine import Abort
@@ -105,9 +104,8 @@ class Selfish:
 
 
 def explore(design, cyclic=True, budget=3000, max_steps=200, strategy="dpor", **kw):
-    cls = CyclicExplorer if cyclic else Explorer
-    return cls(design, Toggle(2), make_strategy(strategy, **kw), max_executions=budget,
-               max_steps=max_steps, stop_at_first=True)
+    setup = api.prepare(design, Toggle(2), max_steps=max_steps, cyclic=cyclic)
+    return api.make_explorer(setup, strategy, max_executions=budget, stop_at_first=True, **kw)
 
 
 def test_optimistic_design_starves_a_thread():

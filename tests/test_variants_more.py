@@ -1,22 +1,18 @@
-"""The second batch of broken variants (issue 4): each caught by DPOR in its smallest
+"""More broken variants: each caught by DPOR in its smallest
 configuration with the verdict its docstring states, and its control clean."""
 
 import pytest
 
-from stmcheck.checker.explore.engine import Explorer
-from stmcheck.checker.explore.strategies import make_strategy
-from stmcheck.implementations.registry import load_design
+import stmcheck
 from stmcheck.implementations.norec_no_revalidation import NOrecNoRevalidation
 from stmcheck.implementations.tl2_borrowed_clock import TL2BorrowedClock
-from stmcheck.models.workloads import make_workload
 
 from audit_workload import Audit
 
 
 def explore(design, workload, criterion="opacity", threads=2, txns=1, **kw):
-    cls = load_design(design)[0] if isinstance(design, str) else design
-    wl = make_workload(workload, threads, txns, **kw) if isinstance(workload, str) else workload
-    return Explorer(cls, wl, make_strategy("dpor"), criterion=criterion, max_executions=5000).explore()
+    return stmcheck.explore(design, workload, threads=threads, txns=txns, criterion=criterion, max_executions=5000,
+                            time_limit=None, shrink=False, **kw)
 
 
 def verdicts(v):

@@ -1,4 +1,4 @@
-"""The witness automaton (checker/strategies/witnesskey.py) against the checker.
+"""The witness automaton (checker/explore/witnesskey.py) against the checker.
 
 Read over a whole history, the automaton accepts exactly when the criterion
 holds (the real checker, itself tested against brute force, is the oracle),

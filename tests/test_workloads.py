@@ -10,9 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
-from stmcheck.checker.explore.engine import Explorer
-from stmcheck.checker.explore.strategies import make_strategy
-from stmcheck.implementations.registry import load_design
+import stmcheck
 from stmcheck.models.workloads import WORKLOADS, make_workload, run_serial, workload_class
 
 NEW = ["write-skew", "dict-update", "intset", "ww-pathology", "random", "random:3"]
@@ -162,9 +160,7 @@ def test_correct_designs_explore_clean(name):
     """2 threads, retries bounded at 1: TL2 and lazy-incremental can livelock on the crossing
     workloads (each aborts the other at commit), which is theirs, not the workload's."""
     for design in CORRECT:
-        cls, _ = load_design(design)
-        out = Explorer(cls, make_workload(name, 2, 1, retries=1), make_strategy("dpor"),
-                       max_executions=5000).explore()
+        out = stmcheck.explore(design, name, retries=1, max_executions=5000, time_limit=None, shrink=False)
         assert out.exhausted and not out.violations, (design, [v.explanation for v in out.violations])
 
 
@@ -173,8 +169,7 @@ def test_correct_designs_explore_clean(name):
     ("locks-naive", "dict-update", "deadlock"), ("tl2-no-commit-validation", "write-skew", "serializability"),
 ])
 def test_the_workloads_show_their_classic_failure(design, name, kind):
-    cls, _ = load_design(design)
-    out = Explorer(cls, make_workload(name, 2, 1), make_strategy("dpor"), max_executions=5000).explore()
+    out = stmcheck.explore(design, name, max_executions=5000, time_limit=None, shrink=False)
     assert out.violations and out.violations[0].kind == kind
 
 
@@ -222,6 +217,6 @@ def test_random_invariant_catches_a_lost_update_the_criteria_cannot_see():
     """random:3 has two blind writes to r1; without commit validation the later-serialised
     one lands first. The histories are serializable (nothing reads r1 afterwards), the
     final state is not: only the workload invariant sees it."""
-    cls, _ = load_design("tl2-no-commit-validation")
-    out = Explorer(cls, make_workload("random:3", 2, 1), make_strategy("dpor"), max_executions=5000).explore()
+    out = stmcheck.explore("tl2-no-commit-validation", "random:3", max_executions=5000, time_limit=None,
+                           shrink=False)
     assert out.violations[0].kind == "invariant"

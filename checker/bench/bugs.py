@@ -21,20 +21,20 @@ from dataclasses import dataclass
 
 import click
 
-from stmcheck.implementations.registry import DESIGNS, expected_kinds, load_design
-from stmcheck.models.workloads import WORKLOADS, make_workload
+from stmcheck.implementations.registry import DESIGNS, expected_kinds
+from stmcheck.models.terms import DEFAULT_CRITERIA
+from stmcheck.models.workloads import WORKLOADS
 
-from ..explore.engine import Explorer
-from ..explore.strategies import make_strategy
+from .. import api
 
 SEEDS = 20
 BUDGET = 5000                       # executions per search
 SEARCH_BUDGET = 2000                # dpor executions per candidate configuration
 CONFIGS = ((2, 1), (2, 2), (3, 1))  # (threads, transactions each), smallest first
 PCT_DEPTH = 3
-HISTORY = ("serializability", "strict-serializability", "opacity")
+HISTORY = DEFAULT_CRITERIA
 
-#: broken variant -> the kind of counterexample its bug gives (issue 4's list).
+#: broken variant -> the kind of counterexample its bug gives.
 VARIANTS = {
     "tl2-no-read-validation": "opacity",
     "tl2-no-commit-validation": "serializability",
@@ -110,9 +110,8 @@ BUGS = (
 
 
 def explorer(design, workload, threads, txns, strategy, budget=BUDGET, **kw):
-    cls, _ = load_design(design)
-    return Explorer(cls, make_workload(workload, threads, txns), make_strategy(strategy, **kw),
-                    max_executions=budget)
+    setup = api.prepare(design, workload, threads=threads, txns=txns)
+    return api.make_explorer(setup, strategy, max_executions=budget, **kw)
 
 
 def executions_to_find(design, kind, workload, threads, txns, strategy, budget=BUDGET, **kw):
@@ -219,7 +218,7 @@ def bugs_bench(out_path, designs):
              f"random and pct (depth {PCT_DEPTH}) over seeds 0..{SEEDS - 1}: the median (a seed that found "
              f"nothing within {BUDGET:,} executions counts as infinitely many), the worst seed that found it, "
              "and how many seeds found it. Counts, not times: the same on every machine. tests/test_bugs.py "
-             "holds the strategies to these numbers (`BUGS` in checker/bugs_bench.py).",
+             "holds the strategies to these numbers (`BUGS` in checker/bench/bugs.py).",
              "", "| design | bug | workload | threads x txns | dpor | random median | random worst (found) | "
              "pct median | pct worst (found) |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -235,6 +234,6 @@ def bugs_bench(out_path, designs):
     click.echo("\n".join(lines))
     stale = [r for r in rows if r not in BUGS]
     if stale:
-        click.echo("the table in checker/bugs_bench.py differs from this run; the new rows:", err=True)
+        click.echo("the table in checker/bench/bugs.py differs from this run; the new rows:", err=True)
         click.echo(_as_code(rows), err=True)
     click.echo(f"written to {out_path}", err=True)

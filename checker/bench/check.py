@@ -1,6 +1,6 @@
 """`stmcheck bench check`: what checking a history costs, against merely parsing it.
 
-For each size, two synthetic histories (checker/synth.py: an opaque lazy STM
+For each size, two synthetic histories (checker/bench/synth.py: an opaque lazy STM
 on 8 threads, and the same with one stale read planted) are written as JSON
 Lines, parsed with the standard `json` module (one `json.loads` per line:
 the bare cost of reading the file), then read and checked by stmcheck for

@@ -18,12 +18,9 @@ import time
 
 import click
 
-from stmcheck.implementations.registry import load_design
-from stmcheck.models.workloads import Workload, make_workload
+from stmcheck.models.workloads import Workload
 
-from ..explore.engine import Explorer
-from ..explore.shrink import shrink
-from ..explore.strategies import make_strategy
+from .. import api
 from ..explore.strategies.dpor import DPOR
 from ..explore.strategies.random_walk import RandomWalk
 from ..explore.strategies.statecache import count_interleavings
@@ -52,12 +49,10 @@ class ReadVsIncrement(Workload):
 
 def _explorer(design, workload, threads, txns, strategy, max_executions, time_limit=120.0, stop=True, exact=False,
               **kw):
-    cls, _ = load_design(design)
-    wl = ReadVsIncrement(2, retries=0) if workload == ReadVsIncrement.name else make_workload(workload, threads, txns)
-    if isinstance(strategy, str):
-        strategy = make_strategy(strategy, **kw)
-    return Explorer(cls, wl, strategy, max_executions=max_executions, time_limit=time_limit, stop_at_first=stop,
-                    exact_histories=exact)
+    wl = ReadVsIncrement(2, retries=0) if workload == ReadVsIncrement.name else workload
+    setup = api.prepare(design, wl, threads=threads, txns=txns)
+    return api.make_explorer(setup, strategy, max_executions=max_executions, time_limit=time_limit,
+                             stop_at_first=stop, exact_histories=exact, **kw)
 
 
 def _throughput(threads, executions):
@@ -136,11 +131,11 @@ def explore_bench(out_path, quick):
     budget = int(40000 * scale) or 1000
     lines += ["## DPOR against plain enumeration", "",
               "`dpor` is stateful DPOR (source sets, sleep sets, and a cache of explored states: "
-              "checker/strategies/dpor_cache.py) whose states keep of the history so far only what opacity "
-              "can still tell apart (checker/strategies/witnesskey.py); \"whole history\" is the same with "
+              "checker/explore/strategies/dpor_cache.py) whose states keep of the history so far only what opacity "
+              "can still tell apart (checker/explore/witnesskey.py); \"whole history\" is the same with "
               "the whole history so far in each state's key; \"stateless\" is DPOR without the cache. "
               "\"plain\" is the exact number of executions plain enumeration runs, counted over the graph of "
-              "states (checker/strategies/statecache.py) instead of run; where it is at most "
+              "states (checker/explore/strategies/statecache.py) instead of run; where it is at most "
               f"{budget:,}, plain enumeration is also run, must run exactly that many executions, and \"same "
               "histories\" says whether it found exactly the distinct histories DPOR with whole histories "
               "found (merged histories are compared with plain enumeration by the tests: same final states "
@@ -206,13 +201,8 @@ def explore_bench(out_path, quick):
     lines.append("")
 
     click.echo("the card command ...", err=True)
-    from ..cli.explore import DEFAULT_MAX_EXECUTIONS, DEFAULT_MAX_STEPS, DEFAULT_TIME_LIMIT
     t0 = time.perf_counter()
-    cls, _ = load_design("tl2")
-    ex = Explorer(cls, make_workload("transfer", 3, 1), make_strategy("dpor"), max_executions=DEFAULT_MAX_EXECUTIONS,
-                  time_limit=DEFAULT_TIME_LIMIT, max_steps=DEFAULT_MAX_STEPS)
-    out = ex.explore()
-    [shrink(ex, v) for v in out.violations]
+    out = api.explore("tl2", threads=3)
     dt = time.perf_counter() - t0
     lines += ["## The README's main command", "",
               f"`stmcheck explore tl2 --threads 3`: {dt:.1f} s wall time here; {out.executions:,} executions, "

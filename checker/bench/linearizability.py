@@ -27,7 +27,7 @@ KV50_TARGET = 3 * 0.2       # Porcupine: under 0.2 s per 50-client log
 
 
 def default_data_dir() -> str:
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # the repository
     for base in (os.getcwd(), here):
         path = os.path.normpath(os.path.join(base, "..", "shared", "data", "porcupine"))
         if os.path.exists(os.path.join(path, "expected.json")):
@@ -107,8 +107,8 @@ def render(m: dict, ref: dict | None, repeat: int) -> str:
                      f"{r['steps']} |")
     disagree = [r["name"] for r in m["rows"] if r["holds"] is not r["expected"]]
     lines += ["", "Disagreements with Porcupine: " + (", ".join(disagree) if disagree else "none") + "."]
-    lines += ["", "The native engine is the C core of `checker/linearizability_core.py` (built with cffi on "
-              "first use); the Python reference is `checker/linearizability.py`. Both run the same search "
+    lines += ["", "The native engine is the C core of `checker/linearizability/core.c` (built with cffi on "
+              "first use); the Python reference is `checker/linearizability/search.py`. Both run the same search "
               "(Wing & Gong with Lowe's memoization, P-compositionality for kv) and take the same number of "
               "steps; the tests check they agree.", ""]
     return "\n".join(lines)

@@ -22,12 +22,10 @@ import click
 from stmcheck.implementations.native.build import NativeUnavailable
 from stmcheck.implementations.native.program import loop_rate, run_program
 from stmcheck.implementations.native.stress import ITM_METHODS, itm_round, native_throughput
-from stmcheck.implementations.registry import load_design
-from stmcheck.models.workloads import make_workload
-
+from .. import api
 from ..explore.engine import Explorer
-from ..native.loop import native_plan, same_verdict
 from ..explore.strategies import make_strategy
+from ..native.loop import native_plan, same_verdict
 
 DESIGNS = ("native-tl2", "native-norec")
 THREADS = (1, 2, 4, 8)
@@ -36,9 +34,8 @@ CONFIG = {"threads": 3, "txns": 1}  # the command measured: stmcheck explore nat
 
 
 def _explorer(design: str, strategy: str, executions: int) -> Explorer:
-    cls, _ = load_design(design)
-    wl = make_workload("transfer", CONFIG["threads"], CONFIG["txns"])
-    return Explorer(cls, wl, make_strategy(strategy), max_executions=executions, time_limit=600)
+    setup = api.prepare(design, "transfer", threads=CONFIG["threads"], txns=CONFIG["txns"])
+    return api.make_explorer(setup, strategy, max_executions=executions, time_limit=600)
 
 
 def controlled_rows(executions: int, judged: int) -> list:
@@ -130,7 +127,7 @@ def _controlled_lines(controlled, python_rate) -> list:
         "", py, "",
         "Where the time goes: the C loop is a small share (first column). The child spends most of its "
         "time in Python, per execution: copying the events out, computing the signature key "
-        "(`explore_native.same_verdict`) and pickling what is new. The parent, per distinct history, turns "
+        "(`checker/native/loop.py`: `same_verdict`) and pickling what is new. The parent, per distinct history, turns "
         "the events into the runtime's event dicts, builds a `History` (HistoryBuilder.add, per event) and "
         "checks it. Under random about half of the executions of 3 threads x 1 transfer have a new history "
         "(far fewer under pct), so end-to-end speed is set by the number of distinct histories and the "

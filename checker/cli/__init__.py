@@ -1,4 +1,4 @@
-"""The `stmcheck` command: one click group; each subcommand lives in its own module."""
+"""The `stmcheck` command: one click group; each subcommand is a thin front end in its own module."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import click
 
 from .bench import bench
 from .check import check
+from .conform import conform
 from .explore import explore, replay
+from .list import list_
+from .matrix import matrix
+from .stress import stress
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -27,23 +31,5 @@ def main():
     """
 
 
-main.add_command(check)
-main.add_command(bench)
-
-from .stress import stress  # noqa: E402  (native free mode: issue 6)
-
-main.add_command(stress)
-
-from .conform import conform  # noqa: E402  (model versus C code: issue 6)
-
-main.add_command(conform)
-main.add_command(explore)
-main.add_command(replay)
-
-from .matrix import matrix  # noqa: E402  (the verdict matrix: issue 4)
-
-main.add_command(matrix)
-
-from .list import list_  # noqa: E402  (stmcheck list: issue 4)
-
-main.add_command(list_)
+for command in (check, bench, stress, conform, explore, replay, matrix, list_):
+    main.add_command(command)

@@ -1,31 +1,21 @@
 """`stmcheck bench ...`: benchmarks whose results are written to reports/.
 
-Each benchmark is a subcommand registered here from its own module.
+Each benchmark is a subcommand defined in its own module of checker/bench/.
 """
 
 import click
+
+from ..bench.bugs import bugs_bench
+from ..bench.check import check_bench
+from ..bench.explore import explore_bench
+from ..bench.linearizability import lin
+from ..bench.native import native
 
 
 @click.group()
 def bench():
     """Run a benchmark and write its table to reports/."""
 
-from ..bench.check import check_bench  # noqa: E402  (issue 2)
 
-bench.add_command(check_bench)
-
-from ..bench.native import native  # noqa: E402  (issue 6)
-
-bench.add_command(native)
-
-from ..bench.linearizability import lin  # noqa: E402  (issue 5)
-
-bench.add_command(lin)
-
-from ..bench.explore import explore_bench  # noqa: E402  (issue 3)
-
-bench.add_command(explore_bench)
-
-from ..bench.bugs import bugs_bench  # noqa: E402  (issue 4)
-
-bench.add_command(bugs_bench)
+for command in (check_bench, native, lin, explore_bench, bugs_bench):
+    bench.add_command(command)

@@ -13,22 +13,19 @@ import time
 
 import click
 
-from stmcheck.implementations.registry import DESIGNS, DesignError, load_design
 from stmcheck.implementations.contention import MANAGERS
-from stmcheck.models.workloads.objects import OBJECTS, make_object_workload
-from stmcheck.models.workloads import DEFAULT_WORKLOAD, WORKLOADS, make_workload, workload_class
+from stmcheck.implementations.registry import DESIGNS
+from stmcheck.models.terms import HISTORY_CRITERIA, Criterion
+from stmcheck.models.workloads import DEFAULT_WORKLOAD, WORKLOADS, workload_class
+from stmcheck.models.workloads.objects import OBJECTS
 
-from ..history.criteria import CRITERIA
-from ..explore.engine import CyclicExplorer, Explorer, Outcome
-from ..native.loop import native_plan
-from ..report.explore import as_json, human, timeline, violation_lines
-from ..explore.shrink import shrink_all as shrink
-from ..explore.strategies import STRATEGIES, make_strategy
-from ..explore.strategies.replay import Replay, ScheduleError, decode
+from .. import api
+from ..explore.config import DEFAULT_MAX_EXECUTIONS, DEFAULT_MAX_STEPS, DEFAULT_TIME_LIMIT
+from ..explore.strategies import STRATEGIES
+from ..report.explore import as_json, human, timeline, violation_json, violation_lines
+from ..report.objects import operation_json, operation_lines
 
-DEFAULT_MAX_EXECUTIONS = 6000
-DEFAULT_TIME_LIMIT = 50.0
-DEFAULT_MAX_STEPS = 2000
+CRITERIA = [c.value for c in HISTORY_CRITERIA]   # plain strings: click.Choice lists enum members by name
 
 
 def _fail(message: str):
@@ -75,43 +72,11 @@ def workload_options(f):
     return f
 
 
-def _setup(impl, workload, threads, txns, keys, retries=None, obj=None):
-    try:
-        design_cls, entry = load_design(impl)
-    except DesignError as exc:
-        _fail(str(exc))
-    preflight = getattr(design_cls, "preflight", None)   # a design that needs a build (native) says why it can't
-    problem = preflight() if callable(preflight) else None
-    if problem:
-        _fail(f"{impl}: {problem}")
-    if obj is not None:
-        return design_cls, *_setup_object(impl, entry, obj, workload, threads, txns, keys, retries)
-    try:
-        wl = make_workload(workload, threads, txns, keys, retries)
-    except ValueError as exc:
-        _fail(str(exc))
-    ctx = {"impl": impl, "workload": workload, "threads": threads, "txns": txns, "keys": keys, "retries": retries,
-           "keys_used": wl.options().get("keys"), "workload_about": wl.about,
-           "about": f"{entry.name}: {entry.about}" if entry else f"user design {impl}",
-           "expected": entry.expected.get(workload) if entry and retries is None else None}
-    return design_cls, wl, ctx
-
-
-def _setup_object(impl, entry, obj, workload, threads, txns, keys, retries):
-    """`--object KIND`: the object workload and the report context (no --workload, no --keys)."""
+def _object_excludes_workload(obj) -> None:
+    """`--object` is its own program: a --workload given too is a usage error."""
     source = click.get_current_context().get_parameter_source("workload")
-    if source is not None and source.name != "DEFAULT":
+    if obj is not None and source is not None and source.name != "DEFAULT":
         _fail("--object and --workload exclude each other: an object run is its own workload")
-    if keys is not None:
-        _fail("--keys does not apply to --object (each object has its own keys)")
-    try:
-        wl = make_object_workload(obj, threads, txns, retries)
-    except ValueError as exc:
-        _fail(str(exc))
-    ctx = {"impl": impl, "workload": obj, "object": obj, "spec": wl.spec, "threads": threads, "txns": txns,
-           "keys": None, "retries": retries, "keys_used": None, "workload_about": wl.about,
-           "about": f"{entry.name}: {entry.about}" if entry else f"user design {impl}", "expected": None}
-    return wl, ctx
 
 
 class _Progress:
@@ -123,7 +88,7 @@ class _Progress:
         self.last = 0.0
         self.live = None
 
-    def __call__(self, out: Outcome):
+    def __call__(self, out):
         if not self.enabled:
             return
         now = time.monotonic()
@@ -147,10 +112,10 @@ class _Progress:
 @click.command()
 @click.argument("impl", metavar="IMPL")
 @workload_options
-@click.option("--strategy", "-s", type=click.Choice(STRATEGIES), default="dpor", show_default=True,
-              help="dpor: exhaustive with partial-order reduction; random; pct; plain: every interleaving. "
-                   "On native (C) designs, random and pct run their scheduling loop in C.")
-@click.option("--criterion", "-c", type=click.Choice(CRITERIA), default="opacity", show_default=True,
+@click.option("--strategy", "-s", type=click.Choice(list(STRATEGIES)), default="dpor", show_default=True,
+              help="; ".join(f"{name}: {s.about}" for name, s in STRATEGIES.items())
+                   + ". On native (C) designs, random and pct run their scheduling loop in C.")
+@click.option("--criterion", "-c", type=click.Choice(CRITERIA), default=Criterion.OPACITY.value, show_default=True,
               help="The consistency criterion every history must meet.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for random and pct.")
 @click.option("--depth", type=click.IntRange(1), default=3, show_default=True, help="Bug depth for pct.")
@@ -176,34 +141,22 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
     \b
     Exit status: 0 no violation found, 1 a violation, 2 usage error.
     """
-    design_cls, wl, ctx = _setup(impl, workload, threads, txns, keys, retries, obj)
-    try:
-        strat = make_strategy(strategy, seed=seed, depth=depth, preemptions=preemptions)
-    except ValueError as exc:
-        _fail(str(exc))
-    ctx.update(strategy=strategy, strategy_desc=strat.describe(), criterion=criterion, max_steps=max_steps,
-               max_steps_flag=max_steps != DEFAULT_MAX_STEPS, cyclic=cyclic)
+    _object_excludes_workload(obj)
     progress = _Progress(not quiet and not as_json_flag and sys.stderr.isatty())
-    explorer = (CyclicExplorer if cyclic else Explorer)(design_cls, wl, strat, criterion=criterion, max_executions=max_executions,
-                        time_limit=time_limit, max_steps=max_steps, progress=progress)
     try:
-        plan = native_plan(explorer, strategy, seed=seed, depth=depth)  # C designs: the loop runs in C
-    except ValueError as exc:  # the native core cannot be built here
+        result = api.explore(impl, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
+                             strategy=strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
+                             max_executions=max_executions, time_limit=time_limit, max_steps=max_steps,
+                             cyclic=cyclic, progress=progress)
+    except api.UsageError as exc:
         _fail(str(exc))
-    if plan is not None:
-        ctx["strategy_desc"] += plan.note
-    try:
-        outcome = plan.explore(explorer) if plan is not None else explorer.explore()
     finally:
         progress.close()
-    outcome.violations = [shrink(explorer, v) for v in outcome.violations]
     if as_json_flag:
-        doc = as_json(outcome, ctx)
-        doc["native_loop"] = plan is not None
-        click.echo(json.dumps(doc, indent=2, default=str))
+        click.echo(json.dumps(as_json(result), indent=2, default=str))
     else:
-        click.echo(human(outcome, ctx), nl=False)
-    sys.exit(1 if outcome.violations else 0)
+        click.echo(human(result), nl=False)
+    sys.exit(1 if result.violations else 0)
 
 
 # The shipped designs, listed in --help from the registry so the list cannot go stale.
@@ -219,7 +172,7 @@ explore.help += ("\n\n    \b\n    Contention managers, for eager+NAME and dstm+N
 @workload_options
 @click.option("--schedule", required=True, metavar="STRING",
               help="The schedule to run, e.g. 1*5,2*3,1 (as printed by explore).")
-@click.option("--criterion", "-c", type=click.Choice(CRITERIA), default="opacity", show_default=True)
+@click.option("--criterion", "-c", type=click.Choice(CRITERIA), default=Criterion.OPACITY.value, show_default=True)
 @click.option("--all-steps", is_flag=True, help="Show every step, loads included.")
 @click.option("--json", "as_json_flag", is_flag=True, help="Print the execution's history and verdict as JSON.")
 def replay(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, schedule, criterion, all_steps,
@@ -229,52 +182,32 @@ def replay(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic,
     After the schedule ends the run continues non-preemptively (the last thread
     keeps going while it can, else the lowest-numbered one).
     """
-    design_cls, wl, ctx = _setup(impl, workload, threads, txns, keys, retries, obj)
-    workload = ctx["workload"]
-    ctx.update(max_steps=max_steps, max_steps_flag=max_steps != DEFAULT_MAX_STEPS, criterion=criterion, cyclic=cyclic)
+    _object_excludes_workload(obj)
     try:
-        sched = decode(schedule)
-    except ScheduleError as exc:
+        ex = api.replay(impl, schedule, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
+                        criterion=criterion, max_steps=max_steps, cyclic=cyclic)
+    except api.UsageError as exc:
         _fail(str(exc))
-    explorer = (CyclicExplorer if cyclic else Explorer)(design_cls, wl, Replay(sched), criterion=criterion,
-                                                        max_steps=max_steps)
-    run = explorer.new_run()
-    try:
-        run.execute(Replay(sched, strict=True))
-    except ScheduleError as exc:
-        _fail(str(exc))
-    v = explorer.judge(run)
+    run, v, config = ex.run, ex.violation, ex.config
     if as_json_flag:
-        from ..report.explore import violation_json
-        doc = {"implementation": impl, "workload": workload, "threads": threads, "schedule": schedule,
+        doc = {"implementation": impl, "workload": config.program, "threads": threads, "schedule": schedule,
                "outcome": run.outcome, "steps": len(run.steps), "history": run.history_doc(),
-               "violations": [violation_json(_with_schedule(v, sched), ctx)] if v else []}
+               "violations": [violation_json(v, config)] if v else []}
         if obj is not None:
             doc["object"] = obj
-            if run.outcome == "complete" and (v is None or v.detail.get("operations") is None):
-                doc.update(_operations_json(wl, run))
+            if ex.operations is not None:
+                doc.update(operation_json(ex.operations))
         click.echo(json.dumps(doc, indent=2, default=str))
         sys.exit(1 if v else 0)
-    click.echo(f"stmcheck replay {impl}: {'object ' + obj if obj else workload}, {threads} threads, {txns} transaction(s) each; "
-               f"{len(run.steps)} steps, outcome: {run.outcome}")
+    click.echo(f"stmcheck replay {impl}: {'object ' + obj if obj else workload}, {threads} threads, {txns} "
+               f"transaction(s) each; {len(run.steps)} steps, outcome: {run.outcome}")
     if v is None:
         click.echo("verdict: no violation in this execution")
         click.echo("")
         click.echo("\n".join(timeline(run, all_steps)))
-        if obj is not None and run.outcome == "complete":
-            from ..explore.objects import check_operations, operation_lines
+        if ex.operations is not None:
             click.echo("")
-            click.echo("\n".join(operation_lines(check_operations(wl, run))))
+            click.echo("\n".join(operation_lines(ex.operations)))
         sys.exit(0)
-    click.echo("\n".join(violation_lines(_with_schedule(v, sched), ctx, all_steps)))
+    click.echo("\n".join(violation_lines(v, config, all_steps)))
     sys.exit(1)
-
-
-def _operations_json(wl, run) -> dict:
-    from ..explore.objects import check_operations, operation_json
-    return operation_json(check_operations(wl, run))
-
-
-def _with_schedule(v, sched):
-    v.schedule = sched
-    return v

@@ -16,24 +16,9 @@ from stmcheck.implementations.registry import DESIGNS, MANAGED
 from stmcheck.models.workloads.objects import OBJECTS
 from stmcheck.models.workloads import WORKLOADS
 
-from ..history.criteria import CRITERIA
+from stmcheck.models.terms import HISTORY_CRITERIA, Criterion
+
 from ..explore.strategies import STRATEGIES
-
-CRITERIA_ABOUT = {
-    "serializability": "some serial order of the committed transactions explains every read",
-    "session-serializability": "serializability whose order keeps each thread's own order",
-    "strict-serializability": "serializability whose order respects real time (commit before begin)",
-    "opacity": "strict serializability that holds for aborted transactions' reads too (no zombie sees a "
-               "torn state)",
-    "linearizability": "operations on objects (stmcheck check -c linearizability, explore --object)",
-}
-
-STRATEGIES_ABOUT = {
-    "dpor": "dynamic partial-order reduction with sleep sets: exhaustive, says when the space is covered",
-    "random": "random walk over the enabled threads (--seed)",
-    "pct": "probabilistic concurrency testing: random priorities, --depth priority changes (--seed)",
-    "plain": "every interleaving, no reduction (for comparison)",
-}
 
 GROUPS = ("designs", "managers", "workloads", "objects", "criteria", "strategies")
 TITLES = {"designs": "Designs (stmcheck explore DESIGN)",
@@ -75,8 +60,8 @@ def collect() -> dict:
         "workloads": [{"name": n, "about": w.about, "default_keys": w.default_keys, "min_keys": w.min_keys}
                       for n, w in WORKLOADS.items()],
         "objects": [{"name": n, "about": spec[0]} for n, spec in OBJECTS.items()],
-        "criteria": [{"name": c, "about": CRITERIA_ABOUT.get(c, "")} for c in (*CRITERIA, "linearizability")],
-        "strategies": [{"name": s, "about": STRATEGIES_ABOUT.get(s, "")} for s in STRATEGIES],
+        "criteria": [{"name": c, "about": c.about} for c in (*HISTORY_CRITERIA, Criterion.LINEARIZABILITY)],
+        "strategies": [{"name": name, "about": s.about} for name, s in STRATEGIES.items()],
     }
 
 

@@ -20,22 +20,25 @@ import time
 from dataclasses import dataclass, field
 
 from stmcheck.models.history import HistoryError, canonical_value
+from stmcheck.models.terms import DEFAULT_CRITERIA, Kind
 
 from ..history.criteria import check
 from .objects import ObjectError, check_operations, is_object_workload
 from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, STARVATION, Run
 from .strategies.base import NondeterminismError
 from .witnesskey import WitnessKey
-from ..history.witness import OPACITY, SERIAL, STRICT
+from ..history.witness import OPACITY, STRICT
 
-ALL_CRITERIA = (SERIAL, STRICT, OPACITY)
-KINDS = ("serializability", "strict-serializability", "opacity", "linearizability", "invariant", "deadlock",
-         "livelock", "starvation", "crash")
+ALL_CRITERIA = DEFAULT_CRITERIA
 
 
 @dataclass
 class Violation:
-    kind: str
+    """One counterexample: what is wrong (`kind`, `explanation`, the criteria
+    `results` for a history that breaks one), the execution that shows it (`run`,
+    its `schedule`) and, once the API has shrunk it, the command that replays it."""
+
+    kind: Kind
     explanation: str
     run: Run
     results: list = field(default_factory=list)   # criteria Results, for history violations
@@ -43,6 +46,13 @@ class Violation:
     suspected: bool = False
     schedule: list = field(default_factory=list)
     shrunk_from: tuple | None = None                # (steps, preemptions) before shrinking
+    config: dict | None = None                      # {"threads", "txns"} when shrunk to a smaller configuration
+    replay: str = ""                                # the `stmcheck replay` command
+
+    @property
+    def history(self) -> dict:
+        """The execution's transaction history, as a `stmcheck.history/1` document."""
+        return self.run.history_doc()
 
 
 @dataclass
@@ -164,12 +174,12 @@ class Explorer:
     def judge(self, run: Run, out: Outcome | None = None):
         o = run.outcome
         if o == CRASH:
-            return Violation("crash", _crash_text(run), run, detail=dict(run.detail))
+            return Violation(Kind.CRASH, _crash_text(run), run, detail=dict(run.detail))
         if o == DEADLOCK:
-            return Violation("deadlock", _deadlock_text(run), run, detail=dict(run.detail))
+            return Violation(Kind.DEADLOCK, _deadlock_text(run), run, detail=dict(run.detail))
         if o == LIVELOCK:
             d = run.detail
-            return Violation("livelock", f"the run returned to the state it was in at step {d['start']} at step "
+            return Violation(Kind.LIVELOCK, f"the run returned to the state it was in at step {d['start']} at step "
                              f"{d['end']} with no commit in between; the loop (threads "
                              f"{', '.join(map(str, d['threads']))}) can repeat forever, and it is fair: every "
                              f"enabled thread steps in it.", run, detail=dict(d))
@@ -177,13 +187,13 @@ class Explorer:
             d = run.detail
             who = ", ".join(map(str, d["starving"]))
             how = "blocked throughout" if d["blocked"] == d["starving"] else "retrying"
-            return Violation("starvation", f"starvation of thread {who}: the run returned to the state it was in "
+            return Violation(Kind.STARVATION, f"starvation of thread {who}: the run returned to the state it was in "
                              f"at step {d['start']} at step {d['end']}; in between thread(s) "
                              f"{', '.join(map(str, d['committed']))} committed and thread {who} did not ({how}). "
                              f"The loop is fair (every enabled thread steps in it) and can repeat forever "
                              f"(programs run cyclically).", run, detail=dict(d))
         if o == MAX_STEPS and run.detail.get("since_commit", 0) >= run.max_steps // 2:
-            return Violation("livelock", f"SUSPECTED livelock, not proven: {run.detail['since_commit']} steps "
+            return Violation(Kind.LIVELOCK, f"SUSPECTED livelock, not proven: {run.detail['since_commit']} steps "
                              f"without a commit and no repeated state within --max-steps {run.max_steps}.",
                              run, detail=dict(run.detail), suspected=True)
         if o != COMPLETE:
@@ -192,10 +202,10 @@ class Explorer:
             # a history can only say "committed" once the commit has returned. Its fair
             # continuations are complete runs, explored (or sampled) on their own.
             return None
-        try:  # a native run brings its own, computed in the child (explore_native.same_verdict)
+        try:  # a native run brings its own, computed in the child (native/loop.py, same_verdict)
             sig = getattr(run, "known_signature", None) or signature(run)
         except (KeyError, ValueError, TypeError) as exc:  # pragma: no cover - malformed events
-            return Violation("crash", f"the design produced an ill-formed history: {exc}", run)
+            return Violation(Kind.CRASH, f"the design produced an ill-formed history: {exc}", run)
         if out is not None:
             if sig not in out.signatures:
                 out.histories += 1
@@ -204,7 +214,7 @@ class Explorer:
         if v is False:
             v = self._check_history(run)
             self.verdicts[sig] = v
-        if is_object_workload(self.workload) and not (v is not None and v[0] == "crash"):
+        if is_object_workload(self.workload) and not (v is not None and v[0] == Kind.CRASH):
             obj = self._judge_operations(run, sig, v)
             if obj is not None:
                 return obj
@@ -213,17 +223,17 @@ class Explorer:
             return Violation(kind, text, run, results=results)
         if run.final is not None:
             if "__blocked__" in run.final:
-                return Violation("invariant", run.final["__blocked__"], run)
+                return Violation(Kind.INVARIANT, run.final["__blocked__"], run)
             try:
                 problem = self.workload.invariant(run.final, run.commits)
             except Exception as exc:  # values no correct design could leave (None where a number was)
                 problem = f"the final state cannot even be evaluated ({type(exc).__name__}: {exc}): {run.final}"
             if problem is not None:
-                return Violation("invariant", f"end-state invariant of {self.workload.name} broken: {problem}", run)
+                return Violation(Kind.INVARIANT, f"end-state invariant of {self.workload.name} broken: {problem}", run)
         return None
 
     def _judge_operations(self, run: Run, sig, v):
-        """Object workloads: linearizability of the operation history, with the criteria (see explore_objects).
+        """Object workloads: linearizability of the operation history, with the criteria (see objects.py).
 
         A non-linearizable operation history outranks a criterion's violation (it is what a program
         sees); either way the violation carries both views: the criteria results and the operations.
@@ -234,10 +244,10 @@ class Explorer:
         try:
             ov = check_operations(self.workload, run)
         except ObjectError as exc:
-            return Violation("crash", f"the operation history cannot be built: {exc}", run)
+            return Violation(Kind.CRASH, f"the operation history cannot be built: {exc}", run)
         if ov.result.holds is False:
             results = v[2] if v is not None else check(run.history(), list(ALL_CRITERIA))
-            return Violation("linearizability", ov.result.explanation, run, results=results,
+            return Violation(Kind.LINEARIZABILITY, ov.result.explanation, run, results=results,
                              detail={"operations": ov})
         if ov.result.holds is None:
             self.undecided += 1
@@ -252,7 +262,7 @@ class Explorer:
         try:
             history = run.history()
         except HistoryError as exc:
-            return "crash", f"the design produced an ill-formed history: {exc}", []
+            return Kind.CRASH, f"the design produced an ill-formed history: {exc}", []
         first = check(history, [self.criterion])[0]
         if first.holds is not False:
             return None
@@ -262,7 +272,7 @@ class Explorer:
         broken = [r for r in results if r.holds is False]
         kind = broken[0].criterion if broken else self.criterion
         r = next(r for r in results if r.criterion == kind)
-        return kind, r.explanation or "", results
+        return Kind(kind), r.explanation or "", results
 
 
 def _crash_text(run: Run) -> str:

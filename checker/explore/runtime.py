@@ -28,6 +28,7 @@ program over and over, and a proven fair loop may also end a run as
 
 from __future__ import annotations
 
+import os
 import traceback
 from types import GeneratorType
 
@@ -47,6 +48,8 @@ from stmcheck.models.machine import (
 )
 
 from .liveness import PROGRESS, STARVATION, LassoDetector, classify, wait_for
+
+_THIS_FILE = os.path.normcase(os.path.abspath(__file__))   # its frames are left out of a design's traceback
 
 _BLOCKING = (ACQUIRE, WAIT)
 BEGIN_STEP = Step(BEGIN, None)
@@ -285,7 +288,7 @@ class Run:
         if tb:
             # the design's frames only: the runtime's own frames say nothing about the bug
             frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                      if not f.filename.replace("\\", "/").endswith("checker/runtime.py")]
+                      if os.path.normcase(f.filename) != _THIS_FILE]
             text = ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
                     + "".join(traceback.format_exception_only(exc)))
         self.detail = {"thread": t, "error": f"{type(exc).__name__}: {exc}", "traceback": text.rstrip("\n")}

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from ..graphs import strongly_connected
 from .runtime import Run
 
 VIOLATED, HOLDS, UNKNOWN = "violated", "holds", "unknown"
@@ -135,45 +136,13 @@ def fair_component(graph: StateGraph, keep_edge, need=lambda t, c: True) -> list
 
 
 def _sccs(graph, nodes, keep_edge):
-    """Tarjan's algorithm, iterative, on the subgraph of `nodes`."""
-    index, low, on, stack, out, counter = {}, {}, set(), [], [], [0]
-    for root in sorted(nodes):
-        if root in index:
-            continue
-        work = [(root, iter([v for t, v, c in graph.edges[root] if v in nodes and keep_edge(t, c)]))]
-        index[root] = low[root] = counter[0]
-        counter[0] += 1
-        stack.append(root)
-        on.add(root)
-        while work:
-            u, it = work[-1]
-            pushed = False
-            for v in it:
-                if v not in index:
-                    index[v] = low[v] = counter[0]
-                    counter[0] += 1
-                    stack.append(v)
-                    on.add(v)
-                    work.append((v, iter([w for t, w, c in graph.edges[v] if w in nodes and keep_edge(t, c)])))
-                    pushed = True
-                    break
-                if v in on:
-                    low[u] = min(low[u], index[v])
-            if pushed:
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[u])
-            if low[u] == index[u]:
-                comp = set()
-                while True:
-                    w = stack.pop()
-                    on.discard(w)
-                    comp.add(w)
-                    if w == u:
-                        break
-                out.append(comp)
-    return out
+    """The strongly connected components of the subgraph of `nodes` (networkx, through
+    the graph toolkit), in Tarjan's order from the lowest-numbered state, so the
+    component `fair_component` settles on, and with it the witness, is always the same."""
+    nodes = sorted(nodes)
+    keep = set(nodes)
+    edges = [(u, v) for u in nodes for t, v, c in graph.edges[u] if v in keep and keep_edge(t, c)]
+    return strongly_connected(edges, nodes)
 
 
 def _walk(graph, comp, keep_edge) -> tuple:

@@ -13,7 +13,7 @@ The pipeline for one criterion, cheapest first:
    a proof, found without building the whole graph;
 4. the forced dependency graph of the whole history: a cycle is a proof of
    violation; its topological order nearest commit order, or one repaired by
-   guessing the open write orders (checker/repair.py), may be a witness;
+   guessing the open write orders (checker/history/repair.py), may be a witness;
    Cobra-style inference grows the graph until nothing more is forced;
 5. what is still open goes to z3, bounded by the timeout.
 
@@ -32,6 +32,7 @@ from dataclasses import replace
 from operator import attrgetter
 
 from stmcheck.models.history import COMMITTED, History
+from stmcheck.models.terms import DEFAULT_CRITERIA, HISTORY_CRITERIA
 
 from .cycles import classify, explain, find_cycle
 from .depgraph import DepGraph
@@ -41,8 +42,7 @@ from .repair import middle_rank, repair_witness
 from .solver import solve
 from .witness import OPACITY, SERIAL, SESSION, STRICT, Scope, _replay, first_candidate, try_candidates, verify_order
 
-CRITERIA = (SERIAL, SESSION, STRICT, OPACITY)
-DEFAULT_CRITERIA = (SERIAL, STRICT, OPACITY)
+CRITERIA = tuple(c.value for c in HISTORY_CRITERIA)   # plain strings: click.Choice lists enum members by name
 _STRENGTH = {SERIAL: 0, SESSION: 1, STRICT: 2, OPACITY: 3}
 
 # Above WINDOW_FROM transactions, a history whose cheap orders failed is first
@@ -330,7 +330,7 @@ class _Checker:
 
     def _priority_witness(self, criterion: str, scope: Scope, graph: DepGraph) -> Result | None:
         """The forced graph's topological order closest to commit order, when it is a
-        witness; else an order repaired from it (checker/repair.py), when one is."""
+        witness; else an order repaired from it (checker/history/repair.py), when one is."""
         rank = self.ranks.get(criterion)
         if rank is None:
             rank = self.ranks[criterion] = {t.index: i for i, t in enumerate(first_candidate(self.history, criterion))}

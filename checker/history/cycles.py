@@ -7,21 +7,22 @@ with exactly one anti-dependency (G-single), then any number (G2-item), then
 with a thread's own order, then with real time. The first layer that holds a
 cycle names the anomaly; within it the shortest cycle found is reported.
 
-networkx finds the strongly connected components of each layer; the shortest
-cycle inside a component is a 0-1 breadth-first search written here, because
-auxiliary nodes (barriers, time points) must cost nothing (a chain of time
-points is one real-time edge to a reader) and because filtered networkx views
-were measured at 30x the cost of plain adjacency lists on 10^4-node components.
+networkx finds the strongly connected components of each layer (through the
+graph toolkit, checker/graphs.py, which imports it only when a cycle is looked
+for); the shortest cycle inside a component is a 0-1 breadth-first search
+written here, because auxiliary nodes (barriers, time points) must cost
+nothing (a chain of time points is one real-time edge to a reader) and because
+filtered networkx views were measured at 30x the cost of plain adjacency lists
+on 10^4-node components.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-import networkx as nx
-
 from stmcheck.models.history import COMMITTED
 
+from ..graphs import strongly_connected
 from .depgraph import TXN, DepGraph
 from .results import Edge
 
@@ -58,13 +59,11 @@ def find_cycle(graph: DepGraph, cyclic: list, hints=()) -> list[Edge]:
             path = _shortest_in_layer(graph, [(a, b) for a, b, k in edges if k in kinds], hints)
         if path:
             return _collapse(graph, path)
-    raise AssertionError("cyclic nodes without a cycle")  # Kahn left them, so a cycle exists
+    raise AssertionError("cyclic nodes without a cycle")  # topological_order left them, so a cycle exists
 
 
 def _components(pairs: list) -> list[set]:
-    g = nx.DiGraph()
-    g.add_edges_from(pairs)
-    return [c for c in nx.strongly_connected_components(g) if len(c) > 1]
+    return [c for c in strongly_connected(pairs) if len(c) > 1]
 
 
 def _adjacency(pairs, keep) -> dict:

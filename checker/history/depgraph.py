@@ -19,11 +19,11 @@ transactions.
 
 from __future__ import annotations
 
-import heapq
 import time
 
 from stmcheck.models.history import COMMITTED, History
 
+from ..graphs import topological_order
 from .readsources import INIT, ReadIndex
 from .witness import Scope
 
@@ -183,26 +183,8 @@ class DepGraph:
 
     # -- reachability and inference ----------------------------------------
     def topo_order(self):
-        """Kahn's algorithm: (order, None) or (None, nodes left on or behind a cycle)."""
-        n = len(self.kind)
-        indeg = [0] * n
-        for s in self.succ:
-            for b in s:
-                indeg[b] += 1
-        stack = [v for v in range(n) if indeg[v] == 0]
-        stack.reverse()
-        order = []
-        succ = self.succ
-        while stack:
-            v = stack.pop()
-            order.append(v)
-            for b in succ[v]:
-                indeg[b] -= 1
-                if indeg[b] == 0:
-                    stack.append(b)
-        if len(order) == n:
-            return order, None
-        return None, [v for v in range(n) if indeg[v] > 0]
+        """Any topological order: (order, None), or (None, the nodes left on or behind a cycle)."""
+        return topological_order(self.succ)
 
     def priority_order(self, rank: dict, extra: dict | None = None):
         """A topological order that takes the lowest-ranked ready transaction first.
@@ -210,37 +192,13 @@ class DepGraph:
         `rank` maps a transaction's history index to its place in a preferred
         order (commit order); auxiliary nodes go as soon as they are ready.
         `extra` adds edges (node -> set of nodes) that hold for this order only.
-        Returns (order, None), or (None, the nodes left on or behind a cycle).
+        Returns (order, None), or (None, the set of nodes left on or behind a cycle).
         Linear up to a log factor: the cheap witness to try before any closure.
         """
-        n = len(self.kind)
-        extra = extra or {}
-        indeg = [0] * n
-        for s in self.succ:
-            for b in s:
-                indeg[b] += 1
-        for targets in extra.values():
-            for b in targets:
-                indeg[b] += 1
-        txns, kind, empty = self.txns, self.kind, ()
-
-        def prio(v):
-            return (-1, v) if kind[v] != TXN else (rank.get(txns[v].index, 0), v)
-
-        heap = [prio(v) for v in range(n) if indeg[v] == 0]
-        heapq.heapify(heap)
-        order = []
-        while heap:
-            _, v = heapq.heappop(heap)
-            order.append(v)
-            for succ in (self.succ[v], extra.get(v, empty)):
-                for b in succ:
-                    indeg[b] -= 1
-                    if indeg[b] == 0:
-                        heapq.heappush(heap, prio(b))
-        if len(order) == n:
-            return order, None
-        return None, {v for v in range(n) if indeg[v] > 0}
+        txns, kind = self.txns, self.kind
+        priority = [(-1, v) if k != TXN else (rank.get(txns[v].index, 0), v) for v, k in enumerate(kind)]
+        order, stuck = topological_order(self.succ, priority, extra)
+        return order, (None if stuck is None else set(stuck))
 
     def closure(self, order: list) -> list:
         """desc[v]: bitset of nodes reachable from v (v included)."""

@@ -11,7 +11,7 @@ forced, so nothing here can prove a violation; but the resulting order is
 replayed like any witness, so a "holds" found this way is as sound as any.
 When repair gives up, the exact search (z3) decides.
 
-Measured: a 10,000-transaction blind-write history (checker/synth.py,
+Measured: a 10,000-transaction blind-write history (checker/bench/synth.py,
 `simulate_database`) took over 15 minutes in z3 and 3 s this way (9 flips).
 """
 

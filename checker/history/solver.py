@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import z3
 
+from ..graphs import topological_order
 from .depgraph import INIT, DepGraph
 
 
@@ -112,42 +113,23 @@ def _versions_constraint(graph: DepGraph, key, pos):
 def _merge_order(graph: DepGraph, order: list, value: dict) -> list:
     """A topological order of the forced graph that also places relevant nodes by z3's positions.
 
-    Kahn's algorithm where, among ready nodes, a relevant node may go only
-    when it is the relevant node with the smallest position not yet placed.
+    Kahn's algorithm (`graphs.topological_order`) where, among ready nodes, a
+    relevant node may go only when it is the relevant node with the smallest
+    position not yet placed: ready plain nodes go first, lowest number first,
+    then the ready relevant node z3 placed first; any other order of the
+    relevant nodes means that one was not ready in its turn.
+
+    The graph toolkit's routine rather than networkx: importing networkx
+    alone costs 0.3 s, as much as z3 takes on a 1,000-transaction history,
+    and this order is then 0.002 s, against 0.012 s for
+    `networkx.lexicographical_topological_sort` (`simulate_database(1000)`).
     """
-    import heapq
-    n = len(graph.kind)
-    indeg = [0] * n
-    for s in graph.succ:
-        for b in s:
-            indeg[b] += 1
     rel_queue = sorted(value, key=lambda v: (value[v], v))
-    next_rel = 0
-    ready_plain = [v for v in range(n) if indeg[v] == 0 and v not in value]
-    heapq.heapify(ready_plain)
-    ready_rel = {v for v in range(n) if indeg[v] == 0 and v in value}
-    out = []
-
-    def release(v):
-        for b in graph.succ[v]:
-            indeg[b] -= 1
-            if indeg[b] == 0:
-                if b in value:
-                    ready_rel.add(b)
-                else:
-                    heapq.heappush(ready_plain, b)
-
-    while len(out) < n:
-        if ready_plain:
-            v = heapq.heappop(ready_plain)
-        elif next_rel < len(rel_queue) and rel_queue[next_rel] in ready_rel:
-            v = rel_queue[next_rel]
-            ready_rel.discard(v)
-            next_rel += 1
-        else:
-            raise AssertionError("z3's model does not fit the forced order")
-        out.append(v)
-        release(v)
+    rank = {v: i for i, v in enumerate(rel_queue)}
+    priority = [(0, v) if v not in rank else (1, rank[v], v) for v in range(len(graph.kind))]
+    out, _ = topological_order(graph.succ, priority)
+    if out is None or [v for v in out if v in rank] != rel_queue:
+        raise AssertionError("z3's model does not fit the forced order")
     return out
 
 

@@ -19,11 +19,10 @@ witness found here is still replayed by `verify_order` first.
 from __future__ import annotations
 
 import bisect
-import heapq
-from collections import deque
 
 from stmcheck.models.history import COMMITTED, History, same_value
 
+from ..graphs import cycle_among, topological_order
 from .criteria import check, verify_order
 from .cycles import classify
 from .results import Edge, Result, render_cycle
@@ -77,96 +76,45 @@ def dependency_order(history: History, aborted: bool = False):
 
 
 def _topological(members: list, edges: dict, labels: dict):
-    """Kahn's algorithm over the graph plus real time, encoded by a chain of
-    time nodes (one per end, in order): A -> time(A.end) -> ... -> B exactly
-    when A.end < B.begin, in O(n) edges instead of O(n^2). Ties go to the
-    earliest begin: a transaction takes effect after it begins, while its
-    end stamp may be late."""
+    """Kahn's algorithm (`graphs.topological_order`) over the graph plus real
+    time, encoded by a chain of time points (one per end, in order):
+    A -> time(A.end) -> ... -> B exactly when A.end < B.begin, in O(n) edges
+    instead of O(n^2). Ready time points go first, so every transaction that
+    real time allows is ready before the next is chosen; among those, ties
+    go to the earliest begin: a transaction takes effect after it begins,
+    while its end stamp may be late."""
     ends = sorted(t.end for t in members if t.end is not None)
-    n = len(ends)
-    indeg = {t.id: 0 for t in members}
-    time_in = [1 if i else 0 for i in range(n)]   # from the previous time node
-    time_out = [[] for _ in range(n)]
-    for t in members:
-        for u in edges[t.id]:
-            indeg[u.id] += 1
+    m, n = len(members), len(ends)
+    at = {t.id: i for i, t in enumerate(members)}
+    succ = [[at[u.id] for u in edges[t.id]] for t in members]   # members are nodes 0..m-1
+    time_out = [[] for _ in range(n)]                           # time points m..m+n-1
+    for i, t in enumerate(members):
         if t.end is not None:
-            time_in[bisect.bisect_left(ends, t.end)] += 1
+            succ[i].append(m + bisect.bisect_left(ends, t.end))
         j = bisect.bisect_left(ends, t.begin)
         if j:
-            time_out[j - 1].append(t)
-            indeg[t.id] += 1
-    ready = [(t.begin, t.index, t) for t in members if indeg[t.id] == 0]
-    heapq.heapify(ready)
-    free = deque(i for i in range(n) if time_in[i] == 0)
-    order = []
-
-    def release(u):
-        indeg[u.id] -= 1
-        if indeg[u.id] == 0:
-            heapq.heappush(ready, (u.begin, u.index, u))
-
-    def tick(i):
-        time_in[i] -= 1
-        if time_in[i] == 0:
-            free.append(i)
-
-    while ready or free:
-        while free:
-            i = free.popleft()
-            for u in time_out[i]:
-                release(u)
-            if i + 1 < n:
-                tick(i + 1)
-        if not ready:
-            break
-        _, _, t = heapq.heappop(ready)
-        order.append(t.id)
-        for u in edges[t.id]:
-            release(u)
-        if t.end is not None:
-            tick(bisect.bisect_left(ends, t.end))
-    if len(order) == len(members):
-        return order, None
-    return None, _cycle(members, edges, labels, indeg, time_in, time_out, ends)
+            time_out[j - 1].append(i)
+    for i in range(n - 1):
+        time_out[i].append(m + i + 1)
+    succ += time_out
+    priority = [(t.begin, t.index, i) for i, t in enumerate(members)]
+    priority += [(_FIRST, m + i) for i in range(n)]
+    order, stuck = topological_order(succ, priority)
+    if order is not None:
+        return [members[v].id for v in order if v < m], None
+    return None, _cycle(members, labels, cycle_among(succ, stuck))
 
 
-def _cycle(members, edges, labels, indeg, time_in, time_out, ends) -> list:
-    """A cycle among the nodes Kahn's algorithm could not remove.
+_FIRST = float("-inf")   # a time point's heap entry sorts before every transaction's
 
-    Every such node still has an unremoved predecessor, so walking to
-    predecessors must revisit a node: the walk between the two visits,
-    reversed, is a cycle. Runs through time nodes become `rt` edges.
-    """
-    preds: dict = {}
-    for t in members:
-        if indeg[t.id] <= 0:
-            continue
-        for u in edges[t.id]:
-            if indeg[u.id] > 0:
-                preds.setdefault(("t", u.id), ("t", t.id))
-        if t.end is not None:
-            i = bisect.bisect_left(ends, t.end)
-            if time_in[i] > 0:
-                preds.setdefault(("c", i), ("t", t.id))
-    for i, targets in enumerate(time_out):
-        if time_in[i] > 0:
-            for u in targets:
-                if indeg[u.id] > 0:
-                    preds.setdefault(("t", u.id), ("c", i))
-            if i + 1 < len(time_in) and time_in[i + 1] > 0:
-                preds.setdefault(("c", i + 1), ("c", i))
-    node = next(iter(preds))
-    seen = {}
-    walk = []
-    while node not in seen:
-        seen[node] = len(walk)
-        walk.append(node)
-        node = preds[node]
-    loop = list(reversed(walk[seen[node]:]))   # forward order
-    start = next(i for i, v in enumerate(loop) if v[0] == "t")
+
+def _cycle(members, labels, loop) -> list:
+    """The cycle `loop` (node ids, in edge order) as Edges between transactions:
+    runs through time points become `rt` edges."""
+    m = len(members)
+    start = next(i for i, v in enumerate(loop) if v < m)
     loop = loop[start:] + loop[:start]
-    txns = [(i, v[1]) for i, v in enumerate(loop) if v[0] == "t"]
+    txns = [(i, members[v].id) for i, v in enumerate(loop) if v < m]
     out = []
     for j, (i, a) in enumerate(txns):
         k, b = txns[(j + 1) % len(txns)]

@@ -13,11 +13,12 @@ from itertools import islice
 from operator import attrgetter
 
 from stmcheck.models.history import COMMITTED, READ, WRITE, History, JsonBool, same_value
+from stmcheck.models.terms import Criterion
 
-OPACITY = "opacity"
-STRICT = "strict-serializability"
-SESSION = "session-serializability"
-SERIAL = "serializability"
+OPACITY = Criterion.OPACITY
+STRICT = Criterion.STRICT_SERIALIZABILITY
+SESSION = Criterion.SESSION_SERIALIZABILITY
+SERIAL = Criterion.SERIALIZABILITY
 
 _END = attrgetter("end")
 

@@ -1,7 +1,7 @@
 """What the two linearizability searches share (the Python reference and the C core).
 
 `linearizability` (the reference search and the whole-history verdict) and
-`linearizability_native` (the C core) both import this module and not each
+`native` (the C core) both import this module and not each
 other, so there is no import cycle: a part of a history, the outcome of
 searching it, the two ways a search stops early, and how an operation's
 recorded result turns the spec's step into a transition.

@@ -1,37 +1,53 @@
 """The native (C) linearizability search, built with cffi on first use.
 
-Why native: the pure-Python search (`linearizability.search_python`) spends
-about a microsecond per step, and Porcupine's test histories need up to a
-million steps; in C a step is tens of nanoseconds. The specification stays in
+Why native: the pure-Python search (`search.search_python`) spends about a
+microsecond per step, and Porcupine's test histories need up to a million
+steps; in C a step is tens of nanoseconds. The specification stays in
 Python: C asks `trans(state, op)` through a callback and caches every answer,
 so user-written specs work unchanged and Python runs once per distinct
 (state, operation) pair instead of once per step.
 
-Build: the C source (`linearizability_core.C_SOURCE`) is compiled with the
-system C compiler into a shared library in `$STMCHECK_CACHE` or
-`$XDG_CACHE_HOME/stmcheck` (default `~/.cache/stmcheck`), named by a hash of
-the source so a changed source is rebuilt, and loaded with cffi's ABI mode (no
-Python headers needed). No compiler, no cffi, or `STMCHECK_NO_NATIVE=1`:
-`available()` is False and the checker uses the Python search.
+Build: the C source (core.c, next to this file) goes through the shared
+builder, stmcheck.models.cbuild, like the native STM designs and the fast
+JSON Lines reader: the compiler is $CC, else cc, gcc or clang on PATH; the
+library is compiled into the per-user cache (`$STMCHECK_CACHE`, else
+`$XDG_CACHE_HOME/stmcheck`, else `~/.cache/stmcheck`; a private folder in
+the temporary directory when the cache cannot be written) as
+`lincore-<hash>.so`, the hash covering the source, the compiler, the flags
+and the cffi declarations, so a change rebuilds and nothing else does; it
+is marked as used on every load, a new build prunes the builds unused for a
+day, and it is loaded with cffi's ABI mode (no Python headers needed). No
+compiler, no cffi, or `STMCHECK_NO_NATIVE` set: `available()` is False and
+the checker uses the Python search.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
-from stmcheck.models import specs
+from stmcheck.models import cbuild, specs
 from stmcheck.models.history import FALSE, TRUE
 from stmcheck.models.specs import UNKNOWN
 
 from .base import REJECT, Outcome, Part, StepLimit, Timeout, event_list, transition
-from .core import C_DECLS, C_SOURCE
 
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "core.c")
+CFLAGS = ("-O2", "-fPIC", "-shared")
+CDEF = """
+typedef int (*lin_trans_fn)(int state, int op);
+typedef struct lin_ctx lin_ctx;
+lin_ctx *lin_new(int n, int m, const int *ev_op, const unsigned char *ev_call,
+                 const unsigned char *completed, int init, lin_trans_fn trans, int kernel,
+                 const int *op_kind, const int *op_a, const int *op_b, const int *op_res,
+                 int nstr, const unsigned char *str_bytes, const long long *str_off, const int *str_len);
+int lin_run(lin_ctx *x, double budget, long long max_steps);
+long long lin_result(lin_ctx *x, int *out_order, int *out_prefix, int *out_info,
+                     unsigned char *out_str, long long out_cap);
+void lin_free(lin_ctx *x);
+"""
 _state: dict = {}
 
 
@@ -39,41 +55,22 @@ class NativeError(RuntimeError):
     """The native core could not be built or ran out of memory."""
 
 
-def cache_dir() -> str:
-    base = os.environ.get("STMCHECK_CACHE")
-    if not base:
-        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        base = os.path.join(xdg, "stmcheck")
-    return base
-
-
-def _compiler() -> str | None:
-    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-def _build(directory: str) -> str:
-    digest = hashlib.sha256((C_SOURCE + C_DECLS + sys.platform).encode()).hexdigest()[:16]
-    target = os.path.join(directory, f"lincore-{digest}.so")
-    if os.path.exists(target):
-        return target
-    cc = _compiler()
-    if cc is None:
-        raise NativeError("no C compiler found")
-    os.makedirs(directory, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=directory) as tmp:
-        src = os.path.join(tmp, "lincore.c")
-        with open(src, "w") as handle:
-            handle.write(C_SOURCE)
-        out = os.path.join(tmp, "lincore.so")
-        proc = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", out, src],
-                              capture_output=True, text=True, timeout=120)
-        if proc.returncode != 0:
-            raise NativeError(f"the C compiler failed: {proc.stderr.strip()[:300]}")
-        os.replace(out, target)  # atomic: concurrent builders never see half a file
-    return target
+def _library(cc: str) -> str:
+    """Path of the library, built if needed in the shared cache, else (unwritable) in a private temporary folder."""
+    name = f"lincore-{cbuild.digest([SOURCE], (cc, CFLAGS, CDEF, sys.platform))}.so"
+    error = None
+    for root in (cbuild.cache_root(), os.path.join(tempfile.gettempdir(), f"stmcheck-{os.getuid()}")):
+        out = os.path.join(root, name)
+        try:
+            built = not os.path.exists(out)
+            if built:
+                cbuild.compile_into(cc, list(CFLAGS) + [SOURCE], out,
+                                    what="the linearizability core", error=NativeError)
+            cbuild.mark_used(out, prune_others=built)
+            return out
+        except OSError as exc:  # the folder cannot be written: try the next one
+            error = exc
+    raise NativeError(str(error))
 
 
 def load():
@@ -89,14 +86,14 @@ def load():
             import cffi
         except ImportError:
             raise NativeError("cffi is not installed") from None
-        try:
-            path = _build(cache_dir())
-        except (OSError, subprocess.SubprocessError):
-            path = _build(os.path.join(tempfile.gettempdir(), f"stmcheck-{os.getuid()}"))
+        cc = cbuild.find_compiler()
+        if cc is None:
+            raise NativeError("no C compiler found")
+        path = _library(cc)
         ffi = cffi.FFI()
-        ffi.cdef(C_DECLS)
+        ffi.cdef(CDEF)
         lib = ffi.dlopen(path)
-    except (NativeError, OSError, subprocess.SubprocessError) as exc:
+    except (NativeError, OSError) as exc:
         _state["error"] = str(exc)
         raise NativeError(str(exc)) from None
     _state["ffi"], _state["lib"] = ffi, lib

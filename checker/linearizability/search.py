@@ -36,7 +36,7 @@ When the search fails, the deepest stack reached is the *longest linearizable
 prefix found*, and the operation whose return stopped the scan there is the
 one that cannot be placed.
 
-`PythonSearch` below is the readable reference; `linearizability_native`
+`PythonSearch` below is the readable reference; `native` (native.py)
 runs the same algorithm in C (built with cffi on first use) and is tested
 against it. `check_linearizability` picks the native core when it is
 available.

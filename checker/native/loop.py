@@ -34,6 +34,7 @@ from stmcheck.implementations.native.events import rows
 from stmcheck.implementations.native.loader import load
 from stmcheck.implementations.native.program import NotStraightLine, compile_workload, run_program
 from stmcheck.models.history import HistoryBuilder
+from stmcheck.models.terms import Kind
 
 from ..explore.engine import Explorer, Outcome, Violation
 from ..explore.objects import is_object_workload
@@ -166,7 +167,7 @@ def same_verdict(events: bytes, final: list):
     """The child's key for "same verdict": the history's signature, and the final state.
 
     Run in the child for every execution, on the raw buffer: the same
-    information as `explore_engine.signature` (each thread's attempts with
+    information as `explore.engine.signature` (each thread's attempts with
     their reads, writes and outcome; which attempt ended before which began),
     with (thread, attempt) and key indices in place of the names, so two keys
     are equal exactly when the signatures are (tests/test_native_explore.py).
@@ -227,4 +228,4 @@ def _disagree(run, ex, why):
     if run.outcome is None:
         run.outcome = "crash"
     run.detail = {"thread": None, "error": text, "traceback": ""}
-    return Violation("crash", text, run, detail=dict(run.detail))
+    return Violation(Kind.CRASH, text, run, detail=dict(run.detail))

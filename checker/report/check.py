@@ -1,13 +1,20 @@
-"""Human output of `stmcheck check`: verdicts, the anomaly, the cycle, the events behind it."""
+"""Output of `stmcheck check`: verdicts, the anomaly, the cycle, the events behind it.
+
+Also what several files given to one `stmcheck check` add to their reports: a
+one-line summary after the human reports, and one JSON object holding every
+file's own `--json` object, so a consumer can tell the files apart.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING
 
 from stmcheck.models.history import COMMITTED, READ, WRITE, History
 
 from ..history.results import Result, render_cycle, show_value
+
+if TYPE_CHECKING:   # rich is imported when a report is printed: `--json` and `--help` do not pay for it
+    from rich.console import Console
 
 
 def involved_events(history: History, result: Result) -> list[int]:
@@ -49,8 +56,20 @@ def describe_event(history: History, index: int) -> str | None:
     return None
 
 
-def print_report(path: str, history: History, results: list[Result], console: Console | None = None) -> None:
-    console = console or Console(highlight=False)
+def new_console() -> "Console":
+    """The console every human report of one command writes to."""
+    from rich.console import Console
+    return Console(highlight=False)
+
+
+def to_json(history: History, results: list[Result]) -> dict:
+    """The contract's `--json` object for one transaction history."""
+    return {"history": history.counts(), "results": [r.to_json() for r in results]}
+
+
+def print_report(path: str, history: History, results: list[Result], console: "Console | None" = None) -> None:
+    from rich.markup import escape
+    console = console or new_console()
     c = history.counts()
     console.print(f"[bold]{escape(path)}[/]: {c['transactions']} transactions "
                   f"({c['committed']} committed, {c['aborted']} aborted, {c['live']} live), {history.events} events")
@@ -84,3 +103,48 @@ def print_report(path: str, history: History, results: list[Result], console: Co
                 text = describe_event(history, i)
                 if text:
                     console.print(f"    {i:>6}  {escape(text)}")
+
+
+# --- several files in one command -------------------------------------------------------
+
+OUTCOMES = {0: "hold", 1: "violated", 3: "inconclusive", 2: "bad"}
+"""A file's exit code, named for the summary (the names are the JSON summary's keys)."""
+
+
+def summary(codes: list[int]) -> dict:
+    """How many files came to each outcome, in a fixed key order."""
+    counts = {"files": len(codes)}
+    counts.update({name: sum(c == code for c in codes) for code, name in OUTCOMES.items()})
+    return counts
+
+
+def summary_line(codes: list[int], worst: int) -> str:
+    s = summary(codes)
+    files = f"{s['files']} file{'s' if s['files'] != 1 else ''}"
+    return (f"{files}: {s['hold']} hold, {s['violated']} violated, {s['inconclusive']} inconclusive, "
+            f"{s['bad']} bad input; exit {worst}")
+
+
+def print_summary(codes: list[int], worst: int, console: Console | None = None) -> None:
+    """The last line after several files' reports, a blank line apart; `console` is None
+    when no report was printed (every file was bad: their reasons are on stderr)."""
+    if console is None:
+        console = new_console()
+    else:
+        console.print()
+    console.print(summary_line(codes, worst), markup=False)
+
+
+def file_json(path: str, code: int, doc: dict | None = None, error: str | None = None) -> dict:
+    """One file's entry: `file` and `exit` first, then its single-file object or its error."""
+    entry: dict = {"file": path, "exit": code}
+    if error is not None:
+        entry["error"] = error
+    else:
+        entry.update(doc or {})
+    return entry
+
+
+def many_json(entries: list[dict], worst: int) -> dict:
+    """The one `--json` object for several files: entries in the order given, then totals."""
+    return {"files": entries, "summary": summary([e["exit"] for e in entries]), "exit": worst}

@@ -7,35 +7,16 @@ pasted into bug reports; `--json` carries `elapsed` for machines.
 
 from __future__ import annotations
 
-import shlex
-
 from stmcheck.models.machine import BEGIN, END, HOLDER, LOAD
+from stmcheck.models.terms import Kind
 
-from ..explore.objects import operation_json, operation_lines
-from ..history.results import render_cycle
+from ..explore.config import RunConfig
+from ..explore.result import ExploreResult
 from ..explore.strategies.replay import encode, preemptions
+from ..history.results import render_cycle
+from .objects import operation_json, operation_lines
 
 COL = 34
-
-
-def replay_command(ctx: dict, schedule: list) -> str:
-    parts = ["stmcheck", "replay", shlex.quote(ctx["impl"]), *_program_flag(ctx),
-             "--threads", str(ctx["threads"]), "--txns", str(ctx["txns"])]
-    if ctx.get("keys") is not None:
-        parts += ["--keys", str(ctx["keys"])]
-    if ctx.get("retries") is not None:
-        parts += ["--retries", str(ctx["retries"])]
-    if ctx.get("max_steps_flag"):
-        parts += ["--max-steps", str(ctx["max_steps"])]
-    if ctx.get("cyclic"):
-        parts.append("--cyclic")
-    parts += ["--schedule", shlex.quote(encode(schedule) or "1")]
-    return " ".join(parts)
-
-
-def _program_flag(ctx: dict) -> list:
-    """`--object KIND` for object workloads, else `--workload NAME`."""
-    return ["--object", ctx["object"]] if ctx.get("object") else ["--workload", ctx["workload"]]
 
 
 def timeline(run, all_steps: bool = False, mark: dict | None = None, tail=()) -> list[str]:
@@ -90,7 +71,15 @@ def _event_text(e) -> str:
     return f"{e['txn']} {op.upper()}"
 
 
-def violation_lines(v, ctx: dict, all_steps: bool = False) -> list[str]:
+def replay_of(v, config: RunConfig) -> str:
+    """The violation's replay command: the one the API set, else built from the configuration
+    (resized when shrinking found it on fewer threads or transactions)."""
+    if v.replay:
+        return v.replay
+    return (config.resized(**v.config) if v.config else config).replay_command(v.schedule)
+
+
+def violation_lines(v, config: RunConfig, all_steps: bool = False) -> list[str]:
     out = []
     label = v.kind.upper() + (" (SUSPECTED, not proven)" if v.suspected else "")
     out.append(f"VIOLATION: {label}")
@@ -107,13 +96,13 @@ def violation_lines(v, ctx: dict, all_steps: bool = False) -> list[str]:
     out.append(f"  {v.explanation}")
     mark = {}
     tail = []
-    if v.kind == "deadlock":
+    if v.kind == Kind.DEADLOCK:
         for w in v.detail.get("waits", []):
             by = f"held by {w['held_by']}" if w["held_by"] else "condition"
             tail.append((w["thread"], f"BLOCKED on {w['waits_for']} ({by})"))
-    if v.kind in ("livelock", "starvation") and not v.suspected:
+    if v.kind in (Kind.LIVELOCK, Kind.STARVATION) and not v.suspected:
         d = v.detail
-        if v.kind == "starvation":
+        if v.kind == Kind.STARVATION:
             out.append(f"  starved: thread {', '.join(map(str, d['starving']))}; committing in the loop: thread "
                        f"{', '.join(map(str, d['committed']))}")
         out.append(f"  lasso: prefix = steps 0..{d['start'] - 1}, loop = steps {d['start']}..{d['end'] - 1} "
@@ -121,7 +110,7 @@ def violation_lines(v, ctx: dict, all_steps: bool = False) -> list[str]:
                    f"fair: {'yes' if d['fair'] else 'no'}")
         mark = {d["start"]: "loop starts here", d["end"]: f"back to the state before step {d['start']}: "
                                                              f"the loop repeats forever"}
-    if v.kind == "crash" and v.detail.get("traceback"):
+    if v.kind == Kind.CRASH and v.detail.get("traceback"):
         out.append("  traceback:")
         out.extend("    " + ln for ln in v.detail["traceback"].splitlines())
     if v.shrunk_from:
@@ -136,88 +125,90 @@ def violation_lines(v, ctx: dict, all_steps: bool = False) -> list[str]:
         out.append("")
         out.extend(operation_lines(v.detail["operations"]))
     out.append("")
-    out.append(f"replay: {replay_command({**ctx, **getattr(v, 'config', {})}, v.schedule)}")
+    out.append(f"replay: {replay_of(v, config)}")
     return out
 
 
 def _smaller(v) -> str:
     """Shrinking may re-find the violation with fewer threads or transactions (see shrink.shrink_all)."""
-    c = getattr(v, "config", None)
+    c = v.config
     return f", on {_n(c['threads'], 'thread')} x {_n(c['txns'], 'transaction')} each" if c else ""
 
 
-def human(outcome, ctx: dict) -> str:
-    lines = [f"stmcheck explore {ctx['impl']} {' '.join(_program_flag(ctx))} --threads {ctx['threads']} "
-             f"--txns {ctx['txns']} --strategy {ctx['strategy']}"]
-    exp = ctx.get("expected")
+def human(result: ExploreResult) -> str:
+    c = result.config
+    lines = [f"stmcheck explore {c.design} {' '.join(c.program_flag())} --threads {c.threads} "
+             f"--txns {c.txns} --strategy {result.strategy}"]
+    exp = result.expected
     if exp is not None and not isinstance(exp, str):   # several kinds (see implementations/registry.py)
         exp = " + ".join(exp)
-    lines.append(f"design:    {ctx['about']}" + (f" (expected on {ctx['workload']}: {exp})" if exp else ""))
-    lines.append(f"workload:  {ctx['workload']}: {ctx['workload_about']} ({ctx['threads']} threads, "
-                 f"{ctx['txns']} transaction{'s' if ctx['txns'] != 1 else ''} each"
-                 + (f", {ctx['keys_used']} keys" if ctx.get("keys_used") is not None else "")
-                 + (f", at most {ctx['retries']} retries" if ctx.get("retries") is not None else "") + ")")
-    lines.append(f"strategy:  {ctx['strategy_desc']}; criterion: {ctx['criterion']}; max {ctx['max_steps']} steps "
+    lines.append(f"design:    {result.about}" + (f" (expected on {c.program}: {exp})" if exp else ""))
+    lines.append(f"workload:  {c.program}: {result.workload_about} ({c.threads} threads, "
+                 f"{c.txns} transaction{'s' if c.txns != 1 else ''} each"
+                 + (f", {result.keys_used} keys" if result.keys_used is not None else "")
+                 + (f", at most {c.retries} retries" if c.retries is not None else "") + ")")
+    lines.append(f"strategy:  {result.strategy_desc}; criterion: {result.criterion}; max {c.max_steps} steps "
                  f"per execution")
-    lines.append(f"explored:  {_n(outcome.executions, 'execution')}, {_n(outcome.histories, 'distinct history')}, "
-                 f"{_n(outcome.steps, 'step')}")
-    if outcome.exhausted:
+    lines.append(f"explored:  {_n(result.executions, 'execution')}, {_n(result.histories, 'distinct history')}, "
+                 f"{_n(result.steps, 'step')}")
+    if result.exhausted:
         lines.append("coverage:  exhausted: every execution, up to reordering of independent steps, was run")
-    elif outcome.violations:
+    elif result.violations:
         lines.append("coverage:  stopped at the first violation"
-                     + (f" (bounds that applied: {', '.join(outcome.bounds)})" if outcome.bounds else ""))
-    elif outcome.bounds:
-        lines.append(f"coverage:  BOUNDED, not exhausted: {', '.join(outcome.bounds)}")
+                     + (f" (bounds that applied: {', '.join(result.bounds)})" if result.bounds else ""))
+    elif result.bounds:
+        lines.append(f"coverage:  BOUNDED, not exhausted: {', '.join(result.bounds)}")
     else:
         lines.append("coverage:  sampled (this strategy never exhausts the space)")
-    if outcome.cut:
-        lines.append(f"note:      {_n(outcome.cut, 'execution')} ended at an unfair loop (a thread retrying while "
+    if result.cut:
+        lines.append(f"note:      {_n(result.cut, 'execution')} ended at an unfair loop (a thread retrying while "
                      f"the one it waits for never ran); its continuations are those of the same state earlier")
-    if not outcome.violations:
-        checked = (f"linearizability of every operation history against the {ctx['spec']} spec" if ctx.get("object")
-                   else f"the {ctx['workload']} invariant")
-        if ctx.get("cyclic"):
+    if not result.violations:
+        checked = (f"linearizability of every operation history against the {result.spec} spec" if c.object
+                   else f"the {c.workload} invariant")
+        if c.cyclic:
             lines.append("verdict:   no violation found (cyclic programs: deadlock, livelock and starvation; "
                          "histories are not judged)")
         else:
-            lines.append(f"verdict:   no violation found ({ctx['criterion']} on every complete history, "
+            lines.append(f"verdict:   no violation found ({result.criterion} on every complete history, "
                          f"{checked}, deadlock and livelock)")
         if exp and exp != "clean":
-            lines.append(f"note:      the registry expects {exp} for this design on {ctx['workload']}")
+            lines.append(f"note:      the registry expects {exp} for this design on {c.program}")
         return "\n".join(lines) + "\n"
     lines.append("")
-    for v in outcome.violations:
-        lines.extend(violation_lines(v, ctx))
+    for v in result.violations:
+        lines.extend(violation_lines(v, c))
     return "\n".join(lines) + "\n"
 
 
-def violation_json(v, ctx: dict) -> dict:
+def violation_json(v, config: RunConfig) -> dict:
     out = {"kind": v.kind, "suspected": v.suspected, "schedule": encode(v.schedule),
-           "replay": replay_command({**ctx, **getattr(v, "config", {})}, v.schedule), "explanation": v.explanation,
+           "replay": replay_of(v, config), "explanation": v.explanation,
            "steps": len(v.run.steps), "preemptions": preemptions(v.run),
            "history": v.run.history_doc()}
     if v.results:
         out["results"] = [r.to_json() for r in v.results]
-    if v.kind == "deadlock":
+    if v.kind == Kind.DEADLOCK:
         out["wait_for"] = v.detail
-    if v.kind in ("livelock", "starvation") and not v.suspected:
+    if v.kind in (Kind.LIVELOCK, Kind.STARVATION) and not v.suspected:
         out["lasso"] = {k: v.detail[k] for k in ("start", "end", "fair", "threads", "committed", "starving")
                         if k in v.detail}
-    if v.kind == "crash":
+    if v.kind == Kind.CRASH:
         out["traceback"] = v.detail.get("traceback", "")
     if v.detail.get("operations") is not None:
         out.update(operation_json(v.detail["operations"]))
     return out
 
 
-def as_json(outcome, ctx: dict) -> dict:
+def as_json(result: ExploreResult) -> dict:
+    c = result.config
     return {
-        "implementation": ctx["impl"], "workload": ctx["workload"], **({"object": ctx["object"]} if ctx.get("object")
-                                                                      else {}), "threads": ctx["threads"],
-        "txns": ctx["txns"], "keys": ctx.get("keys_used"), "strategy": ctx["strategy"],
-        "criterion": ctx["criterion"], "executions": outcome.executions,
-        "distinct_histories": outcome.histories, "steps": outcome.steps,
-        "exhausted": outcome.exhausted, "bounds": outcome.bounds, "cut_at_unfair_loops": outcome.cut,
-        "elapsed": round(outcome.elapsed, 3),
-        "violations": [violation_json(v, ctx) for v in outcome.violations],
+        "implementation": c.design, "workload": c.program, **({"object": c.object} if c.object else {}),
+        "threads": c.threads, "txns": c.txns, "keys": result.keys_used, "strategy": result.strategy,
+        "criterion": result.criterion, "executions": result.executions,
+        "distinct_histories": result.histories, "steps": result.steps,
+        "exhausted": result.exhausted, "bounds": result.bounds, "cut_at_unfair_loops": result.cut,
+        "elapsed": round(result.elapsed, 3),
+        "violations": [violation_json(v, c) for v in result.violations],
+        "native_loop": result.native_loop,
     }

@@ -1,53 +1,20 @@
-"""`stmcheck check FILE --criterion linearizability`: read, check, report.
+"""The report of `stmcheck check FILE --criterion linearizability`: human text and `--json`.
 
-Kept apart from `check_cli` because operation histories, their formats and
-their report have nothing in common with transaction histories except the
-exit-code contract: 0 holds, 1 violated, 2 bad input (one line on stderr,
-never a traceback), 3 inconclusive (`--timeout` ran out).
+Kept apart from the transaction report because operation histories, their
+formats and their report have nothing in common with transaction histories
+except the exit-code contract. Reading, checking and exit codes are the front
+end's (`checker/cli/check.py`); this module only renders a verdict.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-
-from stmcheck.models.history import HistoryError
-from stmcheck.models.opformats import OpHistory, read_ophistory
+from stmcheck.models.opformats import OpHistory
 from stmcheck.models.specs import UNKNOWN, show, thaw
+from stmcheck.models.terms import Criterion
 
-from ..linearizability.search import LinResult, check_linearizability
+from ..linearizability.search import LinResult
 
-CRITERION = "linearizability"
-
-
-def _error(message: str) -> int:
-    print(f"stmcheck: error: {message}", file=sys.stderr)
-    return 2
-
-
-def run_linearizability(path, model, fmt, timeout, as_json) -> int:
-    """Check one file; print the report; return the exit code."""
-    try:
-        history = read_ophistory(path, fmt=fmt, model=model)
-    except HistoryError as exc:
-        return _error(str(exc))
-    except RecursionError:
-        return _error(f"{path}: nested too deeply to read")
-    except Exception as exc:  # a user-written spec's validate() that raised something else
-        return _error(f"{path}: cannot read the history: {type(exc).__name__}: {exc}")
-    try:
-        result = check_linearizability(history, timeout=timeout)
-    except MemoryError:
-        result = LinResult(None, explanation="the search ran out of memory; no verdict")
-    except Exception as exc:  # a user-written spec that raised: bad input, not a crash
-        return _error(f"{path}: the {history.model} specification failed: {type(exc).__name__}: {exc}")
-    if as_json:
-        print(json.dumps(to_json(history, result), indent=2))
-    else:
-        print_report(path, history, result)
-    if result.holds is None:
-        return 3
-    return 0 if result.holds else 1
+CRITERION = Criterion.LINEARIZABILITY
 
 
 def op_json(history: OpHistory, index: int) -> dict:

@@ -1,7 +1,7 @@
 /* program.c: the explorer's own workloads, scheduled natively.
  *
  * Why: `stmcheck explore native-* --strategy random|pct` must judge the same
- * executions the Python runtime (checker/runtime.py) would run through the
+ * executions the Python runtime (checker/explore/runtime.py) would run through the
  * adapter (design.py), only faster. So each thread runs a *program* compiled
  * from the Python workload (straight-line transactions: reads into registers,
  * writes of register + constant), with the runtime's scheduling points and

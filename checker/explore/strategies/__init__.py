@@ -1,27 +1,35 @@
 """Exploration strategies: each picks the next thread to step, one per module.
 
 Every strategy implements the small interface of `base.Strategy` (start an
-execution, pick a thread at each state, learn from the finished execution),
-as shuttle's schedulers do, so the explorer drives them all the same way.
+execution, pick a thread at each state, learn from the finished execution;
+`from_options` builds one from what the user asked for), as shuttle's
+schedulers do, so the explorer drives them all the same way.
+
+`STRATEGIES` is the one registry: `--strategy`, `stmcheck list`, `--help`
+and `stmcheck.explore(strategy=...)` read it. A new strategy is a module
+here and one entry below.
 """
 
 from __future__ import annotations
 
-STRATEGIES = ("dpor", "random", "pct", "plain")
+from .base import Strategy
+from .dpor import Plain
+from .dpor_cache import CachedDPOR
+from .pct import PCT
+from .random_walk import RandomWalk
+
+STRATEGIES: dict[str, type[Strategy]] = {s.name: s for s in (
+    CachedDPOR,
+    RandomWalk,
+    PCT,
+    Plain,
+)}
 
 
-def make_strategy(name: str, *, seed: int = 0, depth: int = 3, preemptions: int | None = None):
+def make_strategy(name: str, *, seed: int = 0, depth: int = 3, preemptions: int | None = None) -> Strategy:
     """Build a strategy by name (ValueError for an unknown one)."""
-    if name == "dpor":
-        from .dpor_cache import CachedDPOR
-        return CachedDPOR(preemptions=preemptions)
-    if name == "plain":
-        from .dpor import DPOR
-        return DPOR(preemptions=preemptions, reduce=False)
-    if name == "random":
-        from .random_walk import RandomWalk
-        return RandomWalk(seed)
-    if name == "pct":
-        from .pct import PCT
-        return PCT(seed, depth)
-    raise ValueError(f"unknown strategy {name!r} (expected one of {', '.join(STRATEGIES)})")
+    try:
+        cls = STRATEGIES[name]
+    except KeyError:
+        raise ValueError(f"unknown strategy {name!r} (expected one of {', '.join(STRATEGIES)})") from None
+    return cls.from_options(seed=seed, depth=depth, preemptions=preemptions)

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 
 class Strategy:
+    #: The name users give (`--strategy NAME`, `stmcheck.explore(strategy=NAME)`).
     name = "?"
+    #: One line for `stmcheck list` and `--help`.
+    about = ""
     #: On an unfair loop: True runs a starved thread next, False cuts the run.
     fair = True
+
+    @classmethod
+    def from_options(cls, *, seed: int = 0, depth: int = 3, preemptions: int | None = None) -> "Strategy":
+        """Build one from the user's options; each strategy takes the ones it uses."""
+        return cls()
 
     def __init__(self):
         self.exhausted = False

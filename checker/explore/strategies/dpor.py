@@ -104,7 +104,12 @@ class _Done:
 
 
 class DPOR(DepthFirst):
+    name = "dpor"
     fair = False  # an unfair loop ends the run; the loop's alternatives are backtrack points
+
+    @classmethod
+    def from_options(cls, *, preemptions=None, **_):
+        return cls(preemptions=preemptions)
 
     def __init__(self, preemptions: int | None = None, reduce: bool = True):
         super().__init__()
@@ -293,6 +298,17 @@ class DPOR(DepthFirst):
                 j -= 1
             if j < i and q in self.stack[j].enabled and self._allowed(j, q):
                 self.stack[j].backtrack.add(q)
+
+
+class Plain(DPOR):
+    """Every interleaving: DPOR's search with the reduction switched off (the
+    baseline DPOR is checked against)."""
+
+    name = "plain"
+    about = "every interleaving, no reduction (for comparison)"
+
+    def __init__(self, preemptions: int | None = None):
+        super().__init__(preemptions=preemptions, reduce=False)
 
 
 def _join(c, other):

@@ -61,6 +61,8 @@ class _Access:
 
 
 class CachedDPOR(DPOR):
+    about = "dynamic partial-order reduction with sleep sets: exhaustive, says when the space is covered"
+
     def __init__(self, preemptions: int | None = None):
         super().__init__(preemptions=preemptions)
         self.remember = preemptions is None

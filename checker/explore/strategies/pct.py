@@ -19,7 +19,12 @@ from .base import Strategy
 
 class PCT(Strategy):
     name = "pct"
+    about = "probabilistic concurrency testing: random priorities, --depth priority changes (--seed)"
     fair = True
+
+    @classmethod
+    def from_options(cls, *, seed=0, depth=3, **_):
+        return cls(seed, depth)
 
     def __init__(self, seed: int = 0, depth: int = 3):
         super().__init__()

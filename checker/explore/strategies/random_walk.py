@@ -13,7 +13,12 @@ from .base import Strategy
 
 class RandomWalk(Strategy):
     name = "random"
+    about = "random walk over the enabled threads (--seed)"
     fair = True
+
+    @classmethod
+    def from_options(cls, *, seed=0, **_):
+        return cls(seed)
 
     def __init__(self, seed: int = 0):
         super().__init__()

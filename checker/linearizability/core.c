@@ -1,40 +1,28 @@
-"""The C source of the native linearizability search (see linearizability_native).
+/* The native linearizability search (see native.py, which builds and loads it).
 
-It is the algorithm of `linearizability.search_python`, step for step, with
-the data structures a C program would use:
+   It is the algorithm of `linearizability.search_python`, step for step, with
+   the data structures a C program would use:
 
-- the linearized set is a bitset with an incrementally maintained Zobrist hash
-  (a random 64-bit word per operation, XORed in and out), so memoizing a
-  configuration costs O(1) unless two configurations share the hash; the memo
-  stores each configuration's full bitset, so a hash collision never merges
-  two different configurations;
-- states are small integers, and the next state comes from a *kernel*:
-  0. callback: Python interns every state it sees and answers
-     `trans(state, op)` (the next state id, -1 when the spec rejects, <= -2
-     when the spec raised); answers are cached in a hash map so Python is
-     asked once per (state, operation) pair. Any spec works this way.
-  1. register / cas-register: states are ids of interned values; read, write
-     and cas run in C.
-  2. one key of `kv`: states are strings kept as chains (previous string,
-     appended piece) with a polynomial hash; equal strings are interned to one
-     id (hash first, then a byte-by-byte comparison, so the memo is exact),
-     and `append` costs O(1) instead of a copy.
-"""
+   - the linearized set is a bitset with an incrementally maintained Zobrist hash
+     (a random 64-bit word per operation, XORed in and out), so memoizing a
+     configuration costs O(1) unless two configurations share the hash; the memo
+     stores each configuration's full bitset, so a hash collision never merges
+     two different configurations;
+   - states are small integers, and the next state comes from a *kernel*:
+     0. callback: Python interns every state it sees and answers
+        `trans(state, op)` (the next state id, -1 when the spec rejects, <= -2
+        when the spec raised); answers are cached in a hash map so Python is
+        asked once per (state, operation) pair. Any spec works this way.
+     1. register / cas-register: states are ids of interned values; read, write
+        and cas run in C.
+     2. one key of `kv`: states are strings kept as chains (previous string,
+        appended piece) with a polynomial hash; equal strings are interned to one
+        id (hash first, then a byte-by-byte comparison, so the memo is exact),
+        and `append` costs O(1) instead of a copy.
 
-C_DECLS = """
-typedef int (*lin_trans_fn)(int state, int op);
-typedef struct lin_ctx lin_ctx;
-lin_ctx *lin_new(int n, int m, const int *ev_op, const unsigned char *ev_call,
-                 const unsigned char *completed, int init, lin_trans_fn trans, int kernel,
-                 const int *op_kind, const int *op_a, const int *op_b, const int *op_res,
-                 int nstr, const unsigned char *str_bytes, const long long *str_off, const int *str_len);
-int lin_run(lin_ctx *x, double budget, long long max_steps);
-long long lin_result(lin_ctx *x, int *out_order, int *out_prefix, int *out_info,
-                     unsigned char *out_str, long long out_cap);
-void lin_free(lin_ctx *x);
-"""
+   The functions Python calls (lin_new, lin_run, lin_result, lin_free) are
+   declared for cffi in native.py (CDEF). */
 
-C_SOURCE = r"""
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,4 +482,3 @@ long long lin_result(lin_ctx *x, int *out_order, int *out_prefix, int *out_info,
         out_info[4] = (int)strtab_copy(&x->k.st, x->best_state, out_str, out_cap);
     return x->steps;
 }
-"""

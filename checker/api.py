@@ -1,0 +1,267 @@
+"""The Python API, what `import stmcheck` offers: explore a design, replay one
+schedule, check a recorded history, check an operation history.
+
+Why one module: a caller names a design, a program and a strategy by what
+they are called on the command line (or hands over the class, the workload,
+the strategy object itself) and gets a typed result back; how a design is
+loaded, a workload built, a strategy chosen and an explorer assembled is
+decided here once. The CLI, the matrix, the benchmarks and the tests all come
+through these functions, so they cannot drift apart.
+
+Bad input (an unknown design, workload, strategy or criterion, options that
+exclude each other, a schedule that does not parse) raises `UsageError`,
+whose message is the one line the CLI prints before exiting with status 2.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from dataclasses import dataclass
+
+from stmcheck.implementations.registry import DESIGNS, DesignError, Entry, load_design
+from stmcheck.models.formats import read_history
+from stmcheck.models.history import History, HistoryError, build_history
+from stmcheck.models.opformats import OpHistory, read_ophistory
+from stmcheck.models.terms import DEFAULT_CRITERIA, HISTORY_CRITERIA, Criterion
+from stmcheck.models.workloads import DEFAULT_WORKLOAD, Workload, make_workload
+from stmcheck.models.workloads.objects import make_object_workload
+
+from .explore.config import DEFAULT_MAX_EXECUTIONS, DEFAULT_MAX_STEPS, DEFAULT_TIME_LIMIT, RunConfig
+from .explore.engine import CyclicExplorer, Explorer
+from .explore.objects import check_operations
+from .explore.result import Execution, ExploreResult
+from .explore.shrink import shrink_all
+from .explore.strategies import Strategy, make_strategy
+from .explore.strategies.replay import Replay, ScheduleError, decode
+from .history.criteria import check as check_criteria
+from .linearizability.search import check_linearizability as _check_linearizability
+from .native.loop import native_plan
+
+
+class UsageError(ValueError):
+    """Bad input from the caller; the message is one line, fit to print as it is."""
+
+
+@dataclass
+class Setup:
+    """A configuration made concrete: the design's class (and registry entry, for
+    shipped designs) and the workload object its threads run."""
+
+    config: RunConfig
+    design_cls: type
+    entry: Entry | None
+    workload: Workload
+
+    @property
+    def about(self) -> str:
+        return f"{self.entry.name}: {self.entry.about}" if self.entry else f"user design {self.config.design}"
+
+    @property
+    def expected(self):
+        """The registry's expectation for this design on this workload (None for user designs,
+        object programs and runs with --retries, whose expectations the registry does not state)."""
+        c = self.config
+        if self.entry is None or c.object or c.retries is not None:
+            return None
+        return self.entry.expected.get(c.workload)
+
+
+def design_name(design) -> str:
+    """How a design is named in replay commands: its registry name, or FILE.py:Class for a
+    class (MODULE:Class for one with no source file, say defined in an interactive session:
+    `stmcheck replay` cannot load that, `stmcheck.replay(cls, schedule)` can)."""
+    if isinstance(design, str):
+        return design
+    try:
+        path = inspect.getsourcefile(design)
+    except TypeError:
+        path = None
+    if path is None or not os.path.isfile(path):
+        return f"{design.__module__}:{design.__qualname__}"
+    return f"{os.path.relpath(path)}:{design.__qualname__}"
+
+
+def prepare(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,
+            retries: int | None = None, object: str | None = None, max_steps: int = DEFAULT_MAX_STEPS,
+            cyclic: bool = False) -> Setup:
+    """Load the design and build the program (UsageError for anything unknown or inconsistent).
+
+    `design`: a shipped design's name (`stmcheck list designs`), path/to/file.py:Class, or the
+    class itself. `workload`: a workload name (`random:SEED` too) or a `Workload`; with `object`
+    set (list, dict, queue, counter, bank), method calls on that transactional object instead."""
+    if isinstance(design, str):
+        try:
+            design_cls, entry = load_design(design)
+        except DesignError as exc:
+            raise UsageError(str(exc)) from None
+    elif isinstance(design, type):
+        design_cls, entry = design, None
+        missing = [m for m in ("begin", "read", "write", "commit", "abort") if not callable(getattr(design, m, None))]
+        if missing:
+            raise UsageError(f"{design.__qualname__}: the design lacks {', '.join(missing)} (see the interface "
+                             f"in stmcheck.models.machine)")
+    else:
+        raise UsageError(f"a design is a name, path/to/file.py:Class or a class, not {type(design).__name__}")
+    name = design_name(design)
+    preflight = getattr(design_cls, "preflight", None)   # a design that needs a build (native) says why it can't
+    problem = preflight() if callable(preflight) else None
+    if problem:
+        raise UsageError(f"{name}: {problem}")
+    if object is not None:
+        if keys is not None:
+            raise UsageError("--keys does not apply to --object (each object has its own keys)")
+        try:
+            wl = make_object_workload(object, threads, txns, retries)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        config = RunConfig(name, object, threads, txns, None, retries, object, max_steps, cyclic)
+    elif isinstance(workload, Workload):
+        wl = workload
+        config = RunConfig(name, wl.name, wl.threads, getattr(wl, "txns", txns), getattr(wl, "nkeys", None),
+                           getattr(wl, "retries", None), None, max_steps, cyclic)
+    else:
+        try:
+            wl = make_workload(workload, threads, txns, keys, retries)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        config = RunConfig(name, workload, threads, txns, keys, retries, None, max_steps, cyclic)
+    return Setup(config, design_cls, entry, wl)
+
+
+def _criterion(criterion) -> str:
+    if criterion not in HISTORY_CRITERIA:
+        raise UsageError(f"unknown criterion {str(criterion)!r} (expected one of "
+                         f"{', '.join(HISTORY_CRITERIA)})")
+    return Criterion(criterion)
+
+
+def make_explorer(setup: Setup, strategy="dpor", *, criterion=Criterion.OPACITY, seed: int = 0, depth: int = 3,
+                  preemptions: int | None = None, explorer_cls=None, **options) -> Explorer:
+    """The explorer for `setup`, driving `strategy` (a name from `STRATEGIES`, or a strategy
+    object). `options` go to the explorer as they are (max_executions, time_limit, progress,
+    stop_at_first, ...); `explorer_cls` replaces the explorer class (the matrix's collects
+    every violation)."""
+    if isinstance(strategy, str):
+        try:
+            strategy = make_strategy(strategy, seed=seed, depth=depth, preemptions=preemptions)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    cls = explorer_cls or (CyclicExplorer if setup.config.cyclic else Explorer)
+    return cls(setup.design_cls, setup.workload, strategy, criterion=_criterion(criterion),
+               max_steps=setup.config.max_steps, **options)
+
+
+def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,
+            retries: int | None = None, object: str | None = None, strategy: str | Strategy = "dpor",
+            criterion: str = Criterion.OPACITY, seed: int = 0, depth: int = 3, preemptions: int | None = None,
+            max_executions: int | None = DEFAULT_MAX_EXECUTIONS, time_limit: float | None = DEFAULT_TIME_LIMIT,
+            max_steps: int = DEFAULT_MAX_STEPS, cyclic: bool = False, stop_at_first: bool = True,
+            shrink: bool = True, progress=None) -> ExploreResult:
+    """Run `design` on simulated threads, explore the interleavings, judge every execution.
+
+    Each complete execution is judged for `criterion` (opacity, strict-serializability,
+    serializability, session-serializability), the workload's end-state invariant
+    (linearizability for `object` programs), deadlock and livelock; with `cyclic`, the
+    threads repeat their programs and starvation is looked for instead. The search stops
+    at the first violation unless `stop_at_first` is False, and at `max_executions` or
+    `time_limit` seconds (None: no bound). Each violation is shrunk (unless `shrink` is
+    False) and carries its schedule, history, explanation and replay command. `strategy`:
+    dpor (exhaustive; `preemptions` bounds it), random or pct (`seed`; pct's `depth`),
+    plain, or a strategy object. Native (C) designs under random or pct run their
+    scheduling loop in C. `progress`, if given, is called with the running counts after
+    every execution."""
+    setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,
+                    max_steps=max_steps, cyclic=cyclic)
+    explorer = make_explorer(setup, strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
+                             max_executions=max_executions, time_limit=time_limit, progress=progress,
+                             stop_at_first=stop_at_first)
+    name = strategy if isinstance(strategy, str) else explorer.strategy.name
+    plan = None
+    if isinstance(strategy, str):
+        try:
+            plan = native_plan(explorer, strategy, seed=seed, depth=depth)  # C designs: the loop runs in C
+        except ValueError as exc:  # the native core cannot be built here
+            raise UsageError(str(exc)) from None
+    outcome = plan.explore(explorer) if plan is not None else explorer.explore()
+    if shrink:
+        outcome.violations = [shrink_all(explorer, v) for v in outcome.violations]
+    config = setup.config
+    for v in outcome.violations:
+        v.replay = (config.resized(**v.config) if v.config else config).replay_command(v.schedule)
+    return ExploreResult(
+        config=config, strategy=name, strategy_desc=explorer.strategy.describe() + (plan.note if plan else ""),
+        criterion=explorer.criterion, executions=outcome.executions, histories=outcome.histories,
+        steps=outcome.steps, exhausted=outcome.exhausted, bounds=outcome.bounds, elapsed=outcome.elapsed,
+        cut=outcome.cut, violations=outcome.violations, about=setup.about, workload_about=setup.workload.about,
+        keys_used=None if object else setup.workload.options().get("keys"), expected=setup.expected,
+        spec=getattr(setup.workload, "spec", None) if object else None, native_loop=plan is not None)
+
+
+def replay(design, schedule, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1,
+           keys: int | None = None, retries: int | None = None, object: str | None = None,
+           criterion: str = Criterion.OPACITY, max_steps: int = DEFAULT_MAX_STEPS,
+           cyclic: bool = False) -> Execution:
+    """Run exactly one execution of `design` from `schedule` (a string as printed by explore,
+    e.g. "1*5,2*3,1", or a list of thread numbers) and judge it as `explore` would. After
+    the schedule ends, the run continues non-preemptively (the last thread keeps going
+    while it can, else the lowest-numbered one)."""
+    setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,
+                    max_steps=max_steps, cyclic=cyclic)
+    try:
+        sched = decode(schedule) if isinstance(schedule, str) else list(schedule)
+    except ScheduleError as exc:
+        raise UsageError(str(exc)) from None
+    explorer = make_explorer(setup, Replay(sched), criterion=criterion)
+    run = explorer.new_run()
+    try:
+        run.execute(Replay(sched, strict=True))
+    except ScheduleError as exc:
+        raise UsageError(str(exc)) from None
+    v = explorer.judge(run)
+    if v is not None:
+        v.schedule = sched
+        v.replay = setup.config.replay_command(sched)
+    operations = None
+    if object is not None and run.outcome == "complete" and (v is None or v.detail.get("operations") is None):
+        operations = check_operations(setup.workload, run)
+    return Execution(setup.config, explorer.criterion, sched, run, v, operations)
+
+
+def check(history, criteria=DEFAULT_CRITERIA, timeout: float | None = None) -> list:
+    """Judge a transaction history against each criterion, in the order given: one
+    `Result` each (`holds` True with a witness `order`, False with an anomaly, cycle and
+    explanation, or None when `timeout` seconds ran out first). `history`: a `History`,
+    a path to a stmcheck.history/1 file, or such a document as a dict."""
+    if isinstance(history, (str, os.PathLike)):
+        history = read_history(os.fspath(history))
+    elif isinstance(history, dict):
+        try:
+            history = build_history(history.get("events", []), history.get("initial"), history.get("versions"))
+        except HistoryError as exc:
+            raise UsageError(str(exc)) from None
+    if not isinstance(history, History):
+        raise UsageError(f"check() takes a History, a path or a stmcheck.history/1 document, not "
+                         f"{type(history).__name__}")
+    names = [criteria] if isinstance(criteria, str) else list(criteria)
+    for c in names:
+        _criterion(c)
+    return check_criteria(history, names, timeout=timeout)
+
+
+def check_linearizability(history, model: str | None = None, timeout: float | None = None):
+    """Decide whether an operation history is linearizable against its sequential
+    specification: a `LinResult` (`holds`; a linearization `order`, or the longest
+    linearizable `prefix` and the operation that cannot follow it). `history`: an
+    `OpHistory` or a path (stmcheck.ophistory/1, Jepsen or EDN logs; `model` names
+    the specification where the file does not)."""
+    if isinstance(history, (str, os.PathLike)):
+        history = read_ophistory(os.fspath(history), model=model)
+    if not isinstance(history, OpHistory):
+        raise UsageError(f"check_linearizability() takes an OpHistory or a path, not {type(history).__name__}")
+    return _check_linearizability(history, timeout=timeout)
+
+
+__all__ = ["DESIGNS", "Execution", "ExploreResult", "RunConfig", "Setup", "UsageError", "check",
+           "check_linearizability", "design_name", "explore", "make_explorer", "prepare", "read_history",
+           "read_ophistory", "replay"]

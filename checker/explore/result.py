@@ -1,0 +1,93 @@
+"""What an exploration and a replay give back: `ExploreResult` and `Execution`.
+
+Why typed values rather than the explorer's own counters: a caller (a test, CI,
+the CLI's renderers) needs the verdict and, for each counterexample, what
+happened, why it is wrong and how to see it again, without knowing how the
+search was assembled. Everything here is data; the renderers in
+checker/report/ turn it into text and JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stmcheck.models.terms import Verdict
+
+from .config import RunConfig
+from .engine import Violation
+
+
+@dataclass
+class ExploreResult:
+    """The verdict of one exploration.
+
+    `verdict` is `violated` when a counterexample was found (each in
+    `violations`, shrunk, with its schedule, history, explanation and `replay`
+    command), `holds` when the search was exhausted without one (every
+    execution, up to reordering of independent steps, was judged), and
+    `unknown` when a bound stopped it first (`bounds` says which) or the
+    strategy samples (random, pct)."""
+
+    config: RunConfig
+    strategy: str                    # its name
+    strategy_desc: str               # how it ran: its options, "scheduling loop run natively in C"
+    criterion: str
+    executions: int
+    histories: int                   # distinct histories judged
+    steps: int
+    exhausted: bool
+    bounds: list
+    elapsed: float
+    cut: int                         # executions ended at an unfair loop
+    violations: list[Violation]
+    about: str = ""                  # the design, one line
+    workload_about: str = ""
+    keys_used: int | None = None
+    expected: object = None          # the registry's expectation for this design on this program, if any
+    spec: str | None = None          # object programs: the sequential specification
+    native_loop: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.violations:
+            return Verdict.VIOLATED
+        return Verdict.HOLDS if self.exhausted else Verdict.UNKNOWN
+
+    @property
+    def coverage(self) -> str:
+        """"exhausted", "stopped at the first violation", "bounded: ..." or "sampled"."""
+        if self.exhausted:
+            return "exhausted"
+        if self.violations:
+            return "stopped at the first violation"
+        if self.bounds:
+            return "bounded: " + ", ".join(self.bounds)
+        return "sampled"
+
+
+@dataclass
+class Execution:
+    """One execution run from a schedule (`stmcheck.replay`): how it ended
+    (`outcome`: complete, deadlock, livelock, crash, ...), its steps and history,
+    the violation it shows (or None), and for object programs the operation view
+    when the violation does not already carry it."""
+
+    config: RunConfig
+    criterion: str
+    schedule: list
+    run: object
+    violation: Violation | None
+    operations: object = None
+
+    @property
+    def outcome(self) -> str:
+        return self.run.outcome
+
+    @property
+    def steps(self) -> int:
+        return len(self.run.steps)
+
+    @property
+    def history(self) -> dict:
+        """The execution's transaction history, as a `stmcheck.history/1` document."""
+        return self.run.history_doc()
