@@ -17,20 +17,31 @@ from __future__ import annotations
 
 import inspect
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from stmcheck.implementations.registry import DESIGNS, DesignError, Entry, load_design
 from stmcheck.models.formats import read_history
 from stmcheck.models.history import History, HistoryError, build_history
+from stmcheck.models.machine import DesignMisuse, check_design
 from stmcheck.models.opformats import OpHistory, read_ophistory
-from stmcheck.models.terms import DEFAULT_CRITERIA, HISTORY_CRITERIA, Criterion
+from stmcheck.models.terms import DEFAULT_CRITERIA, HISTORY_CRITERIA, Criterion, Kind
 from stmcheck.models.workloads import DEFAULT_WORKLOAD, Workload, make_workload
 from stmcheck.models.workloads.objects import make_object_workload
 
-from .explore.config import DEFAULT_MAX_EXECUTIONS, DEFAULT_MAX_STEPS, DEFAULT_TIME_LIMIT, RunConfig
-from .explore.engine import CyclicExplorer, Explorer
+from .explore.config import (
+    DEFAULT_MAX_EXECUTIONS,
+    DEFAULT_MAX_STEPS,
+    DEFAULT_STEP_TIMEOUT,
+    DEFAULT_TIME_LIMIT,
+    RunConfig,
+)
+from .explore import isolation
+from .explore.engine import CyclicExplorer, Explorer, Outcome, Violation
 from .explore.objects import check_operations
 from .explore.result import Execution, ExploreResult
+from .explore.runtime import user_interrupts
 from .explore.shrink import shrink_all
 from .explore.strategies import Strategy, make_strategy
 from .explore.strategies.replay import Replay, ScheduleError, decode
@@ -97,13 +108,13 @@ def prepare(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
             raise UsageError(str(exc)) from None
     elif isinstance(design, type):
         design_cls, entry = design, None
-        missing = [m for m in ("begin", "read", "write", "commit", "abort") if not callable(getattr(design, m, None))]
-        if missing:
-            raise UsageError(f"{design.__qualname__}: the design lacks {', '.join(missing)} (see the interface "
-                             f"in stmcheck.models.machine)")
     else:
         raise UsageError(f"a design is a name, path/to/file.py:Class or a class, not {type(design).__name__}")
     name = design_name(design)
+    try:
+        check_design(design_cls)
+    except DesignMisuse as exc:
+        raise UsageError(f"{name}: {exc}") from None
     preflight = getattr(design_cls, "preflight", None)   # a design that needs a build (native) says why it can't
     problem = preflight() if callable(preflight) else None
     if problem:
@@ -127,6 +138,17 @@ def prepare(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
             raise UsageError(str(exc)) from None
         config = RunConfig(name, workload, threads, txns, keys, retries, None, max_steps, cyclic)
     return Setup(config, design_cls, entry, wl)
+
+
+@contextmanager
+def _misuse_is_usage(name: str):
+    """A design that breaks the interface while running (yields a non-step, ...) is a usage error;
+    a ^C is the user's, not the design's (`user_interrupts`)."""
+    try:
+        with user_interrupts():
+            yield
+    except DesignMisuse as exc:
+        raise UsageError(f"{name}: {exc}") from None
 
 
 def _criterion(criterion) -> str:
@@ -157,7 +179,7 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
             criterion: str = Criterion.OPACITY, seed: int = 0, depth: int = 3, preemptions: int | None = None,
             max_executions: int | None = DEFAULT_MAX_EXECUTIONS, time_limit: float | None = DEFAULT_TIME_LIMIT,
             max_steps: int = DEFAULT_MAX_STEPS, cyclic: bool = False, stop_at_first: bool = True,
-            shrink: bool = True, progress=None) -> ExploreResult:
+            shrink: bool = True, progress=None, step_timeout: float | None = DEFAULT_STEP_TIMEOUT) -> ExploreResult:
     """Run `design` on simulated threads, explore the interleavings, judge every execution.
 
     Each complete execution is judged for `criterion` (opacity, strict-serializability,
@@ -170,7 +192,12 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     dpor (exhaustive; `preemptions` bounds it), random or pct (`seed`; pct's `depth`),
     plain, or a strategy object. Native (C) designs under random or pct run their
     scheduling loop in C. `progress`, if given, is called with the running counts after
-    every execution."""
+    every execution.
+
+    A design that is not a shipped one runs in a forked worker (checker/explore/isolation.py):
+    if it ends the process, or stays `step_timeout` seconds inside one of its methods without
+    taking a step, that is a `crash` counterexample; what it prints is captured
+    (`ExploreResult.design_output`), never mixed with the caller's output."""
     setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,
                     max_steps=max_steps, cyclic=cyclic)
     explorer = make_explorer(setup, strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
@@ -183,10 +210,20 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
             plan = native_plan(explorer, strategy, seed=seed, depth=depth)  # C designs: the loop runs in C
         except ValueError as exc:  # the native core cannot be built here
             raise UsageError(str(exc)) from None
-    outcome = plan.explore(explorer) if plan is not None else explorer.explore()
-    if shrink:
-        outcome.violations = [shrink_all(explorer, v) for v in outcome.violations]
     config = setup.config
+
+    def search():
+        with _misuse_is_usage(config.design):
+            outcome = plan.explore(explorer) if plan is not None else explorer.explore()
+            if shrink:
+                outcome.violations = [shrink_all(explorer, v) for v in outcome.violations]
+        return outcome
+
+    if _isolated(setup):
+        outcome, output = _search_in_worker(design, setup, explorer, search, step_timeout, progress)
+    else:
+        with isolation.captured() as output:
+            outcome = search()
     for v in outcome.violations:
         v.replay = (config.resized(**v.config) if v.config else config).replay_command(v.schedule)
     return ExploreResult(
@@ -195,29 +232,99 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
         steps=outcome.steps, exhausted=outcome.exhausted, bounds=outcome.bounds, elapsed=outcome.elapsed,
         cut=outcome.cut, violations=outcome.violations, about=setup.about, workload_about=setup.workload.about,
         keys_used=None if object else setup.workload.options().get("keys"), expected=setup.expected,
-        spec=getattr(setup.workload, "spec", None) if object else None, native_loop=plan is not None)
+        spec=getattr(setup.workload, "spec", None) if object else None, native_loop=plan is not None,
+        design_output=output.getvalue() if hasattr(output, "getvalue") else output)
+
+
+def _isolated(setup: Setup) -> bool:
+    """User designs run in a worker; shipped ones are trusted (and native ones isolate their C side)."""
+    return setup.entry is None and isolation.available()
+
+
+def _crash(setup: Setup, explorer, died) -> Outcome:
+    try:
+        return isolation.crash_outcome(explorer, died)
+    except isolation.WorkerLost as exc:
+        raise UsageError(f"{setup.config.design}: {exc}") from None
+
+
+def _search_in_worker(design, setup: Setup, explorer, search, step_timeout, progress):
+    """`search()` in a worker; (the outcome with its violations rebuilt here, the design's output)."""
+    def work(watch):
+        explorer.progress = watch.counts       # the parent shows progress from the shared counts
+        return isolation.plain(search())
+
+    def shown(executions, histories):
+        progress(SimpleNamespace(executions=executions, histories=histories))
+
+    done = isolation.run(work, setup.config.max_steps, step_timeout, shown if progress is not None else None)
+    with isolation.captured():   # running steps the worker ran already: what they print is in its output
+        if isinstance(done, isolation.Died):
+            return _crash(setup, explorer, done), done.output
+        if done.error is not None:
+            raise done.error
+        plain = done.value
+        outcome = Outcome(**{k: v for k, v in plain.items() if k != "violations"})
+        outcome.violations = [_rebuilt(design, setup, explorer.criterion, item) for item in plain["violations"]]
+    return outcome, done.output
+
+
+def _rebuilt(design, setup: Setup, criterion, item: dict) -> Violation:
+    """A violation found in the worker, run again here from its schedule (the worker came back
+    from every step of it, and designs are deterministic)."""
+    c = setup.config
+    if item["config"]:
+        setup = prepare(design, c.workload, threads=item["config"]["threads"], txns=item["config"]["txns"],
+                        keys=c.keys, retries=c.retries, object=c.object, max_steps=c.max_steps, cyclic=c.cyclic)
+    explorer = make_explorer(setup, Replay(item["schedule"]), criterion=criterion)
+    run = explorer.new_run()
+    run.execute(Replay(item["schedule"], strict=False))
+    v = explorer.judge(run)
+    if v is None or v.kind != item["kind"] or v.suspected != item["suspected"]:
+        v = Violation(Kind(item["kind"]), "the worker found this counterexample, but running its schedule again "
+                      "here gave another result: the design is not deterministic", run)
+    v.schedule, v.config, v.shrunk_from = item["schedule"], item["config"], item["shrunk_from"]
+    return v
 
 
 def replay(design, schedule, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1,
            keys: int | None = None, retries: int | None = None, object: str | None = None,
            criterion: str = Criterion.OPACITY, max_steps: int = DEFAULT_MAX_STEPS,
-           cyclic: bool = False) -> Execution:
+           cyclic: bool = False, step_timeout: float | None = DEFAULT_STEP_TIMEOUT) -> Execution:
     """Run exactly one execution of `design` from `schedule` (a string as printed by explore,
     e.g. "1*5,2*3,1", or a list of thread numbers) and judge it as `explore` would. After
     the schedule ends, the run continues non-preemptively (the last thread keeps going
-    while it can, else the lowest-numbered one)."""
+    while it can, else the lowest-numbered one). A design that is not a shipped one is first
+    run in a worker, as in `explore`: if it ends the process or stalls, the execution is a
+    `crash` shown up to its last step."""
     setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,
                     max_steps=max_steps, cyclic=cyclic)
     try:
-        sched = decode(schedule) if isinstance(schedule, str) else list(schedule)
+        sched = decode(schedule, limit=max_steps) if isinstance(schedule, str) else list(schedule)
     except ScheduleError as exc:
         raise UsageError(str(exc)) from None
     explorer = make_explorer(setup, Replay(sched), criterion=criterion)
-    run = explorer.new_run()
-    try:
-        run.execute(Replay(sched, strict=True))
-    except ScheduleError as exc:
-        raise UsageError(str(exc)) from None
+
+    def once(watch=None):
+        run = explorer.new_run()
+        try:
+            with _misuse_is_usage(setup.config.design):
+                run.execute(Replay(sched, strict=True))
+        except ScheduleError as exc:
+            raise UsageError(str(exc)) from None
+        return run
+
+    if _isolated(setup):
+        done = isolation.run(lambda watch: once().outcome, max_steps, step_timeout)
+        if isinstance(done, isolation.Died):
+            with isolation.captured():
+                (v,) = _crash(setup, explorer, done).violations
+            v.replay = setup.config.replay_command(sched)
+            return Execution(setup.config, explorer.criterion, sched, v.run, v, None, done.output)
+        if done.error is not None:
+            raise done.error
+    with isolation.captured() as output:
+        run = once()
     v = explorer.judge(run)
     if v is not None:
         v.schedule = sched
@@ -225,7 +332,7 @@ def replay(design, schedule, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txn
     operations = None
     if object is not None and run.outcome == "complete" and (v is None or v.detail.get("operations") is None):
         operations = check_operations(setup.workload, run)
-    return Execution(setup.config, explorer.criterion, sched, run, v, operations)
+    return Execution(setup.config, explorer.criterion, sched, run, v, operations, output.getvalue())
 
 
 def check(history, criteria=DEFAULT_CRITERIA, timeout: float | None = None) -> list:

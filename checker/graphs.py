@@ -1,20 +1,24 @@
 """The graph toolkit: topological orders, the cycles behind a failed one, and
 strongly connected components, for every part of the checker that needs them.
 
-Nodes are the integers 0..n-1 and a graph is its successor lists
-(`succ[v]` iterates v's successors; a list of dicts or of lists both do).
+For the orders, nodes are the integers 0..n-1 and a graph is its successor
+lists (`succ[v]` iterates v's successors; a list of dicts or of lists both
+do); components take any hashable nodes, as a list of edges.
 
 `topological_order` is Kahn's algorithm, written here by hand because it
 lies on the hot path of `stmcheck check` (the forced dependency graph of a
 whole history, `history/depgraph.py`) and of `stmcheck stress` (the exactly
 known graph of a stress history, `history/stress.py`), where networkx was
-measured several times slower (figures in its docstring). `cycle_among`
-reads a cycle off what Kahn's algorithm could not place, in linear time.
+measured 6 to 12 times slower (figures in its docstring); the z3 path
+(`history/solver.py`) uses it too, rather than pay 0.3 s to import
+networkx. `cycle_among` reads a cycle off what Kahn's algorithm could not
+place, in linear time.
 
 Strongly connected components come from networkx (`strongly_connected`):
-off the hot path, so the declared dependency is used rather than a copy of
-Tarjan's algorithm. networkx is imported inside the function that uses it,
-never at module level, so commands that need no graph do not pay for it.
+they are off the hot path (figures in its docstring), so the declared
+dependency is used rather than a copy of Tarjan's algorithm. networkx is
+imported inside the function that uses it, never at module level, so
+commands that need no graph do not pay for its import.
 """
 
 from __future__ import annotations
@@ -33,24 +37,30 @@ def topological_order(succ, priority=None, extra=None):
     - `priority` None: the node made ready last goes first (a stack; at the
       start, the lowest-numbered node), the cheapest choice when any
       topological order will do;
-    - otherwise `priority[v]` is v's heap entry, a tuple whose last item is
-      v: the ready node with the smallest entry goes first (so a caller
-      states its preference, and the trailing node number breaks ties).
+    - otherwise `priority[v]` is v's sort key: the ready node with the
+      smallest key goes first, and of equal keys the lowest-numbered node.
+      The keys are ranked once (one stable sort), so the heap holds plain
+      integers: 0.048 s against 0.062 s for a heap of (key, node) tuples,
+      on the first graph below once inference has grown it.
 
     `extra` maps a node to more successors (edges that hold for this order
     only); they count exactly as the edges of `succ`.
 
-    Hand-written rather than networkx because it is on the hot path. Medians
-    of 5 runs (one core, Python 3.11, networkx 3.6; each variant including
-    building what it needs from the same adjacency), on the forced graph
-    of a 10^4-transaction blind-write history (`bench/synth.py`
-    `simulate_database`, 25,720 nodes, 86,573 edges), where `stmcheck check`
-    orders that graph about 30 times:
-      any order: this 0.016 s, `networkx.topological_sort` 0.13 s;
-      by priority: this 0.036 s, `networkx.lexicographical_topological_sort` 0.15 s;
-    and on a recorded 208,664-transaction `stmcheck stress native-tl2` history
-    (610,012 nodes with its time points, 1,442,551 edges), by priority:
-      this 0.70 s, `networkx.lexicographical_topological_sort` 3.6 s.
+    Hand-written rather than networkx because it is on the hot path.
+    Measured in CPU seconds, medians of 7 runs (5 for the stress graph) on
+    a shared 2-core machine, Python 3.11, networkx 3.6, each variant timed
+    with building what it needs from the same adjacency lists:
+    - the forced graph of a 10^4-transaction blind-write history
+      (`bench/synth.py` `simulate_database`; 15,004 nodes, 41,507 edges),
+      which `stmcheck check` orders 28 times (17 in any order, 11 by
+      priority while repairing a witness):
+        any order: this 0.027 s, `networkx.topological_sort` 0.33 s;
+        by priority: this 0.061 s (the copy it replaced 0.071 s),
+        `networkx.lexicographical_topological_sort` 0.59 s;
+    - the graph plus real time of a recorded 208,664-attempt
+      `stmcheck stress native-tl2` history (417,328 nodes with its time
+      points, 1,482,155 edges), by priority: this 1.74 s (the copy it
+      replaced 2.60 s), `networkx.lexicographical_topological_sort` 11.0 s.
     """
     if extra:
         succ = [list(s) + list(extra[v]) if v in extra else s for v, s in enumerate(succ)]
@@ -73,21 +83,25 @@ def topological_order(succ, priority=None, extra=None):
                 if indeg[b] == 0:
                     push(b)
     else:
-        ready = [priority[v] for v in range(n) if indeg[v] == 0]
+        by_rank = sorted(range(n), key=priority.__getitem__)   # stable: equal keys keep node order
+        rank = [0] * n
+        for r, v in enumerate(by_rank):
+            rank[v] = r
+        ready = [rank[v] for v in range(n) if indeg[v] == 0]
         heapify(ready)
         while ready:
-            v = heappop(ready)[-1]
+            v = by_rank[heappop(ready)]
             place(v)
             for b in succ[v]:
                 indeg[b] -= 1
                 if indeg[b] == 0:
-                    heappush(ready, priority[b])
+                    heappush(ready, rank[b])
     if len(order) == n:
         return order, None
     return None, [v for v in range(n) if indeg[v] > 0]
 
 
-def cycle_among(succ, stuck) -> list:
+def cycle_among(succ, stuck, start=None) -> list:
     """A cycle through nodes that `topological_order` could not place, in edge order.
 
     Each stuck node keeps a stuck predecessor (its in-degree never reached
@@ -95,7 +109,8 @@ def cycle_among(succ, stuck) -> list:
     the walk between the two visits, reversed, is a cycle. The predecessor
     kept for a node is the first found scanning `stuck` in the order given
     and each one's successors in `succ` order; the walk starts at the first
-    node that scan reaches. Linear in the stuck part of the graph.
+    node that scan reaches, or at `start` (a stuck node) when given. Linear in
+    the stuck part of the graph.
     """
     members = set(stuck)
     pred: dict = {}
@@ -103,7 +118,7 @@ def cycle_among(succ, stuck) -> list:
         for b in succ[a]:
             if b in members and b not in pred:
                 pred[b] = a
-    v = next(iter(pred))
+    v = next(iter(pred)) if start is None else start
     seen: dict = {}
     walk = []
     while v not in seen:
@@ -124,6 +139,13 @@ def strongly_connected(edges, nodes=()) -> list[set]:
     `edges` first name them, following each node's edges in the order
     given), which completes a component only after every component it
     reaches, so they come out sinks first.
+
+    Off the hot path: cycles are searched only once a history is known to
+    be violated (`history/cycles.py`), and on the state graphs of
+    `explore/starvation.py` (1,500 states, the matrix's bound; tl2, norec,
+    lazy, eager and dstm+karma) networkx took what the hand-written Tarjan
+    it replaced took, 0.04 to 0.06 s for the three calls of one `liveness`
+    that spends 0.7 to 1.0 s in all.
     """
     import networkx as nx
 

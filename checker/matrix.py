@@ -123,6 +123,7 @@ class Cell:
     witnesses: dict = field(default_factory=dict)   # verdict or kind -> replay command
     note: str = ""
     seconds: float = 0.0
+    expected: str | None = None             # the registry's expectation, as matrix.md shows it (None: none)
 
     def key(self):
         return self.design, self.workload, self.threads
@@ -142,6 +143,7 @@ class _Collect(Explorer):
 
     def __init__(self, *args, step_budget=None, **kw):
         super().__init__(*args, stop_at_first=False, exact_histories=True, **kw)
+        self.explain = False                # only kinds and first schedules are kept: cached verdicts do
         self.step_budget = step_budget
         self.over_steps = False
         self.broken: set = set()       # verdicts violated
@@ -342,7 +344,16 @@ def summary(cell: Cell) -> str:
     return " + ".join(found_kinds(cell)) or "clean"
 
 
+def expectation(cell: Cell) -> str | None:
+    """The registry's expectation for the cell ("clean", "deadlock", "opacity + livelock"), or None."""
+    entry = DESIGNS.get(cell.design)
+    value = entry.expected.get(cell.workload) if entry else None
+    return None if value is None else describe_expected(value)
+
+
 def to_json(cells, budgets: dict) -> dict:
+    """The matrix as JSON. Each cell's `expected` is read from the registry as the matrix
+    is written, as matrix.md reads it, so the two files always agree."""
     return {"format": "stmcheck.matrix/1", "verdicts": list(VERDICTS), "budgets": budgets,
-            "cells": [asdict(c) for c in cells]}
+            "cells": [asdict(replace(c, expected=expectation(c))) for c in cells]}
 

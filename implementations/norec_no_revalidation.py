@@ -11,7 +11,7 @@ the value-based validation aborts it if a logged read changed.
 
 Read-only transactions: NOrec commits them at once, which is sound only
 because every read revalidated. Without that they would commit torn views
-(not even serializable: tests/test_variants_more.py shows it on write-skew),
+(not even serializable: tests/implementations/test_variants_more.py shows it on write-skew),
 so this variant validates a read-only transaction at commit when the sequence
 lock moved since its snapshot. That keeps the bug to the one the issue names.
 

@@ -23,11 +23,10 @@ design; a user design has no expectations.
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import os
-import sys
 from dataclasses import dataclass, field
 
+from stmcheck.models.machine import DesignMisuse, check_design
+from stmcheck.models.userload import LoadError, load_object
 from stmcheck.models.terms import DENIED_BY, OTHER_KINDS, Kind, Property
 
 
@@ -144,8 +143,8 @@ DESIGNS = {e.name: e for e in (
           {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL}),
     Entry("tl2-readonly-unchecked", "tl2_readonly_unchecked", "TL2ReadonlyUnchecked",
           "TL2 whose (so far) read-only transactions skip the post-read check",
-          {"transfer": OPACITY, "swap": CLEAN, "counter": CLEAN}),       # read-only bug: tests/test_catalogue.py
-    # More broken variants (tests/test_variants_more.py).
+          {"transfer": OPACITY, "swap": CLEAN, "counter": CLEAN}),       # read-only bug: tests/implementations/test_catalogue.py
+    # More broken variants (tests/implementations/test_variants_more.py).
     Entry("norec-no-revalidation", "norec_no_revalidation", "NOrecNoRevalidation",
           "NOrec reading on after the sequence lock moved (not opaque, strictly serializable)",
           {"transfer": OPACITY, "swap": OPACITY, "counter": CLEAN}),
@@ -321,22 +320,14 @@ def load_design(spec: str):
     if ":" not in spec:
         raise DesignError(f"unknown design {spec!r}: expected one of {', '.join(DESIGNS)}, "
                           f"or path/to/file.py:ClassName")
-    path, _, name = spec.rpartition(":")
-    if not os.path.isfile(path):
-        raise DesignError(f"{path}: no such file (in design {spec!r})")
-    mod_name = "stmcheck_user_design_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
-    module_spec = importlib.util.spec_from_file_location(mod_name, path)
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[mod_name] = module
     try:
-        module_spec.loader.exec_module(module)
-    except Exception as exc:  # the user's file: report, never crash
-        raise DesignError(f"{path}: importing it failed: {type(exc).__name__}: {exc}") from None
-    cls = getattr(module, name, None)
-    if cls is None:
-        raise DesignError(f"{path} defines no {name!r}")
-    missing = [m for m in ("begin", "read", "write", "commit", "abort") if not callable(getattr(cls, m, None))]
-    if missing:
-        raise DesignError(f"{spec}: the design lacks {', '.join(missing)} (see the interface in "
-                          f"stmcheck.models.machine)")
+        cls = load_object(spec, "design")
+    except LoadError as exc:
+        raise DesignError(str(exc)) from None
+    if not isinstance(cls, type):
+        raise DesignError(f"{spec}: names a {type(cls).__name__}, not a design class")
+    try:
+        check_design(cls)
+    except DesignMisuse as exc:
+        raise DesignError(f"{spec}: {exc}") from None
     return cls, None

@@ -14,7 +14,7 @@ Design interface note: a design is not told up front whether a transaction
 is read-only, so "read-only" here means "has no buffered write yet". What the
 bug gives depends on the workload:
 - a read-only transaction reading two keys that one commit changes (an audit
-  of a transfer: `tests/test_catalogue.py`) commits having seen one before the
+  of a transfer: `tests/implementations/test_catalogue.py`) commits having seen one before the
   commit and one after it: serializability fails;
 - on transfer every read comes before the first write, so only writers
   meet the bug; commit-time validation aborts them, but as zombies they saw

@@ -15,8 +15,10 @@ read of `true` pass as a read of `1`).
 
 from __future__ import annotations
 
+import math
 import sys
-
+from array import array
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 COMMITTED, ABORTED, LIVE = "committed", "aborted", "live"
@@ -85,6 +87,119 @@ def json_value(value):
 def is_scalar(value) -> bool:
     """True for a JSON scalar: string, number, boolean or null (bool is an int)."""
     return isinstance(value, _SCALARS)
+
+
+def is_finite(value) -> bool:
+    """False for a float that is NaN or infinite: no JSON number, and infinities compare
+    equal to each other, so `1e400` read where `2e400` was written would pass as the same value."""
+    return type(value) is not float or math.isfinite(value)
+
+
+class EventLines:
+    """The 1-based line of the file on which each event (by 0-based index) starts.
+
+    Why: violations name events by index, a reader looks for them by line.
+    Kept small because histories of 10^6 transactions are read routinely: the
+    lines are stored as runs (first event, its line, lines per event), so a
+    JSON Lines file (one event per line) costs a run per stretch between blank
+    lines, not memory per event. A layout without such runs (a pretty-printed
+    document whose events span varying numbers of lines) is kept as one
+    unsigned 32-bit line number per event instead, whichever is smaller.
+    Events must be noted in index order.
+    """
+
+    __slots__ = ("n", "_starts", "_firsts", "_steps", "_dense")
+
+    def __init__(self):
+        self.n = 0
+        self._starts, self._firsts, self._steps = array("q"), array("q"), array("q")
+        self._dense = None
+
+    def note(self, index: int, line: int) -> None:
+        """Event `index` (the next one) starts on `line`."""
+        if index != self.n:
+            raise ValueError(f"event {index} noted out of order (expected {self.n})")
+        self.n = index + 1
+        if self._dense is not None:
+            self._append_dense(line)
+            return
+        starts, firsts, steps = self._starts, self._firsts, self._steps
+        if starts:
+            k = len(starts) - 1
+            step = steps[k]
+            if step < 0:  # a run of one event: the second sets its step
+                if line >= firsts[k]:
+                    steps[k] = line - firsts[k]
+                    return
+            elif line == firsts[k] + (index - starts[k]) * step:
+                return
+        starts.append(index)
+        firsts.append(line)
+        steps.append(-1)
+        if len(starts) * 6 > self.n + 64:  # runs cost more than a line per event would: go dense
+            self._to_dense()
+
+    def note_all(self, first: int, lines) -> None:
+        """Events `first`, `first + 1`, ... start on `lines` (in order): `note` for each,
+        with the common case (the next line of the current run) kept to a comparison."""
+        starts, firsts, steps = self._starts, self._firsts, self._steps
+        index = first
+        for line in lines:
+            if self._dense is None and starts and index == self.n:
+                k = len(starts) - 1
+                step = steps[k]
+                if step >= 0 and line == firsts[k] + (index - starts[k]) * step:
+                    self.n = index = index + 1
+                    continue
+            self.note(index, line)
+            index += 1
+
+    @classmethod
+    def from_runs(cls, starts, firsts, steps, n: int) -> "EventLines":
+        """Events `starts[k]`, ... on lines `firsts[k]`, `steps[k]` further each (-1: a single event),
+        as the fast reader found them; kept as the same runs, or dense where that is smaller."""
+        lines = cls()
+        lines._starts.extend(starts)
+        lines._firsts.extend(firsts)
+        lines._steps.extend(steps)
+        lines.n = n
+        if len(lines._starts) * 6 > n + 64:
+            lines._to_dense()
+        return lines
+
+    def _to_dense(self) -> None:
+        dense = array("I")
+        self._dense = dense
+        starts, firsts, steps = self._starts, self._firsts, self._steps
+        n = self.n
+        for k in range(len(starts)):
+            end = starts[k + 1] if k + 1 < len(starts) else n
+            step = max(steps[k], 0)
+            for i in range(starts[k], end):
+                self._append_dense(firsts[k] + (i - starts[k]) * step)
+        self._starts, self._firsts, self._steps = array("q"), array("q"), array("q")
+
+    def _append_dense(self, line: int) -> None:
+        try:
+            self._dense.append(line)
+        except OverflowError:  # beyond 2^32 lines
+            self._dense = array("q", self._dense)
+            self._dense.append(line)
+
+    def line(self, index: int) -> int | None:
+        """The line event `index` starts on, or None when it was not noted."""
+        if not 0 <= index < self.n:
+            return None
+        if self._dense is not None:
+            return self._dense[index]
+        k = bisect_right(self._starts, index) - 1
+        return self._firsts[k] + (index - self._starts[k]) * max(self._steps[k], 0)
+
+    def nbytes(self) -> int:
+        """The memory the line numbers take (for measurements)."""
+        if self._dense is not None:
+            return self._dense.itemsize * len(self._dense)
+        return 24 * len(self._starts)
 
 
 class Txn:
@@ -167,7 +282,8 @@ class History:
     `versions`, when the recorder knew it, maps key -> the committed values in
     installation order. `rereads`, when the reader noted it, lists the
     transactions that read a key they had written (only these can be
-    internally inconsistent); None means not noted.
+    internally inconsistent); None means not noted. `lines`, for a history
+    read from a file, gives the line each event starts on (`line_of`).
     """
 
     initial: dict = field(default_factory=dict)
@@ -175,6 +291,11 @@ class History:
     versions: dict | None = None
     events: int = 0
     rereads: list | None = None
+    lines: EventLines | None = None
+
+    def line_of(self, index: int) -> int | None:
+        """The line of the file on which event `index` starts (None: not read from a file)."""
+        return None if self.lines is None else self.lines.line(index)
 
     def by_id(self) -> dict:
         return {t.id: t for t in self.txns}
@@ -216,6 +337,11 @@ def _check_id(value, what: str, index: int):
     return value
 
 
+def _a(op: str) -> str:
+    """"a commit", "an abort"."""
+    return f"an {op}" if op[:1] in "aeiou" else f"a {op}"
+
+
 def _show(value) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -229,15 +355,26 @@ class HistoryBuilder:
     """
 
     def __init__(self, initial: dict | None = None, versions: dict | None = None):
+        self.history = History()
+        self.header(initial, versions)
+        self._txns: dict = {}
+        self._running: dict = {}  # thread -> live Txn
+        self._n = 0
+
+    def header(self, initial: dict | None, versions: dict | None) -> None:
+        """Set the initial values and the version order (a reader may know them only after the events)."""
         # Keys and values in the same canonical form as the events' (string keys,
         # JSON booleans that equal no number), whoever built these maps.
         initial = {str(k): canonical_value(v) for k, v in (initial or {}).items()}
         if versions is not None:
             versions = {str(k): [canonical_value(v) for v in vs] for k, vs in versions.items()}
-        self.history = History(initial=initial, versions=versions)
-        self._txns: dict = {}
-        self._running: dict = {}  # thread -> live Txn
-        self._n = 0
+        for key, value in initial.items():
+            if not is_finite(value):
+                raise HistoryError(f"\"initial\" value of key {key!r} must be a finite number, got {_show(value)}")
+        for key, values in (versions or {}).items():
+            if not all(map(is_finite, values)):
+                raise HistoryError(f"\"versions\" of key {key!r} must hold finite numbers only")
+        self.history.initial, self.history.versions = initial, versions
 
     def add(self, event) -> None:
         index = self._n
@@ -260,6 +397,8 @@ class HistoryBuilder:
             t = event["time"]
             if isinstance(t, bool) or not isinstance(t, (int, float)):
                 raise HistoryError(f"'time' must be a number, got {_show(t)}", index)
+            if not is_finite(t):
+                raise HistoryError(f"'time' must be a finite number, got {_show(t)}", index)
         if op == "read" or op == "write":
             key = event.get("key", _MISSING)
             if key is _MISSING:
@@ -271,11 +410,13 @@ class HistoryBuilder:
                 raise HistoryError(f"'key' must be a string or an integer, got {_show(key)}", index)
             if type(value) not in _SCALAR_TYPES and not is_scalar(value):
                 raise HistoryError(f"'value' must be a JSON scalar (string, number, boolean or null), got {_show(value)}", index)
+            if type(value) is float and not math.isfinite(value):
+                raise HistoryError(f"'value' must be a finite number, got {_show(value)}", index)
             txn = self._txns.get(tid)
             if txn is None:
-                raise HistoryError(f"transaction {tid!r} has a {op} before its begin", index)
+                raise HistoryError(f"transaction {tid!r} has {_a(op)} before its begin", index)
             if txn.status is not LIVE or txn.end is not None:
-                raise HistoryError(f"transaction {tid!r} has a {op} after its {txn.status[:-2] if txn.status == COMMITTED else 'abort'}", index)
+                raise HistoryError(f"transaction {tid!r} has a {op} after its {'commit' if txn.status == COMMITTED else 'abort'}", index)
             if txn.thread != thread:
                 raise HistoryError(f"transaction {tid!r} began on thread {txn.thread!r} but this event is on thread {thread!r}", index)
             # Keys repeat across events: one shared string each keeps memory per transaction.
@@ -296,9 +437,9 @@ class HistoryBuilder:
             self._no_payload(event, op, index)
             txn = self._txns.get(tid)
             if txn is None:
-                raise HistoryError(f"transaction {tid!r} has a {op} before its begin", index)
+                raise HistoryError(f"transaction {tid!r} has {_a(op)} before its begin", index)
             if txn.end is not None:
-                raise HistoryError(f"transaction {tid!r} has a {op} after it already ended", index)
+                raise HistoryError(f"transaction {tid!r} has {_a(op)} after it already ended", index)
             if txn.thread != thread:
                 raise HistoryError(f"transaction {tid!r} began on thread {txn.thread!r} but this event is on thread {thread!r}", index)
             txn.end = index
@@ -312,7 +453,7 @@ class HistoryBuilder:
     @staticmethod
     def _no_payload(event, op, index):
         if "key" in event or "value" in event:
-            raise HistoryError(f"a {op} event must not have 'key' or 'value'", index)
+            raise HistoryError(f"{_a(op)} event must not have 'key' or 'value'", index)
 
     def finish(self) -> History:
         self.history.events = self._n

@@ -13,6 +13,12 @@ them into `OpHistory` so stmcheck can judge them. Two families:
   may not have taken effect. Should a log reuse the number of a process whose
   operation is pending, its later operations count as a new client (`"3.1"`),
   as Jepsen itself would number them.
+- A process that invokes again while an operation of its own is still open
+  (a request that timed out, retried) is no error: clients are labels (the
+  contract, section 4). The earlier operation stays open; a completion
+  completes the process's latest open operation of the same function, and
+  what is never completed stays pending. The new operation counts as a new
+  client, as after `:info`.
 - **EDN histories**: maps `{:process 0, :type :invoke, :f :write, :value 3}`,
   one per line or inside a vector, as knossos and Jepsen write them. Here
   `:fail` means the operation did not happen (it is dropped), `:info` means
@@ -25,15 +31,19 @@ them into `OpHistory` so stmcheck can judge them. Two families:
   boolean completion value as is; otherwise null.
 
 Times are the line numbers of the events, so an error or a report can point
-into the file.
+into the file. Numbers are read as the JSON readers read them: no integer
+beyond Python's limit on digits, no float beyond a double (`1e400` would be
+infinity, equal to any other).
 """
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 
 from .history import HistoryError
-from .ophistory import OpHistory, build_history, resolve_spec
+from .ophistory import MAX_NESTING, OpHistory, build_history, resolve_spec
 from .specs import UNKNOWN, Spec
 
 
@@ -54,9 +64,33 @@ class Symbol(str):
 
 
 class EdnError(ValueError):
-    def __init__(self, message: str, line: int):
+    """Text that cannot be read; `syntax` is False when it is valid EDN stmcheck does not take
+    (a number out of range, nesting too deep), so the message does not call it invalid."""
+
+    def __init__(self, message: str, line: int, syntax: bool = True):
         super().__init__(message)
         self.line = line
+        self.syntax = syntax
+
+    def describe(self) -> str:
+        return f"not valid EDN: {self}" if self.syntax else str(self)
+
+
+def _integer(text: str, line: int) -> int:
+    try:
+        return int(text)
+    except ValueError:  # Python's limit on the digits it converts
+        raise EdnError(f"an integer with more than {sys.get_int_max_str_digits()} digits, the most stmcheck "
+                       "reads", line, syntax=False) from None
+
+
+def _float(text: str, line: int) -> float:
+    value = float(text)
+    if math.isinf(value) or (value == 0.0 and re.search(r"[1-9]", re.split(r"[eE]", text)[0])):
+        shown = text if len(text) <= 30 else text[:27] + "..."
+        raise EdnError(f"the number {shown} is out of the range of a double (numbers are compared as doubles)",
+                       line, syntax=False)
+    return value
 
 
 _TOKEN = re.compile(r'''
@@ -69,8 +103,8 @@ _TOKEN = re.compile(r'''
   | (?P<atom>[^\s,\[\](){}";]+)
   | (?P<bad>.)
 ''', re.X | re.S)
-_INT = re.compile(r"[+-]?\d+N?\Z")
-_FLOAT = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?M?\Z")
+_INT = re.compile(r"[+-]?[0-9]+N?\Z")
+_FLOAT = re.compile(r"[+-]?[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?M?\Z")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "b": "\b", "f": "\f", "/": "/"}
 _CLOSERS = {"[": "]", "(": ")", "{": "}", "#{": "}"}
 
@@ -95,9 +129,9 @@ def _atom(text: str, line: int):
             raise EdnError("a lone ':' is not a keyword", line)
         return Keyword(text[1:])
     if _INT.match(text):
-        return int(text.rstrip("N"))
+        return _integer(text.rstrip("N"), line)
     if _FLOAT.match(text):
-        return float(text.rstrip("M"))
+        return _float(text.rstrip("M"), line)
     if text[0] == "\\":
         return text[1:]
     if text[0].isdigit() or (text[0] in "+-" and len(text) > 1 and text[1].isdigit()):
@@ -152,6 +186,8 @@ def read_edn(text: str):
             pending_tag = True
             continue
         if kind == "open":
+            if len(stack) > MAX_NESTING + 1:  # a history vector, an operation map, then its values
+                raise EdnError(f"nested more than {MAX_NESTING} deep", line, syntax=False)
             stack.append((tok, [], line, []))
             continue
         lines = None
@@ -239,17 +275,17 @@ _JEPSEN_LINE = re.compile(r"^(?:.*?\s)?INFO\s+(?:\[[^\]]*\]\s+)?jepsen\.util\s*[
                           r"(?:\s+(.*?))?\s*$")
 
 
-_PAIR = re.compile(r"\[\s*([+-]?\d+)[\s,]+([+-]?\d+)\s*\]")
+_PAIR = re.compile(r"\[\s*([+-]?[0-9]+)[\s,]+([+-]?[0-9]+)\s*\]")
 
 
 def _parse_value(text: str | None, line: int):
     if text is None or text == "" or text == "nil":
         return None
-    if text.isdigit():
-        return int(text)
+    if text.isascii() and text.isdigit():
+        return _integer(text, line)
     m = _PAIR.fullmatch(text)
     if m:
-        return [int(m.group(1)), int(m.group(2))]
+        return [_integer(m.group(1), line), _integer(m.group(2), line)]
     forms = read_edn(text)
     if len(forms) != 1:
         raise EdnError(f"expected one value, found {text!r}", line)
@@ -268,32 +304,21 @@ def parse_jepsen_log(text: str, path: str, model: str | None) -> OpHistory:
         if m is None:
             continue
         proc_text, typ, f, value_text = m.groups()
-        if not re.fullmatch(r"\d+", proc_text):
+        if not re.fullmatch(r"[0-9]+", proc_text):
             continue  # nemesis and other non-client processes
-        proc = int(proc_text)
         try:
+            proc = _integer(proc_text, lineno)
             value = _parse_value(value_text, lineno)
         except EdnError as exc:
             raise HistoryError(f"line {lineno}: cannot read the value: {exc}", where=path) from None
         if typ == "invoke":
-            if proc in open_calls:
-                prev = rows[open_calls[proc]]
-                raise HistoryError(f"line {lineno}: process {proc} invokes :{f} while its :{prev[1]} of line "
-                                   f"{prev[6]} has not completed", where=path)
             op = _op_name(spec, f, lineno, path)
             args = _args(spec, op, value, None, lineno, path)
-            open_calls[proc] = len(rows)
-            rows.append([_client(proc, crashed), op, args, lineno, None, None, lineno])
+            _invoke(open_calls, crashed, proc, rows, [None, op, args, lineno, None, None, lineno])
             continue
         if typ not in ("ok", "fail", "info"):
             raise HistoryError(f"line {lineno}: unknown event type :{typ}", where=path)
-        if proc not in open_calls:
-            raise HistoryError(f"line {lineno}: process {proc} completes :{f} but has no operation in "
-                               "progress", where=path)
-        row = rows[open_calls.pop(proc)]
-        if _op_name(spec, f, lineno, path) != row[1]:
-            raise HistoryError(f"line {lineno}: process {proc} completes :{f} but its call on line {row[6]} "
-                               f"was :{row[1]}", where=path)
+        row = rows[_complete(open_calls, rows, proc, _op_name(spec, f, lineno, path), f, lineno, path)]
         if typ == "ok":
             row[4], row[5] = lineno, _result(spec, row[1], value, False)
         elif typ == "fail" and row[1] == "cas":
@@ -313,6 +338,31 @@ def _client(proc, crashed: dict):
     new process number; if a log reuses the number, the next operations are a new client."""
     gen = crashed.get(proc, 0)
     return proc if gen == 0 else f"{proc}.{gen}"
+
+
+def _invoke(open_calls: dict, crashed: dict, proc, rows: list, row: list) -> None:
+    """Open an operation of `proc`. One still open stays open (a retry while a request is
+    outstanding); the new one counts as a new client, as after :info."""
+    calls = open_calls.setdefault(proc, [])
+    if calls:
+        crashed[proc] = crashed.get(proc, 0) + 1
+    row[0] = _client(proc, crashed)
+    calls.append(len(rows))
+    rows.append(row)
+
+
+def _complete(open_calls: dict, rows: list, proc, op: str, f: str, line: int, path: str) -> int:
+    """The row a completion of `op` by `proc` completes: its latest open operation of that function."""
+    calls = open_calls.get(proc)
+    if not calls:
+        raise HistoryError(f"line {line}: process {proc} completes :{f} but has no operation in progress",
+                           where=path)
+    for k in range(len(calls) - 1, -1, -1):
+        if rows[calls[k]][1] == op:
+            return calls.pop(k)
+    last = rows[calls[-1]]
+    raise HistoryError(f"line {line}: process {proc} completes :{f} but its call on line {last[6]} "
+                       f"was :{last[1]}", where=path)
 
 
 def _op_name(spec: Spec, f: str, line: int, path: str) -> str:
@@ -362,7 +412,7 @@ def parse_edn_history(text: str, path: str, model: str | None, kv: bool = False)
             else:
                 entries = [(form, line) for form, line, _ in forms]
     except EdnError as exc:
-        raise HistoryError(f"line {exc.line}: not valid EDN: {exc}", where=path) from None
+        raise HistoryError(f"line {exc.line}: {exc.describe()}", where=path) from None
     for entry, line in entries:
         if not isinstance(entry, dict):
             raise HistoryError(f"line {line}: expected an operation map like "
@@ -387,23 +437,13 @@ def parse_edn_history(text: str, path: str, model: str | None, kv: bool = False)
         typ, f = _plain(typ), _plain(f)
         op = _op_name(spec, f, line, path)
         if typ == "invoke":
-            if proc in open_calls:
-                raise HistoryError(f"line {line}: process {proc} invokes :{f} while its operation of line "
-                                   f"{rows[open_calls[proc]][6]} has not completed", where=path)
             args = _args(spec, op, entry.get("value"), entry.get("key") if keyed else None, line, path)
-            open_calls[proc] = len(rows)
-            rows.append([_client(proc, crashed), op, args, line, None, None, line])
+            _invoke(open_calls, crashed, proc, rows, [None, op, args, line, None, None, line])
             continue
         if typ not in ("ok", "fail", "info"):
             raise HistoryError(f"line {line}: unknown :type :{typ}", where=path)
-        if proc not in open_calls:
-            raise HistoryError(f"line {line}: process {proc} completes :{f} but has no operation in progress",
-                               where=path)
-        index = open_calls.pop(proc)
+        index = _complete(open_calls, rows, proc, op, f, line, path)
         row = rows[index]
-        if op != row[1]:
-            raise HistoryError(f"line {line}: process {proc} completes :{f} but its call on line {row[6]} "
-                               f"was :{row[1]}", where=path)
         if typ == "ok":
             row[4], row[5] = line, _result(spec, op, entry.get("value"), keyed)
         elif typ == "fail":

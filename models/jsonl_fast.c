@@ -11,8 +11,14 @@
    integers of at most 18 digits. A value it cannot represent exactly (a
    float, a longer integer, a string with escapes) is kept as its JSON token
    for Python's json module to decode. Anything else (including any error of
-   the history itself) makes it give up (JR_FALLBACK) and the caller reads
-   the whole file with the Python reader, whose messages are the contract. */
+   the history itself, a number the Python reader refuses or might: a long
+   integer (Python limits the digits it converts), a float near or beyond
+   the range of a double, and a line longer than the caller's limit) makes it give up
+   (JR_FALLBACK) and the caller reads the whole file with the Python reader,
+   whose messages are the contract.
+
+   It also records the line each event starts on, as runs (first event, its
+   line, lines per event), the same runs the Python reader's EventLines keeps. */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,6 +64,9 @@ typedef struct {
     uint64_t ocap;
     int32_t *running;                  /* per thread: its live txn, or -1 */
     uint64_t rcap;
+    /* event lines, as runs: events l_start[k].. start on l_first[k], l_step[k] lines apart (-1: one event) */
+    int64_t *l_start, *l_first, *l_step;
+    uint64_t nruns, lcap;
 } jr_result;
 
 static uint64_t hash_bytes(uint8_t tag, const char *p, uint64_t n) {
@@ -191,12 +200,17 @@ static const char *parse_string(const char *p, const char *end, jvalue *v) {
     return p + 1;
 }
 
+#define MAX_INT_DIGITS 640    /* the least limit Python's int("...") can be given: beyond it, Python decides */
+#define SAFE_EXPONENT 300     /* |x| within 1e-300..1e300 is a finite, nonzero double */
+
 /* JSON number grammar exactly; ints of at most 18 digits become V_INT, the rest V_FLOAT
-   (accepted for "time" only, where the value is not used). */
+   (decoded by Python as values; accepted for "time", where the value is not used).
+   NULL (give up) for a number Python might refuse: an integer of more than
+   MAX_INT_DIGITS digits, a float whose magnitude is not safely inside a double's range. */
 static const char *parse_number(const char *p, const char *end, jvalue *v) {
     const char *start = p;
-    int neg = 0, digits = 0, isfloat = 0;
-    int64_t x = 0;
+    int neg = 0, isfloat = 0, nonzero = 0;
+    int64_t x = 0, digits = 0, lead = 0, exp = 0;  /* lead: decimal exponent of the first nonzero digit */
     if (p < end && *p == '-') { neg = 1; p++; }
     if (p >= end) return NULL;
     if (*p == '0') {
@@ -206,22 +220,29 @@ static const char *parse_number(const char *p, const char *end, jvalue *v) {
             if (digits < 18) x = x * 10 + (*p - '0');
             digits++; p++;
         }
+        nonzero = 1; lead = digits - 1;
     } else {
         return NULL;
     }
     if (p < end && *p == '.') {
         p++;
         if (p >= end || *p < '0' || *p > '9') return NULL;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        for (int64_t k = 1; p < end && *p >= '0' && *p <= '9'; k++, p++)
+            if (!nonzero && *p != '0') { nonzero = 1; lead = -k; }
         isfloat = 1;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
-        if (p < end && (*p == '+' || *p == '-')) p++;
+        int eneg = 0;
+        if (p < end && (*p == '+' || *p == '-')) { eneg = *p == '-'; p++; }
         if (p >= end || *p < '0' || *p > '9') return NULL;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        for (; p < end && *p >= '0' && *p <= '9'; p++)
+            if (exp < 100000000) exp = exp * 10 + (*p - '0');
+        if (eneg) exp = -exp;
         isfloat = 1;
     }
+    if (!isfloat && digits > MAX_INT_DIGITS) return NULL;
+    if (isfloat && nonzero && (lead + exp > SAFE_EXPONENT || lead + exp < -SAFE_EXPONENT)) return NULL;
     if (isfloat || digits > 18) { v->type = V_FLOAT; v->s = start; v->n = (uint64_t)(p - start); v->ascii = 1; return p; }
     v->type = V_INT; v->i = neg ? -x : x;
     return p;
@@ -292,7 +313,25 @@ static uint64_t int_text(int64_t x, char *buf) {
     return k;
 }
 
-static int add_event(jr_result *r, const char *p, const char *end) {
+/* Event `index` starts on `line`: extend the last run, or start a new one. */
+static int note_line(jr_result *r, int64_t index, int64_t line) {
+    if (r->nruns) {
+        uint64_t k = r->nruns - 1;
+        if (r->l_step[k] < 0) {
+            if (line >= r->l_first[k]) { r->l_step[k] = line - r->l_first[k]; return JR_OK; }
+        } else if (line == r->l_first[k] + (index - r->l_start[k]) * r->l_step[k]) {
+            return JR_OK;
+        }
+    }
+    void **ps[3] = {(void **)&r->l_start, (void **)&r->l_first, (void **)&r->l_step};
+    uint64_t sizes[3] = {8, 8, 8};
+    if (grow_same(&r->lcap, r->nruns + 1, 3, ps, sizes)) return JR_NOMEM;
+    r->l_start[r->nruns] = index; r->l_first[r->nruns] = line; r->l_step[r->nruns] = -1;
+    r->nruns++;
+    return JR_OK;
+}
+
+static int add_event(jr_result *r, const char *p, const char *end, int64_t line) {
     jvalue f[NFIELDS];
     int seen[NFIELDS] = {0};
     p = ws(p, end);
@@ -402,6 +441,7 @@ static int add_event(jr_result *r, const char *p, const char *end) {
             r->running[th] = -1;
         }
     }
+    if (note_line(r, r->events, line)) return JR_NOMEM;
     r->events++;
     return JR_OK;
 }
@@ -460,12 +500,14 @@ void jr_free(jr_result *r) {
     free(r->g_kind); free(r->g_vtag); free(r->g_key); free(r->g_idx); free(r->g_val);
     free(r->o_txn); free(r->o_key); free(r->o_idx); free(r->o_kind); free(r->o_vtag); free(r->o_val);
     free(r->running);
+    free(r->l_start); free(r->l_first); free(r->l_step);
     free(r);
 }
 
-/* Read the events of the file open as `fd` from byte `offset` (line number `line` + 1 onwards).
+/* Read the events of the file open as `fd` from byte `offset` (line number `line` + 1 onwards);
+   a line longer than `max_line` bytes (without its newline) makes it give up.
    Returns a result (NULL only when out of memory); status in *status. */
-jr_result *jr_read(int fd, int64_t offset, int64_t line, int *status) {
+jr_result *jr_read(int fd, int64_t offset, int64_t line, int64_t max_line, int *status) {
     jr_result *r = calloc(1, sizeof *r);
     if (!r) { *status = JR_NOMEM; return NULL; }
     uint64_t cap = 1 << 22, have = 0;
@@ -488,12 +530,14 @@ jr_result *jr_read(int fd, int64_t offset, int64_t line, int *status) {
         while (p < end) {
             char *nl = memchr(p, '\n', (size_t)(end - p));
             if (!nl) {
+                if (end - p > max_line) { rc = JR_FALLBACK; r->reason = "line too long"; break; }
                 if (!eof) break;
                 nl = end;
             }
             line++;
+            if (nl - p > max_line) { rc = JR_FALLBACK; r->reason = "line too long"; break; }
             if (!blank(p, nl)) {
-                rc = add_event(r, p, nl);
+                rc = add_event(r, p, nl, line);
                 if (rc != JR_OK) break;
             }
             p = nl < end ? nl + 1 : end;

@@ -27,7 +27,7 @@ import sys
 import tempfile
 
 from . import cbuild
-from .history import ABORTED, COMMITTED, FALSE, LIVE, READ, TRUE, WRITE, HistoryBuilder, Txn
+from .history import ABORTED, COMMITTED, FALSE, LIVE, READ, TRUE, WRITE, EventLines, HistoryBuilder, Txn
 
 _log = logging.getLogger(__name__)
 
@@ -60,8 +60,10 @@ typedef struct {
     uint64_t ocap;
     int32_t *running;
     uint64_t rcap;
+    int64_t *l_start, *l_first, *l_step;
+    uint64_t nruns, lcap;
 } jr_result;
-jr_result *jr_read(int fd, int64_t offset, int64_t line, int *status);
+jr_result *jr_read(int fd, int64_t offset, int64_t line, int64_t max_line, int *status);
 void jr_free(jr_result *r);
 """
 _OK, _FALLBACK = 0, 1
@@ -110,12 +112,17 @@ def available() -> bool:
     return _load() is not None
 
 
-def read(handle, initial: dict, versions: dict | None, first_line: int = 1):
+def read(handle, initial: dict, versions: dict | None, first_line: int = 1, max_line: int = 16 << 20,
+         loads=None):
     """The History of the events from `handle`'s position on (a regular file), or None.
 
     None means: read it with the Python reader (anything unusual, any error,
-    no fast path here). A `versions` map that does not match the committed
-    writes raises the builder's HistoryError, as the Python reader would.
+    a line longer than `max_line` bytes, no fast path here). A `versions` map
+    that does not match the committed writes raises the builder's
+    HistoryError, as the Python reader would. `loads` decodes the JSON tokens
+    of odd values (floats, long integers, escaped strings): the Python
+    reader's own function, so that both read them alike; any error it raises
+    hands the file to the Python reader.
     """
     loaded = _load()
     if loaded is None:
@@ -125,7 +132,7 @@ def read(handle, initial: dict, versions: dict | None, first_line: int = 1):
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         return None  # a pipe cannot be read twice: leave it to the Python reader
     status = ffi.new("int *")
-    result = lib.jr_read(fd, handle.tell(), first_line, status)
+    result = lib.jr_read(fd, handle.tell(), first_line, max_line, status)
     if result == ffi.NULL:
         return None
     try:
@@ -136,7 +143,7 @@ def read(handle, initial: dict, versions: dict | None, first_line: int = 1):
         enabled = gc.isenabled()
         gc.disable()  # millions of new tuples would trigger needless collections
         try:
-            return _history(ffi, result, initial, versions)
+            return _history(ffi, result, initial, versions, loads or _DECODER.decode)
         except _Fallback as exc:
             _log.debug("fast JSON Lines reader gave up (%s); reading in Python", exc)
             return None
@@ -182,12 +189,12 @@ _CONSTANTS = (None, TRUE, FALSE)
 _DECODER = json.JSONDecoder()
 
 
-def _token(text: str):
-    """One JSON value token, decoded as the Python reader's json module decodes it."""
+def _token(text: str, loads):
+    """One JSON value token, decoded as the Python reader decodes it."""
     try:
-        return _DECODER.decode(text)
-    except ValueError as exc:  # e.g. a bad escape: the Python reader names the line
-        raise _Fallback(f"a value json rejects: {exc}") from None
+        return loads(text)
+    except (ValueError, RecursionError) as exc:  # e.g. a bad escape: the Python reader names the line
+        raise _Fallback(f"a value the Python reader rejects: {exc}") from None
 
 
 def _view(ffi, ptr, n: int, fmt: str, size: int):
@@ -195,7 +202,7 @@ def _view(ffi, ptr, n: int, fmt: str, size: int):
     return memoryview(ffi.buffer(ptr, n * size)).cast(fmt) if n else ()
 
 
-def _history(ffi, r, initial, versions):
+def _history(ffi, r, initial, versions, loads):
     threads = _table(ffi, r.threads)
     ids = _table(ffi, r.ids)
     intern = sys.intern
@@ -212,7 +219,7 @@ def _history(ffi, r, initial, versions):
             if tag == 1:
                 values[i] = strings[values[i]]
             elif tag == 5:  # a float, a long integer, an escaped string: json decodes its token
-                values[i] = _token(raws[values[i]])
+                values[i] = _token(raws[values[i]], loads)
             else:
                 values[i] = _CONSTANTS[tag - 2]
     ops = list(zip(map(_KINDS.__getitem__, _view(ffi, r.g_kind, no, "B", 1)),
@@ -231,4 +238,8 @@ def _history(ffi, r, initial, versions):
                     map(_STATUS.__getitem__, status), op_lists))
     reread = ffi.buffer(r.t_reread, nt)[:] if nt else b""
     rereads = [txns[m.start()] for m in re.finditer(b"\x01", reread)]
-    return HistoryBuilder(initial, versions).adopt(txns, r.events, rereads)
+    history = HistoryBuilder(initial, versions).adopt(txns, r.events, rereads)
+    nruns = r.nruns
+    history.lines = EventLines.from_runs(ffi.unpack(r.l_start, nruns), ffi.unpack(r.l_first, nruns),
+                                         ffi.unpack(r.l_step, nruns), r.events) if nruns else EventLines()
+    return history

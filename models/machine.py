@@ -49,7 +49,9 @@ per-attempt state lives in the descriptor. State a design keeps per thread
 *across* attempts (a back-off counter, say) must be returned by an optional
 ``local_state(thread)`` method, so that the livelock detector sees it.
 Any other exception is a bug in the design: the checker reports it as a
-``crash`` counterexample with the traceback. A design must be deterministic
+``crash`` counterexample with the traceback. Breaking the interface itself (a
+method that yields anything but a step, ``begin`` returning None, a method
+missing or taking other arguments) is a usage error instead (`DesignMisuse`). A design must be deterministic
 (no clocks, no `random`, no iteration over unordered sets of objects whose
 order can change): exploration replays schedules and expects the same steps.
 
@@ -106,6 +108,13 @@ class Abort(Exception):
 
 class MachineError(Exception):
     """A design misused the machine (released a lock it does not hold, ...)."""
+
+
+class DesignMisuse(Exception):
+    """A design breaks the interface itself: a method yields something other than a
+    step, is missing or takes the wrong arguments, or `begin` returns no descriptor.
+    Unlike a design's own exception (a `crash` counterexample, found in some runs and
+    not others), this is a mistake in how the design is written: a usage error."""
 
 
 class Step:
@@ -286,3 +295,36 @@ def apply(step: Step, thread: int, mem: list):
     if op == BEGIN or op == END:
         return None
     raise MachineError(f"unknown step operation {op!r}")
+
+
+#: The interface, as the arguments each part is called with (after `self`).
+INTERFACE = {"__init__": ("machine", "keys", "threads"), "begin": ("thread",), "read": ("tx", "key"),
+             "write": ("tx", "key", "value"), "commit": ("tx",), "abort": ("tx",)}
+
+
+def check_design(cls) -> None:
+    """Raise `DesignMisuse` when `cls` lacks a method of the interface or one of them (or its
+    constructor) cannot be called with the interface's arguments. Checked once, before any
+    run, so that a misspelt signature is one usage error rather than a crash in every run."""
+    import inspect
+
+    missing = [m for m in INTERFACE if m != "__init__" and not callable(getattr(cls, m, None))]
+    if missing:
+        raise DesignMisuse(f"the design lacks {', '.join(missing)} (see the interface in stmcheck.models.machine)")
+    for name, args in INTERFACE.items():
+        target = cls if name == "__init__" else getattr(cls, name)
+        try:
+            sig = inspect.signature(target)
+        except (TypeError, ValueError):
+            continue                       # a builtin or C-level callable: nothing to check
+        if name != "__init__" and not isinstance(inspect.getattr_static(cls, name), (staticmethod, classmethod)):
+            params = list(sig.parameters.values())
+            if params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+                sig = sig.replace(parameters=params[1:])   # self
+        try:
+            sig.bind(*args)
+        except TypeError as exc:
+            shown = f"{cls.__qualname__}(...)" if name == "__init__" else name
+            raise DesignMisuse(f"`{shown}` must take ({', '.join(args)}), but its signature is {sig}: {exc}") \
+                from None
+

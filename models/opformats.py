@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 
+from .formats import parse_json
 from .history import HistoryError
 from . import jepsen
 from .ophistory import Operation, OpHistory, build_history, read_text, resolve_spec
@@ -50,13 +51,16 @@ def sniff_format(text: str) -> str | None:
     return None
 
 
-def read_ophistory(path: str, fmt: str | None = None, model: str | None = None) -> OpHistory:
-    """Read an operation history in any supported format (see module docstring)."""
+def read_ophistory(path: str, fmt: str | None = None, model: str | None = None,
+                   timeout: float | None = None) -> OpHistory:
+    """Read an operation history in any supported format (see module docstring).
+
+    `timeout` bounds the wait for a pipe's writer (see `formats.open_input`)."""
     if fmt is not None and fmt not in FORMATS:
         raise HistoryError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", where=path)
     if model is not None:
         resolve_spec(model, path, "")
-    text = read_text(path)
+    text = read_text(path, timeout)
     if not text.strip():
         raise HistoryError("empty file (expected an operation history)", where=path)
     fmt = fmt or sniff_format(text)
@@ -71,16 +75,27 @@ def read_ophistory(path: str, fmt: str | None = None, model: str | None = None) 
 
 
 def _number(value) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
+    """A time: a number a double holds (times are compared, and printed, as such)."""
+    if type(value) not in (int, float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond any double
+        return False
+
+
+def _shown(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parse_ophistory(text: str, path: str, model: str | None = None) -> OpHistory:
-    """Parse and validate a `stmcheck.ophistory/1` JSON document."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise HistoryError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                           where=path) from None
+    """Parse and validate a `stmcheck.ophistory/1` JSON document.
+
+    JSON is read strictly, as transaction histories are: NaN, Infinity and
+    numbers beyond a double are refused (they would print as invalid JSON in
+    `--json` and compare equal to each other)."""
+    doc = parse_json(text, path)
     if not isinstance(doc, dict):
         raise HistoryError(f"the top level must be a JSON object with \"format\": \"{OPHISTORY_FORMAT}\"",
                            where=path)
@@ -122,7 +137,7 @@ def _ophistory_row(raw, i: int, path: str):
             raise bad(f"missing {key!r}")
     client = raw["client"]
     if not (type(client) is str or type(client) is int):
-        raise bad(f"\"client\" must be a string or an integer, got {json.dumps(client)}")
+        raise bad(f"\"client\" must be a string or an integer, got {_shown(client)}")
     op = raw["op"]
     if type(op) is not str:
         raise bad("\"op\" must be a string naming an operation of the model")
@@ -131,9 +146,9 @@ def _ophistory_row(raw, i: int, path: str):
         raise bad("\"args\" must be a list")
     call, ret = raw["call"], raw["return"]
     if not _number(call):
-        raise bad(f"\"call\" must be a number, got {json.dumps(call)}")
+        raise bad(f"\"call\" must be a number, got {_shown(call)}")
     if ret is not None and not _number(ret):
-        raise bad(f"\"return\" must be a number or null, got {json.dumps(ret)}")
+        raise bad(f"\"return\" must be a number or null, got {_shown(ret)}")
     result = raw.get("result")
     if ret is None and result is not None:
         raise bad("has a \"result\" but \"return\" is null (a pending operation has no result)")

@@ -2,17 +2,42 @@
 
 `Operation` and `OpHistory` are what the linearizability checker consumes;
 `build_history` is the validation every format goes through, so the rules
-(known operation, arity, call <= return, one operation at a time per client)
-and their error messages are the same whatever the input format. Kept apart
-from the readers so that they can all import it without importing each other.
+(known operation, arity, call <= return, values nested at most MAX_NESTING
+deep) and their error messages are the same whatever the input format. A
+client is a label (the contract, section 4): it may call again while an
+earlier operation of its own is pending, and its operations may overlap;
+each operation is judged by its own interval. Kept apart from the readers so
+that they can all import it without importing each other.
 """
 
 from __future__ import annotations
 
-import os
-
+from .formats import decode_text, open_input, read_document_bytes
 from .history import HistoryError
-from .specs import SPECS, Spec, freeze, get_spec, show
+from .specs import SPECS, Spec, freeze, get_spec
+
+MAX_NESTING = 100
+"""The deepest an operation's arguments, result or the initial state may nest
+(lists and maps within one another): values are frozen, compared and printed
+by recursion, which must not run out of stack on a hostile file."""
+
+
+def nesting(value, limit: int = MAX_NESTING) -> int:
+    """How deep `value` nests (a scalar 0, [1] 1, [[1]] 2), counting no further than limit + 1."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        v, depth = todo.pop()
+        if isinstance(v, dict):
+            v = v.values()
+        elif not isinstance(v, (list, tuple, frozenset)):
+            continue
+        depth += 1
+        if depth > deepest:
+            deepest = depth
+            if depth > limit:
+                return depth
+        todo.extend((x, depth) for x in v)
+    return deepest
 
 
 class Operation:
@@ -68,15 +93,20 @@ def build_history(spec: Spec, initial, rows, source: str, where: str | None = No
 
     `origin` is what an error message names (an operation index or a line number).
     Checks what every format shares: the operation exists in the model with the
-    right arity, times are numbers with call <= return, and each client is
-    sequential (a client's next call comes no earlier than its last return).
+    right arity, times are numbers with call <= return, values are not nested
+    too deeply. Clients are labels: one may have several operations running.
     """
+    if nesting(initial) > MAX_NESTING:
+        raise HistoryError(f"\"initial\" is nested more than {MAX_NESTING} deep", where=where)
     try:
         spec.validate_initial(initial)
     except ValueError as exc:
         raise HistoryError(f"\"initial\": {exc}", where=where) from None
     ops: list[Operation] = []
     for client, op, args, call, ret, result, origin in rows:
+        if nesting(args) > MAX_NESTING or nesting(result) > MAX_NESTING:
+            what = "arguments are" if nesting(args) > MAX_NESTING else "result is"
+            raise HistoryError(f"{label} {origin}: its {what} nested more than {MAX_NESTING} deep", where=where)
         try:
             args = freeze(args)
             result = freeze(result)
@@ -86,37 +116,14 @@ def build_history(spec: Spec, initial, rows, source: str, where: str | None = No
         if ret is not None and ret < call:
             raise HistoryError(f"{label} {origin}: returns at {ret}, before its call at {call}", where=where)
         ops.append(Operation(len(ops), client, op, args, call, ret, result))
-    _check_clients(ops, where, label, [r[6] for r in rows])
     return OpHistory(spec, initial, ops, source)
 
 
-def _check_clients(ops, where, label, origins) -> None:
-    """A client runs one operation at a time; a pending one must be its last."""
-    last: dict = {}
-    for o in sorted(ops, key=lambda o: (o.call, o.index)):
-        prev = last.get(o.client)
-        if prev is not None and (prev.ret is None or prev.ret > o.call):
-            name, pname = origins[o.index], origins[prev.index]
-            how = "never returned" if prev.ret is None else f"returns at {prev.ret}"
-            raise HistoryError(f"{label} {name}: client {show(o.client)} calls at {o.call} while its "
-                               f"{label} {pname} is still running (it {how})", where=where)
-        last[o.client] = o
-
-
-def read_text(path: str) -> str:
-    if os.path.isdir(path):
-        raise HistoryError("is a directory, not a history file", where=path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        raise HistoryError("no such file", where=path) from None
-    except OSError as exc:
-        raise HistoryError(f"cannot read: {exc.strerror or exc}", where=path) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise HistoryError(f"not UTF-8 text (byte {exc.start}): is this a binary file?", where=path) from None
+def read_text(path: str, timeout: float | None = None) -> str:
+    """The whole file as text, read as transaction histories are (special files, size limit: see
+    `formats.open_input` and `formats.MAX_DOCUMENT_BYTES`)."""
+    with open_input(path, timeout) as handle:
+        return decode_text(read_document_bytes(handle, path), path)
 
 
 def resolve_spec(model: str | None, where: str, needed_by: str) -> Spec:

@@ -50,11 +50,8 @@ This module knows nothing of the checker (models never import checker).
 
 from __future__ import annotations
 
-import importlib
 import json
 import numbers
-import os
-import sys
 
 from .history import FALSE, TRUE, JsonBool
 
@@ -241,7 +238,7 @@ class Queue(Spec):
 
     def validate_initial(self, initial):
         if initial is not None and not isinstance(initial, (list, tuple)):
-            raise ValueError("the initial value of a queue must be a list")
+            raise ValueError(f"the initial value of a {self.name} must be a list")
 
     def step(self, state, op, args):
         if op == "enqueue":
@@ -356,15 +353,19 @@ class KV(Spec):
 
 
 class Bank(Spec):
-    """State: a sorted tuple of (account, balance) pairs; zero balances are dropped."""
+    """State: a sorted tuple of (account, balance) pairs, one for every account the
+    initial map names or a transfer has touched, zero balances included: a report
+    that shows the state ("where the state is ...") then shows every account, and
+    an emptied account reads as 0, not as missing. An account never named holds 0.
+    (Two states that differ only in an account at 0 are searched apart: a little less
+    memoization, the same verdicts.)"""
 
     name = "bank"
     ops = {"transfer": 3, "balance": 1, "total": 0}
     doc = "accounts; transfer [from, to, n] -> false (no effect) when from holds < n; balance [a]; total"
 
     def init(self, initial):
-        return tuple(sorted(((_key(k), v) for k, v in (initial or {}).items() if v != 0),
-                            key=lambda kv: kv[0]))
+        return tuple(sorted(((_key(k), v) for k, v in (initial or {}).items()), key=lambda kv: kv[0]))
 
     def validate_initial(self, initial):
         if initial is None:
@@ -386,8 +387,8 @@ class Bank(Spec):
         have = _map_get(state, src, 0)
         if have < n:
             return FALSE, state
-        state = _map_set(state, src, have - n, drop=0)
-        state = _map_set(state, dst, _map_get(state, dst, 0) + n, drop=0)
+        state = _map_set(state, src, have - n)
+        state = _map_set(state, dst, _map_get(state, dst, 0) + n)
         return TRUE, state
 
     def state_json(self, state):
@@ -462,26 +463,22 @@ for _spec in (Register(), CasRegister(), Counter(), Queue(), Stack(), SetSpec(),
 def get_spec(name: str) -> Spec:
     """The specification called `name`; KeyError names the known ones.
 
-    `name` may also be `module:attr`, a Spec subclass or instance in an
-    importable module (the current directory is searched too), so a
-    user-written spec works from the command line:
-    `stmcheck check h.json -c linearizability --model myspecs:MaxRegister`.
+    `name` may also be `path/to/file.py:Class` or `module:Class`, a Spec
+    subclass or instance, loaded as designs are (`models/userload.py`: the
+    file's folder importable), so a user-written spec works from the command
+    line: `stmcheck check h.json -c linearizability --model myspecs.py:MaxRegister`.
     """
     if name in SPECS:
         return SPECS[name]
     if ":" in name:
-        module, _, attr = name.partition(":")
-        added = os.getcwd() not in sys.path
-        if added:
-            sys.path.insert(0, os.getcwd())
+        from .userload import LoadError, load_object
         try:
-            obj = getattr(importlib.import_module(module), attr)
+            obj = load_object(name, "model")
             spec = obj() if isinstance(obj, type) else obj
+        except LoadError as exc:
+            raise KeyError(f"cannot load model {name!r}: {exc}") from None
         except Exception as exc:  # any failure of user code is bad input, reported in one line
             raise KeyError(f"cannot load model {name!r}: {type(exc).__name__}: {exc}") from None
-        finally:
-            if added:
-                sys.path.remove(os.getcwd())
         if not isinstance(spec, Spec):
             raise KeyError(f"model {name!r} is not a stmcheck.models.specs.Spec")
         return spec

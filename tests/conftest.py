@@ -1,8 +1,15 @@
-"""Make the test helpers (`oracle`, `strategies`) importable whatever pytest's import mode."""
+"""Make the test helpers in tests/support/ (`oracle`, `dsl`, `generated_histories`,
+`native_designs`, `audit_workload`) importable by name from every test folder,
+whatever pytest's import mode.
+
+The folders mirror the packages: models/, implementations/, history/,
+linearizability/, explore/, native/, matrix/, cli/, bench/, api/; test_layers.py
+checks the structure of the whole package.
+"""
 
 import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+SUPPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "support")
+if SUPPORT not in sys.path:
+    sys.path.insert(0, SUPPORT)

@@ -8,7 +8,7 @@ seeds found it within `BUDGET`). Written to reports/bugs.md; this is how a
 user picks a strategy.
 
 `BUGS` is the table the bench last measured, kept in code so that
-tests/test_bugs.py holds the strategies to it without parsing markdown; the
+tests/bench/test_bugs.py holds the strategies to it without parsing markdown; the
 bench reports any row that no longer matches (then update `BUGS`). Everything
 is counted in executions, so the numbers are the same on every machine.
 """
@@ -44,7 +44,7 @@ VARIANTS = {
     "locks-early-release": "serializability",
     "gencounter-racy": "serializability",
     "tl2-borrowed-clock": "serializability",
-    "tl2-readonly-unchecked": "opacity",   # its serializability bug needs a read-only txn: tests/test_catalogue.py
+    "tl2-readonly-unchecked": "opacity",   # its serializability bug needs a read-only txn: tests/implementations/test_catalogue.py
     "native-tl2-no-read-validation": "opacity",
     "native-tl2-no-commit-validation": "serializability",
 }
@@ -217,7 +217,7 @@ def bugs_bench(out_path, designs):
              f"the executions each strategy runs until the first counterexample of that kind: dpor (deterministic), "
              f"random and pct (depth {PCT_DEPTH}) over seeds 0..{SEEDS - 1}: the median (a seed that found "
              f"nothing within {BUDGET:,} executions counts as infinitely many), the worst seed that found it, "
-             "and how many seeds found it. Counts, not times: the same on every machine. tests/test_bugs.py "
+             "and how many seeds found it. Counts, not times: the same on every machine. tests/bench/test_bugs.py "
              "holds the strategies to these numbers (`BUGS` in checker/bench/bugs.py).",
              "", "| design | bug | workload | threads x txns | dpor | random median | random worst (found) | "
              "pct median | pct worst (found) |", "|---|---|---|---|---|---|---|---|---|"]

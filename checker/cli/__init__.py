@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import click
 
 from .bench import bench
@@ -13,7 +15,46 @@ from .matrix import matrix
 from .stress import stress
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as every other input error is: `stmcheck: error: ...` on one line, exit 2.
+
+    click's own form (Usage, Try, a blank line, Error) is four lines that a
+    script reading stderr would have to parse apart from every other error."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"stmcheck: error: {self.message}", file=file, err=file is None)
+
+
+def _one_line(exc: click.UsageError) -> OneLineUsageError:
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    if exc.ctx is not None:
+        message += f" (try '{exc.ctx.command_path} --help')"
+    return OneLineUsageError(message, exc.ctx)
+
+
+@contextmanager
+def _usage_errors_in_one_line():
+    try:
+        yield
+    except (OneLineUsageError, click.exceptions.NoArgsIsHelpError):
+        raise                                   # already one line; or a bare group: its help, as ever
+    except click.UsageError as exc:
+        raise _one_line(exc) from None
+
+
+class Stmcheck(click.Group):
+    """The group: parses its own options and every subcommand's with usage errors turned into one line."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        with _usage_errors_in_one_line():
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx):
+        with _usage_errors_in_one_line():
+            return super().invoke(ctx)
+
+
+@click.group(cls=Stmcheck, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="stmcheck")
 def main():
     """stmcheck: a model checker and test harness for Software Transactional Memory designs.

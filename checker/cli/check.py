@@ -26,10 +26,13 @@ import click
 
 from stmcheck.models.formats import read_history
 from stmcheck.models.history import HistoryError
+from stmcheck.models.opformats import FORMATS
+from stmcheck.models.specs import SPECS
 from stmcheck.models.terms import DEFAULT_CRITERIA, HISTORY_CRITERIA, Criterion
 
 from .. import api
 from ..report import check as report
+from .options import FiniteFloatRange, no_timings_option
 
 CRITERIA = tuple(c.value for c in HISTORY_CRITERIA)   # plain strings: click.Choice lists enum members by name
 LINEARIZABILITY = Criterion.LINEARIZABILITY.value
@@ -90,7 +93,7 @@ def bad(path: str, message: str) -> FileVerdict:
 def judge_transactions(path: str, criteria, timeout) -> FileVerdict:
     """Read and check one transaction history."""
     try:
-        history = read_history(path)
+        history = read_history(path, timeout=timeout)
     except HistoryError as exc:
         return bad(path, str(exc))
     except RecursionError:
@@ -112,7 +115,7 @@ def judge_linearizability(path: str, model, fmt, timeout) -> FileVerdict:
     from ..linearizability.search import LinResult
     from ..report import linearizability as lin_report
     try:
-        history = read_ophistory(path, fmt=fmt, model=model)
+        history = read_ophistory(path, fmt=fmt, model=model, timeout=timeout)
     except HistoryError as exc:
         return bad(path, str(exc))
     except RecursionError:
@@ -187,13 +190,14 @@ def report_many(paths, judge: Callable[[str], FileVerdict], as_json: bool) -> in
               help="A criterion to check (repeatable). Default: serializability, "
                    "strict-serializability and opacity.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout (for CI and scripts).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+@click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Budget for the exact (z3) search, for each file; when it runs out the verdict is "
                    "inconclusive (exit 3), never a guess.")
 @click.option("--model", metavar="NAME", help="linearizability only: the sequential specification "
-              "(register, cas-register, counter, queue, stack, set, kv, bank) where the file does not name it.")
+              f"({', '.join(SPECS)}, or path/to/file.py:Class) where the file does not name it.")
 @click.option("--format", "fmt", metavar="FMT", help="linearizability only: the input format "
-              "(ophistory, jepsen, porcupine-kv, edn); recognised from the content by default.")
+              f"({', '.join(FORMATS)}); recognised from the content by default.")
+@no_timings_option
 def check(histories, criteria, as_json, timeout, model, fmt):
     """Check recorded HISTORY files against transactional consistency criteria.
 
@@ -203,9 +207,9 @@ def check(histories, criteria, as_json, timeout, model, fmt):
     \b
     Examples:
       stmcheck check examples/write-skew.json
-      stmcheck check run.jsonl -c opacity --json
-      stmcheck check etcd_000.log -c linearizability --model cas-register
-      stmcheck check etcd/*.log -c linearizability --model cas-register
+      stmcheck check examples/run.jsonl -c opacity --json
+      stmcheck check examples/cas-register-bad.log -c linearizability --model cas-register
+      stmcheck check examples/*.log -c linearizability --model cas-register
     \b
     Exit status: 0 all hold, 1 a violation, 2 bad input or usage, 3 inconclusive.
 

@@ -20,17 +20,21 @@ from stmcheck.models.workloads import DEFAULT_WORKLOAD, WORKLOADS, workload_clas
 from stmcheck.models.workloads.objects import OBJECTS
 
 from .. import api
-from ..explore.config import DEFAULT_MAX_EXECUTIONS, DEFAULT_MAX_STEPS, DEFAULT_TIME_LIMIT
+from ..explore.config import DEFAULT_MAX_EXECUTIONS, DEFAULT_MAX_STEPS, DEFAULT_STEP_TIMEOUT, DEFAULT_TIME_LIMIT
 from ..explore.strategies import STRATEGIES
-from ..report.explore import as_json, human, timeline, violation_json, violation_lines
+from ..report.explore import (
+    as_json,
+    human,
+    output_lines,
+    render_timeline,
+    timeline_rows,
+    violation_json,
+    violation_lines,
+)
 from ..report.objects import operation_json, operation_lines
+from .options import FiniteFloatRange, check_design_name, fail, no_timings_option
 
 CRITERIA = [c.value for c in HISTORY_CRITERIA]   # plain strings: click.Choice lists enum members by name
-
-
-def _fail(message: str):
-    click.echo(f"stmcheck: error: {message}", err=True)
-    sys.exit(2)
 
 
 def _workload_name(ctx, param, value):
@@ -67,6 +71,11 @@ def workload_options(f):
         click.option("--cyclic", is_flag=True,
                      help="Run each thread's program over and over, to find starvation (a fair loop in which one "
                           "thread never commits while others do); histories are then not judged."),
+        click.option("--step-timeout", type=FiniteFloatRange(min=0, min_open=True), default=DEFAULT_STEP_TIMEOUT,
+                     show_default=True, metavar="SECONDS",
+                     help="A design of yours (not a shipped one) runs in a worker process: staying this long "
+                          "inside one of its methods without a step, or ending the process, is a crash "
+                          "counterexample."),
     ]):
         f = opt(f)
     return f
@@ -76,7 +85,7 @@ def _object_excludes_workload(obj) -> None:
     """`--object` is its own program: a --workload given too is a usage error."""
     source = click.get_current_context().get_parameter_source("workload")
     if obj is not None and source is not None and source.name != "DEFAULT":
-        _fail("--object and --workload exclude each other: an object run is its own workload")
+        fail("--object and --workload exclude each other: an object run is its own workload")
 
 
 class _Progress:
@@ -121,13 +130,21 @@ class _Progress:
 @click.option("--depth", type=click.IntRange(1), default=3, show_default=True, help="Bug depth for pct.")
 @click.option("--preemptions", type=click.IntRange(0), default=None,
               help="dpor/plain: bound on preemptive context switches (the result is then bounded).")
-@click.option("--max-executions", type=click.IntRange(1), default=DEFAULT_MAX_EXECUTIONS, show_default=True)
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT,
-              show_default=True, metavar="SECONDS")
-@click.option("--json", "as_json_flag", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--max-executions", type=click.IntRange(1), default=DEFAULT_MAX_EXECUTIONS, show_default=True,
+              help="Stop after this many executions; the report then names this bound instead of "
+                   "saying the space was exhausted.")
+@click.option("--time-limit", type=FiniteFloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT,
+              show_default=True, metavar="SECONDS",
+              help="Stop after this many seconds (a bound the report names, like --max-executions; "
+                   "unlike it, where it stops depends on the machine).")
+@click.option("--json", "as_json_flag", is_flag=True,
+              help="Print one JSON object on stdout (with each violation's timeline as rows).")
+@click.option("--wide", is_flag=True,
+              help="Widen each timeline column to its longest cell instead of wrapping cells within it.")
+@no_timings_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, strategy, criterion, seed, depth,
-            preemptions, max_executions, time_limit, as_json_flag, quiet):
+def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, step_timeout, strategy, criterion,
+            seed, depth, preemptions, max_executions, time_limit, as_json_flag, wide, quiet):
     """Run IMPL on simulated threads, explore the interleavings, judge every execution.
 
     \b
@@ -142,20 +159,21 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
     Exit status: 0 no violation found, 1 a violation, 2 usage error.
     """
     _object_excludes_workload(obj)
+    check_design_name(impl)
     progress = _Progress(not quiet and not as_json_flag and sys.stderr.isatty())
     try:
         result = api.explore(impl, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
                              strategy=strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
                              max_executions=max_executions, time_limit=time_limit, max_steps=max_steps,
-                             cyclic=cyclic, progress=progress)
+                             cyclic=cyclic, progress=progress, step_timeout=step_timeout)
     except api.UsageError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         progress.close()
     if as_json_flag:
         click.echo(json.dumps(as_json(result), indent=2, default=str))
     else:
-        click.echo(human(result), nl=False)
+        click.echo(human(result, wide=wide), nl=False)
     sys.exit(1 if result.violations else 0)
 
 
@@ -174,29 +192,38 @@ explore.help += ("\n\n    \b\n    Contention managers, for eager+NAME and dstm+N
               help="The schedule to run, e.g. 1*5,2*3,1 (as printed by explore).")
 @click.option("--criterion", "-c", type=click.Choice(CRITERIA), default=Criterion.OPACITY.value, show_default=True)
 @click.option("--all-steps", is_flag=True, help="Show every step, loads included.")
-@click.option("--json", "as_json_flag", is_flag=True, help="Print the execution's history and verdict as JSON.")
-def replay(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, schedule, criterion, all_steps,
-           as_json_flag):
+@click.option("--json", "as_json_flag", is_flag=True,
+              help="Print the execution's history, timeline and verdict as JSON.")
+@click.option("--wide", is_flag=True,
+              help="Widen each timeline column to its longest cell instead of wrapping cells within it.")
+@no_timings_option
+def replay(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, step_timeout, schedule, criterion,
+           all_steps, as_json_flag, wide):
     """Re-run exactly one execution of IMPL from a schedule and print its timeline.
 
     After the schedule ends the run continues non-preemptively (the last thread
-    keeps going while it can, else the lowest-numbered one).
+    keeps going while it can, else the lowest-numbered one). --no-timings is
+    accepted for scripts that pass it to every command: a replay prints no timings.
     """
     _object_excludes_workload(obj)
+    check_design_name(impl)
     try:
         ex = api.replay(impl, schedule, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
-                        criterion=criterion, max_steps=max_steps, cyclic=cyclic)
+                        criterion=criterion, max_steps=max_steps, cyclic=cyclic, step_timeout=step_timeout)
     except api.UsageError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     run, v, config = ex.run, ex.violation, ex.config
     if as_json_flag:
         doc = {"implementation": impl, "workload": config.program, "threads": threads, "schedule": schedule,
                "outcome": run.outcome, "steps": len(run.steps), "history": run.history_doc(),
-               "violations": [violation_json(v, config)] if v else []}
+               "timeline": timeline_rows(run, all_steps),
+               "violations": [violation_json(v, config, all_steps)] if v else []}
         if obj is not None:
             doc["object"] = obj
             if ex.operations is not None:
                 doc.update(operation_json(ex.operations))
+        if ex.design_output:
+            doc["design_output"] = ex.design_output
         click.echo(json.dumps(doc, indent=2, default=str))
         sys.exit(1 if v else 0)
     click.echo(f"stmcheck replay {impl}: {'object ' + obj if obj else workload}, {threads} threads, {txns} "
@@ -204,10 +231,14 @@ def replay(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic,
     if v is None:
         click.echo("verdict: no violation in this execution")
         click.echo("")
-        click.echo("\n".join(timeline(run, all_steps)))
+        click.echo("\n".join(render_timeline(timeline_rows(run, all_steps), run.threads, wide)))
         if ex.operations is not None:
             click.echo("")
             click.echo("\n".join(operation_lines(ex.operations)))
+        printed = output_lines(ex.design_output, "this execution")
+        if printed:
+            click.echo("\n".join(printed))
         sys.exit(0)
-    click.echo("\n".join(violation_lines(v, config, all_steps)))
+    click.echo("\n".join(violation_lines(v, config, all_steps, wide) + output_lines(ex.design_output,
+                                                                                  "this execution")))
     sys.exit(1)

@@ -17,23 +17,27 @@ from stmcheck.implementations.registry import DESIGNS
 from stmcheck.models.workloads import WORKLOADS
 
 from .. import matrix as M
-from ..report.matrix import code, markdown
-
-
-
-def _fail(message: str):
-    click.echo(f"stmcheck: error: {message}", err=True)
-    sys.exit(2)
+from ..report import timings
+from ..report.matrix import markdown, terminal_lines
+from .options import fail, no_timings_option, unknown_name
 
 
 def _names(text, known, what):
     if text is None:
         return list(known)
     names = [n.strip() for n in text.split(",") if n.strip()]
-    bad = [n for n in names if n not in known and n.partition(":")[0] not in known]   # random:SEED
-    if bad or not names:
-        _fail(f"unknown {what} {', '.join(bad) or repr(text)}: expected a comma list of {', '.join(known)}")
+    if not names:
+        fail(f"--{what}s {text!r} names no {what}: give a comma list (`stmcheck list {what}s` lists them)")
+    for n in names:
+        if n not in known and n.partition(":")[0] not in known:   # random:SEED
+            fail(unknown_name(what, n, known, f"stmcheck list {what}s", quote=False))
     return names
+
+
+def _budgets(budgets: dict, cells) -> dict:
+    """The budgets that applied to these cells: the defaults, and the wider ones of the designs among them."""
+    ran = {c.design for c in cells}
+    return {k: v for k, v in budgets.items() if k not in DESIGNS or k in ran}
 
 
 def _run_one(args):
@@ -78,12 +82,21 @@ def _merged(path, cells):
         with open(path, encoding="utf-8") as f:
             old = [M.Cell(**c) for c in json.load(f)["cells"]]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        _fail(f"{path}: cannot read the matrix to update ({exc})")
+        fail(f"{path}: cannot read the matrix to update ({exc})")
     by = {c.key(): c for c in old if c.design in DESIGNS}
     by.update({c.key(): c for c in cells})
     order = {d: i for i, d in enumerate(DESIGNS)}
     worder = {w: i for i, w in enumerate(WORKLOADS)}
     return sorted(by.values(), key=lambda c: (order[c.design], worder.get(c.workload, 99), c.workload, c.threads))
+
+
+def _doc(cells, budget: M.Budget) -> dict:
+    """The matrix as JSON, with the budgets that applied and, unless --no-timings, each cell's seconds."""
+    doc = M.to_json(cells, _budgets(budget.describe(), cells))
+    if not timings():
+        for c in doc["cells"]:
+            c.pop("seconds", None)
+    return doc
 
 
 @click.command()
@@ -107,6 +120,7 @@ def _merged(path, cells):
 @click.option("--states", type=click.IntRange(1), default=M.DEFAULT_BUDGET.states, show_default=True,
               help="State budget of the starvation search per cell (2 threads).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@no_timings_option
 def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, update, jobs, executions, states, quiet):
     """Run every design on every workload and tabulate six verdicts per cell.
 
@@ -120,10 +134,16 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     design's registry entry may widen these budgets for its cells (`search`:
     counts, never seconds; listed in matrix.md), e.g. DSTM with backoff managers.
     Native designs run transfer and the workloads their entry names (others: n/a).
+    The terminal shows one line per cell: its six verdicts as a code
+    (+ holds, x violated, ? unknown, . n/a), what it found ("clean" only when
+    something was proven, "unknown" when all six are unknown), executions and
+    coverage. The reports are written for the full matrix only, unless --write
+    (a subset run says so on stderr). matrix.json (format stmcheck.matrix/1)
+    carries each cell's verdicts and the registry's expectation (`expected`).
     \b
     Examples:
       stmcheck matrix                                   # everything, writes reports/matrix.*
-      stmcheck matrix --designs tl2,lazy --threads 2
+      stmcheck matrix --designs tl2,lazy --threads 2    # prints the cells; writes nothing without --write
       stmcheck matrix --check --designs eager+karma --workloads intset,dict-update
     \b
     Exit status: 0 done (with --check: every cell as the registry expects),
@@ -136,15 +156,18 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     jobs_list = [(d, w, t, budget.for_design(d)) for d in dnames for w in wnames for t in tlist]
     show = not quiet and sys.stderr.isatty()
     cells = _run(jobs_list, jobs, show)
-    budgets = budget.describe()
-    doc = M.to_json(cells, budgets)
+    doc = _doc(cells, budget)
     full = designs is None and workloads is None and threads == "both"
     if update:
         cells = _merged(os.path.join(out_dir, "matrix.json"), cells)
         dnames, wnames = list(DESIGNS), list(WORKLOADS)
         write = True
+    budgets = _budgets(budget.describe(), cells)
+    if write is None and not full:
+        click.echo(f"not written: {out_dir}/matrix.md and {out_dir}/matrix.json (a subset of the matrix is "
+                   f"written only with --write)", err=True)
     if write or (write is None and full):
-        doc = M.to_json(cells, budgets)
+        doc = _doc(cells, budget)
         os.makedirs(out_dir, exist_ok=True)
         with open(os.path.join(out_dir, "matrix.json"), "w", encoding="utf-8") as f:
             json.dump(doc, f, indent=1)
@@ -155,10 +178,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     if as_json:
         click.echo(json.dumps(doc, indent=1))
     elif not check_flag:
-        for c in cells:
-            if c.status != M.NA:
-                click.echo(f"{c.design:34} {c.workload:12} {c.threads}  {code(c)}  {M.summary(c):32} "
-                           f"{c.executions:>6} executions  {c.coverage}")
+        click.echo("\n".join(terminal_lines(cells)))
     if check_flag:
         diffs = [d for c in cells for d in M.differences(c)]
         for d in diffs:

@@ -24,20 +24,21 @@ from stmcheck.implementations.native.stress import ITM_METHODS, itm_rounds, nati
 
 from ..history.criteria import CRITERIA
 from ..native.stress import DEFAULT_CRITERIA, run_stress
-from ..report.stress import summary_lines
+from ..report.stress import summary_json, summary_lines
+from .options import FiniteFloatRange, fail, no_timings_option
 
 
 @click.command()
 @click.argument("impl")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-@click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--seconds", default=10.0, show_default=True, type=FiniteFloatRange(min=0, min_open=True),
               help="Budget for the whole run, recording and checking.")
 @click.option("--accounts", default=4, show_default=True, type=click.IntRange(2, 100000),
               help="Bank accounts; fewer means more conflicts.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--max-txns", default=5000, show_default=True, type=click.IntRange(100),
               help="Attempts recorded per round; each round's history is checked separately.")
-@click.option("--noise", default=0.02, show_default=True, type=click.FloatRange(0, 1),
+@click.option("--noise", default=0.02, show_default=True, type=FiniteFloatRange(0, 1),
               help="Fraction of shared accesses (libitm: of logged reads and writes) at which a thread "
                    "yields its CPU or spins briefly, so threads interleave inside transactions; "
                    "0 for undisturbed timing.")
@@ -45,11 +46,14 @@ from ..report.stress import summary_lines
               help="libitm only: the method (ITM_DEFAULT_METHOD).")
 @click.option("--criterion", "-c", "criteria", multiple=True, type=click.Choice(CRITERIA),
               help="Criterion to check (repeatable). Default: strict-serializability and opacity.")
-@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--timeout", default=60.0, show_default=True, type=FiniteFloatRange(min=0, min_open=True),
               help="Check budget per round (z3); when it runs out the verdict is inconclusive.")
 @click.option("--keep", type=click.Path(dir_okay=False), help="Write the last round's history "
               "(the violating one, if any) here; .jsonl for JSON Lines.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object on stdout. The design is under `implementation`, as in every "
+                   "command's JSON, and under `impl` too, for scripts written before.")
+@no_timings_option
 def stress(impl, threads, seconds, accounts, seed, max_txns, noise, method, criteria, timeout, keep, as_json):
     """Stress IMPL on real threads, record every attempt, and check the histories.
 
@@ -76,14 +80,13 @@ def stress(impl, threads, seconds, accounts, seed, max_txns, noise, method, crit
             label = f" --noise {noise:g}"
         summary = run_stress(rounds, criteria, timeout, keep, deadline)
     except NativeUnavailable as exc:
-        click.echo(f"stmcheck: error: {exc}", err=True)
-        sys.exit(2)
+        fail(str(exc))
     label += f": {threads} threads, {accounts} accounts, {seconds:g} s, seed {seed}"
     if as_json:
-        doc = {"impl": impl, "method": method if impl == "libitm" else None, "threads": threads,
-               "accounts": accounts, "seconds": seconds, "seed": seed, "max_txns": max_txns,
-               "noise": noise,
-               "criteria": list(criteria), **summary.to_json(), "kept": keep}
+        doc = {"implementation": impl, "impl": impl, "method": method if impl == "libitm" else None,
+               "threads": threads, "accounts": accounts, "seconds": seconds, "seed": seed,
+               "max_txns": max_txns, "noise": noise,
+               "criteria": list(criteria), **summary_json(summary), "kept": keep}
         click.echo(json.dumps(doc, indent=2))
     else:
         click.echo("\n".join(summary_lines(impl, label, summary, keep)))

@@ -21,6 +21,8 @@ from .strategies.replay import encode
 DEFAULT_MAX_EXECUTIONS = 6000
 DEFAULT_TIME_LIMIT = 50.0
 DEFAULT_MAX_STEPS = 2000
+#: Seconds a design of the user's may spend inside one of its methods without a step (explore/isolation.py).
+DEFAULT_STEP_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from stmcheck.models.terms import DEFAULT_CRITERIA, Kind
 
 from ..history.criteria import check
 from .objects import ObjectError, check_operations, is_object_workload
-from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, STARVATION, Run
+from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, STARVATION, Positions, Run
 from .strategies.base import NondeterminismError
 from .witnesskey import WitnessKey
 from ..history.witness import OPACITY, STRICT
@@ -106,6 +106,10 @@ class Explorer:
         # each violation), so a stateful strategy must not merge histories the chosen one cannot tell apart
         self.exact_histories = exact_histories
         self.verdicts: dict = {}
+        #: Explain each violation in terms of its own run (its event numbers); a caller that only
+        #: counts violations (the matrix) turns this off to reuse cached verdicts as they are.
+        self.explain = True
+        self.positions = Positions()     # one table for every run: their states are compared
         self.linearizable: set = set()   # (signature, final state) of object executions judged linearizable
         self.undecided = 0               # object executions whose linearizability check timed out
         if hasattr(strategy, "judge_histories_by"):
@@ -126,7 +130,7 @@ class Explorer:
         return WitnessKey(self.workload.keys, committed_only=self.criterion == STRICT)
 
     def new_run(self) -> Run:
-        return Run(self.design_cls, self.workload, self.max_steps, cyclic=self.cyclic)
+        return Run(self.design_cls, self.workload, self.max_steps, cyclic=self.cyclic, positions=self.positions)
 
     def explore(self) -> Outcome:
         out = Outcome()
@@ -214,6 +218,10 @@ class Explorer:
         if v is False:
             v = self._check_history(run)
             self.verdicts[sig] = v
+        elif v is not None and self.explain:
+            # The cached verdict is another run's: the same history up to the order of independent
+            # events, so its explanation cites that run's event numbers. Judge this one again.
+            v = self._check_history(run)
         if is_object_workload(self.workload) and not (v is not None and v[0] == Kind.CRASH):
             obj = self._judge_operations(run, sig, v)
             if obj is not None:

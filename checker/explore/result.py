@@ -46,6 +46,7 @@ class ExploreResult:
     expected: object = None          # the registry's expectation for this design on this program, if any
     spec: str | None = None          # object programs: the sequential specification
     native_loop: bool = False
+    design_output: str = ""          # what the design printed while it ran (captured, not mixed in)
 
     @property
     def verdict(self) -> Verdict:
@@ -78,6 +79,7 @@ class Execution:
     run: object
     violation: Violation | None
     operations: object = None
+    design_output: str = ""          # what the design printed (captured)
 
     @property
     def outcome(self) -> str:

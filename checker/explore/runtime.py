@@ -29,7 +29,10 @@ program over and over, and a proven fair loop may also end a run as
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import traceback
+from contextlib import contextmanager
 from types import GeneratorType
 
 from stmcheck.models.history import HistoryBuilder, HistoryError
@@ -39,6 +42,8 @@ from stmcheck.models.machine import (
     END,
     WAIT,
     Abort,
+    Cell,
+    DesignMisuse,
     Lock,
     Machine,
     MachineError,
@@ -69,8 +74,32 @@ class _Thread:
         self.attempts = 0
         self.tries = 0
         self.txid = None
-        self.pos = ()
+        self.pos = 0                  # the attempt's results so far, interned by `Positions` (0: none)
         self.finished = False
+
+
+class Positions:
+    """Interned thread positions: each sequence of step results an attempt has seen is one int.
+
+    Why: a position is part of every state key the strategies remember and every
+    state the lasso detector records; as a tuple it grows by one result per step and
+    each remembered key holds its own copy, so a thread that steps long without
+    restarting costs memory quadratic in its steps. Interned, extending a position is
+    one dict lookup and a key holds one int; equal sequences get equal ints (the table
+    is a trie keyed by (parent, result)), so keys compare exactly as the tuples did.
+    One table serves every run whose states are compared (an explorer's runs)."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self):
+        self.ids: dict = {}
+
+    def extend(self, pos: int, result) -> int:
+        key = (pos, result)
+        found = self.ids.get(key)
+        if found is None:
+            found = self.ids[key] = len(self.ids) + 1
+        return found
 
 
 class _TxView:
@@ -99,19 +128,27 @@ class Run:
     """One execution. Build it, call `execute(chooser)`, then read its fields."""
 
     def __init__(self, design_cls, workload, max_steps: int = 2000, detect_lassos: bool = True,
-                 cyclic: bool = False):
+                 cyclic: bool = False, positions: Positions | None = None):
         self.workload = workload
+        self.positions = positions if positions is not None else Positions()
         self.cyclic = cyclic          # run each program forever (starvation checking)
         self.threads = workload.threads
         self.max_steps = max_steps
         self.machine = Machine()
         self.outcome = None
         self.detail: dict = {}
+        self._watch = watch = WATCH
+        if watch is not None:
+            watch.start()
+            watch.ints[2], watch.ints[3] = 1, 0
         try:
             self.design = design_cls(self.machine, dict(workload.keys), workload.threads)
-        except Exception as exc:  # the design's constructor is the design's code too
+        except BaseException as exc:  # the design's constructor is the design's code too
+            _reraise_if_user_interrupt(exc)
             self.design = None
             self._crash(None, exc)
+        if watch is not None:
+            watch.ints[2] = 0
         self.mem = list(self.machine.initial)
         self.events: list = []        # history events (dicts)
         self.event_steps: list = []   # index of the step after which each event happened (-1: before any)
@@ -147,13 +184,16 @@ class Run:
                 th.tries = tries
                 th.attempts += 1
                 th.txid = txid = f"T{t}.{th.attempts}"
-                th.pos = ()
+                th.pos = 0
                 yield BEGIN_STEP
                 self.emit(t, txid, "begin")
                 tx = None
                 try:
                     r = design.begin(t)
                     tx = (yield from r) if type(r) is GeneratorType else r
+                    if tx is None:
+                        raise DesignMisuse("`begin` returned None, not a transaction descriptor (return the "
+                                           "object read, write, commit and abort will be given)")
                     r = body(_TxView(self, design, tx, t, txid))
                     if type(r) is GeneratorType:
                         yield from r
@@ -200,7 +240,7 @@ class Run:
         `chooser.fair` (bool): when an unfair loop is found, True restricts the
         next choice to the starved threads; False ends the run as `cut`.
         """
-        th, mem = self._th, self.mem
+        th, mem, extend, watch = self._th, self.mem, self.positions.extend, self._watch
         if self.outcome is not None:  # the design could not even be built
             return self
         for t in range(1, self.threads + 1):
@@ -263,23 +303,37 @@ class Run:
             self.schedule.append(t)
             self.steps.append(step)
             self.results.append(result)
-            th[t].pos += (result,)
+            th[t].pos = extend(th[t].pos, result)
+            if watch is not None and depth < watch.capacity:
+                watch.sched[depth] = t
+                watch.ints[1] = depth + 1
             if not self._advance(t, result):
                 return self
 
     def _advance(self, t, value, start=False) -> bool:
         x = self._th[t]
+        watch = self._watch
+        if watch is not None:
+            watch.ints[2], watch.ints[3] = 1, t
         try:
             if start:
                 x.gen = self._thread_main(t)
                 x.pending = x.gen.send(None)
             else:
                 x.pending = x.gen.send(value)
+            if type(x.pending) is not Step:
+                raise DesignMisuse(not_a_step(x.gen, x.pending))
         except StopIteration:
             x.pending = None
-        except Exception as exc:  # a bug in the design (or a zombie's crash): a counterexample
+        except DesignMisuse:
+            raise
+        except BaseException as exc:  # a bug in the design (or a zombie's crash): a counterexample,
+            _reraise_if_user_interrupt(exc)   # sys.exit() and GeneratorExit included
             self._crash(t, exc)
             return False
+        finally:
+            if watch is not None:
+                watch.ints[2] = 0
         return True
 
     def _crash(self, t, exc, tb=True):
@@ -295,6 +349,16 @@ class Run:
 
     def _observe(self) -> None:
         """Read every key through the design, alone, after everyone finished."""
+        if self._watch is not None:
+            self._watch.ints[2], self._watch.ints[3] = 1, 1
+            try:
+                self._observe_alone()
+            finally:
+                self._watch.ints[2] = 0
+        else:
+            self._observe_alone()
+
+    def _observe_alone(self) -> None:
         design = self.design
         keys = list(self.workload.keys)
         for _ in range(3):
@@ -309,12 +373,15 @@ class Run:
                 if tx is not None:
                     try:
                         self._solo(design.abort(tx))
-                    except Exception:
-                        pass
+                    except BaseException as exc:
+                        _reraise_if_user_interrupt(exc)
             except _Blocked as b:
                 self.final = {"__blocked__": str(b)}
                 return
-            except Exception as exc:
+            except DesignMisuse:
+                raise
+            except BaseException as exc:
+                _reraise_if_user_interrupt(exc)
                 self._crash(1, exc)
                 return
         self.final = {"__blocked__": "a transaction running alone aborted three times in a row"}
@@ -328,6 +395,8 @@ class Run:
                 step = r.send(value)
             except StopIteration as stop:
                 return stop.value
+            if type(step) is not Step:
+                raise DesignMisuse(not_a_step(r, step))
             if not is_enabled(step, 1, self.mem):
                 if step.op == ACQUIRE:
                     raise _Blocked(f"after every thread finished, {step.obj.name} is still held by "
@@ -365,6 +434,10 @@ class Run:
     def history_doc(self) -> dict:
         return {"format": "stmcheck.history/1", "initial": dict(self.workload.keys), "events": list(self.events)}
 
+    def pending_step(self, t: int):
+        """Thread t's next step, not yet taken (None once it has finished)."""
+        return self._th[t].pending
+
     def held_locks(self) -> dict:
         """thread -> names of the locks it holds now."""
         out: dict = {}
@@ -387,6 +460,66 @@ class Run:
 
 class _Blocked(Exception):
     pass
+
+
+_interrupted = False   # set by `user_interrupts`' handler: the user pressed ^C
+
+#: In an isolated worker (isolation.py), the memory where every run reports its progress.
+WATCH = None
+
+
+def _reraise_if_user_interrupt(exc: BaseException) -> None:
+    """A KeyboardInterrupt is the user's (re-raised) when it came through `user_interrupts`' handler;
+    any other, raised by a design, is the design's crash like any exception."""
+    if isinstance(exc, KeyboardInterrupt) and _interrupted:
+        raise exc
+
+
+@contextmanager
+def user_interrupts():
+    """While exploring, tell a ^C from a design's own KeyboardInterrupt: a SIGINT sets a flag
+    before it raises. Only in the main thread (where Python delivers signals)."""
+    global _interrupted
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        global _interrupted
+        _interrupted = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _interrupted = False
+
+
+_HINTS = {Cell: "did you mean `.load()` (or `.store(v)`, `.cas(old, new)`, `.fetch_add(n)`)?",
+          Lock: "did you mean `.acquire()` (or `.try_acquire()`, `.release()`, `.holder()`)?"}
+
+
+def not_a_step(gen, value) -> str:
+    """Why `value`, yielded by the generator `gen` runs, is not a step: which method of the
+    design yielded it (the innermost generator of the chain), what it is, and a hint."""
+    while getattr(gen, "gi_yieldfrom", None) is not None and type(gen.gi_yieldfrom) is GeneratorType:
+        gen = gen.gi_yieldfrom
+    code = getattr(gen, "gi_code", None)
+    where = f"`{code.co_qualname}`" if code is not None and os.path.normcase(code.co_filename) != _THIS_FILE \
+        else "a method"
+    if value is None:
+        what, hint = "a bare `yield` (None)", "yield a step, e.g. `v = yield cell.load()`"
+    elif type(value) is GeneratorType:
+        what, hint = "a generator", "did you mean `yield from` (to run a helper that yields steps)?"
+    else:
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        what = shown if shown.startswith(type(value).__name__) else f"{type(value).__name__} {shown}"
+        hint = next((h for cls, h in _HINTS.items() if isinstance(value, cls)),
+                    "yield only machine steps: cell.load(), cell.store(v), lock.acquire(), wait_any(...)")
+    return f"{where} yielded {what}, not a machine step; {hint}"
 
 
 __all__ = ["Run", "HistoryError", "COMPLETE", "DEADLOCK", "LIVELOCK", "MAX_STEPS", "CRASH", "CUT", "STOPPED",

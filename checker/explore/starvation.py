@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections import deque
 
 from ..graphs import strongly_connected
-from .runtime import Run
+from .runtime import Positions, Run
 
 VIOLATED, HOLDS, UNKNOWN = "violated", "holds", "unknown"
 
@@ -59,6 +59,7 @@ class StateGraph:
         self.edges: list = []         # node -> [(thread, next node, commits)]
         self.complete = False
         self.problem = None           # "deadlock"/"crash" met on the way: the graph has a dead end
+        self.positions = Positions()  # one table for every run: their states are compared
 
     def schedule(self, node: int) -> list:
         out = []
@@ -68,7 +69,8 @@ class StateGraph:
         return out[::-1]
 
     def _reach(self, schedule):
-        run = Run(self.design_cls, self.workload, max_steps=len(schedule) + 1, detect_lassos=False, cyclic=True)
+        run = Run(self.design_cls, self.workload, max_steps=len(schedule) + 1, detect_lassos=False, cyclic=True,
+                  positions=self.positions)
         run.execute(_Stop(schedule))
         return run
 

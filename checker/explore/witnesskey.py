@@ -28,9 +28,9 @@ rest from the set alone.
 Refinements that keep that: an attempt that aborted before reading or writing
 anything is dropped (it reads nothing, its writes never count, and it fits in
 any witness order between its real-time predecessors and successors, which
-the order keeps apart already); for strict serializability an aborted attempt
-is dropped once it is checked to read its own writes back (the checker fails
-every criterion on one that does not).
+the order keeps apart already); for strict serializability every aborted
+attempt is dropped (strict serializability says nothing about it, its reads of
+its own writes included).
 
 Not for serializability (without real-time order a later transaction may be
 ordered before an earlier one, so every attempt stays unplaced), nor for
@@ -90,8 +90,6 @@ class WitnessKey:
             i = _live(u, t)
             th, ops, _, preds = u[i]
             if op == ABORT and (not ops or self.committed_only):
-                if ops and not _reads_own_writes(ops):
-                    continue
                 out.update(self._closure((state, _without(u, i))))
             else:
                 out.update(self._closure((state, u[:i] + ((th, ops, op, preds),) + u[i + 1:])))
@@ -178,13 +176,3 @@ def _dominated(u: tuple) -> bool:
     placements are made already (events of live attempts commute with placements)."""
     live = [x[3] for x in u if x[2] == LIVE]
     return any(x[2] != LIVE and all(i in p for p in live) for i, x in enumerate(u))
-
-
-def _reads_own_writes(ops) -> bool:
-    own: dict = {}
-    for kind, key, value in ops:
-        if kind == "write":
-            own[key] = value
-        elif key in own and not same_value(own[key], value):
-            return False
-    return True

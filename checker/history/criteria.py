@@ -35,7 +35,7 @@ from stmcheck.models.history import COMMITTED, History
 from stmcheck.models.terms import DEFAULT_CRITERIA, HISTORY_CRITERIA
 
 from .cycles import classify, explain, find_cycle
-from .depgraph import DepGraph
+from .depgraph import DepGraph, TooLarge
 from .readsources import INIT, ReadIndex
 from .results import Result, show_value
 from .repair import middle_rank, repair_witness
@@ -53,6 +53,7 @@ WINDOW_FROM = 1000
 # A violation is named after the weakest criterion that fails too; above this
 # many transactions the weaker criteria are decided for naming only if cheap.
 NAMING_FULL_LIMIT = 1000
+NAMING_BUDGET = 2.0   # seconds an exact search for a weaker criterion may take, to name a violation
 FIRST_WINDOW = 64
 MAX_WINDOW = 4096
 WINDOW_INFER_ROUNDS = 3
@@ -98,7 +99,7 @@ class _Checker:
         self.failed: dict = {}   # criterion -> Txns where its candidate orders failed
         self.unnamed: set = set()  # weaker criteria too costly to decide just for naming
         self.ranks: dict = {}     # criterion -> {txn index: place in its commit-order candidate}
-        self.internal = _UNKNOWN  # the internal inconsistency that breaks every criterion, if any
+        self.internal = _UNKNOWN  # (in a committed txn: breaks every criterion; in any txn: breaks opacity)
 
     @property
     def index(self) -> ReadIndex:
@@ -135,14 +136,37 @@ class _Checker:
             # The cycle's edges were inferred through real time without showing it: say so plainly.
             return replace(r, anomaly=anomaly, cycle=None,
                            explanation="The committed transactions are serializable, but in no order that also "
-                                       f"respects real time: with real time, {r.explanation[0].lower()}{r.explanation[1:]}")
+                                       f"respects real time: with real time, {self._continued(r.explanation)}")
         return replace(r, anomaly=anomaly)
 
+    def _continued(self, sentence: str) -> str:
+        """`sentence` inside another: its first letter lower-cased, unless it starts with a
+        transaction id (ids keep their case: "T3.1 read ...")."""
+        first = sentence.split(" ", 1)[0]
+        if not sentence or first in {str(t.id) for t in self.history.txns}:
+            return sentence
+        return sentence[0].lower() + sentence[1:]
+
     def _for_naming(self, criterion: str) -> Result | None:
-        """The verdict of a weaker criterion, where it costs little to know: always for
-        small histories, else only from cheap witnesses or a violation found in small windows."""
-        if criterion in self.cache or len(self.history.txns) <= NAMING_FULL_LIMIT:
-            return self.result(criterion)
+        """The verdict of a weaker criterion, where it costs little to know: for small
+        histories within `NAMING_BUDGET` seconds (an exact search for a name must not outlast
+        the verdict it names), else only from cheap witnesses or a violation found in small
+        windows. An answer cut short is not kept: asked for itself, the criterion is
+        decided with the whole budget."""
+        if criterion in self.cache:
+            return self.cache[criterion]
+        if len(self.history.txns) <= NAMING_FULL_LIMIT:
+            saved = self.deadline
+            limit = time.monotonic() + NAMING_BUDGET
+            self.deadline = limit if saved is None else min(saved, limit)
+            try:
+                found = self.result(criterion)
+            finally:
+                self.deadline = saved
+            if found.holds is None:
+                del self.cache[criterion]
+                return None
+            return found
         if criterion in self.unnamed:
             return None
         found = self.quick(criterion)
@@ -181,8 +205,9 @@ class _Checker:
         if found is None:
             if self.internal is _UNKNOWN:
                 self.internal = _internal(history)
-            if self.internal is not None:
-                found = self.internal.copy_for(criterion)
+            bad = self.internal[1] if criterion == OPACITY else self.internal[0]
+            if bad is not None:
+                found = bad.copy_for(criterion)
         if found is None and criterion not in self.failed:
             # A large history tries commit order alone here; _decide looks for a
             # small-window violation before paying for the other candidates.
@@ -215,7 +240,8 @@ class _Checker:
                     return found
             return self._graph(criterion, scope, members, failed, whole=True)
         except Inconclusive as exc:
-            why = str(exc) or f"the time budget ({self.timeout:g} s) ran out before an answer"
+            budget = f" ({self.timeout:g} s)" if self.timeout is not None else ""
+            why = str(exc) or f"the time budget{budget} ran out before an answer"
             return Result(criterion, None, explanation=why, decided_by="z3")
 
     def _windows(self, criterion: str, scope: Scope, members: list, failed: list,
@@ -280,7 +306,14 @@ class _Checker:
     def _graph(self, criterion: str, scope: Scope, txns: list, hints: list, whole: bool) -> Result | None:
         """Decide on the forced graph of `txns` (then z3). With `whole` false, only a violation is an answer."""
         history = self.history
-        graph = DepGraph(history, scope, txns, self.index).build()
+        try:
+            graph = DepGraph(history, scope, txns, self.index, self.deadline).build()
+        except TimeoutError:
+            raise Inconclusive() from None
+        except TooLarge as exc:
+            if not whole:
+                return None
+            raise Inconclusive(str(exc)) from None
         if graph.missing is not None:
             t, key, value, event = graph.missing
             anomaly, text, _ = self.index.explain_missing(t, key, value, event)
@@ -315,11 +348,11 @@ class _Checker:
             found = self._priority_witness(criterion, scope, graph)
             if found is not None:
                 return found
-            answer = solve(graph, order, self._remaining())
+            answer = solve(graph, order, self._remaining(), self.deadline)
             if answer.status == "unsat":
-                return self._unsat(criterion, answer.core)
+                return self._unsat(criterion, answer.core, answer.reads)
             if answer.status == "unknown":
-                raise Inconclusive()
+                raise Inconclusive(answer.reason or "")
             order = answer.order
             decided_by = "z3"
         txns = graph.txn_order(order)
@@ -346,8 +379,18 @@ class _Checker:
                 return None
         return Result(criterion, True, order=[t.id for t in txns], decided_by="graph")
 
-    def _unsat(self, criterion: str, core: list) -> Result:
+    def _unsat(self, criterion: str, core: list, reads=()) -> Result:
         shown = "; ".join(core[:6]) + (f"; and {len(core) - 6} more" if len(core) > 6 else "")
+        # A read in the core clashes with what its transaction read elsewhere (reads with one
+        # possible writer are forced edges, not in the core): name those reads too, so the
+        # explanation shows every read that no single state explains.
+        also = []
+        for t, event in reads[:3]:
+            others = [f"{key}={show_value(value)} (event {e})" for key, value, e in t.external_reads() if e != event]
+            if others:
+                also.append(f"{t.id} also read {', '.join(others[:4])}" + (" ..." if len(others) > 4 else ""))
+        if also:
+            shown += "; " + "; ".join(also)
         text = (f"No order of the transactions makes all of these legal at once: {shown}. "
                 f"(Decided exactly by z3: the reads' possible writers and the forced order rule out every order.)")
         return Result(criterion, False, anomaly="unsatisfiable", explanation=text, decided_by="z3")
@@ -358,14 +401,24 @@ def _restrict(history: History, order: list, criterion: str) -> list:
     return [i for i in order if i in members]
 
 
-def _internal(history: History):
+def _internal(history: History) -> tuple:
+    """(the first committed transaction that reads back something else than its own write,
+    the first transaction of any status that does), as violations. An internal inconsistency
+    in a committed transaction breaks every criterion; in an aborted or live one, opacity only
+    (the others say nothing about transactions that did not commit)."""
+    committed = any_status = None
     # A reader that noted which transactions read back their own writes
     # (models/jsonl_fast.py) spares a scan of every transaction.
     for t in history.txns if history.rereads is None else history.rereads:
         bad = t.internal_violation()
-        if bad is not None:
-            key, expected, got, event = bad
-            return Result(None, False, anomaly="internal", events=[event], decided_by="graph",
-                          explanation=f"{t.id} wrote {key}={show_value(expected)} and then read it back as "
-                                      f"{show_value(got)} (event {event}): a transaction must see its own writes.")
-    return None
+        if bad is None:
+            continue
+        key, expected, got, event = bad
+        found = Result(None, False, anomaly="internal", events=[event], decided_by="graph",
+                       explanation=f"{t.id} wrote {key}={show_value(expected)} and then read it back as "
+                                   f"{show_value(got)} (event {event}): a transaction must see its own writes.")
+        any_status = any_status or found
+        if t.status == COMMITTED:
+            committed = found
+            break
+    return committed, any_status

@@ -31,7 +31,9 @@ from .results import Edge
 VISIT_BUDGET = 400_000
 MIN_STARTS = 4
 
-_WW, _WR = frozenset({"ww"}), frozenset({"ww", "wr"})
+_WW, _WR, _RW = frozenset({"ww"}), frozenset({"ww", "wr"}), frozenset({"rw", "rw>"})
+# Where two kinds of edge join the same pair, the cycle shows the more specific one.
+_SPECIFIC = {"ww": 0, "wr": 1, "rw": 2, "rw>": 2, "po": 3, "rt": 4}
 _ANY_RW = frozenset({"ww", "wr", "rw", "rw>"})
 _LAYERS = (
     ("G0", _WW),
@@ -50,15 +52,19 @@ def find_cycle(graph: DepGraph, cyclic: list, hints=()) -> list[Edge]:
     order failed); searches start there first.
     """
     members = set(cyclic)
-    edges = [(a, b, kind) for a in cyclic for b, (kind, _key) in graph.succ[a].items() if b in members]
+    edges = [(a, b, kind) for a in cyclic for b in graph.succ[a] if b in members
+             for kind, _key in graph.edges_between(a, b)]
     hints = [h for h in hints if h in members]
     for _name, kinds in _LAYERS:
         if kinds is None:
-            path = _single_rw_cycle(graph, edges, hints)
+            found = _single_rw_cycle(graph, edges, hints)
+            if found:
+                path, hop = found
+                return _collapse(graph, path, lambda a, b: _RW if (a, b) in hop else _WR)
         else:
             path = _shortest_in_layer(graph, [(a, b) for a, b, k in edges if k in kinds], hints)
-        if path:
-            return _collapse(graph, path)
+            if path:
+                return _collapse(graph, path, lambda a, b, kinds=kinds: kinds)
     raise AssertionError("cyclic nodes without a cycle")  # topological_order left them, so a cycle exists
 
 
@@ -90,8 +96,9 @@ def _shortest_in_layer(graph: DepGraph, pairs: list, hints) -> list | None:
     return best
 
 
-def _single_rw_cycle(graph: DepGraph, edges: list, hints) -> list | None:
-    """A cycle with exactly one anti-dependency: an rw hop a->x closed by ww/wr edges x->...->a."""
+def _single_rw_cycle(graph: DepGraph, edges: list, hints) -> tuple | None:
+    """A cycle with exactly one anti-dependency: an rw hop a->x closed by ww/wr edges x->...->a.
+    (the path, the node pairs of the hop)."""
     within = set().union(*_components([(a, b) for a, b, k in edges if k in _ANY_RW]) or [set()])
     if not within:
         return None
@@ -109,8 +116,8 @@ def _single_rw_cycle(graph: DepGraph, edges: list, hints) -> list | None:
             visited_budget -= len(within) // 8 + 1
             if back:
                 path = hop + back[1:]
-                if best is None or _cost(graph, path) < _cost(graph, best):
-                    best = path
+                if best is None or _cost(graph, path) < _cost(graph, best[0]):
+                    best = path, set(zip(hop, hop[1:]))
             if visited_budget <= 0:
                 return best
     return best
@@ -164,16 +171,19 @@ def _cost(graph, path) -> tuple:
     return (sum(1 for v in path[1:] if graph.kind[v] == TXN), len(path))
 
 
-def _collapse(graph: DepGraph, path: list) -> list[Edge]:
-    """Turn a node path (first == last) into edges between transactions, folding aux nodes."""
+def _collapse(graph: DepGraph, path: list, allowed) -> list[Edge]:
+    """Turn a node path (first == last) into edges between transactions, folding aux nodes;
+    each pair shown by its most specific kind of edge among `allowed(a, b)`."""
     cycle = path[:-1]
     start = next(i for i, v in enumerate(cycle) if graph.kind[v] == TXN)
     cycle = cycle[start:] + cycle[:start] + [cycle[start]]
     edges = []
     i = 0
     while i < len(cycle) - 1:
-        a = cycle[i]
-        kind, key = graph.succ[a][cycle[i + 1]]
+        a, b = cycle[i], cycle[i + 1]
+        kinds = allowed(a, b)
+        kind, key = min((e for e in graph.edges_between(a, b) if e[0] in kinds),
+                        key=lambda e: _SPECIFIC.get(e[0], 9), default=graph.succ[a][b])
         j = i + 1
         while graph.kind[cycle[j]] != TXN:
             j += 1

@@ -32,6 +32,16 @@ TXN, BARRIER, TIME = 0, 1, 2
 # Graphs up to this many nodes keep reachability exact while constraints are
 # resolved (an O(nodes) update per new edge); larger ones update once per round.
 SEQUENTIAL_LIMIT = 1000
+# What the exact search may hold: possible (reader, writer) pairs of the reads with several
+# possible writers, plus write-order constraints. Each costs a few dozen bytes here and a
+# z3 term later; values repeated across thousands of writers (a key flipping between two
+# values) make this quadratic in the history, so past the limit the graph is not built and
+# the answer is inconclusive, with memory bounded, never a MemoryError.
+CHOICE_LIMIT = 2_000_000
+
+
+class TooLarge(Exception):
+    """The forced graph of this history would need more than `CHOICE_LIMIT` choices."""
 
 
 class Ambiguous:
@@ -46,12 +56,15 @@ class Ambiguous:
 class DepGraph:
     """Nodes 0..len(txns)-1 are transactions (in `txns` order); aux nodes follow."""
 
-    def __init__(self, history: History, scope: Scope, txns: list, index: ReadIndex):
+    def __init__(self, history: History, scope: Scope, txns: list, index: ReadIndex, deadline=None):
         self.history, self.scope, self.index = history, scope, index
+        self.deadline = deadline             # time.monotonic() past which building raises TimeoutError
+        self.choices = 0                     # possible (reader, writer) pairs and constraints held
         self.txns = txns
         self.node = {t.index: i for i, t in enumerate(txns)}
         self.kind = [TXN] * len(txns)
-        self.succ: list[dict] = [dict() for _ in txns]   # node -> {successor: (kind, key)}
+        self.succ: list[dict] = [dict() for _ in txns]   # node -> {successor: (kind, key)} of its first edge
+        self.parallel: dict = {}             # (a, b) -> [(kind, key)] of further kinds of a -> b
         self.constraints: list[tuple] = []   # (X, w, B, key): X -> w, or B -> X
         self.ambiguous: list[Ambiguous] = []
         self.missing = None                  # (txn, key, value, event) of a read with no writer
@@ -65,12 +78,23 @@ class DepGraph:
         return len(self.kind) - 1
 
     def add_edge(self, a: int, b: int, kind: str, key=None) -> bool:
-        """Add a -> b; True when it is new."""
+        """Add a -> b; True when the pair was not connected yet. A second kind of edge between
+        the same two nodes (a write-read beside a read-write) changes no order, but it may
+        make a cycle simpler to name (G-single rather than G2-item), so it is kept too."""
         s = self.succ[a]
-        if b in s:
-            return False
-        s[b] = (kind, key)
-        return True
+        first = s.get(b)
+        if first is None:
+            s[b] = (kind, key)
+            return True
+        if first[0] != kind:
+            more = self.parallel.setdefault((a, b), [])
+            if all(k != kind for k, _ in more):
+                more.append((kind, key))
+        return False
+
+    def edges_between(self, a: int, b: int) -> list:
+        """Every kind of edge a -> b, as (kind, key), the first one added first."""
+        return [self.succ[a][b], *self.parallel.get((a, b), ())]
 
     def build(self) -> "DepGraph":
         index, node = self.index, self.node
@@ -84,9 +108,15 @@ class DepGraph:
                     else:
                         ws.append(i)
         groups: dict = {}  # (key, source node or INIT) -> [reader nodes]
-        for t in self.txns:
+        deadline = self.deadline
+        for n, t in enumerate(self.txns):
+            if deadline is not None and n & 1023 == 1023 and time.monotonic() > deadline:
+                raise TimeoutError("building the dependency graph ran out of time")
             me = node[t.index]
             for key, value, event in t.external_reads():
+                many = index.count(t, key, value)
+                if many > 1:
+                    self._spend(many)
                 cands = index.candidates(t, key, value)
                 if not cands:
                     if self.missing is None:
@@ -112,6 +142,7 @@ class DepGraph:
                 if r != src:
                     self.add_edge(src, r, "wr", key)
         writers = self.writers.get(key, ())
+        self._spend(len(writers))
         reader_set = set(readers)
         barrier = None
         for x in writers:
@@ -128,6 +159,12 @@ class DepGraph:
                 self.add_edge(barrier, x, "rw", key)
             else:
                 self.constraints.append((x, src, barrier, key))
+
+    def _spend(self, choices: int) -> None:
+        self.choices += choices
+        if self.choices > CHOICE_LIMIT:
+            raise TooLarge(f"the exact search would hold more than {CHOICE_LIMIT:,} possible writer choices "
+                           f"(values repeated by many writers); no cheap order is a witness")
 
     def _barrier(self, readers: list, key) -> int:
         if len(readers) == 1:
@@ -196,7 +233,7 @@ class DepGraph:
         Linear up to a log factor: the cheap witness to try before any closure.
         """
         txns, kind = self.txns, self.kind
-        priority = [(-1, v) if k != TXN else (rank.get(txns[v].index, 0), v) for v, k in enumerate(kind)]
+        priority = [-1 if k != TXN else rank.get(txns[v].index, 0) for v, k in enumerate(kind)]
         order, stuck = topological_order(self.succ, priority, extra)
         return order, (None if stuck is None else set(stuck))
 
@@ -284,10 +321,20 @@ class DepGraph:
         for a in self.ambiguous:
             r = a.reader
             left = [c for c in a.candidates if c is INIT or not (desc[r] >> c) & 1]
-            if any(c is INIT for c in left):
-                # INIT is impossible when some other writer of the key must precede the reader
-                if any((desc[x] >> r) & 1 for x in self.writers.get(a.key, ()) if x != r):
-                    left = [c for c in left if c is not INIT]
+            before = 0   # the other writers of the key forced before the reader
+            for x in self.writers.get(a.key, ()):
+                if x != r and (desc[x] >> r) & 1:
+                    before |= 1 << x
+            if before:
+                # INIT is impossible when some other writer must precede the reader; a writer c
+                # is impossible when another writer lies forced between c and the reader (that
+                # one's write would be the later, so the read cannot return c's). Were the only
+                # writer ruled out that way, it is kept: its source edge then closes a cycle,
+                # which names and explains the violation better than z3 can.
+                left = [c for c in left if c is not INIT]
+                unshadowed = [c for c in left if not (desc[c] & before & ~(1 << c))]
+                if unshadowed or len(left) > 1:
+                    left = unshadowed
             if len(left) == 1:
                 self._add_source(a.key, left[0], [r])
                 changed = True

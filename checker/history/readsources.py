@@ -41,6 +41,14 @@ class ReadIndex:
                     by_value.setdefault(value, []).append(t)
                     self.writers[key].append(t)
 
+    def count(self, txn, key, value) -> int:
+        """How many candidates `candidates` would list (an upper bound by one: `txn` itself may
+        be among the writers), without listing them: values repeated by thousands of writers
+        would otherwise cost memory quadratic in the history before any bound is checked."""
+        by_value = self.final.get(key)
+        n = len(by_value.get(value, ())) if by_value is not None else 0
+        return n + (1 if same_value(self.history.initial.get(key), value) else 0)
+
     def candidates(self, txn, key, value) -> list:
         """The possible sources of `txn` reading `key` = `value`: Txns and/or INIT."""
         out = []

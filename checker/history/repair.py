@@ -17,6 +17,7 @@ Measured: a 10,000-transaction blind-write history (checker/bench/synth.py,
 
 from __future__ import annotations
 
+from ..graphs import cycle_among
 from .depgraph import DepGraph
 
 MAX_ROUNDS = 400
@@ -62,22 +63,10 @@ def repair_witness(graph: DepGraph, rank: dict, deadline_passed) -> list | None:
 
 
 def _a_cycle(graph: DepGraph, extra: dict, left: set) -> list:
-    """A cycle among the nodes Kahn's algorithm left: walk predecessors until one repeats."""
-    pred: dict = {}
-    for a in left:
-        for c in list(graph.succ[a]) + list(extra.get(a, ())):
-            if c in left:
-                pred.setdefault(c, a)
-    v = next(iter(left))
-    seen = {}
-    path = []
-    while v not in seen:
-        seen[v] = len(path)
-        path.append(v)
-        v = pred[v]
-    cycle = path[seen[v]:]
-    cycle.reverse()  # predecessors were followed: reverse into edge direction
-    return cycle
+    """A cycle among the nodes Kahn's algorithm left (the graph's edges and the guessed
+    `extra` ones), walking predecessors back from the first node left."""
+    succ = {a: list(graph.succ[a]) + list(extra.get(a, ())) for a in left}
+    return cycle_among(succ, left, start=next(iter(left)))
 
 
 def _middle(txn) -> float:

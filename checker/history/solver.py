@@ -10,23 +10,43 @@ unsatisfiable answer names the reads that cannot all be legal together.
 
 from __future__ import annotations
 
-import z3
+import time
 
 from ..graphs import topological_order
 from .depgraph import INIT, DepGraph
 
 
-class SolverResult:
-    __slots__ = ("status", "order", "core")
+# z3 terms the encoding may build (one per ordering atom); building them is not bounded by z3's
+# own timeout, so past this the answer is unknown at once (memory and time stay bounded).
+TERM_LIMIT = 10_000_000
 
-    def __init__(self, status, order=None, core=None):
+
+class SolverResult:
+    __slots__ = ("status", "order", "core", "reads", "reason")
+
+    def __init__(self, status, order=None, core=None, reads=(), reason=None):
+        self.reason = reason   # why "unknown" came before z3 could answer (too large, out of time)
         self.status = status   # "sat", "unsat" or "unknown"
         self.order = order     # node ids in a witness order (sat)
         self.core = core       # human descriptions of the clashing reads (unsat)
+        self.reads = reads     # (txn, event) of the reads in the core (unsat)
 
 
-def solve(graph: DepGraph, order: list, timeout: float | None) -> SolverResult:
-    """Decide the remaining choices; `order` is a topological order of the forced graph."""
+def solve(graph: DepGraph, order: list, timeout: float | None, deadline: float | None = None) -> SolverResult:
+    """Decide the remaining choices; `order` is a topological order of the forced graph.
+    `deadline` (time.monotonic()) bounds building the encoding too, not only z3's search."""
+    import z3   # here, not at module level: most checks never reach z3, and importing it costs a start-up
+
+    terms = len(graph.constraints) * 2 + sum(len(a.candidates) * (1 + 2 * len(graph.writers.get(a.key, ())))
+                                             for a in graph.ambiguous)
+    if terms > TERM_LIMIT:
+        return SolverResult("unknown", reason=f"the exact search would need about {terms:,} z3 terms "
+                                              f"(limit {TERM_LIMIT:,}): too many reads with several possible "
+                                              f"writers")
+
+    def late(i: int) -> bool:
+        return deadline is not None and time.monotonic() > deadline
+
     relevant = _relevant_nodes(graph)
     pos = {}
     for v in relevant:
@@ -47,14 +67,19 @@ def solve(graph: DepGraph, order: list, timeout: float | None) -> SolverResult:
             if (reach >> b) & 1 and not (covered >> b) & 1:
                 s.add(pos[a] < pos[b])
                 covered |= desc[b]
-    tracked = {}
+    tracked, reads = {}, {}
     for i, (x, w, b, key) in enumerate(graph.constraints):
+        if late(i):
+            return SolverResult("unknown")
         name = z3.Bool(f"c{i}")
         tracked[name] = _describe_pair(graph, x, w, key)
         s.assert_and_track(z3.Or(pos[x] < pos[w], pos[b] < pos[x]), name)
     for i, a in enumerate(graph.ambiguous):
+        if late(i):
+            return SolverResult("unknown")
         name = z3.Bool(f"r{i}")
         tracked[name] = _describe_read(graph, a)
+        reads[name] = (graph.txns[a.reader], a.event)
         options = []
         writers = graph.writers.get(a.key, [])
         r = a.reader
@@ -69,14 +94,21 @@ def solve(graph: DepGraph, order: list, timeout: float | None) -> SolverResult:
         name = z3.Bool(f"v_{key}")
         tracked[name] = f"the installation order 'versions' gives for {key}"
         s.assert_and_track(_versions_constraint(graph, key, pos), name)
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return SolverResult("unknown")
+        s.set("timeout", max(1, int(left * 1000)))
     status = s.check()
     if status == z3.sat:
         model = s.model()
         value = {v: model.eval(p, model_completion=True).as_long() for v, p in pos.items()}
         return SolverResult("sat", order=_merge_order(graph, order, value))
     if status == z3.unsat:
-        core = [tracked[c] for c in s.unsat_core() if c in tracked]
-        return SolverResult("unsat", core=sorted(core))
+        found = s.unsat_core()
+        core = [tracked[c] for c in found if c in tracked]
+        return SolverResult("unsat", core=sorted(core),
+                            reads=sorted((reads[c] for c in found if c in reads), key=lambda r: r[1]))
     return SolverResult("unknown")
 
 
@@ -95,6 +127,8 @@ def _relevant_nodes(graph: DepGraph) -> set:
 
 def _versions_constraint(graph: DepGraph, key, pos):
     """Writers of `key` take distinct slots of the listed order, matching values, in position order."""
+    import z3
+
     listed = graph.history.versions[key]
     writers = graph.writers.get(key, [])
     slot = {x: z3.Int(f"s{x}_{key}") for x in writers}
@@ -115,18 +149,20 @@ def _merge_order(graph: DepGraph, order: list, value: dict) -> list:
 
     Kahn's algorithm (`graphs.topological_order`) where, among ready nodes, a
     relevant node may go only when it is the relevant node with the smallest
-    position not yet placed: ready plain nodes go first, lowest number first,
-    then the ready relevant node z3 placed first; any other order of the
-    relevant nodes means that one was not ready in its turn.
+    position not yet placed. So ready plain nodes go first, lowest number
+    first, then the ready relevant node z3 placed first; should the relevant
+    nodes then come out in any other order than z3's, one of them was not
+    ready in its turn: the model does not fit the forced order.
 
-    The graph toolkit's routine rather than networkx: importing networkx
-    alone costs 0.3 s, as much as z3 takes on a 1,000-transaction history,
-    and this order is then 0.002 s, against 0.012 s for
-    `networkx.lexicographical_topological_sort` (`simulate_database(1000)`).
+    The graph toolkit's routine rather than networkx: on the forced graph of
+    a 1,000-transaction blind-write history (`bench/synth.py`
+    `simulate_database`), where z3 answers in 0.3 to 1 s, this order takes
+    0.002 s and `networkx.lexicographical_topological_sort` 0.01 to 0.02 s,
+    after 0.3 s to import networkx, which nothing else on this path needs.
     """
     rel_queue = sorted(value, key=lambda v: (value[v], v))
     rank = {v: i for i, v in enumerate(rel_queue)}
-    priority = [(0, v) if v not in rank else (1, rank[v], v) for v in range(len(graph.kind))]
+    priority = [rank.get(v, -1) for v in range(len(graph.kind))]   # plain nodes first
     out, _ = topological_order(graph.succ, priority)
     if out is None or [v for v in out if v in rank] != rel_queue:
         raise AssertionError("z3's model does not fit the forced order")

@@ -21,13 +21,16 @@ from __future__ import annotations
 import bisect
 
 from stmcheck.models.history import COMMITTED, History, same_value
+from stmcheck.models.terms import Criterion
 
 from ..graphs import cycle_among, topological_order
 from .criteria import check, verify_order
 from .cycles import classify
 from .results import Edge, Result, render_cycle
 
-STRICT, OPACITY = "strict-serializability", "opacity"
+STRICT, OPACITY = Criterion.STRICT_SERIALIZABILITY, Criterion.OPACITY
+_SPECIFIC = {"ww": 0, "wr": 1, "rw": 2}   # a pair joined by several kinds shows the most specific
+_FIRST = (float("-inf"),)   # a time point's sort key: before every transaction's (begin, index)
 
 
 def dependency_order(history: History, aborted: bool = False):
@@ -41,53 +44,64 @@ def dependency_order(history: History, aborted: bool = False):
     """
     committed = [t for t in history.txns if t.status == COMMITTED]
     members = history.txns if aborted else committed
-    writer, succ = {}, {}
+    node = {t.id: i for i, t in enumerate(members)}   # members are the graph's nodes 0..m-1
+    writer, replaced = {}, {}   # (key, value) -> node that wrote it, node that overwrote it
     for t in committed:
+        me = node[t.id]
         for key, value in t.final_writes().items():
-            writer[(key, value)] = t
-    edges = {t.id: [] for t in members}
-    labels = {}
-    reads = {t.id: {k: v for k, v, _ in t.external_reads()} for t in members}
+            writer[(key, value)] = me
+    succ = [[] for _ in members]
+    labels = {}   # (node, node) -> (kind, key) of the most specific edge found between them
+    reads = [{k: v for k, v, _ in t.external_reads()} for t in members]
     for t in committed:
+        me = node[t.id]
+        mine = reads[me]
         for key in t.final_writes():
-            if key not in reads[t.id]:
+            if key not in mine:
                 return None, None
-            prev = reads[t.id][key]
-            if (key, prev) in succ:
+            prev = mine[key]
+            if (key, prev) in replaced:
                 return None, None  # two writers replaced one version: a lost update
-            succ[(key, prev)] = t
+            replaced[(key, prev)] = me
             src = writer.get((key, prev))
-            if src is not None and src is not t:
-                edges[src.id].append(t)
-                labels.setdefault((src.id, t.id), ("ww", key))
-    for t in members:
-        for key, value in reads[t.id].items():
+            if src is not None and src != me:
+                succ[src].append(me)
+                _label(labels, src, me, "ww", key)
+    for me, t in enumerate(members):
+        for key, value in reads[me].items():
             src = writer.get((key, value))
             if src is None and not same_value(value, history.initial_value(key)):
                 return None, None
-            if src is not None and src is not t:
-                edges[src.id].append(t)
-                labels.setdefault((src.id, t.id), ("wr", key))
-            nxt = succ.get((key, value))
-            if nxt is not None and nxt is not t:
-                edges[t.id].append(nxt)
-                labels.setdefault((t.id, nxt.id), ("rw", key))
-    return _topological(members, edges, labels)
+            if src is not None and src != me:
+                succ[src].append(me)
+                _label(labels, src, me, "wr", key)
+            nxt = replaced.get((key, value))
+            if nxt is not None and nxt != me:
+                succ[me].append(nxt)
+                _label(labels, me, nxt, "rw", key)
+    return _topological(members, succ, labels)
 
 
-def _topological(members: list, edges: dict, labels: dict):
-    """Kahn's algorithm (`graphs.topological_order`) over the graph plus real
-    time, encoded by a chain of time points (one per end, in order):
-    A -> time(A.end) -> ... -> B exactly when A.end < B.begin, in O(n) edges
-    instead of O(n^2). Ready time points go first, so every transaction that
-    real time allows is ready before the next is chosen; among those, ties
-    go to the earliest begin: a transaction takes effect after it begins,
-    while its end stamp may be late."""
+def _label(labels: dict, a: int, b: int, kind: str, key) -> None:
+    """Name the edge a -> b by its most specific kind, so that a cycle is named by the most
+    specific class it shows (a write-read beside a read-write makes G-single, not G2-item)."""
+    old = labels.get((a, b))
+    if old is None or _SPECIFIC[kind] < _SPECIFIC[old[0]]:
+        labels[(a, b)] = (kind, key)
+
+
+def _topological(members: list, succ: list, labels: dict):
+    """Kahn's algorithm (`graphs.topological_order`) over the graph `succ`
+    plus real time, encoded by a chain of time points (one per end, in
+    order, after the members): A -> time(A.end) -> ... -> B exactly when
+    A.end < B.begin, in O(n) edges instead of O(n^2). Ready time points go
+    first, so every transaction that real time allows is ready before the
+    next is chosen; among those, ties go to the earliest begin: a
+    transaction takes effect after it begins, while its end stamp may be
+    late."""
     ends = sorted(t.end for t in members if t.end is not None)
     m, n = len(members), len(ends)
-    at = {t.id: i for i, t in enumerate(members)}
-    succ = [[at[u.id] for u in edges[t.id]] for t in members]   # members are nodes 0..m-1
-    time_out = [[] for _ in range(n)]                           # time points m..m+n-1
+    time_out = [[] for _ in range(n)]   # time point m + i
     for i, t in enumerate(members):
         if t.end is not None:
             succ[i].append(m + bisect.bisect_left(ends, t.end))
@@ -97,32 +111,28 @@ def _topological(members: list, edges: dict, labels: dict):
     for i in range(n - 1):
         time_out[i].append(m + i + 1)
     succ += time_out
-    priority = [(t.begin, t.index, i) for i, t in enumerate(members)]
-    priority += [(_FIRST, m + i) for i in range(n)]
+    priority = [(t.begin, t.index) for t in members] + [_FIRST] * n
     order, stuck = topological_order(succ, priority)
     if order is not None:
         return [members[v].id for v in order if v < m], None
     return None, _cycle(members, labels, cycle_among(succ, stuck))
 
 
-_FIRST = float("-inf")   # a time point's heap entry sorts before every transaction's
-
-
 def _cycle(members, labels, loop) -> list:
-    """The cycle `loop` (node ids, in edge order) as Edges between transactions:
+    """The cycle `loop` (nodes, in edge order) as Edges between transactions:
     runs through time points become `rt` edges."""
     m = len(members)
     start = next(i for i, v in enumerate(loop) if v < m)
     loop = loop[start:] + loop[:start]
-    txns = [(i, members[v].id) for i, v in enumerate(loop) if v < m]
+    txns = [(i, v) for i, v in enumerate(loop) if v < m]
     out = []
     for j, (i, a) in enumerate(txns):
         k, b = txns[(j + 1) % len(txns)]
         if (k - i) % len(loop) == 1 and (a, b) in labels:
             kind, key = labels[(a, b)]
-            out.append(Edge(a, b, kind, key))
+            out.append(Edge(members[a].id, members[b].id, kind, key))
         else:
-            out.append(Edge(a, b, "rt"))
+            out.append(Edge(members[a].id, members[b].id, "rt"))
     return out
 
 

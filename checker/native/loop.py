@@ -170,7 +170,7 @@ def same_verdict(events: bytes, final: list):
     information as `explore.engine.signature` (each thread's attempts with
     their reads, writes and outcome; which attempt ended before which began),
     with (thread, attempt) and key indices in place of the names, so two keys
-    are equal exactly when the signatures are (tests/test_native_explore.py).
+    are equal exactly when the signatures are (tests/native/test_native_explore.py).
     The parent then judges each distinct (signature, final state) once.
     """
     flat = memoryview(events).cast("q").tolist()

@@ -96,6 +96,12 @@ def run_stress(rounds, criteria, timeout, keep=None, deadline=None) -> Summary:
     finally:
         if hasattr(rounds, "close"):
             rounds.close()  # stops the recording child
+    if s.verdict == "clean" and s.commits == 0:
+        # Nothing committed, so nothing was checked: never "clean" (a design that ends its own
+        # process, or one that never commits, would otherwise pass a CI gate).
+        s.verdict = "crash"
+        s.problem = {"round": s.rounds, "crash": f"no transaction committed in {s.rounds} round(s): nothing "
+                     f"was checked (did the design end its process, or never commit?)"}
     if keep and history is not None:
         write_history(history, keep)
     return s

@@ -7,6 +7,7 @@ file's own `--json` object, so a consumer can tell the files apart.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from stmcheck.models.history import COMMITTED, READ, WRITE, History
@@ -52,14 +53,56 @@ def describe_event(history: History, index: int) -> str | None:
             return f"{t.id} (thread {t.thread}) {'commit' if t.status == COMMITTED else 'abort'}"
         for kind, key, value, i in t.ops:
             if i == index:
-                return f"{t.id} (thread {t.thread}) {kind} {key} = {show_value(value)}"
+                return f"{t.id} (thread {t.thread}) {kind} key {key} = {show_value(value)}"
     return None
 
 
+def printable(text: str) -> str:
+    """`text` with lone surrogates (a JSON "\\ud800", an undecodable file name) written as
+    `\\ud800`: a terminal's UTF-8 cannot encode them, and a report must not crash on them."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+_CITED_EVENT = re.compile(r"(?:\(|\bat )event (\d+)\b")
+
+
+def cite_lines(history: History, text: str) -> str:
+    """Where the history was read from a file, "(event 306)" becomes "(event 306, line 308)":
+    violations name events by index, a reader looks for them by line."""
+    if history.lines is None:
+        return text
+
+    def add(m):
+        line = history.line_of(int(m.group(1)))
+        return m.group(0) if line is None else f"{m.group(0)}, line {line}"
+    return _CITED_EVENT.sub(add, text)
+
+
+def _event_rows(history: History, events: list[int]) -> list[str]:
+    """The events list: "event 3, line 8  T1 (thread 1) read ..." for a file, else the index alone."""
+    rows = [(i, describe_event(history, i)) for i in events]
+    rows = [(i, text) for i, text in rows if text]
+    if history.lines is None:
+        return [f"{i:>6}  {text}" for i, text in rows]
+    labels = [f"event {i}, line {history.line_of(i)}" for i, _ in rows]
+    width = max((len(label) for label in labels), default=0)
+    return [f"{label:<{width}}  {text}" for label, (_, text) in zip(labels, rows)]
+
+
 def new_console() -> "Console":
-    """The console every human report of one command writes to."""
+    """The console every human report of one command writes to.
+
+    Lines are wrapped to the width of a terminal only: piped into a CI log or a
+    file, rich would wrap at 80 columns and break sentences and numbers apart
+    ("10 \\nevents"), so there each line is written whole."""
     from rich.console import Console
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    console.soft_wrap = not console.is_terminal
+    return console
 
 
 def to_json(history: History, results: list[Result]) -> dict:
@@ -68,7 +111,10 @@ def to_json(history: History, results: list[Result]) -> dict:
 
 
 def print_report(path: str, history: History, results: list[Result], console: "Console | None" = None) -> None:
-    from rich.markup import escape
+    from rich.markup import escape as escape_markup
+
+    def escape(text: str) -> str:
+        return escape_markup(printable(text))
     console = console or new_console()
     c = history.counts()
     console.print(f"[bold]{escape(path)}[/]: {c['transactions']} transactions "
@@ -79,7 +125,7 @@ def print_report(path: str, history: History, results: list[Result], console: "C
             order = ", ".join(str(i) for i in r.order[:12]) + (" ..." if len(r.order) > 12 else "")
             console.print(f"  [green]HOLDS[/]      {r.criterion}  [dim](witness from {how}: {escape(order)})[/]")
         elif r.holds is None:
-            console.print(f"  [yellow]UNKNOWN[/]    {r.criterion}: {escape(r.explanation or '')}")
+            console.print(f"  [yellow]UNKNOWN[/]    {r.criterion}: {escape(cite_lines(history, r.explanation or ''))}")
         else:
             console.print(f"  [red]VIOLATED[/]   {r.criterion}: [bold]{escape(r.anomaly or '')}[/]")
     shown = set()
@@ -95,14 +141,12 @@ def print_report(path: str, history: History, results: list[Result], console: "C
         console.print(f"[bold red]{escape(r.anomaly or 'violation')}[/] ({escape(names)})")
         if r.cycle:
             console.print(f"  cycle: [bold]{escape(render_cycle(r.cycle))}[/]")
-        console.print(f"  {escape(r.explanation or '')}")
+        console.print(f"  {escape(cite_lines(history, r.explanation or ''))}")
         events = involved_events(history, r)
         if events:
             console.print("  events:")
-            for i in events[:20]:
-                text = describe_event(history, i)
-                if text:
-                    console.print(f"    {i:>6}  {escape(text)}")
+            for row in _event_rows(history, events[:20]):
+                console.print(f"    {escape(row)}")
 
 
 # --- several files in one command -------------------------------------------------------

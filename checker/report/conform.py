@@ -10,8 +10,14 @@ def _event_text(e) -> str:
         return "(none: the history ended)"
     text = f"{e['txn']} {e['op']}"
     if e["op"] in ("read", "write"):
-        text += f" {e['key']} = {e['value']!r}"
+        text += f" key {e['key']} = {e['value']!r}"   # native keys are numbers: say which is the key
     return text
+
+
+def replay_commands(d, ctx: dict) -> list[str]:
+    """The commands that replay the divergent schedule on either side."""
+    opts = f"--workload {ctx['workload']} --threads {ctx['threads']} --txns {ctx['txns']}"
+    return [f"stmcheck replay {ctx[side]} {opts} --schedule {encode(d['schedule'])}" for side in ("model", "native")]
 
 
 def divergence_text(d, ctx: dict) -> str:
@@ -31,8 +37,19 @@ def divergence_text(d, ctx: dict) -> str:
             lines.append(f"    {k:3}  T{e['thread']}  {_event_text(e)}{mark}")
         if run.outcome == "crash":
             lines.append(f"    crash: {run.detail.get('error')}")
-    opts = f"--workload {ctx['workload']} --threads {ctx['threads']} --txns {ctx['txns']}"
-    lines += ["  replay either side with:",
-              f"    stmcheck replay {ctx['model']} {opts} --schedule {encode(d['schedule'])}",
-              f"    stmcheck replay {ctx['native']} {opts} --schedule {encode(d['schedule'])}"]
+    lines += ["  replay either side with:"] + [f"    {cmd}" for cmd in replay_commands(d, ctx)]
     return "\n".join(lines)
+
+
+def _side(run) -> dict:
+    out = {"outcome": run.outcome, "final": run.final, "steps": len(run.steps), "events": list(run.events)}
+    if run.outcome == "crash":
+        out["crash"] = run.detail.get("error")
+    return out
+
+
+def divergence_json(d, ctx: dict) -> dict:
+    """The divergence for `--json`: where, why, both sides' histories, and the replay commands."""
+    return {"execution": d["execution"], "seed": d["seed"], "why": d["why"], "schedule": encode(d["schedule"]),
+            "index": d["index"], "model": _side(d["model"]), "native": _side(d["native"]),
+            "replay": replay_commands(d, ctx)}

@@ -2,10 +2,14 @@
 
 The human report is plain text and contains nothing that varies between two
 runs of the same command (no timings, no addresses), so it can be diffed and
-pasted into bug reports; `--json` carries `elapsed` for machines.
+pasted into bug reports; `--json` carries `elapsed` for machines (not with
+`--no-timings`) and the timeline as rows. No cell of the timeline is ever cut:
+a value a reader needs may be the one that explains the run.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 from stmcheck.models.machine import BEGIN, END, HOLDER, LOAD
 from stmcheck.models.terms import Kind
@@ -14,46 +18,77 @@ from ..explore.config import RunConfig
 from ..explore.result import ExploreResult
 from ..explore.strategies.replay import encode, preemptions
 from ..history.results import render_cycle
+from . import timings as timings_on
 from .objects import operation_json, operation_lines
 
 COL = 34
+"""Width of a thread's column. A longer cell wraps within it (`--wide`: the column widens instead),
+so that no value a reader needs is ever cut."""
 
 
-def timeline(run, all_steps: bool = False, mark: dict | None = None, tail=()) -> list[str]:
-    """One row per step that matters, one column per thread."""
-    n = run.threads
-    head = "  step  " + "".join(f"thread {t}".ljust(COL) for t in range(1, n + 1))
-    lines = [head.rstrip()]
+def timeline_rows(run, all_steps: bool = False, mark: dict | None = None, tail=()) -> list[dict]:
+    """The timeline as rows `{"step", "thread", "text"}`: one per step that matters, one per event.
+
+    Loads and the BEGIN/END marks are left out unless `all_steps` (a load appears as the
+    read it serves). `mark` puts a line before a step (`thread` None); `tail` adds rows
+    after the last step (`step` None), such as what each blocked thread waits for. The
+    human timeline and `--json` are both built from these rows.
+    """
+    rows: list[dict] = []
     by_step: dict = {}
     for e, s in zip(run.events, run.event_steps):
         by_step.setdefault(s, []).append(e)
     mark = mark or {}
-
-    def row(step_no, t, text):
-        cells = [""] * n
-        cells[t - 1] = text if len(text) < COL else text[:COL - 2] + "…"
-        label = f"{step_no:>6}" if step_no is not None else "      "
-        lines.append((label + "  " + "".join(c.ljust(COL) for c in cells)).rstrip())
-
     for s, (t, step, result) in enumerate(zip(run.schedule, run.steps, run.results)):
         if s in mark:
-            lines.append(f"  ---- {mark[s]} ----")
-        shown = False
+            rows.append({"step": s, "thread": None, "text": mark[s]})
         if all_steps or step.op not in (LOAD, HOLDER, BEGIN, END):
-            if step.op not in (BEGIN, END) or all_steps:
-                row(s, t, step.describe(result))
-                shown = True
+            rows.append({"step": s, "thread": t, "text": step.describe(result)})
         for e in by_step.get(s, ()):
-            row(None if shown else s, e["thread"], _event_text(e))
-            shown = True
+            rows.append({"step": s, "thread": e["thread"], "text": _event_text(e)})
             reason = run.abort_reasons.get(e["txn"]) if e["op"] == "abort" else None
             if reason:
-                row(None, e["thread"], f"  ({reason})")
+                rows.append({"step": s, "thread": e["thread"], "text": f"  ({reason})"})
     if len(run.steps) in mark:
-        lines.append(f"  ---- {mark[len(run.steps)]} ----")
+        rows.append({"step": len(run.steps), "thread": None, "text": mark[len(run.steps)]})
     for t, text in tail:
-        row(None, t, text)
+        rows.append({"step": None, "thread": t, "text": text})
+    return rows
+
+
+def render_timeline(rows: list[dict], threads: int, wide: bool = False) -> list[str]:
+    """One column per thread; a step's number on the first row of that step.
+
+    A cell longer than its column wraps within it, continuation lines indented;
+    with `wide` each column is as wide as its longest cell instead."""
+    widths = [COL] * (threads + 1)
+    if wide:
+        for r in rows:
+            if r["thread"] is not None:
+                widths[r["thread"]] = max(widths[r["thread"]], len(r["text"]) + 2)
+    lines = [("  step  " + "".join(f"thread {t}".ljust(widths[t]) for t in range(1, threads + 1))).rstrip()]
+    last = None
+    for r in rows:
+        t = r["thread"]
+        if t is None:
+            lines.append(f"  ---- {r['text']} ----")
+            continue
+        label = f"{r['step']:>6}" if r["step"] is not None and r["step"] != last else "      "
+        if r["step"] is not None:
+            last = r["step"]
+        text = r["text"]
+        indent = " " * (len(text) - len(text.lstrip(" ")) + 2)
+        parts = [text] if wide or len(text) < widths[t] else \
+            textwrap.wrap(text, width=widths[t] - 1, subsequent_indent=indent, break_on_hyphens=False)
+        pad = "".join(" " * widths[u] for u in range(1, t))
+        for i, part in enumerate(parts):
+            lines.append(((label if i == 0 else "      ") + "  " + pad + part).rstrip())
     return lines
+
+
+def timeline(run, all_steps: bool = False, mark: dict | None = None, tail=(), wide: bool = False) -> list[str]:
+    """One row per step that matters, one column per thread."""
+    return render_timeline(timeline_rows(run, all_steps, mark, tail), run.threads, wide)
 
 
 def _n(count: int, word: str) -> str:
@@ -79,7 +114,38 @@ def replay_of(v, config: RunConfig) -> str:
     return (config.resized(**v.config) if v.config else config).replay_command(v.schedule)
 
 
-def violation_lines(v, config: RunConfig, all_steps: bool = False) -> list[str]:
+def _marks(v) -> tuple[dict, list]:
+    """What a violation adds to its timeline: lines before steps (a lasso's loop) and rows
+    after the last step (what each blocked thread of a deadlock waits for)."""
+    mark: dict = {}
+    tail: list = []
+    if v.kind == Kind.DEADLOCK:
+        waits: dict = {}
+        for w in v.detail.get("waits", []):
+            waits.setdefault(w["thread"], []).append(w)
+        for t, ws in waits.items():
+            tail.append((t, "BLOCKED on " + " or ".join(
+                f"{w['waits_for']} (held by {w['held_by']})" if w["held_by"]
+                else f"a condition on {w['waits_for']}" for w in ws)))
+    if v.kind in (Kind.LIVELOCK, Kind.STARVATION) and not v.suspected:
+        d = v.detail
+        mark = {d["start"]: "loop starts here", d["end"]: f"back to the state before step {d['start']}: "
+                                                             f"the loop repeats forever"}
+    return mark, tail
+
+
+def hidden_loads(run) -> list[str]:
+    """The cells whose loads the timeline hides although they serve no read: a design's
+    control cells (lock words, status words, clocks), in order of first load."""
+    reads = {s for e, s in zip(run.events, run.event_steps) if e["op"] == "read"}
+    names: list[str] = []
+    for s, step in enumerate(run.steps):
+        if step.op in (LOAD, HOLDER) and s not in reads and step.obj.name not in names:
+            names.append(step.obj.name)
+    return names
+
+
+def violation_lines(v, config: RunConfig, all_steps: bool = False, wide: bool = False) -> list[str]:
     out = []
     label = v.kind.upper() + (" (SUSPECTED, not proven)" if v.suspected else "")
     out.append(f"VIOLATION: {label}")
@@ -94,12 +160,7 @@ def violation_lines(v, config: RunConfig, all_steps: bool = False) -> list[str]:
         if bad is not None and bad.cycle:
             out.append(f"  cycle:    {render_cycle(bad.cycle)}")
     out.append(f"  {v.explanation}")
-    mark = {}
-    tail = []
-    if v.kind == Kind.DEADLOCK:
-        for w in v.detail.get("waits", []):
-            by = f"held by {w['held_by']}" if w["held_by"] else "condition"
-            tail.append((w["thread"], f"BLOCKED on {w['waits_for']} ({by})"))
+    mark, tail = _marks(v)
     if v.kind in (Kind.LIVELOCK, Kind.STARVATION) and not v.suspected:
         d = v.detail
         if v.kind == Kind.STARVATION:
@@ -108,8 +169,6 @@ def violation_lines(v, config: RunConfig, all_steps: bool = False) -> list[str]:
         out.append(f"  lasso: prefix = steps 0..{d['start'] - 1}, loop = steps {d['start']}..{d['end'] - 1} "
                    f"({d['end'] - d['start']} steps by threads {', '.join(map(str, d['threads']))}); "
                    f"fair: {'yes' if d['fair'] else 'no'}")
-        mark = {d["start"]: "loop starts here", d["end"]: f"back to the state before step {d['start']}: "
-                                                             f"the loop repeats forever"}
     if v.kind == Kind.CRASH and v.detail.get("traceback"):
         out.append("  traceback:")
         out.extend("    " + ln for ln in v.detail["traceback"].splitlines())
@@ -120,7 +179,12 @@ def violation_lines(v, config: RunConfig, all_steps: bool = False) -> list[str]:
                    f"{_n(now, 'preemption')}" + _smaller(v))
     out.append("")
     out.append(f"timeline (schedule {encode(v.schedule) or '(non-preemptive)'}; loads appear as the reads they serve):")
-    out.extend(timeline(v.run, all_steps, mark, tail))
+    out.extend(timeline(v.run, all_steps, mark, tail, wide))
+    hidden = hidden_loads(v.run) if v.kind == Kind.DEADLOCK and not all_steps else []
+    if hidden:
+        out.append(f"note: the timeline hides the loads of {', '.join(hidden)}, which serve no read but may "
+                   f"explain why the threads block; run the replay command below with --all-steps to see "
+                   f"every step")
     if v.detail.get("operations") is not None:  # object workloads: the operation view of the same execution
         out.append("")
         out.extend(operation_lines(v.detail["operations"]))
@@ -135,7 +199,7 @@ def _smaller(v) -> str:
     return f", on {_n(c['threads'], 'thread')} x {_n(c['txns'], 'transaction')} each" if c else ""
 
 
-def human(result: ExploreResult) -> str:
+def human(result: ExploreResult, wide: bool = False) -> str:
     c = result.config
     lines = [f"stmcheck explore {c.design} {' '.join(c.program_flag())} --threads {c.threads} "
              f"--txns {c.txns} --strategy {result.strategy}"]
@@ -146,7 +210,7 @@ def human(result: ExploreResult) -> str:
     lines.append(f"workload:  {c.program}: {result.workload_about} ({c.threads} threads, "
                  f"{c.txns} transaction{'s' if c.txns != 1 else ''} each"
                  + (f", {result.keys_used} keys" if result.keys_used is not None else "")
-                 + (f", at most {c.retries} retries" if c.retries is not None else "") + ")")
+                 + (f", at most {_n(c.retries, 'retry')}" if c.retries is not None else "") + ")")
     lines.append(f"strategy:  {result.strategy_desc}; criterion: {result.criterion}; max {c.max_steps} steps "
                  f"per execution")
     lines.append(f"explored:  {_n(result.executions, 'execution')}, {_n(result.histories, 'distinct history')}, "
@@ -174,18 +238,28 @@ def human(result: ExploreResult) -> str:
                          f"{checked}, deadlock and livelock)")
         if exp and exp != "clean":
             lines.append(f"note:      the registry expects {exp} for this design on {c.program}")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + output_lines(result.design_output, "every execution run")) + "\n"
     lines.append("")
     for v in result.violations:
-        lines.extend(violation_lines(v, c))
-    return "\n".join(lines) + "\n"
+        lines.extend(violation_lines(v, c, wide=wide))
+    return "\n".join(lines + output_lines(result.design_output, "every execution run")) + "\n"
 
 
-def violation_json(v, config: RunConfig) -> dict:
+def output_lines(text: str, source: str) -> list:
+    """What the design printed while it ran, captured (never interleaved with the report)."""
+    text = text.rstrip("\n")
+    if not text:
+        return []
+    rows = text.splitlines()
+    return ["", f"the design printed ({_n(len(rows), 'line')}, from {source}):"] + ["  | " + row for row in rows]
+
+
+def violation_json(v, config: RunConfig, all_steps: bool = False) -> dict:
+    mark, tail = _marks(v)
     out = {"kind": v.kind, "suspected": v.suspected, "schedule": encode(v.schedule),
            "replay": replay_of(v, config), "explanation": v.explanation,
            "steps": len(v.run.steps), "preemptions": preemptions(v.run),
-           "history": v.run.history_doc()}
+           "history": v.run.history_doc(), "timeline": timeline_rows(v.run, all_steps, mark, tail)}
     if v.results:
         out["results"] = [r.to_json() for r in v.results]
     if v.kind == Kind.DEADLOCK:
@@ -200,9 +274,10 @@ def violation_json(v, config: RunConfig) -> dict:
     return out
 
 
-def as_json(result: ExploreResult) -> dict:
+def as_json(result: ExploreResult, timings: bool | None = None) -> dict:
+    """The `--json` object; `elapsed` only with timings (see `report.timings`)."""
     c = result.config
-    return {
+    doc = {
         "implementation": c.design, "workload": c.program, **({"object": c.object} if c.object else {}),
         "threads": c.threads, "txns": c.txns, "keys": result.keys_used, "strategy": result.strategy,
         "criterion": result.criterion, "executions": result.executions,
@@ -212,3 +287,8 @@ def as_json(result: ExploreResult) -> dict:
         "violations": [violation_json(v, c) for v in result.violations],
         "native_loop": result.native_loop,
     }
+    if result.design_output:
+        doc["design_output"] = result.design_output
+    if not (timings_on() if timings is None else timings):
+        del doc["elapsed"]
+    return doc

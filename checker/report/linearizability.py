@@ -13,6 +13,8 @@ from stmcheck.models.specs import UNKNOWN, show, thaw
 from stmcheck.models.terms import Criterion
 
 from ..linearizability.search import LinResult
+from . import timings
+from .check import new_console, printable
 
 CRITERION = Criterion.LINEARIZABILITY
 
@@ -42,25 +44,29 @@ def to_json(history: OpHistory, result: LinResult) -> dict:
     r["explanation"] = result.explanation
     r["partitions"] = result.partitions
     r["explored"] = result.explored
-    r["elapsed"] = round(result.elapsed, 6)
+    if timings():
+        r["elapsed"] = round(result.elapsed, 6)
     r["engine"] = result.engine
     return {"history": history.counts(), "results": [r]}
 
 
-def _line(history: OpHistory, index: int) -> str:
+def _escape(text: str) -> str:
+    """Rich markup escaped, lone surrogates written as escapes (see `check.printable`)."""
     from rich.markup import escape
+    return escape(printable(text))
+
+
+def _line(history: OpHistory, index: int) -> str:
     o = history.operations[index]
     ret = "pending" if o.ret is None else f"{o.ret:g}"
-    return f"#{o.index:<4} client {escape(show(o.client)):<6} [{o.call:g}, {ret}]  {escape(history.describe(o))}"
+    return f"#{o.index:<4} client {_escape(show(o.client)):<6} [{o.call:g}, {ret}]  {_escape(history.describe(o))}"
 
 
 def print_report(path: str, history: OpHistory, result: LinResult, console=None) -> None:
     """The human report (rich is imported here only: `--json` runs do not pay for it)."""
-    from rich.console import Console
-    from rich.markup import escape
-    console = console or Console(highlight=False)
+    console = console or new_console()
     c = history.counts()
-    console.print(f"[bold]{escape(path)}[/]: {c['operations']} operations ({c['completed']} completed, "
+    console.print(f"[bold]{_escape(path)}[/]: {c['operations']} operations ({c['completed']} completed, "
                   f"{c['pending']} pending) by {c['clients']} client{'s' if c['clients'] != 1 else ''}, model [bold]{history.model}[/] "
                   f"({c['format']})")
     parts = f", {result.partitions} independent parts" if result.partitions > 1 else ""
@@ -70,10 +76,10 @@ def print_report(path: str, history: OpHistory, result: LinResult, console=None)
         console.print(f"  [green]✓ linearizability holds[/]{parts}; linearization: {shown}")
         return
     if result.holds is None:
-        console.print(f"  [yellow]? linearizability inconclusive[/]: {escape(result.explanation)}")
+        console.print(f"  [yellow]? linearizability inconclusive[/]: {_escape(result.explanation)}")
         return
     console.print(f"  [red]✗ linearizability violated[/]{parts}")
-    console.print(f"  {escape(result.explanation)}")
+    console.print(f"  {_escape(result.explanation)}")
     prefix = result.prefix
     console.print(f"  longest linearizable prefix found ({len(prefix)} operations"
                   f"{', last 10' if len(prefix) > 10 else ''}):")

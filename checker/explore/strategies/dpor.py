@@ -213,7 +213,7 @@ class DPOR(DepthFirst):
         reads: dict = {}                        # object -> join of read clocks since that write
         rt_begin = zero
         rt_end = zero
-        access: dict = {}                       # object -> step indices touching it
+        access: dict = {}                       # object -> (step indices touching it, those writing it)
         clocks: list = []                       # step -> its vector clock
         nstates = len(run.pending_log)
         for k in range(nstates):
@@ -250,7 +250,12 @@ class DPOR(DepthFirst):
                     reads.pop(o, None)
                 else:
                     reads[o] = _joined(reads[o], c) if o in reads else c
-                access.setdefault(o, []).append(k)
+                touched = access.get(o)
+                if touched is None:
+                    touched = access[o] = ([], [])
+                touched[0].append(k)
+                if w:
+                    touched[1].append(k)
             tclock[t] = c
             clocks.append(c)
         return tclock, steps, access, clocks
@@ -323,10 +328,20 @@ def _joined(a, b):
 
 def _partners(p, ps, cp, steps, sched, access) -> set:
     """Indices of the executed steps that race with thread p's step `ps` (p's clock `cp`):
-    dependent, of another thread, and not happening before p."""
+    dependent, of another thread, and not happening before p.
+
+    When `ps` does not write object o (o not the real-time pseudo-object), only the
+    writes to o can race with it through o, or end the scan: the reads of o are skipped
+    without being looked at. A read j that depends on `ps` through another object o2 is
+    found in o2's scan (were that scan cut off before j by a write w to o2 ordered before
+    p, j would be ordered before w, hence before p: no race). Without this, a thread
+    reading one cell for thousands of steps made every state's scan walk all of them."""
     partners = set()
     for o in ps.objs:
-        for j in reversed(access.get(o, ())):
+        touched = access.get(o)
+        if touched is None:
+            continue
+        for j in reversed(touched[0] if ps.write or o == RT else touched[1]):
             q = sched[j]
             sj = steps[j]
             if q == p or not dependent(sj, ps):

@@ -28,8 +28,10 @@ def encode(schedule) -> str:
     return ",".join(out)
 
 
-def decode(text: str) -> list:
-    out = []
+def decode(text: str, limit: int | None = None) -> list:
+    """The schedule a string spells; with `limit`, one longer than `limit` steps is an error
+    found before it is spelled out (`1*99999999999` must not fill the memory first)."""
+    blocks = []
     for part in text.replace(" ", "").split(","):
         if not part:
             continue
@@ -37,11 +39,17 @@ def decode(text: str) -> list:
         try:
             t, n = int(t), int(n) if n else 1
         except ValueError:
-            raise ScheduleError(f"bad schedule element {part!r} (expected THREAD or THREAD*COUNT, e.g. 1*5,2*3,1)") from None
+            raise ScheduleError(f"bad schedule element {part[:40]!r} (expected THREAD or THREAD*COUNT, "
+                                f"e.g. 1*5,2*3,1)") from None
         if t < 1 or n < 1:
-            raise ScheduleError(f"bad schedule element {part!r}: threads are numbered from 1, counts are positive")
-        out.extend([t] * n)
-    return out
+            raise ScheduleError(f"bad schedule element {part[:40]!r}: threads are numbered from 1, counts are "
+                                f"positive")
+        blocks.append((t, n))
+    total = sum(n for _, n in blocks)
+    if limit is not None and total > limit:
+        raise ScheduleError(f"the schedule has {total:,} steps, more than the {limit:,} an execution may take "
+                            f"(--max-steps): it cannot fit")
+    return [t for t, n in blocks for _ in range(n)]
 
 
 def preemptions(run) -> int:

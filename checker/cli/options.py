@@ -1,0 +1,69 @@
+"""What several subcommands share: the one-line error, finite numbers, `--no-timings`, name suggestions.
+
+Every input error of every subcommand is one line on stderr, `stmcheck:
+error: ...`, exit 2, so that scripts read all of them the same way (click's own
+usage errors are turned into that line by the group in `__init__.py`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import sys
+
+import click
+
+from ..report import set_timings
+
+
+def fail(message: str):
+    """The one line an input error gets, then exit 2."""
+    sys.stdout.flush()
+    click.echo(f"stmcheck: error: {message}", err=True)
+    sys.exit(2)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses `nan` and `inf`.
+
+    Python parses both, and both pass a range check that has no upper bound
+    (every comparison with nan is false): `--time-limit nan` would silently
+    remove the bound and `--timeout inf` would crash deep inside a solver.
+    """
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
+
+
+def _timings(ctx, param, value):
+    set_timings(not value)
+    return value
+
+
+no_timings_option = click.option(
+    "--no-timings", is_flag=True, expose_value=False, callback=_timings,
+    help="Omit every timing (elapsed seconds, rates) from the output, so that the same command prints the "
+         "same bytes every time.")
+
+
+def unknown_name(kind: str, name: str, known, listing: str, extra: str = "", quote: bool = True) -> str:
+    """`unknown design 'tl3'; did you mean tl2? ...`: the closest known names, never all of them
+    (`quote`: the name as Python writes it, as the registry's own messages do)."""
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    guess = f"; did you mean {' or '.join(close)}?" if close else ""
+    shown = repr(name) if quote else name
+    return f"unknown {kind} {shown}{guess} (`{listing}` lists all {len(known)}{extra})"
+
+
+def check_design_name(name: str) -> None:
+    """Fail with the closest names when `name` is not a design the registry can load.
+
+    `path/to/file.py:Class` and `BASE+MANAGER` are left to the registry, whose
+    messages for those are already short and precise."""
+    from stmcheck.implementations.registry import DESIGNS, MANAGED
+    if ":" in name or name in DESIGNS or name.partition("+")[0] in MANAGED:
+        return
+    fail(unknown_name("design", name, DESIGNS, "stmcheck list designs", "; or give path/to/file.py:ClassName"))

@@ -1,0 +1,74 @@
+"""`stmcheck matrix` as a person reads it on a terminal, and what its reports carry.
+
+The terminal lines are codes (`+++x+?`) a newcomer cannot read without a
+header and a legend; a cell whose six verdicts are all unknown proved nothing
+and must not read "clean"; matrix.json must say what matrix.md says about each
+cell's expectation; a subset run writes nothing unless told, and says so; and
+matrix.md lists only the budgets that applied to the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from click.testing import CliRunner
+
+from stmcheck.checker.cli import main
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run(*args):
+    result = CliRunner().invoke(main, ["matrix", *args], prog_name="stmcheck")
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+def test_terminal_lines_have_a_header_and_a_legend():
+    out = run("--designs", "locks-naive", "--workloads", "transfer", "--threads", "2", "--no-write").stdout
+    lines = out.splitlines()
+    header = next(ln for ln in lines if ln.split()[:2] == ["design", "workload"])
+    assert "verdicts" in header and "executions" in header and "coverage" in header
+    legend = "\n".join(ln for ln in lines if "+ holds" in ln or "legend" in ln.lower())
+    for text in ("+ holds", "x violated", "? unknown", ". n/a", "serializable", "starvation-free"):
+        assert text in legend, (text, out)
+    assert any(ln.startswith("locks-naive") and "+++x+?" in ln and "deadlock" in ln for ln in lines)
+
+
+def test_a_cell_with_six_unknown_verdicts_is_not_clean():
+    out = run("--designs", "tl2", "--workloads", "transfer", "--threads", "3", "--no-write").stdout
+    row = next(ln for ln in out.splitlines() if ln.startswith("tl2"))
+    assert "??????" in row and "clean" not in row and "unknown" in row
+
+
+def test_a_subset_run_says_it_wrote_nothing(tmp_path):
+    result = run("--designs", "locks-naive", "--workloads", "transfer", "--threads", "2", "--out", str(tmp_path))
+    assert not os.listdir(tmp_path)
+    assert "--write" in result.stderr and "not written" in result.stderr
+    # asked not to write: nothing to say
+    assert "not written" not in run("--designs", "locks-naive", "--workloads", "transfer", "--threads", "2",
+                                     "--no-write").stderr
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+        line = next(ln for ln in f if ln.startswith("stmcheck matrix --designs"))
+    assert "--write" in line
+
+
+def test_matrix_json_carries_the_expectation_and_md_lists_only_the_run_budgets(tmp_path):
+    run("--designs", "locks-naive,tl2", "--workloads", "transfer,counter", "--threads", "2", "--write",
+        "--out", str(tmp_path))
+    doc = json.loads((tmp_path / "matrix.json").read_text())
+    by = {(c["design"], c["workload"]): c for c in doc["cells"]}
+    assert by["locks-naive", "transfer"]["expected"] == "deadlock"
+    assert by["locks-naive", "counter"]["expected"] == "clean"
+    assert by["tl2", "transfer"]["expected"] == "clean"
+    md = (tmp_path / "matrix.md").read_text()
+    assert "| locks-naive | transfer | 2 |" in md and "deadlock |" in md
+    assert "dstm+karma" not in md and "dstm+polite" not in md
+    assert not any(k.startswith("dstm") for k in doc["budgets"])
+
+
+def test_md_lists_a_wider_budget_when_its_design_ran(tmp_path):
+    run("--designs", "dstm+polite", "--workloads", "transfer", "--threads", "3", "--write", "--out", str(tmp_path))
+    md = (tmp_path / "matrix.md").read_text()
+    assert "- dstm+polite: its entry's wider search" in md and "dstm+karma" not in md

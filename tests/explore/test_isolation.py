@@ -1,0 +1,105 @@
+"""A design of the user's runs in a worker process: ending the process, staying inside one
+of its methods, or printing does not end, stall or garble stmcheck (checker/explore/isolation.py)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+import stmcheck
+from stmcheck.checker.cli import main
+from stmcheck.checker.explore import isolation
+
+pytestmark = pytest.mark.skipif(not isolation.available(), reason="no fork() here, or isolation turned off")
+
+DESIGNS = textwrap.dedent('''
+    import os
+
+
+    class Base:
+        def __init__(self, machine, keys, threads):
+            self.lock = machine.lock("G")
+            self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
+
+        def begin(self, thread):
+            yield self.lock.acquire()
+            return thread
+
+        def read(self, tx, key):
+            return (yield self.cells[key].load())
+
+        def write(self, tx, key, value):
+            yield self.cells[key].store(value)
+
+        def commit(self, tx):
+            yield self.lock.release()
+
+        def abort(self, tx):
+            yield self.lock.release()
+
+
+    class OsExit(Base):
+        def read(self, tx, key):
+            v = yield self.cells[key].load()
+            if tx == 2:
+                os._exit(3)
+            return v
+
+
+    class Spins(Base):
+        def read(self, tx, key):
+            v = yield self.cells[key].load()
+            while tx == 2:
+                pass
+            return v
+
+
+    class Chatty(Base):
+        def read(self, tx, key):
+            v = yield self.cells[key].load()
+            print("read", key, v)
+            return v
+''')
+
+
+@pytest.fixture
+def designs(tmp_path, monkeypatch):
+    (tmp_path / "designs.py").write_text(DESIGNS)
+    monkeypatch.chdir(tmp_path)
+    return "designs.py"
+
+
+def test_a_design_that_ends_the_process_is_a_crash_counterexample(designs):
+    r = CliRunner().invoke(main, ["explore", f"{designs}:OsExit", "-q"])
+    assert r.exit_code == 1, r.output
+    assert "VIOLATION: CRASH" in r.output
+    assert "thread 2, after its step `load a1`: the design ended the process with exit status 3" in r.output
+    replay = shlex.split(r.output.split("replay: ")[1].splitlines()[0])
+    again = CliRunner().invoke(main, replay[1:])
+    assert again.exit_code == 1 and "ended the process with exit status 3" in again.output
+
+
+def test_a_design_that_never_returns_is_a_crash_within_the_step_timeout(designs):
+    result = stmcheck.explore(f"{designs}:Spins", step_timeout=1)
+    (v,) = result.violations
+    assert v.kind == "crash" and "did not return within 1 s, in read (designs.py, line" in v.explanation
+    assert "while tx == 2" not in v.detail["traceback"] and "designs.py" in v.detail["traceback"]
+    assert v.replay.startswith(f"stmcheck replay {designs}:Spins")
+
+
+def test_what_a_design_prints_is_captured_not_mixed_into_json(designs):
+    r = CliRunner().invoke(main, ["explore", f"{designs}:Chatty", "--json"])
+    assert r.exit_code == 0
+    doc = json.loads(r.output)                          # the output is still one JSON object
+    assert "read a0 10" in doc["design_output"]
+    human = CliRunner().invoke(main, ["explore", f"{designs}:Chatty", "-q"])
+    assert "the design printed (" in human.output and "  | read a0 10" in human.output
+    assert "\nread a0" not in human.output              # never printed outside the report
+
+
+def test_shipped_designs_are_not_isolated():
+    assert stmcheck.explore("tl2").design_output == ""
