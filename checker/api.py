@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import inspect
 import os
+import signal
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -26,6 +28,7 @@ from stmcheck.models.formats import read_history
 from stmcheck.models.history import History, HistoryError, build_history
 from stmcheck.models.machine import DesignMisuse, check_design
 from stmcheck.models.opformats import OpHistory, read_ophistory
+from stmcheck.models.specs import SPECS
 from stmcheck.models.terms import DEFAULT_CRITERIA, HISTORY_CRITERIA, Criterion, Kind
 from stmcheck.models.workloads import DEFAULT_WORKLOAD, Workload, make_workload
 from stmcheck.models.workloads.objects import make_object_workload
@@ -46,7 +49,7 @@ from .explore.shrink import shrink_all
 from .explore.strategies import Strategy, make_strategy
 from .explore.strategies.replay import Replay, ScheduleError, decode
 from .history.criteria import check as check_criteria
-from .linearizability.search import check_linearizability as _check_linearizability
+from .linearizability.search import LinResult, check_linearizability as _check_linearizability
 from .native.loop import native_plan
 
 
@@ -366,7 +369,39 @@ def check_linearizability(history, model: str | None = None, timeout: float | No
         history = read_ophistory(os.fspath(history), model=model)
     if not isinstance(history, OpHistory):
         raise UsageError(f"check_linearizability() takes an OpHistory or a path, not {type(history).__name__}")
-    return _check_linearizability(history, timeout=timeout)
+    if timeout is None or SPECS.get(history.spec.name) is history.spec:
+        return _check_linearizability(history, timeout=timeout)
+    # A user's specification runs here, in the search: its `step` looping forever would outlast
+    # the budget, which the search checks only between steps. An alarm interrupts it.
+    try:
+        with _interrupted_after(timeout + 1.0):
+            return _check_linearizability(history, timeout=timeout)
+    except _Stalled:
+        return LinResult(None, explanation=f"the {history.model} specification did not return from a step "
+                                           f"within the time budget ({timeout:g} s); no verdict")
+
+
+class _Stalled(Exception):
+    """The alarm of `_interrupted_after` went off."""
+
+
+@contextmanager
+def _interrupted_after(seconds: float):
+    """Raise `_Stalled` in this (main) thread after `seconds`; elsewhere, no bound can be set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ring(signum, frame):
+        raise _Stalled()
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 __all__ = ["DESIGNS", "Execution", "ExploreResult", "RunConfig", "Setup", "UsageError", "check",

@@ -13,35 +13,11 @@ import pytest
 
 import stmcheck
 from stmcheck.checker.explore.strategies.random_walk import RandomWalk
+from user_designs import GLOBAL_LOCK
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WRITE_SKEW = os.path.join(ROOT, "examples", "write-skew.json")
 
-GLOBAL_LOCK = '''
-from stmcheck import Abort
-
-
-class GlobalLock:
-    def __init__(self, machine, keys, threads):
-        self.lock = machine.lock("G")
-        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
-
-    def begin(self, thread):
-        yield self.lock.acquire()
-        return thread
-
-    def read(self, tx, key):
-        return (yield self.cells[key].load())
-
-    def write(self, tx, key, value):
-        yield self.cells[key].store(value)
-
-    def commit(self, tx):
-        yield self.lock.release()
-
-    def abort(self, tx):
-        yield self.lock.release()
-'''
 
 
 def test_the_surface_is_small_and_every_name_is_there():

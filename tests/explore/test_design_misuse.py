@@ -5,56 +5,31 @@ counterexample."""
 
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 from click.testing import CliRunner
 
 import stmcheck
 from stmcheck.checker.cli import main
+from user_designs import with_variants
 
-BASE = textwrap.dedent('''
-    from stmcheck.models.machine import Abort
-
-
-    class Base:
-        def __init__(self, machine, keys, threads):
-            self.lock = machine.lock("G")
-            self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
-
-        def begin(self, thread):
-            yield self.lock.acquire()
-            return thread
-
-        def read(self, tx, key):
-            return (yield self.cells[key].load())
-
-        def write(self, tx, key, value):
-            yield self.cells[key].store(value)
-
-        def commit(self, tx):
-            yield self.lock.release()
-
-        def abort(self, tx):
-            yield self.lock.release()
-
-
-    class NoLoad(Base):
+BASE = with_variants('''
+    class NoLoad(GlobalLock):
         def read(self, tx, key):
             return (yield self.cells[key])
 
 
-    class Bare(Base):
+    class Bare(GlobalLock):
         def read(self, tx, key):
             return (yield)
 
 
-    class FortyTwo(Base):
+    class FortyTwo(GlobalLock):
         def write(self, tx, key, value):
             yield 42
 
 
-    class InHelper(Base):
+    class InHelper(GlobalLock):
         def _get(self, key):
             return (yield self.cells[key])
 
@@ -62,7 +37,7 @@ BASE = textwrap.dedent('''
             return (yield from self._get(key))
 
 
-    class YieldsGenerator(Base):
+    class YieldsGenerator(GlobalLock):
         def _get(self, key):
             return (yield self.cells[key].load())
 
@@ -70,17 +45,17 @@ BASE = textwrap.dedent('''
             return (yield self._get(key))
 
 
-    class NoDescriptor(Base):
+    class NoDescriptor(GlobalLock):
         def begin(self, thread):
             yield self.lock.acquire()
 
 
-    class TwoArgInit(Base):
+    class TwoArgInit(GlobalLock):
         def __init__(self, machine, keys):
             super().__init__(machine, keys, 2)
 
 
-    class ReadOneArg(Base):
+    class ReadOneArg(GlobalLock):
         def read(self, tx):
             return (yield self.cells["a0"].load())
 
@@ -102,7 +77,7 @@ BASE = textwrap.dedent('''
             pass
 
 
-    class OwnBug(Base):
+    class OwnBug(GlobalLock):
         def read(self, tx, key):
             v = yield self.cells[key].load()
             return v / 0

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
+from user_designs import with_variants
 from stmcheck.checker import api
 from stmcheck.checker.explore.shrink import shrink
 from stmcheck.checker.explore.strategies.replay import Replay, decode, encode
@@ -111,30 +112,7 @@ def test_usage_errors_exit_2():
     assert r.exit_code == 2 and "does not fit" in r.output
 
 
-USER = textwrap.dedent('''
-    from stmcheck.models.machine import Abort
-
-    class GlobalLock:
-        def __init__(self, machine, keys, threads):
-            self.lock = machine.lock("G")
-            self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
-
-        def begin(self, thread):
-            yield self.lock.acquire()
-            return thread
-
-        def read(self, tx, key):
-            return (yield self.cells[key].load())
-
-        def write(self, tx, key, value):
-            yield self.cells[key].store(value)
-
-        def commit(self, tx):
-            yield self.lock.release()
-
-        def abort(self, tx):
-            yield self.lock.release()
-
+USER = with_variants('''
     class Crashy(GlobalLock):
         def commit(self, tx):
             value = yield self.cells["a0"].load()

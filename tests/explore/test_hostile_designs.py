@@ -3,7 +3,6 @@ or a bounded run, never a silent exit, a traceback or memory without bound."""
 
 from __future__ import annotations
 
-import textwrap
 import tracemalloc
 
 import pytest
@@ -12,58 +11,34 @@ from click.testing import CliRunner
 import stmcheck
 from stmcheck.checker import api
 from stmcheck.checker.cli import main
+from user_designs import with_variants
 
-HOSTILE = textwrap.dedent('''
-    import sys
-
-
-    class Base:
-        def __init__(self, machine, keys, threads):
-            self.lock = machine.lock("G")
-            self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
-
-        def begin(self, thread):
-            yield self.lock.acquire()
-            return thread
-
-        def read(self, tx, key):
-            return (yield self.cells[key].load())
-
-        def write(self, tx, key, value):
-            yield self.cells[key].store(value)
-
-        def commit(self, tx):
-            yield self.lock.release()
-
-        def abort(self, tx):
-            yield self.lock.release()
-
-
-    class ExitZero(Base):
+HOSTILE = with_variants('''
+    class ExitZero(GlobalLock):
         def read(self, tx, key):
             yield self.cells[key].load()
             sys.exit(0)
 
 
-    class ExitOne(Base):
+    class ExitOne(GlobalLock):
         def commit(self, tx):
             sys.exit(1)
             yield
 
 
-    class RaisesGeneratorExit(Base):
+    class RaisesGeneratorExit(GlobalLock):
         def read(self, tx, key):
             yield self.cells[key].load()
             raise GeneratorExit
 
 
-    class RaisesKeyboardInterrupt(Base):
+    class RaisesKeyboardInterrupt(GlobalLock):
         def read(self, tx, key):
             yield self.cells[key].load()
             raise KeyboardInterrupt
 
 
-    class LoopsInCommit(Base):
+    class LoopsInCommit(GlobalLock):
         def commit(self, tx):
             while True:
                 yield self.cells["a0"].load()

@@ -5,44 +5,19 @@ from __future__ import annotations
 
 import json
 import shlex
-import textwrap
 
 import pytest
 from click.testing import CliRunner
 
 import stmcheck
 from stmcheck.checker.cli import main
+from user_designs import with_variants
 from stmcheck.checker.explore import isolation
 
 pytestmark = pytest.mark.skipif(not isolation.available(), reason="no fork() here, or isolation turned off")
 
-DESIGNS = textwrap.dedent('''
-    import os
-
-
-    class Base:
-        def __init__(self, machine, keys, threads):
-            self.lock = machine.lock("G")
-            self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
-
-        def begin(self, thread):
-            yield self.lock.acquire()
-            return thread
-
-        def read(self, tx, key):
-            return (yield self.cells[key].load())
-
-        def write(self, tx, key, value):
-            yield self.cells[key].store(value)
-
-        def commit(self, tx):
-            yield self.lock.release()
-
-        def abort(self, tx):
-            yield self.lock.release()
-
-
-    class OsExit(Base):
+DESIGNS = with_variants('''
+    class OsExit(GlobalLock):
         def read(self, tx, key):
             v = yield self.cells[key].load()
             if tx == 2:
@@ -50,7 +25,7 @@ DESIGNS = textwrap.dedent('''
             return v
 
 
-    class Spins(Base):
+    class Spins(GlobalLock):
         def read(self, tx, key):
             v = yield self.cells[key].load()
             while tx == 2:
@@ -58,7 +33,7 @@ DESIGNS = textwrap.dedent('''
             return v
 
 
-    class Chatty(Base):
+    class Chatty(GlobalLock):
         def read(self, tx, key):
             v = yield self.cells[key].load()
             print("read", key, v)

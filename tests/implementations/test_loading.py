@@ -12,31 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
+from user_designs import with_variants
 
-DESIGN = textwrap.dedent('''
-    import sibling
-
-
-    class G:
-        def __init__(self, machine, keys, threads):
-            self.lock = machine.lock("G")
-            self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
-
-        def begin(self, thread):
-            yield self.lock.acquire()
-            return thread
-
-        def read(self, tx, key):
-            return (yield self.cells[key].load())
-
+DESIGN = "import sibling\n" + with_variants('''
+    class G(GlobalLock):
         def write(self, tx, key, value):
             yield self.cells[key].store(value + sibling.ZERO)
-
-        def commit(self, tx):
-            yield self.lock.release()
-
-        def abort(self, tx):
-            yield self.lock.release()
 ''')
 
 SPEC = textwrap.dedent('''
