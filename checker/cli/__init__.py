@@ -50,8 +50,14 @@ class Stmcheck(click.Group):
             return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx):
-        with _usage_errors_in_one_line():
-            return super().invoke(ctx)
+        try:
+            with _usage_errors_in_one_line():
+                return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # ^C is the user's, not a finding: the shell's convention (128 + SIGINT), never exit 1,
+            # which CI reads as "violation found".
+            click.echo("stmcheck: interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
 
 
 @click.group(cls=Stmcheck, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -12,6 +12,10 @@ made before the fork) survives for the report, such as the schedule prefix.
 Why fork and not multiprocessing: nothing needs to be re-imported or
 pickled on the way in (the C libraries are loaded already), and the crash of
 the child is seen directly in its wait status.
+
+A child that spins inside the design (a `for (;;)` in read) never sends and
+never dies; `quiet_after` bounds that: once that monotonic time has passed,
+silence for `grace` seconds kills the child and raises `NativeHang`.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from __future__ import annotations
 import faulthandler
 import os
 import pickle
+import select
 import signal
+import struct
 import sys
+import time
 import traceback
 
 
@@ -34,12 +41,26 @@ class NativeCrash(RuntimeError):
         self.signal_name = name
 
 
+class NativeHang(NativeCrash):
+    """The child produced nothing long after it should have finished: it was killed."""
+
+    def __init__(self, seconds: float):
+        RuntimeError.__init__(self, f"native code did not return within {seconds:g} s after the run should have "
+                              f"ended (a thread spinning or blocked inside the design?); it was killed")
+        self.signum = signal.SIGKILL
+        self.signal_name = "hang"
+
+
 class ChildFailed(RuntimeError):
     """The child raised a Python exception (its traceback went to stderr)."""
 
 
-def run_isolated(fn, *args):
-    """Yield the items of `fn(*args)`, computed in a forked child."""
+def run_isolated(fn, *args, quiet_after: float | None = None, grace: float = 10.0):
+    """Yield the items of `fn(*args)`, computed in a forked child.
+
+    With `quiet_after` (a `time.monotonic()` value), the child must send its
+    next item or finish within `grace` seconds of that time, else `NativeHang`.
+    """
     sys.stdout.flush()
     sys.stderr.flush()
     r, w = os.pipe()
@@ -49,10 +70,9 @@ def run_isolated(fn, *args):
         try:
             faulthandler.disable()  # the crash is the parent's to report, not a dump on stderr
             os.close(r)
-            with os.fdopen(w, "wb") as out:
-                for item in fn(*args):
-                    pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
-                    out.flush()
+            for item in fn(*args):
+                data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+                _write_all(w, _LENGTH.pack(len(data)) + data)
         except BrokenPipeError:
             code = 0  # the parent stopped listening: not an error
         except BaseException:
@@ -61,24 +81,56 @@ def run_isolated(fn, *args):
         finally:
             os._exit(code)
     os.close(w)
-    finished = False
+    until = None if quiet_after is None else quiet_after + grace
+    finished = hung = False
     try:
-        with os.fdopen(r, "rb") as inp:
-            while True:
-                try:
-                    item = pickle.load(inp)
-                except EOFError:
-                    break
-                yield item
-        finished = True
+        while True:
+            head, body = _read_exact(r, _LENGTH.size, until), b""
+            if head is not None and len(head) == _LENGTH.size:
+                size = _LENGTH.unpack(head)[0]
+                body = _read_exact(r, size, until)
+                if body is not None and len(body) == size:
+                    yield pickle.loads(body)
+                    continue
+            hung = head is None or body is None
+            break  # end of file (or a torn item: the child died while sending)
+        finished = not hung
     finally:
+        os.close(r)
         if not finished:
             _kill(pid)
         _, status = os.waitpid(pid, 0)
+    if hung:
+        raise NativeHang(grace)
     if os.WIFSIGNALED(status):
         raise NativeCrash(os.WTERMSIG(status))
     if os.WEXITSTATUS(status) != 0:
         raise ChildFailed(f"the native worker process failed (exit status {os.WEXITSTATUS(status)})")
+
+
+_LENGTH = struct.Struct("<Q")   # each item is sent as its pickle's length, then the pickle
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exact(fd: int, n: int, until: float | None) -> bytes | None:
+    """`n` bytes from `fd`, fewer at end of file; None if `until` (monotonic) passes first."""
+    parts, got = [], 0
+    while got < n:
+        if until is not None:
+            left = until - time.monotonic()
+            if not select.select([fd], [], [], max(left, 0))[0]:
+                return None
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
 
 
 def _kill(pid: int) -> None:

@@ -50,6 +50,7 @@ INITIAL = 100 * SCALE
 EVENT_BYTES = 48
 EVENTS_PER_ATTEMPT = 6   # a transfer: begin, 2 reads, 2 writes, commit
 ITM_METHODS = ("serialirr", "gl_wt", "ml_wt")
+HANG_GRACE = 10.0        # seconds past a run's end after which a silent worker is hung (killed)
 
 
 @dataclass
@@ -115,7 +116,7 @@ def native_rounds(design, threads=8, seconds=10.0, accounts=10, seed=0, max_txns
     received = 0
     try:
         for rnd in run_isolated(_native_worker, design, threads, accounts, seed, deadline, max_txns,
-                                audit_pct, noise):
+                                audit_pct, noise, quiet_after=deadline, grace=HANG_GRACE):
             received += 1
             yield rnd
     except NativeCrash as exc:
@@ -188,6 +189,7 @@ def _throughput_worker(design, threads, seconds, accounts, max_txns, noise):
 def native_throughput(design, threads, seconds=0.5, accounts=10, max_txns=400_000, noise=0.0):
     """(commits, aborts, seconds) of one recorded free-mode run, without shipping the events."""
     load("noisy" if noise > 0 else "free", design)
-    for item in run_isolated(_throughput_worker, design, threads, seconds, accounts, max_txns, noise):
+    for item in run_isolated(_throughput_worker, design, threads, seconds, accounts, max_txns, noise,
+                             quiet_after=time.monotonic() + seconds, grace=HANG_GRACE):
         return item
     raise RuntimeError("the native worker returned nothing")

@@ -37,3 +37,10 @@ EXITS = CRASHY.replace("#include <stdlib.h>", "#include <stdlib.h>\n#include <un
     "static int rd(void *p, int k, stm_word *out) { T *t = p; *out",
     "static int rd(void *p, int k, stm_word *out) { T *t = p; exit(0); *out").replace(
     '"crashy", create', '"exits", create').replace("const stm_design crashy", "const stm_design exits")
+
+
+# Spins forever in its first read: the recording process never sends a round nor dies.
+SPINS = CRASHY.replace(
+    "static int rd(void *p, int k, stm_word *out) { T *t = p; *out",
+    "static int rd(void *p, int k, stm_word *out) { T *t = p; for (;;) {} *out").replace(
+    '"crashy", create', '"spins", create').replace("const stm_design crashy", "const stm_design spins")
