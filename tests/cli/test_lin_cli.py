@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,9 @@ from stmcheck.checker.linearizability import search as lin
 from stmcheck.checker.linearizability import native as native
 from stmcheck.checker.cli.check import run_linearizability
 from stmcheck.models.opformats import parse_ophistory, read_ophistory
+
+# A user-written spec, loaded by path as from the command line.
+CASES = Path(__file__).parents[1] / "linearizability" / "test_lin_cases.py"
 
 OK = {"format": "stmcheck.ophistory/1", "model": "queue", "operations": [
     {"client": 0, "op": "enqueue", "args": [1], "call": 0, "return": 4, "result": None},
@@ -205,7 +209,7 @@ def test_user_spec_from_the_command_line(tmp_path, capsys):
         op(op="write", args=[3], call=0, **{"return": 1}), op(client=1, op="write", args=[2], call=2, **{"return": 3}),
         op(client=2, op="read", call=4, result=3, **{"return": 5})]}
     path = write(tmp_path, "max.json", doc)
-    assert run_linearizability(path, "test_lin_cases:MaxRegister", None, None, True) == 0
+    assert run_linearizability(path, f"{CASES}:MaxRegister", None, None, True) == 0
     assert json.loads(capsys.readouterr().out)["results"][0]["order"] == [0, 1, 2]
     assert run_linearizability(path, "no_such_module:Spec", None, None, True) == 2
     assert "cannot load model 'no_such_module:Spec'" in capsys.readouterr().err
