@@ -228,12 +228,13 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
         with isolation.captured() as output:
             outcome = search()
     for v in outcome.violations:
-        v.replay = (config.resized(**v.config) if v.config else config).replay_command(v.schedule)
+        v.replay = v.replay_command(config.resized(**v.config) if v.config else config)
     return ExploreResult(
         config=config, strategy=name, strategy_desc=explorer.strategy.describe() + (plan.note if plan else ""),
         criterion=explorer.criterion, executions=outcome.executions, histories=outcome.histories,
         steps=outcome.steps, exhausted=outcome.exhausted, bounds=outcome.bounds, elapsed=outcome.elapsed,
         cut=outcome.cut, violations=outcome.violations, about=setup.about, workload_about=setup.workload.about,
+        states=outcome.states, transitions=outcome.transitions,
         keys_used=None if object else setup.workload.options().get("keys"), expected=setup.expected,
         spec=getattr(setup.workload, "spec", None) if object else None, native_loop=plan is not None,
         design_output=output.getvalue() if hasattr(output, "getvalue") else output)
@@ -331,7 +332,7 @@ def replay(design, schedule, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txn
     v = explorer.judge(run)
     if v is not None:
         v.schedule = sched
-        v.replay = setup.config.replay_command(sched)
+        v.replay = v.replay_command(setup.config)
     operations = None
     if object is not None and run.outcome == "complete" and (v is None or v.detail.get("operations") is None):
         operations = check_operations(setup.workload, run)

@@ -41,6 +41,7 @@ from . import api
 from .explore.config import RunConfig
 from .explore.engine import Explorer
 from .explore.starvation import liveness
+from .explore.strategies.graph import GraphSearch
 from .explore.strategies.replay import Replay, needed_prefix
 
 VERDICTS = tuple(Property)
@@ -57,6 +58,7 @@ class Budget:
     executions: tuple = (2000, 300)       # executions, (2 threads, 3 threads)
     steps: tuple = (60_000, 20_000)       # steps over all executions (livelocking designs run long)
     states: int = 1500                    # abstract states of the cyclic state graph (starvation)
+    graph: int = 10_000                   # states of the 2-thread state graph, after a bounded DPOR
     probe: tuple = (200, 40_000)          # random-walk probe of a bounded cell: executions, steps in all
 
     def for_design(self, design: str) -> "Budget":
@@ -82,7 +84,9 @@ class Budget:
         """The budget as text, one line per search, then one per design with a wider `search`."""
         out = {"two_threads": f"dpor, every execution, at most {self.executions[0]:,} executions and "
                               f"{self.steps[0]:,} steps in all, {MAX_STEPS} steps each; when that does not exhaust "
-                              f"the space, {_probe_text(self.probe)}, and dpor with at most {RETRIES} "
+                              f"the space, the state graph (at most {self.graph:,} states, which decides every "
+                              f"verdict when it is exhausted); when neither does, "
+                              f"{_probe_text(self.probe)}, and dpor with at most {RETRIES} "
                               f"{'retry' if RETRIES == 1 else 'retries'} per transaction (the same dpor budget)",
                "three_threads": f"dpor, at most {THREE_PREEMPTIONS} preemptions, {self.executions[1]:,} executions, "
                                 f"{self.steps[1]:,} steps in all, then {_probe_text(self.probe)} "
@@ -222,6 +226,8 @@ def run_cell(design: str, workload: str, threads: int, budget: Budget | None = N
         run = ex.new_run()
         run.execute(Replay(sched, strict=False))
         cell.witnesses[name] = _config(design, workload, threads).replay_command(needed_prefix(run))
+    if threads == 2 and not out.exhausted:
+        out = _graph(cell, ex, out, budget.graph)
     if not out.exhausted:
         _probe(cell, ex, threads, budget.probe)
     if threads == 2 and not out.exhausted:
@@ -231,6 +237,25 @@ def run_cell(design: str, workload: str, threads: int, budget: Budget | None = N
         _starvation(cell, budget.states)
     cell.seconds = round(time.monotonic() - start, 2)
     return cell
+
+
+def _graph(cell: Cell, ex, out, max_states: int):
+    """A 2-thread DPOR search that did not exhaust (retry loops have paths without end) is
+    followed by the state graph (`strategies/graph.py`, at most `max_states` states): where
+    states recur it ends, and then decides every verdict, livelock-freedom included. Returns
+    the outcome that now stands: the graph's when it was exhausted, else DPOR's."""
+    setup = api.prepare(cell.design, cell.workload, threads=2, max_steps=MAX_STEPS)
+    gex = api.make_explorer(setup, GraphSearch(max_states=max_states), explorer_cls=_Collect)
+    gout = gex.explore()
+    _add_findings(cell, gex, ex, _config(cell.design, cell.workload, 2))
+    if not gout.exhausted:
+        return out
+    cell.coverage = f"exhausted: {gout.states:,} states (state graph)"
+    for v in VERDICTS:
+        if cell.verdicts[v] == UNKNOWN:
+            cell.verdicts[v] = HOLDS
+    cell.note = "; ".join(p for p in cell.note.split("; ") if p and not p.startswith("suspected livelock"))
+    return gout
 
 
 def _probe(cell: Cell, ex, threads: int, probe: tuple) -> None:

@@ -42,7 +42,7 @@ class Wait:
 @dataclass(frozen=True)
 class Party:
     """What one side of a conflict shows the manager."""
-    prio: int = 0          # karma (higher wins) or timestamp (lower = older wins)
+    prio: int = 0          # karma (higher wins) or timestamp, a stamp (lower = older wins)
     waiting: bool = False  # blocked in a Wait(None) (published by Greedy only)
 
 
@@ -179,9 +179,10 @@ class Priorities:
     """The shared side of a manager: one priority cell per thread and a ticket clock.
 
     Karma: +1 per object opened (capped), kept on abort, reset at commit.
-    Timestamp: a ticket from the clock at each begin; Greedy only at the first
-    attempt of a transaction. Only thread t writes its cell, so t keeps a
-    private copy; that copy and the "retrying" flag are `local_state(t)`.
+    Timestamp: a ticket (a stamp of domain "tickets") from the clock at each
+    begin; Greedy only at the first attempt of a transaction. Only thread t
+    writes its cell, so t keeps a private copy; that copy and the "retrying"
+    flag are `local_state(t)`.
     A design cannot tell a given-up transaction (workload `--retries`) from one
     that will be retried, so the next transaction then inherits the old ticket.
     With ``cells=False`` the design publishes `mine` itself (DSTM keeps it in
@@ -195,8 +196,18 @@ class Priorities:
         self.manager = manager
         self.kind = manager.priority
         self.publish = bool(cells and self.kind)
-        self.cells = {t: machine.cell(f"prio{t}", 0) for t in range(1, threads + 1)} if self.publish else {}
-        self.clock = machine.cell("tickets", 1) if self.kind == "timestamp" else None
+        # Timestamps are stamps (models/stamps.py), domain "tickets", gap 0: they are only
+        # ordered (lower = older wins), and each is taken by fetch-and-add from the clock, which
+        # holds the newest; the explorer may then forget how many tickets were drawn. The clock
+        # starts at 1, a published priority at 0 (never compared: a thread publishes its ticket
+        # at begin, before it can be anyone's enemy; DSTM's status words start with a plain 0
+        # there, as harmless).
+        # Karma is no stamp: it grows by one from a thread's own karma, not from the newest karma
+        # of all threads, and is reset to 0 at commit, which rule 3 of stamps rejects. It stays a
+        # plain int, kept finite by KARMA_CAP instead.
+        zero = machine.stamps("tickets") if self.kind == "timestamp" else 0
+        self.cells = {t: machine.cell(f"prio{t}", zero) for t in range(1, threads + 1)} if self.publish else {}
+        self.clock = machine.cell("tickets", zero + 1) if self.kind == "timestamp" else None
         self.mine = {t: 0 for t in range(1, threads + 1)}
         self.retrying = {t: False for t in range(1, threads + 1)}
 

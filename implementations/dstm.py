@@ -42,7 +42,12 @@ before it begins again. A finished transaction's reader entries are left for
 the next writer to drop (they are ignored: their status is final or their
 parity is old). An identical locator could come back only if the owner ran
 two more attempts writing the same old and new values to the same key while
-another reader stood still between two of its steps.
+another reader stood still between two of its steps. With greedy and
+timestamp the priority in a status word is a ticket, a stamp of domain
+"tickets" (contention.Priorities, models/stamps.py), so the explorer may
+forget how many were drawn; a status word starts with a plain 0 there, which
+nothing compares (a committed status is nobody's enemy). Parities, states and
+thread numbers are not timestamps and stay as they are.
 
 Verdicts with 2 threads, one transaction each (the registry's entries;
 exhausting transfer or swap takes 19000-34000 executions, 45-120 s, so the
@@ -76,7 +81,7 @@ class DSTM(Managed):
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
         self.cells = {k: machine.cell(k, (0, 0, v, v, ())) for k, v in keys.items()}
-        # (parity, state, aborted by (thread, parity) or 0, priority)
+        # (parity, state, aborted by (thread, parity) or 0, priority: karma, or a ticket stamp)
         self.status = {t: machine.cell(f"status{t}", (0, COMMITTED, 0, 0)) for t in range(1, threads + 1)}
         self.parity = {t: 0 for t in range(1, threads + 1)}
         self.cm = make_manager(self.manager_name)

@@ -23,7 +23,10 @@ sit still while its enemy backs off. passive livelocks on transfer and swap
 (both give way, both retry) but not on counter: with one key the owner never
 meets a conflict, so it commits. timestamp and greedy are clean: the older
 transaction always wins. Greedy is the default: the oldest transaction never
-waits and is never aborted, so its guarantee covers every workload.
+waits and is never aborted, so its guarantee covers every workload. Their
+tickets are stamps (contention.Priorities, models/stamps.py): the explorer
+may forget how many were drawn (timestamp draws one per attempt, so a retry
+loop can meet its states again; greedy one per transaction).
 
 Two fixes exploration forced (both were deadlocks with greedy/timestamp):
 a winner that aborted an owner and waits for its lock could lose the lock to

@@ -15,6 +15,15 @@ transaction that began during a write-back then sees the counter move and
 aborts. Any commit between a begin and a commit aborts the later committer,
 so committed transactions run as if serially. Reads are never checked before
 commit, so a doomed transaction may see half of another's update (not opaque).
+
+The generation counter is a stamp (models/stamps.py), domain "generation",
+gap 0: it is only compared for equality, and a committer bumps it to its own
+copy + 1 under the lock, after checking that the copy is still current (so it
+counts up from the newest). The explorer may then forget how many commits
+there were, so that with cyclic programs (starvation) states recur: it proves
+that a thread can starve, its every attempt aborted by the other's commits
+(dict-update, random: the registry's expectations). `gencounter-racy` keeps a
+plain int (see there).
 """
 
 from stmcheck.models.machine import Abort, Machine
@@ -31,10 +40,12 @@ class _Tx:
 
 
 class GenCounter:
-    use_lock = True   # gencounter-racy
+    use_lock = True            # gencounter-racy
+    counter_is_stamp = True    # False in gencounter-racy, whose bump may move the counter back
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
-        self.generation = machine.cell("generation", 0)
+        first = machine.stamps("generation") if self.counter_is_stamp else 0
+        self.generation = machine.cell("generation", first)
         self.lock = machine.lock("commit")
         self.values = {k: machine.cell(k, v) for k, v in keys.items()}
 

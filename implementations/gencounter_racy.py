@@ -7,6 +7,12 @@ copy taken at begin, write back, store counter + 1. Check and bump are then
 separate steps: two transactions that began at the same generation can both
 pass the check before either bumps, and both commit (a counter incremented
 twice ends at 1). Expected verdict: serializability violated.
+
+The counter stays a plain int here, not a stamp (models/stamps.py) as in
+`gencounter`: a committer delayed between its check and its store of
+"copy + 1" can store a generation older than one a later commit already
+stored (the counter goes back), and stamps may only be counted up from the
+newest (rule 3). So the explorer keeps the counter's exact values.
 """
 
 from .gencounter import GenCounter
@@ -14,3 +20,4 @@ from .gencounter import GenCounter
 
 class GenCounterRacy(GenCounter):
     use_lock = False
+    counter_is_stamp = False   # a stale check + 1 can move the counter back (see above)

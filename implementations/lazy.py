@@ -21,6 +21,16 @@ transaction can see one key before another's commit and a second key after
 it (e.g. a transfer seeing the sum of balances off by one) and only learns at
 commit that it must abort: opacity (Guerraoui and Kapalka, 2008) fails.
 `lazy-incremental` validates on every read and is opaque.
+
+Versions are stamps (models/stamps.py): each key's version counter is its own
+domain, "orec(KEY)", with gap 0 (versions are only compared for equality, and
+a committer counts one up from the version it locked, which is the newest of
+that key since only the lock holder moves it). The explorer may then forget
+how often a key was written, so that with cyclic programs (starvation) states
+recur: it proves that a thread can starve, its every attempt invalidated by the
+other's commits (lazy on random, lazy-incremental on dict-update and random).
+The unlocked variant cannot have them (`versions_are_stamps`,
+lazy_unlocked_commit.py).
 """
 
 from stmcheck.models.machine import Abort, Machine, wait_any
@@ -44,10 +54,14 @@ def _unlocked(word):
 class Lazy:
     validate_every_read = False   # lazy-incremental
     lock_write_set = True         # lazy-unlocked-commit
+    versions_are_stamps = True    # one stamp domain per key (False: plain ints, lazy-unlocked-commit)
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
         self.values = {k: machine.cell(k, v) for k, v in keys.items()}
-        self.orecs = {k: machine.cell(f"orec({k})", (0, 0)) for k in keys}
+        self.orecs = {k: machine.cell(f"orec({k})", (self._first_version(machine, k), 0)) for k in keys}
+
+    def _first_version(self, machine, key):
+        return machine.stamps(f"orec({key})") if self.versions_are_stamps else 0
 
     def begin(self, thread):
         return _Tx(thread)

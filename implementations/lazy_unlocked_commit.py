@@ -8,6 +8,13 @@ transactions that read the same version of a key can both validate before
 either writes back, and both commit, the second overwriting the first
 (a counter incremented twice ends at 1).
 Expected verdict: serializability violated.
+
+Versions stay plain ints here, not stamps (models/stamps.py) as in `lazy`:
+the unlocked bump stores "the version it loaded + 1", and a committer
+delayed between that load and store can write a version older than one a
+later commit already wrote (the version goes back). Stamps may only be
+counted up from the newest (rule 3), so this variant's versions are not
+timestamps in that sense and the explorer keeps their exact values.
 """
 
 from .lazy import Lazy
@@ -15,3 +22,4 @@ from .lazy import Lazy
 
 class LazyUnlockedCommit(Lazy):
     lock_write_set = False
+    versions_are_stamps = False   # a stale load + 1 can move a version back (see above)

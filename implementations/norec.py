@@ -2,24 +2,37 @@
 Abolishing Ownership Records", PPoPP 2010).
 
 Algorithm, per the paper:
-- no ownership records: one global sequence lock (odd while a writer is
-  writing back), a value-logged read set, a buffered write set;
-- begin: wait until the sequence lock is even and take it as the snapshot;
+- no ownership records: one global sequence lock, a value-logged read set, a
+  buffered write set;
+- begin: wait until the sequence lock is free (even, in the paper) and take
+  its value as the snapshot;
 - read: a buffered write is returned as is; else load the value, and while
   the sequence lock differs from the snapshot, revalidate (below) and load
   the value again; log (key, value);
-- validate: wait for an even sequence lock `t`, check by value that every
+- validate: wait for a free sequence lock `t`, check by value that every
   logged read still holds (abort otherwise), and take `t` as the new
   snapshot if the sequence lock still equals `t` (else start over);
 - commit: a read-only transaction commits at once; a writer takes the
-  sequence lock by compare-and-swap from its snapshot to snapshot + 1
-  (revalidating when someone committed in between), writes back in the
-  order of its first writes, and releases it at snapshot + 2;
+  sequence lock by compare-and-swap from its snapshot to "locked at the
+  snapshot" (revalidating when someone committed in between), writes back in
+  the order of its first writes, and releases it one step further on;
 - abort: nothing is held, nothing to undo.
 
+The sequence lock: the paper's is one integer, odd while a writer writes back
+(snapshot -> snapshot + 1 to lock, -> snapshot + 2 to release). Here it is a
+cell holding `(stamp, locked)`, the paper's `2 * stamp + locked`: locking is
+`(s, False) -> (s, True)`, releasing stores `(s + 1, False)`. The stamp only
+serves as a timestamp (compared for equality, counted up by the lock holder,
+who then holds the newest), so it is a stamp of domain "seq" with gap 0
+(models/stamps.py), and the explorer may forget how far it has run; parity
+is not something stamps can express, hence the pair. The two encodings
+correspond value for value, so the algorithm is unchanged.
+
 Access for access the same as the C `native-norec` (implementations/native/
-norec.c), so that `stmcheck conform native-norec norec` can compare the two
-schedule by schedule. NOrec is opaque.
+norec.c, whose sequence lock is the paper's integer), so that `stmcheck
+conform native-norec norec` can compare the two schedule by schedule (the
+histories and final values agree; only the lock word is encoded differently).
+NOrec is opaque.
 """
 
 from stmcheck.models.machine import Abort, Machine, wait_any
@@ -35,17 +48,24 @@ class _Tx:
         self.writes = {}    # key -> buffered value, in order of first write
 
 
-def _even(v):
-    return v & 1 == 0
+def _unlocked(word):
+    return not word[1]
+
+
+def _free(stamp):
+    """The sequence lock's word when it is free at `stamp` (the paper's even value)."""
+    return (stamp, False)
 
 
 class NOrec:
     def __init__(self, machine: Machine, keys: dict, threads: int):
-        self.seq = machine.cell("seq", 0)
+        zero = machine.stamps("seq")   # compared for equality only: gap 0
+        self.seq = machine.cell("seq", _free(zero))
         self.values = {k: machine.cell(k, v) for k, v in keys.items()}
 
     def _quiescent(self):
-        return (yield wait_any((self.seq, _even)))[0]
+        """Wait until the sequence lock is free; its stamp."""
+        return (yield wait_any((self.seq, _unlocked)))[0][0]
 
     def begin(self, thread):
         return _Tx(thread, (yield from self._quiescent()))
@@ -56,7 +76,7 @@ class NOrec:
             for key, value in tx.reads:
                 if (yield self.values[key].load()) != value:
                     raise Abort(f"{key} changed since it was read")
-            if (yield self.seq.load()) == t:
+            if (yield self.seq.load()) == _free(t):
                 tx.snapshot = t
                 return
 
@@ -65,7 +85,7 @@ class NOrec:
             return tx.writes[key]
         cell = self.values[key]
         value = yield cell.load()
-        while (yield self.seq.load()) != tx.snapshot:
+        while (yield self.seq.load()) != _free(tx.snapshot):
             yield from self._validate(tx)
             value = yield cell.load()
         tx.reads.append((key, value))
@@ -77,11 +97,12 @@ class NOrec:
     def commit(self, tx):
         if not tx.writes:
             return
-        while not (yield self.seq.cas(tx.snapshot, tx.snapshot + 1)):
+        while not (yield self.seq.cas(_free(tx.snapshot), (tx.snapshot, True))):
             yield from self._validate(tx)
         for key, value in tx.writes.items():
             yield self.values[key].store(value)
-        yield self.seq.store(tx.snapshot + 2)
+        # the holder's snapshot is the newest stamp (only the holder moves it): + 1 is allowed
+        yield self.seq.store(_free(tx.snapshot + 1))
 
     def abort(self, tx):
         tx.reads, tx.writes = [], {}

@@ -25,14 +25,14 @@ from .tl2 import TL2
 
 class TL2BorrowedClock(TL2):
     borrow = True   # False: fetch-and-add clock (the shortcut is then valid)
+    clock_gap = 1   # the shortcut tests wv == rv + 1
 
     def _write_version(self):
         if not self.borrow:
             return (yield from super()._write_version())
         old = yield self.clock.load()
-        if (yield self.clock.cas(old, old + 1)):
-            return old + 1
-        return (yield self.clock.load())   # lost the race: borrow the winner's version
+        # one compare-and-swap: wv is old + 1 when it swapped, else the winner's version it found
+        return (yield self.clock.compare_exchange(old, old + 1))
 
     def commit(self, tx):
         if not tx.writes:

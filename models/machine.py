@@ -23,6 +23,9 @@ deadlock the checker reports with its wait-for cycle.
 
 Values stored in cells must be hashable (numbers, strings, None, tuples): the
 checker snapshots memory to recognise a livelock (a state seen before).
+Values that only serve as timestamps (clocks, versions, sequence locks) should
+be *stamps* (`Machine.stamps`, models/stamps.py): the checker then forgets how
+far they have run, so that retry loops return to states seen before.
 
 The design interface
 --------------------
@@ -85,6 +88,9 @@ Check it with ``stmcheck explore path/to/file.py:GlobalLock --threads 3``.
 
 from __future__ import annotations
 
+from .misuse import DesignMisuse  # noqa: F401 (part of this module's interface)
+from .stamps import Domain, Stamp, StampMisuse, admit, has_stamp
+
 # Operation codes. Small ints: the runtime dispatches on them once per step.
 LOAD, STORE, CAS, FAA, ACQUIRE, TRY_ACQUIRE, RELEASE, HOLDER, WAIT = range(9)
 # Runtime-internal marks of a transaction attempt's start and end (see RT below).
@@ -110,13 +116,6 @@ class MachineError(Exception):
     """A design misused the machine (released a lock it does not hold, ...)."""
 
 
-class DesignMisuse(Exception):
-    """A design breaks the interface itself: a method yields something other than a
-    step, is missing or takes the wrong arguments, or `begin` returns no descriptor.
-    Unlike a design's own exception (a `crash` counterexample, found in some runs and
-    not others), this is a mistake in how the design is written: a usage error."""
-
-
 class Step:
     """One shared-memory operation: the unit of interleaving.
 
@@ -125,10 +124,13 @@ class Step:
     when they fail: the conservative choice keeps the reduction sound).
     """
 
-    __slots__ = ("op", "obj", "a", "b", "write", "objs")
+    __slots__ = ("op", "obj", "a", "b", "write", "objs", "stamped", "after")
 
-    def __init__(self, op: int, obj, a=None, b=None, write: bool = False):
+    def __init__(self, op: int, obj, a=None, b=None, write: bool = False, stamped: bool = False,
+                 after: bool = False):
         self.op, self.obj, self.a, self.b, self.write = op, obj, a, b, write
+        self.stamped = stamped   # the value it may write holds a stamp (models/stamps.py, rule 3)
+        self.after = after       # CAS and FAA: the result is the cell's value after the step
         if op == WAIT:
             self.objs = tuple(o.index for o, _ in obj)
         elif obj is None:
@@ -147,10 +149,14 @@ class Step:
             return "wait for " + " or ".join(o.name for o, _ in self.obj) + f" = {result!r}"
         if op in (BEGIN, END):
             return OP_NAMES[op]
-        text = f"{OP_NAMES[op]} {self.obj.name}"
+        name = ("add_fetch" if op == FAA else "compare_exchange" if op == CAS else OP_NAMES[op]) if self.after \
+            else OP_NAMES[op]
+        text = f"{name} {self.obj.name}"
         if op == STORE:
             return text + f" := {self.a!r}"
         if op == CAS:
+            if self.after:
+                return text + f" {self.a!r}->{self.b!r} = {result!r}"
             return text + f" {self.a!r}->{self.b!r} " + ("ok" if result else "failed")
         if op == TRY_ACQUIRE:
             return text + (" ok" if result else " failed")
@@ -173,15 +179,27 @@ class Cell:
         return Step(LOAD, self)
 
     def store(self, value) -> Step:
-        return Step(STORE, self, value, write=True)
+        return Step(STORE, self, value, write=True, stamped=has_stamp(value))
 
     def cas(self, expected, new) -> Step:
         """Compare-and-swap; the step's result is True when it swapped."""
-        return Step(CAS, self, expected, new, write=True)
+        return Step(CAS, self, expected, new, write=True, stamped=has_stamp(new))
+
+    def compare_exchange(self, expected, new) -> Step:
+        """Compare-and-swap whose result is the cell's value after the step: `new` when it
+        swapped, else the value it found (C11's atomic_compare_exchange). For stamps, the value
+        is then one the design read, free to be stored anywhere (rule 3 of models/stamps.py)."""
+        return Step(CAS, self, expected, new, write=True, stamped=has_stamp(new), after=True)
 
     def fetch_add(self, n=1) -> Step:
         """Add n; the step's result is the value before the addition."""
         return Step(FAA, self, n, write=True)
+
+    def add_fetch(self, n=1) -> Step:
+        """Add n; the step's result is the value after it. For a clock of stamps this is how a
+        committer takes its write version: the new value is a stamp as read, free to be stored
+        anywhere (an old value + 1 is a computed stamp, which only the newest may be)."""
+        return Step(FAA, self, n, write=True, after=True)
 
     def __repr__(self) -> str:
         return f"Cell({self.name})"
@@ -232,6 +250,21 @@ class Machine:
     def __init__(self):
         self.objects: list = []
         self.initial: list = []
+        self.domains: list = []
+
+    def stamps(self, name: str, gap: int = 0) -> Stamp:
+        """A new family of timestamps (a clock and the versions copied from it, one key's version
+        counter, a ticket dispenser); returns its first stamp, 0, to put in cells' initial values.
+
+        Declaring them lets the checker forget how far a clock has run, so that retry loops
+        come back to states seen before (models/stamps.py has the rules: compare stamps of one
+        domain, count up only from the newest; `gap` is the largest difference the design
+        tests, as 1 for `wv == rv + 1`)."""
+        if any(d.name == str(name) for d in self.domains):
+            raise StampMisuse(f"two stamp domains are called {name!r}")
+        domain = Domain(str(name), gap)
+        self.domains.append(domain)
+        return Stamp(0, domain, sealed=True)
 
     def cell(self, name: str, initial=None) -> Cell:
         c = Cell(len(self.objects), str(name))
@@ -263,17 +296,18 @@ def apply(step: Step, thread: int, mem: list):
         return mem[step.obj.index]
     i = -1 if step.obj is None or op == WAIT else step.obj.index
     if op == STORE:
-        mem[i] = step.a
+        mem[i] = admit(step.a, step.obj.name) if step.stamped else step.a
         return None
     if op == CAS:
         if mem[i] == step.a:
-            mem[i] = step.b
-            return True
-        return False
+            mem[i] = admit(step.b, step.obj.name) if step.stamped else step.b
+            return mem[i] if step.after else True
+        return mem[i] if step.after else False
     if op == FAA:
         old = mem[i]
-        mem[i] = old + step.a
-        return old
+        new = old + step.a
+        mem[i] = new = admit(new, step.obj.name) if type(new) is Stamp else new
+        return new if step.after else old
     if op == ACQUIRE:
         mem[i] = thread
         return None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from stmcheck.models.workloads import DEFAULT_WORKLOAD
 
-from .strategies.replay import encode
+from .strategies.replay import encode, encode_lasso
 
 #: The explorer's budgets when none are given (the CLI's defaults too).
 DEFAULT_MAX_EXECUTIONS = 6000
@@ -54,8 +54,9 @@ class RunConfig:
     def resized(self, threads: int, txns: int) -> "RunConfig":
         return replace(self, threads=threads, txns=txns)
 
-    def replay_command(self, schedule: list) -> str:
-        """The `stmcheck replay` command that runs exactly this schedule on this configuration."""
+    def replay_command(self, schedule: list, lasso: tuple | None = None) -> str:
+        """The `stmcheck replay` command that runs exactly this schedule on this configuration;
+        with `lasso` = (start, end), as `PREFIX (LOOP)*`."""
         parts = ["stmcheck", "replay", shlex.quote(self.design), *self.program_flag(),
                  "--threads", str(self.threads), "--txns", str(self.txns)]
         if self.keys is not None:
@@ -66,5 +67,6 @@ class RunConfig:
             parts += ["--max-steps", str(self.max_steps)]
         if self.cyclic:
             parts.append("--cyclic")
-        parts += ["--schedule", shlex.quote(encode(schedule) or "1")]
+        text = encode_lasso(schedule, *lasso) if lasso else (encode(schedule) or "1")
+        parts += ["--schedule", shlex.quote(text)]
         return " ".join(parts)

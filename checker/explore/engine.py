@@ -26,7 +26,8 @@ from ..history.criteria import check
 from .objects import ObjectError, check_operations, is_object_workload
 from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, STARVATION, Positions, Run
 from .strategies.base import NondeterminismError
-from .witnesskey import WitnessKey
+from .strategies.replay import encode, encode_lasso
+from .witnesskey import AllCriteriaView, WitnessKey, committed_view
 from ..history.witness import OPACITY, STRICT
 
 ALL_CRITERIA = DEFAULT_CRITERIA
@@ -54,6 +55,24 @@ class Violation:
         """The execution's transaction history, as a `stmcheck.history/1` document."""
         return self.run.history_doc()
 
+    @property
+    def lasso(self) -> tuple | None:
+        """(start, end) of the loop of a proven livelock or starvation, else None."""
+        if self.suspected or "start" not in self.detail or "end" not in self.detail:
+            return None
+        return self.detail["start"], self.detail["end"]
+
+    def schedule_text(self) -> str:
+        """The schedule as `replay` reads it: `PREFIX (LOOP)*` for a lasso."""
+        if self.lasso is not None:
+            return encode_lasso(self.run.schedule, *self.lasso)
+        return encode(self.schedule)
+
+    def replay_command(self, config) -> str:
+        if self.lasso is not None:
+            return config.replay_command(self.run.schedule, self.lasso)
+        return config.replay_command(self.schedule)
+
 
 @dataclass
 class Outcome:
@@ -66,6 +85,8 @@ class Outcome:
     violations: list = field(default_factory=list)
     cut: int = 0
     signatures: set = field(default_factory=set)
+    states: int | None = None          # a state-graph search: distinct states and transitions
+    transitions: int | None = None
 
 
 def signature(run: Run):
@@ -112,7 +133,10 @@ class Explorer:
         self.positions = Positions()     # one table for every run: their states are compared
         self.linearizable: set = set()   # (signature, final state) of object executions judged linearizable
         self.undecided = 0               # object executions whose linearizability check timed out
-        if hasattr(strategy, "judge_histories_by"):
+        if getattr(strategy, "finds_cycles", False):
+            strategy.judge_histories_by(self.finite_history_view())
+            strategy.stop_early = stop_at_first
+        elif hasattr(strategy, "judge_histories_by"):
             view = self.history_view()
             if view is not None:
                 strategy.judge_histories_by(view)
@@ -129,8 +153,25 @@ class Explorer:
             return None
         return WitnessKey(self.workload.keys, committed_only=self.criterion == STRICT)
 
-    def new_run(self) -> Run:
-        return Run(self.design_cls, self.workload, self.max_steps, cyclic=self.cyclic, positions=self.positions)
+    def finite_history_view(self):
+        """The history view of a state-graph search (`strategies/graph.py`): like `history_view`,
+        but never the whole history (which grows with every retry, so no state would recur):
+        where every criterion is judged, the views of all three at once."""
+        if is_object_workload(self.workload):
+            return None                  # operations span attempts: the whole history
+        if self.criterion == OPACITY and not self.exact_histories and not self.cyclic:
+            return WitnessKey(self.workload.keys, committed_only=False)
+        if self.criterion == STRICT and not self.exact_histories and not self.cyclic:
+            return WitnessKey(self.workload.keys, committed_only=True)
+        if self.criterion not in (OPACITY, STRICT) and not self.exact_histories and not self.cyclic:
+            return committed_view
+        return AllCriteriaView(self.workload.keys)
+
+    def new_run(self, detect_lassos: bool | None = None) -> Run:
+        if detect_lassos is None:
+            detect_lassos = not getattr(self.strategy, "finds_cycles", False)
+        return Run(self.design_cls, self.workload, self.max_steps, detect_lassos=detect_lassos, cyclic=self.cyclic,
+                   positions=self.positions)
 
     def explore(self) -> Outcome:
         out = Outcome()
@@ -166,6 +207,14 @@ class Explorer:
                     break
             if self.progress is not None:
                 self.progress(out)
+        conclude = getattr(strategy, "conclude", None)
+        if conclude is not None and not (out.violations and self.stop_at_first):
+            for run in conclude(self.new_run):   # what only the whole search shows (a graph's cycles)
+                v = self.judge(run, out)
+                if v is not None:
+                    out.violations.append(v)
+        out.states = getattr(strategy, "states", None)
+        out.transitions = getattr(strategy, "transitions", None)
         out.exhausted = strategy.exhausted and not bounds and not strategy.bounds and not (
             out.violations and self.stop_at_first)
         if self.undecided:

@@ -53,7 +53,7 @@ class LassoDetector:
         self.seen.clear()
 
     def visit(self, run, depth: int):
-        key = (tuple(run.mem), run.thread_positions())
+        key = run.abstract_state()
         start = self.seen.get(key)
         if start is None:
             self.seen[key] = depth

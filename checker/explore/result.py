@@ -47,6 +47,8 @@ class ExploreResult:
     spec: str | None = None          # object programs: the sequential specification
     native_loop: bool = False
     design_output: str = ""          # what the design printed while it ran (captured, not mixed in)
+    states: int | None = None        # a state-graph search: distinct states and transitions
+    transitions: int | None = None
 
     @property
     def verdict(self) -> Verdict:

@@ -52,6 +52,8 @@ from stmcheck.models.machine import (
     is_enabled,
 )
 
+from stmcheck.models import stamps
+
 from .liveness import PROGRESS, STARVATION, LassoDetector, classify, wait_for
 
 _THIS_FILE = os.path.normcase(os.path.abspath(__file__))   # its frames are left out of a design's traceback
@@ -65,7 +67,7 @@ COMPLETE, DEADLOCK, LIVELOCK, MAX_STEPS, CRASH, CUT, STOPPED = (
 
 
 class _Thread:
-    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "finished")
+    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "stamps", "finished")
 
     def __init__(self):
         self.gen = None
@@ -75,6 +77,7 @@ class _Thread:
         self.tries = 0
         self.txid = None
         self.pos = 0                  # the attempt's results so far, interned by `Positions` (0: none)
+        self.stamps: list = []        # the stamps among those results, taken out of `pos` (in order)
         self.finished = False
 
 
@@ -150,6 +153,9 @@ class Run:
         if watch is not None:
             watch.ints[2] = 0
         self.mem = list(self.machine.initial)
+        self.domains = self.machine.domains
+        if self.domains:
+            self._start_stamps()
         self.events: list = []        # history events (dicts)
         self.event_steps: list = []   # index of the step after which each event happened (-1: before any)
         self.schedule: list = []      # thread chosen at each step
@@ -185,6 +191,7 @@ class Run:
                 th.attempts += 1
                 th.txid = txid = f"T{t}.{th.attempts}"
                 th.pos = 0
+                th.stamps = []
                 yield BEGIN_STEP
                 self.emit(t, txid, "begin")
                 tx = None
@@ -241,6 +248,7 @@ class Run:
         next choice to the starved threads; False ends the run as `cut`.
         """
         th, mem, extend, watch = self._th, self.mem, self.positions.extend, self._watch
+        domains = self.domains
         if self.outcome is not None:  # the design could not even be built
             return self
         for t in range(1, self.threads + 1):
@@ -303,7 +311,11 @@ class Run:
             self.schedule.append(t)
             self.steps.append(step)
             self.results.append(result)
-            th[t].pos = extend(th[t].pos, result)
+            if domains and stamps.has_stamp(result):
+                x = th[t]
+                x.pos = extend(x.pos, stamps.split(result, _SLOTS, x.stamps))
+            else:
+                th[t].pos = extend(th[t].pos, result)
             if watch is not None and depth < watch.capacity:
                 watch.sched[depth] = t
                 watch.ints[1] = depth + 1
@@ -404,7 +416,39 @@ class Run:
                 raise _Blocked("after every thread finished, a transaction running alone blocks")
             value = apply(step, 1, self.mem)
 
+    def _start_stamps(self) -> None:
+        """Initial memory with the stamps `Machine.stamps` handed out replaced by plain copies (the
+        handed-out ones are sealed: a design that kept one must not compare it later), and each
+        domain's newest stamp set from them."""
+        found: list = []
+        self.mem = [_unsealed(v, found) for v in self.mem]
+        for s in found:
+            s.domain.newest = max(s.domain.newest, s.value)
+
     # -- views used by strategies, liveness and reports --------------------------------------
+    def abstract_state(self) -> tuple:
+        """(memory, thread positions) as the strategies and the lasso detector compare states:
+        exact, except that stamps are in canonical form (models/stamps.py), which every step the
+        design may take cannot tell apart from the real values."""
+        if not self.domains:
+            return tuple(self.mem), self.thread_positions()
+        positions = self.thread_positions()
+        found: list = []
+        stamps.collect(self.mem, found)
+        stamps.collect(positions, found)
+        for t in range(1, self.threads + 1):
+            found.extend(self._th[t].stamps)
+        ranks = STAMP_RANKS(found, {d: d.newest for d in self.domains})
+        canon = []
+        for t, p in enumerate(positions, 1):
+            if p is None:
+                canon.append(None)
+            else:
+                own = tuple(ranks[(s.domain, s.value)] for s in self._th[t].stamps)
+                canon.append((p[0], p[1], stamps.rename(p[2], ranks), p[3], own))
+        newest = tuple(ranks[(d, d.newest)] for d in self.domains)
+        return stamps.rename(self.mem, ranks) + (newest,), tuple(canon)
+
     def lasso_states(self) -> dict:
         """The lasso detector's record: abstract state -> the depth it was seen at (since the
         last commit). Part of what a run's future depends on (strategies/statekey.py)."""
@@ -456,6 +500,24 @@ class Run:
         if step.op == WAIT:
             return [(o.name, (self.mem[o.index] or None) if isinstance(o, Lock) else None) for o, _ in step.obj]
         return []
+
+
+#: How states name stamps: canonically (the default), or `stamps.exact_ranks` to compare the
+#: abstraction with the exact search in tests.
+STAMP_RANKS = stamps.canonical_ranks
+
+_SLOTS: dict = {}   # domain name -> its Slot in interned positions (`stamps.split`)
+
+
+def _unsealed(value, found: list):
+    t = type(value)
+    if t is stamps.Stamp:
+        value = stamps.Stamp(value.value, value.domain)
+        found.append(value)
+        return value
+    if t is tuple:
+        return tuple(_unsealed(x, found) for x in value)
+    return value
 
 
 class _Blocked(Exception):

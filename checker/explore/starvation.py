@@ -112,7 +112,7 @@ class StateGraph:
 
 
 def _key(run):
-    return tuple(run.mem), run.thread_positions()
+    return run.abstract_state()
 
 
 def fair_component(graph: StateGraph, keep_edge, need=lambda t, c: True) -> list | None:

@@ -45,9 +45,9 @@ def future_key(run, depth: bool = True) -> tuple:
              frozenset(t for s, t in commits if s >= start))
             for state, start in seen.items())
     if not depth:
-        return tuple(run.mem), run.thread_positions(), lasso
+        return (*run.abstract_state(), lasso)
     old_commit = run.last_commit <= run.max_steps - run.max_steps // 2
-    return tuple(run.mem), run.thread_positions(), lasso, len(run.steps), old_commit
+    return (*run.abstract_state(), lasso, len(run.steps), old_commit)
 
 
 def history_key(run) -> tuple:

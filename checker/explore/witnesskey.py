@@ -176,3 +176,36 @@ def _dominated(u: tuple) -> bool:
     placements are made already (events of live attempts commute with placements)."""
     live = [x[3] for x in u if x[2] == LIVE]
     return any(x[2] != LIVE and all(i in p for p in live) for i, x in enumerate(u))
+
+
+def committed_view(run) -> tuple:
+    """What serializability still needs of a history prefix: each thread's committed
+    transactions (their reads and writes, in order) and the running attempts' operations.
+    Aborted attempts say nothing to serializability (an internal inconsistency in one breaks
+    opacity only), and without real-time order when a transaction ran does not matter."""
+    done: list = [[] for _ in range(run.threads + 1)]
+    live: dict = {}
+    for e in run.events:
+        op = e["op"]
+        if op == "begin":
+            live[e["txn"]] = (e["thread"], [])
+        elif op == "read" or op == "write":
+            live[e["txn"]][1].append((op, str(e["key"]), canonical_value(e["value"])))
+        else:
+            t, ops = live.pop(e["txn"])
+            if op == COMMIT:
+                done[t].append(tuple(ops))
+    return (tuple(tuple(x) for x in done), tuple(sorted((t, tuple(ops)) for t, ops in live.values())),
+            run.commits)
+
+
+class AllCriteriaView:
+    """The views of opacity, strict serializability and serializability together: for a
+    caller that judges every history for all three (the matrix)."""
+
+    def __init__(self, initial: dict):
+        self.opacity = WitnessKey(initial, committed_only=False)
+        self.strict = WitnessKey(initial, committed_only=True)
+
+    def __call__(self, run) -> tuple:
+        return self.opacity(run), self.strict(run), committed_view(run)

@@ -111,7 +111,7 @@ def replay_of(v, config: RunConfig) -> str:
     (resized when shrinking found it on fewer threads or transactions)."""
     if v.replay:
         return v.replay
-    return (config.resized(**v.config) if v.config else config).replay_command(v.schedule)
+    return v.replay_command(config.resized(**v.config) if v.config else config)
 
 
 def _marks(v) -> tuple[dict, list]:
@@ -166,9 +166,9 @@ def violation_lines(v, config: RunConfig, all_steps: bool = False, wide: bool = 
         if v.kind == Kind.STARVATION:
             out.append(f"  starved: thread {', '.join(map(str, d['starving']))}; committing in the loop: thread "
                        f"{', '.join(map(str, d['committed']))}")
-        out.append(f"  lasso: prefix = steps 0..{d['start'] - 1}, loop = steps {d['start']}..{d['end'] - 1} "
-                   f"({d['end'] - d['start']} steps by threads {', '.join(map(str, d['threads']))}); "
-                   f"fair: {'yes' if d['fair'] else 'no'}")
+            out.append(f"  lasso: prefix = steps 0..{d['start'] - 1}, loop = steps {d['start']}..{d['end'] - 1} "
+                       f"({d['end'] - d['start']} steps by threads {', '.join(map(str, d['threads']))}); "
+                       f"fair: {'yes' if d['fair'] else 'no'}")   # a livelock's explanation says all this
     if v.kind == Kind.CRASH and v.detail.get("traceback"):
         out.append("  traceback:")
         out.extend("    " + ln for ln in v.detail["traceback"].splitlines())
@@ -178,7 +178,7 @@ def violation_lines(v, config: RunConfig, all_steps: bool = False, wide: bool = 
         out.append(f"  shrunk from {steps} steps with {_n(pre, 'preemption')} to {len(v.run.steps)} steps with "
                    f"{_n(now, 'preemption')}" + _smaller(v))
     out.append("")
-    out.append(f"timeline (schedule {encode(v.schedule) or '(non-preemptive)'}; loads appear as the reads they serve):")
+    out.append(f"timeline (schedule {v.schedule_text() or '(non-preemptive)'}; loads appear as the reads they serve):")
     out.extend(timeline(v.run, all_steps, mark, tail, wide))
     hidden = hidden_loads(v.run) if v.kind == Kind.DEADLOCK and not all_steps else []
     if hidden:
@@ -215,7 +215,9 @@ def human(result: ExploreResult, wide: bool = False) -> str:
                  f"per execution")
     lines.append(f"explored:  {_n(result.executions, 'execution')}, {_n(result.histories, 'distinct history')}, "
                  f"{_n(result.steps, 'step')}")
-    if result.exhausted:
+    if result.exhausted and result.states is not None:
+        lines.append(f"coverage:  exhausted: {result.states:,} states, {result.transitions:,} transitions")
+    elif result.exhausted:
         lines.append("coverage:  exhausted: every execution, up to reordering of independent steps, was run")
     elif result.violations:
         lines.append("coverage:  stopped at the first violation"
@@ -256,7 +258,7 @@ def output_lines(text: str, source: str) -> list:
 
 def violation_json(v, config: RunConfig, all_steps: bool = False) -> dict:
     mark, tail = _marks(v)
-    out = {"kind": v.kind, "suspected": v.suspected, "schedule": encode(v.schedule),
+    out = {"kind": v.kind, "suspected": v.suspected, "schedule": v.schedule_text(),
            "replay": replay_of(v, config), "explanation": v.explanation,
            "steps": len(v.run.steps), "preemptions": preemptions(v.run),
            "history": v.run.history_doc(), "timeline": timeline_rows(v.run, all_steps, mark, tail)}
@@ -283,6 +285,7 @@ def as_json(result: ExploreResult, timings: bool | None = None) -> dict:
         "criterion": result.criterion, "executions": result.executions,
         "distinct_histories": result.histories, "steps": result.steps,
         "exhausted": result.exhausted, "bounds": result.bounds, "cut_at_unfair_loops": result.cut,
+        "states": result.states, "transitions": result.transitions,
         "elapsed": round(result.elapsed, 3),
         "violations": [violation_json(v, c) for v in result.violations],
         "native_loop": result.native_loop,

@@ -100,7 +100,8 @@ def test_json_output():
 def test_livelock_report_shows_the_lasso():
     r = cli("explore", "eager-aggressive", "--quiet")
     assert r.exit_code == 1
-    assert "VIOLATION: LIVELOCK" in r.output and "fair: yes" in r.output and "loop starts here" in r.output
+    assert "VIOLATION: LIVELOCK" in r.output and "it is fair" in r.output and "loop starts here" in r.output
+    assert ")*'" in r.output.splitlines()[-1]          # the replay command spells the lasso: PREFIX (LOOP)*
 
 
 def test_usage_errors_exit_2():

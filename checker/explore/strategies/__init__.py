@@ -15,11 +15,13 @@ from __future__ import annotations
 from .base import Strategy
 from .dpor import Plain
 from .dpor_cache import CachedDPOR
+from .graph import GraphSearch
 from .pct import PCT
 from .random_walk import RandomWalk
 
 STRATEGIES: dict[str, type[Strategy]] = {s.name: s for s in (
     CachedDPOR,
+    GraphSearch,
     RandomWalk,
     PCT,
     Plain,

@@ -6,9 +6,17 @@ After the schedule ends the execution continues *non-preemptively* (the last
 thread keeps running while it can, else the lowest-numbered enabled thread), so
 a counterexample's schedule only needs to spell out its preemptions: the
 shrinker cuts the tail that this rule reproduces.
+
+A proven livelock or starvation is a lasso, written `PREFIX (LOOP)*`: the
+prefix once, then the loop, which returns to the state it started from and so
+can repeat forever. Replaying it runs the prefix and the loop `K` times
+(`(LOOP)*K`, once by default); the run stops as soon as the loop has brought
+it back to a state it was in, which is the proof.
 """
 
 from __future__ import annotations
+
+import re
 
 from .base import Strategy, non_preemptive
 
@@ -28,9 +36,49 @@ def encode(schedule) -> str:
     return ",".join(out)
 
 
+def encode_lasso(schedule, start: int, end: int) -> str:
+    """`PREFIX (LOOP)*`: steps before `start` once, steps `start`..`end - 1` repeating."""
+    prefix = encode(schedule[:start])
+    return (prefix + " " if prefix else "") + f"({encode(schedule[start:end])})*"
+
+
+_LASSO = re.compile(r"^(?P<prefix>[^()]*)\((?P<loop>[^()]*)\)\*(?P<times>[0-9]*)$")
+
+
 def decode(text: str, limit: int | None = None) -> list:
     """The schedule a string spells; with `limit`, one longer than `limit` steps is an error
     found before it is spelled out (`1*99999999999` must not fill the memory first)."""
+    text = text.strip()
+    if "(" in text or ")" in text:
+        m = _LASSO.match(text)
+        if m is None:
+            raise ScheduleError(f"bad lasso schedule {text[:60]!r} (expected PREFIX (LOOP)* or PREFIX (LOOP)*K, "
+                                f"e.g. 1*5,2 (1*3,2*3)*)")
+        loop = _blocks(m["loop"])
+        if not loop:
+            raise ScheduleError("the loop of a lasso schedule is empty")
+        times = int(m["times"]) if m["times"] else 1
+        if times < 1:
+            raise ScheduleError("a lasso's loop runs at least once")
+        prefix = _blocks(m["prefix"])
+        _fits(sum(n for _, n in prefix) + times * sum(n for _, n in loop), limit)
+        return _spell(prefix) + _spell(loop) * times
+    blocks = _blocks(text)
+    _fits(sum(n for _, n in blocks), limit)
+    return _spell(blocks)
+
+
+def _spell(blocks) -> list:
+    return [t for t, n in blocks for _ in range(n)]
+
+
+def _fits(total: int, limit: int | None) -> None:
+    if limit is not None and total > limit:
+        raise ScheduleError(f"the schedule has {total:,} steps, more than the {limit:,} an execution may take "
+                            f"(--max-steps): it cannot fit")
+
+
+def _blocks(text: str) -> list:
     blocks = []
     for part in text.replace(" ", "").split(","):
         if not part:
@@ -45,11 +93,7 @@ def decode(text: str, limit: int | None = None) -> list:
             raise ScheduleError(f"bad schedule element {part[:40]!r}: threads are numbered from 1, counts are "
                                 f"positive")
         blocks.append((t, n))
-    total = sum(n for _, n in blocks)
-    if limit is not None and total > limit:
-        raise ScheduleError(f"the schedule has {total:,} steps, more than the {limit:,} an execution may take "
-                            f"(--max-steps): it cannot fit")
-    return [t for t, n in blocks for _ in range(n)]
+    return blocks
 
 
 def preemptions(run) -> int:

@@ -1,0 +1,170 @@
+"""`graph`: the reachable state graph, searched breadth first, with livelock decided on it.
+
+Why: an execution-based search (DPOR) runs every path to a state again, and a
+design with retries has paths without end; it finishes only where every path
+does. Here the *states* are what is enumerated. A state is the canonical
+abstract state (`Run.abstract_state`: memory and thread positions, stamps in
+canonical form, models/stamps.py) together with what the judges still need of
+the history so far (`view`, chosen by the explorer: `witnesskey.WitnessKey`
+for opacity or strict serializability, `committed_view` for serializability,
+all of them at once where every criterion is judged). Two paths to equal
+states have the same futures (threads are deterministic and the canonical
+form keeps what designs observe) and the same verdict on every continuation
+(what the views promise), so each state is expanded once. Where the graph is
+finite (declared stamps, retry loops that return) the search ends and says
+"holds" with proof: "exhausted: N states, M transitions".
+
+How: a queue of (state, thread) edges, breadth first, so that paths and
+counterexamples are short. Each execution replays the schedule that first
+reached a state (`parent` pointers), takes one step with the edge's thread and
+stops at the state it reaches (a new state queues one edge per enabled
+thread). An execution that ends there (complete, deadlock, crash) is judged
+by the explorer as any other. Runs do not look for lassos themselves: cycles
+are in the graph.
+
+Livelock (`conclude`): a reachable cycle without a commit that is fair (every
+thread enabled somewhere on it steps on it), found as a fair strongly
+connected component over the non-commit edges (`starvation.fair_component`,
+Streett-style refinement). A cycle found in part of the graph is a real one:
+every edge is a transition that ran. "Livelock-free" holds only when the
+whole graph was built. The counterexample is the lasso: the path to the
+cycle, then the cycle, replayed with the runtime's lasso detector, which
+proves it again (`PREFIX (LOOP)*`).
+
+No partial-order reduction yet: every enabled thread is expanded at every
+state (sound for safety and for cycles alike). `max_states` bounds the graph.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from .base import NondeterminismError, Strategy
+from .replay import Replay
+
+DEFAULT_MAX_STATES = 200_000
+
+
+class GraphSearch(Strategy):
+    name = "graph"
+    about = "breadth-first search of the reachable state graph: exhaustive where states recur, proves livelock"
+    fair = False
+    #: The runtime's own lasso detector is off for these runs (cycles are found on the graph).
+    finds_cycles = True
+
+    def __init__(self, max_states: int = DEFAULT_MAX_STATES):
+        super().__init__()
+        self.max_states = max_states
+        self.view = None                 # the explorer's history view (`judge_histories_by`)
+        self.index: dict = {}            # state key -> node
+        self.parent: list = []           # node -> (parent node, thread); (-1, 0) for the root
+        self.enabled: list = []          # node -> enabled threads
+        self.edges: list = []            # node -> [(thread, next node, commits)]
+        self.queue: deque = deque()      # (node, thread) edges not taken yet
+        self.transitions = 0
+        self.first = True
+        self.path: list = []
+        self.node = -1                   # the node the current run steps from
+        self.commits = 0
+        #: Stop at the first counterexample (the explorer says): then look for a livelock each
+        #: time the graph has doubled, not only at the end.
+        self.stop_early = False
+        self._next_look = 1024
+        self._cycle = None               # (entry, loop) of a livelock found early
+
+    def judge_histories_by(self, view) -> None:
+        self.view = view
+
+    # -- the search -------------------------------------------------------------------------------
+    def schedule(self, node: int) -> list:
+        out = []
+        while node > 0:
+            node, t = self.parent[node]
+            out.append(t)
+        return out[::-1]
+
+    def start(self) -> bool:
+        if self.first:
+            self.first = False
+            self.path, self.node = [], -1
+            return True
+        if not self.queue:
+            self.exhausted = not self.bounds
+            return False
+        if self.stop_early and len(self.parent) >= self._next_look:
+            self._next_look *= 2
+            self._cycle = self._livelock()
+            if self._cycle is not None:
+                self.bounds.add("stopped at a livelock before the graph was complete")
+                return False
+        node, t = self.queue.popleft()
+        self.path, self.node = self.schedule(node) + [t], node
+        return True
+
+    def pick(self, run, enabled):
+        d = len(run.schedule)
+        if d < len(self.path):
+            t = self.path[d]
+            if t not in enabled:
+                raise NondeterminismError(
+                    f"replaying the schedule of a state reached a different state at step {d} (thread {t} "
+                    f"cannot step): the design or workload is not deterministic")
+            if d == len(self.path) - 1:
+                self.commits = run.commits
+            return t
+        key = (run.abstract_state(), self.view(run) if self.view is not None else _events_key(run))
+        node = self.index.get(key)
+        if node is None:
+            if len(self.parent) >= self.max_states:
+                self.bounds.add(f"max-states {self.max_states:,}")
+                self.queue.clear()
+                return None
+            node = self._add(key, run.enabled_log[-1], self.node, self.path[-1] if self.path else 0)
+            self.queue.extend((node, t) for t in self.enabled[node])
+        if self.node >= 0:
+            self.edges[self.node].append((self.path[-1], node, run.commits > self.commits))
+            self.transitions += 1
+        return None
+
+    def _add(self, key, enabled, parent, t) -> int:
+        node = len(self.parent)
+        self.index[key] = node
+        self.parent.append((parent, t))
+        self.enabled.append(tuple(enabled))
+        self.edges.append([])
+        return node
+
+    def finish(self, run) -> None:
+        if run.outcome not in ("stopped",) and self.node >= 0 and len(run.schedule) == len(self.path):
+            self.transitions += 1    # a step into a final state (complete, deadlock, crash): judged, no node
+
+    # -- what the graph proves --------------------------------------------------------------------
+    def conclude(self, new_run) -> list:
+        """Runs that show the graph's livelocks (at most one: the first fair non-progress cycle),
+        each replayed from its lasso so that the runtime proves it again."""
+        found = self._cycle or self._livelock()
+        if found is None:
+            return []
+        entry, loop = found
+        run = new_run(detect_lassos=True)
+        run.execute(Replay(self.schedule(entry) + loop * 2, strict=True))
+        return [run]
+
+    def _livelock(self):
+        """(entry node, loop schedule) of a fair cycle without commits, or None."""
+        from ..starvation import _walk, fair_component
+
+        comp = fair_component(self, lambda t, c: not c)
+        return None if comp is None else _walk(self, comp, lambda t, c: not c)
+
+    @property
+    def states(self) -> int:
+        return len(self.parent)
+
+    def describe(self) -> str:
+        return f"graph (breadth first, at most {self.max_states:,} states)"
+
+
+def _events_key(run) -> tuple:
+    from ..statekey import history_key
+    return history_key(run)

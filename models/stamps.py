@@ -1,0 +1,249 @@
+"""Stamps: values that only serve as timestamps, so that a model checker may forget how big they are.
+
+Why: a global version clock, a per-key version, a sequence lock, a ticket
+counter only grow. A retry loop that bumps one never returns to a state it was
+in, so no lasso closes, no remembered state is met again and no search of such
+a design ends. Yet the design only *compares* those values (which is newer,
+are they equal, is this one exactly the next) and makes new ones by counting up
+from the newest. Such a design cannot tell apart two states whose stamps are in
+the same order with the same small differences (data independence, Wolper,
+POPL 1986; the same argument bounds the bakery algorithm's tickets). A design
+that says which values are stamps lets the checker keep exactly that.
+
+A *domain* (`Machine.stamps(name, gap)`) is a family of stamps compared with
+one another: one clock and the versions copied from it, or one key's version
+counter. Its `gap` is the largest difference the design tests (0: order and
+equality only; 1: also `wv == rv + 1`). The canonical form of a state
+(`canonical_ranks`) sorts the domain's distinct stamps and keeps each
+difference between neighbours up to `gap + 1`: two states with the same form
+give every comparison the design may make the same answer.
+
+The rules that make this exact, all checked as the design runs (a breach is a
+`StampMisuse`, a usage error, never a silent wrong verdict):
+
+1. Stamps compare only with stamps of their domain (`==` with anything else is
+   False; an order with anything else is an error).
+2. A design may compute `s + c` or `s - c` (int `c`); such a *derived* stamp
+   carries its offset `c`. Two stamps compare only when their offsets differ
+   by at most `gap` (so `x + c` against `y` depends only on the differences the
+   canonical form keeps: a difference over `gap` stays over `gap`).
+3. What reaches shared memory is either a stamp the design received from a
+   step (offset 0: such a value is in the state, in memory or in the thread's
+   position), or a computed one that is the newest stamp of its domain written
+   so far or newer by at most `gap + 1` (so its place among the others is
+   exactly known).
+   `fetch_add` on a stamp is the latter. The newest stamp written is part of the
+   canonical form even when no cell holds it any more.
+4. The stamps `Machine.stamps` returns are initial values, to be put into cells
+   while the design is built; one kept and compared later is an error (a
+   constant the state does not hold would drift against the stamps it does).
+
+Not stamps: data values (the canonical form would merge histories that read
+different values), and counters that grow anywhere but at the newest value
+(karma priorities: rule 3 rejects them).
+"""
+
+from __future__ import annotations
+
+from .misuse import DesignMisuse
+
+
+class StampMisuse(DesignMisuse):
+    """A design breaks the rules of stamps (see the module docstring)."""
+
+
+class Domain:
+    """One family of comparable stamps; `newest` is the runtime's record of rule 3."""
+
+    __slots__ = ("name", "gap", "newest")
+
+    def __init__(self, name: str, gap: int):
+        if not isinstance(gap, int) or gap < 0:
+            raise StampMisuse(f"the gap of stamp domain {name!r} must be an int >= 0, not {gap!r}")
+        self.name, self.gap, self.newest = name, gap, 0
+
+    def __repr__(self) -> str:
+        return f"Domain({self.name!r}, gap={self.gap})"
+
+
+class Stamp:
+    """A timestamp of one domain. Looks like its number in timelines and reports."""
+
+    __slots__ = ("value", "domain", "offset", "sealed")
+
+    def __init__(self, value: int, domain: Domain, offset: int = 0, sealed: bool = False):
+        self.value, self.domain, self.offset, self.sealed = value, domain, offset, sealed
+
+    # -- comparisons (rules 1, 2 and 4) ------------------------------------------------------
+    def _other(self, other, op: str):
+        if type(other) is not Stamp or other.domain is not self.domain:
+            raise StampMisuse(f"stamp {self.value} of {self.domain.name!r} compared ({op}) with {other!r}: "
+                              f"stamps compare only with stamps of their own domain")
+        if self.sealed or other.sealed:
+            raise StampMisuse(f"a stamp of {self.domain.name!r} given by Machine.stamps was kept and compared "
+                              f"after the design was built: read stamps from cells instead")
+        if abs(self.offset - other.offset) > self.domain.gap:
+            raise StampMisuse(f"stamps of {self.domain.name!r} compared ({op}) with offsets {self.offset} and "
+                              f"{other.offset}: declare Machine.stamps({self.domain.name!r}, gap="
+                              f"{abs(self.offset - other.offset)}) if the design tests that difference")
+        return other.value
+
+    def __eq__(self, other):
+        if type(other) is not Stamp or other.domain is not self.domain:
+            return False
+        return self.value == self._other(other, "==")
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __lt__(self, other):
+        return self.value < self._other(other, "<")
+
+    def __le__(self, other):
+        return self.value <= self._other(other, "<=")
+
+    def __gt__(self, other):
+        return self.value > self._other(other, ">")
+
+    def __ge__(self, other):
+        return self.value >= self._other(other, ">=")
+
+    def __hash__(self):
+        return hash(self.value)
+
+    # -- arithmetic (rule 2) -----------------------------------------------------------------
+    def __add__(self, n):
+        if type(n) is not int:
+            raise StampMisuse(f"stamp {self.value} of {self.domain.name!r} + {n!r}: only an int can be added")
+        return Stamp(self.value + n, self.domain, self.offset + n)
+
+    __radd__ = __add__
+
+    def __sub__(self, n):
+        if type(n) is not int:
+            raise StampMisuse(f"stamp {self.value} of {self.domain.name!r} - {n!r}: only an int can be "
+                              f"subtracted (the distance between two stamps is not kept)")
+        return Stamp(self.value - n, self.domain, self.offset - n)
+
+    def __bool__(self):
+        raise StampMisuse(f"stamp {self.value} of {self.domain.name!r} used as a truth value")
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+    __str__ = __repr__
+
+
+def admit(value, where: str):
+    """`value` as it may be written to memory (rule 3): its stamps with offset 0, the newest
+    of each domain recorded. Returns `value` itself when it holds no stamp."""
+    t = type(value)
+    if t is Stamp:
+        return _admit_one(value, where)
+    if t is tuple:
+        for x in value:
+            if type(x) is Stamp or type(x) is tuple:
+                return tuple(admit(y, where) for y in value)
+    return value
+
+
+def _admit_one(s: Stamp, where: str) -> Stamp:
+    d = s.domain
+    if s.sealed:
+        raise StampMisuse(f"a stamp of {d.name!r} given by Machine.stamps was kept and written to {where} after "
+                          f"the design was built: read stamps from cells instead")
+    if s.offset == 0:
+        return s
+    if not (d.newest <= s.value <= d.newest + d.gap + 1):
+        raise StampMisuse(f"{where} := stamp {s.value} of {d.name!r}, computed with offset {s.offset}: a computed "
+                          f"stamp written to memory must be the newest of its domain written so far ({d.newest}) "
+                          f"or newer by at most gap + 1 = {d.gap + 1} (count up from the newest stamp only)")
+    d.newest = s.value
+    return Stamp(s.value, d)
+
+
+def has_stamp(value) -> bool:
+    t = type(value)
+    if t is Stamp:
+        return True
+    if t is tuple:
+        return any(has_stamp(x) for x in value)
+    return False
+
+
+class Slot:
+    """Where a stamp was, in a value whose stamps were taken out (`split`)."""
+
+    __slots__ = ("domain",)
+
+    def __init__(self, domain: str):
+        self.domain = domain
+
+    def __repr__(self) -> str:
+        return f"<stamp of {self.domain}>"
+
+
+def split(value, slots: dict, out: list):
+    """`value` with each stamp replaced by its domain's `Slot` (one per domain name, from
+    `slots`, so that runs of one explorer share them); the stamps, in order, appended to `out`."""
+    t = type(value)
+    if t is Stamp:
+        out.append(value)
+        name = value.domain.name
+        slot = slots.get(name)
+        if slot is None:
+            slot = slots[name] = Slot(name)
+        return slot
+    if t is tuple:
+        return tuple(split(x, slots, out) for x in value)
+    return value
+
+
+def collect(value, out: list) -> None:
+    """Append the stamps inside `value` (nested tuples, lists, dicts' values) to `out`."""
+    t = type(value)
+    if t is Stamp:
+        out.append(value)
+    elif t is tuple or t is list:
+        for x in value:
+            collect(x, out)
+    elif t is dict:
+        for x in value.values():
+            collect(x, out)
+
+
+def canonical_ranks(stamps, newest: dict) -> dict:
+    """(domain, value) -> canonical int: per domain, the distinct values (and the newest one
+    written) in order, each difference between neighbours capped at `gap + 1`."""
+    by_domain: dict = {d: {n} for d, n in newest.items()}
+    for s in stamps:
+        by_domain.setdefault(s.domain, set()).add(s.value)
+    ranks = {}
+    for d, values in by_domain.items():
+        cap = d.gap + 1
+        prev = c = None
+        for v in sorted(values):
+            c = 0 if prev is None else c + min(v - prev, cap)
+            ranks[(d, v)] = c
+            prev = v
+    return ranks
+
+
+def exact_ranks(stamps, newest: dict) -> dict:
+    """The identity: every stamp keeps its value (no abstraction; for differential tests)."""
+    ranks = {(d, n): n for d, n in newest.items()}
+    for s in stamps:
+        ranks[(s.domain, s.value)] = s.value
+    return ranks
+
+
+def rename(value, ranks: dict):
+    """`value` with every stamp replaced by `("stamp", domain name, canonical int)`."""
+    t = type(value)
+    if t is Stamp:
+        return ("stamp", value.domain.name, ranks[(value.domain, value.value)])
+    if t is tuple or t is list:
+        return tuple(rename(x, ranks) for x in value)
+    if t is dict:
+        return tuple((k, rename(x, ranks)) for k, x in value.items())
+    return value

@@ -1,0 +1,290 @@
+"""Stamps (models/stamps.py): the rules a design must follow, and the soundness of the canonical form.
+
+The canonical form keeps a domain's stamps in order with each gap capped at
+`gap + 1`. Checked three ways: against a brute-force oracle of every
+comparison a design may make (hypothesis); by exploring designs with the
+canonical form and with exact values (`stamps.exact_ranks`) and finding the
+same histories, final states and outcomes wherever the exact search ends; and
+by a deliberately wrong form (one that forgets order) that this comparison
+must catch.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from stmcheck.checker import api
+from stmcheck.checker.explore import runtime
+from stmcheck.checker.explore.strategies.dpor import DPOR
+from stmcheck.checker.explore.strategies.dpor_cache import CachedDPOR
+from stmcheck.models import stamps
+from stmcheck.models.machine import Abort, Machine, StampMisuse, apply
+from stmcheck.models.workloads import make_workload
+
+from test_explore_dpor_cache import PROGRAMS, Recording, Scripted, same
+
+
+# -- the rules ------------------------------------------------------------------------------------
+
+def _domain(gap=0):
+    return stamps.Domain("clock", gap)
+
+
+def test_stamps_compare_only_within_their_domain():
+    a, b = stamps.Stamp(1, _domain()), stamps.Stamp(1, _domain())
+    assert a != 1 and not (a == b)          # another domain, or not a stamp: never equal
+    with pytest.raises(StampMisuse, match="own domain"):
+        a < b
+    with pytest.raises(StampMisuse, match="own domain"):
+        a <= 3
+    with pytest.raises(StampMisuse, match="truth value"):
+        bool(a)
+
+
+def test_a_difference_beyond_the_declared_gap_is_refused():
+    d = _domain(gap=1)
+    rv, wv = stamps.Stamp(3, d), stamps.Stamp(4, d)
+    assert wv == rv + 1                     # offset 1 against 0: within gap 1
+    with pytest.raises(StampMisuse, match="gap=2"):
+        wv == rv + 2
+
+
+def test_only_the_newest_may_be_counted_up_into_memory():
+    m = Machine()
+    zero = m.stamps("clock")
+    clock, version = m.cell("clock", zero), m.cell("version", (zero, 0))
+    mem = [stamps.Stamp(0, zero.domain), (stamps.Stamp(0, zero.domain), 0)]
+    assert apply(clock.add_fetch(1), 1, mem) == stamps.Stamp(1, zero.domain, 0)   # newest: 1
+    old = apply(clock.fetch_add(1), 1, mem)                                        # old 1, newest 2
+    apply(version.store((old + 1, 0)), 1, mem)       # 2 is the newest: allowed
+    assert mem[1][0] == stamps.Stamp(2, zero.domain) and mem[1][0].offset == 0
+    apply(clock.store(old + 2), 1, mem)               # newer by gap + 1: allowed
+    with pytest.raises(StampMisuse, match="newest"):
+        apply(version.store((old - 1, 0)), 1, mem)    # 0 computed from 1 is not
+    with pytest.raises(StampMisuse, match="newest"):
+        apply(version.store((old + 4, 0)), 1, mem)    # 5: newer than 3 by more than gap + 1
+
+
+def test_a_kept_initial_stamp_cannot_be_used_later():
+    zero = Machine().stamps("clock")
+    with pytest.raises(StampMisuse, match="kept"):
+        zero < stamps.Stamp(1, zero.domain)
+
+
+# -- the canonical form against every comparison a design may make ---------------------------------
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(values=st.lists(st.integers(0, 40), min_size=1, max_size=6), gap=st.integers(0, 2),
+       shift=st.integers(0, 5), data=st.data())
+def test_canonical_form_answers_every_allowed_comparison_as_the_values_do(values, gap, shift, data):
+    """Two valuations with the same canonical form (here: the values, and the same values spread
+    out by extra distance wherever a gap already exceeds the cap) answer every comparison
+    `x + a ? y + b` with |a - b| <= gap alike; so do the canonical values themselves."""
+    d = stamps.Domain("c", gap)
+    real = [stamps.Stamp(v, d) for v in values]
+    ranks = stamps.canonical_ranks(real, {d: max(values)})
+    canon = [ranks[(d, v)] for v in values]
+    cap = gap + 1
+    order = sorted(set(values))
+    stretch = {order[0]: order[0]}
+    for lo, hi in zip(order, order[1:]):   # widen every gap already over the cap by `shift`
+        stretch[hi] = stretch[lo] + (hi - lo) + (shift if hi - lo >= cap else 0)
+    other = [stretch[v] for v in values]
+    ranks_other = stamps.canonical_ranks([stamps.Stamp(v, d) for v in other], {d: max(other)})
+    assert [ranks_other[(d, v)] for v in other] == canon    # the same canonical form
+    for _ in range(10):
+        i = data.draw(st.integers(0, len(values) - 1))
+        j = data.draw(st.integers(0, len(values) - 1))
+        a = data.draw(st.integers(-2, 2))
+        b = data.draw(st.integers(max(-2, a - gap), min(2, a + gap)))
+        truth = (values[i] + a > values[j] + b, values[i] + a == values[j] + b)
+        assert (canon[i] + a > canon[j] + b, canon[i] + a == canon[j] + b) == truth
+        assert (other[i] + a > other[j] + b, other[i] + a == other[j] + b) == truth
+
+
+# -- explorations: canonical against exact --------------------------------------------------------
+
+def _explore(design, workload, ranks, monkeypatch, strategy=None, budget=60000):
+    monkeypatch.setattr(runtime, "STAMP_RANKS", ranks)
+    ex = api.make_explorer(api.prepare(design, workload), strategy or CachedDPOR(), criterion="opacity",
+                           explorer_cls=Recording, max_executions=budget, time_limit=120, stop_at_first=False,
+                           exact_histories=True)
+    ex.finals, ex.outcomes = set(), set()
+    return ex.explore(), ex
+
+
+CONFIGS = [
+    ("tl2", "transfer", 2, 1, 2),
+    ("tl2", "write-skew", 2, 1, 2),
+    ("tl2-borrowed-clock", "write-skew", 2, 1, 1),
+    ("tl2-no-read-validation", "transfer", 2, 1, 1),
+    ("tl2", "counter", 2, 1, 3),
+]
+
+
+@pytest.mark.parametrize("design,workload,threads,txns,retries", CONFIGS)
+def test_canonical_stamps_find_what_exact_values_find(monkeypatch, design, workload, threads, txns, retries):
+    """Bounded retries keep the exact search finite; both searches must end and agree."""
+    wl = lambda: make_workload(workload, threads, txns, retries=retries)  # noqa: E731
+    exact = _explore(design, wl(), stamps.exact_ranks, monkeypatch)
+    canon = _explore(design, wl(), stamps.canonical_ranks, monkeypatch)
+    assert exact[0].exhausted and canon[0].exhausted
+    same(canon, exact)
+    assert canon[0].executions <= exact[0].executions
+
+
+def test_stamps_let_a_livelock_be_proven(monkeypatch):
+    """TL2 on write-skew: two committers lock one key each, bump the clock, fail on the
+    other's lock and retry forever. With exact values the clock never repeats, so no state
+    recurs and no lasso closes; with stamps the loop is proven (a fair lasso, no commit)."""
+    def first(ranks):
+        monkeypatch.setattr(runtime, "STAMP_RANKS", ranks)
+        return api.explore("tl2", "write-skew", max_executions=300, max_steps=400, shrink=False)
+    canon = first(stamps.canonical_ranks)
+    assert canon.violations and canon.violations[0].kind == "livelock"
+    assert canon.violations[0].detail["fair"]
+    exact = first(stamps.exact_ranks)   # at most a suspected livelock: the step bound, no lasso
+    assert not any("start" in v.detail for v in exact.violations)
+    assert all(v.detail.get("since_commit") == 400 for v in exact.violations)
+
+
+def _forget_order(found, newest):
+    """A wrong canonical form: every stamp is 0."""
+    return {**{(d, n): 0 for d, n in newest.items()}, **{(s.domain, s.value): 0 for s in found}}
+
+
+def _memories(ex):
+    return {final for _, final in ex.finals}
+
+
+def test_unbounded_retries_against_a_partial_exact_search(monkeypatch):
+    """With retries unbounded the exact search of tl2 on write-skew never ends (each retry
+    moves the clock), while the canonical one does, closing loops as lassos. Whatever final
+    memory the exact search reaches in its budget, the canonical one reaches too."""
+    wl = lambda: make_workload("write-skew", 2, 1)  # noqa: E731
+    canon = _explore("tl2", wl(), stamps.canonical_ranks, monkeypatch)
+    exact = _explore("tl2", wl(), stamps.exact_ranks, monkeypatch, budget=300)
+    assert canon[0].exhausted and not exact[0].exhausted
+    assert _memories(exact[1]) <= _memories(canon[1])
+    assert ("livelock", "livelock") in canon[1].outcomes
+
+
+class _Follow:
+    """Take the threads of `schedule` in turn, then `extra` random ones (recorded), then stop."""
+
+    fair = False
+
+    def __init__(self, schedule, rng=None, extra=0, states=None):
+        self.schedule, self.rng, self.extra, self.states, self.i = list(schedule), rng, extra, states, 0
+
+    def pick(self, run, enabled):
+        if self.states is not None:
+            self.states.append(run.abstract_state())
+        if self.i < len(self.schedule):
+            t = self.schedule[self.i]
+        elif self.rng is not None and self.i < len(self.schedule) + self.extra:
+            t = enabled[self.rng.randrange(len(enabled))]
+            self.schedule.append(t)
+        else:
+            return None
+        self.i += 1
+        return t
+
+
+def _run(design_cls, workload, schedule, positions, rng=None, extra=0, states=None):
+    run = runtime.Run(design_cls, make_workload(workload, 2, 3), max_steps=10_000, detect_lassos=False,
+                      positions=positions)
+    follow = _Follow(schedule, rng, extra, states)
+    run.execute(follow)
+    return run, follow.schedule
+
+
+def _bisimulation_breaches(ranks, monkeypatch, design="tl2", workload="transfer", runs=60, length=150,
+                           follow_up=80) -> int:
+    """Random runs; whenever two prefixes reach states with equal forms, one random continuation
+    is run from both: the forms must stay equal step by step (equal futures). Returns how many
+    pairs broke that."""
+    import random
+
+    monkeypatch.setattr(runtime, "STAMP_RANKS", ranks)
+    design_cls = api.load_design(design)[0] if isinstance(design, str) else design
+    positions = runtime.Positions()
+    rng = random.Random(7)
+    seen: dict = {}
+    pairs = []
+    for _ in range(runs):
+        states: list = []
+        _, schedule = _run(design_cls, workload, [], positions, rng, length, states)
+        for depth, state in enumerate(states):
+            first = seen.setdefault(state, schedule[:depth])
+            if first != schedule[:depth] and len(pairs) < 40:
+                pairs.append((first, schedule[:depth]))
+    assert len(pairs) >= 10, "too few states met again to test anything"
+    breaches = 0
+    for a, b in pairs:
+        sa: list = []
+        _, tail = _run(design_cls, workload, a, positions, rng, follow_up, sa)
+        sb: list = []
+        _run(design_cls, workload, b + tail[len(a):], positions, None, 0, sb)
+        if sa[len(a):] != sb[len(b):]:
+            breaches += 1
+    return breaches
+
+
+def test_equal_forms_have_equal_futures(monkeypatch):
+    for design in ("tl2", "tl2-borrowed-clock"):
+        for workload in ("transfer", "write-skew", "counter"):
+            assert _bisimulation_breaches(stamps.canonical_ranks, monkeypatch, design, workload) == 0
+
+
+class ClockValidated:
+    """A toy whose every commit bumps the clock, even one that then aborts, and whose reads
+    abort when the clock moved: states that differ only in the clock's place behave apart."""
+
+    def __init__(self, machine, keys, threads):
+        zero = machine.stamps("clock", gap=1)
+        self.clock = machine.cell("clock", zero)
+        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
+
+    def begin(self, thread):
+        return {"rv": (yield self.clock.load()), "writes": {}}
+
+    def read(self, tx, key):
+        if key in tx["writes"]:
+            return tx["writes"][key]
+        value = yield self.cells[key].load()
+        if (yield self.clock.load()) != tx["rv"]:
+            raise Abort("the clock moved")
+        return value
+
+    def write(self, tx, key, value):
+        tx["writes"][key] = value
+
+    def commit(self, tx):
+        if not tx["writes"]:
+            return
+        if (yield self.clock.add_fetch(1)) != tx["rv"] + 1:
+            raise Abort("someone else bumped the clock")
+        for key, value in tx["writes"].items():
+            yield self.cells[key].store(value)
+
+    def abort(self, tx):
+        return None
+
+
+def test_a_form_that_forgets_order_breaks_equal_futures(monkeypatch):
+    assert _bisimulation_breaches(stamps.canonical_ranks, monkeypatch, ClockValidated) == 0
+    assert _bisimulation_breaches(_forget_order, monkeypatch, ClockValidated) > 0
+
+
+@settings(max_examples=52, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(programs=PROGRAMS,
+       design=st.sampled_from(["tl2", "tl2-borrowed-clock", "tl2-no-read-validation", "tl2-no-commit-validation"]))
+def test_canonical_stamps_on_random_programs(monkeypatch, programs, design):
+    wl = lambda: Scripted(list(programs), retries=1)  # noqa: E731
+    exact = _explore(design, wl(), stamps.exact_ranks, monkeypatch, DPOR())
+    canon = _explore(design, wl(), stamps.canonical_ranks, monkeypatch)
+    assert exact[0].exhausted and canon[0].exhausted
+    same(canon, exact)
