@@ -154,22 +154,6 @@ def _forget_order(found, newest):
     return {**{(d, n): 0 for d, n in newest.items()}, **{(s.domain, s.value): 0 for s in found}}
 
 
-def _memories(ex):
-    return {final for _, final in ex.finals}
-
-
-def test_unbounded_retries_against_a_partial_exact_search(monkeypatch):
-    """With retries unbounded the exact search of tl2 on write-skew never ends (each retry
-    moves the clock), while the canonical one does, closing loops as lassos. Whatever final
-    memory the exact search reaches in its budget, the canonical one reaches too."""
-    wl = lambda: make_workload("write-skew", 2, 1)  # noqa: E731
-    canon = _explore("tl2", wl(), stamps.canonical_ranks, monkeypatch)
-    exact = _explore("tl2", wl(), stamps.exact_ranks, monkeypatch, budget=300)
-    assert canon[0].exhausted and not exact[0].exhausted
-    assert _memories(exact[1]) <= _memories(canon[1])
-    assert ("livelock", "livelock") in canon[1].outcomes
-
-
 class _Follow:
     """Take the threads of `schedule` in turn, then `extra` random ones (recorded), then stop."""
 
