@@ -1,7 +1,7 @@
 """The verdict matrix: every design on every workload, six verdicts per cell.
 
 A cell is one design on one workload with 2 or 3 threads, one transaction
-each. Its verdicts (the six `terms.Property`s) come from three searches:
+each. Its verdicts (the six `terms.Property`s) come from these searches:
 
 - *safety and deadlock/livelock, 2 threads*: DPOR over every execution (not
   stopping at the first counterexample; `Budget` says how far), each
@@ -9,11 +9,16 @@ each. Its verdicts (the six `terms.Property`s) come from three searches:
   serializability and serializability too (opacity implies strict
   serializability implies serializability, so one check decides all three when
   it holds); deadlocks and proven livelocks from the runs' ends;
-- the same with 3 threads, bounded: DPOR with at most `THREE_PREEMPTIONS`
+- where that DPOR search cannot exhaust (retry loops have paths without
+  end), the 2-thread state graph (`strategies/graph.py`, at most
+  `Budget.graph` states), which, exhausted, decides every verdict,
+  livelock-freedom included;
+- *3 threads*, bounded: DPOR with at most `THREE_PREEMPTIONS`
   preemptions and a budget of executions, so there it can only find
   violations ("holds" would need the whole space);
-- *starvation, 2 threads*: the state graph of cyclic programs
-  (`checker/explore/starvation.py`, at most `Budget.states` states).
+- *starvation, 2 threads*: the state graph of cyclic programs, whose values
+  stay finite (`Workload.cycle`; `checker/explore/starvation.py`, at most
+  `Budget.states` states).
 
 A DPOR search that does not exhaust its space is followed by a seeded random
 walk (`Budget.probe`) and, with 2 threads, by DPOR with at most `RETRIES`
@@ -57,8 +62,8 @@ class Budget:
     """How far each search of a cell may go, in counts (never seconds)."""
     executions: tuple = (2000, 300)       # executions, (2 threads, 3 threads)
     steps: tuple = (60_000, 20_000)       # steps over all executions (livelocking designs run long)
-    states: int = 1500                    # abstract states of the cyclic state graph (starvation)
-    graph: int = 10_000                   # states of the 2-thread state graph, after a bounded DPOR
+    states: int = 5000                    # abstract states of the cyclic state graph (starvation)
+    graph: int = 50_000                   # states of the 2-thread state graph, after a bounded DPOR
     probe: tuple = (200, 40_000)          # random-walk probe of a bounded cell: executions, steps in all
 
     def for_design(self, design: str) -> "Budget":

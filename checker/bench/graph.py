@@ -1,6 +1,6 @@
 """`stmcheck bench graph`: the state-graph search next to DPOR, on the cells that made it necessary.
 
-Per design and workload (2 threads, 1 transaction each, retries unbounded):
+Per design, workload and thread count (1 transaction each, retries unbounded):
 the graph's states and transitions, whether it was exhausted, its states per
 second, and DPOR's executions per second with the same budget of time and
 whether DPOR exhausted. Counts are deterministic; rates depend on the machine.
@@ -16,22 +16,23 @@ import click
 from .. import api
 from ..explore.strategies.graph import GraphSearch
 
-CELLS = [("tl2", "transfer"), ("tl2", "write-skew"), ("tl2", "dict-update"), ("tl2", "intset"),
-         ("tl2-borrowed-clock", "write-skew"), ("norec", "write-skew"), ("lazy", "write-skew"),
-         ("gencounter", "dict-update"), ("eager-aggressive", "write-skew")]
+CELLS = [("tl2", "transfer", 2), ("tl2", "write-skew", 2), ("tl2", "dict-update", 2), ("tl2", "intset", 2),
+         ("tl2-borrowed-clock", "write-skew", 2), ("norec", "write-skew", 2), ("lazy", "write-skew", 2),
+         ("gencounter", "dict-update", 2), ("eager-aggressive", "write-skew", 2), ("eager", "dict-update", 2),
+         ("dstm", "transfer", 2), ("tl2", "transfer", 3)]
 
 
-def _graph(design, workload, budget):
+def _graph(design, workload, threads, budget):
     g = GraphSearch(max_states=budget)
-    ex = api.make_explorer(api.prepare(design, workload), g, max_executions=None, time_limit=600,
+    ex = api.make_explorer(api.prepare(design, workload, threads=threads), g, max_executions=None, time_limit=600,
                            stop_at_first=False, exact_histories=True)
     t0 = time.perf_counter()
     out = ex.explore()
     return out, g, time.perf_counter() - t0
 
 
-def _dpor(design, workload, seconds):
-    ex = api.make_explorer(api.prepare(design, workload), "dpor", max_executions=None,
+def _dpor(design, workload, threads, seconds):
+    ex = api.make_explorer(api.prepare(design, workload, threads=threads), "dpor", max_executions=None,
                            time_limit=max(seconds, 1.0), stop_at_first=False, exact_histories=True)
     t0 = time.perf_counter()
     out = ex.explore()
@@ -45,20 +46,20 @@ def graph_bench(out_path, quick):
     """State-graph search against DPOR: states, exhaustion, states/s next to executions/s."""
     budget = 2_000 if quick else 100_000
     lines = ["# `stmcheck bench graph`", "",
-             "Written by `stmcheck bench graph`. 2 threads, 1 transaction each, retries unbounded, every "
+             "Written by `stmcheck bench graph`. 1 transaction per thread, retries unbounded, every "
              "history judged for all three criteria (as the matrix does). The graph search "
              "(checker/explore/strategies/graph.py) expands each canonical state once; DPOR runs for as "
              "long as the graph search took (at least 1 s). Counts are deterministic; rates depend on the "
              f"machine (this run: {os.cpu_count()} CPUs, shared).", "",
-             "| design | workload | graph states | transitions | exhausted | verdicts found | seconds "
+             "| design | workload | threads | graph states | transitions | exhausted | verdicts found | seconds "
              "| states/s | DPOR executions | DPOR exhausted | DPOR executions/s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for design, workload in CELLS:
-        click.echo(f"{design} {workload} ...", err=True)
-        out, g, dt = _graph(design, workload, budget)
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for design, workload, threads in CELLS:
+        click.echo(f"{design} {workload} {threads} threads ...", err=True)
+        out, g, dt = _graph(design, workload, threads, budget)
         found = ", ".join(sorted({str(v.kind) for v in out.violations})) or "none"
-        d, ddt = _dpor(design, workload, dt)
-        lines.append(f"| {design} | {workload} | {g.states:,} | {g.transitions:,} | "
+        d, ddt = _dpor(design, workload, threads, dt)
+        lines.append(f"| {design} | {workload} | {threads} | {g.states:,} | {g.transitions:,} | "
                      f"{'yes' if out.exhausted else 'no: ' + ', '.join(out.bounds)} | {found} | {dt:.1f} | "
                      f"{g.states / dt:,.0f} | {d.executions:,} | {'yes' if d.exhausted else 'no'} | "
                      f"{d.executions / ddt:,.0f} |")

@@ -45,9 +45,17 @@ def _run_one(args):
 
 
 def _run(jobs_list, jobs, show):
-    """Run the cells, in order, with a rich progress bar on stderr when `show`."""
+    """Run the cells, in order, showing progress on stderr: a rich progress bar (`show` "bar", a
+    terminal), one line per finished cell ("lines": a CI log, which must show a long run moving),
+    or nothing (None)."""
     progress = task = None
-    if show:
+
+    def finished(cell):
+        cells.append(cell)
+        if show == "lines":
+            click.echo(f"matrix: {len(cells)}/{len(jobs_list)} {cell.design} / {cell.workload} / {cell.threads} "
+                       f"threads: {M.summary(cell)}, {cell.coverage}", err=True)
+    if show == "bar":
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
         progress = Progress(TextColumn("matrix"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -60,14 +68,14 @@ def _run(jobs_list, jobs, show):
             import multiprocessing
             with multiprocessing.get_context("spawn").Pool(jobs) as pool:
                 for cell in pool.imap(_run_one, jobs_list):
-                    cells.append(cell)
+                    finished(cell)
                     if progress:
                         progress.update(task, advance=1, description=f"{cell.design} / {cell.workload}")
         else:
             for args in jobs_list:
                 if progress:
                     progress.update(task, description=f"{args[0]} / {args[1]} / {args[2]} threads")
-                cells.append(_run_one(args))
+                finished(_run_one(args))
                 if progress:
                     progress.update(task, advance=1)
     finally:
@@ -127,7 +135,8 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     \b
     Per cell: serializable, strictly serializable, opaque, deadlock-free,
     livelock-free, starvation-free, each holds / violated / unknown (bounded).
-    2 threads: DPOR over every execution (exhausted or bounded, said per cell),
+    2 threads: DPOR over every execution, then, where it cannot exhaust, the
+    state graph (when exhausted it decides every verdict; coverage says which),
     and starvation from the state graph of cyclic programs; 3 threads: DPOR
     with at most 2 preemptions and 300 executions (finds bugs, proves nothing).
     A search that does not exhaust is followed by a seeded random walk. A
@@ -154,7 +163,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     tlist = (2, 3) if threads == "both" else (int(threads),)
     budget = M.Budget(executions=(executions, M.DEFAULT_BUDGET.executions[1]), states=states)
     jobs_list = [(d, w, t, budget.for_design(d)) for d in dnames for w in wnames for t in tlist]
-    show = not quiet and sys.stderr.isatty()
+    show = None if quiet else ("bar" if sys.stderr.isatty() else "lines")
     cells = _run(jobs_list, jobs, show)
     doc = _doc(cells, budget)
     full = designs is None and workloads is None and threads == "both"

@@ -233,7 +233,7 @@ class Run:
 
     def _transactions(self, t):
         """(index, transaction) pairs of thread t: its program once, or forever when cyclic."""
-        program = list(enumerate(self.workload.program(t)))
+        program = list(enumerate(self.workload.cycle(t) if self.cyclic else self.workload.program(t)))
         while True:
             for k, (label, body) in program:
                 yield k, (label, body)

@@ -205,7 +205,14 @@ def human(result: ExploreResult, wide: bool = False) -> str:
              f"--txns {c.txns} --strategy {result.strategy}"]
     exp = result.expected
     if exp is not None and not isinstance(exp, str):   # several kinds (see implementations/registry.py)
-        exp = " + ".join(exp)
+        kinds = [str(k) for k in exp]
+        if "starvation" in kinds and not c.cyclic:      # only cyclic programs can show it
+            exp = " + ".join(k for k in kinds if k != "starvation") or "clean"
+            exp += "; starvation with --cyclic"
+        else:
+            exp = " + ".join(kinds)
+    elif exp == "starvation" and not c.cyclic:
+        exp = "clean; starvation with --cyclic"
     lines.append(f"design:    {result.about}" + (f" (expected on {c.program}: {exp})" if exp else ""))
     lines.append(f"workload:  {c.program}: {result.workload_about} ({c.threads} threads, "
                  f"{c.txns} transaction{'s' if c.txns != 1 else ''} each"
@@ -238,7 +245,7 @@ def human(result: ExploreResult, wide: bool = False) -> str:
         else:
             lines.append(f"verdict:   no violation found ({result.criterion} on every complete history, "
                          f"{checked}, deadlock and livelock)")
-        if exp and exp != "clean":
+        if exp and exp != "clean" and not exp.startswith("clean;"):
             lines.append(f"note:      the registry expects {exp} for this design on {c.program}")
         return "\n".join(lines + output_lines(result.design_output, "every execution run")) + "\n"
     lines.append("")

@@ -7,6 +7,10 @@ an end-state invariant checked on the final committed state. Transactions are
 deterministic functions of the values they read: the livelock detector relies
 on that to recognise a thread's position from what it has seen.
 
+Cyclic runs (`cycle`): each thread repeats a program whose values stay in a
+finite set (`finite_cycle`), the round trip of a transfer, a counter modulo N,
+so that starvation-freedom can be proven on a finite state graph.
+
 Retry policy: an aborted attempt is retried at once, forever by default
 (`retries=None`); with `retries=R` a transaction is given up after R+1
 attempts. The policy is part of the workload, not the design, because it is
@@ -47,6 +51,17 @@ class Workload:
 
     def program(self, thread: int) -> list:
         return self.programs[thread]
+
+    #: Whether the values of a cyclic run (`cycle`, repeated forever) stay in a finite set, so
+    #: that its state graph is finite and starvation can be proven absent, not only found.
+    finite_cycle = True
+
+    def cycle(self, thread: int) -> list:
+        """The transactions thread `thread` repeats forever in a cyclic run (starvation). The
+        program itself by default; a workload whose program moves values one way (a counter,
+        a transfer) returns one whose values come back (a round trip, counting modulo N), so
+        that states recur: a design's state space is then finite, and the searches end."""
+        return self.program(thread)
 
     def retry(self, attempts: int) -> bool:
         """Retry after `attempts` failed attempts of one transaction?"""

@@ -9,7 +9,9 @@ class Transfer(Workload):
     """Thread t's j-th transaction moves one unit from account a[(t-1+j) % M] to
     the next account. With the default M = 2, odd and even threads move money in
     opposite directions, the classic way to make two lock-based transactions
-    take the same locks in opposite orders. Invariant: the sum of balances."""
+    take the same locks in opposite orders. Invariant: the sum of balances.
+    Repeated (cyclic runs), each transfer is followed by its way back, so that
+    balances stay within a unit of the start per thread: a finite state space."""
 
     name = "transfer"
     about = "move one unit between two accounts; invariant: the sum of balances"
@@ -17,15 +19,20 @@ class Transfer(Workload):
     BALANCE = 10
 
     def build(self):
-        m = self.nkeys
-        self.keys = {f"a{i}": self.BALANCE for i in range(m)}
+        self.keys = {f"a{i}": self.BALANCE for i in range(self.nkeys)}
         for t in range(1, self.threads + 1):
-            prog = []
-            for j in range(self.txns):
-                src = (t - 1 + j) % m
-                dst = (src + 1) % m
-                prog.append((f"transfer a{src}->a{dst}", _transfer(f"a{src}", f"a{dst}")))
-            self.programs[t] = prog
+            self.programs[t] = [(f"transfer {src}->{dst}", _transfer(src, dst)) for src, dst in self._moves(t)]
+
+    def cycle(self, thread):
+        out = []
+        for src, dst in self._moves(thread):
+            out += [(f"transfer {src}->{dst}", _transfer(src, dst)), (f"transfer {dst}->{src}", _transfer(dst, src))]
+        return out
+
+    def _moves(self, thread):
+        """(source, destination) of each transaction of `thread`."""
+        m = self.nkeys
+        return [(f"a{(thread - 1 + j) % m}", f"a{(thread + j) % m}") for j in range(self.txns)]
 
     def invariant(self, final, committed):
         total = sum(final.values())

@@ -16,11 +16,13 @@ class WWPathology(Workload):
     eager transactions grab the first key of their order and then want the
     other's: unless a contention manager breaks the symmetry, they abort each
     other forever. Invariant: every key equals the number of committed
-    transactions."""
+    transactions. Repeated (cyclic runs), the keys count modulo `MODULUS`: a
+    finite state space."""
 
     name = "ww-pathology"
     about = "increment a list of keys, odd threads front to back, even back to front; invariant: no lost update"
     default_keys, min_keys = 2, 1
+    MODULUS = 3
 
     def build(self):
         order = [f"k{i}" for i in range(self.nkeys)]
@@ -30,6 +32,14 @@ class WWPathology(Workload):
             label = f"increment {keys[0]}..{keys[-1]}" if len(keys) > 1 else f"increment {keys[0]}"
             self.programs[t] = [(label, _increment_all(keys)) for _ in range(self.txns)]
 
+    def cycle(self, thread):
+        return [(f"{label} modulo {self.MODULUS}", _increment_all(self._order(thread), self.MODULUS))
+                for label, _ in self.program(thread)]
+
+    def _order(self, thread):
+        order = [f"k{i}" for i in range(self.nkeys)]
+        return order if thread % 2 == 1 else order[::-1]
+
     def invariant(self, final, committed):
         bad = [f"{k}={final[k]}" for k in self.keys if final[k] != committed]
         if bad:
@@ -37,9 +47,9 @@ class WWPathology(Workload):
         return None
 
 
-def _increment_all(keys):
+def _increment_all(keys, modulus=None):
     def body(tx):
         for k in keys:
             v = yield from tx.read(k)
-            yield from tx.write(k, v + 1)
+            yield from tx.write(k, v + 1 if modulus is None else (v + 1) % modulus)
     return body

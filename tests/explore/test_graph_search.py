@@ -104,3 +104,44 @@ def test_an_unfair_cycle_is_not_a_livelock(toy):
 def test_a_bounded_graph_says_so():
     result = api.explore("tl2", "write-skew", strategy="graph", max_executions=50)
     assert result.verdict == "unknown" and result.bounds
+
+
+def _names(g):
+    """Each node named by its shortest, then least, schedule from the root: the same in two
+    searches of one graph (threads are deterministic: a thread's step from a state leads to
+    one state), whatever order they met the states in."""
+    name, queue = {0: ()}, [0]
+    for u in queue:
+        for t, v, _ in sorted(g.edges[u]):
+            if v not in name:
+                name[v] = name[u] + (t,)
+                queue.append(v)
+    return name
+
+
+@pytest.mark.parametrize("design,workload", [("tl2", "write-skew"), ("eager", "transfer"), ("norec", "counter")])
+def test_runs_that_go_on_build_the_same_graph(design, workload):
+    """A run that goes on from a new state (`GraphSearch.go_on`) takes one of its edges without a
+    replay; the graph must not depend on it: the same states, transitions, commits on the edges,
+    and livelocks found, with fewer executions."""
+    graphs = {}
+    for go_on in (True, False):
+        g = GraphSearch(go_on=go_on)
+        ex = api.make_explorer(api.prepare(design, workload), g, criterion="opacity", explorer_cls=Verdicts,
+                               max_executions=None, time_limit=300, stop_at_first=False)
+        ex.finals = set()
+        out = ex.explore()
+        assert out.exhausted
+        name = _names(g)
+        edges = {(name[u], t, name[v], c) for u in range(g.states) for t, v, c in g.edges[u]}
+        graphs[go_on] = (g.states, g.transitions, edges, g._livelock() is not None, ex.finals, out.executions)
+    assert graphs[True][:5] == graphs[False][:5]
+    assert graphs[True][5] < graphs[False][5]
+
+
+def test_a_state_beyond_the_step_bound_leaves_the_graph_incomplete():
+    """With paths longer than --max-steps a state cannot be reached to be expanded: the search
+    must say so, never "exhausted" (the run itself may be judged a suspected livelock, which
+    is no bound of its own)."""
+    result = api.explore("tl2", "transfer", strategy="graph", max_steps=12, stop_at_first=False)
+    assert not result.exhausted and any("max-steps" in b for b in result.bounds)

@@ -70,13 +70,13 @@ def test_racy_counters_are_no_stamps(design):
 
 # -- what the port buys: cyclic state graphs that end -------------------------------------------
 
-def _liveness(design, workload, ranks, monkeypatch, states=1500):
+def _liveness(design, workload, ranks, monkeypatch, states=5000):
     monkeypatch.setattr(runtime, "STAMP_RANKS", ranks)
     setup = api.prepare(design, workload, threads=2)
     return setup, liveness(setup.design_cls, setup.workload, states)
 
 
-# The registry's starvation cells that stamps decided (checked by the matrix with 1,500 states).
+# The registry's starvation cells that stamps decided (the matrix checks them with 5,000 states).
 STARVING = [("gencounter", "dict-update"), ("gencounter", "random"), ("lazy", "random"),
             ("lazy-incremental", "dict-update"), ("lazy-incremental", "random")]
 
@@ -84,7 +84,7 @@ STARVING = [("gencounter", "dict-update"), ("gencounter", "random"), ("lazy", "r
 @pytest.mark.parametrize("design,workload", STARVING)
 def test_starvation_is_proven_only_with_stamps(monkeypatch, design, workload):
     """With cyclic programs every commit moves a version or the generation: with exact values
-    no state recurs and the matrix's graph of 1,500 states cannot decide; with stamps states
+    no state recurs and a graph of 5,000 states cannot decide; with stamps states
     recur, and a thread whose attempts keep losing to the other's commits starves."""
     assert "starvation" in expected_kinds(DESIGNS[design].expected[workload])
     _, exact = _liveness(design, workload, stamps.exact_ranks, monkeypatch)

@@ -154,10 +154,11 @@ def test_update_merges_cells_into_an_existing_matrix(tmp_path):
     runner = CliRunner()
     common = ["--workloads", "counter", "--threads", "2", "--states", "50", "--out", str(tmp_path), "--quiet"]
     assert runner.invoke(main, ["matrix", "--designs", "global-lock", "--write", *common]).exit_code == 0
-    r = runner.invoke(main, ["matrix", "--designs", "norec", "--update", "--check", *common])
+    r = runner.invoke(main, ["matrix", "--designs", "locks-ordered", "--update", "--check", *common])
     assert r.exit_code == 0, r.output
     cells = json.loads((tmp_path / "matrix.json").read_text())["cells"]
-    assert [(c["design"], c["workload"]) for c in cells] == [("global-lock", "counter"), ("norec", "counter")]
+    assert [(c["design"], c["workload"]) for c in cells] == [("global-lock", "counter"),
+                                                             ("locks-ordered", "counter")]
 
 
 def test_a_design_may_widen_its_search():

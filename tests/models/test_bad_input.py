@@ -551,7 +551,7 @@ def test_imports_let_a_process_call_again_while_pending(tmp_path, fmt, text, mod
 @st.composite
 def overlapping_histories(draw, model):
     """Histories whose clients overlap themselves: any intervals, clients drawn from two labels."""
-    import test_lin_differential as diff
+    diff = _lin_differential()
     n = draw(st.integers(1, 7))
     ops = []
     for _ in range(n):
@@ -581,9 +581,23 @@ def overlapping_histories(draw, model):
     return doc
 
 
+def _lin_differential():
+    """tests/linearizability/test_lin_differential.py, loaded by path: its oracle and engines
+    are reused here, whichever test files this process collected."""
+    import importlib.util
+    name = "test_lin_differential"
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(__file__), "..", "linearizability", f"{name}.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
 @pytest.mark.parametrize("model", ["register", "cas-register", "queue", "kv"])
 def test_search_is_exact_when_clients_overlap_themselves(model):
-    import test_lin_differential as diff
+    diff = _lin_differential()
 
     @settings(max_examples=60, derandomize=True, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
@@ -594,7 +608,7 @@ def test_search_is_exact_when_clients_overlap_themselves(model):
 
 
 def test_overlapping_generator_overlaps():
-    import test_lin_differential as diff
+    diff = _lin_differential()
     seen = {"overlap": 0, True: 0, False: 0}
 
     @settings(max_examples=80, derandomize=True, database=None, deadline=None,

@@ -1,4 +1,4 @@
-"""`graph`: the reachable state graph, searched breadth first, with livelock decided on it.
+"""`graph`: the reachable state graph, each state expanded once, with livelock decided on it.
 
 Why: an execution-based search (DPOR) runs every path to a state again, and a
 design with retries has paths without end; it finishes only where every path
@@ -14,17 +14,20 @@ form keeps what designs observe) and the same verdict on every continuation
 finite (declared stamps, retry loops that return) the search ends and says
 "holds" with proof: "exhausted: N states, M transitions".
 
-How: a queue of (state, thread) edges, breadth first, so that paths and
-counterexamples are short. Each execution replays the schedule that first
-reached a state (`parent` pointers), takes one step with the edge's thread and
-stops at the state it reaches (a new state queues one edge per enabled
-thread). An execution that ends there (complete, deadlock, crash) is judged
+How: a queue of (state, thread) edges, first in first out. Each execution
+replays the schedule that first reached a state (`parent` pointers: threads
+are Python generators, which cannot be copied, so a state is rebuilt by
+running to it), takes one step with the edge's thread, and at the state it
+reaches either stops (a state seen before) or, at a new one, queues the
+edges of every enabled thread but the first and goes on with that one: a
+run already standing in a state takes one of its edges for free, which
+halves the replays with two threads (`continued` counts them). An execution that ends there (complete, deadlock, crash) is judged
 by the explorer as any other. Runs do not look for lassos themselves: cycles
 are in the graph.
 
 Livelock (`conclude`): a reachable cycle without a commit that is fair (every
 thread enabled somewhere on it steps on it), found as a fair strongly
-connected component over the non-commit edges (`starvation.fair_component`,
+connected component over the non-commit edges (`fair_cycles.fair_component`,
 Streett-style refinement). A cycle found in part of the graph is a real one:
 every edge is a transition that ran. "Livelock-free" holds only when the
 whole graph was built. The counterexample is the lasso: the path to the
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from ..fair_cycles import fair_component, walk
 from .base import NondeterminismError, Strategy
 from .replay import Replay
 
@@ -47,14 +51,15 @@ DEFAULT_MAX_STATES = 200_000
 
 class GraphSearch(Strategy):
     name = "graph"
-    about = "breadth-first search of the reachable state graph: exhaustive where states recur, proves livelock"
+    about = "search of the reachable state graph: exhaustive where states recur, proves livelock"
     fair = False
     #: The runtime's own lasso detector is off for these runs (cycles are found on the graph).
     finds_cycles = True
 
-    def __init__(self, max_states: int = DEFAULT_MAX_STATES):
+    def __init__(self, max_states: int = DEFAULT_MAX_STATES, go_on: bool = True):
         super().__init__()
         self.max_states = max_states
+        self.go_on = go_on               # False: every run stops at the first state it reaches
         self.view = None                 # the explorer's history view (`judge_histories_by`)
         self.index: dict = {}            # state key -> node
         self.parent: list = []           # node -> (parent node, thread); (-1, 0) for the root
@@ -63,8 +68,10 @@ class GraphSearch(Strategy):
         self.queue: deque = deque()      # (node, thread) edges not taken yet
         self.transitions = 0
         self.first = True
-        self.path: list = []
+        self.path: list = []             # the schedule replayed: to `node`, then `edge`
         self.node = -1                   # the node the current run steps from
+        self.edge = 0                    # the thread it steps with
+        self.continued = 0               # edges taken by a run that was already at their node
         self.commits = 0
         #: Stop at the first counterexample (the explorer says): then look for a livelock each
         #: time the graph has doubled, not only at the end.
@@ -86,7 +93,7 @@ class GraphSearch(Strategy):
     def start(self) -> bool:
         if self.first:
             self.first = False
-            self.path, self.node = [], -1
+            self.path, self.node, self.edge = [], -1, 0
             return True
         if not self.queue:
             self.exhausted = not self.bounds
@@ -98,7 +105,7 @@ class GraphSearch(Strategy):
                 self.bounds.add("stopped at a livelock before the graph was complete")
                 return False
         node, t = self.queue.popleft()
-        self.path, self.node = self.schedule(node) + [t], node
+        self.path, self.node, self.edge = self.schedule(node) + [t], node, t
         return True
 
     def pick(self, run, enabled):
@@ -114,17 +121,30 @@ class GraphSearch(Strategy):
             return t
         key = (run.abstract_state(), self.view(run) if self.view is not None else _events_key(run))
         node = self.index.get(key)
-        if node is None:
+        new = node is None
+        if new:
             if len(self.parent) >= self.max_states:
                 self.bounds.add(f"max-states {self.max_states:,}")
                 self.queue.clear()
                 return None
-            node = self._add(key, run.enabled_log[-1], self.node, self.path[-1] if self.path else 0)
-            self.queue.extend((node, t) for t in self.enabled[node])
+            node = self._add(key, run.enabled_log[-1], self.node, self.edge)
         if self.node >= 0:
-            self.edges[self.node].append((self.path[-1], node, run.commits > self.commits))
+            self.edges[self.node].append((self.edge, node, run.commits > self.commits))
             self.transitions += 1
-        return None
+        if not new:
+            return None
+        # Go on from the new state with its first thread (its other edges wait in the queue):
+        # this run is already there, so that edge costs no replay. Not past half the step
+        # bound, where the explorer would stop the run and call it a suspected livelock.
+        first, rest = self.enabled[node][:1], self.enabled[node][1:]
+        if not self.go_on or d + 1 >= run.max_steps // 2:
+            first, rest = (), self.enabled[node]
+        self.queue.extend((node, t) for t in rest)
+        if not first:
+            return None
+        self.node, self.edge, self.commits = node, first[0], run.commits
+        self.continued += 1
+        return first[0]
 
     def _add(self, key, enabled, parent, t) -> int:
         node = len(self.parent)
@@ -135,7 +155,12 @@ class GraphSearch(Strategy):
         return node
 
     def finish(self, run) -> None:
-        if run.outcome not in ("stopped",) and self.node >= 0 and len(run.schedule) == len(self.path):
+        if run.outcome == "max-steps":
+            # A run stops at a state seen before, or goes on at most half the step bound: this one
+            # could not even reach the state it was to expand (paths got that long), so the graph
+            # lacks that state's edges and cannot be called complete, whatever the run is judged.
+            self.bounds.add(f"a state deeper than max-steps {run.max_steps} was not expanded")
+        elif run.outcome != "stopped" and self.node >= 0 and len(run.schedule) >= len(self.path):
             self.transitions += 1    # a step into a final state (complete, deadlock, crash): judged, no node
 
     # -- what the graph proves --------------------------------------------------------------------
@@ -152,17 +177,15 @@ class GraphSearch(Strategy):
 
     def _livelock(self):
         """(entry node, loop schedule) of a fair cycle without commits, or None."""
-        from ..starvation import _walk, fair_component
-
         comp = fair_component(self, lambda t, c: not c)
-        return None if comp is None else _walk(self, comp, lambda t, c: not c)
+        return None if comp is None else walk(self, comp, lambda t, c: not c)
 
     @property
     def states(self) -> int:
         return len(self.parent)
 
     def describe(self) -> str:
-        return f"graph (breadth first, at most {self.max_states:,} states)"
+        return f"graph (reachable states, at most {self.max_states:,})"
 
 
 def _events_key(run) -> tuple:

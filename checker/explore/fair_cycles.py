@@ -1,0 +1,86 @@
+"""Fair cycles in an explored state graph: the algorithms that decide livelock and starvation.
+
+A graph here is any object with `parent`, `enabled` (node -> enabled threads)
+and `edges` (node -> [(thread, next node, commits)]): the state-graph search
+(`strategies/graph.py`) and the starvation graph of cyclic programs
+(`starvation.py`) both are. Their own module, so that each of those imports
+it and neither imports the other.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from ..graphs import strongly_connected
+
+
+def fair_component(graph, keep_edge, need=lambda t, c: True) -> list | None:
+    """The nodes of a fair, strongly connected set of states (over the edges `keep_edge`
+    accepts) with a kept edge that `need` accepts inside, or None."""
+    work = [set(range(len(graph.parent)))]
+    while work:
+        nodes = work.pop()
+        for comp in _sccs(graph, nodes, keep_edge):
+            inside = [(u, t, v, c) for u in comp for t, v, c in graph.edges[u] if v in comp and keep_edge(t, c)]
+            if not inside:
+                continue
+            stepping = {t for _, t, _, _ in inside}
+            bad = {t for u in comp for t in graph.enabled[u]} - stepping
+            if not bad:
+                if any(need(t, c) for _, t, _, c in inside):
+                    return sorted(comp)
+                continue   # fair, but without the edge asked for (nor has any part of it)
+            rest = {u for u in comp if not set(graph.enabled[u]) & bad}
+            if rest:
+                work.append(rest)
+    return None
+
+
+def _sccs(graph, nodes, keep_edge):
+    """The strongly connected components of the subgraph of `nodes` (networkx, through
+    the graph toolkit), in Tarjan's order from the lowest-numbered state, so the
+    component `fair_component` settles on, and with it the witness, is always the same."""
+    nodes = sorted(nodes)
+    keep = set(nodes)
+    edges = [(u, v) for u in nodes for t, v, c in graph.edges[u] if v in keep and keep_edge(t, c)]
+    return strongly_connected(edges, nodes)
+
+
+def walk(graph, comp, keep_edge) -> tuple:
+    """(entry node, schedule) of a closed walk in `comp` that takes a commit edge if there
+    is one and one kept edge of every thread that steps inside `comp`: a fair loop (the
+    threads enabled on it all step inside `comp`, see `fair_component`)."""
+    comp = set(comp)
+    inside = [(u, t, v, c) for u in sorted(comp) for t, v, c in graph.edges[u] if v in comp and keep_edge(t, c)]
+    wanted = [e for e in inside if e[3]][:1]
+    for e in inside:
+        if e[1] not in {w[1] for w in wanted}:
+            wanted.append(e)
+    start = wanted[0][0]
+    sched, cur = [], start
+    for u, t, v, _ in wanted + [(start, None, start, False)]:
+        sched += _path(graph, comp, cur, u, keep_edge)
+        if t is not None:
+            sched.append(t)
+        cur = v
+    return start, sched
+
+
+def _path(graph, comp, a, b, keep_edge) -> list:
+    if a == b:
+        return []
+    prev = {a: None}
+    queue = deque([a])
+    while queue:
+        u = queue.popleft()
+        for t, v, c in graph.edges[u]:
+            if v in comp and v not in prev and keep_edge(t, c):
+                prev[v] = (u, t)
+                if v == b:
+                    out = []
+                    while prev[v] is not None:
+                        v, t2 = prev[v]
+                        out.append(t2)
+                    return out[::-1]
+                queue.append(v)
+    raise AssertionError("no path inside a strongly connected component")
