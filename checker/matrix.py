@@ -9,13 +9,13 @@ each. Its verdicts (the six `terms.Property`s) come from these searches:
   serializability and serializability too (opacity implies strict
   serializability implies serializability, so one check decides all three when
   it holds); deadlocks and proven livelocks from the runs' ends;
-- where that DPOR search cannot exhaust (retry loops have paths without
-  end), the 2-thread state graph (`strategies/graph.py`, at most
-  `Budget.graph` states), which, exhausted, decides every verdict,
-  livelock-freedom included;
-- *3 threads*, bounded: DPOR with at most `THREE_PREEMPTIONS`
-  preemptions and a budget of executions, so there it can only find
-  violations ("holds" would need the whole space);
+- where a DPOR search (2 or 3 threads) does not exhaust (retry loops have
+  paths without end; preemptions bound it with 3), the state graph
+  (`strategies/graph.py`, at most `Budget.graph` states), which, exhausted,
+  decides every verdict but starvation, livelock-freedom included;
+- *3 threads*: DPOR with at most `THREE_PREEMPTIONS` preemptions and a
+  budget of executions, which can only find violations; "holds" comes
+  from the state graph after it (a smaller budget than with 2 threads);
 - *starvation, 2 threads*: the state graph of cyclic programs, whose values
   stay finite (`Workload.cycle`; `checker/explore/starvation.py`, at most
   `Budget.states` states).
@@ -63,7 +63,7 @@ class Budget:
     executions: tuple = (2000, 300)       # executions, (2 threads, 3 threads)
     steps: tuple = (60_000, 20_000)       # steps over all executions (livelocking designs run long)
     states: int = 5000                    # abstract states of the cyclic state graph (starvation)
-    graph: int = 50_000                   # states of the 2-thread state graph, after a bounded DPOR
+    graph: tuple = (50_000, 12_000)       # states of the state graph after a bounded DPOR (2, 3 threads)
     probe: tuple = (200, 40_000)          # random-walk probe of a bounded cell: executions, steps in all
 
     def for_design(self, design: str) -> "Budget":
@@ -89,13 +89,14 @@ class Budget:
         """The budget as text, one line per search, then one per design with a wider `search`."""
         out = {"two_threads": f"dpor, every execution, at most {self.executions[0]:,} executions and "
                               f"{self.steps[0]:,} steps in all, {MAX_STEPS} steps each; when that does not exhaust "
-                              f"the space, the state graph (at most {self.graph:,} states, which decides every "
+                              f"the space, the state graph (at most {self.graph[0]:,} states, which decides every "
                               f"verdict when it is exhausted); when neither does, "
                               f"{_probe_text(self.probe)}, and dpor with at most {RETRIES} "
                               f"{'retry' if RETRIES == 1 else 'retries'} per transaction (the same dpor budget)",
                "three_threads": f"dpor, at most {THREE_PREEMPTIONS} preemptions, {self.executions[1]:,} executions, "
-                                f"{self.steps[1]:,} steps in all, then {_probe_text(self.probe)} "
-                                f"(bounded: finds violations, cannot prove holds)",
+                                f"{self.steps[1]:,} steps in all, then the state graph (at most {self.graph[1]:,} "
+                                f"states, which decides every verdict but starvation when it is exhausted), then "
+                                f"{_probe_text(self.probe)} (bounded: finds violations, cannot prove holds)",
                "starvation": f"2 threads, cyclic programs, state graph of at most {self.states:,} states"}
         for name, entry in DESIGNS.items():
             wide = self.for_design(name)
@@ -231,8 +232,8 @@ def run_cell(design: str, workload: str, threads: int, budget: Budget | None = N
         run = ex.new_run()
         run.execute(Replay(sched, strict=False))
         cell.witnesses[name] = _config(design, workload, threads).replay_command(needed_prefix(run))
-    if threads == 2 and not out.exhausted:
-        out = _graph(cell, ex, out, budget.graph)
+    if not out.exhausted:
+        out = _graph(cell, ex, out, budget.graph[i])
     if not out.exhausted:
         _probe(cell, ex, threads, budget.probe)
     if threads == 2 and not out.exhausted:
@@ -245,19 +246,20 @@ def run_cell(design: str, workload: str, threads: int, budget: Budget | None = N
 
 
 def _graph(cell: Cell, ex, out, max_states: int):
-    """A 2-thread DPOR search that did not exhaust (retry loops have paths without end) is
-    followed by the state graph (`strategies/graph.py`, at most `max_states` states): where
-    states recur it ends, and then decides every verdict, livelock-freedom included. Returns
+    """A DPOR search that did not exhaust (retry loops have paths without end; with 3 threads
+    it is bounded by preemptions too) is followed by the state graph (`strategies/graph.py`,
+    at most `max_states` states): where states recur it ends, and then decides every verdict
+    it judges, livelock-freedom included (starvation needs cyclic programs: not here). Returns
     the outcome that now stands: the graph's when it was exhausted, else DPOR's."""
-    setup = api.prepare(cell.design, cell.workload, threads=2, max_steps=MAX_STEPS)
+    setup = api.prepare(cell.design, cell.workload, threads=cell.threads, max_steps=MAX_STEPS)
     gex = api.make_explorer(setup, GraphSearch(max_states=max_states), explorer_cls=_Collect)
     gout = gex.explore()
-    _add_findings(cell, gex, ex, _config(cell.design, cell.workload, 2))
+    _add_findings(cell, gex, ex, _config(cell.design, cell.workload, cell.threads))
     if not gout.exhausted:
         return out
     cell.coverage = f"exhausted: {gout.states:,} states (state graph)"
     for v in VERDICTS:
-        if cell.verdicts[v] == UNKNOWN:
+        if cell.verdicts[v] == UNKNOWN and v != "starvation-free":
             cell.verdicts[v] = HOLDS
     cell.note = "; ".join(p for p in cell.note.split("; ") if p and not p.startswith("suspected livelock"))
     return gout

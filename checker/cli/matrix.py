@@ -111,7 +111,7 @@ def _doc(cells, budget: M.Budget) -> dict:
 @click.option("--designs", metavar="LIST", help="Comma list of designs (default: all shipped).")
 @click.option("--workloads", metavar="LIST", help="Comma list of workloads (default: all).")
 @click.option("--threads", type=click.Choice(["2", "3", "both"]), default="both", show_default=True,
-              help="2: exhaustive DPOR plus starvation; 3: bounded DPOR.")
+              help="2: DPOR, the state graph, starvation; 3: bounded DPOR, then a smaller state graph.")
 @click.option("--check", "check_flag", is_flag=True,
               help="Compare every cell with the registry's expectation; exit 1 on any difference.")
 @click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON on stdout.")
@@ -138,7 +138,8 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     2 threads: DPOR over every execution, then, where it cannot exhaust, the
     state graph (when exhausted it decides every verdict; coverage says which),
     and starvation from the state graph of cyclic programs; 3 threads: DPOR
-    with at most 2 preemptions and 300 executions (finds bugs, proves nothing).
+    with at most 2 preemptions and 300 executions (finds bugs), then the state
+    graph of at most 12,000 states (proves where it is exhausted).
     A search that does not exhaust is followed by a seeded random walk. A
     design's registry entry may widen these budgets for its cells (`search`:
     counts, never seconds; listed in matrix.md), e.g. DSTM with backoff managers.

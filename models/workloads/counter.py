@@ -12,6 +12,7 @@ class Counter(Workload):
     (cyclic runs), the counters count modulo `MODULUS`: a finite state space."""
 
     name = "counter"
+    finite_cycle = True
     about = "increment a shared counter; invariant: no lost update"
     default_keys, min_keys = 1, 1
     MODULUS = 3

@@ -25,6 +25,7 @@ class DictUpdate(Workload):
     write skew leaves d1.k0 = 200 and d2.k0 = 100, which no order produces."""
 
     name = "dict-update"
+    finite_cycle = True
     about = "d1.update(d2) racing d2.update(d1); invariant: the dicts are what a serial order leaves"
     default_keys, min_keys = 2, 1
 

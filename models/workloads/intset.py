@@ -27,6 +27,7 @@ class IntSet(Workload):
     insert or remove of it could be an insert)."""
 
     name = "intset"
+    finite_cycle = True
     about = "sorted linked-list set: insert, remove, contains; invariant: sorted, no duplicates, a serial result"
     default_keys, min_keys = 3, 2
     KINDS = ("insert", "remove", "contains")

@@ -38,6 +38,7 @@ class RandomPrograms(Workload):
     """Generated transaction programs; see the module docstring."""
 
     name = "random"
+    finite_cycle = True
     about = "generated programs over a few keys (random:SEED); invariant: the final state of a serial order"
     default_keys, min_keys = 2, 1
     seeded = True

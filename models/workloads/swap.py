@@ -16,6 +16,7 @@ class Swap(Workload):
     """
 
     name = "swap"
+    finite_cycle = True
     about = "pop the top of one list and push it onto the other, both directions; invariant: no element lost or duplicated"
     default_keys, min_keys = 2, 2
     INITIAL = {"l1": [1], "l2": [2]}

@@ -14,6 +14,7 @@ class Transfer(Workload):
     balances stay within a unit of the start per thread: a finite state space."""
 
     name = "transfer"
+    finite_cycle = True
     about = "move one unit between two accounts; invariant: the sum of balances"
     default_keys, min_keys = 2, 2
     BALANCE = 10

@@ -21,6 +21,7 @@ class WriteSkew(Workload):
     default 2: one pair)."""
 
     name = "write-skew"
+    finite_cycle = True
     about = "read both keys of a pair, withdraw from one side when x + y allows; invariant: x + y >= 0"
     default_keys, min_keys = 2, 2
     START, AMOUNT = 1, 2

@@ -20,6 +20,7 @@ class WWPathology(Workload):
     finite state space."""
 
     name = "ww-pathology"
+    finite_cycle = True
     about = "increment a list of keys, odd threads front to back, even back to front; invariant: no lost update"
     default_keys, min_keys = 2, 1
     MODULUS = 3

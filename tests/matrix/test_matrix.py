@@ -196,3 +196,15 @@ def test_the_matrix_runs_each_design_with_its_own_budget(monkeypatch):
     karma = DESIGNS["dstm+karma"].search
     assert budgets["dstm+karma"].executions[0] == karma["executions"]
     assert budgets["dstm+karma"].steps[0] == karma["steps"] and budgets["dstm+karma"].probe == karma["probe"]
+
+
+def test_three_thread_cells_are_decided_where_their_graph_is_small():
+    """With 3 threads DPOR is bounded by preemptions, so it proves nothing; the state graph
+    after it decides a lock-based design's cell (starvation aside: not searched there), and
+    proves the deadlock of naive locking there too."""
+    cell = M.run_cell("global-lock", "transfer", 3)
+    assert cell.coverage.startswith("exhausted:") and "state graph" in cell.coverage
+    assert all(cell.verdicts[v] == M.HOLDS for v in M.VERDICTS if v != "starvation-free")
+    assert cell.verdicts["starvation-free"] == M.UNKNOWN
+    naive = M.run_cell("locks-naive", "transfer", 3)
+    assert naive.coverage.startswith("exhausted:") and naive.verdicts["deadlock-free"] == M.VIOLATED
