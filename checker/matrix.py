@@ -95,8 +95,8 @@ class Budget:
                               f"{'retry' if RETRIES == 1 else 'retries'} per transaction (the same dpor budget)",
                "three_threads": f"dpor, at most {THREE_PREEMPTIONS} preemptions, {self.executions[1]:,} executions, "
                                 f"{self.steps[1]:,} steps in all, then the state graph (at most {self.graph[1]:,} "
-                                f"states, which decides every verdict but starvation when it is exhausted), then "
-                                f"{_probe_text(self.probe)} (bounded: finds violations, cannot prove holds)",
+                                f"states, which decides every verdict but starvation when it is exhausted); when "
+                                f"it is not, {_probe_text(self.probe)} (finds violations, proves nothing)",
                "starvation": f"2 threads, cyclic programs, state graph of at most {self.states:,} states"}
         for name, entry in DESIGNS.items():
             wide = self.for_design(name)
@@ -259,7 +259,7 @@ def _graph(cell: Cell, ex, out, max_states: int):
         return out
     cell.coverage = f"exhausted: {gout.states:,} states (state graph)"
     for v in VERDICTS:
-        if cell.verdicts[v] == UNKNOWN and v != "starvation-free":
+        if cell.verdicts[v] == UNKNOWN and v != Property.STARVATION_FREE:
             cell.verdicts[v] = HOLDS
     cell.note = "; ".join(p for p in cell.note.split("; ") if p and not p.startswith("suspected livelock"))
     return gout

@@ -49,6 +49,7 @@ def _run(jobs_list, jobs, show):
     terminal), one line per finished cell ("lines": a CI log, which must show a long run moving),
     or nothing (None)."""
     progress = task = None
+    cells = []
 
     def finished(cell):
         cells.append(cell)
@@ -62,7 +63,6 @@ def _run(jobs_list, jobs, show):
                             TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
         progress.start()
         task = progress.add_task("", total=len(jobs_list))
-    cells = []
     try:
         if jobs > 1:
             import multiprocessing

@@ -199,20 +199,23 @@ def _smaller(v) -> str:
     return f", on {_n(c['threads'], 'thread')} x {_n(c['txns'], 'transaction')} each" if c else ""
 
 
+def _expectation(expected, cyclic: bool) -> tuple:
+    """(text, kinds this run can show) of the registry's expectation (a kind, "clean" or several
+    kinds, see implementations/registry.py): starvation needs cyclic programs, so a run without
+    them is told it apart ("clean; starvation with --cyclic")."""
+    if expected is None:
+        return None, []
+    kinds = [str(k) for k in ((expected,) if isinstance(expected, str) else expected) if str(k) != "clean"]
+    shown = [k for k in kinds if cyclic or k != "starvation"]
+    text = " + ".join(shown) or "clean"
+    return (text + "; starvation with --cyclic" if len(shown) < len(kinds) else text), shown
+
+
 def human(result: ExploreResult, wide: bool = False) -> str:
     c = result.config
     lines = [f"stmcheck explore {c.design} {' '.join(c.program_flag())} --threads {c.threads} "
              f"--txns {c.txns} --strategy {result.strategy}"]
-    exp = result.expected
-    if exp is not None and not isinstance(exp, str):   # several kinds (see implementations/registry.py)
-        kinds = [str(k) for k in exp]
-        if "starvation" in kinds and not c.cyclic:      # only cyclic programs can show it
-            exp = " + ".join(k for k in kinds if k != "starvation") or "clean"
-            exp += "; starvation with --cyclic"
-        else:
-            exp = " + ".join(kinds)
-    elif exp == "starvation" and not c.cyclic:
-        exp = "clean; starvation with --cyclic"
+    exp, shown = _expectation(result.expected, c.cyclic)
     lines.append(f"design:    {result.about}" + (f" (expected on {c.program}: {exp})" if exp else ""))
     lines.append(f"workload:  {c.program}: {result.workload_about} ({c.threads} threads, "
                  f"{c.txns} transaction{'s' if c.txns != 1 else ''} each"
@@ -245,7 +248,7 @@ def human(result: ExploreResult, wide: bool = False) -> str:
         else:
             lines.append(f"verdict:   no violation found ({result.criterion} on every complete history, "
                          f"{checked}, deadlock and livelock)")
-        if exp and exp != "clean" and not exp.startswith("clean;"):
+        if shown:
             lines.append(f"note:      the registry expects {exp} for this design on {c.program}")
         return "\n".join(lines + output_lines(result.design_output, "every execution run")) + "\n"
     lines.append("")

@@ -18,16 +18,18 @@ class Counter(Workload):
     MODULUS = 3
 
     def build(self):
-        m = self.nkeys
-        self.keys = {f"c{i}": 0 for i in range(m)}
+        self.keys = {f"c{i}": 0 for i in range(self.nkeys)}
         for t in range(1, self.threads + 1):
-            self.programs[t] = [(f"increment c{(t - 1 + j) % m}", _increment(f"c{(t - 1 + j) % m}"))
-                                for j in range(self.txns)]
+            self.programs[t] = self._increments(t)
 
     def cycle(self, thread):
-        m = self.nkeys
-        return [(f"increment c{(thread - 1 + j) % m} modulo {self.MODULUS}",
-                 _increment(f"c{(thread - 1 + j) % m}", self.MODULUS)) for j in range(self.txns)]
+        return self._increments(thread, self.MODULUS)
+
+    def _increments(self, thread, modulus=None):
+        """Thread `thread`'s transactions, counting modulo `modulus` when given."""
+        keys = [f"c{(thread - 1 + j) % self.nkeys}" for j in range(self.txns)]
+        suffix = f" modulo {modulus}" if modulus else ""
+        return [(f"increment {k}{suffix}", _increment(k, modulus)) for k in keys]
 
     def invariant(self, final, committed):
         total = sum(final.values())

@@ -26,20 +26,20 @@ class WWPathology(Workload):
     MODULUS = 3
 
     def build(self):
-        order = [f"k{i}" for i in range(self.nkeys)]
-        self.keys = {k: 0 for k in order}
+        self.keys = {f"k{i}": 0 for i in range(self.nkeys)}
         for t in range(1, self.threads + 1):
-            keys = order if t % 2 == 1 else order[::-1]
-            label = f"increment {keys[0]}..{keys[-1]}" if len(keys) > 1 else f"increment {keys[0]}"
-            self.programs[t] = [(label, _increment_all(keys)) for _ in range(self.txns)]
+            self.programs[t] = self._increments(t)
 
     def cycle(self, thread):
-        return [(f"{label} modulo {self.MODULUS}", _increment_all(self._order(thread), self.MODULUS))
-                for label, _ in self.program(thread)]
+        return self._increments(thread, self.MODULUS)
 
-    def _order(self, thread):
-        order = [f"k{i}" for i in range(self.nkeys)]
-        return order if thread % 2 == 1 else order[::-1]
+    def _increments(self, thread, modulus=None):
+        """Thread `thread`'s transactions (odd threads front to back), modulo `modulus` when given."""
+        keys = [f"k{i}" for i in range(self.nkeys)]
+        keys = keys if thread % 2 == 1 else keys[::-1]
+        label = f"increment {keys[0]}..{keys[-1]}" if len(keys) > 1 else f"increment {keys[0]}"
+        label += f" modulo {modulus}" if modulus else ""
+        return [(label, _increment_all(keys, modulus)) for _ in range(self.txns)]
 
     def invariant(self, final, committed):
         bad = [f"{k}={final[k]}" for k in self.keys if final[k] != committed]

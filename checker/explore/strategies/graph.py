@@ -21,7 +21,7 @@ running to it), takes one step with the edge's thread, and at the state it
 reaches either stops (a state seen before) or, at a new one, queues the
 edges of every enabled thread but the first and goes on with that one: a
 run already standing in a state takes one of its edges for free, which
-halves the replays with two threads (`continued` counts them). An execution that ends there (complete, deadlock, crash) is judged
+halves the replays with two threads. An execution that ends there (complete, deadlock, crash) is judged
 by the explorer as any other. Runs do not look for lassos themselves: cycles
 are in the graph.
 
@@ -71,7 +71,6 @@ class GraphSearch(Strategy):
         self.path: list = []             # the schedule replayed: to `node`, then `edge`
         self.node = -1                   # the node the current run steps from
         self.edge = 0                    # the thread it steps with
-        self.continued = 0               # edges taken by a run that was already at their node
         self.commits = 0
         #: Stop at the first counterexample (the explorer says): then look for a livelock each
         #: time the graph has doubled, not only at the end.
@@ -136,15 +135,13 @@ class GraphSearch(Strategy):
         # Go on from the new state with its first thread (its other edges wait in the queue):
         # this run is already there, so that edge costs no replay. Not past half the step
         # bound, where the explorer would stop the run and call it a suspected livelock.
-        first, rest = self.enabled[node][:1], self.enabled[node][1:]
-        if not self.go_on or d + 1 >= run.max_steps // 2:
-            first, rest = (), self.enabled[node]
-        self.queue.extend((node, t) for t in rest)
-        if not first:
+        here = self.enabled[node]
+        go_on = self.go_on and d + 1 < run.max_steps // 2
+        self.queue.extend((node, t) for t in (here[1:] if go_on else here))
+        if not go_on:
             return None
-        self.node, self.edge, self.commits = node, first[0], run.commits
-        self.continued += 1
-        return first[0]
+        self.node, self.edge, self.commits = node, here[0], run.commits
+        return here[0]
 
     def _add(self, key, enabled, parent, t) -> int:
         node = len(self.parent)
