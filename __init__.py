@@ -26,17 +26,20 @@ What a program needs is here, and nothing else is promised:
   `ExploreResult`, `Execution`, `Violation`: results; `UsageError`: bad input.
 """
 
-from .checker.api import UsageError, check, check_linearizability, explore, replay
-from .checker.explore.engine import Violation
-from .checker.explore.result import Execution, ExploreResult
-from .checker.explore.strategies import STRATEGIES
-from .implementations.registry import DESIGNS, load_design
-from .models.formats import read_history
-from .models.machine import Abort, Machine, wait_any
-from .models.opformats import read_ophistory
-from .models.specs import Spec
-from .models.terms import Criterion, Kind, Verdict
-from .models.workloads import WORKLOADS, Workload
+# Absolute imports, as everywhere in the package: a test runner may load this file on its own,
+# as the folder of a checkout whose name is no identifier ("stmcheck-main"), where a relative
+# import has no package to be relative to.
+from stmcheck.checker.api import UsageError, check, check_linearizability, explore, replay
+from stmcheck.checker.explore.engine import Violation
+from stmcheck.checker.explore.result import Execution, ExploreResult
+from stmcheck.checker.explore.strategies import STRATEGIES
+from stmcheck.implementations.registry import DESIGNS, load_design
+from stmcheck.models.formats import read_history
+from stmcheck.models.machine import Abort, Machine, wait_any
+from stmcheck.models.opformats import read_ophistory
+from stmcheck.models.specs import Spec
+from stmcheck.models.terms import Criterion, Kind, Verdict
+from stmcheck.models.workloads import WORKLOADS, Workload
 
 __all__ = [
     "explore", "replay", "check", "check_linearizability", "read_history", "read_ophistory",
