@@ -60,7 +60,7 @@ two readers of the counter each give way to the other's read when upgrading.
 
 from __future__ import annotations
 
-from stmcheck.models.machine import Abort, Machine, wait_any
+from stmcheck.models.machine import Abort, Machine, checkpoint, wait_any
 
 from .contention import ABORT_OTHER, ABORT_SELF, Managed, Party, Priorities, make_manager
 
@@ -103,6 +103,10 @@ class DSTM(Managed):
         cell, me = self.cells[key], tx.thread
         rounds, last = 0, None
         while True:
+            # an enemy aborted or waited for may restart and stand in the way again, within this
+            # attempt: what the loop depends on, so that its states recur (machine.checkpoint)
+            yield checkpoint("open", key, writing, rounds, last, tx.parity, tuple(tx.reads.items()),
+                             tuple(tx.owned.items()))
             loc = yield cell.load()
             owner, par, old, new, readers = loc
             enemies = [(owner, par)] if owner not in (0, me) else []

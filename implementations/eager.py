@@ -42,7 +42,7 @@ waits forever. So the winner also wakes when the owner restarts, and asks again.
 
 from __future__ import annotations
 
-from stmcheck.models.machine import Abort, FREE, Machine, wait_any
+from stmcheck.models.machine import Abort, FREE, Machine, checkpoint, wait_any
 
 from .contention import ABORT_OTHER, ABORT_SELF, Managed, Priorities, make_manager
 from .inplace import InPlace
@@ -72,6 +72,9 @@ class Eager(Managed, InPlace):
         self.claims = {t: machine.cell(f"claim{t}", None) for t in range(1, threads + 1)}
         self.cm = make_manager(self.manager_name)
         self.prio = Priorities(machine, threads, self.cm)
+        # With three threads or more, a key claimed by an older winner is left to it (see `_yield`).
+        self.others = {t: [u for u in range(1, threads + 1) if u != t] for t in range(1, threads + 1)} \
+            if threads > 2 and self.cm.priority == "timestamp" else None
 
     def local_state(self, thread):
         return self.prio.local_state(thread)
@@ -94,6 +97,11 @@ class Eager(Managed, InPlace):
         mine = self.status[me]
         rounds, last = 0, None
         while True:
+            # the loop can go round for ever within one attempt (an owner aborted, restarted and
+            # locking again): what it depends on, so that its states recur (machine.checkpoint)
+            yield checkpoint("own", key, rounds, last, tuple(tx.held), tuple(tx.undo), tx.claim)
+            if self.others is not None and (yield from self._yield(tx, key)):
+                continue
             if (yield lock.try_acquire()):
                 tx.held.append(key)
                 if tx.claim is not None:
@@ -128,6 +136,25 @@ class Eager(Managed, InPlace):
             else:
                 yield from self._backoff(tx, lock, owner, decision.steps)
                 rounds += 1
+
+    def _yield(self, tx, key):
+        """Wait while an older transaction claims `key` (it aborted the owner and waits for the
+        lock); True if it waited. Without this, with three threads, a third transaction took
+        the lock in the moment it was free, the winner aborted it and waited again, and the
+        lock went back and forth between the two others for ever, the oldest never getting
+        it (a livelock the explorer proved once the loop's states could recur). With two
+        threads the only claimer is the owner's enemy, whose claim the aborted owner already
+        waits out (`abort`), so the extra loads are left out there."""
+        me = tx.thread
+        mine = self.prio.me(me)
+        for u in self.others[me]:
+            if (yield self.claims[u].load()) == key:
+                other = yield from self.prio.other(u)
+                if other.prio < mine.prio:
+                    yield wait_any((self.claims[u], lambda v: v != key), (self.status[me], _aborted))
+                    yield from self._alive(tx)
+                    return True
+        return False
 
     def _block(self, tx, lock, owner):
         """Wait(None): until the lock is free, I am aborted, or (Greedy) the owner waits too."""

@@ -15,7 +15,7 @@ abort each other, both retry, take their first keys again, and abort each
 other again, forever: a livelock in which both threads keep stepping.
 """
 
-from stmcheck.models.machine import Abort, FREE, Machine, wait_any
+from stmcheck.models.machine import Abort, FREE, Machine, checkpoint, wait_any
 
 from .inplace import InPlace
 
@@ -51,6 +51,9 @@ class EagerAggressive(InPlace):
         lock = self.locks[key]
         mine = self.status[tx.thread]
         while True:
+            # the loop can go round for ever within one attempt (the owner restarts and locks
+            # again): what it depends on, so that its states recur (machine.checkpoint)
+            yield checkpoint("own", key, tuple(tx.held), tuple(tx.undo))
             if (yield lock.try_acquire()):
                 tx.held.append(key)
                 return

@@ -33,7 +33,7 @@ The unlocked variant cannot have them (`versions_are_stamps`,
 lazy_unlocked_commit.py).
 """
 
-from stmcheck.models.machine import Abort, Machine, wait_any
+from stmcheck.models.machine import Abort, Machine, checkpoint, wait_any
 
 
 class _Tx:
@@ -93,6 +93,9 @@ class Lazy:
             for key in sorted(tx.writes):
                 orec = self.orecs[key]
                 while True:
+                    # the record may be locked again before our CAS, any number of times
+                    yield checkpoint("lock", key, tuple(tx.locked), tuple(tx.reads.items()),
+                                     tuple(tx.writes.items()))
                     word = (yield wait_any((orec, _unlocked)))[0]
                     if (yield orec.cas(word, (word[0], tx.thread))):
                         tx.locked.append((key, word[0]))

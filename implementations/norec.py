@@ -35,7 +35,7 @@ histories and final values agree; only the lock word is encoded differently).
 NOrec is opaque.
 """
 
-from stmcheck.models.machine import Abort, Machine, wait_any
+from stmcheck.models.machine import Abort, Machine, checkpoint, wait_any
 
 
 class _Tx:
@@ -72,6 +72,9 @@ class NOrec:
 
     def _validate(self, tx):
         while True:
+            # writers may commit between every two tries, forever: what each try depends on
+            # (machine.checkpoint), so that a reader's states recur
+            yield checkpoint("validate", tx.snapshot, tuple(tx.reads), tuple(tx.writes.items()))
             t = yield from self._quiescent()
             for key, value in tx.reads:
                 if (yield self.values[key].load()) != value:
@@ -85,7 +88,10 @@ class NOrec:
             return tx.writes[key]
         cell = self.values[key]
         value = yield cell.load()
-        while (yield self.seq.load()) != _free(tx.snapshot):
+        while True:
+            yield checkpoint("read", key, value, tx.snapshot, tuple(tx.reads), tuple(tx.writes.items()))
+            if (yield self.seq.load()) == _free(tx.snapshot):
+                break
             yield from self._validate(tx)
             value = yield cell.load()
         tx.reads.append((key, value))
@@ -97,7 +103,10 @@ class NOrec:
     def commit(self, tx):
         if not tx.writes:
             return
-        while not (yield self.seq.cas(_free(tx.snapshot), (tx.snapshot, True))):
+        while True:
+            yield checkpoint("commit", tx.snapshot, tuple(tx.reads), tuple(tx.writes.items()))
+            if (yield self.seq.cas(_free(tx.snapshot), (tx.snapshot, True))):
+                break
             yield from self._validate(tx)
         for key, value in tx.writes.items():
             yield self.values[key].store(value)

@@ -21,6 +21,18 @@ would step forever and turn every wait into an endless execution, whereas a
 blocked thread simply is not scheduled, and a state where nobody can move is a
 deadlock the checker reports with its wait-for cycle.
 
+A loop that goes round within one attempt (try to lock, find an owner, abort
+it, wait, try again) makes the attempt's past grow without end, and the
+checker, which cannot read a generator's local variables, tells a thread's
+states apart by everything its attempt has seen so far. At the head of such a
+loop a design may ``yield checkpoint(label, *values)``: not a step (no
+scheduling point), a promise that from here on the attempt depends only on
+what its transaction body has read and written and on `values` (every local
+variable and descriptor field the rest of the attempt uses). The checker then
+forgets the rest of the attempt's past, so that the loop's states recur; it
+checks the promise where it can (two arrivals with equal values must take the
+same next step) and says which checkpoint broke it.
+
 Values stored in cells must be hashable (numbers, strings, None, tuples): the
 checker snapshots memory to recognise a livelock (a state seen before).
 Values that only serve as timestamps (clocks, versions, sequence locks) should
@@ -165,6 +177,25 @@ class Step:
         if op in (LOAD, HOLDER):
             return text + f" = {result!r}"
         return text
+
+
+class Checkpoint:
+    """`checkpoint(label, *values)`: the attempt's future depends on its body's reads and
+    writes and on `values` only (see the module's docstring). Yielded, not a step."""
+
+    __slots__ = ("label", "values")
+
+    def __init__(self, label: str, values: tuple):
+        self.label, self.values = str(label), values
+
+    def __repr__(self) -> str:
+        return f"checkpoint({self.label!r}, ...)"
+
+
+def checkpoint(label: str, *values) -> Checkpoint:
+    """Mark a loop head: the rest of the attempt depends only on the body's reads and writes and
+    on `values` (hashable; stamps allowed). Use names, not cells or locks, in `values`."""
+    return Checkpoint(label, values)
 
 
 class Cell:

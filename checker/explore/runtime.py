@@ -35,7 +35,7 @@ import traceback
 from contextlib import contextmanager
 from types import GeneratorType
 
-from stmcheck.models.history import HistoryBuilder, HistoryError
+from stmcheck.models.history import HistoryBuilder, HistoryError, canonical_value
 from stmcheck.models.machine import (
     ACQUIRE,
     BEGIN,
@@ -43,10 +43,12 @@ from stmcheck.models.machine import (
     WAIT,
     Abort,
     Cell,
+    Checkpoint,
     DesignMisuse,
     Lock,
     Machine,
     MachineError,
+    OP_NAMES,
     Step,
     apply,
     is_enabled,
@@ -67,7 +69,7 @@ COMPLETE, DEADLOCK, LIVELOCK, MAX_STEPS, CRASH, CUT, STOPPED = (
 
 
 class _Thread:
-    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "stamps", "finished")
+    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "stamps", "finished", "body")
 
     def __init__(self):
         self.gen = None
@@ -79,6 +81,7 @@ class _Thread:
         self.pos = 0                  # the attempt's results so far, interned by `Positions` (0: none)
         self.stamps: list = []        # the stamps among those results, taken out of `pos` (in order)
         self.finished = False
+        self.body = 0                 # the body's reads and writes in the attempt, interned (a checkpoint's base)
 
 
 class Positions:
@@ -92,10 +95,12 @@ class Positions:
     is a trie keyed by (parent, result)), so keys compare exactly as the tuples did.
     One table serves every run whose states are compared (an explorer's runs)."""
 
-    __slots__ = ("ids",)
+    __slots__ = ("ids", "bodies", "next_step")
 
     def __init__(self):
         self.ids: dict = {}
+        self.bodies: dict = {}     # the same for the body's reads and writes (`Run.emit`)
+        self.next_step: dict = {}  # checkpoint position -> (label, the step taken after it): the audit
 
     def extend(self, pos: int, result) -> int:
         key = (pos, result)
@@ -103,6 +108,30 @@ class Positions:
         if found is None:
             found = self.ids[key] = len(self.ids) + 1
         return found
+
+    def extend_body(self, body: int, event) -> int:
+        key = (body, event)
+        found = self.bodies.get(key)
+        if found is None:
+            found = self.bodies[key] = len(self.bodies) + 1
+        return found
+
+    def checkpoint(self, body: int, label: str, values) -> int:
+        """The position at a checkpoint: the body's past and the declared values, nothing
+        else of the attempt (a first-level entry no sequence of results can produce)."""
+        return self.extend(0, (_CHECKPOINT, body, label, values))
+
+    def audit(self, thread: int, pos: int, label: str, step) -> None:
+        """Two arrivals of a thread at a checkpoint with the same position must go on with the same step;
+        else its values leave out state the attempt uses (`machine.checkpoint`'s promise)."""
+        sig = _signature(step)
+        seen = self.next_step.setdefault((thread, pos), (label, sig))
+        if seen[1] != sig:
+            raise DesignMisuse(
+                f"checkpoint {label!r} was reached twice with the same values and the same reads and "
+                f"writes, and then took two different steps ({_show(seen[1])}, then {_show(sig)}): its "
+                f"values leave out something the rest of the attempt uses (a local variable or a "
+                f"descriptor field); add it to checkpoint({label!r}, ...)")
 
 
 class _TxView:
@@ -177,6 +206,8 @@ class Run:
         if op == "read" or op == "write":
             e["key"] = key
             e["value"] = value
+            x = self._th[thread]
+            x.body = self.positions.extend_body(x.body, (op, key, canonical_value(value)))
         self.events.append(e)
         self.event_steps.append(len(self.steps) - 1)
 
@@ -191,6 +222,7 @@ class Run:
                 th.attempts += 1
                 th.txid = txid = f"T{t}.{th.attempts}"
                 th.pos = 0
+                th.body = 0
                 th.stamps = []
                 yield BEGIN_STEP
                 self.emit(t, txid, "begin")
@@ -334,7 +366,7 @@ class Run:
             else:
                 x.pending = x.gen.send(value)
             if type(x.pending) is not Step:
-                raise DesignMisuse(not_a_step(x.gen, x.pending))
+                self._checkpoints(t, x)
         except StopIteration:
             x.pending = None
         except DesignMisuse:
@@ -347,6 +379,28 @@ class Run:
             if watch is not None:
                 watch.ints[2] = 0
         return True
+
+    def _checkpoints(self, t: int, x) -> None:
+        """The thread yielded something else than a step: checkpoints (`machine.checkpoint`) are
+        taken at once (the position restarts from the body's past and the declared values) and
+        audited against the step that follows; anything else is a misuse."""
+        label = None
+        while type(x.pending) is Checkpoint:
+            cp = x.pending
+            x.stamps = []
+            values = stamps.split(cp.values, _SLOTS, x.stamps) if self.domains else cp.values
+            try:
+                x.pos = self.positions.checkpoint(x.body, cp.label, values)
+            except TypeError:
+                raise DesignMisuse(f"checkpoint {cp.label!r}: its values must be hashable (numbers, "
+                                   f"strings, None, tuples), not {cp.values!r}") from None
+            label = cp.label
+            self._restarted = True    # a loop within one attempt passes here: the lasso detector looks
+            x.pending = x.gen.send(None)
+        if type(x.pending) is not Step:
+            raise DesignMisuse(not_a_step(x.gen, x.pending))
+        if label is not None:
+            self.positions.audit(t, x.pos, label, x.pending)
 
     def _crash(self, t, exc, tb=True):
         self.outcome = CRASH
@@ -407,6 +461,9 @@ class Run:
                 step = r.send(value)
             except StopIteration as stop:
                 return stop.value
+            if type(step) is Checkpoint:
+                value = None
+                continue
             if type(step) is not Step:
                 raise DesignMisuse(not_a_step(r, step))
             if not is_enabled(step, 1, self.mem):
@@ -436,8 +493,9 @@ class Run:
         found: list = []
         stamps.collect(self.mem, found)
         stamps.collect(positions, found)
-        for t in range(1, self.threads + 1):
-            found.extend(self._th[t].stamps)
+        for t, p in enumerate(positions, 1):
+            if p is not None:        # a finished thread's last results are no part of the state
+                found.extend(self._th[t].stamps)
         ranks = STAMP_RANKS(found, {d: d.newest for d in self.domains})
         canon = []
         for t, p in enumerate(positions, 1):
@@ -507,6 +565,20 @@ class Run:
 STAMP_RANKS = stamps.canonical_ranks
 
 _SLOTS: dict = {}   # domain name -> its Slot in interned positions (`stamps.split`)
+_CHECKPOINT = type("CheckpointMark", (), {"__repr__": lambda self: "<checkpoint>"})()   # no result equals it
+
+
+def _signature(step: Step) -> tuple:
+    """What the checkpoint audit compares of a step: its operation, objects and plain operands
+    (stamps and wait predicates are left out: their values are compared by the state)."""
+    ops = tuple(v for v in (step.a, step.b) if not callable(v) and not stamps.has_stamp(v))
+    objs = tuple(o.name for o, _ in step.obj) if step.op == WAIT else (step.obj.name if step.obj is not None else "",)
+    return step.op, objs, ops
+
+
+def _show(sig: tuple) -> str:
+    op, objs, ops = sig
+    return f"{OP_NAMES[op]} {' or '.join(objs)}" + (f" with {ops!r}" if ops else "")
 
 
 def _unsealed(value, found: list):

@@ -30,7 +30,11 @@ anything is dropped (it reads nothing, its writes never count, and it fits in
 any witness order between its real-time predecessors and successors, which
 the order keeps apart already); for strict serializability every aborted
 attempt is dropped (strict serializability says nothing about it, its reads of
-its own writes included).
+its own writes included); and a configuration goes when another has the same
+committed state and the same unplaced attempts but for aborted ones it placed
+(`_subsumes`: without that, a thread aborted over and over while another's
+attempt stays live made a new set at every abort, and eager-aggressive's
+graph on transfer did not end at 300,000 states).
 
 Not for serializability (without real-time order a later transaction may be
 ordered before an earlier one, so every attempt stays unplaced), nor for
@@ -80,12 +84,12 @@ class WitnessKey:
                 i = _live(u, t)
                 th, ops, status, preds = u[i]
                 out.add((state, u[:i] + ((th, ops + (item,), status, preds),) + u[i + 1:]))
-            return frozenset(out)
+            return _minimal(out)
         if op == "begin":
             for state, u in configs:
                 preds = frozenset(j for j, x in enumerate(u) if x[2] != LIVE)
                 out.add((state, u + ((t, (), LIVE, preds),)))
-            return frozenset(out)
+            return _minimal(out)
         for state, u in configs:     # commit or abort
             i = _live(u, t)
             th, ops, _, preds = u[i]
@@ -93,7 +97,7 @@ class WitnessKey:
                 out.update(self._closure((state, _without(u, i))))
             else:
                 out.update(self._closure((state, u[:i] + ((th, ops, op, preds),) + u[i + 1:])))
-        return frozenset(out)
+        return _minimal(out)
 
     def _closure(self, config) -> frozenset:
         """Every configuration reachable by placing ended attempts (forced ones at once), but
@@ -145,6 +149,46 @@ class WitnessKey:
             st.update(own)
             state = frozenset(st.items())
         return state, _without(u, i)
+
+
+def _minimal(configs: set) -> frozenset:
+    """The configurations no other one in the set dominates (`_subsumes`): a canonical form of
+    the set, since domination is a partial order (its minimal elements are unique)."""
+    by_state: dict = {}
+    for state, u in configs:
+        by_state.setdefault(state, []).append(u)
+    out = []
+    for state, us in by_state.items():
+        if len(us) > 1:
+            us.sort(key=len)
+            kept: list = []
+            for u in us:
+                if not any(len(v) < len(u) and _subsumes(v, u) for v in kept):
+                    kept.append(u)
+            us = kept
+        out.extend((state, u) for u in us)
+    return frozenset(out)
+
+
+def _subsumes(v: tuple, u: tuple) -> bool:
+    """v is u with some aborted attempts placed (removed): every continuation that has a
+    witness order from u has one from v, the same order without them (an aborted attempt
+    changes no state, and removing it only removes predecessors). So u can be forgotten."""
+    def match(i: int, j: int, removed: tuple) -> bool:
+        if j == len(v):
+            if not all(x[2] == ABORT for x in u[i:]):
+                return False
+            w = u
+            for k in sorted(removed + tuple(range(i, len(u))), reverse=True):
+                w = _without(w, k)
+            return w == v
+        if i == len(u) or len(u) - i < len(v) - j:
+            return False
+        a, b = u[i], v[j]
+        if a[0] == b[0] and a[1] == b[1] and a[2] == b[2] and match(i + 1, j + 1, removed):
+            return True
+        return a[2] == ABORT and match(i + 1, j, removed + (i,))
+    return match(0, 0, ())
 
 
 def _live(u: tuple, t) -> int:

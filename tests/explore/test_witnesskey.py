@@ -116,3 +116,21 @@ def test_an_attempt_that_touched_nothing_is_forgotten():
     assert plain[2] == empty[4] and plain[-1] == empty[-1]    # after T1's commit (and T2's abort); at the end
     stale = keys([t1, [([("read", "x", 0)], "abort"), ([("read", "x", 1)], "commit")]], [0, 0, 0, 1, 1])
     assert stale[5] == frozenset() and stale[-1] == frozenset()
+
+
+def test_aborted_attempts_that_fit_now_are_forgotten():
+    """Thread 1 aborts once or three times (each attempt read what is current) while thread 2's
+    attempt stays live: every witness order may place those attempts at once, so the sets are
+    the same (before, each abort made a new set, and eager-aggressive's graph never ended). An
+    attempt that read a value no longer current stays: it cannot be placed now."""
+    def key_after(t1_attempts):
+        ev = events_of([t1_attempts, [([("read", "x", 0)], "commit")]], [1, 1] + [0] * 20)
+        k, run = WitnessKey({k: 0 for k in KEYS}, False), FakeRun(2)
+        for e in ev[:2 + sum(len(ops) + 2 for ops, _ in t1_attempts)]:   # T2 begun and read; T1 done
+            run.events.append(e)
+            configs, _ = k(run)
+        return configs
+
+    fits = ([("read", "x", 0), ("read", "y", 0)], "abort")
+    assert key_after([fits]) == key_after([fits, fits, fits])
+    assert key_after([fits]) != key_after([fits, ([("read", "x", 2)], "abort")])

@@ -1,0 +1,100 @@
+"""Checkpoints (`machine.checkpoint`): a loop within one attempt whose states recur.
+
+A thread's position is everything its attempt has seen; a loop that goes round
+within one attempt (eager's "abort the owner, wait, try again", NOrec's
+revalidation, DSTM's open) made it grow without end, so no state recurred and
+the graph never ended. At a checkpoint the position restarts from the body's
+reads and writes and the declared values. What must hold: the graph with
+checkpoints finds what DPOR without them finds (the same final states and
+failures), it now ends where it did not, and a checkpoint that leaves out a
+variable its loop uses is caught by the audit, not believed.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from stmcheck.checker import api
+from stmcheck.checker.api import UsageError
+from stmcheck.checker.explore.runtime import Run
+from stmcheck.checker.explore.strategies.dpor import DPOR
+from stmcheck.checker.explore.strategies.graph import GraphSearch
+from stmcheck.models.machine import Checkpoint
+from stmcheck.models.workloads import make_workload
+
+from test_explore_dpor_cache import Verdicts
+
+
+def _without_checkpoints(monkeypatch):
+    """Runs that step over every checkpoint (the position keeps all the attempt has seen)."""
+    def skip(self, t, x):
+        while type(x.pending) is Checkpoint:
+            x.pending = x.gen.send(None)
+    monkeypatch.setattr(Run, "_checkpoints", skip)
+
+
+def _finals(design, workload, strategy, budget):
+    ex = api.make_explorer(api.prepare(design, make_workload(workload, 2, 1)), strategy, criterion="opacity",
+                           explorer_cls=Verdicts, max_executions=budget, time_limit=600, stop_at_first=False,
+                           exact_histories=isinstance(strategy, DPOR))
+    ex.finals = set()
+    out = ex.explore()
+    assert out.exhausted, "the configuration must be small enough to exhaust"
+    return ex.finals, out
+
+
+@pytest.mark.parametrize("design,workload", [
+    ("eager", "transfer"), ("eager+timestamp", "write-skew"), ("norec", "transfer"), ("lazy", "transfer"),
+    ("dstm", "dict-update"),
+])
+def test_the_graph_with_checkpoints_finds_what_dpor_without_them_finds(design, workload, monkeypatch):
+    graph, gout = _finals(design, workload, GraphSearch(), None)
+    with monkeypatch.context() as m:
+        _without_checkpoints(m)
+        dpor, _ = _finals(design, workload, DPOR(), 20_000)
+    assert graph == dpor and gout.states > 100
+
+
+def test_a_loop_within_one_attempt_makes_a_finite_graph(monkeypatch):
+    """eager-aggressive on transfer: the winner aborts the owner, which restarts and locks
+    again, round and round within the winner's attempt. With checkpoints the graph ends (some
+    thousands of states) and proves the livelock; without, 20,000 states are not enough."""
+    result = api.explore("eager-aggressive", "transfer", strategy="graph", stop_at_first=False,
+                         max_executions=None, time_limit=None)
+    assert result.exhausted and result.states < 20_000
+    assert [v.kind for v in result.violations] == ["livelock"]
+    with monkeypatch.context() as m:
+        _without_checkpoints(m)
+        bounded = api.explore("eager-aggressive", "transfer", strategy=GraphSearch(max_states=20_000),
+                              stop_at_first=False, max_executions=None, time_limit=None)
+    assert not bounded.exhausted and "max-states 20,000" in bounded.bounds
+
+
+FORGETFUL = textwrap.dedent('''
+    from stmcheck.models.machine import checkpoint
+
+    class Forgetful:
+        """Reads a key, then a flag, from one loop whose checkpoint leaves out `i`."""
+        def __init__(self, machine, keys, threads):
+            self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
+            self.flag = machine.cell("flag", 0)
+        def begin(self, thread): return thread
+        def read(self, tx, key):
+            v = None
+            for i in range(2):
+                yield checkpoint("twice")
+                v = yield (self.cells[key] if i == 0 else self.flag).load()
+            return v
+        def write(self, tx, key, value): yield self.cells[key].store(value)
+        def commit(self, tx): pass
+        def abort(self, tx): pass
+''')
+
+
+def test_a_checkpoint_that_forgets_a_variable_is_caught(tmp_path):
+    path = tmp_path / "forgetful.py"
+    path.write_text(FORGETFUL)
+    with pytest.raises(UsageError, match=r"checkpoint 'twice' .*load a0.*then load flag"):
+        api.explore(f"{path}:Forgetful", "transfer", strategy="graph")
