@@ -38,6 +38,12 @@ A third (the matrix found it: timestamp on dict-update): an abort can hit an
 attempt that already released everything; the owner's next attempt then takes
 the lock unaware, and the winner, waiting for the lock to leave that thread,
 waits forever. So the winner also wakes when the owner restarts, and asks again.
+A fourth (with three threads, once checkpoints let a loop within one attempt
+recur and the lasso close): a third transaction took the lock in the moment
+the aborted owner let go, the winner aborted it in turn, and the lock went
+back and forth between the two younger ones for ever. So, with three threads
+or more, a younger transaction waits out an older one's claim before it tries
+a key (`_yield`).
 """
 
 from __future__ import annotations

@@ -287,6 +287,7 @@ class Run:
             if not self._advance(t, None, start=True):
                 return self
         fair = getattr(chooser, "fair", False)
+        following = getattr(chooser, "following", None)
         tids = range(1, self.threads + 1)
         lasso = self._lasso
         restrict = None
@@ -306,9 +307,10 @@ class Run:
                 return self
             depth = len(self.steps)
             if lasso is not None and self._restarted:
-                # Only a state right after an abort can start a loop's check: in a loop without
-                # commits every thread that steps must restart an attempt (its position would
-                # otherwise only grow), so every loop passes through such a state.
+                # Only a state right after an abort or a checkpoint can start a loop's check: in a
+                # loop without commits every thread that steps must restart an attempt or pass a
+                # checkpoint (its position would otherwise only grow), so every loop passes
+                # through such a state.
                 self._restarted = False
                 loop = lasso.visit(self, depth)
                 if loop is not None:
@@ -325,7 +327,7 @@ class Run:
                 self.outcome = MAX_STEPS
                 self.detail = {"since_commit": depth - self.last_commit}
                 return self
-            if restrict:
+            if restrict and not (following is not None and following()):
                 choices = tuple(t for t in enabled if t in restrict) or enabled
                 restrict = None
             else:

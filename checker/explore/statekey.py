@@ -11,7 +11,9 @@ it has explored already may skip the whole subtree below it.
 
 The future key is what the runtime's own decisions depend on:
 - the shared memory, and each thread's abstract position (`Run.thread_positions`:
-  transaction index, results seen in its attempt, design-declared local state),
+  transaction index, results seen in its attempt (since its last checkpoint, from
+  the body's reads and writes and the checkpoint's values), design-declared
+  local state),
   which determine every thread's next steps (threads are deterministic);
 - the lasso detector's memory (states seen at restarts since the last commit,
   each with the threads that have stepped, been enabled and committed since,

@@ -229,3 +229,18 @@ def test_a_thread_shut_out_for_good_starves():
     live = liveness(Selfish, Toggle(2))
     assert live["starvation"] == "violated" and live["starvation_witness"]["starving"] == [1]
     assert live["starvation_witness"]["committed"] == [2]
+
+
+def test_a_witness_with_an_unfair_inner_loop_replays():
+    """eager (Greedy) on transfer, cyclic: thread 1 commits twice per loop while thread 2 polls a
+    lock that is always taken when it looks (it never meets the manager: the lock is free when
+    it asks who owns it). The loop is fair, but inside it thread 1 runs alone round a smaller
+    one; a replay must follow the schedule through it, not force thread 2 in (the matrix's
+    replay command failed so: "only 2 can step there")."""
+    setup = api.prepare("eager", "transfer", threads=2)
+    live = liveness(setup.design_cls, setup.workload, 5000)
+    assert live["starvation"] == "violated"
+    w = live["starvation_witness"]
+    run = Run(setup.design_cls, setup.workload, cyclic=True)
+    run.execute(Replay(w["prefix"] + w["loop"] * 2, strict=True))
+    assert run.outcome == "starvation"

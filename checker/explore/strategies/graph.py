@@ -11,7 +11,8 @@ all of them at once where every criterion is judged). Two paths to equal
 states have the same futures (threads are deterministic and the canonical
 form keeps what designs observe) and the same verdict on every continuation
 (what the views promise), so each state is expanded once. Where the graph is
-finite (declared stamps, retry loops that return) the search ends and says
+finite (declared stamps, retry loops that return, checkpoints at the head of
+loops within one attempt: `machine.checkpoint`) the search ends and says
 "holds" with proof: "exhausted: N states, M transitions".
 
 How: a queue of (state, thread) edges, first in first out. Each execution

@@ -122,6 +122,12 @@ class Replay(Strategy):
         self.i = 0
         self.used = False
 
+    def following(self) -> bool:
+        """Still following the given schedule: the runtime then lets it step as written, even
+        through a loop it finds unfair (a starvation lasso may run one thread alone round a
+        smaller loop inside the fair one)."""
+        return self.i < len(self.schedule)
+
     def start(self):
         if self.used:
             return False
