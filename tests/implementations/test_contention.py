@@ -144,7 +144,7 @@ def test_embedded_priorities_take_no_steps_but_the_ticket():
 def test_design_plus_manager_names():
     cls, entry = load_design("eager+karma")
     assert cls.manager_name == "karma" and cls is load_design("eager+karma")[0]
-    assert entry.expected["counter"] == "livelock"
+    assert entry.expected["counter"] == ("livelock", "starvation")   # starvation: the matrix proved it
     cls, entry = load_design("dstm+polka")
     assert cls.__name__ == "DSTM[polka]" and cls.manager_name == "polka"
     assert load_design("eager")[0].manager_name == load_design("dstm")[0].manager_name == "greedy"

@@ -120,7 +120,7 @@ def test_verdicts_of_a_cell():
 
 
 def test_differences_rules():
-    cell = M.Cell("lazy", "transfer", 2, verdicts={v: "holds" for v in M.VERDICTS})
+    cell = M.Cell("lazy", "swap", 2, verdicts={v: "holds" for v in M.VERDICTS})
     cell.verdicts["opaque"] = "unknown"
     assert any("opaque expected violated, found unknown" in d for d in M.differences(cell))
     cell.verdicts["opaque"] = "violated"
@@ -128,8 +128,8 @@ def test_differences_rules():
     cell.verdicts["starvation-free"] = "unknown"     # bounded where "holds" is expected: fine
     assert M.differences(cell) == []
     cell.others = ["invariant"]
-    assert M.differences(cell) == ["lazy on transfer, 2 threads: unexpected invariant counterexample"]
-    three = M.Cell("lazy", "transfer", 3, verdicts={v: "unknown" for v in M.VERDICTS})
+    assert M.differences(cell) == ["lazy on swap, 2 threads: unexpected invariant counterexample"]
+    three = M.Cell("lazy", "swap", 3, verdicts={v: "unknown" for v in M.VERDICTS})
     assert M.differences(three) == []                  # bounded: a bug not found is no difference
     three.verdicts["deadlock-free"] = "violated"
     assert len(M.differences(three)) == 1
