@@ -69,7 +69,7 @@ COMPLETE, DEADLOCK, LIVELOCK, MAX_STEPS, CRASH, CUT, STOPPED = (
 
 
 class _Thread:
-    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "stamps", "finished", "body")
+    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "stamps", "finished", "first_event")
 
     def __init__(self):
         self.gen = None
@@ -81,7 +81,7 @@ class _Thread:
         self.pos = 0                  # the attempt's results so far, interned by `Positions` (0: none)
         self.stamps: list = []        # the stamps among those results, taken out of `pos` (in order)
         self.finished = False
-        self.body = 0                 # the body's reads and writes in the attempt, interned (a checkpoint's base)
+        self.first_event = 0          # where the attempt's events start in `Run.events` (a checkpoint reads them)
 
 
 class Positions:
@@ -95,11 +95,10 @@ class Positions:
     is a trie keyed by (parent, result)), so keys compare exactly as the tuples did.
     One table serves every run whose states are compared (an explorer's runs)."""
 
-    __slots__ = ("ids", "bodies", "next_step")
+    __slots__ = ("ids", "next_step")
 
     def __init__(self):
         self.ids: dict = {}
-        self.bodies: dict = {}     # the same for the body's reads and writes (`Run.emit`)
         self.next_step: dict = {}  # checkpoint position -> (label, the step taken after it): the audit
 
     def extend(self, pos: int, result) -> int:
@@ -109,14 +108,7 @@ class Positions:
             found = self.ids[key] = len(self.ids) + 1
         return found
 
-    def extend_body(self, body: int, event) -> int:
-        key = (body, event)
-        found = self.bodies.get(key)
-        if found is None:
-            found = self.bodies[key] = len(self.bodies) + 1
-        return found
-
-    def checkpoint(self, body: int, label: str, values) -> int:
+    def checkpoint(self, body: tuple, label: str, values) -> int:
         """The position at a checkpoint: the body's past and the declared values, nothing
         else of the attempt (a first-level entry no sequence of results can produce)."""
         return self.extend(0, (_CHECKPOINT, body, label, values))
@@ -206,8 +198,6 @@ class Run:
         if op == "read" or op == "write":
             e["key"] = key
             e["value"] = value
-            x = self._th[thread]
-            x.body = self.positions.extend_body(x.body, (op, key, canonical_value(value)))
         self.events.append(e)
         self.event_steps.append(len(self.steps) - 1)
 
@@ -222,10 +212,10 @@ class Run:
                 th.attempts += 1
                 th.txid = txid = f"T{t}.{th.attempts}"
                 th.pos = 0
-                th.body = 0
                 th.stamps = []
                 yield BEGIN_STEP
                 self.emit(t, txid, "begin")
+                th.first_event = len(self.events)
                 tx = None
                 try:
                     r = design.begin(t)
@@ -327,11 +317,11 @@ class Run:
                 self.outcome = MAX_STEPS
                 self.detail = {"since_commit": depth - self.last_commit}
                 return self
-            if restrict and not (following is not None and following()):
-                choices = tuple(t for t in enabled if t in restrict) or enabled
+            choices = enabled
+            if restrict:   # a replay still following its schedule steps as written
+                if following is None or not following():
+                    choices = tuple(t for t in enabled if t in restrict) or enabled
                 restrict = None
-            else:
-                choices = enabled
             t = chooser.pick(self, choices)
             if t is None:
                 self.outcome = STOPPED
@@ -392,7 +382,7 @@ class Run:
             x.stamps = []
             values = stamps.split(cp.values, _SLOTS, x.stamps) if self.domains else cp.values
             try:
-                x.pos = self.positions.checkpoint(x.body, cp.label, values)
+                x.pos = self.positions.checkpoint(self._body(t, x), cp.label, values)
             except TypeError:
                 raise DesignMisuse(f"checkpoint {cp.label!r}: its values must be hashable (numbers, "
                                    f"strings, None, tuples), not {cp.values!r}") from None
@@ -403,6 +393,12 @@ class Run:
             raise DesignMisuse(not_a_step(x.gen, x.pending))
         if label is not None:
             self.positions.audit(t, x.pos, label, x.pending)
+
+    def _body(self, t: int, x) -> tuple:
+        """What the transaction body has seen in this attempt: its reads and writes, in order (read
+        at checkpoints only, so that runs of designs without them pay nothing per event)."""
+        return tuple((e["op"], e["key"], canonical_value(e["value"])) for e in self.events[x.first_event:]
+                     if e["thread"] == t and (e["op"] == "read" or e["op"] == "write"))
 
     def _crash(self, t, exc, tb=True):
         self.outcome = CRASH
