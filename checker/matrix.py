@@ -62,8 +62,8 @@ class Budget:
     """How far each search of a cell may go, in counts (never seconds)."""
     executions: tuple = (2000, 300)       # executions, (2 threads, 3 threads)
     steps: tuple = (60_000, 20_000)       # steps over all executions (livelocking designs run long)
-    states: int = 5000                    # abstract states of the cyclic state graph (starvation)
-    graph: tuple = (50_000, 12_000)       # states of the state graph after a bounded DPOR (2, 3 threads)
+    states: int = 60_000                  # abstract states of the cyclic state graph (starvation)
+    graph: tuple = (150_000, 12_000)      # states of the state graph after a bounded DPOR (2, 3 threads)
     probe: tuple = (200, 40_000)          # random-walk probe of a bounded cell: executions, steps in all
 
     def for_design(self, design: str) -> "Budget":
@@ -313,7 +313,7 @@ def _bounded_retries(cell: Cell, ex, budget: Budget) -> None:
 def _starvation(cell: Cell, graph_states: int) -> None:
     workload = cell.workload
     setup = api.prepare(cell.design, workload, threads=2)
-    live = liveness(setup.design_cls, setup.workload, graph_states)
+    live = liveness(setup.design_cls, setup.workload, graph_states, stop_at_starvation=True)
     cell.states = live["states"]
     cell.verdicts["starvation-free"] = {"violated": VIOLATED, "holds": HOLDS}.get(live["starvation"], UNKNOWN)
     w = live.get("starvation_witness")

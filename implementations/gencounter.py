@@ -22,8 +22,8 @@ copy + 1 under the lock, after checking that the copy is still current (so it
 counts up from the newest). The explorer may then forget how many commits
 there were, so that with cyclic programs (starvation) states recur: it proves
 that a thread can starve, its every attempt aborted by the other's commits
-(dict-update, random: the registry's expectations). `gencounter-racy` keeps a
-plain int (see there).
+(dict-update, random: the registry's expectations). `gencounter-racy`'s is a
+relative stamp (see there).
 """
 
 from stmcheck.models.machine import Abort, Machine
@@ -41,10 +41,10 @@ class _Tx:
 
 class GenCounter:
     use_lock = True            # gencounter-racy
-    counter_is_stamp = True    # False in gencounter-racy, whose bump may move the counter back
+    relative_counter = False   # gencounter-racy: its bump may move the counter back
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
-        first = machine.stamps("generation") if self.counter_is_stamp else 0
+        first = machine.stamps("generation", relative=self.relative_counter)
         self.generation = machine.cell("generation", first)
         self.lock = machine.lock("commit")
         self.values = {k: machine.cell(k, v) for k, v in keys.items()}

@@ -8,11 +8,12 @@ separate steps: two transactions that began at the same generation can both
 pass the check before either bumps, and both commit (a counter incremented
 twice ends at 1). Expected verdict: serializability violated.
 
-The counter stays a plain int here, not a stamp (models/stamps.py) as in
-`gencounter`: a committer delayed between its check and its store of
+The counter is a *relative* stamp here (models/stamps.py), not a stamp as
+in `gencounter`: a committer delayed between its check and its store of
 "copy + 1" can store a generation older than one a later commit already
 stored (the counter goes back), and stamps may only be counted up from the
-newest (rule 3). So the explorer keeps the counter's exact values.
+newest (rule 3). A relative stamp keeps every difference and forgets only
+how far all generations moved together.
 """
 
 from .gencounter import GenCounter
@@ -20,4 +21,4 @@ from .gencounter import GenCounter
 
 class GenCounterRacy(GenCounter):
     use_lock = False
-    counter_is_stamp = False   # a stale check + 1 can move the counter back (see above)
+    relative_counter = True   # a stale check + 1 can move the counter back (see above)

@@ -29,7 +29,7 @@ that key since only the lock holder moves it). The explorer may then forget
 how often a key was written, so that with cyclic programs (starvation) states
 recur: it proves that a thread can starve, its every attempt invalidated by the
 other's commits (lazy on random, lazy-incremental on dict-update and random).
-The unlocked variant cannot have them (`versions_are_stamps`,
+The unlocked variant's are relative stamps (`relative_versions`,
 lazy_unlocked_commit.py).
 """
 
@@ -54,14 +54,14 @@ def _unlocked(word):
 class Lazy:
     validate_every_read = False   # lazy-incremental
     lock_write_set = True         # lazy-unlocked-commit
-    versions_are_stamps = True    # one stamp domain per key (False: plain ints, lazy-unlocked-commit)
+    relative_versions = False     # lazy-unlocked-commit: a racy bump may move a version back
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
         self.values = {k: machine.cell(k, v) for k, v in keys.items()}
         self.orecs = {k: machine.cell(f"orec({k})", (self._first_version(machine, k), 0)) for k in keys}
 
     def _first_version(self, machine, key):
-        return machine.stamps(f"orec({key})") if self.versions_are_stamps else 0
+        return machine.stamps(f"orec({key})", relative=self.relative_versions)
 
     def begin(self, thread):
         return _Tx(thread)

@@ -9,12 +9,13 @@ either writes back, and both commit, the second overwriting the first
 (a counter incremented twice ends at 1).
 Expected verdict: serializability violated.
 
-Versions stay plain ints here, not stamps (models/stamps.py) as in `lazy`:
-the unlocked bump stores "the version it loaded + 1", and a committer
-delayed between that load and store can write a version older than one a
-later commit already wrote (the version goes back). Stamps may only be
-counted up from the newest (rule 3), so this variant's versions are not
-timestamps in that sense and the explorer keeps their exact values.
+Versions are *relative* stamps here (models/stamps.py), not stamps as in
+`lazy`: the unlocked bump stores "the version it loaded + 1", and a
+committer delayed between that load and store can write a version older
+than one a later commit already wrote (the version goes back), which stamps,
+counted up from the newest only (rule 3), forbid. Relative stamps keep every
+difference between versions and forget only how far they all moved
+together, so a starvation loop, whose commits move them all up, closes.
 """
 
 from .lazy import Lazy
@@ -22,4 +23,4 @@ from .lazy import Lazy
 
 class LazyUnlockedCommit(Lazy):
     lock_write_set = False
-    versions_are_stamps = False   # a stale load + 1 can move a version back (see above)
+    relative_versions = True   # a stale load + 1 can move a version back (see above)

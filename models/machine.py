@@ -201,13 +201,14 @@ def checkpoint(label: str, *values) -> Checkpoint:
 class Cell:
     """A shared word. Methods return steps, to be yielded by the design."""
 
-    __slots__ = ("index", "name")
+    __slots__ = ("index", "name", "_load")
 
     def __init__(self, index: int, name: str):
         self.index, self.name = index, name
+        self._load = Step(LOAD, self)    # steps are never changed: one load step serves every load
 
     def load(self) -> Step:
-        return Step(LOAD, self)
+        return self._load
 
     def store(self, value) -> Step:
         return Step(STORE, self, value, write=True, stamped=has_stamp(value))
@@ -283,17 +284,19 @@ class Machine:
         self.initial: list = []
         self.domains: list = []
 
-    def stamps(self, name: str, gap: int = 0) -> Stamp:
+    def stamps(self, name: str, gap: int = 0, relative: bool = False) -> Stamp:
         """A new family of timestamps (a clock and the versions copied from it, one key's version
         counter, a ticket dispenser); returns its first stamp, 0, to put in cells' initial values.
 
         Declaring them lets the checker forget how far a clock has run, so that retry loops
         come back to states seen before (models/stamps.py has the rules: compare stamps of one
         domain, count up only from the newest; `gap` is the largest difference the design
-        tests, as 1 for `wv == rv + 1`)."""
+        tests, as 1 for `wv == rv + 1`). `relative=True`: the design may count up from any stamp
+        of the domain (a racy bump that stores an old version + 1); the checker then keeps every
+        difference and forgets only an offset common to all."""
         if any(d.name == str(name) for d in self.domains):
             raise StampMisuse(f"two stamp domains are called {name!r}")
-        domain = Domain(str(name), gap)
+        domain = Domain(str(name), gap, relative)
         self.domains.append(domain)
         return Stamp(0, domain, sealed=True)
 

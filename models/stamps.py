@@ -38,6 +38,16 @@ The rules that make this exact, all checked as the design runs (a breach is a
    while the design is built; one kept and compared later is an error (a
    constant the state does not hold would drift against the stamps it does).
 
+A *relative* domain (`Machine.stamps(name, relative=True)`) drops rule 3 and
+the limit of rule 2: the design may store an old stamp + 1 anywhere (a racy
+version bump that moves a version back), so no neighbour difference may be
+forgotten. Its canonical form keeps every difference and forgets only where
+the values sit: each one minus the least of the domain's values in the state
+(every comparison and every `+ c` gives the same answer after a common
+shift). Its states are finite only while the values stay within a bounded
+spread, but a loop that moves them all up by the same amount closes, so a
+livelock or a starvation is found even where the graph never ends.
+
 Not stamps: data values (the canonical form would merge histories that read
 different values), and counters that grow anywhere but at the newest value
 (karma priorities: rule 3 rejects them).
@@ -53,14 +63,15 @@ class StampMisuse(DesignMisuse):
 
 
 class Domain:
-    """One family of comparable stamps; `newest` is the runtime's record of rule 3."""
+    """One family of comparable stamps; `newest` is the runtime's record of rule 3 (unused when
+    the domain is `relative`: only differences count, and any stamp may be counted up)."""
 
-    __slots__ = ("name", "gap", "newest")
+    __slots__ = ("name", "gap", "newest", "relative")
 
-    def __init__(self, name: str, gap: int):
+    def __init__(self, name: str, gap: int, relative: bool = False):
         if not isinstance(gap, int) or gap < 0:
             raise StampMisuse(f"the gap of stamp domain {name!r} must be an int >= 0, not {gap!r}")
-        self.name, self.gap, self.newest = name, gap, 0
+        self.name, self.gap, self.newest, self.relative = name, gap, 0, bool(relative)
 
     def __repr__(self) -> str:
         return f"Domain({self.name!r}, gap={self.gap})"
@@ -82,7 +93,7 @@ class Stamp:
         if self.sealed or other.sealed:
             raise StampMisuse(f"a stamp of {self.domain.name!r} given by Machine.stamps was kept and compared "
                               f"after the design was built: read stamps from cells instead")
-        if abs(self.offset - other.offset) > self.domain.gap:
+        if abs(self.offset - other.offset) > self.domain.gap and not self.domain.relative:
             raise StampMisuse(f"stamps of {self.domain.name!r} compared ({op}) with offsets {self.offset} and "
                               f"{other.offset}: declare Machine.stamps({self.domain.name!r}, gap="
                               f"{abs(self.offset - other.offset)}) if the design tests that difference")
@@ -154,6 +165,8 @@ def _admit_one(s: Stamp, where: str) -> Stamp:
                           f"the design was built: read stamps from cells instead")
     if s.offset == 0:
         return s
+    if d.relative:
+        return Stamp(s.value, d)
     if not (d.newest <= s.value <= d.newest + d.gap + 1):
         raise StampMisuse(f"{where} := stamp {s.value} of {d.name!r}, computed with offset {s.offset}: a computed "
                           f"stamp written to memory must be the newest of its domain written so far ({d.newest}) "
@@ -214,12 +227,18 @@ def collect(value, out: list) -> None:
 
 def canonical_ranks(stamps, newest: dict) -> dict:
     """(domain, value) -> canonical int: per domain, the distinct values (and the newest one
-    written) in order, each difference between neighbours capped at `gap + 1`."""
-    by_domain: dict = {d: {n} for d, n in newest.items()}
+    written) in order, each difference between neighbours capped at `gap + 1`; for a relative
+    domain, each value minus the least (the newest written is no part of it)."""
+    by_domain: dict = {d: {n} for d, n in newest.items() if not d.relative}
     for s in stamps:
         by_domain.setdefault(s.domain, set()).add(s.value)
     ranks = {}
     for d, values in by_domain.items():
+        if d.relative:
+            least = min(values)
+            for v in values:
+                ranks[(d, v)] = v - least
+            continue
         cap = d.gap + 1
         prev = c = None
         for v in sorted(values):

@@ -281,10 +281,15 @@ class Run:
         tids = range(1, self.threads + 1)
         lasso = self._lasso
         restrict = None
+        pend = [x.pending if x is not None else None for x in th]   # kept up to date below
         while True:
-            pending = tuple(x.pending if x is not None else None for x in th)
-            enabled = tuple(t for t in tids if (s := pending[t]) is not None
-                            and (s.op not in _BLOCKING or is_enabled(s, t, mem)))
+            pending = tuple(pend)
+            enabled = []
+            for t in tids:
+                s = pend[t]
+                if s is not None and (s.op not in _BLOCKING or is_enabled(s, t, mem)):
+                    enabled.append(t)
+            enabled = tuple(enabled)
             self.enabled_log.append(enabled)
             self.pending_log.append(pending)
             if not enabled:
@@ -345,6 +350,7 @@ class Run:
                 watch.ints[1] = depth + 1
             if not self._advance(t, result):
                 return self
+            pend[t] = th[t].pending
 
     def _advance(self, t, value, start=False) -> bool:
         x = self._th[t]
@@ -502,7 +508,7 @@ class Run:
             else:
                 own = tuple(ranks[(s.domain, s.value)] for s in self._th[t].stamps)
                 canon.append((p[0], p[1], stamps.rename(p[2], ranks), p[3], own))
-        newest = tuple(ranks[(d, d.newest)] for d in self.domains)
+        newest = tuple(ranks[(d, d.newest)] for d in self.domains if not d.relative)
         return stamps.rename(self.mem, ranks) + (newest,), tuple(canon)
 
     def lasso_states(self) -> dict:

@@ -52,16 +52,24 @@ class StateGraph:
     def schedule(self, node: int) -> list:
         return self.search.schedule(node)
 
-    def build(self) -> "StateGraph":
-        search = self.search
+    def build(self, stop_at_starvation: bool = False) -> "StateGraph":
+        """Search the graph to the end or to `max_states`; with `stop_at_starvation`, stop early
+        once it holds a starvation cycle (looked for each time the graph has doubled): the
+        verdict is then decided, and the rest of a graph that may not end would cost for nothing."""
+        search, look = self.search, 1024
         while search.start():
+            if stop_at_starvation and len(self.parent) >= look:
+                look *= 2
+                if starving(self) is not None:
+                    search.bounds.add("stopped at a starvation cycle")
+                    break
             run = Run(self.design_cls, self.workload, max_steps=_MAX_STEPS, detect_lassos=False, cyclic=True,
                       positions=self.positions)
             run.execute(search)
             search.finish(run)
             if run.outcome not in ("stopped", "max-steps"):
                 self.problem = self.problem or run.outcome
-        self.complete = search.exhausted
+        self.complete = search.exhausted and not search.bounds
         return self
 
 
@@ -70,12 +78,13 @@ class StateGraph:
 _MAX_STEPS = 400
 
 
-def liveness(design_cls, workload, max_states: int = 5000) -> dict:
-    """Starvation and livelock verdicts of a design on a workload, from its state graph.
+def liveness(design_cls, workload, max_states: int = 5000, stop_at_starvation: bool = False) -> dict:
+    """Starvation and livelock verdicts of a design on a workload, from its state graph
+    (`stop_at_starvation`: see `StateGraph.build`; livelock may then stay unknown).
 
     Returns {"starvation": verdict, "livelock": verdict, "states": n, "complete": bool,
     and for each violated one a witness {"thread"s, "prefix", "loop"} (schedules)}."""
-    g = StateGraph(design_cls, workload, max_states).build()
+    g = StateGraph(design_cls, workload, max_states).build(stop_at_starvation)
     out = {"states": len(g.parent), "complete": g.complete, "problem": g.problem}
     undecided = UNKNOWN if not g.complete else HOLDS
     live = fair_component(g, lambda t, c: not c)
@@ -86,17 +95,25 @@ def liveness(design_cls, workload, max_states: int = 5000) -> dict:
     else:
         out["livelock"] = undecided
     out["starvation"] = undecided
-    for x in range(1, workload.threads + 1):
-        if not workload.program(x):
-            continue   # a thread with nothing to do cannot starve
-        keep = (lambda x: lambda t, c: not (c and t == x))(x)
-        comp = fair_component(g, keep, need=lambda t, c: c)
-        if comp is None:
-            continue
+    found = starving(g)
+    if found is not None:
+        x, comp, keep = found
         entry, loop = walk(g, comp, keep)
         committed = sorted({t for u in comp for t, v, c in g.edges[u] if v in comp and c and keep(t, c)})
         out["starvation"] = VIOLATED
         out["starvation_witness"] = {"starving": [x], "committed": committed, "prefix": g.schedule(entry),
                                      "loop": loop}
-        break
     return out
+
+
+def starving(g: StateGraph):
+    """(thread, component, edge filter) of the first thread that starves on a fair cycle of the
+    graph built so far (a real one, whatever is left to build), or None."""
+    for x in range(1, g.workload.threads + 1):
+        if not g.workload.program(x):
+            continue   # a thread with nothing to do cannot starve
+        keep = (lambda x: lambda t, c: not (c and t == x))(x)
+        comp = fair_component(g, keep, need=lambda t, c: c)
+        if comp is not None:
+            return x, comp, keep
+    return None

@@ -11,7 +11,10 @@ class Transfer(Workload):
     opposite directions, the classic way to make two lock-based transactions
     take the same locks in opposite orders. Invariant: the sum of balances.
     Repeated (cyclic runs), each transfer is followed by its way back, so that
-    balances stay within a unit of the start per thread: a finite state space."""
+    balances stay within a unit of the start per thread, and they wrap round
+    within those bounds (`_wrap`): a design that loses updates lets balances
+    drift, and the state space must stay finite for it too (a design that
+    does not lose updates never wraps)."""
 
     name = "transfer"
     finite_cycle = True
@@ -25,9 +28,11 @@ class Transfer(Workload):
             self.programs[t] = [(f"transfer {src}->{dst}", _transfer(src, dst)) for src, dst in self._moves(t)]
 
     def cycle(self, thread):
+        wrap = _wrap(self.BALANCE - self.threads, 2 * self.threads + 1)
         out = []
         for src, dst in self._moves(thread):
-            out += [(f"transfer {src}->{dst}", _transfer(src, dst)), (f"transfer {dst}->{src}", _transfer(dst, src))]
+            out += [(f"transfer {src}->{dst}", _transfer(src, dst, wrap)),
+                    (f"transfer {dst}->{src}", _transfer(dst, src, wrap))]
         return out
 
     def _moves(self, thread):
@@ -44,10 +49,17 @@ class Transfer(Workload):
         return None
 
 
-def _transfer(src, dst):
+def _transfer(src, dst, wrap=None):
     def body(tx):
         a = yield from tx.read(src)
         b = yield from tx.read(dst)
-        yield from tx.write(src, a - 1)
-        yield from tx.write(dst, b + 1)
+        yield from tx.write(src, a - 1 if wrap is None else wrap(a - 1))
+        yield from tx.write(dst, b + 1 if wrap is None else wrap(b + 1))
     return body
+
+
+def _wrap(low: int, size: int):
+    """Balances of a cyclic run, kept in [low, low + size) by wrapping round: with N threads
+    each balance of a design that loses no update stays within N units of the start, which
+    the range holds, so only a lost update's drift ever wraps."""
+    return lambda v: low + (v - low) % size

@@ -120,6 +120,8 @@ CONFIGS = [
     ("tl2-borrowed-clock", "write-skew", 2, 1, 1),
     ("tl2-no-read-validation", "transfer", 2, 1, 1),
     ("tl2", "counter", 2, 1, 3),
+    ("lazy-unlocked-commit", "counter", 2, 2, 1),      # relative stamps
+    ("gencounter-racy", "counter", 2, 2, 1),
 ]
 
 
@@ -272,3 +274,13 @@ def test_canonical_stamps_on_random_programs(monkeypatch, programs, design):
     canon = _explore(design, wl(), stamps.canonical_ranks, monkeypatch)
     assert exact[0].exhausted and canon[0].exhausted
     same(canon, exact)
+
+
+
+@pytest.mark.parametrize("design", ["lazy-unlocked-commit", "gencounter-racy"])
+def test_relative_stamps_have_equal_futures(monkeypatch, design):
+    """A racy bump stores an old version + 1 anywhere: the relative form (every difference kept,
+    only a common shift forgotten) still gives equal forms equal futures."""
+    for workload in ("counter", "transfer"):
+        assert _bisimulation_breaches(stamps.canonical_ranks, monkeypatch, design, workload) == 0
+

@@ -22,7 +22,7 @@ PREFERRED = {"tl2-no-read-validation": "transfer", "lazy": "transfer", "gencount
              # DSTM's backoff managers: the random probe (seed 0) meets these lassos within SMALL's
              # probe (executions 4, 15 and 331); DPOR, elsewhere, only after hundreds or thousands.
              "dstm+polka": "transfer", "dstm+polite": "swap", "dstm+karma": "transfer"}
-SMALL = M.Budget(executions=(600, 50), steps=(40_000, 5_000), states=150, probe=(400, 40_000))
+SMALL = M.Budget(executions=(600, 50), steps=(40_000, 5_000), states=150, probe=(400, 40_000), graph=(50_000, 12_000))
 
 
 def ci_cell(design):
@@ -49,7 +49,7 @@ def test_gate_every_design(design):
     budget = SMALL
     if "starvation" in expected_kinds(DESIGNS[design].expected[workload]):
         budget = M.Budget(executions=SMALL.executions, steps=SMALL.steps, states=M.DEFAULT_BUDGET.states,
-                          probe=SMALL.probe)
+                          graph=SMALL.graph, probe=SMALL.probe)
     cell = M.run_cell(design, workload, 2, budget)
     assert cell.status == "ok", cell.note
     assert M.differences(cell) == []
