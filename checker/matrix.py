@@ -18,7 +18,8 @@ each. Its verdicts (the six `terms.Property`s) come from these searches:
   from the state graph after it (a smaller budget than with 2 threads);
 - *starvation, 2 threads*: the state graph of cyclic programs, whose values
   stay finite (`Workload.cycle`; `checker/explore/starvation.py`, at most
-  `Budget.states` states).
+  `Budget.states` states, stopped at its first starving cycle: a graph of
+  relative stamps may never end).
 
 A DPOR search that does not exhaust its space is followed by a seeded random
 walk (`Budget.probe`) and, with 2 threads, by DPOR with at most `RETRIES`

@@ -3,7 +3,7 @@ PODC 2003), obstruction-free, with a pluggable contention manager
 (implementations/contention.py). Plain `dstm` uses Greedy.
 
 Algorithm: each key's cell holds a *locator* ``(owner, parity, old, new,
-readers)``; each thread a status word ``(parity, state, aborted-by,
+readers, version)``; each thread a status word ``(parity, state, aborted-by,
 priority)``, state one of active, waiting, committed, aborted. A key's
 current value follows from its owner's state: ``new`` if the owner
 committed, ``old`` if it aborted; a live owner is a conflict, and the
@@ -40,9 +40,18 @@ parity bit flipped at each begin, not a unique id, and an owner replaces
 its locators by plain ones ``(0, 0, v, v, ())`` when it commits or aborts,
 before it begins again. A finished transaction's reader entries are left for
 the next writer to drop (they are ignored: their status is final or their
-parity is old). An identical locator could come back only if the owner ran
-two more attempts writing the same old and new values to the same key while
-another reader stood still between two of its steps. With greedy and
+parity is old).
+
+ABA: a value can come back where a fresh object cannot. The state-graph
+search found it (dstm+aggressive on dict-update, 139,004 states: not
+serializable): a writer loaded a locator whose reader entry ``(2, 0)`` was
+stale, the reader thread then began twice (parity 0 again) and registered,
+which put the very same value back, and the writer's CAS replaced it without
+resolving the live reader, who then read the key's old value after the
+writer committed. So every locator carries its cell's version, a stamp
+(domain "loc(KEY)", gap 1, models/stamps.py) that each successful CAS
+counts up by one from the version it replaces (the newest): a CAS built on
+an old load fails, as it would on a replaced object. With greedy and
 timestamp the priority in a status word is a ticket, a stamp of domain
 "tickets" (contention.Priorities, models/stamps.py), so the explorer may
 forget how many were drawn; a status word starts with a plain 0 there, which
@@ -80,7 +89,10 @@ class _Tx:
 class DSTM(Managed):
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
-        self.cells = {k: machine.cell(k, (0, 0, v, v, ())) for k, v in keys.items()}
+        # a locator's last field is the cell's version, a stamp counted up by every CAS (see "ABA")
+        # (gap 1: `_swap` tells its CAS succeeded by comparing what the cell holds with version + 1)
+        self.cells = {k: machine.cell(k, (0, 0, v, v, (), machine.stamps(f"loc({k})", gap=1)))
+                      for k, v in keys.items()}
         # (parity, state, aborted by (thread, parity) or 0, priority: karma, or a ticket stamp)
         self.status = {t: machine.cell(f"status{t}", (0, COMMITTED, 0, 0)) for t in range(1, threads + 1)}
         self.parity = {t: 0 for t in range(1, threads + 1)}
@@ -108,7 +120,7 @@ class DSTM(Managed):
             yield checkpoint("open", key, writing, rounds, last, tx.parity, tuple(tx.reads.items()),
                              tuple(tx.owned.items()))
             loc = yield cell.load()
-            owner, par, old, new, readers = loc
+            owner, par, old, new, readers, _version = loc
             enemies = [(owner, par)] if owner not in (0, me) else []
             if writing:
                 enemies += [r for r in readers if r[0] != me]
@@ -177,10 +189,10 @@ class DSTM(Managed):
             loc, value = yield from self._open(tx, key, writing=False)
             readers = tuple(sorted({r for r in loc[4] if r[0] != me[0]} | {me}))
             if loc[0] == 0 or loc[0] == me[0]:
-                mine = loc[:4] + (readers,)
+                mine = loc[:4] + (readers, loc[5] + 1)
             else:   # a finished owner: store the plain current value
-                mine = (0, 0, value, value, readers)
-            if (yield self.cells[key].cas(loc, mine)):
+                mine = (0, 0, value, value, readers, loc[5] + 1)
+            if (yield from _swap(self.cells[key], loc, mine)) is not None:
                 break
         tx.reads[key] = value
         # Still active now means no writer has aborted us, so every key read so far
@@ -193,15 +205,15 @@ class DSTM(Managed):
         me, cell = tx.thread, self.cells[key]
         if key in tx.owned:
             mine = tx.owned[key]
-            new = mine[:3] + (value, ())
-            if not (yield cell.cas(mine, new)):
+            new = yield from _swap(cell, mine, mine[:3] + (value, (), mine[5] + 1))
+            if new is None:
                 raise Abort("our locator was replaced: we were aborted")
             tx.owned[key] = new
             return
         while True:
             loc, current = yield from self._open(tx, key, writing=True)
-            new = (me, tx.parity, current, value, ())
-            if (yield cell.cas(loc, new)):
+            new = yield from _swap(cell, loc, (me, tx.parity, current, value, (), loc[5] + 1))
+            if new is not None:
                 break
         tx.owned[key] = new
         yield from self._opened(tx)
@@ -233,9 +245,16 @@ class DSTM(Managed):
         each: a cell that changed meanwhile was cleaned by someone else)."""
         for key, loc in tx.owned.items():
             v = loc[3] if committed else loc[2]
-            yield self.cells[key].cas(loc, (0, 0, v, v, ()))
+            yield self.cells[key].cas(loc, (0, 0, v, v, (), loc[5] + 1))
         tx.owned = {}
         tx.reads = {}
+
+
+def _swap(cell, expected, new):
+    """CAS a locator (`new` has `expected`'s version + 1): the locator now in the cell when it
+    swapped, its version as read (so that the next CAS may expect it), else None."""
+    now = yield cell.compare_exchange(expected, new)
+    return now if now == new else None
 
 
 def _aborted(v):

@@ -27,6 +27,7 @@ TL2 = [("clock", 0)]
 SEQ = [("seq", 0)]
 ORECS = [("orec(x)", 0), ("orec(y)", 0)]
 TICKETS = [("tickets", 0)]
+LOCATORS = [("loc(x)", 1), ("loc(y)", 1)]
 
 #: design -> [(domain, gap)] it declares when built on KEYS; a shipped design not named here declares none.
 DOMAINS = {
@@ -36,7 +37,9 @@ DOMAINS = {
     "lazy": ORECS, "lazy-incremental": ORECS, "lazy-unlocked-commit": ORECS,
     "gencounter": [("generation", 0)], "gencounter-racy": [("generation", 0)],
     "eager": TICKETS, "eager+timestamp": TICKETS, "eager-no-undo": TICKETS,
-    "dstm": TICKETS, "dstm+timestamp": TICKETS,            # karma and the others: no tickets
+    # DSTM: every locator carries its cell's version (gap 1); greedy and timestamp draw tickets too
+    "dstm": LOCATORS + TICKETS, "dstm+timestamp": LOCATORS + TICKETS,
+    **{f"dstm+{m}": LOCATORS for m in ("aggressive", "passive", "polite", "karma", "polka")},
 }
 
 
