@@ -308,7 +308,7 @@ for _name, _cells in _FOUND_BY_THE_MATRIX.items():
 # The racy variants' rows were proven once their versions became relative stamps (a racy bump may
 # move a version back): their graphs never end, but a loop whose commits move every version up alike
 # closes, and in it one thread's validation fails for ever.
-_STARVING_IN_FINITE_CYCLES = {
+_STARVING_IN_CYCLIC_RUNS = {
     "lazy-unlocked-commit": ("transfer", "counter", "dict-update", "ww-pathology", "random"),
     "gencounter-racy": ("transfer", "counter", "dict-update", "ww-pathology", "random"),
     "tl2": ("transfer", "counter", "ww-pathology"),
@@ -348,7 +348,7 @@ _STARVING_IN_FINITE_CYCLES = {
     "dstm+karma": ("transfer", "swap", "counter", "write-skew", "dict-update", "intset", "ww-pathology", "random"),
     "dstm+polka": ("transfer", "swap", "counter", "write-skew", "dict-update", "intset", "ww-pathology", "random"),
 }
-for _name, _workloads in _STARVING_IN_FINITE_CYCLES.items():
+for _name, _workloads in _STARVING_IN_CYCLIC_RUNS.items():
     for _workload in _workloads:
         _kinds = expected_kinds(DESIGNS[_name].expected[_workload])
         DESIGNS[_name].expected[_workload] = tuple(sorted(set(_kinds) | {STARVATION}))

@@ -201,14 +201,13 @@ def checkpoint(label: str, *values) -> Checkpoint:
 class Cell:
     """A shared word. Methods return steps, to be yielded by the design."""
 
-    __slots__ = ("index", "name", "_load")
+    __slots__ = ("index", "name")
 
     def __init__(self, index: int, name: str):
         self.index, self.name = index, name
-        self._load = Step(LOAD, self)    # steps are never changed: one load step serves every load
 
     def load(self) -> Step:
-        return self._load
+        return Step(LOAD, self)
 
     def store(self, value) -> Step:
         return Step(STORE, self, value, write=True, stamped=has_stamp(value))

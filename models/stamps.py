@@ -74,7 +74,7 @@ class Domain:
         self.name, self.gap, self.newest, self.relative = name, gap, 0, bool(relative)
 
     def __repr__(self) -> str:
-        return f"Domain({self.name!r}, gap={self.gap})"
+        return f"Domain({self.name!r}, gap={self.gap}{', relative' if self.relative else ''})"
 
 
 class Stamp:
@@ -227,9 +227,9 @@ def collect(value, out: list) -> None:
 
 def canonical_ranks(stamps, newest: dict) -> dict:
     """(domain, value) -> canonical int: per domain, the distinct values (and the newest one
-    written) in order, each difference between neighbours capped at `gap + 1`; for a relative
-    domain, each value minus the least (the newest written is no part of it)."""
-    by_domain: dict = {d: {n} for d, n in newest.items() if not d.relative}
+    written, `newest`, which names no relative domain) in order, each difference between
+    neighbours capped at `gap + 1`; for a relative domain, each value minus the least."""
+    by_domain: dict = {d: {n} for d, n in newest.items()}
     for s in stamps:
         by_domain.setdefault(s.domain, set()).add(s.value)
     ranks = {}

@@ -500,7 +500,8 @@ class Run:
         for t, p in enumerate(positions, 1):
             if p is not None:        # a finished thread's last results are no part of the state
                 found.extend(self._th[t].stamps)
-        ranks = STAMP_RANKS(found, {d: d.newest for d in self.domains})
+        newest = {d: d.newest for d in self.domains if not d.relative}   # a relative domain has no newest
+        ranks = STAMP_RANKS(found, newest)
         canon = []
         for t, p in enumerate(positions, 1):
             if p is None:
@@ -508,8 +509,7 @@ class Run:
             else:
                 own = tuple(ranks[(s.domain, s.value)] for s in self._th[t].stamps)
                 canon.append((p[0], p[1], stamps.rename(p[2], ranks), p[3], own))
-        newest = tuple(ranks[(d, d.newest)] for d in self.domains if not d.relative)
-        return stamps.rename(self.mem, ranks) + (newest,), tuple(canon)
+        return stamps.rename(self.mem, ranks) + (tuple(ranks[(d, n)] for d, n in newest.items()),), tuple(canon)
 
     def lasso_states(self) -> dict:
         """The lasso detector's record: abstract state -> the depth it was seen at (since the

@@ -69,7 +69,7 @@ class StateGraph:
             search.finish(run)
             if run.outcome not in ("stopped", "max-steps"):
                 self.problem = self.problem or run.outcome
-        self.complete = search.exhausted and not search.bounds
+        self.complete = search.exhausted
         return self
 
 

@@ -13,8 +13,8 @@ class Transfer(Workload):
     Repeated (cyclic runs), each transfer is followed by its way back, so that
     balances stay within a unit of the start per thread, and they wrap round
     within those bounds (`_wrap`): a design that loses updates lets balances
-    drift, and the state space must stay finite for it too (a design that
-    does not lose updates never wraps)."""
+    drift, and the state space must stay finite for it too (what a design
+    that loses no update commits never wraps)."""
 
     name = "transfer"
     finite_cycle = True
@@ -60,6 +60,7 @@ def _transfer(src, dst, wrap=None):
 
 def _wrap(low: int, size: int):
     """Balances of a cyclic run, kept in [low, low + size) by wrapping round: with N threads
-    each balance of a design that loses no update stays within N units of the start, which
-    the range holds, so only a lost update's drift ever wraps."""
+    each committed balance of a design that loses no update stays within N units of the
+    start, which the range holds, so only a lost update's drift (or a doomed attempt's
+    inconsistent read) ever wraps."""
     return lambda v: low + (v - low) % size

@@ -244,3 +244,15 @@ def test_a_witness_with_an_unfair_inner_loop_replays():
     run = Run(setup.design_cls, setup.workload, cyclic=True)
     run.execute(Replay(w["prefix"] + w["loop"] * 2, strict=True))
     assert run.outcome == "starvation"
+
+
+def test_the_graph_stops_at_its_first_starving_cycle():
+    """gencounter-racy's generation is a relative stamp: its cyclic graph never ends. Asked to stop
+    at a starving cycle, the search decides the verdict long before the budget, the same verdict
+    as when it runs to the budget; it never calls the graph complete."""
+    setup = api.prepare("gencounter-racy", "transfer", threads=2)
+    early = liveness(setup.design_cls, setup.workload, 20_000, stop_at_starvation=True)
+    full = liveness(setup.design_cls, setup.workload, 20_000)
+    assert early["starvation"] == full["starvation"] == "violated"
+    assert not early["complete"] and not full["complete"]
+    assert early["states"] < full["states"] == 20_000
