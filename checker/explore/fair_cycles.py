@@ -56,7 +56,7 @@ def walk(graph, comp, keep_edge) -> tuple:
     for e in inside:
         if e[1] not in {w[1] for w in wanted}:
             wanted.append(e)
-    start = wanted[0][0]
+    start = _entry(graph, comp, wanted[0][0])
     sched, cur = [], start
     for u, t, v, _ in wanted + [(start, None, start, False)]:
         sched += _path(graph, comp, cur, u, keep_edge)
@@ -64,6 +64,16 @@ def walk(graph, comp, keep_edge) -> tuple:
             sched.append(t)
         cur = v
     return start, sched
+
+
+def _entry(graph, comp, node: int) -> int:
+    """The first state of `comp` on the path (parent pointers) that reaches `node`: the lasso
+    enters there, so that no state before it comes again in the loop (a replay proves the
+    first cycle it closes, which must be the loop, not one through the prefix)."""
+    chain = [node]
+    while graph.parent[chain[-1]][0] >= 0:
+        chain.append(graph.parent[chain[-1]][0])
+    return next(u for u in reversed(chain) if u in comp)
 
 
 def _path(graph, comp, a, b, keep_edge) -> list:

@@ -15,6 +15,24 @@ and commit/abort events are recorded. They are scheduling points because the
 real-time order of transactions matters to strict serializability and opacity
 (see `RT` in the machine model).
 
+Fused marks. A chooser that sets `fuses_marks` (the state-graph search) is not
+asked at the marks: a thread's BEGIN is taken together with the attempt's first
+step when that step can be taken (alone when it blocks), and an attempt's END
+at once after its last step. The schedule still names every step, marks
+included, so a run reads (and replays, with any chooser) as an execution of the
+unfused runtime. Why nothing is lost: (1) every fused execution is an unfused
+one; (2) every unfused execution E has a fused one E' with the same steps in
+the same order (hence the same memory, results, reads and final state, the
+same deadlocks, and the same cycles, since a thread blocked right after its
+BEGIN in E can take that BEGIN alone in E'), whose begins are later and ends
+earlier: E' orders by real time every pair of transactions E orders, and maybe
+more. The criteria only grow stricter with more real-time order (strict
+serializability and opacity must respect it; serializability ignores it), so
+a violation in E is one in E'. What the marks cost otherwise: states that
+differ only in where a BEGIN or END fell among the other threads' steps, and
+the history views multiply them (tl2 transfer, 3 threads: 1,148,419 states
+with every mark a step, 87,702 fused). Tested in tests/explore/test_fused_marks.py.
+
 What the runtime records, per execution: the history (`stmcheck.history/1`
 events, each tied to the step after which it happened), the trace of steps and
 their results, the enabled threads and every thread's pending step at each
@@ -277,6 +295,7 @@ class Run:
             if not self._advance(t, None, start=True):
                 return self
         fair = getattr(chooser, "fair", False)
+        fuse = FUSE_MARKS and getattr(chooser, "fuses_marks", False)
         following = getattr(chooser, "following", None)
         tids = range(1, self.threads + 1)
         lasso = self._lasso
@@ -332,6 +351,11 @@ class Run:
                 self.outcome = STOPPED
                 return self
             step = pending[t]
+            if fuse and (step is BEGIN_STEP or step is END_STEP):
+                if not self._fused(t, step):
+                    return self
+                pend[t] = th[t].pending
+                continue
             try:
                 result = apply(step, t, mem)
             except MachineError as exc:
@@ -350,7 +374,64 @@ class Run:
                 watch.ints[1] = depth + 1
             if not self._advance(t, result):
                 return self
+            if fuse and th[t].pending is END_STEP and not self._fused(t, None):
+                return self
             pend[t] = th[t].pending
+
+    def _fused(self, t: int, mark) -> bool:
+        """Thread t's transition when marks are fused (`fuses_marks`): its BEGIN (`mark`) with the
+        attempt's first step when that can be taken now, and an attempt's END at once after its
+        last step (`mark` None: that step was just taken), each recorded as a step of its own, so
+        that the schedule reads as an execution with the marks there; False when the design
+        crashed. Why it is sound is in the module's docstring (Fused marks)."""
+        x = self._th[t]
+        if mark is BEGIN_STEP:
+            if not self._take(t, mark):
+                return False
+            first = x.pending
+            if first is not None and first is not END_STEP and first is not BEGIN_STEP \
+                    and is_enabled(first, t, self.mem):
+                self._log_state()
+                if not self._take(t, first):
+                    return False
+        elif mark is END_STEP:
+            self._log_state()           # the END of an attempt that took no step, picked as it is
+            return self._take(t, mark)
+        while x.pending is END_STEP:
+            self._log_state()
+            if not self._take(t, END_STEP):
+                return False
+        return True
+
+    def _take(self, t: int, step) -> bool:
+        """Take thread t's pending `step` outside the scheduler's loop (fused marks)."""
+        try:
+            result = apply(step, t, self.mem)
+        except MachineError as exc:
+            self._crash(t, exc, tb=False)
+            return False
+        self.schedule.append(t)
+        self.steps.append(step)
+        self.results.append(result)
+        x = self._th[t]
+        if self.domains and stamps.has_stamp(result):
+            x.pos = self.positions.extend(x.pos, stamps.split(result, _SLOTS, x.stamps))
+        else:
+            x.pos = self.positions.extend(x.pos, result)
+        watch, depth = self._watch, len(self.steps) - 1
+        if watch is not None and depth < watch.capacity:
+            watch.sched[depth] = t
+            watch.ints[1] = depth + 1
+        return self._advance(t, result)
+
+    def _log_state(self) -> None:
+        """Enabled threads and pending steps of a state the scheduler passes without a choice (a
+        fused mark's), so that the logs keep one entry per step."""
+        th, mem = self._th, self.mem
+        pending = tuple(x.pending if x is not None else None for x in th)
+        self.pending_log.append(pending)
+        self.enabled_log.append(tuple(t for t in range(1, self.threads + 1) if pending[t] is not None
+                                      and (pending[t].op not in _BLOCKING or is_enabled(pending[t], t, mem))))
 
     def _advance(self, t, value, start=False) -> bool:
         x = self._th[t]
@@ -563,6 +644,10 @@ class Run:
             return [(o.name, (self.mem[o.index] or None) if isinstance(o, Lock) else None) for o, _ in step.obj]
         return []
 
+
+#: Fuse BEGIN and END marks into the attempt's steps where the chooser asks (`fuses_marks`); off
+#: only to compare with the unfused search in tests.
+FUSE_MARKS = True
 
 #: How states name stamps: canonically (the default), or `stamps.exact_ranks` to compare the
 #: abstraction with the exact search in tests.

@@ -31,6 +31,7 @@ from __future__ import annotations
 from .fair_cycles import fair_component, walk
 from .runtime import Positions, Run
 from .strategies.graph import GraphSearch
+from .strategies.replay import spell
 
 VIOLATED, HOLDS, UNKNOWN = "violated", "holds", "unknown"
 
@@ -52,6 +53,16 @@ class StateGraph:
     def schedule(self, node: int) -> list:
         return self.search.schedule(node)
 
+    def lasso(self, entry: int, loop: list) -> dict:
+        """{"prefix", "loop"}: the schedules of every step (as `replay` takes them) of the lasso
+        that reaches `entry` and goes round `loop` (the graph's choices, marks fused)."""
+        prefix, loop = spell(self.new_run, self.schedule(entry) + loop, (len(self.schedule(entry)),))
+        return {"prefix": list(prefix), "loop": list(loop)}
+
+    def new_run(self) -> Run:
+        return Run(self.design_cls, self.workload, max_steps=_MAX_STEPS, detect_lassos=False, cyclic=True,
+                   positions=self.positions)
+
     def build(self, stop_at_starvation: bool = False) -> "StateGraph":
         """Search the graph to the end or to `max_states`; with `stop_at_starvation`, stop early
         once it holds a starvation cycle (looked for each time the graph has doubled): the
@@ -63,8 +74,7 @@ class StateGraph:
                 if starving(self) is not None:
                     search.bounds.add("stopped at a starvation cycle")
                     break
-            run = Run(self.design_cls, self.workload, max_steps=_MAX_STEPS, detect_lassos=False, cyclic=True,
-                      positions=self.positions)
+            run = self.new_run()
             run.execute(search)
             search.finish(run)
             if run.outcome not in ("stopped", "max-steps"):
@@ -91,7 +101,7 @@ def liveness(design_cls, workload, max_states: int = 5000, stop_at_starvation: b
     if live is not None:
         entry, loop = walk(g, live, lambda t, c: not c)
         out["livelock"] = VIOLATED
-        out["livelock_witness"] = {"prefix": g.schedule(entry), "loop": loop}
+        out["livelock_witness"] = g.lasso(entry, loop)
     else:
         out["livelock"] = undecided
     out["starvation"] = undecided
@@ -101,8 +111,7 @@ def liveness(design_cls, workload, max_states: int = 5000, stop_at_starvation: b
         entry, loop = walk(g, comp, keep)
         committed = sorted({t for u in comp for t, v, c in g.edges[u] if v in comp and c and keep(t, c)})
         out["starvation"] = VIOLATED
-        out["starvation_witness"] = {"starving": [x], "committed": committed, "prefix": g.schedule(entry),
-                                     "loop": loop}
+        out["starvation_witness"] = {"starving": [x], "committed": committed, **g.lasso(entry, loop)}
     return out
 
 

@@ -15,6 +15,11 @@ finite (declared stamps, retry loops that return, checkpoints at the head of
 loops within one attempt: `machine.checkpoint`) the search ends and says
 "holds" with proof: "exhausted: N states, M transitions".
 
+A transition is one thread's step, with its attempt's BEGIN taken beside its
+first step and its END beside its last ("Fused marks" in runtime.py, which
+says why no verdict changes): paths here count choices, and a counterexample's
+schedule names every step (`replay.spell`), as `stmcheck replay` takes it.
+
 How: a queue of (state, thread) edges, first in first out. Each execution
 replays the schedule that reaches a state (`parent` pointers: threads are
 Python generators, which cannot be copied, so a state is rebuilt by running
@@ -26,7 +31,7 @@ still waiting in the queue, or walks along edges already in the graph (at
 most `_MAX_WALK` steps, no state keys computed) to the nearest state that
 has one. A run that arrives at a state by a path shorter than its parent
 pointers' makes that path the state's (`_shorten`): every later replay to it,
-or through it, is shorter. Measured on eager+karma transfer, 2 threads
+or through it, is shorter. Measured on eager+karma transfer, 2 threads, before marks were fused
 (65,525 states, 120,058 transitions): going on from new states only took
 54,534 runs, 5.58 M steps (55.4 s); with these, 18,422 runs, 2.09 M steps
 (22.7 s, run just before it on the same machine). An execution that ends (complete, deadlock, crash) is judged
@@ -64,6 +69,9 @@ class GraphSearch(Strategy):
     fair = False
     #: The runtime's own lasso detector is off for these runs (cycles are found on the graph).
     finds_cycles = True
+    #: A transition is a thread's step with its attempt's BEGIN or END beside it (runtime.py,
+    #: "Fused marks"): paths and schedules here count choices, not steps.
+    fuses_marks = True
 
     def __init__(self, max_states: int = DEFAULT_MAX_STATES, go_on: bool = True):
         super().__init__()
@@ -78,7 +86,8 @@ class GraphSearch(Strategy):
         self.waiting: set = set()        # the edges in `queue` not taken yet
         self.transitions = 0
         self.first = True
-        self.path: list = []             # the schedule replayed: to `node`, then `edge`
+        self.path: list = []             # the choices replayed: to `node`, then `edge`
+        self.taken: list = []            # the choices the current run made
         self.node = -1                   # the node the current run steps from
         self.edge = 0                    # the thread it steps with
         self.commits = 0
@@ -102,7 +111,7 @@ class GraphSearch(Strategy):
     def start(self) -> bool:
         if self.first:
             self.first = False
-            self.path, self.node, self.edge = [], -1, 0
+            self.path, self.node, self.edge, self.taken = [], -1, 0, []
             return True
         if not self.queue:
             self.exhausted = not self.bounds
@@ -123,11 +132,17 @@ class GraphSearch(Strategy):
                 break
         waiting.discard(edge)
         node, t = edge
-        self.path, self.node, self.edge = self.schedule(node) + [t], node, t
+        self.path, self.node, self.edge, self.taken = self.schedule(node) + [t], node, t, []
         return True
 
     def pick(self, run, enabled):
-        d = len(run.schedule)
+        t = self._choose(run, enabled)
+        if t is not None:
+            self.taken.append(t)
+        return t
+
+    def _choose(self, run, enabled):
+        d = len(self.taken)
         if d < len(self.path):
             t = self.path[d]
             if t not in enabled:
@@ -158,7 +173,8 @@ class GraphSearch(Strategy):
         # past half the step bound, where the explorer would stop the run and call it a
         # suspected livelock.
         here = self.enabled[node]
-        go_on = self.go_on and d + 1 < run.max_steps // 2
+        steps = len(run.schedule)
+        go_on = self.go_on and steps + 1 < run.max_steps // 2
         if new:
             later = here[1:] if go_on else here
             self.queue.extend((node, t) for t in later)
@@ -167,7 +183,7 @@ class GraphSearch(Strategy):
         elif go_on:
             t = next((t for t in here if (node, t) in self.waiting), None)
             if t is None:
-                return self._walk(run, node, min(_MAX_WALK, run.max_steps // 2 - d - 2))
+                return self._walk(run, node, min(_MAX_WALK, run.max_steps // 2 - steps - 2))
             self.waiting.discard((node, t))
         else:
             t = None
@@ -207,7 +223,7 @@ class GraphSearch(Strategy):
             v, t, _ = prev[v]
             route.append(t)
         route.reverse()
-        self.path = run.schedule + route
+        self.path = self.taken + route
         self.node, self.edge = target, w
         return route[0]
 
@@ -244,7 +260,7 @@ class GraphSearch(Strategy):
             # could not even reach the state it was to expand (paths got that long), so the graph
             # lacks that state's edges and cannot be called complete, whatever the run is judged.
             self.bounds.add(f"a state deeper than max-steps {run.max_steps} was not expanded")
-        elif run.outcome != "stopped" and self.node >= 0 and len(run.schedule) >= len(self.path):
+        elif run.outcome != "stopped" and self.node >= 0 and len(self.taken) >= len(self.path):
             self.transitions += 1    # a step into a final state (complete, deadlock, crash): judged, no node
 
     # -- what the graph proves --------------------------------------------------------------------
@@ -256,7 +272,7 @@ class GraphSearch(Strategy):
             return []
         entry, loop = found
         run = new_run(detect_lassos=True)
-        run.execute(Replay(self.schedule(entry) + loop * 2, strict=True))
+        run.execute(Replay(self.schedule(entry) + loop * 2, strict=True, fused=True))
         return [run]
 
     def _livelock(self):

@@ -115,12 +115,17 @@ class Replay(Strategy):
     name = "replay"
     fair = True
 
-    def __init__(self, schedule, strict: bool = True):
+    def __init__(self, schedule, strict: bool = True, fused: bool = False):
         super().__init__()
         self.schedule = list(schedule)
         self.strict = strict
         self.i = 0
         self.used = False
+        #: `fused`: the schedule names the choices of a search with fused marks (the graph's), one
+        #: per transition (runtime.py, "Fused marks"); `at[i]` is where choice i's steps begin
+        #: in the run's schedule, which spells every step.
+        self.fuses_marks = fused
+        self.at: list = []
 
     def following(self) -> bool:
         """Still following the given schedule: the runtime then lets it step as written, even
@@ -135,6 +140,7 @@ class Replay(Strategy):
         return True
 
     def pick(self, run, enabled):
+        self.at.append(len(run.schedule))
         while self.i < len(self.schedule):
             t = self.schedule[self.i]
             self.i += 1
@@ -144,6 +150,17 @@ class Replay(Strategy):
                 raise ScheduleError(f"the schedule does not fit: at step {len(run.schedule)} it names thread {t}, "
                                     f"but only {', '.join(map(str, enabled))} can step there")
         return non_preemptive(run, enabled)
+
+
+def spell(new_run, choices: list, cuts: tuple = ()) -> tuple:
+    """The schedule of every step for the `choices` of a search with fused marks (runtime.py),
+    cut where the choices are cut at `cuts` (choice indices): a counterexample found on the
+    state graph then replays with `stmcheck replay`, which takes every step as a choice."""
+    run, follow = new_run(), Replay(choices, strict=True, fused=True)
+    run.execute(follow)
+    at = follow.at + [len(run.schedule)]
+    ends = [at[c] for c in cuts] + [at[len(choices)]]
+    return tuple(run.schedule[a:b] for a, b in zip([0] + ends[:-1], ends))
 
 
 def needed_prefix(run) -> list:
