@@ -46,7 +46,8 @@ from .explore.objects import check_operations
 from .explore.result import Execution, ExploreResult
 from .explore.runtime import user_interrupts
 from .explore.shrink import shrink_all
-from .explore.strategies import Strategy, make_strategy
+from .explore.strategies import Strategy, default_strategy, make_strategy
+from .explore.strategies.graph import GraphSearch
 from .explore.strategies.replay import Replay, ScheduleError, decode
 from .history.criteria import check as check_criteria
 from .linearizability.search import LinResult, check_linearizability as _check_linearizability
@@ -89,7 +90,7 @@ def design_name(design) -> str:
         return design
     try:
         path = inspect.getsourcefile(design)
-    except TypeError:
+    except (TypeError, OSError):   # OSError: a class defined in `python -c` has no source at all
         path = None
     if path is None or not os.path.isfile(path):
         return f"{design.__module__}:{design.__qualname__}"
@@ -162,14 +163,16 @@ def _criterion(criterion) -> str:
 
 
 def make_explorer(setup: Setup, strategy="dpor", *, criterion=Criterion.OPACITY, seed: int = 0, depth: int = 3,
-                  preemptions: int | None = None, explorer_cls=None, **options) -> Explorer:
+                  preemptions: int | None = None, max_states: int | None = None, explorer_cls=None,
+                  **options) -> Explorer:
     """The explorer for `setup`, driving `strategy` (a name from `STRATEGIES`, or a strategy
-    object). `options` go to the explorer as they are (max_executions, time_limit, progress,
-    stop_at_first, ...); `explorer_cls` replaces the explorer class (the matrix's collects
-    every violation)."""
+    object; `max_states` bounds the graph search). `options` go to the explorer as they are
+    (max_executions, time_limit, progress, stop_at_first, ...); `explorer_cls` replaces the
+    explorer class (the matrix's collects every violation)."""
     if isinstance(strategy, str):
         try:
-            strategy = make_strategy(strategy, seed=seed, depth=depth, preemptions=preemptions)
+            strategy = make_strategy(strategy, seed=seed, depth=depth, preemptions=preemptions,
+                                     max_states=max_states)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     cls = explorer_cls or (CyclicExplorer if setup.config.cyclic else Explorer)
@@ -178,9 +181,10 @@ def make_explorer(setup: Setup, strategy="dpor", *, criterion=Criterion.OPACITY,
 
 
 def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,
-            retries: int | None = None, object: str | None = None, strategy: str | Strategy = "dpor",
+            retries: int | None = None, object: str | None = None, strategy: str | Strategy | None = None,
             criterion: str = Criterion.OPACITY, seed: int = 0, depth: int = 3, preemptions: int | None = None,
-            max_executions: int | None = DEFAULT_MAX_EXECUTIONS, time_limit: float | None = DEFAULT_TIME_LIMIT,
+            max_executions: int | None | str = "auto", max_states: int | None = None,
+            time_limit: float | None = DEFAULT_TIME_LIMIT,
             max_steps: int = DEFAULT_MAX_STEPS, cyclic: bool = False, stop_at_first: bool = True,
             shrink: bool = True, progress=None, step_timeout: float | None = DEFAULT_STEP_TIMEOUT) -> ExploreResult:
     """Run `design` on simulated threads, explore the interleavings, judge every execution.
@@ -190,10 +194,12 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     (linearizability for `object` programs), deadlock and livelock; with `cyclic`, the
     threads repeat their programs and starvation is looked for instead. The search stops
     at the first violation unless `stop_at_first` is False, and at `max_executions` or
-    `time_limit` seconds (None: no bound). Each violation is shrunk (unless `shrink` is
-    False) and carries its schedule, history, explanation and replay command. `strategy`:
-    dpor (exhaustive; `preemptions` bounds it), random or pct (`seed`; pct's `depth`),
-    plain, or a strategy object. Native (C) designs under random or pct run their
+    `time_limit` seconds (None: no bound; "auto": 6,000 executions, none for the graph
+    search, which stops at `max_states`, 200,000 unless given). Each violation is shrunk
+    (unless `shrink` is False) and carries its schedule, history, explanation and replay
+    command. `strategy`: graph (the default, except with `cyclic` or `object`: dpor; see
+    `default_strategy`), dpor (exhaustive; `preemptions` bounds it), random or pct (`seed`;
+    pct's `depth`), plain, or a strategy object. Native (C) designs under random or pct run their
     scheduling loop in C. `progress`, if given, is called with the running counts after
     every execution.
 
@@ -203,9 +209,14 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     (`ExploreResult.design_output`), never mixed with the caller's output."""
     setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,
                     max_steps=max_steps, cyclic=cyclic)
+    if strategy is None:
+        strategy = default_strategy(cyclic, object)
+    if max_executions == "auto":
+        graph = strategy == GraphSearch.name or isinstance(strategy, GraphSearch)
+        max_executions = None if graph else DEFAULT_MAX_EXECUTIONS
     explorer = make_explorer(setup, strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
-                             max_executions=max_executions, time_limit=time_limit, progress=progress,
-                             stop_at_first=stop_at_first)
+                             max_states=max_states, max_executions=max_executions, time_limit=time_limit,
+                             progress=progress, stop_at_first=stop_at_first)
     name = strategy if isinstance(strategy, str) else explorer.strategy.name
     plan = None
     if isinstance(strategy, str):

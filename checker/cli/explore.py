@@ -21,6 +21,7 @@ from stmcheck.models.workloads.objects import OBJECTS
 
 from .. import api
 from ..explore.config import DEFAULT_MAX_EXECUTIONS, DEFAULT_MAX_STEPS, DEFAULT_STEP_TIMEOUT, DEFAULT_TIME_LIMIT
+from ..explore.strategies.graph import DEFAULT_MAX_STATES
 from ..explore.strategies import STRATEGIES
 from ..report.explore import (
     as_json,
@@ -109,6 +110,11 @@ class _Progress:
             from rich.live import Live
             self.live = Live(console=Console(stderr=True), transient=True, auto_refresh=False)
             self.live.start()
+        if out.states is not None:
+            rate = out.states / max(now - self.start, 1e-9)
+            self.live.update(f"exploring: {out.states:,} states, {out.executions:,} executions, "
+                             f"{rate:,.0f} states/s", refresh=True)
+            return
         rate = out.executions / max(now - self.start, 1e-9)
         self.live.update(f"exploring: {out.executions} executions, {out.histories} distinct histories, "
                          f"{rate:,.0f} executions/s", refresh=True)
@@ -121,18 +127,23 @@ class _Progress:
 @click.command()
 @click.argument("impl", metavar="IMPL")
 @workload_options
-@click.option("--strategy", "-s", type=click.Choice(list(STRATEGIES)), default="dpor", show_default=True,
+@click.option("--strategy", "-s", type=click.Choice(list(STRATEGIES)), default=None,
               help="; ".join(f"{name}: {s.about}" for name, s in STRATEGIES.items())
-                   + ". On native (C) designs, random and pct run their scheduling loop in C.")
+                   + ". Default: graph (dpor with --cyclic or --object). On native (C) designs, random and pct "
+                     "run their scheduling loop in C.")
 @click.option("--criterion", "-c", type=click.Choice(CRITERIA), default=Criterion.OPACITY.value, show_default=True,
               help="The consistency criterion every history must meet.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for random and pct.")
 @click.option("--depth", type=click.IntRange(1), default=3, show_default=True, help="Bug depth for pct.")
 @click.option("--preemptions", type=click.IntRange(0), default=None,
               help="dpor/plain: bound on preemptive context switches (the result is then bounded).")
-@click.option("--max-executions", type=click.IntRange(1), default=DEFAULT_MAX_EXECUTIONS, show_default=True,
-              help="Stop after this many executions; the report then names this bound instead of "
-                   "saying the space was exhausted.")
+@click.option("--max-executions", type=click.IntRange(1), default=None,
+              help=f"Stop after this many executions; the report then names this bound instead of "
+                   f"saying the space was exhausted. Default: {DEFAULT_MAX_EXECUTIONS}, none for graph "
+                   f"(bounded by --max-states).")
+@click.option("--max-states", type=click.IntRange(1), default=None,
+              help=f"graph: stop after this many distinct states (the report then names this bound). "
+                   f"Default: {DEFAULT_MAX_STATES:,}.")
 @click.option("--time-limit", type=FiniteFloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT,
               show_default=True, metavar="SECONDS",
               help="Stop after this many seconds (a bound the report names, like --max-executions; "
@@ -144,7 +155,7 @@ class _Progress:
 @no_timings_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, step_timeout, strategy, criterion,
-            seed, depth, preemptions, max_executions, time_limit, as_json_flag, wide, quiet):
+            seed, depth, preemptions, max_executions, max_states, time_limit, as_json_flag, wide, quiet):
     """Run IMPL on simulated threads, explore the interleavings, judge every execution.
 
     \b
@@ -164,7 +175,8 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
     try:
         result = api.explore(impl, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
                              strategy=strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
-                             max_executions=max_executions, time_limit=time_limit, max_steps=max_steps,
+                             max_executions=max_executions or "auto", max_states=max_states,
+                             time_limit=time_limit, max_steps=max_steps,
                              cyclic=cyclic, progress=progress, step_timeout=step_timeout)
     except api.UsageError as exc:
         fail(str(exc))

@@ -206,6 +206,7 @@ class Explorer:
                 if self.stop_at_first:
                     break
             if self.progress is not None:
+                out.states = getattr(strategy, "states", None)
                 self.progress(out)
         conclude = getattr(strategy, "conclude", None)
         if conclude is not None and not (out.violations and self.stop_at_first):

@@ -576,10 +576,16 @@ class Run:
             return tuple(self.mem), self.thread_positions()
         positions = self.thread_positions()
         found: list = []
-        stamps.collect(self.mem, found)
-        stamps.collect(positions, found)
+        for v in self.mem:           # the top level by hand: most cells hold plain ints
+            tv = type(v)
+            if tv is _STAMP:
+                found.append(v)
+            elif tv is tuple:
+                stamps.collect(v, found)
         for t, p in enumerate(positions, 1):
             if p is not None:        # a finished thread's last results are no part of the state
+                if p[2] is not None:
+                    stamps.collect(p[2], found)
                 found.extend(self._th[t].stamps)
         newest = {d: d.newest for d in self.domains if not d.relative}   # a relative domain has no newest
         ranks = STAMP_RANKS(found, newest)
@@ -590,7 +596,8 @@ class Run:
             else:
                 own = tuple(ranks[(s.domain, s.value)] for s in self._th[t].stamps)
                 canon.append((p[0], p[1], stamps.rename(p[2], ranks), p[3], own))
-        return stamps.rename(self.mem, ranks) + (tuple(ranks[(d, n)] for d, n in newest.items()),), tuple(canon)
+        mem = tuple(stamps.rename(v, ranks) if type(v) is tuple or type(v) is _STAMP else v for v in self.mem)
+        return mem + (tuple(ranks[(d, n)] for d, n in newest.items()),), tuple(canon)
 
     def lasso_states(self) -> dict:
         """The lasso detector's record: abstract state -> the depth it was seen at (since the
@@ -653,6 +660,7 @@ FUSE_MARKS = True
 #: abstraction with the exact search in tests.
 STAMP_RANKS = stamps.canonical_ranks
 
+_STAMP = stamps.Stamp
 _SLOTS: dict = {}   # domain name -> its Slot in interned positions (`stamps.split`)
 _CHECKPOINT = type("CheckpointMark", (), {"__repr__": lambda self: "<checkpoint>"})()   # no result equals it
 

@@ -33,7 +33,8 @@ def test_a_clean_exhausted_search_holds():
     assert r.verdict == stmcheck.Verdict.HOLDS == "holds"
     assert r.exhausted and r.coverage == "exhausted" and r.violations == []
     assert r.executions > r.histories > 0 and r.steps > r.executions
-    assert r.config.design == "tl2" and r.config.threads == 2 and r.strategy == "dpor"
+    assert r.config.design == "tl2" and r.config.threads == 2 and r.strategy == "graph"
+    assert r.states > 0 and r.transitions >= r.states - 1     # the default: the state graph, all of it
 
 
 def test_a_bounded_search_is_unknown_and_says_which_bound():

@@ -136,5 +136,6 @@ def test_a_design_that_retries_instead_of_blocking_is_still_explored():
             tx.blocked_by = None
             yield from super().abort(tx)
 
-    out = api.explore(SpinningTL2, "transfer", max_executions=20000, time_limit=None, shrink=False)
+    out = api.explore(SpinningTL2, "transfer", strategy="dpor", max_executions=20000, time_limit=None,
+                      shrink=False)
     assert out.exhausted and not out.violations and out.cut > 0

@@ -28,10 +28,24 @@ STRATEGIES: dict[str, type[Strategy]] = {s.name: s for s in (
 )}
 
 
-def make_strategy(name: str, *, seed: int = 0, depth: int = 3, preemptions: int | None = None) -> Strategy:
+def make_strategy(name: str, *, seed: int = 0, depth: int = 3, preemptions: int | None = None,
+                  max_states: int | None = None) -> Strategy:
     """Build a strategy by name (ValueError for an unknown one)."""
     try:
         cls = STRATEGIES[name]
     except KeyError:
         raise ValueError(f"unknown strategy {name!r} (expected one of {', '.join(STRATEGIES)})") from None
+    if max_states is not None:
+        if cls is not GraphSearch:
+            raise ValueError(f"--max-states bounds the state-graph search; strategy {name} counts executions "
+                             f"(--max-executions)")
+        return cls.from_options(max_states=max_states)
     return cls.from_options(seed=seed, depth=depth, preemptions=preemptions)
+
+
+def default_strategy(cyclic: bool = False, object: str | None = None) -> str:
+    """What `explore` searches with unless told: the state graph, which ends wherever states
+    recur and then proves every verdict; DPOR for cyclic programs (whose starvation the matrix
+    decides on the cyclic state graph) and for object programs (histories that span attempts
+    keep whole histories in their states)."""
+    return "dpor" if cyclic or object else GraphSearch.name

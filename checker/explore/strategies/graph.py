@@ -84,6 +84,7 @@ class GraphSearch(Strategy):
         self.edges: list = []            # node -> [(thread, next node, commits)]
         self.queue: deque = deque()      # (node, thread) edges to take, in order (some taken early)
         self.waiting: set = set()        # the edges in `queue` not taken yet
+        self.waits: list = []            # node -> how many of its edges are waiting
         self.transitions = 0
         self.first = True
         self.path: list = []             # the choices replayed: to `node`, then `edge`
@@ -96,6 +97,10 @@ class GraphSearch(Strategy):
         self.stop_early = False
         self._next_look = 1024
         self._cycle = None               # (entry, loop) of a livelock found early
+
+    @classmethod
+    def from_options(cls, *, max_states: int | None = None, **_):
+        return cls(max_states=max_states or DEFAULT_MAX_STATES)
 
     def judge_histories_by(self, view) -> None:
         self.view = view
@@ -132,6 +137,7 @@ class GraphSearch(Strategy):
                 break
         waiting.discard(edge)
         node, t = edge
+        self.waits[node] -= 1
         self.path, self.node, self.edge, self.taken = self.schedule(node) + [t], node, t, []
         return True
 
@@ -160,6 +166,7 @@ class GraphSearch(Strategy):
                 self.bounds.add(f"max-states {self.max_states:,}")
                 self.queue.clear()
                 self.waiting.clear()
+                self.waits = [0] * len(self.waits)
                 return None
             node = self._add(key, run.enabled_log[-1], self.node, self.edge)
         if self.node >= 0:
@@ -179,12 +186,14 @@ class GraphSearch(Strategy):
             later = here[1:] if go_on else here
             self.queue.extend((node, t) for t in later)
             self.waiting.update((node, t) for t in later)
+            self.waits[node] = len(later)
             t = here[0] if go_on else None
         elif go_on:
-            t = next((t for t in here if (node, t) in self.waiting), None)
-            if t is None:
+            if not self.waits[node]:
                 return self._walk(run, node, min(_MAX_WALK, run.max_steps // 2 - steps - 2))
+            t = next(t for t in here if (node, t) in self.waiting)
             self.waiting.discard((node, t))
+            self.waits[node] -= 1
         else:
             t = None
         if t is None:
@@ -198,19 +207,18 @@ class GraphSearch(Strategy):
         start, when it is near (at most `limit` steps; else the run stops). The walk follows
         transitions that ran, so it reaches that state (threads are deterministic); it is
         replayed as a path (`self.path`), with no state key computed on the way."""
-        prev, queue, waiting, enabled = {node: (None, 0, 0)}, deque([node]), self.waiting, self.enabled
+        prev, queue, waits, edges = {node: (None, 0, 0)}, deque([node]), self.waits, self.edges
         while queue:
             u = queue.popleft()
             depth = prev[u][2] + 1
             if depth > limit:
                 return None
-            for t, v, _c in self.edges[u]:
+            for t, v, _c in edges[u]:
                 if v in prev:
                     continue
                 prev[v] = (u, t, depth)
-                w = next((w for w in enabled[v] if (v, w) in waiting), None)
-                if w is not None:
-                    return self._take(run, prev, v, w)
+                if waits[v]:
+                    return self._take(run, prev, v, next(w for w in self.enabled[v] if (v, w) in self.waiting))
                 queue.append(v)
         return None
 
@@ -218,6 +226,7 @@ class GraphSearch(Strategy):
         """Set this run's path to walk (`prev`: breadth-first parents) to `target`, then take
         its waiting edge `w`; the first thread to step."""
         self.waiting.discard((target, w))
+        self.waits[target] -= 1
         route, v = [w], target
         while prev[v][0] is not None:
             v, t, _ = prev[v]
@@ -233,6 +242,7 @@ class GraphSearch(Strategy):
         self.parent.append((parent, t))
         self.enabled.append(tuple(enabled))
         self.edges.append([])
+        self.waits.append(0)
         return node
 
     def _shorten(self, node: int, via: int, t: int) -> None:
