@@ -38,6 +38,7 @@ from .explore.config import (
     DEFAULT_MAX_STEPS,
     DEFAULT_STEP_TIMEOUT,
     DEFAULT_TIME_LIMIT,
+    GRAPH_TIME_LIMIT,
     RunConfig,
 )
 from .explore import isolation
@@ -184,7 +185,7 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
             retries: int | None = None, object: str | None = None, strategy: str | Strategy | None = None,
             criterion: str = Criterion.OPACITY, seed: int = 0, depth: int = 3, preemptions: int | None = None,
             max_executions: int | None | str = "auto", max_states: int | None = None,
-            time_limit: float | None = DEFAULT_TIME_LIMIT,
+            time_limit: float | None | str = "auto",
             max_steps: int = DEFAULT_MAX_STEPS, cyclic: bool = False, stop_at_first: bool = True,
             shrink: bool = True, progress=None, step_timeout: float | None = DEFAULT_STEP_TIMEOUT) -> ExploreResult:
     """Run `design` on simulated threads, explore the interleavings, judge every execution.
@@ -194,8 +195,9 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     (linearizability for `object` programs), deadlock and livelock; with `cyclic`, the
     threads repeat their programs and starvation is looked for instead. The search stops
     at the first violation unless `stop_at_first` is False, and at `max_executions` or
-    `time_limit` seconds (None: no bound; "auto": 6,000 executions, none for the graph
-    search, which stops at `max_states`, 200,000 unless given). Each violation is shrunk
+    `time_limit` seconds (None: no bound; "auto": 6,000 executions and 50 s, or for the
+    graph search no execution bound and 300 s: it stops at `max_states`, 200,000 unless
+    given). Each violation is shrunk
     (unless `shrink` is False) and carries its schedule, history, explanation and replay
     command. `strategy`: graph (the default, except with `cyclic` or `object`: dpor; see
     `default_strategy`), dpor (exhaustive; `preemptions` bounds it), random or pct (`seed`;
@@ -211,9 +213,11 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
                     max_steps=max_steps, cyclic=cyclic)
     if strategy is None:
         strategy = default_strategy(cyclic, object)
+    graph = strategy == GraphSearch.name or isinstance(strategy, GraphSearch)
     if max_executions == "auto":
-        graph = strategy == GraphSearch.name or isinstance(strategy, GraphSearch)
         max_executions = None if graph else DEFAULT_MAX_EXECUTIONS
+    if time_limit == "auto":
+        time_limit = GRAPH_TIME_LIMIT if graph else DEFAULT_TIME_LIMIT
     explorer = make_explorer(setup, strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
                              max_states=max_states, max_executions=max_executions, time_limit=time_limit,
                              progress=progress, stop_at_first=stop_at_first)

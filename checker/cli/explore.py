@@ -20,7 +20,8 @@ from stmcheck.models.workloads import DEFAULT_WORKLOAD, WORKLOADS, workload_clas
 from stmcheck.models.workloads.objects import OBJECTS
 
 from .. import api
-from ..explore.config import DEFAULT_MAX_EXECUTIONS, DEFAULT_MAX_STEPS, DEFAULT_STEP_TIMEOUT, DEFAULT_TIME_LIMIT
+from ..explore.config import (DEFAULT_MAX_EXECUTIONS, DEFAULT_MAX_STEPS, DEFAULT_STEP_TIMEOUT, DEFAULT_TIME_LIMIT,
+                              GRAPH_TIME_LIMIT)
 from ..explore.strategies.graph import DEFAULT_MAX_STATES
 from ..explore.strategies import STRATEGIES
 from ..report.explore import (
@@ -144,10 +145,10 @@ class _Progress:
 @click.option("--max-states", type=click.IntRange(1), default=None,
               help=f"graph: stop after this many distinct states (the report then names this bound). "
                    f"Default: {DEFAULT_MAX_STATES:,}.")
-@click.option("--time-limit", type=FiniteFloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT,
-              show_default=True, metavar="SECONDS",
-              help="Stop after this many seconds (a bound the report names, like --max-executions; "
-                   "unlike it, where it stops depends on the machine).")
+@click.option("--time-limit", type=FiniteFloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help=f"Stop after this many seconds (a bound the report names, like --max-executions; "
+                   f"unlike it, where it stops depends on the machine). Default: {DEFAULT_TIME_LIMIT:g}, "
+                   f"{GRAPH_TIME_LIMIT:g} for graph (which ends by itself where states recur).")
 @click.option("--json", "as_json_flag", is_flag=True,
               help="Print one JSON object on stdout (with each violation's timeline as rows).")
 @click.option("--wide", is_flag=True,
@@ -176,7 +177,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
         result = api.explore(impl, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
                              strategy=strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
                              max_executions=max_executions or "auto", max_states=max_states,
-                             time_limit=time_limit, max_steps=max_steps,
+                             time_limit=time_limit or "auto", max_steps=max_steps,
                              cyclic=cyclic, progress=progress, step_timeout=step_timeout)
     except api.UsageError as exc:
         fail(str(exc))

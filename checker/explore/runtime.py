@@ -173,6 +173,7 @@ class Run:
                  cyclic: bool = False, positions: Positions | None = None):
         self.workload = workload
         self.positions = positions if positions is not None else Positions()
+        self._ids = self.positions.ids
         self.cyclic = cyclic          # run each program forever (starvation checking)
         self.threads = workload.threads
         self.max_steps = max_steps
@@ -287,8 +288,7 @@ class Run:
         `chooser.fair` (bool): when an unfair loop is found, True restricts the
         next choice to the starved threads; False ends the run as `cut`.
         """
-        th, mem, extend, watch = self._th, self.mem, self.positions.extend, self._watch
-        domains = self.domains
+        th, mem = self._th, self.mem
         if self.outcome is not None:  # the design could not even be built
             return self
         for t in range(1, self.threads + 1):
@@ -354,27 +354,9 @@ class Run:
             if fuse and (step is BEGIN_STEP or step is END_STEP):
                 if not self._fused(t, step):
                     return self
-                pend[t] = th[t].pending
-                continue
-            try:
-                result = apply(step, t, mem)
-            except MachineError as exc:
-                self._crash(t, exc, tb=False)
+            elif not self._take(t, step):
                 return self
-            self.schedule.append(t)
-            self.steps.append(step)
-            self.results.append(result)
-            if domains and stamps.has_stamp(result):
-                x = th[t]
-                x.pos = extend(x.pos, stamps.split(result, _SLOTS, x.stamps))
-            else:
-                th[t].pos = extend(th[t].pos, result)
-            if watch is not None and depth < watch.capacity:
-                watch.sched[depth] = t
-                watch.ints[1] = depth + 1
-            if not self._advance(t, result):
-                return self
-            if fuse and th[t].pending is END_STEP and not self._fused(t, None):
+            elif fuse and th[t].pending is END_STEP and not self._fused(t, None):
                 return self
             pend[t] = th[t].pending
 
@@ -404,7 +386,8 @@ class Run:
         return True
 
     def _take(self, t: int, step) -> bool:
-        """Take thread t's pending `step` outside the scheduler's loop (fused marks)."""
+        """Take thread t's pending `step`: perform it, record it, and run the thread to its next
+        step; False when the run ended there (a crash)."""
         try:
             result = apply(step, t, self.mem)
         except MachineError as exc:
@@ -415,9 +398,14 @@ class Run:
         self.results.append(result)
         x = self._th[t]
         if self.domains and stamps.has_stamp(result):
-            x.pos = self.positions.extend(x.pos, stamps.split(result, _SLOTS, x.stamps))
+            key = (x.pos, stamps.split(result, _SLOTS, x.stamps))
         else:
-            x.pos = self.positions.extend(x.pos, result)
+            key = (x.pos, result)
+        ids = self._ids        # `Positions.extend`, inline: this runs at every step
+        pos = ids.get(key)
+        if pos is None:
+            pos = ids[key] = len(ids) + 1
+        x.pos = pos
         watch, depth = self._watch, len(self.steps) - 1
         if watch is not None and depth < watch.capacity:
             watch.sched[depth] = t

@@ -18,7 +18,6 @@ from stmcheck.checker.explore.runtime import Run
 from stmcheck.checker.explore.starvation import liveness
 from stmcheck.checker.explore.strategies.replay import Replay
 from stmcheck.checker.explore.strategies.graph import GraphSearch
-from stmcheck.models.workloads import make_workload
 
 from test_explore_dpor import TOY
 from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts
@@ -27,8 +26,7 @@ from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts
 def _graph(monkeypatch, fused, design, workload, criterion="opacity"):
     monkeypatch.setattr(runtime, "FUSE_MARKS", fused)
     g = GraphSearch(max_states=100_000)
-    ex = api.make_explorer(api.prepare(design, workload) if isinstance(workload, str) else
-                           api.prepare(design, workload), g, criterion=criterion, explorer_cls=Verdicts,
+    ex = api.make_explorer(api.prepare(design, workload), g, criterion=criterion, explorer_cls=Verdicts,
                            max_executions=None, time_limit=300, stop_at_first=False)
     ex.finals = set()
     out = ex.explore()
@@ -37,6 +35,7 @@ def _graph(monkeypatch, fused, design, workload, criterion="opacity"):
 
 
 def _agree(monkeypatch, design, workload, criterion="opacity"):
+    """`workload`: a name, or a function building the workload (each search gets its own)."""
     wl = (lambda: workload) if isinstance(workload, str) else workload
     fused = _graph(monkeypatch, True, design, wl(), criterion)
     plain = _graph(monkeypatch, False, design, wl(), criterion)

@@ -47,8 +47,9 @@ whole graph was built. The counterexample is the lasso: the path to the
 cycle, then the cycle, replayed with the runtime's lasso detector, which
 proves it again (`PREFIX (LOOP)*`).
 
-No partial-order reduction yet: every enabled thread is expanded at every
-state (sound for safety and for cycles alike). `max_states` bounds the graph.
+No partial-order reduction beyond the fused marks: every enabled thread is
+expanded at every state (sound for safety and for cycles alike). `max_states`
+bounds the graph.
 """
 
 from __future__ import annotations
@@ -142,22 +143,26 @@ class GraphSearch(Strategy):
         return True
 
     def pick(self, run, enabled):
-        t = self._choose(run, enabled)
-        if t is not None:
-            self.taken.append(t)
-        return t
-
-    def _choose(self, run, enabled):
-        d = len(self.taken)
-        if d < len(self.path):
-            t = self.path[d]
+        taken, path = self.taken, self.path
+        d = len(taken)
+        if d < len(path):            # replaying the path to the state to expand
+            t = path[d]
             if t not in enabled:
                 raise NondeterminismError(
                     f"replaying the schedule of a state reached a different state at step {d} (thread {t} "
                     f"cannot step): the design or workload is not deterministic")
-            if d == len(self.path) - 1:
+            if d == len(path) - 1:
                 self.commits = run.commits
+            taken.append(t)
             return t
+        t = self._choose(run)
+        if t is not None:
+            taken.append(t)
+        return t
+
+    def _choose(self, run):
+        """At a state past the path: record it (and the edge that led here), then the thread to go
+        on with, or None to end the run."""
         key = (run.abstract_state(), self.view(run) if self.view is not None else _events_key(run))
         node = self.index.get(key)
         new = node is None
