@@ -40,7 +40,8 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field, replace
 
-from stmcheck.implementations.registry import DESIGNS, describe_expected, expected_others, expected_verdicts
+from stmcheck.implementations.registry import (DESIGNS, describe_expected, expectation_at, expected_others,
+                                                 expected_verdicts)
 from stmcheck.models.terms import OTHER_KINDS, PROPERTY_OF, Kind, Property, Verdict
 
 from . import api
@@ -335,8 +336,7 @@ def differences(cell: Cell) -> list[str]:
     if cell.status == NA:
         return []
     where = f"{cell.design} on {cell.workload}, {cell.threads} threads"
-    entry = DESIGNS.get(cell.design)
-    value = entry.expected.get(cell.workload) if entry else None
+    value = expectation_at(cell.design, cell.workload, cell.threads)
     if value is None:
         return [f"{where}: no expectation in the registry (found: {summary(cell)})"]
     if cell.status != "ok":
@@ -379,8 +379,7 @@ def summary(cell: Cell) -> str:
 
 def expectation(cell: Cell) -> str | None:
     """The registry's expectation for the cell ("clean", "deadlock", "opacity + livelock"), or None."""
-    entry = DESIGNS.get(cell.design)
-    value = entry.expected.get(cell.workload) if entry else None
+    value = expectation_at(cell.design, cell.workload, cell.threads)
     return None if value is None else describe_expected(value)
 
 

@@ -58,17 +58,29 @@ class WitnessKey:
         self.start = frozenset((str(k), canonical_value(v)) for k, v in initial.items())
         self.committed_only = committed_only
         self.closed: dict = {}   # configuration -> its closure (memo)
+        self.memo: dict = {}     # (configurations, event's op, thread, key, value) -> `step`'s answer
         self._run = None
 
     def __call__(self, run) -> tuple:
         if run is not self._run:
             self._run, self._pos = run, 0
             self.configs = frozenset(((self.start, ()),))
-        events = run.events
+        events, configs, memo = run.events, self.configs, self.memo
         for i in range(self._pos, len(events)):
-            self.configs = self.step(self.configs, events[i])
-        self._pos = len(events)
-        return self.configs, run.commits
+            # `step` is a function of (configurations, event): a run that replays a path others
+            # took meets the same pairs again (frozensets keep their hash, so a lookup is cheap)
+            e = events[i]
+            k = (configs, e["op"], e["thread"], e.get("key"), canonical_value(e.get("value")))
+            try:
+                found = memo.get(k)
+            except TypeError:        # an unhashable value: step without the memo
+                configs = self.step(configs, e)
+                continue
+            if found is None:
+                found = memo[k] = self.step(configs, e)
+            configs = found
+        self.configs, self._pos = configs, len(events)
+        return configs, run.commits
 
     def accepts(self) -> bool:
         """The history read so far has a witness order."""
