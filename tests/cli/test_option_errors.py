@@ -48,6 +48,8 @@ def test_an_unknown_option_is_one_line(sub):
     ["stress", "native-tl2", "--threads", "x"],
     ["bench", "nonsense"],
     ["nonsense"],
+    ["explore", "tl2", "--strategy", "dpor", "--max-states", "100"],   # dpor counts executions
+    ["explore", "tl2", "--max-states", "0"],
 ])
 def test_bad_values_and_missing_arguments_are_one_line(args):
     one_line_error(run(*args))
