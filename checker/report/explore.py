@@ -223,8 +223,13 @@ def human(result: ExploreResult, wide: bool = False) -> str:
                  + (f", at most {_n(c.retries, 'retry')}" if c.retries is not None else "") + ")")
     lines.append(f"strategy:  {result.strategy_desc}; criterion: {result.criterion}; max {c.max_steps} steps "
                  f"per execution")
-    lines.append(f"explored:  {_n(result.executions, 'execution')}, {_n(result.histories, 'distinct history')}, "
-                 f"{_n(result.steps, 'step')}")
+    if result.states is not None:   # the state graph: its runs replay paths, the states are what counts
+        lines.append(f"explored:  {result.states:,} states, {result.transitions:,} transitions; "
+                     f"{_n(result.executions, 'run')}, {_n(result.histories, 'distinct history')}, "
+                     f"{_n(result.steps, 'step')}")
+    else:
+        lines.append(f"explored:  {_n(result.executions, 'execution')}, {_n(result.histories, 'distinct history')}, "
+                     f"{_n(result.steps, 'step')}")
     if result.exhausted and result.states is not None:
         lines.append(f"coverage:  exhausted: {result.states:,} states, {result.transitions:,} transitions")
     elif result.exhausted:
