@@ -75,16 +75,19 @@ class Budget:
 
     def widened(self, search: dict) -> "Budget":
         """Each figure `search` names raised to its value, never lowered ("executions" and
-        "steps": the 2-thread DPOR search; "probe": (executions, steps)); ValueError for
-        anything else, so a registry typo cannot pass silently."""
-        bad = sorted(set(search) - {"executions", "steps", "probe"})
+        "steps": the 2-thread DPOR search; "graph": the 2-thread state graph's states; "probe":
+        (executions, steps)); ValueError for anything else, so a registry typo cannot pass
+        silently."""
+        bad = sorted(set(search) - {"executions", "steps", "graph", "probe"})
         probe = tuple(search.get("probe", self.probe))
         if bad or len(probe) != 2 or not all(isinstance(n, int) and n > 0 for n in
-                                             (search.get("executions", 1), search.get("steps", 1), *probe)):
+                                             (search.get("executions", 1), search.get("steps", 1),
+                                              search.get("graph", 1), *probe)):
             raise ValueError(f"bad search budget {search!r}: give positive counts for executions, steps, "
-                             f"probe (executions, steps)")
+                             f"graph, probe (executions, steps)")
         return replace(self, executions=(max(self.executions[0], search.get("executions", 0)), self.executions[1]),
                        steps=(max(self.steps[0], search.get("steps", 0)), self.steps[1]),
+                       graph=(max(self.graph[0], search.get("graph", 0)), self.graph[1]),
                        probe=(max(self.probe[0], probe[0]), max(self.probe[1], probe[1])))
 
     def describe(self) -> dict:
@@ -104,8 +107,8 @@ class Budget:
             wide = self.for_design(name)
             if wide != self:
                 out[name] = (f"its entry's wider search: with 2 threads dpor at most {wide.executions[0]:,} "
-                             f"executions and {wide.steps[0]:,} steps in all; with 2 and 3 threads "
-                             f"{_probe_text(wide.probe)}")
+                             f"executions and {wide.steps[0]:,} steps in all, the state graph at most "
+                             f"{wide.graph[0]:,} states; with 2 and 3 threads {_probe_text(wide.probe)}")
         return out
 
 

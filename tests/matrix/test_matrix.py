@@ -165,10 +165,11 @@ def test_a_design_may_widen_its_search():
     """`Entry.search` raises figures of the matrix's budget (never lowers them), rejects what
     is not a figure, and is what `stmcheck matrix` runs that design's cells with."""
     base = M.Budget(executions=(100, 10), steps=(1_000, 100), probe=(5, 500))
-    wide = base.widened({"executions": 300, "steps": 50, "probe": (2, 900)})
+    wide = base.widened({"executions": 300, "steps": 50, "probe": (2, 900), "graph": 1_000_000})
     assert wide.executions == (300, 10) and wide.steps == (1_000, 100) and wide.probe == (5, 900)
+    assert wide.graph == (1_000_000, base.graph[1]) and base.widened({"graph": 5}).graph == base.graph
     assert base.widened({}) == base
-    for bad in ({"execution": 5}, {"probe": (5,)}, {"steps": -1}, {"probe": (1.5, 10)}):
+    for bad in ({"execution": 5}, {"probe": (5,)}, {"steps": -1}, {"probe": (1.5, 10)}, {"graph": 0}):
         with pytest.raises(ValueError, match="bad search budget"):
             base.widened(bad)
     searching = [d for d, e in DESIGNS.items() if e.search]
