@@ -56,12 +56,14 @@ class StateGraph:
     def lasso(self, entry: int, loop: list) -> dict:
         """{"prefix", "loop"}: the schedules of every step (as `replay` takes them) of the lasso
         that reaches `entry` and goes round `loop` (the graph's choices, marks fused)."""
-        prefix, loop = spell(self.new_run, self.schedule(entry) + loop, (len(self.schedule(entry)),))
+        choices = self.schedule(entry) + loop
+        room = 3 * len(choices) + _MAX_STEPS     # a choice is at most 3 steps: BEGIN, a step, END
+        prefix, loop = spell(lambda: self.new_run(room), choices, (len(choices) - len(loop),))
         return {"prefix": list(prefix), "loop": list(loop)}
 
-    def new_run(self) -> Run:
-        return Run(self.design_cls, self.workload, max_steps=_MAX_STEPS, detect_lassos=False, cyclic=True,
-                   positions=self.positions)
+    def new_run(self, max_steps: int = 0) -> Run:
+        return Run(self.design_cls, self.workload, max_steps=max_steps or _MAX_STEPS, detect_lassos=False,
+                   cyclic=True, positions=self.positions)
 
     def build(self, stop_at_starvation: bool = False) -> "StateGraph":
         """Search the graph to the end or to `max_states`; with `stop_at_starvation`, stop early

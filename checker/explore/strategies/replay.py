@@ -158,6 +158,9 @@ def spell(new_run, choices: list, cuts: tuple = ()) -> tuple:
     state graph then replays with `stmcheck replay`, which takes every step as a choice."""
     run, follow = new_run(), Replay(choices, strict=True, fused=True)
     run.execute(follow)
+    if len(follow.at) < len(choices):
+        raise ScheduleError(f"the run ended ({run.outcome}) after {len(follow.at)} of the {len(choices)} "
+                            f"choices it was to spell: give it more steps")
     at = follow.at + [len(run.schedule)]
     ends = [at[c] for c in cuts] + [at[len(choices)]]
     return tuple(run.schedule[a:b] for a, b in zip([0] + ends[:-1], ends))
