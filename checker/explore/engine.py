@@ -87,6 +87,7 @@ class Outcome:
     signatures: set = field(default_factory=set)
     states: int | None = None          # a state-graph search: distinct states and transitions
     transitions: int | None = None
+    store_bytes: int | None = None     # what the graph's store holds, in bytes (`GraphStore.nbytes`)
 
 
 def signature(run: Run):
@@ -216,6 +217,8 @@ class Explorer:
                     out.violations.append(v)
         out.states = getattr(strategy, "states", None)
         out.transitions = getattr(strategy, "transitions", None)
+        store_bytes = getattr(strategy, "store_bytes", None)
+        out.store_bytes = store_bytes() if store_bytes is not None else None
         out.exhausted = strategy.exhausted and not bounds and not strategy.bounds and not (
             out.violations and self.stop_at_first)
         if self.undecided:

@@ -1,7 +1,8 @@
 """Fair cycles in an explored state graph: the algorithms that decide livelock and starvation.
 
-A graph here is any object with `parent`, `enabled` (node -> enabled threads)
-and `edges` (node -> [(thread, next node, commits)]): the state-graph search
+A graph here is any object with `states` (their number), `enabled(node)` (its
+enabled threads), `out(node)` (its edges: [(thread, next node, commits)]) and
+`parent_of(node)` ((parent node, thread), (-1, 0) for the root): the state-graph search
 (`strategies/graph.py`) and the starvation graph of cyclic programs
 (`starvation.py`) both are. Their own module, so that each of those imports
 it and neither imports the other.
@@ -17,20 +18,20 @@ from ..graphs import strongly_connected
 def fair_component(graph, keep_edge, need=lambda t, c: True) -> list | None:
     """The nodes of a fair, strongly connected set of states (over the edges `keep_edge`
     accepts) with a kept edge that `need` accepts inside, or None."""
-    work = [set(range(len(graph.parent)))]
+    work = [set(range(graph.states))]
     while work:
         nodes = work.pop()
         for comp in _sccs(graph, nodes, keep_edge):
-            inside = [(u, t, v, c) for u in comp for t, v, c in graph.edges[u] if v in comp and keep_edge(t, c)]
+            inside = [(u, t, v, c) for u in comp for t, v, c in graph.out(u) if v in comp and keep_edge(t, c)]
             if not inside:
                 continue
             stepping = {t for _, t, _, _ in inside}
-            bad = {t for u in comp for t in graph.enabled[u]} - stepping
+            bad = {t for u in comp for t in graph.enabled(u)} - stepping
             if not bad:
                 if any(need(t, c) for _, t, _, c in inside):
                     return sorted(comp)
                 continue   # fair, but without the edge asked for (nor has any part of it)
-            rest = {u for u in comp if not set(graph.enabled[u]) & bad}
+            rest = {u for u in comp if not set(graph.enabled(u)) & bad}
             if rest:
                 work.append(rest)
     return None
@@ -42,7 +43,7 @@ def _sccs(graph, nodes, keep_edge):
     component `fair_component` settles on, and with it the witness, is always the same."""
     nodes = sorted(nodes)
     keep = set(nodes)
-    edges = [(u, v) for u in nodes for t, v, c in graph.edges[u] if v in keep and keep_edge(t, c)]
+    edges = [(u, v) for u in nodes for t, v, c in graph.out(u) if v in keep and keep_edge(t, c)]
     return strongly_connected(edges, nodes)
 
 
@@ -51,7 +52,7 @@ def walk(graph, comp, keep_edge) -> tuple:
     is one and one kept edge of every thread that steps inside `comp`: a fair loop (the
     threads enabled on it all step inside `comp`, see `fair_component`)."""
     comp = set(comp)
-    inside = [(u, t, v, c) for u in sorted(comp) for t, v, c in graph.edges[u] if v in comp and keep_edge(t, c)]
+    inside = [(u, t, v, c) for u in sorted(comp) for t, v, c in graph.out(u) if v in comp and keep_edge(t, c)]
     wanted = [e for e in inside if e[3]][:1]
     for e in inside:
         if e[1] not in {w[1] for w in wanted}:
@@ -71,8 +72,8 @@ def _entry(graph, comp, node: int) -> int:
     enters there, so that no state before it comes again in the loop (a replay proves the
     first cycle it closes, which must be the loop, not one through the prefix)."""
     chain = [node]
-    while graph.parent[chain[-1]][0] >= 0:
-        chain.append(graph.parent[chain[-1]][0])
+    while graph.parent_of(chain[-1])[0] >= 0:
+        chain.append(graph.parent_of(chain[-1])[0])
     return next(u for u in reversed(chain) if u in comp)
 
 
@@ -83,7 +84,7 @@ def _path(graph, comp, a, b, keep_edge) -> list:
     queue = deque([a])
     while queue:
         u = queue.popleft()
-        for t, v, c in graph.edges[u]:
+        for t, v, c in graph.out(u):
             if v in comp and v not in prev and keep_edge(t, c):
                 prev[v] = (u, t)
                 if v == b:

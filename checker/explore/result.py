@@ -49,6 +49,7 @@ class ExploreResult:
     design_output: str = ""          # what the design printed while it ran (captured, not mixed in)
     states: int | None = None        # a state-graph search: distinct states and transitions
     transitions: int | None = None
+    store_bytes: int | None = None   # bytes the state graph's store holds (`graphstore.GraphStore.nbytes`)
 
     @property
     def verdict(self) -> Verdict:

@@ -45,10 +45,14 @@ class StateGraph:
         self.design_cls, self.workload, self.max_states = design_cls, workload, max_states
         self.search = GraphSearch(max_states=max_states)
         self.search.judge_histories_by(lambda run: None)
-        self.parent, self.enabled, self.edges = self.search.parent, self.search.enabled, self.search.edges
+        self.enabled, self.out, self.parent_of = self.search.enabled, self.search.out, self.search.parent_of
         self.complete = False
         self.problem = None           # "deadlock"/"crash" met on the way: the graph has a dead end
         self.positions = Positions()  # one table for every run: their states are compared
+
+    @property
+    def states(self) -> int:
+        return self.search.states
 
     def schedule(self, node: int) -> list:
         return self.search.schedule(node)
@@ -71,7 +75,7 @@ class StateGraph:
         verdict is then decided, and the rest of a graph that may not end would cost for nothing."""
         search, look = self.search, 1024
         while search.start():
-            if stop_at_starvation and len(self.parent) >= look:
+            if stop_at_starvation and self.states >= look:
                 look *= 2
                 if starving(self) is not None:
                     search.bounds.add("stopped at a starvation cycle")
@@ -97,7 +101,7 @@ def liveness(design_cls, workload, max_states: int = 5000, stop_at_starvation: b
     Returns {"starvation": verdict, "livelock": verdict, "states": n, "complete": bool,
     and for each violated one a witness {"thread"s, "prefix", "loop"} (schedules)}."""
     g = StateGraph(design_cls, workload, max_states).build(stop_at_starvation)
-    out = {"states": len(g.parent), "complete": g.complete, "problem": g.problem}
+    out = {"states": g.states, "complete": g.complete, "problem": g.problem}
     undecided = UNKNOWN if not g.complete else HOLDS
     live = fair_component(g, lambda t, c: not c)
     if live is not None:
@@ -111,7 +115,7 @@ def liveness(design_cls, workload, max_states: int = 5000, stop_at_starvation: b
     if found is not None:
         x, comp, keep = found
         entry, loop = walk(g, comp, keep)
-        committed = sorted({t for u in comp for t, v, c in g.edges[u] if v in comp and c and keep(t, c)})
+        committed = sorted({t for u in comp for t, v, c in g.out(u) if v in comp and c and keep(t, c)})
         out["starvation"] = VIOLATED
         out["starvation_witness"] = {"starving": [x], "committed": committed, **g.lasso(entry, loop)}
     return out

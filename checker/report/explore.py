@@ -91,6 +91,13 @@ def timeline(run, all_steps: bool = False, mark: dict | None = None, tail=(), wi
     return render_timeline(timeline_rows(run, all_steps, mark, tail), run.threads, wide)
 
 
+def _stored(result) -> str:
+    """How much the state graph's store holds per state (deterministic: counted, not sampled)."""
+    if not result.store_bytes or not result.states:
+        return ""
+    return f" ({round(result.store_bytes / result.states):,} bytes each stored)"
+
+
 def _n(count: int, word: str) -> str:
     if count == 1:
         return f"1 {word}"
@@ -224,7 +231,7 @@ def human(result: ExploreResult, wide: bool = False) -> str:
     lines.append(f"strategy:  {result.strategy_desc}; criterion: {result.criterion}; max {c.max_steps} steps "
                  f"per execution")
     if result.states is not None:   # the state graph: its runs replay paths, the states are what counts
-        lines.append(f"explored:  {result.states:,} states, {result.transitions:,} transitions; "
+        lines.append(f"explored:  {result.states:,} states{_stored(result)}, {result.transitions:,} transitions; "
                      f"{_n(result.executions, 'run')}, {_n(result.histories, 'distinct history')}, "
                      f"{_n(result.steps, 'step')}")
     else:
@@ -300,7 +307,7 @@ def as_json(result: ExploreResult, timings: bool | None = None) -> dict:
         "criterion": result.criterion, "executions": result.executions,
         "distinct_histories": result.histories, "steps": result.steps,
         "exhausted": result.exhausted, "bounds": result.bounds, "cut_at_unfair_loops": result.cut,
-        "states": result.states, "transitions": result.transitions,
+        "states": result.states, "transitions": result.transitions, "store_bytes": result.store_bytes,
         "elapsed": round(result.elapsed, 3),
         "violations": [violation_json(v, c) for v in result.violations],
         "native_loop": result.native_loop,

@@ -112,7 +112,7 @@ def _names(g):
     one state), whatever order they met the states in."""
     name, queue = {0: ()}, [0]
     for u in queue:
-        for t, v, _ in sorted(g.edges[u]):
+        for t, v, _ in sorted(g.out(u)):
             if v not in name:
                 name[v] = name[u] + (t,)
                 queue.append(v)
@@ -135,7 +135,7 @@ def test_runs_that_go_on_build_the_same_graph(design, workload):
         out = ex.explore()
         assert out.exhausted
         name = _names(g)
-        edges = {(name[u], t, name[v], c) for u in range(g.states) for t, v, c in g.edges[u]}
+        edges = {(name[u], t, name[v], c) for u in range(g.states) for t, v, c in g.out(u)}
         graphs[go_on] = (g.states, g.transitions, edges, g._livelock() is not None, ex.finals, out.executions)
     assert graphs[True][:5] == graphs[False][:5]
     assert graphs[True][5] < graphs[False][5]

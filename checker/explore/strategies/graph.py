@@ -38,10 +38,12 @@ or through it, is shorter. Measured on eager+karma transfer, 2 threads, before m
 by the explorer as any other. Runs do not look for lassos themselves: cycles
 are in the graph.
 
-The visited set keeps a state as the ids of its three parts (memory, thread
-positions, history view), each distinct part stored once: states share them
-widely (memory changes only where a step writes). On tl2 transfer, 3 threads,
-the index then costs 288 bytes a state instead of 1,148 with whole keys.
+The states are kept by `graphstore.GraphStore`: a state's key is the ids of
+its three parts (memory, thread positions, history view), each distinct part
+stored once, packed into one integer in an open-addressing table; parents,
+enabled sets and edges in flat arrays. On tl2 transfer, 3 threads, that is 89
+bytes a state, all of it counted (`store_bytes`); the dicts and tuples before
+held 612.
 
 Livelock (`conclude`): a reachable cycle without a commit that is fair (every
 thread enabled somewhere on it steps on it), found as a fair strongly
@@ -62,6 +64,7 @@ from __future__ import annotations
 from collections import deque
 
 from ..fair_cycles import fair_component, walk
+from ..graphstore import GraphStore, StoreFull
 from .base import NondeterminismError, Strategy
 from .replay import Replay
 
@@ -84,15 +87,11 @@ class GraphSearch(Strategy):
         self.max_states = max_states
         self.go_on = go_on               # False: every run stops at the first state it reaches
         self.view = None                 # the explorer's history view (`judge_histories_by`)
-        self.index: dict = {}            # state key (the ids of its parts) -> node
-        self.parts: dict = {}            # a state's memory, positions or history view -> its id
-        self.enabled_sets: dict = {}     # each enabled-threads tuple, stored once
-        self.parent: list = []           # node -> (parent node, thread); (-1, 0) for the root
-        self.enabled: list = []          # node -> enabled threads
-        self.edges: list = []            # node -> [(thread, next node, commits)]
+        self.store = GraphStore()        # the states: keys, parents, enabled threads, edges
+        self.enabled = self.store.enabled    # enabled(node): the threads that can step there
+        self.waits = self.store.waits        # node -> how many of its edges are waiting
         self.queue: deque = deque()      # (node, thread) edges to take, in order (some taken early)
         self.waiting: set = set()        # the edges in `queue` not taken yet
-        self.waits: list = []            # node -> how many of its edges are waiting
         self.transitions = 0
         self.first = True
         self.path: list = []             # the choices replayed: to `node`, then `edge`
@@ -115,11 +114,23 @@ class GraphSearch(Strategy):
 
     # -- the search -------------------------------------------------------------------------------
     def schedule(self, node: int) -> list:
-        out = []
+        out, parent, thread = [], self.store.parent_node, self.store.parent_thread
         while node > 0:
-            node, t = self.parent[node]
-            out.append(t)
+            out.append(thread[node])
+            node = parent[node]
         return out[::-1]
+
+    def out(self, node: int) -> list:
+        """`node`'s edges: [(thread, next node, commits)]."""
+        return self.store.out(node)
+
+    def parent_of(self, node: int) -> tuple:
+        """(parent node, thread); (-1, 0) for the initial state."""
+        return self.store.parent(node)
+
+    def store_bytes(self) -> int:
+        """What the stored graph costs in bytes (`GraphStore.nbytes`)."""
+        return self.store.nbytes()
 
     def start(self) -> bool:
         if self.first:
@@ -129,7 +140,7 @@ class GraphSearch(Strategy):
         if not self.queue:
             self.exhausted = not self.bounds
             return False
-        if self.stop_early and len(self.parent) >= self._next_look:
+        if self.stop_early and self.states >= self._next_look:
             self._next_look *= 2
             self._cycle = self._livelock()
             if self._cycle is not None:
@@ -172,26 +183,20 @@ class GraphSearch(Strategy):
         on with, or None to end the run."""
         memory, positions = run.abstract_state()
         view = self.view(run) if self.view is not None else _events_key(run)
-        parts = self.parts     # each part stored once: states share memories, positions and views
-        key = []
-        for part in (memory, positions, view):
-            i = parts.get(part)
-            if i is None:
-                i = parts[part] = len(parts)
-            key.append(i)
-        key = tuple(key)
-        node = self.index.get(key)
-        new = node is None
-        if new:
-            if len(self.parent) >= self.max_states:
-                self.bounds.add(f"max-states {self.max_states:,}")
-                self.queue.clear()
-                self.waiting.clear()
-                self.waits = [0] * len(self.waits)
-                return None
-            node = self._add(key, run.enabled_log[-1], self.node, self.edge)
+        store = self.store
+        try:
+            key = store.key(memory, positions, view)
+            node = store.find(key)
+            new = node is None
+            if new:
+                if len(store) >= self.max_states:
+                    return self._full(f"max-states {self.max_states:,}")
+                node = store.add(key, run.enabled_log[-1], self.node, self.edge)
+            if self.node >= 0:
+                store.add_edge(self.node, self.edge, node, run.commits > self.commits)
+        except StoreFull as exc:
+            return self._full(str(exc))
         if self.node >= 0:
-            self.edges[self.node].append((self.edge, node, run.commits > self.commits))
             self.transitions += 1
             if not new:
                 self._shorten(node, self.node, self.edge)
@@ -200,7 +205,7 @@ class GraphSearch(Strategy):
         # state seen before with one of its edges still waiting in the queue, if any. Not
         # past half the step bound, where the explorer would stop the run and call it a
         # suspected livelock.
-        here = self.enabled[node]
+        here = self.enabled(node)
         steps = len(run.schedule)
         go_on = self.go_on and steps + 1 < run.max_steps // 2
         if new:
@@ -222,24 +227,32 @@ class GraphSearch(Strategy):
         self.node, self.edge, self.commits = node, t, run.commits
         return t
 
+    def _full(self, bound: str):
+        """The store is full: no more edges are taken; the graph is not complete."""
+        self.bounds.add(bound)
+        self.queue.clear()
+        self.waiting.clear()
+        self.waits[:] = bytes(len(self.waits))
+        return None
+
     def _walk(self, run, node: int, limit: int):
         """From `node`, whose edges are all taken, walk along edges already in the graph to the
         nearest state with an edge still waiting and take it: cheaper than a replay from the
         start, when it is near (at most `limit` steps; else the run stops). The walk follows
         transitions that ran, so it reaches that state (threads are deterministic); it is
         replayed as a path (`self.path`), with no state key computed on the way."""
-        prev, queue, waits, edges = {node: (None, 0, 0)}, deque([node]), self.waits, self.edges
+        prev, queue, waits, out = {node: (None, 0, 0)}, deque([node]), self.waits, self.store.out
         while queue:
             u = queue.popleft()
             depth = prev[u][2] + 1
             if depth > limit:
                 return None
-            for t, v, _c in edges[u]:
+            for t, v, _c in out(u):
                 if v in prev:
                     continue
                 prev[v] = (u, t, depth)
                 if waits[v]:
-                    return self._take(run, prev, v, next(w for w in self.enabled[v] if (v, w) in self.waiting))
+                    return self._take(run, prev, v, next(w for w in self.enabled(v) if (v, w) in self.waiting))
                 queue.append(v)
         return None
 
@@ -257,33 +270,23 @@ class GraphSearch(Strategy):
         self.node, self.edge = target, w
         return route[0]
 
-    def _add(self, key, enabled, parent, t) -> int:
-        node = len(self.parent)
-        self.index[key] = node
-        self.parent.append((parent, t))
-        enabled = tuple(enabled)
-        self.enabled.append(self.enabled_sets.setdefault(enabled, enabled))   # one tuple per set
-        self.edges.append([])
-        self.waits.append(0)
-        return node
-
     def _shorten(self, node: int, via: int, t: int) -> None:
         """Make `via`'s edge `t` the parent of `node` when that path to it is shorter: runs that
         go on through states seen before find longer paths than a breadth-first search would, and
         every state is reached by replaying its path (its descendants' paths get shorter too).
         The parents stay a tree: `node` must not be on `via`'s path."""
-        parent, length, u = self.parent, 1, via
+        parent, length, u = self.store.parent_node, 1, via
         while u > 0:
             if u == node:
                 return
-            u = parent[u][0]
+            u = parent[u]
             length += 1
         old, u = 0, node
         while u > 0:
-            u = parent[u][0]
+            u = parent[u]
             old += 1
             if old > length:
-                parent[node] = (via, t)
+                self.store.set_parent(node, via, t)
                 return
 
     def finish(self, run) -> None:
@@ -314,7 +317,7 @@ class GraphSearch(Strategy):
 
     @property
     def states(self) -> int:
-        return len(self.parent)
+        return len(self.store)
 
     def describe(self) -> str:
         return f"graph (reachable states, at most {self.max_states:,})"

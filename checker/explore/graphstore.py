@@ -1,0 +1,234 @@
+"""The explored state graph, stored compactly: what the state-graph search keeps per state.
+
+Why: the search keeps every state it has seen, with its parent (to replay a
+path to it), its enabled threads (fairness), its edges (cycles) and how many
+of its edges still wait in the queue. As Python objects (a dict from key
+tuples to nodes, a tuple per parent, a list of tuples per node's edges) that
+cost 612 bytes a state on tl2 transfer, 3 threads; here it costs 89: flat
+arrays of machine integers, and the visited set an open-addressing table of
+packed keys (`Table`).
+
+A state's key is the ids of its three parts (memory, thread positions,
+history view), each distinct part stored once in `parts` with every tuple and
+set inside it shared with equal ones (`_intern`); the three ids are packed
+into one integer (`PART_BITS` bits each), which numbers up to 2 million
+distinct parts of each kind (states share parts widely: tl2 transfer, 3
+threads, 87,702 states, 23,848 parts). Past any limit the search says so and
+stops (a bound, never a wrong answer). Nothing is hashed away: the store is
+exact.
+
+`nbytes` counts what it holds, the same figure in every process (`explore`
+prints it per state on its `explored:` line).
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+
+PART_BITS = 21
+_PART_LIMIT = 1 << PART_BITS
+_NODE_MASK = (1 << 27) - 1      # nodes and edges are numbered in 27 bits (an edge is one word)
+_EDGE_LIMIT = _NODE_MASK
+_EMPTY = -1
+
+
+class StoreFull(Exception):
+    """More distinct memories, positions or views than a packed key can number, or more
+    states or transitions than an edge word can: the search stops there, bounded."""
+
+
+class Table:
+    """An exact map from non-negative integers below 2^63 to node numbers, by open
+    addressing (linear probing) over two arrays: 12 bytes a slot, at most 70% of them used.
+
+    Why not a dict: a dict entry with its own key and value objects costs about 110
+    bytes; here a key is a slot of an `array('q')`."""
+
+    __slots__ = ("keys", "nodes", "mask", "used")
+
+    def __init__(self, size: int = 1 << 12):
+        self.keys = array("q", [_EMPTY]) * size
+        self.nodes = array("i", [0]) * size
+        self.mask = size - 1
+        self.used = 0
+
+    def get(self, key: int):
+        keys, mask = self.keys, self.mask
+        i = _slot(key, mask)
+        while True:
+            k = keys[i]
+            if k == key:
+                return self.nodes[i]
+            if k == _EMPTY:
+                return None
+            i = (i + 1) & mask
+
+    def put(self, key: int, node: int) -> None:
+        """Add `key` (not in the table) with `node`."""
+        if 10 * (self.used + 1) > 7 * len(self.keys):
+            self._grow()
+        keys, mask = self.keys, self.mask
+        i = _slot(key, mask)
+        while keys[i] != _EMPTY:
+            i = (i + 1) & mask
+        keys[i] = key
+        self.nodes[i] = node
+        self.used += 1
+
+    def _grow(self) -> None:
+        old_keys, old_nodes = self.keys, self.nodes
+        size = 2 * len(old_keys)
+        self.keys = array("q", [_EMPTY]) * size
+        self.nodes = array("i", [0]) * size
+        self.mask, self.used = size - 1, 0
+        for k, n in zip(old_keys, old_nodes):
+            if k != _EMPTY:
+                self.put(k, n)
+
+    def __len__(self) -> int:
+        return self.used
+
+    def nbytes(self) -> int:
+        return len(self.keys) * (self.keys.itemsize + self.nodes.itemsize)
+
+
+def _slot(key: int, mask: int) -> int:
+    # the three packed ids mixed, so that keys differing in any of them spread over the table
+    return ((key ^ (key >> PART_BITS) ^ (key >> (2 * PART_BITS))) * 0x9E3779B1 >> 7) & mask
+
+
+class GraphStore:
+    """States (nodes 0, 1, ...; 0 is the initial state) with their parent edge, enabled
+    threads, waiting-edge count and outgoing edges (thread, next node, commits), in
+    insertion order."""
+
+    def __init__(self):
+        self.index = Table()
+        self.parts: dict = {}                  # memory, positions or history view -> its id
+        self.shared: dict = {}                 # every tuple and set inside the parts, stored once
+        self.sets: list = []                   # each distinct enabled-threads tuple
+        self.set_ids: dict = {}                # enabled-threads tuple -> its index in `sets`
+        self.enabled_id = array("H")           # node -> index of its enabled threads in `sets`
+        self.parent_node = array("i")          # node -> parent node (-1 for the root)
+        self.parent_thread = bytearray()       # node -> the thread of the edge from its parent
+        self.waits = bytearray()               # node -> how many of its edges wait in the queue
+        self.last = array("i")                 # node -> the last edge added from it (-1: none)
+        self.edge = array("q")                 # edge -> (the node's edge before it + 1) << 36 | next node << 9
+                                               #         | commits << 8 | thread
+
+    def __len__(self) -> int:
+        return len(self.parent_node)
+
+    # -- states -------------------------------------------------------------------------------
+    def key(self, memory, positions, view) -> int:
+        """The packed key of a state with these parts (each part numbered once)."""
+        parts, key = self.parts, 0
+        for shift, part in ((0, memory), (PART_BITS, positions), (2 * PART_BITS, view)):
+            i = parts.get(part)
+            if i is None:
+                part = _intern(part, self.shared, keep=False)   # equal pieces of parts stored once
+                i = parts[part] = len(parts)
+                if i >= _PART_LIMIT:
+                    raise StoreFull(f"more than {_PART_LIMIT:,} distinct memories, positions and views")
+            key |= i << shift
+        return key
+
+    def find(self, key: int):
+        return self.index.get(key)
+
+    def add(self, key: int, enabled: tuple, parent: int, thread: int) -> int:
+        node = len(self.parent_node)
+        if node >= _NODE_MASK:
+            raise StoreFull(f"more than {_NODE_MASK:,} states")
+        self.index.put(key, node)
+        self.parent_node.append(parent)
+        self.parent_thread.append(thread)
+        enabled = tuple(enabled)
+        i = self.set_ids.get(enabled)
+        if i is None:
+            i = self.set_ids[enabled] = len(self.sets)
+            self.sets.append(enabled)
+        self.enabled_id.append(i)
+        self.waits.append(0)
+        self.last.append(-1)
+        return node
+
+    def enabled(self, node: int) -> tuple:
+        """The threads that can step in `node`."""
+        return self.sets[self.enabled_id[node]]
+
+    def parent(self, node: int) -> tuple:
+        """(parent node, thread) of `node`; (-1, 0) for the root."""
+        return self.parent_node[node], self.parent_thread[node]
+
+    def set_parent(self, node: int, parent: int, thread: int) -> None:
+        self.parent_node[node] = parent
+        self.parent_thread[node] = thread
+
+    # -- edges --------------------------------------------------------------------------------
+    def add_edge(self, u: int, thread: int, v: int, commits: bool) -> None:
+        e = len(self.edge)
+        if e >= _EDGE_LIMIT:
+            raise StoreFull(f"more than {_EDGE_LIMIT:,} transitions")
+        self.edge.append((self.last[u] + 1) << 36 | v << 9 | (256 if commits else 0) | thread)
+        self.last[u] = e
+
+    def out(self, u: int) -> list:
+        """`u`'s edges, [(thread, next node, commits)], in the order they were added."""
+        out, e, edge = [], self.last[u], self.edge
+        while e >= 0:
+            x = edge[e]
+            out.append((x & 255, (x >> 9) & _NODE_MASK, bool(x & 256)))
+            e = (x >> 36) - 1
+        out.reverse()
+        return out
+
+    # -- what it costs ------------------------------------------------------------------------
+    def nbytes(self) -> int:
+        """Bytes the store holds: its arrays, the enabled-set list, and every distinct part
+        (nested tuples and sets counted through, each object once). Deterministic: the same
+        search gives the same figure."""
+        arrays = (self.parent_node, self.last, self.edge, self.enabled_id)
+        total = self.index.nbytes() + sum(len(a) * a.itemsize for a in arrays)
+        total += len(self.parent_thread) + len(self.waits)
+        total += sys.getsizeof(self.parts) + sys.getsizeof(self.shared) + sys.getsizeof(self.set_ids)
+        return total + _deep_size(list(self.parts) + self.sets)
+
+
+def _intern(o, shared: dict, keep: bool = True):
+    """`o` with every tuple and frozenset inside it replaced by the one equal object in
+    `shared` (added there when new); `o` itself too, unless not `keep` (a part: `parts`
+    keeps it once already)."""
+    t = type(o)
+    if t is tuple:
+        o = tuple([_intern(x, shared) for x in o])
+    elif t is frozenset:
+        o = frozenset([_intern(x, shared) for x in o])
+    else:
+        return o
+    return shared.setdefault(o, o) if keep else o
+
+
+def _deep_size(objects: list) -> int:
+    """Bytes of `objects` and everything inside them, each tuple or set once (they are
+    interned, `_intern`: one object per value) and each other value once per type and value
+    (which object holds an equal number or string may differ from run to run; the figure
+    must not)."""
+    seen: set = set()
+    total, stack = 0, list(objects)
+    while stack:
+        o = stack.pop()
+        t = type(o)
+        if t is tuple or t is frozenset or t is list or t is set:
+            if id(o) in seen:
+                continue
+            seen.add(id(o))
+            stack.extend(o)
+        else:
+            k = (t, o)
+            if k in seen:
+                continue
+            seen.add(k)
+        total += sys.getsizeof(o)
+    return total

@@ -1,0 +1,93 @@
+"""The state graph's compact store (checker/explore/graphstore.py) against plain Python
+containers, and its limits as bounds of the search."""
+
+from hypothesis import given, settings, strategies as st
+
+from stmcheck.checker import api
+from stmcheck.checker.explore import graphstore
+from stmcheck.checker.explore.graphstore import GraphStore, Table
+from stmcheck.checker.explore.strategies.graph import GraphSearch
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2 ** 63 - 1), max_size=300),
+       st.lists(st.integers(min_value=0, max_value=2 ** 63 - 1), max_size=50))
+def test_table_is_a_dict(keys, probes):
+    """Insert distinct keys (growing the table through several sizes from a small one) and
+    look up those and others: the same answers as a dict."""
+    table, oracle = Table(size=4), {}
+    for k in keys:
+        if k not in oracle:
+            oracle[k] = len(oracle)
+            table.put(k, oracle[k])
+    assert len(table) == len(oracle)
+    for k in keys + probes:
+        assert table.get(k) == oracle.get(k)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(1, 255), st.integers(0, 9), st.booleans()),
+                max_size=80))
+def test_edges_come_back_in_insertion_order(edges):
+    store = GraphStore()
+    for n in range(10):
+        store.add(n, (1, 2), n - 1, 1 if n else 0)
+    for u, t, v, c in edges:
+        store.add_edge(u, t, v, c)
+    for u in range(10):
+        assert store.out(u) == [(t, v, c) for x, t, v, c in edges if x == u]
+
+
+def test_parents_enabled_and_parts_round_trip():
+    store = GraphStore()
+    a = store.key(("m",), ((0, 1), (0, 2)), "v")
+    b = store.key(("m",), ((0, 1), (0, 3)), "v")
+    assert a != b and store.key(("m",), ((0, 1), (0, 2)), "v") == a
+    assert store.find(a) is None
+    root = store.add(a, (1, 2), -1, 0)
+    child = store.add(b, (2,), root, 1)
+    assert (store.find(a), store.find(b)) == (root, child)
+    assert store.parent(child) == (root, 1) and store.parent(root) == (-1, 0)
+    assert store.enabled(root) == (1, 2) and store.enabled(child) == (2,)
+    store.set_parent(child, root, 2)
+    assert store.parent(child) == (root, 2)
+    # a thread's position shared by two positions parts is stored once
+    first, second = [p for p in store.parts if isinstance(p, tuple) and len(p) == 2]
+    assert first[0] is second[0]
+
+
+def _search(design, workload, threads=2, **kw):
+    g = GraphSearch(**kw)
+    out = api.make_explorer(api.prepare(design, workload, threads=threads), g, stop_at_first=False,
+                            max_executions=None, time_limit=None).explore()
+    return g, out
+
+
+def test_the_same_search_costs_the_same_bytes():
+    """The figure printed on `explored:` is counted, not sampled: two runs agree on it."""
+    g1, out1 = _search("tl2", "transfer")
+    g2, out2 = _search("tl2", "transfer")
+    assert out1.exhausted and out1.store_bytes == out2.store_bytes == g1.store_bytes() > 0
+    assert out1.store_bytes < 1000 * g1.states
+
+
+def test_too_many_parts_bound_the_search_instead_of_losing_states(monkeypatch):
+    monkeypatch.setattr(graphstore, "_PART_LIMIT", 40)
+    g, out = _search("tl2", "transfer")
+    assert not out.exhausted
+    assert any("distinct memories, positions and views" in b for b in out.bounds)
+
+
+def test_the_figure_does_not_depend_on_string_hashing():
+    """Which of two equal objects a set keeps depends on the order its strings hash in, which
+    changes from process to process; the store shares equal pieces and counts by value, so
+    processes with different hash seeds print the same figure."""
+    import os
+    import subprocess
+    import sys
+    code = ("from stmcheck.checker import api; from stmcheck.checker.explore.strategies.graph import GraphSearch; "
+            "g = GraphSearch(); api.make_explorer(api.prepare('lazy', 'random'), g, stop_at_first=False, "
+            "max_executions=None, time_limit=None).explore(); print(g.states, g.store_bytes())")
+    figures = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3", "4")}
+    assert len(figures) == 1, figures
