@@ -15,7 +15,9 @@ each. Its verdicts (the six `terms.Property`s) come from these searches:
   decides every verdict but starvation, livelock-freedom included;
 - *3 threads*: DPOR with at most `THREE_PREEMPTIONS` preemptions and a
   budget of executions, which can only find violations; "holds" comes
-  from the state graph after it (a smaller budget than with 2 threads);
+  from the state graph after it (on `CORE_WORKLOADS`, `Budget.graph_core`
+  states, where 3 threads are to be decided for every design; a smaller
+  budget on the others);
 - *starvation, 2 threads*: the state graph of cyclic programs, whose values
   stay finite (`Workload.cycle`; `checker/explore/starvation.py`, at most
   `Budget.states` states, stopped at its first starving cycle: a graph of
@@ -54,6 +56,9 @@ from .explore.strategies.replay import Replay, needed_prefix
 VERDICTS = tuple(Property)
 
 THREE_PREEMPTIONS = 2
+#: The workloads whose 3-thread cells get the wider state graph (`Budget.graph_core`): the ones
+#: every design runs, where 3 threads are meant to be decided for every design.
+CORE_WORKLOADS = ("transfer", "swap", "counter")
 RETRIES = 1                # the second, finite search of a bounded 2-thread cell (see `_bounded_retries`)
 MAX_STEPS = 600            # steps per execution; a longer run without a commit is a suspected livelock
 PROBE_MAX_STEPS = 2000     # steps per execution of the random probe (the explorer's default)
@@ -66,6 +71,7 @@ class Budget:
     steps: tuple = (60_000, 20_000)       # steps over all executions (livelocking designs run long)
     states: int = 60_000                  # abstract states of the cyclic state graph (starvation)
     graph: tuple = (150_000, 12_000)      # states of the state graph after a bounded DPOR (2, 3 threads)
+    graph_core: int = 200_000             # ... with 3 threads on the `CORE_WORKLOADS`
     probe: tuple = (200, 40_000)          # random-walk probe of a bounded cell: executions, steps in all
 
     def for_design(self, design: str) -> "Budget":
@@ -99,8 +105,9 @@ class Budget:
                               f"{_probe_text(self.probe)}, and dpor with at most {RETRIES} "
                               f"{'retry' if RETRIES == 1 else 'retries'} per transaction (the same dpor budget)",
                "three_threads": f"dpor, at most {THREE_PREEMPTIONS} preemptions, {self.executions[1]:,} executions, "
-                                f"{self.steps[1]:,} steps in all, then the state graph (at most {self.graph[1]:,} "
-                                f"states, which decides every verdict but starvation when it is exhausted); when "
+                                f"{self.steps[1]:,} steps in all, then the state graph (at most {self.graph_core:,} "
+                                f"states on {', '.join(CORE_WORKLOADS)}, {self.graph[1]:,} on the others, which "
+                                f"decides every verdict but starvation when it is exhausted); when "
                                 f"it is not, {_probe_text(self.probe)} (finds violations, proves nothing)",
                "starvation": f"2 threads, cyclic programs, state graph of at most {self.states:,} states"}
         for name, entry in DESIGNS.items():
@@ -238,7 +245,8 @@ def run_cell(design: str, workload: str, threads: int, budget: Budget | None = N
         run.execute(Replay(sched, strict=False))
         cell.witnesses[name] = _config(design, workload, threads).replay_command(needed_prefix(run))
     if not out.exhausted:
-        out = _graph(cell, ex, out, budget.graph[i])
+        out = _graph(cell, ex, out, budget.graph_core if threads == 3 and workload in CORE_WORKLOADS
+                     else budget.graph[i])
     if not out.exhausted:
         _probe(cell, ex, threads, budget.probe)
     if threads == 2 and not out.exhausted:

@@ -7,6 +7,7 @@ and compared with the registry's expectations.
 """
 
 import json
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -22,7 +23,8 @@ PREFERRED = {"tl2-no-read-validation": "transfer", "lazy": "transfer", "gencount
              # DSTM's backoff managers: the random probe (seed 0) meets these lassos within SMALL's
              # probe (executions 4, 15 and 331); DPOR, elsewhere, only after hundreds or thousands.
              "dstm+polka": "transfer", "dstm+polite": "swap", "dstm+karma": "transfer"}
-SMALL = M.Budget(executions=(600, 50), steps=(40_000, 5_000), states=150, probe=(400, 40_000), graph=(50_000, 12_000))
+SMALL = M.Budget(executions=(600, 50), steps=(40_000, 5_000), states=150, probe=(400, 40_000), graph=(50_000, 12_000),
+                 graph_core=12_000)
 
 
 def ci_cell(design):
@@ -89,7 +91,7 @@ def test_check_command_passes_and_fails():
 
 def test_json_and_usage_errors(tmp_path):
     runner = CliRunner()
-    r = runner.invoke(main, ["matrix", "--designs", "tl2", "--workloads", "counter", "--threads", "3", "--json",
+    r = runner.invoke(main, ["matrix", "--designs", "tl2", "--workloads", "write-skew", "--threads", "3", "--json",
                              "--out", str(tmp_path), "--write"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
@@ -117,6 +119,15 @@ def test_verdicts_of_a_cell():
     # bounded 3-thread search: nothing can be proven to hold
     cell3 = M.run_cell("tl2", "counter", 3, SMALL)
     assert set(cell3.verdicts.values()) == {"unknown"}
+
+
+def test_three_threads_on_the_core_workloads_get_the_wider_graph():
+    """tl2 on counter with 3 threads has 21,346 states: beyond the 3-thread graph of the other
+    workloads, within the core workloads' (`Budget.graph_core`), which then decides the cell."""
+    cell = M.run_cell("tl2", "counter", 3, replace(SMALL, graph=(50_000, 100), graph_core=30_000))
+    assert cell.coverage.startswith("exhausted: ") and cell.coverage.endswith(" states (state graph)")
+    assert {v: x for v, x in cell.verdicts.items() if x != "holds"} == {"starvation-free": "unknown"}
+    assert M.differences(cell) == []
 
 
 def test_differences_rules():
