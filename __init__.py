@@ -15,7 +15,10 @@ What a program needs is here, and nothing else is promised:
     for v in result.violations:
         print(v.kind, v.explanation, v.replay)
 
-- `explore`, `replay`: run a design on simulated threads (README, "Python API").
+- `explore`, `replay`: run a design on simulated threads (README, "Python API");
+  `explore`'s result fails a test with `result.assert_correct()` (or
+  `assert_violates(kind)`), and `grid` makes one pytest test per cell of a
+  design's workloads x threads x criteria (checker/gate/, README "CI gate").
 - `check`, `check_linearizability`, `read_history`, `read_ophistory`: judge
   recorded histories (docs/formats.md).
 - `Machine`, `Abort`, `wait_any`: what a design is written against
@@ -29,7 +32,8 @@ What a program needs is here, and nothing else is promised:
 # Absolute imports, as everywhere in the package: a test runner may load this file on its own,
 # as the folder of a checkout whose name is no identifier ("stmcheck-main"), where a relative
 # import has no package to be relative to.
-from stmcheck.checker.api import UsageError, check, check_linearizability, explore, replay
+from stmcheck.checker.api import UsageError, check, check_linearizability, replay
+from stmcheck.checker.gate import GatedResult, STMCheckFailure, explore, grid
 from stmcheck.checker.explore.engine import Violation
 from stmcheck.checker.explore.result import Execution, ExploreResult
 from stmcheck.checker.explore.strategies import STRATEGIES
@@ -42,8 +46,9 @@ from stmcheck.models.terms import Criterion, Kind, Verdict
 from stmcheck.models.workloads import WORKLOADS, Workload
 
 __all__ = [
-    "explore", "replay", "check", "check_linearizability", "read_history", "read_ophistory",
+    "explore", "grid", "replay", "check", "check_linearizability", "read_history", "read_ophistory",
     "Machine", "Abort", "wait_any", "Workload", "Spec",
     "DESIGNS", "WORKLOADS", "STRATEGIES", "load_design",
     "Criterion", "Kind", "Verdict", "ExploreResult", "Execution", "Violation", "UsageError",
+    "GatedResult", "STMCheckFailure",
 ]
