@@ -32,7 +32,8 @@ from stmcheck.models.terms import DEFAULT_CRITERIA, HISTORY_CRITERIA, Criterion
 
 from .. import api
 from ..report import check as report
-from .options import FiniteFloatRange, no_timings_option
+from ..report.junit import check_suites
+from .options import FiniteFloatRange, junit_option, no_timings_option, write_junit
 
 CRITERIA = tuple(c.value for c in HISTORY_CRITERIA)   # plain strings: click.Choice lists enum members by name
 LINEARIZABILITY = Criterion.LINEARIZABILITY.value
@@ -198,7 +199,8 @@ def report_many(paths, judge: Callable[[str], FileVerdict], as_json: bool) -> in
 @click.option("--format", "fmt", metavar="FMT", help="linearizability only: the input format "
               f"({', '.join(FORMATS)}); recognised from the content by default.")
 @no_timings_option
-def check(histories, criteria, as_json, timeout, model, fmt):
+@junit_option
+def check(histories, criteria, as_json, timeout, model, fmt, junit):
     """Check recorded HISTORY files against transactional consistency criteria.
 
     \b
@@ -232,6 +234,14 @@ def check(histories, criteria, as_json, timeout, model, fmt):
         if model or fmt:
             fail_usage("--model and --format apply only to --criterion linearizability")
         judge = partial(judge_transactions, criteria=criteria or DEFAULT_CRITERIA, timeout=timeout)
-    if len(histories) == 1:
-        sys.exit(report_one(judge(histories[0]), as_json))
-    sys.exit(report_many(histories, judge, as_json))
+    files: list = []      # (path, error, --json object) of each file, for --junit
+
+    def judged(path):
+        verdict = judge(path)
+        if junit:
+            files.append((path, verdict.error, verdict.doc() if verdict.error is None else None))
+        return verdict
+
+    code = report_one(judged(histories[0]), as_json) if len(histories) == 1 else report_many(histories, judged, as_json)
+    write_junit(junit, check_suites(files))
+    sys.exit(code)

@@ -34,7 +34,8 @@ from ..report.explore import (
     violation_lines,
 )
 from ..report.objects import operation_json, operation_lines
-from .options import FiniteFloatRange, check_design_name, fail, no_timings_option
+from ..report.junit import explore_suites
+from .options import FiniteFloatRange, check_design_name, fail, junit_option, no_timings_option, write_junit
 
 CRITERIA = [c.value for c in HISTORY_CRITERIA]   # plain strings: click.Choice lists enum members by name
 
@@ -155,8 +156,9 @@ class _Progress:
               help="Widen each timeline column to its longest cell instead of wrapping cells within it.")
 @no_timings_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@junit_option
 def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, step_timeout, strategy, criterion,
-            seed, depth, preemptions, max_executions, max_states, time_limit, as_json_flag, wide, quiet):
+            seed, depth, preemptions, max_executions, max_states, time_limit, as_json_flag, wide, quiet, junit):
     """Run IMPL on simulated threads, explore the interleavings, judge every execution.
 
     \b
@@ -187,6 +189,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
         click.echo(json.dumps(as_json(result), indent=2, default=str))
     else:
         click.echo(human(result, wide=wide), nl=False)
+    write_junit(junit, explore_suites(result))
     sys.exit(1 if result.violations else 0)
 
 

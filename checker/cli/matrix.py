@@ -19,7 +19,8 @@ from stmcheck.models.workloads import WORKLOADS
 from .. import matrix as M
 from ..report import timings
 from ..report.matrix import markdown, terminal_lines
-from .options import fail, no_timings_option, unknown_name
+from ..report.junit import matrix_suites
+from .options import fail, junit_option, no_timings_option, unknown_name, write_junit
 
 
 def _names(text, known, what):
@@ -129,7 +130,9 @@ def _doc(cells, budget: M.Budget) -> dict:
               help="State budget of the starvation search per cell (2 threads).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @no_timings_option
-def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, update, jobs, executions, states, quiet):
+@junit_option
+def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, update, jobs, executions, states, quiet,
+           junit):
     """Run every design on every workload and tabulate six verdicts per cell.
 
     \b
@@ -156,6 +159,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
       stmcheck matrix                                   # everything, writes reports/matrix.*
       stmcheck matrix --designs tl2,lazy --threads 2    # prints the cells; writes nothing without --write
       stmcheck matrix --check --designs eager+karma --workloads intset,dict-update
+      stmcheck matrix --designs tl2 --threads 2 --junit matrix.xml   # a test case per cell
     \b
     Exit status: 0 done (with --check: every cell as the registry expects),
     1 --check found differences (printed), 2 usage error.
@@ -167,6 +171,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     jobs_list = [(d, w, t, budget.for_design(d)) for d in dnames for w in wnames for t in tlist]
     show = None if quiet else ("bar" if sys.stderr.isatty() else "lines")
     cells = _run(jobs_list, jobs, show)
+    write_junit(junit, matrix_suites(cells, M.differences))   # the cells run (a cell per test case)
     doc = _doc(cells, budget)
     full = designs is None and workloads is None and threads == "both"
     if update:

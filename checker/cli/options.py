@@ -49,6 +49,35 @@ no_timings_option = click.option(
          "same bytes every time.")
 
 
+def _writable(ctx, param, path):
+    """`--junit FILE` is checked before the search runs: a long matrix must not be lost to a typo."""
+    if path:
+        try:
+            with open(path, "ab"):
+                pass
+        except OSError as exc:
+            raise click.BadParameter(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+junit_option = click.option(
+    "--junit", metavar="FILE", type=click.Path(dir_okay=False), callback=_writable,
+    help="Also write the outcome as JUnit XML to FILE, for CI test reporters (one test case per property, "
+         "cell or criterion; a counterexample is the failure's text).")
+
+
+def write_junit(path: str | None, suites) -> None:
+    """Write `--junit FILE` if asked; a file that cannot be written is a usage error (exit 2)."""
+    if not path:
+        return
+    from ..report import junit
+    try:
+        junit.write(path, suites)
+    except OSError as exc:
+        click.echo(f"stmcheck: error: cannot write --junit {path}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+
+
 def unknown_name(kind: str, name: str, known, listing: str, extra: str = "", quote: bool = True) -> str:
     """`unknown design 'tl3'; did you mean tl2? ...`: the closest known names, never all of them
     (`quote`: the name as Python writes it, as the registry's own messages do)."""
