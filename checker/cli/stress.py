@@ -25,7 +25,8 @@ from stmcheck.implementations.native.stress import ITM_METHODS, itm_rounds, nati
 from ..history.criteria import CRITERIA
 from ..native.stress import DEFAULT_CRITERIA, run_stress
 from ..report.stress import summary_json, summary_lines
-from .options import FiniteFloatRange, fail, no_timings_option
+from ..report.junit import stress_suites
+from .options import FiniteFloatRange, fail, junit_option, no_timings_option, write_junit
 
 
 @click.command()
@@ -54,7 +55,9 @@ from .options import FiniteFloatRange, fail, no_timings_option
               help="Print one JSON object on stdout. The design is under `implementation`, as in every "
                    "command's JSON, and under `impl` too, for scripts written before.")
 @no_timings_option
-def stress(impl, threads, seconds, accounts, seed, max_txns, noise, method, criteria, timeout, keep, as_json):
+@junit_option
+def stress(impl, threads, seconds, accounts, seed, max_txns, noise, method, criteria, timeout, keep, as_json,
+           junit):
     """Stress IMPL on real threads, record every attempt, and check the histories.
 
     \b
@@ -90,4 +93,5 @@ def stress(impl, threads, seconds, accounts, seed, max_txns, noise, method, crit
         click.echo(json.dumps(doc, indent=2))
     else:
         click.echo("\n".join(summary_lines(impl, label, summary, keep)))
+    write_junit(junit, stress_suites(impl, criteria, summary, "\n".join(summary_lines(impl, label, summary, keep))))
     sys.exit({"clean": 0, "violated": 1, "crash": 1, "inconclusive": 3}[summary.verdict])

@@ -1,4 +1,4 @@
-"""JUnit XML (`--junit FILE`): what CI systems read to show tests, for explore, matrix and check.
+"""JUnit XML (`--junit FILE`): what CI systems read to show tests, for explore, matrix, check, stress.
 
 Why: a CI system (Jenkins, GitLab, GitHub's test reporters) lists JUnit test
 cases and their failures without knowing stmcheck. Each command maps its
@@ -13,7 +13,9 @@ result to test cases as a user would name them:
   expectation (the `--check` rule), skipped where n/a, an error where the cell
   could not run;
 - `check`: one case per file and criterion, failed when violated, skipped
-  when inconclusive, an error for a file that cannot be read.
+  when inconclusive, an error for a file that cannot be read;
+- `stress`: one case per criterion, the money invariant and crash, failed
+  with the run's summary.
 
 Written with the standard library's ElementTree, in the schema CI tools
 share (Jenkins' junit-10.xsd: testsuites, testsuite, testcase, failure,
@@ -161,3 +163,27 @@ def check_suites(files) -> list:
             cases.append(case)
         out.append((f"stmcheck check {path}", cases))
     return out
+
+
+# -- stress -----------------------------------------------------------------------------------
+def stress_suites(impl: str, criteria, summary, report: str) -> list:
+    """One suite: a case per criterion, the money invariant and crash; `report` (the human
+    summary) is the failure's text."""
+    problem = summary.problem or {}
+    results = {r["criterion"]: r for r in problem.get("results", [])}
+    cases = []
+    for name in [str(c) for c in criteria] + ["invariant", "crash"]:
+        case = Case(f"stmcheck.stress.{impl}", name)
+        r = results.get(name)
+        if name == "crash" and summary.verdict == "crash":
+            case.outcome, case.message, case.text = "failed", f"crash: {problem.get('crash')}", report
+        elif name == "invariant" and "invariant" in problem:
+            case.outcome, case.message, case.text = "failed", f"invariant: {problem['invariant']}", report
+        elif r is not None and r["holds"] is False:
+            case.outcome, case.message = "failed", f"{name} violated in round {problem.get('round')}: {r.get('anomaly')}"
+            case.text = report
+        elif r is not None and r["holds"] is None:
+            case.outcome, case.message = "skipped", f"inconclusive in round {problem.get('round')}"
+        cases.append(case)
+    cases[0].seconds = summary.run_seconds + summary.check_seconds
+    return [(f"stmcheck stress {impl}", cases)]

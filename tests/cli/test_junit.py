@@ -86,3 +86,12 @@ def test_the_schema_rejects_what_is_not_junit(tmp_path, bad):
     path.write_text(bad)
     with pytest.raises(xmlschema.XMLSchemaValidationError):
         SCHEMA.validate(str(path))
+
+
+def test_stress_a_case_per_criterion_invariant_and_crash(tmp_path):
+    import shutil
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        pytest.skip("no C compiler: native designs cannot be built here")
+    r, root = _run(["stress", "native-tl2", "--seconds", "0.5", "--threads", "2", "-c", "opacity"], tmp_path / "s.xml")
+    assert r.exit_code == 0, r.output
+    assert [(c.get("name"), len(c)) for c in root.iter("testcase")] == [("opacity", 0), ("invariant", 0), ("crash", 0)]
