@@ -42,7 +42,7 @@ from .explore.config import (
     RunConfig,
 )
 from .explore import isolation
-from .explore.engine import CyclicExplorer, Explorer, Outcome, Violation
+from .explore.engine import INTERRUPTED, CyclicExplorer, Explorer, Outcome, Violation
 from .explore.objects import check_operations
 from .explore.result import Execution, ExploreResult
 from .explore.runtime import user_interrupts
@@ -201,7 +201,8 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     (unless `shrink` is False) and carries its schedule, history, explanation and replay
     command. `strategy`: graph (the default, except with `cyclic` or `object`: dpor; see
     `default_strategy`), dpor (exhaustive; `preemptions` bounds it), random or pct (`seed`;
-    pct's `depth`), plain, or a strategy object. Native (C) designs under random or pct run their
+    pct's `depth`), plain, or a strategy object. A ^C ends the search: the result says what was
+    explored, with the bound "interrupted" (its counterexamples are not shrunk). Native (C) designs under random or pct run their
     scheduling loop in C. `progress`, if given, is called with the running counts after
     every execution.
 
@@ -221,6 +222,7 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     explorer = make_explorer(setup, strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
                              max_states=max_states, max_executions=max_executions, time_limit=time_limit,
                              progress=progress, stop_at_first=stop_at_first)
+    explorer.stop_on_interrupt = True    # a ^C returns what was explored so far (coverage: interrupted)
     name = strategy if isinstance(strategy, str) else explorer.strategy.name
     plan = None
     if isinstance(strategy, str):
@@ -233,7 +235,7 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     def search():
         with _misuse_is_usage(config.design):
             outcome = plan.explore(explorer) if plan is not None else explorer.explore()
-            if shrink:
+            if shrink and INTERRUPTED not in outcome.bounds:     # interrupted: the user wants out now
                 outcome.violations = [shrink_all(explorer, v) for v in outcome.violations]
         return outcome
 

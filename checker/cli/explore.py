@@ -22,6 +22,7 @@ from stmcheck.models.workloads.objects import OBJECTS
 from .. import api
 from ..explore.config import (DEFAULT_MAX_EXECUTIONS, DEFAULT_MAX_STEPS, DEFAULT_STEP_TIMEOUT, DEFAULT_TIME_LIMIT,
                               GRAPH_TIME_LIMIT)
+from ..explore.engine import INTERRUPTED
 from ..explore.strategies.graph import DEFAULT_MAX_STATES
 from ..explore.strategies import STRATEGIES
 from ..report.explore import (
@@ -190,6 +191,9 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
     else:
         click.echo(human(result, wide=wide), nl=False)
     write_junit(junit, explore_suites(result))
+    if INTERRUPTED in result.bounds:
+        click.echo("stmcheck: interrupted: the report above covers what was explored before ^C", err=True)
+        sys.exit(130)
     sys.exit(1 if result.violations else 0)
 
 

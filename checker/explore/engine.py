@@ -31,6 +31,8 @@ from .witnesskey import AllCriteriaView, WitnessKey, committed_view
 from ..history.witness import OPACITY, STRICT
 
 ALL_CRITERIA = DEFAULT_CRITERIA
+#: The bound a ^C leaves when the explorer stops on it (`Explorer.stop_on_interrupt`).
+INTERRUPTED = "interrupted"
 
 
 @dataclass
@@ -124,6 +126,9 @@ class Explorer:
         self.progress = progress
         self.keep_signatures = keep_signatures
         self.stop_at_first = stop_at_first
+        #: A ^C ends the search as a bound (`INTERRUPTED`) and the outcome so far is returned, not
+        #: the KeyboardInterrupt (set by `api.explore`, whose caller then prints what was explored).
+        self.stop_on_interrupt = False
         # True: every distinct history is judged for every criterion (the matrix reads all three off
         # each violation), so a stateful strategy must not merge histories the chosen one cannot tell apart
         self.exact_histories = exact_histories
@@ -179,38 +184,45 @@ class Explorer:
         start = time.monotonic()
         strategy = self.strategy
         bounds = set()
-        while True:
-            if self.max_executions is not None and out.executions >= self.max_executions:
-                bounds.add(f"max-executions {self.max_executions}")
-                break
-            if self.time_limit is not None and time.monotonic() - start >= self.time_limit:
-                bounds.add(f"time-limit {self.time_limit:g} s")
-                break
-            if not strategy.start():
-                break
-            run = self.new_run()
-            try:
-                run.execute(strategy)
-            except NondeterminismError as exc:
-                run.outcome = CRASH
-                run.detail = {"thread": None, "error": str(exc), "traceback": ""}
-            strategy.finish(run)
-            out.executions += 1
-            out.steps += len(run.steps)
-            if run.outcome == CUT:
-                out.cut += 1
-            v = self.judge(run, out)
-            if run.outcome == MAX_STEPS and v is None:
-                bounds.add(f"max-steps {self.max_steps}")
-            if v is not None:
-                out.violations.append(v)
-                if self.stop_at_first:
+        interrupted = False
+        try:
+            while True:
+                if self.max_executions is not None and out.executions >= self.max_executions:
+                    bounds.add(f"max-executions {self.max_executions}")
                     break
-            if self.progress is not None:
-                out.states = getattr(strategy, "states", None)
-                self.progress(out)
+                if self.time_limit is not None and time.monotonic() - start >= self.time_limit:
+                    bounds.add(f"time-limit {self.time_limit:g} s")
+                    break
+                if not strategy.start():
+                    break
+                run = self.new_run()
+                try:
+                    run.execute(strategy)
+                except NondeterminismError as exc:
+                    run.outcome = CRASH
+                    run.detail = {"thread": None, "error": str(exc), "traceback": ""}
+                strategy.finish(run)
+                out.executions += 1
+                out.steps += len(run.steps)
+                if run.outcome == CUT:
+                    out.cut += 1
+                v = self.judge(run, out)
+                if run.outcome == MAX_STEPS and v is None:
+                    bounds.add(f"max-steps {self.max_steps}")
+                if v is not None:
+                    out.violations.append(v)
+                    if self.stop_at_first:
+                        break
+                if self.progress is not None:
+                    out.states = getattr(strategy, "states", None)
+                    self.progress(out)
+        except KeyboardInterrupt:
+            if not self.stop_on_interrupt:
+                raise
+            interrupted = True      # the user's ^C (a design's own is a crash, inside the run)
+            bounds.add(INTERRUPTED)
         conclude = getattr(strategy, "conclude", None)
-        if conclude is not None and not (out.violations and self.stop_at_first):
+        if conclude is not None and not interrupted and not (out.violations and self.stop_at_first):
             for run in conclude(self.new_run):   # what only the whole search shows (a graph's cycles)
                 v = self.judge(run, out)
                 if v is not None:
