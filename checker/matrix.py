@@ -49,6 +49,7 @@ from stmcheck.models.terms import OTHER_KINDS, PROPERTY_OF, Kind, Property, Verd
 from . import api
 from .explore.config import RunConfig
 from .explore.engine import Explorer
+from .explore.runtime import user_interrupts
 from .explore.starvation import liveness
 from .explore.strategies.graph import GraphSearch
 from .explore.strategies.replay import Replay, needed_prefix
@@ -207,7 +208,12 @@ def _config(design, workload, threads, cyclic=False, retries=None) -> RunConfig:
 def run_cell(design: str, workload: str, threads: int, budget: Budget | None = None) -> Cell:
     """Explore one cell (see the module docstring) and return its verdicts. Without a
     budget, the matrix's: the default one widened by the design's (`Budget.for_design`);
-    a budget given is used as it is."""
+    a budget given is used as it is. A ^C is the user's (raised), never the design's crash."""
+    with user_interrupts():
+        return _run_cell(design, workload, threads, budget)
+
+
+def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -> Cell:
     cell = Cell(design, workload, threads)
     if budget is None:
         budget = DEFAULT_BUDGET.for_design(design)

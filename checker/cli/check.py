@@ -161,7 +161,11 @@ def report_many(paths, judge: Callable[[str], FileVerdict], as_json: bool) -> in
     entries: list[dict] = []
     console = None
     for path in paths:
-        verdict = judge(path)
+        try:
+            verdict = judge(path)
+        except KeyboardInterrupt:   # ^C: the files judged so far are summed up, then exit 130
+            error(f"interrupted at {path}, after {len(codes)} of {len(paths)} files")
+            break
         codes.append(verdict.code)
         if verdict.error is not None:
             error(verdict.error)
@@ -180,7 +184,7 @@ def report_many(paths, judge: Callable[[str], FileVerdict], as_json: bool) -> in
         click.echo(json.dumps(report.many_json(entries, code), indent=2))
     else:
         report.print_summary(codes, code, console)
-    return code
+    return code if len(codes) == len(paths) else 130
 
 
 @click.command()
@@ -213,7 +217,8 @@ def check(histories, criteria, as_json, timeout, model, fmt, junit):
       stmcheck check examples/cas-register-bad.log -c linearizability --model cas-register
       stmcheck check examples/*.log -c linearizability --model cas-register
     \b
-    Exit status: 0 all hold, 1 a violation, 2 bad input or usage, 3 inconclusive.
+    Exit status: 0 all hold, 1 a violation, 2 bad input or usage, 3 inconclusive,
+    130 interrupted (^C: with several files, the ones judged so far are summed up).
 
     Several files are checked in one process, each as if alone, in the order
     given; a bad file is reported on stderr and the others are still checked.

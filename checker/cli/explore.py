@@ -171,7 +171,8 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
       stmcheck explore tl2-no-read-validation --strategy pct --seed 7
       stmcheck explore tl2 --object dict --threads 3
     \b
-    Exit status: 0 no violation found, 1 a violation, 2 usage error.
+    Exit status: 0 no violation found, 1 a violation, 2 usage error, 130 interrupted
+    (^C: the report covers what was explored so far).
     """
     _object_excludes_workload(obj)
     check_design_name(impl)

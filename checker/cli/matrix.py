@@ -48,9 +48,10 @@ def _run_one(args):
 def _run(jobs_list, jobs, show):
     """Run the cells, in order, showing progress on stderr: a rich progress bar (`show` "bar", a
     terminal), one line per finished cell ("lines": a CI log, which must show a long run moving),
-    or nothing (None)."""
+    or nothing (None). A ^C stops it: the cells finished so far, and True (interrupted)."""
     progress = task = None
     cells = []
+    interrupted = False
 
     def finished(cell):
         cells.append(cell)
@@ -79,10 +80,12 @@ def _run(jobs_list, jobs, show):
                 finished(_run_one(args))
                 if progress:
                     progress.update(task, advance=1)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         if progress:
             progress.stop()
-    return cells
+    return cells, interrupted
 
 
 def _merged(path, cells):
@@ -162,7 +165,8 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
       stmcheck matrix --designs tl2 --threads 2 --junit matrix.xml   # a test case per cell
     \b
     Exit status: 0 done (with --check: every cell as the registry expects),
-    1 --check found differences (printed), 2 usage error.
+    1 --check found differences (printed), 2 usage error, 130 interrupted (^C: the cells
+    finished are shown, nothing is written).
     """
     dnames = _names(designs, DESIGNS, "design")
     wnames = _names(workloads, WORKLOADS, "workload")
@@ -170,8 +174,14 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     budget = M.Budget(executions=(executions, M.DEFAULT_BUDGET.executions[1]), states=states)
     jobs_list = [(d, w, t, budget.for_design(d)) for d in dnames for w in wnames for t in tlist]
     show = None if quiet else ("bar" if sys.stderr.isatty() else "lines")
-    cells = _run(jobs_list, jobs, show)
+    cells, interrupted = _run(jobs_list, jobs, show)
     write_junit(junit, matrix_suites(cells, M.differences))   # the cells run (a cell per test case)
+    if interrupted:     # what finished is shown; nothing is written: a partial matrix is no report
+        if cells:
+            click.echo("\n".join(terminal_lines(cells)))
+        click.echo(f"stmcheck: interrupted after {len(cells)} of {len(jobs_list)} cells; nothing written to "
+                   f"{out_dir}/", err=True)
+        sys.exit(130)
     doc = _doc(cells, budget)
     full = designs is None and workloads is None and threads == "both"
     if update:

@@ -41,3 +41,20 @@ def test_the_command_prints_the_report_so_far_and_exits_130():
     assert p.returncode == 130, (out, err)
     assert "coverage:  BOUNDED, not exhausted: interrupted" in out and "explored:" in out
     assert "report above covers what was explored" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads a process's CPU time from /proc")
+def test_the_matrix_shows_the_cells_finished_and_writes_nothing(tmp_path):
+    cmd = [sys.executable, "-c", "from stmcheck.checker.cli import main; main()", "matrix", "--designs",
+           "global-lock,tl2", "--workloads", "transfer", "--threads", "3", "--quiet", "--out", str(tmp_path),
+           "--write"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while _cpu_seconds(p.pid) < 6 and time.monotonic() < deadline:   # global-lock's cell done, tl2's running
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (out, err)
+    assert "global-lock" in out and "tl2 " not in out
+    assert "interrupted after 1 of 2 cells; nothing written" in err and "Traceback" not in err
+    assert not os.listdir(tmp_path)
