@@ -35,8 +35,10 @@ from ..report.explore import (
     violation_lines,
 )
 from ..report.objects import operation_json, operation_lines
+from ..report.html import explore_page, replay_page
 from ..report.junit import explore_suites
-from .options import FiniteFloatRange, check_design_name, fail, junit_option, no_timings_option, write_junit
+from .options import (FiniteFloatRange, check_design_name, fail, html_option, junit_option, no_timings_option,
+                      write_html, write_junit)
 
 CRITERIA = [c.value for c in HISTORY_CRITERIA]   # plain strings: click.Choice lists enum members by name
 
@@ -158,8 +160,9 @@ class _Progress:
 @no_timings_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @junit_option
+@html_option
 def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, step_timeout, strategy, criterion,
-            seed, depth, preemptions, max_executions, max_states, time_limit, as_json_flag, wide, quiet, junit):
+            seed, depth, preemptions, max_executions, max_states, time_limit, as_json_flag, wide, quiet, junit, html):
     """Run IMPL on simulated threads, explore the interleavings, judge every execution.
 
     \b
@@ -192,6 +195,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
     else:
         click.echo(human(result, wide=wide), nl=False)
     write_junit(junit, explore_suites(result))
+    write_html(html, lambda: explore_page(result))
     if INTERRUPTED in result.bounds:
         click.echo("stmcheck: interrupted: the report above covers what was explored before ^C", err=True)
         sys.exit(130)
@@ -218,8 +222,9 @@ explore.help += ("\n\n    \b\n    Contention managers, for eager+NAME and dstm+N
 @click.option("--wide", is_flag=True,
               help="Widen each timeline column to its longest cell instead of wrapping cells within it.")
 @no_timings_option
+@html_option
 def replay(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, step_timeout, schedule, criterion,
-           all_steps, as_json_flag, wide):
+           all_steps, as_json_flag, wide, html):
     """Re-run exactly one execution of IMPL from a schedule and print its timeline.
 
     After the schedule ends the run continues non-preemptively (the last thread
@@ -234,6 +239,7 @@ def replay(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic,
     except api.UsageError as exc:
         fail(str(exc))
     run, v, config = ex.run, ex.violation, ex.config
+    write_html(html, lambda: replay_page(ex))
     if as_json_flag:
         doc = {"implementation": impl, "workload": config.program, "threads": threads, "schedule": schedule,
                "outcome": run.outcome, "steps": len(run.steps), "history": run.history_doc(),

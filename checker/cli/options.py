@@ -66,6 +66,25 @@ junit_option = click.option(
          "cell or criterion; a counterexample is the failure's text).")
 
 
+html_option = click.option(
+    "--html", metavar="FILE", type=click.Path(dir_okay=False), callback=_writable,
+    help="Also write a self-contained HTML page of the outcome to FILE: each counterexample's per-thread "
+         "timeline drawn (attempts, commits, aborts, the anomaly's events highlighted), its history and its "
+         "replay command.")
+
+
+def write_html(path: str | None, text) -> None:
+    """Write `--html FILE` if asked (`text`: a function giving the page, called only then)."""
+    if not path:
+        return
+    from ..report import html
+    try:
+        html.write(path, text())
+    except OSError as exc:
+        click.echo(f"stmcheck: error: cannot write --html {path}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+
+
 def write_junit(path: str | None, suites) -> None:
     """Write `--junit FILE` if asked; a file that cannot be written is a usage error (exit 2)."""
     if not path:

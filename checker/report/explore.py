@@ -26,26 +26,27 @@ COL = 34
 so that no value a reader needs is ever cut."""
 
 
-def timeline_rows(run, all_steps: bool = False, mark: dict | None = None, tail=()) -> list[dict]:
+def timeline_rows(run, all_steps: bool = False, mark: dict | None = None, tail=(), events: bool = False) -> list[dict]:
     """The timeline as rows `{"step", "thread", "text"}`: one per step that matters, one per event.
 
     Loads and the BEGIN/END marks are left out unless `all_steps` (a load appears as the
     read it serves). `mark` puts a line before a step (`thread` None); `tail` adds rows
     after the last step (`step` None), such as what each blocked thread waits for. The
-    human timeline and `--json` are both built from these rows.
+    human timeline and `--json` are both built from these rows; with `events`, an event's row
+    also says which event it is (`"event"`: its index in the history; the HTML page's).
     """
     rows: list[dict] = []
     by_step: dict = {}
-    for e, s in zip(run.events, run.event_steps):
-        by_step.setdefault(s, []).append(e)
+    for i, (e, s) in enumerate(zip(run.events, run.event_steps)):
+        by_step.setdefault(s, []).append((i, e))
     mark = mark or {}
     for s, (t, step, result) in enumerate(zip(run.schedule, run.steps, run.results)):
         if s in mark:
             rows.append({"step": s, "thread": None, "text": mark[s]})
         if all_steps or step.op not in (LOAD, HOLDER, BEGIN, END):
             rows.append({"step": s, "thread": t, "text": step.describe(result)})
-        for e in by_step.get(s, ()):
-            rows.append({"step": s, "thread": e["thread"], "text": _event_text(e)})
+        for i, e in by_step.get(s, ()):
+            rows.append({"step": s, "thread": e["thread"], "text": _event_text(e), **({"event": i} if events else {})})
             reason = run.abort_reasons.get(e["txn"]) if e["op"] == "abort" else None
             if reason:
                 rows.append({"step": s, "thread": e["thread"], "text": f"  ({reason})"})
