@@ -18,7 +18,9 @@ What a program needs is here, and nothing else is promised:
 - `explore`, `replay`: run a design on simulated threads (README, "Python API");
   `explore`'s result fails a test with `result.assert_correct()` (or
   `assert_violates(kind)`), and `grid` makes one pytest test per cell of a
-  design's workloads x threads x criteria (checker/gate/, README "CI gate").
+  design's workloads x threads x criteria (checker/gate/, README "CI gate");
+  `programs()` is a hypothesis strategy of transaction programs and `fuzz`
+  searches them for a minimal one a design fails.
 - `check`, `check_linearizability`, `read_history`, `read_ophistory`: judge
   recorded histories (docs/formats.md).
 - `Machine`, `Abort`, `wait_any`: what a design is written against
@@ -33,7 +35,7 @@ What a program needs is here, and nothing else is promised:
 # as the folder of a checkout whose name is no identifier ("stmcheck-main"), where a relative
 # import has no package to be relative to.
 from stmcheck.checker.api import UsageError, check, check_linearizability, replay
-from stmcheck.checker.gate import GatedResult, STMCheckFailure, explore, grid
+from stmcheck.checker.gate import GatedResult, STMCheckFailure, explore, fuzz, grid, programs
 from stmcheck.checker.explore.engine import Violation
 from stmcheck.checker.explore.result import Execution, ExploreResult
 from stmcheck.checker.explore.strategies import STRATEGIES
@@ -46,7 +48,7 @@ from stmcheck.models.terms import Criterion, Kind, Verdict
 from stmcheck.models.workloads import WORKLOADS, Workload
 
 __all__ = [
-    "explore", "grid", "replay", "check", "check_linearizability", "read_history", "read_ophistory",
+    "explore", "grid", "programs", "fuzz", "replay", "check", "check_linearizability", "read_history", "read_ophistory",
     "Machine", "Abort", "wait_any", "Workload", "Spec",
     "DESIGNS", "WORKLOADS", "STRATEGIES", "load_design",
     "Criterion", "Kind", "Verdict", "ExploreResult", "Execution", "Violation", "UsageError",

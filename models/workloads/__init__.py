@@ -13,7 +13,7 @@ from .base import Workload, run_serial  # noqa: F401  (re-exported: the public h
 from .counter import Counter
 from .dict_update import DictUpdate
 from .intset import IntSet
-from .random_programs import RandomPrograms
+from .random_programs import GivenPrograms, RandomPrograms
 from .swap import Swap
 from .transfer import Transfer
 from .write_skew import WriteSkew
@@ -30,6 +30,8 @@ def workload_class(name: str):
     The seed is part of the name so that everything that rebuilds a workload by
     name (replay commands, shrinking, the matrix) rebuilds the same programs."""
     base, sep, seed = name.partition(":")
+    if base == "programs" and sep:
+        return GivenPrograms, None
     cls = WORKLOADS.get(base)
     if cls is None:
         raise ValueError(f"unknown workload {name!r} (expected one of {', '.join(WORKLOADS)}, "
@@ -45,7 +47,10 @@ def workload_class(name: str):
 
 def make_workload(name: str, threads: int, txns: int = 1, keys: int | None = None,
                   retries: int | None = None) -> Workload:
-    """Build a workload by name (raises ValueError with the valid names)."""
+    """Build a workload by name (raises ValueError with the valid names); `programs:SPEC` names
+    programs given one by one (`random_programs.encode`: what `stmcheck.fuzz` finds)."""
+    if name.startswith("programs:"):
+        return GivenPrograms.from_name(name[len("programs:"):], threads, txns, keys, retries)
     cls, seed = workload_class(name)
     if seed is not None:
         return cls(threads, txns, keys, retries, seed=seed)

@@ -140,3 +140,92 @@ def _serial_finals(bodies, initial) -> dict:
             for s in here:
                 nxt.add(tuple(sorted(run_serial(bodies[i], dict(s)).items())))
     return out
+
+
+class GivenPrograms(RandomPrograms):
+    """Programs given operation by operation (`programs[t][j]`: thread t+1's j-th transaction, a list
+    of ("read", k), ("write", k, c), ("guard", k) as `generate` makes), over `initial` values:
+    what a hypothesis strategy draws (`stmcheck.programs`). Same semantics and invariant as
+    `random`; threads may run different numbers of transactions."""
+
+    about = "given programs (drawn by hypothesis); invariant: the final state of a serial order"
+    seeded = False
+
+    def __init__(self, programs: list, initial: dict, retries=None):
+        if not programs or any(not txns or any(not ops for ops in txns) for txns in programs):
+            raise ValueError("given programs need at least one thread, each with at least one non-empty transaction")
+        self._given = [[[tuple(op) for op in ops] for ops in txns] for txns in programs]
+        self._initial, self.seed = dict(initial), 0
+        self._serial: dict = {}
+        self.name = "programs:" + encode(self._given, self._initial)   # rebuilt by name (`from_name`)
+        Workload.__init__(self, len(programs), max(len(p) for p in programs), len(initial), retries)
+
+    @classmethod
+    def from_name(cls, spec: str, threads: int, txns: int = 1, keys: int | None = None, retries=None):
+        """The programs `encode` wrote, cut to `threads` threads and `txns` transactions each (a
+        shrunk counterexample's replay command names fewer)."""
+        programs, initial = decode(spec)
+        if threads > len(programs) or txns > max(len(p) for p in programs):
+            raise ValueError(f"workload programs:{spec} has {len(programs)} threads and at most "
+                             f"{max(len(p) for p in programs)} transactions each")
+        if keys is not None and keys != len(initial):
+            raise ValueError(f"workload programs:{spec} has {len(initial)} keys")
+        return cls([p[:txns] for p in programs[:threads]], initial, retries)
+
+    def options(self) -> dict:
+        return {"txns": self.txns, "keys": None}
+
+    def build(self):
+        self.keys = dict(self._initial)
+        self.bodies = []
+        for t, txns in enumerate(self._given, 1):
+            prog = []
+            for ops in txns:
+                ops = [tuple(op) for op in ops]
+                body = _body(ops)
+                self.bodies.append(body)
+                prog.append((describe(ops), body))
+            self.programs[t] = prog
+
+    def describe_programs(self) -> list:
+        """One line per thread: its transactions, as `describe` writes them."""
+        return [f"thread {t}: " + " | ".join(label for label, _ in self.programs[t]) for t in self.programs]
+
+
+def encode(programs: list, initial: dict) -> str:
+    """Programs as a name: initial values (r0.r1...), then each thread after `_`, its transactions
+    separated by `/`, operations by `-`: `r0` read, `w0+2` write, `g1` guard; shell-safe."""
+    values = ".".join(str(initial[f"r{i}"]) for i in range(len(initial)))
+    def op(o):
+        k = o[1][1:]
+        return f"r{k}" if o[0] == "read" else f"g{k}" if o[0] == "guard" else f"w{k}+{o[2]}"
+    return "_".join([values] + ["/".join("-".join(op(o) for o in ops) for ops in txns) for txns in programs])
+
+
+def decode(spec: str) -> tuple:
+    """(programs, initial) from `encode`'s text; ValueError with what is wrong."""
+    try:
+        values, *threads = spec.split("_")
+        initial = {f"r{i}": int(v) for i, v in enumerate(values.split("."))}
+        programs = []
+        for thread in threads:
+            txns = []
+            for txn in thread.split("/"):
+                ops = []
+                for o in txn.split("-"):
+                    k = f"r{int(o[1:].split('+')[0])}"
+                    if k not in initial:
+                        raise ValueError(f"key {k} has no initial value")
+                    ops.append(("read", k) if o[0] == "r" else ("guard", k) if o[0] == "g" else
+                               ("write", k, int(o.split("+")[1])) if o[0] == "w" else None)
+                    if ops[-1] is None:
+                        raise ValueError(f"operation {o!r}")
+                txns.append(ops)
+            programs.append(txns)
+        if not programs:
+            raise ValueError("no thread")
+        return programs, initial
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"bad programs:{spec} ({exc}); write it as programs:INIT_THREAD_THREAD..., e.g. "
+                         f"programs:0.0_r0-r0_w0+1 (values of r0 and r1; thread 1 reads r0 twice; thread 2 "
+                         f"writes r0 := sum + 1)") from None
