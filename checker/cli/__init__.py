@@ -10,6 +10,7 @@ from .bench import bench
 from .check import check
 from .conform import conform
 from .explore import explore, replay
+from .fuzz import fuzz
 from .list import list_
 from .matrix import matrix
 from .stress import stress
@@ -73,10 +74,13 @@ def main():
         stmcheck explore tl2 --threads 3
         stmcheck replay locks-naive --workload swap --schedule 1*6,2
     \b
+    Search generated programs for a minimal one a design fails:
+        stmcheck fuzz tl2-no-read-validation
+    \b
     List the designs, contention managers, workloads, criteria and strategies:
         stmcheck list
     """
 
 
-for command in (check, bench, stress, conform, explore, replay, matrix, list_):
+for command in (check, bench, stress, conform, explore, replay, fuzz, matrix, list_):
     main.add_command(command)

@@ -8,6 +8,7 @@ import click
 from ..bench.bugs import bugs_bench
 from ..bench.check import check_bench
 from ..bench.explore import explore_bench
+from ..bench.fuzz import fuzz_bench
 from ..bench.graph import graph_bench
 from ..bench.linearizability import lin
 from ..bench.native import native
@@ -18,5 +19,5 @@ def bench():
     """Run a benchmark and write its table to reports/."""
 
 
-for command in (check_bench, native, lin, explore_bench, graph_bench, bugs_bench):
+for command in (check_bench, native, lin, explore_bench, graph_bench, bugs_bench, fuzz_bench):
     bench.add_command(command)

@@ -50,3 +50,15 @@ def test_bad_program_names_are_clear_errors(spec):
 def test_given_programs_need_operations():
     with pytest.raises(ValueError, match="non-empty"):
         GivenPrograms([[[]]], {"r0": 0})
+
+
+def test_the_fuzz_command_prints_the_minimal_program_and_its_counterexample():
+    from click.testing import CliRunner
+    from stmcheck.checker.cli import main
+    r = CliRunner().invoke(main, ["fuzz", "tl2-no-read-validation", "--examples", "60"])
+    assert r.exit_code == 1, r.output
+    name = r.output.split("shrunk to ")[1].split()[0]
+    assert name.startswith("programs:") and "VIOLATION" in r.output
+    assert f"stmcheck replay tl2-no-read-validation --workload {name}" in r.output
+    ok = CliRunner().invoke(main, ["fuzz", "global-lock", "--examples", "3"])
+    assert ok.exit_code == 0 and "no failing program among 3 tried" in ok.output
