@@ -8,33 +8,11 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+from user_designs import with_variants
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-MY_STM = '''
-from stmcheck.models.machine import Machine
-
-
-class MySTM:
-    def __init__(self, machine: Machine, keys: dict, threads: int):
-        self.lock = machine.lock("G")
-        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
-
-    def begin(self, thread):
-        yield self.lock.acquire()
-        return thread
-
-    def read(self, tx, key):
-        return (yield self.cells[key].load())
-
-    def write(self, tx, key, value):
-        yield self.cells[key].store(value)
-
-    def commit(self, tx):
-        yield self.lock.release()
-
-    def abort(self, tx):
-        yield self.lock.release()
-'''
+MY_STM = with_variants("class MySTM(GlobalLock):\n    pass\n")   # the shared one-lock design
 
 
 def _recipe():

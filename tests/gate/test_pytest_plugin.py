@@ -5,49 +5,29 @@ pytest on it (`pytester`), then reads the outcome and the report pytest printed.
 """
 
 import pytest
+from user_designs import with_variants
 
 pytest_plugins = ["pytester"]
 
-MY_STM = '''
-from stmcheck.models.machine import Machine
+# the user's design: the shared one-lock design (tests/support/user_designs.py) as MySTM, and a
+# variant that forgets the lock
+MY_STM = with_variants('''
+    class MySTM(GlobalLock):
+        """One lock around every transaction."""
 
 
-class MySTM:
-    """One lock around every transaction."""
+    class NoLock(GlobalLock):
+        """Forgets the lock: transactions interleave freely."""
 
-    def __init__(self, machine: Machine, keys: dict, threads: int):
-        self.lock = machine.lock("G")
-        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
+        def begin(self, thread):
+            yield self.cells["a0"].load()
+            return thread
 
-    def begin(self, thread):
-        yield self.lock.acquire()
-        return thread
+        def commit(self, tx):
+            yield self.cells["a0"].load()
 
-    def read(self, tx, key):
-        return (yield self.cells[key].load())
-
-    def write(self, tx, key, value):
-        yield self.cells[key].store(value)
-
-    def commit(self, tx):
-        yield self.lock.release()
-
-    def abort(self, tx):
-        yield self.lock.release()
-
-
-class NoLock(MySTM):
-    """Forgets the lock: transactions interleave freely."""
-
-    def begin(self, thread):
-        yield self.cells["a0"].load()
-        return thread
-
-    def commit(self, tx):
-        yield self.cells["a0"].load()
-
-    abort = commit
-'''
+        abort = commit
+''')
 
 
 @pytest.fixture
