@@ -33,7 +33,8 @@ from stmcheck.models.terms import DEFAULT_CRITERIA, HISTORY_CRITERIA, Criterion
 from .. import api
 from ..report import check as report
 from ..report.junit import check_suites
-from .options import FiniteFloatRange, junit_option, no_timings_option, write_junit
+from ..report.html import check_page
+from .options import FiniteFloatRange, html_option, junit_option, no_timings_option, write_html, write_junit
 
 CRITERIA = tuple(c.value for c in HISTORY_CRITERIA)   # plain strings: click.Choice lists enum members by name
 LINEARIZABILITY = Criterion.LINEARIZABILITY.value
@@ -85,6 +86,7 @@ class FileVerdict:
     error: str | None = None
     doc: Callable[[], dict] | None = None
     show: Callable[..., None] | None = None
+    page: Callable[[], str] | None = None      # the --html page (transaction histories)
 
 
 def bad(path: str, message: str) -> FileVerdict:
@@ -101,7 +103,8 @@ def judge_transactions(path: str, criteria, timeout) -> FileVerdict:
         return bad(path, f"{path}: nested too deeply to read")
     results = api.check(history, criteria, timeout=timeout)
     return FileVerdict(path, exit_code(results), doc=partial(report.to_json, history, results),
-                   show=partial(report.print_report, path, history, results))
+                       show=partial(report.print_report, path, history, results),
+                       page=partial(check_page, path, history, results))
 
 
 def judge_linearizability(path: str, model, fmt, timeout) -> FileVerdict:
@@ -204,7 +207,8 @@ def report_many(paths, judge: Callable[[str], FileVerdict], as_json: bool) -> in
               f"({', '.join(FORMATS)}); recognised from the content by default.")
 @no_timings_option
 @junit_option
-def check(histories, criteria, as_json, timeout, model, fmt, junit):
+@html_option
+def check(histories, criteria, as_json, timeout, model, fmt, junit, html):
     """Check recorded HISTORY files against transactional consistency criteria.
 
     \b
@@ -239,12 +243,16 @@ def check(histories, criteria, as_json, timeout, model, fmt, junit):
         if model or fmt:
             fail_usage("--model and --format apply only to --criterion linearizability")
         judge = partial(judge_transactions, criteria=criteria or DEFAULT_CRITERIA, timeout=timeout)
+    if html and (len(histories) > 1 or LINEARIZABILITY in criteria):
+        fail_usage("--html draws one transaction history: give one file, and no --criterion linearizability")
     files: list = []      # (path, error, --json object) of each file, for --junit
 
     def judged(path):
         verdict = judge(path)
         if junit:
             files.append((path, verdict.error, verdict.doc() if verdict.error is None else None))
+        if html and verdict.page is not None:
+            write_html(html, verdict.page)
         return verdict
 
     code = report_one(judged(histories[0]), as_json) if len(histories) == 1 else report_many(histories, judged, as_json)

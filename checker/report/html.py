@@ -95,25 +95,53 @@ def execution_section(run, involved: set, mark: dict, tail: list) -> str:
 
 
 def timeline_svg(run, involved: set, mark: dict, tail: list) -> str:
-    """The per-thread timeline as SVG: rows as in the text timeline, attempts as bars."""
+    """The per-thread timeline of a run as SVG: rows as in the text timeline, attempts as bars."""
     rows = timeline_rows(run, mark=mark, tail=tail, events=True)
-    threads = run.threads
+    for r in rows:
+        r["op"] = run.events[r["event"]]["op"] if r.get("event") is not None else None
+    return _svg(rows, [f"thread {t}" for t in range(1, run.threads + 1)], involved)
+
+
+def history_svg(history) -> tuple[str, list]:
+    """The timeline of a recorded history (no steps: its events in order, one column per
+    thread in order of appearance) as SVG, and its rows (the table's)."""
+    rows, columns = [], {}
+    for txn in history.txns:
+        columns.setdefault(txn.thread, len(columns) + 1)
+        col = columns[txn.thread]
+        rows.append({"event": txn.begin, "thread": col, "text": f"{txn.id} BEGIN", "op": "begin"})
+        for kind, key, value, event in txn.ops:
+            text = f"{txn.id} read {key} = {value!r}" if kind == "read" else f"{txn.id} write {key} := {value!r}"
+            rows.append({"event": event, "thread": col, "text": text, "op": kind})
+        if txn.end is not None:
+            op = "commit" if txn.committed else "abort"
+            rows.append({"event": txn.end, "thread": col, "text": f"{txn.id} {op.upper()}", "op": op})
+    rows.sort(key=lambda r: r["event"])
+    for r in rows:
+        r["step"] = r["event"]
+    return rows, [f"thread {t}" for t in columns]
+
+
+def _svg(rows: list, columns: list, involved: set) -> str:
+    """Rows (`thread`: a column from 1, or None for a line across; `text`; `step`: the number on
+    the left; `event`; `op`: begin, commit, abort or None) drawn one per line, attempts as bars."""
+    n = len(columns)
     # a column as wide as its longest text (7.3 px a character of 12 px monospace): nothing is cut
     col = max([_COL] + [int(7.3 * len(r["text"])) + 24 for r in rows if r["thread"] is not None])
-    width, height = _LEFT + threads * col + 10, _TOP + len(rows) * _ROW + 10
+    width, height = _LEFT + n * col + 10, _TOP + len(rows) * _ROW + 10
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}">']
-    for t in range(1, threads + 1):
-        out.append(f'<text x="{_LEFT + (t - 1) * col + 14}" y="16" font-weight="bold">thread {t}</text>')
+    for t, name in enumerate(columns, 1):
+        out.append(f'<text x="{_LEFT + (t - 1) * col + 14}" y="16" font-weight="bold">{escape(name)}</text>')
     lines = [i for i, r in enumerate(rows) if r["thread"] is None]   # a lasso's start and end
     if len(lines) == 2:       # the loop shaded first, so that its rows are drawn over it
         y0, y1 = (_TOP + i * _ROW for i in lines)
-        out.append(f'<rect class="loop" x="{_LEFT}" y="{y0}" width="{threads * col}" height="{y1 - y0 + _ROW}" '
+        out.append(f'<rect class="loop" x="{_LEFT}" y="{y0}" width="{n * col}" height="{y1 - y0 + _ROW}" '
                    f'fill="#e8f0ff"/>')
     opened: dict = {}
     for i, r in enumerate(rows):
         y = _TOP + i * _ROW
-        t, text, event = r["thread"], r["text"], r.get("event")
+        t, text, event, op = r["thread"], r["text"], r.get("event"), r.get("op")
         if t is None:
             out.append(f'<text class="mark" x="{_LEFT}" y="{y + 13}" fill="#1f4fb3">— {escape(text)} —</text>')
             continue
@@ -123,7 +151,6 @@ def timeline_svg(run, involved: set, mark: dict, tail: list) -> str:
         if event is not None and event in involved:
             out.append(f'<rect class="involved" x="{x + 10}" y="{y + 1}" width="{col - 14}" height="{_ROW - 2}" '
                        f'fill="#fff2a8"/>')
-        op = run.events[event]["op"] if event is not None else None
         if op == "begin":
             opened[t] = y
         elif op in ("commit", "abort") and t in opened:
@@ -133,7 +160,7 @@ def timeline_svg(run, involved: set, mark: dict, tail: list) -> str:
         cls = f' class="event {op}"' if op else (' class="blocked"' if r["step"] is None else "")
         title = f"<title>event {event}</title>" if event is not None else ""
         out.append(f'<text{cls} x="{x + 14}" y="{y + 13}">{title}{escape(text)}</text>')
-    for t, y in opened.items():   # attempts still running at the end (a deadlock, a cut run)
+    for t, y in opened.items():   # attempts still running at the end (a deadlock, a cut run, a live one)
         out.append(f'<rect class="attempt live" x="{_LEFT + (t - 1) * col + 2}" y="{y}" width="5" '
                    f'height="{height - 10 - y}" fill="#999"/>')
     out.append("</svg>")
@@ -151,3 +178,33 @@ def history_table(run, involved: set) -> str:
                    f'<td>{escape(e["op"])}</td><td>{key}</td><td>{value}</td></tr>')
     out.append("</table>")
     return "\n".join(out)
+
+
+# -- check ------------------------------------------------------------------------------------
+def check_page(path: str, history, results) -> str:
+    """A recorded history: each criterion's verdict (anomaly, cycle, explanation), the timeline
+    with the events the first violated one rests on highlighted, and the events as a table."""
+    failing = [r for r in results if r.holds is False]
+    involved = set(involved_events(history, failing[0])) if failing else set()
+    parts = []
+    for r in results:
+        verdict = "holds" if r.holds else "violated" if r.holds is False else "unknown"
+        line = f"<p>{escape(r.criterion)}: <b class=\"verdict-{verdict}\">{verdict}</b>"
+        if r.holds is False:
+            line += f" ({escape(str(r.anomaly))})"
+            if r.cycle:
+                line += " cycle <code>" + escape(" ".join(f"{e.src} -{e.label()}->" for e in r.cycle)
+                                                 + f" {r.cycle[0].src}") + "</code>"
+        if r.holds is not True and r.explanation:
+            line += f"<br>{escape(r.explanation)}"
+        parts.append(line + "</p>")
+    rows, columns = history_svg(history)
+    parts.append(_svg(rows, columns, involved))
+    table = ['<table class="history"><tr><th>#</th><th>thread</th><th>attempt</th><th>event</th></tr>']
+    for r in rows:
+        cls = ' class="involved"' if r["event"] in involved else ""
+        table.append(f'<tr{cls}><td>{r["event"]}</td><td>{escape(columns[r["thread"] - 1])}</td>'
+                     f'<td>{escape(r["text"].split()[0])}</td><td>{escape(r["text"])}</td></tr>')
+    table.append("</table>")
+    parts.append("\n".join(table))
+    return page(f"stmcheck check {path}", parts)

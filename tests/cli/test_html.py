@@ -74,3 +74,17 @@ def test_replay_draws_one_execution(tmp_path):
     assert r.exit_code == 0
     text, page, (svg,) = _page(path)
     assert "outcome <b>complete</b>" in text and page.rows > 0 and page.involved_rows == 0
+
+
+def test_check_draws_a_recorded_history_with_its_cycle(tmp_path):
+    import os
+    path = tmp_path / "c.html"
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "write-skew.json")
+    r = CliRunner().invoke(main, ["check", example, "--html", str(path)])
+    assert r.exit_code == 1
+    text, page, (svg,) = _page(path)
+    assert "G2-item" in text and "-rw(x)-&gt;" in text
+    assert page.involved_rows == 4 == len(svg.findall(f"{SVG}rect[@class='involved']"))   # 2 reads, 2 writes
+    assert len(svg.findall(f"{SVG}rect[@class='attempt commit']")) == 2
+    two = CliRunner().invoke(main, ["check", example, example, "--html", str(path)])
+    assert two.exit_code == 2 and "--html draws one transaction history" in two.output
