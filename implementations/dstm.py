@@ -64,6 +64,12 @@ and timestamp are clean on transfer, swap and counter but for starvation;
 aggressive, passive, polite, karma and polka livelock on all three (proven
 fair lassos). Passive livelocks even on counter, unlike eager+passive:
 two readers of the counter each give way to the other's read when upgrading.
+With 3 threads greedy and timestamp livelock too, on transfer, swap, counter
+and write-skew (proven lassos on the 3-thread state graph): a zombie attempt
+aborts another's new attempt, whose re-registration as a reader of the
+contended locator makes the third thread's compare-and-swap on it fail, round
+after round (registry.py, WITH_THREE_THREADS). DSTM is obstruction-free, not
+lock-free.
 """
 
 from __future__ import annotations
