@@ -35,7 +35,7 @@ What a program needs is here, and nothing else is promised:
 # as the folder of a checkout whose name is no identifier ("stmcheck-main"), where a relative
 # import has no package to be relative to.
 from stmcheck.checker.api import UsageError, check, check_linearizability, replay
-from stmcheck.checker.gate import GatedResult, STMCheckFailure, explore, fuzz, grid, programs
+from stmcheck.checker.gate import explore, fuzz, grid, programs
 from stmcheck.checker.explore.engine import Violation
 from stmcheck.checker.explore.result import Execution, ExploreResult
 from stmcheck.checker.explore.strategies import STRATEGIES
@@ -52,5 +52,4 @@ __all__ = [
     "Machine", "Abort", "wait_any", "Workload", "Spec",
     "DESIGNS", "WORKLOADS", "STRATEGIES", "load_design",
     "Criterion", "Kind", "Verdict", "ExploreResult", "Execution", "Violation", "UsageError",
-    "GatedResult", "STMCheckFailure",
 ]
