@@ -95,3 +95,9 @@ def test_stress_a_case_per_criterion_invariant_and_crash(tmp_path):
     r, root = _run(["stress", "native-tl2", "--seconds", "0.5", "--threads", "2", "-c", "opacity"], tmp_path / "s.xml")
     assert r.exit_code == 0, r.output
     assert [(c.get("name"), len(c)) for c in root.iter("testcase")] == [("opacity", 0), ("invariant", 0), ("crash", 0)]
+
+
+def test_explore_names_the_criterion_judged_even_when_it_is_no_kind(tmp_path):
+    r, root = _run(["explore", "tl2", "--criterion", "session-serializability"], tmp_path / "e.xml")
+    assert r.exit_code == 0, r.output
+    assert "transfer-2-session-serializability" in _cases(root)
