@@ -122,7 +122,7 @@ def replay_of(v, config: RunConfig) -> str:
     return v.replay_command(config.resized(**v.config) if v.config else config)
 
 
-def _marks(v) -> tuple[dict, list]:
+def violation_marks(v) -> tuple[dict, list]:
     """What a violation adds to its timeline: lines before steps (a lasso's loop) and rows
     after the last step (what each blocked thread of a deadlock waits for)."""
     mark: dict = {}
@@ -168,7 +168,7 @@ def violation_lines(v, config: RunConfig, all_steps: bool = False, wide: bool = 
         if bad is not None and bad.cycle:
             out.append(f"  cycle:    {render_cycle(bad.cycle)}")
     out.append(f"  {v.explanation}")
-    mark, tail = _marks(v)
+    mark, tail = violation_marks(v)
     if v.kind in (Kind.LIVELOCK, Kind.STARVATION) and not v.suspected:
         d = v.detail
         if v.kind == Kind.STARVATION:
@@ -280,7 +280,7 @@ def output_lines(text: str, source: str) -> list:
 
 
 def violation_json(v, config: RunConfig, all_steps: bool = False) -> dict:
-    mark, tail = _marks(v)
+    mark, tail = violation_marks(v)
     out = {"kind": v.kind, "suspected": v.suspected, "schedule": v.schedule_text(),
            "replay": replay_of(v, config), "explanation": v.explanation,
            "steps": len(v.run.steps), "preemptions": preemptions(v.run),

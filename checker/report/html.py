@@ -21,7 +21,7 @@ from html import escape
 from stmcheck.models.history import HistoryError
 
 from .check import involved_events
-from .explore import _marks, replay_of, timeline_rows
+from .explore import replay_of, timeline_rows, violation_marks
 
 _COL, _ROW, _LEFT, _TOP = 300, 18, 56, 28
 _STYLE = """
@@ -77,7 +77,7 @@ def violation_section(v, config, number: int) -> str:
             involved |= set(involved_events(v.run.history(), failing[0]))
         except HistoryError:
             pass
-    mark, tail = _marks(v)
+    mark, tail = violation_marks(v)
     anomaly = f"; anomaly <b>{escape(str(failing[0].anomaly))}</b>" if failing and failing[0].anomaly else ""
     parts = [f"<h2>Counterexample {number}: <span class=\"verdict-violated\">{escape(str(v.kind))}</span>"
              f"{' (suspected)' if v.suspected else ''}</h2>",
