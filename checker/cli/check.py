@@ -86,7 +86,7 @@ class FileVerdict:
     error: str | None = None
     doc: Callable[[], dict] | None = None
     show: Callable[..., None] | None = None
-    page: Callable[[], str] | None = None      # the --html page (transaction histories)
+    page: Callable[[], str] | None = None      # the --html page
 
 
 def bad(path: str, message: str) -> FileVerdict:
@@ -118,6 +118,7 @@ def judge_linearizability(path: str, model, fmt, timeout) -> FileVerdict:
 
     from ..linearizability.search import LinResult
     from ..report import linearizability as lin_report
+    from ..report.html_linearizability import lin_page
     try:
         history = read_ophistory(path, fmt=fmt, model=model, timeout=timeout)
     except HistoryError as exc:
@@ -134,7 +135,8 @@ def judge_linearizability(path: str, model, fmt, timeout) -> FileVerdict:
         return bad(path, f"{path}: the {history.model} specification failed: {type(exc).__name__}: {exc}")
     code = 3 if result.holds is None else 0 if result.holds else 1
     return FileVerdict(path, code, doc=partial(lin_report.to_json, history, result),
-                   show=partial(lin_report.print_report, path, history, result))
+                       show=partial(lin_report.print_report, path, history, result),
+                       page=partial(lin_page, path, history, result))
 
 
 def report_one(verdict: FileVerdict, as_json: bool) -> int:
@@ -243,8 +245,8 @@ def check(histories, criteria, as_json, timeout, model, fmt, junit, html):
         if model or fmt:
             fail_usage("--model and --format apply only to --criterion linearizability")
         judge = partial(judge_transactions, criteria=criteria or DEFAULT_CRITERIA, timeout=timeout)
-    if html and (len(histories) > 1 or LINEARIZABILITY in criteria):
-        fail_usage("--html draws one transaction history: give one file, and no --criterion linearizability")
+    if html and len(histories) > 1:
+        fail_usage("--html draws one history: give one file")
     files: list = []      # (path, error, --json object) of each file, for --junit
 
     def judged(path):

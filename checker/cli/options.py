@@ -70,7 +70,7 @@ html_option = click.option(
     "--html", metavar="FILE", type=click.Path(dir_okay=False), callback=_writable,
     help="Also write a self-contained HTML page of the outcome to FILE: each counterexample's per-thread "
          "timeline drawn (attempts, commits, aborts, the anomaly's events highlighted), its history and its "
-         "replay command.")
+         "replay command; for check -c linearizability, one lane per client and a bar per operation.")
 
 
 def write_html(path: str | None, text) -> None:

@@ -11,6 +11,9 @@ COMMIT (green) or ABORT (red), the events the verdict rests on highlighted
 (yellow, and listed), a lasso's loop shaded, a deadlock's blocked threads
 marked; then the history as a table (the same events highlighted) and the
 command that replays it.
+
+Operation histories (`check -c linearizability`) get a page of their own, one lane per client:
+`html_linearizability.py`, which uses the shell and styles here.
 """
 
 from __future__ import annotations
@@ -34,6 +37,18 @@ table.history td, table.history th { border: 1px solid #ccc; padding: 2px 8px; t
 tr.involved td { background: #fff2a8; }
 .verdict-violated { color: #b00020; } .verdict-holds { color: #1b7f3b; } .verdict-unknown { color: #8a6d00; }
 svg text { font-family: ui-monospace, monospace; font-size: 12px; }
+div.lanes { overflow-x: auto; border: 1px solid #ddd; display: inline-block; max-width: 100%; }
+g.op rect { stroke-width: 1.2; } g.op text.order { fill: #0b3d91; }
+g.linearized rect, .key.linearized { fill: #dbe9ff; stroke: #3b6fb6; background: #dbe9ff; }
+g.other rect, .key.other { fill: #eeeeee; stroke: #999; background: #eeeeee; }
+g.unplaceable rect, .key.unplaceable { fill: #ffd4d4; stroke: #b00020; stroke-width: 2.5; background: #ffd4d4; }
+g.pending rect { stroke-dasharray: 5 3; } .key.pending { background: #fff; border-style: dashed; }
+.key { display: inline-block; width: 26px; height: 12px; border: 1px solid #888; margin: 0 4px 0 14px;
+       vertical-align: -1px; }
+tr.unplaceable td, span.unplaceable { background: #ffd4d4; }
+ol.prefix { font-size: 14px; } ol.prefix.long { columns: 2 480px; column-gap: 56px; }
+ol.prefix li { break-inside: avoid; } table.ops { margin-top: 16px; }
+pre.state { background: #f4f4f4; padding: 8px; white-space: pre-wrap; max-height: 300px; overflow: auto; }
 """
 
 

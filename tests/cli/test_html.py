@@ -87,4 +87,4 @@ def test_check_draws_a_recorded_history_with_its_cycle(tmp_path):
     assert page.involved_rows == 4 == len(svg.findall(f"{SVG}rect[@class='involved']"))   # 2 reads, 2 writes
     assert len(svg.findall(f"{SVG}rect[@class='attempt commit']")) == 2
     two = CliRunner().invoke(main, ["check", example, example, "--html", str(path)])
-    assert two.exit_code == 2 and "--html draws one transaction history" in two.output
+    assert two.exit_code == 2 and "--html draws one history" in two.output
