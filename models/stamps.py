@@ -180,7 +180,10 @@ def has_stamp(value) -> bool:
     if t is Stamp:
         return True
     if t is tuple:
-        return any(has_stamp(x) for x in value)
+        for x in value:
+            tx = type(x)
+            if tx is Stamp or (tx is tuple and has_stamp(x)):
+                return True
     return False
 
 
@@ -198,18 +201,37 @@ class Slot:
 
 def split(value, slots: dict, out: list):
     """`value` with each stamp replaced by its domain's `Slot` (one per domain name, from
-    `slots`, so that runs of one explorer share them); the stamps, in order, appended to `out`."""
+    `slots`, so that runs of one explorer share them); the stamps, in order, appended to `out`.
+    A value without stamps is returned as it is. On the hot path (every step's result, in
+    one pass: a separate `has_stamp` test before it cost as much again)."""
     t = type(value)
     if t is Stamp:
         out.append(value)
-        name = value.domain.name
-        slot = slots.get(name)
-        if slot is None:
-            slot = slots[name] = Slot(name)
-        return slot
-    if t is tuple:
-        return tuple(split(x, slots, out) for x in value)
-    return value
+        return _slot(value, slots)
+    if t is not tuple:
+        return value
+    parts, changed = [], False
+    for x in value:
+        tx = type(x)
+        if tx is Stamp:
+            out.append(x)
+            parts.append(_slot(x, slots))
+            changed = True
+        elif tx is tuple:
+            y = split(x, slots, out)
+            parts.append(y)
+            changed = changed or y is not x
+        else:
+            parts.append(x)
+    return tuple(parts) if changed else value
+
+
+def _slot(s: Stamp, slots: dict) -> Slot:
+    name = s.domain.name
+    slot = slots.get(name)
+    if slot is None:
+        slot = slots[name] = Slot(name)
+    return slot
 
 
 def collect(value, out: list) -> None:
@@ -226,43 +248,68 @@ def collect(value, out: list) -> None:
 
 
 def canonical_ranks(stamps, newest: dict) -> dict:
-    """(domain, value) -> canonical int: per domain, the distinct values (and the newest one
+    """domain -> {value -> canonical int}: per domain, the distinct values (and the newest one
     written, `newest`, which names no relative domain) in order, each difference between
     neighbours capped at `gap + 1`; for a relative domain, each value minus the least."""
-    by_domain: dict = {d: {n} for d, n in newest.items()}
-    for s in stamps:
-        by_domain.setdefault(s.domain, set()).add(s.value)
     ranks = {}
-    for d, values in by_domain.items():
+    for d, values in _values_by_domain(stamps, newest).items():
         if d.relative:
             least = min(values)
-            for v in values:
-                ranks[(d, v)] = v - least
-            continue
-        cap = d.gap + 1
-        prev = c = None
-        for v in sorted(values):
-            c = 0 if prev is None else c + min(v - prev, cap)
-            ranks[(d, v)] = c
-            prev = v
+            ranks[d] = {v: v - least for v in values}
+        elif d.gap == 0:   # distinct values differ by at least 1 = gap + 1: the rank is the place
+            ranks[d] = {v: c for c, v in enumerate(sorted(values))}
+        else:
+            cap, prev, c, own = d.gap + 1, None, 0, {}
+            for v in sorted(values):
+                c = 0 if prev is None else c + min(v - prev, cap)
+                own[v] = c
+                prev = v
+            ranks[d] = own
     return ranks
 
 
 def exact_ranks(stamps, newest: dict) -> dict:
     """The identity: every stamp keeps its value (no abstraction; for differential tests)."""
-    ranks = {(d, n): n for d, n in newest.items()}
-    for s in stamps:
-        ranks[(s.domain, s.value)] = s.value
-    return ranks
+    return {d: {v: v for v in values} for d, values in _values_by_domain(stamps, newest).items()}
+
+
+def _values_by_domain(stamps, newest: dict) -> dict:
+    """domain -> the set of its values among `stamps` and `newest`. One domain is the common
+    case (a clock and the versions copied from it), taken in one pass."""
+    domains = {s.domain for s in stamps}
+    if len(domains) == 1:
+        d = domains.pop()
+        by_domain = {d: {s.value for s in stamps}}
+    else:
+        by_domain = {}
+        for s in stamps:
+            values = by_domain.get(s.domain)
+            if values is None:
+                values = by_domain[s.domain] = set()
+            values.add(s.value)
+    for d, n in newest.items():
+        values = by_domain.get(d)
+        if values is None:
+            by_domain[d] = {n}
+        else:
+            values.add(n)
+    return by_domain
 
 
 def rename(value, ranks: dict):
-    """`value` with every stamp replaced by `("stamp", domain name, canonical int)`."""
+    """`value` with every stamp replaced by `("stamp", domain name, canonical int)`, lists
+    and dicts made tuples (a tuple with neither inside is returned as it is)."""
     t = type(value)
     if t is Stamp:
-        return ("stamp", value.domain.name, ranks[(value.domain, value.value)])
-    if t is tuple or t is list:
-        return tuple(rename(x, ranks) for x in value)
+        return ("stamp", value.domain.name, ranks[value.domain][value.value])
+    if t is tuple:
+        for x in value:
+            tx = type(x)
+            if tx is Stamp or tx is tuple or tx is list or tx is dict:
+                return tuple([rename(x, ranks) for x in value])
+        return value
+    if t is list:
+        return tuple([rename(x, ranks) for x in value])
     if t is dict:
-        return tuple((k, rename(x, ranks)) for k, x in value.items())
+        return tuple([(k, rename(x, ranks)) for k, x in value.items()])
     return value

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from collections import deque
 
-from ..graphs import strongly_connected
+from ..graphs import cyclic_core, strongly_connected
 
 
 def fair_component(graph, keep_edge, need=lambda t, c: True) -> list | None:
     """The nodes of a fair, strongly connected set of states (over the edges `keep_edge`
-    accepts) with a kept edge that `need` accepts inside, or None."""
-    work = [set(range(graph.states))]
+    accepts) with a kept edge that `need` accepts inside, or None.
+
+    Only the cyclic core of the graph (`cyclic_core`) can hold such a set: the rest is
+    trimmed first, in linear time."""
+    succ = [[v for t, v, c in graph.out(u) if keep_edge(t, c)] for u in range(graph.states)]
+    work = [cyclic_core(succ, range(graph.states))]
     while work:
         nodes = work.pop()
         for comp in _sccs(graph, nodes, keep_edge):

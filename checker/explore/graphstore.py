@@ -28,8 +28,8 @@ from array import array
 
 PART_BITS = 21
 _PART_LIMIT = 1 << PART_BITS
-_NODE_MASK = (1 << 27) - 1      # nodes and edges are numbered in 27 bits (an edge is one word)
-_EDGE_LIMIT = _NODE_MASK
+NODE_MASK = (1 << 27) - 1      # nodes and edges are numbered in 27 bits (an edge is one word)
+_EDGE_LIMIT = NODE_MASK
 _EMPTY = -1
 
 
@@ -139,8 +139,8 @@ class GraphStore:
 
     def add(self, key: int, enabled: tuple, parent: int, thread: int) -> int:
         node = len(self.parent_node)
-        if node >= _NODE_MASK:
-            raise StoreFull(f"more than {_NODE_MASK:,} states")
+        if node >= NODE_MASK:
+            raise StoreFull(f"more than {NODE_MASK:,} states")
         self.index.put(key, node)
         self.parent_node.append(parent)
         self.parent_thread.append(thread)
@@ -179,7 +179,7 @@ class GraphStore:
         out, e, edge = [], self.last[u], self.edge
         while e >= 0:
             x = edge[e]
-            out.append((x & 255, (x >> 9) & _NODE_MASK, bool(x & 256)))
+            out.append((x & 255, (x >> 9) & NODE_MASK, bool(x & 256)))
             e = (x >> 36) - 1
         out.reverse()
         return out

@@ -388,11 +388,7 @@ class Run:
         self.steps.append(step)
         self.results.append(result)
         x = self._th[t]
-        if self.domains and stamps.has_stamp(result):
-            key = (x.pos, stamps.split(result, _SLOTS, x.stamps))
-        else:
-            key = (x.pos, result)
-        x.pos = self.positions.extend(*key)
+        x.pos = self.positions.extend(x.pos, stamps.split(result, _SLOTS, x.stamps) if self.domains else result)
         watch, depth = self._watch, len(self.steps) - 1
         if watch is not None and depth < watch.capacity:
             watch.sched[depth] = t
@@ -403,9 +399,9 @@ class Run:
         """(pending, enabled) of the state the run is in: every thread's pending step (index 0
         unused) and the threads that can take theirs, logged, one entry per state."""
         th, mem = self._th, self.mem
-        pending = tuple(x.pending if x is not None else None for x in th)
-        enabled = tuple(t for t in range(1, self.threads + 1) if pending[t] is not None
-                        and (pending[t].op not in _BLOCKING or is_enabled(pending[t], t, mem)))
+        pending = (None,) + tuple([x.pending for x in th[1:]])
+        enabled = tuple([t for t in range(1, self.threads + 1) if pending[t] is not None
+                         and (pending[t].op not in _BLOCKING or is_enabled(pending[t], t, mem))])
         self.pending_log.append(pending)
         self.enabled_log.append(enabled)
         return pending, enabled
@@ -562,13 +558,16 @@ class Run:
         newest = {d: d.newest for d in self.domains if not d.relative}   # a relative domain has no newest
         ranks = STAMP_RANKS(found, newest)
         canon = []
+        one = next(iter(ranks.values())) if len(ranks) == 1 else None   # the common case: one domain
         for t, p in enumerate(positions, 1):
             if p is None:
                 canon.append(None)
             else:
-                own = tuple(ranks[(s.domain, s.value)] for s in self._th[t].stamps)
-                canon.append((p[0], p[1], stamps.rename(p[2], ranks), p[3], own))
-        return stamps.rename(self.mem, ranks) + (tuple(ranks[(d, n)] for d, n in newest.items()),), tuple(canon)
+                mine = self._th[t].stamps
+                own = tuple([one[s.value] for s in mine] if one is not None else
+                            [ranks[s.domain][s.value] for s in mine])
+                canon.append((p[0], p[1], stamps.rename(p[2], ranks) if p[2] is not None else None, p[3], own))
+        return stamps.rename(self.mem, ranks) + (tuple(ranks[d][n] for d, n in newest.items()),), tuple(canon)
 
     def lasso_states(self) -> dict:
         """The lasso detector's record: abstract state -> the depth it was seen at (since the

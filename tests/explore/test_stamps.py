@@ -84,7 +84,7 @@ def test_canonical_form_answers_every_allowed_comparison_as_the_values_do(values
     d = stamps.Domain("c", gap)
     real = [stamps.Stamp(v, d) for v in values]
     ranks = stamps.canonical_ranks(real, {d: max(values)})
-    canon = [ranks[(d, v)] for v in values]
+    canon = [ranks[d][v] for v in values]
     cap = gap + 1
     order = sorted(set(values))
     stretch = {order[0]: order[0]}
@@ -92,7 +92,7 @@ def test_canonical_form_answers_every_allowed_comparison_as_the_values_do(values
         stretch[hi] = stretch[lo] + (hi - lo) + (shift if hi - lo >= cap else 0)
     other = [stretch[v] for v in values]
     ranks_other = stamps.canonical_ranks([stamps.Stamp(v, d) for v in other], {d: max(other)})
-    assert [ranks_other[(d, v)] for v in other] == canon    # the same canonical form
+    assert [ranks_other[d][v] for v in other] == canon    # the same canonical form
     for _ in range(10):
         i = data.draw(st.integers(0, len(values) - 1))
         j = data.draw(st.integers(0, len(values) - 1))
@@ -153,7 +153,10 @@ def test_stamps_let_a_livelock_be_proven(monkeypatch):
 
 def _forget_order(found, newest):
     """A wrong canonical form: every stamp is 0."""
-    return {**{(d, n): 0 for d, n in newest.items()}, **{(s.domain, s.value): 0 for s in found}}
+    ranks = {d: {n: 0} for d, n in newest.items()}
+    for s in found:
+        ranks.setdefault(s.domain, {})[s.value] = 0
+    return ranks
 
 
 class _Follow:

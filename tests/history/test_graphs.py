@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stmcheck.checker.graphs import cycle_among, strongly_connected, topological_order
+from stmcheck.checker.graphs import cycle_among, cyclic_core, strongly_connected, topological_order
 
 
 @st.composite
@@ -213,3 +213,32 @@ def test_strongly_connected_components_come_in_tarjans_order(succ, data):
 def test_nodes_not_on_any_edge_are_components_too():
     assert strongly_connected([(0, 1), (1, 0)], [2, 0, 1]) == [{2}, {0, 1}]
     assert strongly_connected([]) == []
+
+
+def _reach_within(succ, sources, nodes):
+    """The nodes of `nodes` reachable from `sources` (within `nodes`) by one edge or more."""
+    seen, stack = set(), list(sources)
+    while stack:
+        for b in succ[stack.pop()]:
+            if b in nodes and b not in seen:
+                seen.add(b)
+                stack.append(b)
+    return seen
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(succ=graphs(), data=st.data())
+def test_the_cyclic_core_is_what_lies_between_cycles(succ, data):
+    """`cyclic_core` keeps exactly the nodes that a cycle reaches and that reach a cycle (within
+    the nodes given), by brute force: a node is on a cycle when it reaches itself."""
+    n = len(succ)
+    nodes = sorted(data.draw(st.sets(st.integers(0, max(n - 1, 0)), max_size=n))) if n else []
+    keep = set(nodes)
+    on_cycle = {v for v in keep if v in _reach_within(succ, [v], keep)}
+    from_cycle = _reach_within(succ, on_cycle, keep) | on_cycle
+    pred = [[] for _ in range(n)]
+    for a, s in enumerate(succ):
+        for b in s:
+            pred[b].append(a)
+    to_cycle = _reach_within(pred, on_cycle, keep) | on_cycle
+    assert cyclic_core(succ, nodes) == from_cycle & to_cycle
