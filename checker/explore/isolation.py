@@ -46,6 +46,7 @@ from .runtime import CRASH
 # whose design code runs, distinct histories and steps of the finished executions (`counts`).
 _HEADER = 6
 OUTPUT_LIMIT = 64 * 1024   # bytes of the design's output kept for the report
+INTERRUPT_GRACE = 20.0     # seconds a worker has, after a ^C, to send what it explored
 
 
 class Watch:
@@ -150,35 +151,64 @@ def run(fn, capacity: int, step_timeout: float | None, progress=None):
 
 
 def _wait(pid, rfd, watch, step_timeout, progress):
-    """Read the worker's result while watching it; (data, wait status, hang text or None)."""
+    """Read the worker's result while watching it; (data, wait status, hang text or None).
+
+    A ^C here is passed on to the worker (a terminal sends it to both; the worker takes the
+    two as one, `runtime.SAME_INTERRUPT`), whose search then stops and sends what it explored
+    so far, as a search in this process would: the caller reports it, coverage "interrupted".
+    A second ^C, or no answer within `INTERRUPT_GRACE` seconds, ends the worker at once and
+    raises KeyboardInterrupt here; the worker is never left running."""
     chunks = []
     last = (-1, -1)
     since = time.monotonic()
     hang = None
+    interrupted = None
     while True:
-        ready, _, _ = select.select([rfd], [], [], 0.1)
-        if ready:
-            chunk = os.read(rfd, 1 << 20)
-            if not chunk:
+        try:
+            if interrupted is not None and time.monotonic() - interrupted > INTERRUPT_GRACE:
+                _end(pid)
+                raise KeyboardInterrupt
+            ready, _, _ = select.select([rfd], [], [], 0.1)
+            if ready:
+                chunk = os.read(rfd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                continue
+            ints = watch.ints
+            now = time.monotonic()
+            if progress is not None and interrupted is None:
+                progress(int(ints[0]), int(ints[4]))
+            state = (ints[0], ints[1])
+            if state != last or not ints[2]:
+                last, since = state, now
+            elif step_timeout is not None and now - since > step_timeout:
+                hang = f"did not return within {step_timeout:g} s"
+                os.kill(pid, signal.SIGUSR1)          # faulthandler writes the worker's stack
+                time.sleep(0.3)
+                os.kill(pid, signal.SIGKILL)
+                chunks = []
                 break
-            chunks.append(chunk)
-            continue
-        ints = watch.ints
-        now = time.monotonic()
-        if progress is not None:
-            progress(int(ints[0]), int(ints[4]))
-        state = (ints[0], ints[1])
-        if state != last or not ints[2]:
-            last, since = state, now
-        elif step_timeout is not None and now - since > step_timeout:
-            hang = f"did not return within {step_timeout:g} s"
-            os.kill(pid, signal.SIGUSR1)          # faulthandler writes the worker's stack
-            time.sleep(0.3)
-            os.kill(pid, signal.SIGKILL)
-            chunks = []
-            break
+        except KeyboardInterrupt:
+            if interrupted is not None:
+                _end(pid)
+                raise
+            interrupted = time.monotonic()
+            try:
+                os.kill(pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
     _, status = os.waitpid(pid, 0)
     return b"".join(chunks), status, hang
+
+
+def _end(pid: int) -> None:
+    """Kill the worker and reap it."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
 
 
 def _status(status: int) -> str:
@@ -277,7 +307,8 @@ def plain(outcome: Outcome) -> dict:
     by what rebuilds it, its schedule and configuration."""
     return {"executions": outcome.executions, "steps": outcome.steps, "histories": outcome.histories,
             "exhausted": outcome.exhausted, "bounds": list(outcome.bounds), "elapsed": outcome.elapsed,
-            "cut": outcome.cut,
+            "cut": outcome.cut, "states": outcome.states, "transitions": outcome.transitions,
+            "store_bytes": outcome.store_bytes,
             "violations": [{"schedule": list(v.schedule), "config": v.config, "shrunk_from": v.shrunk_from,
                             "kind": str(v.kind), "suspected": v.suspected} for v in outcome.violations]}
 

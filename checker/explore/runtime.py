@@ -49,6 +49,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 import traceback
 from contextlib import contextmanager
 from types import GeneratorType
@@ -663,6 +664,10 @@ class _Blocked(Exception):
 
 
 _interrupted = False   # set by `user_interrupts`' handler: the user pressed ^C
+_interrupted_at = 0.0  # when (time.monotonic)
+#: Seconds within which a second SIGINT is the same ^C: a terminal sends it to an isolated worker
+#: (isolation.py) and to stmcheck, which passes it on to the worker too.
+SAME_INTERRUPT = 2.0
 
 #: In an isolated worker (isolation.py), the memory where every run reports its progress.
 WATCH = None
@@ -685,8 +690,11 @@ def user_interrupts():
         return
 
     def handler(signum, frame):
-        global _interrupted
-        _interrupted = True
+        global _interrupted, _interrupted_at
+        now = time.monotonic()
+        if _interrupted and now - _interrupted_at < SAME_INTERRUPT:
+            return                       # the same ^C, received twice
+        _interrupted, _interrupted_at = True, now
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGINT, handler)

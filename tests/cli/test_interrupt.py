@@ -58,3 +58,43 @@ def test_the_matrix_shows_the_cells_finished_and_writes_nothing(tmp_path):
     assert "global-lock" in out and "tl2 " not in out
     assert "interrupted after 1 of 2 cells; nothing written" in err and "Traceback" not in err
     assert not os.listdir(tmp_path)
+
+
+def _processes_running(marker: str) -> list:
+    """Pids of processes whose command line holds `marker`."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads processes from /proc")
+@pytest.mark.parametrize("to_group", [True, False], ids=["terminal", "kill"])
+def test_a_users_design_in_its_worker_is_interrupted_with_the_report_and_no_worker_left(tmp_path, to_group):
+    """A user's design runs in a forked worker (isolation.py). ^C at a terminal reaches both
+    processes, `kill -INT` only stmcheck, which passes it on: either way the worker stops its
+    search and sends what it explored, the report is printed, exit 130, and no worker is left."""
+    design = tmp_path / "interrupted_design.py"
+    design.write_text("from stmcheck.implementations.tl2 import TL2\n\n\nclass Mine(TL2):\n    pass\n")
+    cmd = [sys.executable, "-c", "from stmcheck.checker.cli import main; main()",
+           "explore", f"{design}:Mine", "--threads", "3", "--no-timings"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(_processes_running(str(design))) < 2 and time.monotonic() < deadline:   # the worker forked
+        time.sleep(0.1)
+    time.sleep(1.0)                                                                    # and searching
+    if to_group:
+        os.killpg(p.pid, signal.SIGINT)
+    else:
+        p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (out, err)
+    assert "coverage:  BOUNDED, not exhausted: interrupted" in out and " states (" in out
+    assert "report above covers what was explored" in err and "Traceback" not in err
+    time.sleep(0.2)
+    assert _processes_running(str(design)) == []

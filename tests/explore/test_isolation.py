@@ -76,5 +76,16 @@ def test_what_a_design_prints_is_captured_not_mixed_into_json(designs):
     assert "\nread a0" not in human.output              # never printed outside the report
 
 
+def test_an_isolated_graph_search_reports_its_states_as_one_run_here(tmp_path, monkeypatch):
+    """The worker sends the state graph's counts back: a user's copy of a shipped design is
+    searched to the same states, with the same coverage text."""
+    (tmp_path / "mine.py").write_text("from stmcheck.implementations.tl2 import TL2\n\n\nclass Mine(TL2):\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    mine, shipped = stmcheck.explore("mine.py:Mine"), stmcheck.explore("tl2")
+    assert mine.states == shipped.states > 0 and mine.transitions == shipped.transitions
+    assert mine.store_bytes == shipped.store_bytes and mine.exhausted
+    assert mine.coverage == shipped.coverage
+
+
 def test_shipped_designs_are_not_isolated():
     assert stmcheck.explore("tl2").design_output == ""
