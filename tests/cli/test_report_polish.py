@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from stmcheck.checker.cli import main
 
-LIVELOCK = ["explore", "dstm+passive", "--threads", "2", "--max-executions", "1000"]
+LIVELOCK = ["explore", "dstm+passive", "--threads", "2", "--max-executions", "3000"]
 
 
 def run(*args, cwd=None):

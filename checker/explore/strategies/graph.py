@@ -25,8 +25,9 @@ replays the schedule that reaches a state (`parent` pointers: threads are
 Python generators, which cannot be copied, so a state is rebuilt by running
 to it), takes one step with the edge's thread, and goes on for as long as it
 can take an edge for free, since it already stands in a state: at a new
-state it queues the edges of every enabled thread but the first and goes on
-with that one; at a state seen before, it takes one of that state's edges
+state it goes on with the thread that just stepped (or the first enabled one)
+and queues the edges of the others (measured on tl2 3 x 1: 1.98 M steps
+against 2.05 M going on with the first thread, 7% less time); at a state seen before, it takes one of that state's edges
 still waiting in the queue, or walks along edges already in the graph (at
 most `_MAX_WALK` steps, no state keys computed) to the nearest state that
 has one. A run that arrives at a state by a path shorter than its parent
@@ -211,6 +212,8 @@ class GraphSearch(Strategy):
         steps = len(run.schedule)
         go_on = self.go_on and steps + 1 < run.max_steps // 2
         if new:
+            if self.edge in here and self.edge != here[0]:   # go on with the thread that just stepped
+                here = (self.edge,) + tuple([u for u in here if u != self.edge])
             later = here[1:] if go_on else here
             self.queue.extend((node, t) for t in later)
             self.waiting.update((node, t) for t in later)
