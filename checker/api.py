@@ -25,6 +25,7 @@ from types import SimpleNamespace
 
 from stmcheck.implementations.registry import DESIGNS, DesignError, Entry, load_design
 from stmcheck.models.formats import read_history
+from stmcheck.models.txformats import read_transactions
 from stmcheck.models.history import History, HistoryError, build_history
 from stmcheck.models.machine import DesignMisuse, check_design
 from stmcheck.models.opformats import OpHistory, read_ophistory
@@ -356,13 +357,16 @@ def replay(design, schedule, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txn
     return Execution(setup.config, explorer.criterion, sched, run, v, operations, output.getvalue())
 
 
-def check(history, criteria=DEFAULT_CRITERIA, timeout: float | None = None) -> list:
+def check(history, criteria=None, timeout: float | None = None) -> list:
     """Judge a transaction history against each criterion, in the order given: one
     `Result` each (`holds` True with a witness `order`, False with an anomaly, cycle and
     explanation, or None when `timeout` seconds ran out first). `history`: a `History`,
-    a path to a stmcheck.history/1 file, or such a document as a dict."""
+    a path to a history file (stmcheck.history/1, Elle EDN, or a folder of Cobra logs),
+    or a stmcheck.history/1 document as a dict. `criteria` None: serializability, strict
+    serializability and opacity, or for a history without real time (Cobra's logs)
+    serializability and session serializability."""
     if isinstance(history, (str, os.PathLike)):
-        history = read_history(os.fspath(history))
+        history = read_transactions(os.fspath(history))
     elif isinstance(history, dict):
         try:
             history = build_history(history.get("events", []), history.get("initial"), history.get("versions"))
@@ -371,9 +375,16 @@ def check(history, criteria=DEFAULT_CRITERIA, timeout: float | None = None) -> l
     if not isinstance(history, History):
         raise UsageError(f"check() takes a History, a path or a stmcheck.history/1 document, not "
                          f"{type(history).__name__}")
+    if criteria is None:
+        criteria = DEFAULT_CRITERIA if history.real_time else (Criterion.SERIALIZABILITY,
+                                                                Criterion.SESSION_SERIALIZABILITY)
     names = [criteria] if isinstance(criteria, str) else list(criteria)
     for c in names:
         _criterion(c)
+        if not history.real_time and c in (Criterion.STRICT_SERIALIZABILITY, Criterion.OPACITY):
+            raise UsageError(f"{c} needs the real-time order of transactions, which this history "
+                             f"({history.source or 'no clock'}) does not record; check serializability or "
+                             "session-serializability")
     return check_criteria(history, names, timeout=timeout)
 
 

@@ -453,22 +453,27 @@ def read_history(path: str, fast: bool = True, timeout: float | None = None) -> 
     `timeout` bounds the wait for a pipe's writer (see `open_input`).
     """
     with open_input(path, timeout) as handle:
-        first = _readline(handle, MAX_DOCUMENT_BYTES, path)  # a document may be one line
-        if len(first) > MAX_DOCUMENT_BYTES:
-            raise _too_large(path)
-        if not first.strip():
-            raw = read_document_bytes(handle, path, first)
-            if not raw.strip():
-                raise HistoryError("empty file (expected a stmcheck.history/1 document)", where=path)
-            return _read_document(raw, path)
-        first_text = _decode(first, path, 1)
-        try:
-            head = _loads(first_text)
-        except (ValueError, RecursionError):
-            head = None
-        if isinstance(head, dict) and "events" not in head:
-            return _read_lines(head, handle, path, fast)
-        return _read_document(read_document_bytes(handle, path, first), path)
+        return read_history_from(handle, path, fast)
+
+
+def read_history_from(handle, path: str, fast: bool = True) -> History:
+    """`read_history` on an open binary stream (models/txformats.py peeks at it first)."""
+    first = _readline(handle, MAX_DOCUMENT_BYTES, path)  # a document may be one line
+    if len(first) > MAX_DOCUMENT_BYTES:
+        raise _too_large(path)
+    if not first.strip():
+        raw = read_document_bytes(handle, path, first)
+        if not raw.strip():
+            raise HistoryError("empty file (expected a stmcheck.history/1 document)", where=path)
+        return _read_document(raw, path)
+    first_text = _decode(first, path, 1)
+    try:
+        head = _loads(first_text)
+    except (ValueError, RecursionError):
+        head = None
+    if isinstance(head, dict) and "events" not in head:
+        return _read_lines(head, handle, path, fast)
+    return _read_document(read_document_bytes(handle, path, first), path)
 
 
 def _read_document(raw: bytes, path: str) -> History:

@@ -280,10 +280,20 @@ class History:
     `txns` are in begin order (`txn.index` is the position). `initial` maps
     key -> initial value (a missing key starts as None, i.e. JSON null).
     `versions`, when the recorder knew it, maps key -> the committed values in
-    installation order. `rereads`, when the reader noted it, lists the
-    transactions that read a key they had written (only these can be
-    internally inconsistent); None means not noted. `lines`, for a history
+    installation order; for a key in `versions_open` the list is only the known
+    beginning of that order (an Elle list-append read reveals the appends before
+    it, never those after): every other committed write of the key comes after
+    the listed ones, in an order left to the checker. `rereads`, when the reader
+    noted it, lists the transactions that read a key they had written (only these
+    can be internally inconsistent); None means not noted. `lines`, for a history
     read from a file, gives the line each event starts on (`line_of`).
+
+    Imported histories add: `source` (the format read, e.g. "elle", "cobra");
+    `real_time` False when the recorder kept no global clock (Cobra's per-client
+    logs: the event order across clients means nothing, so the real-time
+    criteria cannot be judged); `findings`, violations the importer saw in
+    what the event model cannot carry (two incompatible list reads), which
+    every criterion reports.
     """
 
     initial: dict = field(default_factory=dict)
@@ -292,6 +302,10 @@ class History:
     events: int = 0
     rereads: list | None = None
     lines: EventLines | None = None
+    versions_open: frozenset = frozenset()
+    source: str | None = None
+    real_time: bool = True
+    findings: list = field(default_factory=list)
 
     def line_of(self, index: int) -> int | None:
         """The line of the file on which event `index` starts (None: not read from a file)."""
@@ -325,6 +339,23 @@ class History:
         return [r[1] for r in rows]
 
 
+@dataclass
+class Finding:
+    """A violation an importer found in what the event model cannot express (Elle's
+    `incompatible-order`: two reads of one list that no order of appends explains).
+
+    It breaks every criterion (its reads are committed transactions'), so the checker
+    reports it as it is. `cycle` lists `(from txn id, to txn id, kind, key)` edges
+    when the violation is a cycle; `elle` is Elle's name for it where it has one.
+    """
+
+    anomaly: str
+    explanation: str
+    events: list = field(default_factory=list)
+    cycle: list = field(default_factory=list)
+    elle: str | None = None
+
+
 _OPS = ("begin", "read", "write", "commit", "abort")
 _MISSING = object()
 _intern = sys.intern
@@ -354,9 +385,10 @@ class HistoryBuilder:
     per-event work the checker does, so it is kept lean.
     """
 
-    def __init__(self, initial: dict | None = None, versions: dict | None = None):
+    def __init__(self, initial: dict | None = None, versions: dict | None = None, versions_open=()):
         self.history = History()
         self.header(initial, versions)
+        self.history.versions_open = frozenset(str(k) for k in versions_open)
         self._txns: dict = {}
         self._running: dict = {}  # thread -> live Txn
         self._n = 0
@@ -469,7 +501,8 @@ class HistoryBuilder:
 
 
 def _check_versions(history: History) -> None:
-    """`versions` must list, per key, exactly the committed final writes' values."""
+    """`versions` must list, per key, exactly the committed final writes' values (for a key
+    in `versions_open`, some of them: the known beginning of the order)."""
     if history.versions is None:
         return
     writers: dict = {}
@@ -479,23 +512,25 @@ def _check_versions(history: History) -> None:
                 writers.setdefault(key, []).append(value)
     for key, listed in history.versions.items():
         written = writers.get(key, [])
-        if len(listed) != len(written):
+        if len(listed) > len(written) or (key not in history.versions_open and len(listed) != len(written)):
             raise HistoryError(
                 f"'versions' lists {len(listed)} value(s) for key {key!r} but {len(written)} committed "
                 f"transaction(s) wrote it")
-        pool = list(written)
+        # Counted in a dict: hashing agrees with same_value (1 == 1.0, and a JSON boolean equals
+        # only itself), and a list searched per value would be quadratic in a long list's appends.
+        pool: dict = {}
+        for w in written:
+            pool[w] = pool.get(w, 0) + 1
         for value in listed:
-            for i, w in enumerate(pool):
-                if same_value(w, value):
-                    del pool[i]
-                    break
+            if pool.get(value, 0) > 0:
+                pool[value] -= 1
             else:
                 raise HistoryError(f"'versions' lists value {value!r} for key {key!r}, which no committed transaction wrote")
 
 
-def build_history(events, initial=None, versions=None) -> History:
+def build_history(events, initial=None, versions=None, versions_open=()) -> History:
     """Convenience: a History from an iterable of event dicts (raises HistoryError)."""
-    builder = HistoryBuilder(initial, versions)
+    builder = HistoryBuilder(initial, versions, versions_open)
     for event in events:
         builder.add(event)
     return builder.finish()

@@ -24,7 +24,7 @@ from typing import Callable
 
 import click
 
-from stmcheck.models.formats import read_history
+from stmcheck.models.txformats import TX_FORMATS, read_transactions
 from stmcheck.models.history import HistoryError
 from stmcheck.models.opformats import FORMATS
 from stmcheck.models.specs import SPECS
@@ -38,6 +38,7 @@ from .options import FiniteFloatRange, html_option, junit_option, no_timings_opt
 
 CRITERIA = tuple(c.value for c in HISTORY_CRITERIA)   # plain strings: click.Choice lists enum members by name
 LINEARIZABILITY = Criterion.LINEARIZABILITY.value
+REAL_TIME_CRITERIA = (Criterion.STRICT_SERIALIZABILITY, Criterion.OPACITY)
 
 SEVERITY = (0, 3, 1, 2)
 """Exit codes from best to worst, for several files. A bad file (2) outranks a
@@ -93,14 +94,33 @@ def bad(path: str, message: str) -> FileVerdict:
     return FileVerdict(path, 2, error=message)
 
 
-def judge_transactions(path: str, criteria, timeout) -> FileVerdict:
-    """Read and check one transaction history."""
+UNTIMED_CRITERIA = (Criterion.SERIALIZABILITY, Criterion.SESSION_SERIALIZABILITY)
+"""The default for a history recorded without a clock (Cobra's logs): the real-time
+criteria have nothing to judge there."""
+
+
+def judge_transactions(path: str, criteria, timeout, fmt=None) -> FileVerdict:
+    """Read and check one transaction history (`criteria` None: the defaults).
+
+    A history without real time (Cobra's per-client logs) is judged on serializability and
+    session serializability by default; a real-time criterion asked for by name is refused
+    (exit 2): judged without real time it would silently be another criterion.
+    """
     try:
-        history = read_history(path, timeout=timeout)
+        history = read_transactions(path, fmt, timeout=timeout)
     except HistoryError as exc:
         return bad(path, str(exc))
     except RecursionError:
         return bad(path, f"{path}: nested too deeply to read")
+    if criteria is None:
+        criteria = DEFAULT_CRITERIA if history.real_time else UNTIMED_CRITERIA
+    elif not history.real_time:
+        timed = [c for c in criteria if c in REAL_TIME_CRITERIA]
+        if timed:
+            recorder = "Cobra's logs do" if history.source == "cobra" else "this history does"
+            return bad(path, f"{path}: {timed[0]} needs the real-time order of transactions, which {recorder} "
+                             "not record (only each client's own order); check serializability or "
+                             "session-serializability")
     results = api.check(history, criteria, timeout=timeout)
     return FileVerdict(path, exit_code(results), doc=partial(report.to_json, history, results),
                        show=partial(report.print_report, path, history, results),
@@ -198,15 +218,19 @@ def report_many(paths, judge: Callable[[str], FileVerdict], as_json: bool) -> in
 @click.option("--criterion", "-c", "criteria", multiple=True, metavar="NAME",
               type=click.Choice(CRITERIA + (LINEARIZABILITY,)),
               help="A criterion to check (repeatable). Default: serializability, "
-                   "strict-serializability and opacity.")
+                   "strict-serializability and opacity (for Cobra's logs, which record no real time: "
+                   "serializability and session-serializability).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout (for CI and scripts).")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Budget for the exact (z3) search, for each file; when it runs out the verdict is "
                    "inconclusive (exit 3), never a guess.")
 @click.option("--model", metavar="NAME", help="linearizability only: the sequential specification "
               f"({', '.join(SPECS)}, or path/to/file.py:Class) where the file does not name it.")
-@click.option("--format", "fmt", metavar="FMT", help="linearizability only: the input format "
-              f"({', '.join(FORMATS)}); recognised from the content by default.")
+@click.option("--format", "fmt", metavar="FMT", help="The input format, recognised from the content by "
+              "default. Transaction histories: history (stmcheck.history/1), elle (Jepsen/Elle EDN "
+              "transactions: rw-register, list-append), cobra (a folder of Cobra's per-client *.log files; "
+              "no real time). With --criterion linearizability: "
+              f"{', '.join(FORMATS)}.")
 @no_timings_option
 @junit_option
 @html_option
@@ -214,12 +238,15 @@ def check(histories, criteria, as_json, timeout, model, fmt, junit, html):
     """Check recorded HISTORY files against transactional consistency criteria.
 
     \b
-    HISTORY is a stmcheck.history/1 file (JSON document or JSON Lines),
-    or, with --criterion linearizability, an operation history.
+    HISTORY is a stmcheck.history/1 file (JSON document or JSON Lines), a
+    Jepsen/Elle transactional history (EDN), a folder of Cobra's client logs
+    (judged on serializability and session serializability: they record no
+    real time), or, with --criterion linearizability, an operation history.
     \b
     Examples:
       stmcheck check examples/write-skew.json
       stmcheck check examples/run.jsonl -c opacity --json
+      stmcheck check examples/elle-lost-update.edn
       stmcheck check examples/cas-register-bad.log -c linearizability --model cas-register
       stmcheck check examples/*.log -c linearizability --model cas-register
     \b
@@ -242,9 +269,12 @@ def check(histories, criteria, as_json, timeout, model, fmt, junit, html):
                        "with transaction criteria")
         judge = partial(judge_linearizability, model=model, fmt=fmt, timeout=timeout)
     else:
-        if model or fmt:
-            fail_usage("--model and --format apply only to --criterion linearizability")
-        judge = partial(judge_transactions, criteria=criteria or DEFAULT_CRITERIA, timeout=timeout)
+        if model:
+            fail_usage("--model applies only to --criterion linearizability")
+        if fmt is not None and fmt not in TX_FORMATS:
+            fail_usage(f"--format {fmt}: transaction histories are {', '.join(TX_FORMATS)} "
+                       f"({', '.join(FORMATS)} are operation histories, for --criterion linearizability)")
+        judge = partial(judge_transactions, criteria=criteria or None, timeout=timeout, fmt=fmt)
     if html and len(histories) > 1:
         fail_usage("--html draws one history: give one file")
     files: list = []      # (path, error, --json object) of each file, for --junit

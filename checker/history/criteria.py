@@ -4,7 +4,8 @@ The pipeline for one criterion, cheapest first:
 
 1. a read that returns a value no committed write (nor the initial state)
    produced, or an own write not read back, fails every order: G1a, G1b,
-   `thin-air`, `internal`;
+   `thin-air`, `internal`; so does what an importer found (`History.findings`,
+   e.g. Elle's `incompatible-order`);
 2. a few candidate orders (commit order and friends) are replayed; the first
    that passes is the witness (most correct histories stop here, in linear time);
 3. in a large history, the forced graph of growing windows around where the
@@ -37,7 +38,7 @@ from stmcheck.models.terms import DEFAULT_CRITERIA, HISTORY_CRITERIA
 from .cycles import classify, explain, find_cycle
 from .depgraph import DepGraph, TooLarge
 from .readsources import INIT, ReadIndex
-from .results import Result, show_value
+from .results import Edge, Result, show_value
 from .repair import middle_rank, repair_witness
 from .solver import solve
 from .witness import OPACITY, SERIAL, SESSION, STRICT, Scope, _replay, first_candidate, try_candidates, verify_order
@@ -206,6 +207,8 @@ class _Checker:
             if self.internal is _UNKNOWN:
                 self.internal = _internal(history)
             bad = self.internal[1] if criterion == OPACITY else self.internal[0]
+            if bad is None and history.findings:
+                bad = _finding(history.findings[0])
             if bad is not None:
                 found = bad.copy_for(criterion)
         if found is None and criterion not in self.failed:
@@ -394,6 +397,14 @@ class _Checker:
         text = (f"No order of the transactions makes all of these legal at once: {shown}. "
                 f"(Decided exactly by z3: the reads' possible writers and the forced order rule out every order.)")
         return Result(criterion, False, anomaly="unsatisfiable", explanation=text, decided_by="z3")
+
+
+def _finding(f) -> Result:
+    """A violation the importer found (models/history.py `Finding`): it involves reads of
+    committed transactions only, so it breaks every criterion as it is."""
+    cycle = [Edge(src, dst, kind, key) for src, dst, kind, key in f.cycle] or None
+    return Result(None, False, anomaly=f.anomaly, cycle=cycle, explanation=f.explanation,
+                  events=list(f.events), decided_by="import")
 
 
 def _restrict(history: History, order: list, criterion: str) -> list:

@@ -201,22 +201,34 @@ class DepGraph:
                     self.add_edge(points[j - 1][1], i, "rt")
 
     def _add_versions(self) -> None:
-        """Chain the writers of each key in the order `versions` gives, where values say who is who."""
+        """Chain the writers of each key in the order `versions` gives, where values say who is who.
+
+        For a key whose list is only the known beginning of the order (`versions_open`),
+        every writer not listed follows the last one listed. A value listed or written
+        twice leaves which writer holds which place to z3 (`versions_ambiguous`): in a
+        window, a writer of a repeated value may stand for a place another holds.
+        """
         self.versions_ambiguous = []
         versions = self.history.versions
         if not versions:
             return
+        open_keys = self.history.versions_open
         for key, listed in versions.items():
             nodes = self.writers.get(key, [])
             by_value: dict = {}
             for n in nodes:
                 by_value.setdefault(self.txns[n].final_writes()[key], []).append(n)
-            if any(len(v) > 1 for v in by_value.values()):
+            if any(len(v) > 1 for v in by_value.values()) or len(set(listed)) != len(listed):
                 self.versions_ambiguous.append(key)
                 continue
             chain = [by_value[v][0] for v in listed if v in by_value]
             for a, b in zip(chain, chain[1:]):
                 self.add_edge(a, b, "ww", key)
+            if key in open_keys and chain:
+                known = set(listed)
+                for v, (n,) in by_value.items():
+                    if v not in known:
+                        self.add_edge(chain[-1], n, "ww", key)
 
     # -- reachability and inference ----------------------------------------
     def topo_order(self):

@@ -42,7 +42,7 @@ class Result:
     cycle: list[Edge] | None = None
     explanation: str | None = None
     events: list[int] = field(default_factory=list)  # event indices involved, for reports
-    decided_by: str | None = None  # "witness", "graph" or "z3": how the answer was reached
+    decided_by: str | None = None  # "witness", "graph", "z3" or "import" (a finding of the reader)
 
     def copy_for(self, criterion: str) -> "Result":
         """The same verdict and evidence, for another criterion it settles."""

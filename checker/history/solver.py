@@ -126,16 +126,21 @@ def _relevant_nodes(graph: DepGraph) -> set:
 
 
 def _versions_constraint(graph: DepGraph, key, pos):
-    """Writers of `key` take distinct slots of the listed order, matching values, in position order."""
+    """Writers of `key` take distinct slots of the listed order, matching values, in position order.
+
+    For a key whose list is only the known beginning (`versions_open`), the slots after
+    it are open to any writer: n writers in n distinct slots fill every listed one.
+    """
     import z3
 
     listed = graph.history.versions[key]
     writers = graph.writers.get(key, [])
+    tail = range(len(listed), len(writers)) if key in graph.history.versions_open else range(0)
     slot = {x: z3.Int(f"s{x}_{key}") for x in writers}
     parts = [z3.Distinct(list(slot.values()))] if len(slot) > 1 else []
     for x in writers:
         value = graph.txns[x].final_writes()[key]
-        allowed = [i for i, v in enumerate(listed) if v == value and type(v) is type(value)]
+        allowed = [i for i, v in enumerate(listed) if v == value and type(v) is type(value)] + list(tail)
         parts.append(z3.Or([slot[x] == i for i in allowed]) if allowed else z3.BoolVal(False))
     for x in writers:
         for y in writers:

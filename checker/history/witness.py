@@ -59,6 +59,7 @@ def _replay_at(history: History, txns: list, scope: Scope) -> tuple:
     """(None, None) when the order is legal, else (the Txn where it fails, why)."""
     state = dict(history.initial)
     versions = history.versions
+    open_keys = history.versions_open
     installed: dict = {}
     max_begin = -1
     last_begin: dict = {}
@@ -92,7 +93,11 @@ def _replay_at(history: History, txns: list, scope: Scope) -> tuple:
                 if versions is not None and key in versions:
                     n = installed.get(key, 0)
                     listed = versions[key]
-                    if n >= len(listed) or not same_value(listed[n], value):
+                    if n < len(listed):
+                        wrong = not same_value(listed[n], value)
+                    else:  # past a known beginning of the order (versions_open) any write may follow
+                        wrong = key not in open_keys
+                    if wrong:
                         return t, f"{t.id} installs {key}={_fmt(value)} out of the order 'versions' gives"
                     installed[key] = n + 1
                 state[key] = value

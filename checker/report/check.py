@@ -105,9 +105,35 @@ def new_console() -> "Console":
     return console
 
 
+def elle_anomaly(history: History, r: Result) -> str | None:
+    """For a history read from Elle's format, Elle's name for a violation where it differs
+    from stmcheck's (G-nonadjacent, dirty-update, G-single-realtime, ...)."""
+    if history.source != "elle" or r.holds is not False:
+        return None
+    for f in history.findings:
+        if (f.anomaly, f.explanation) == (r.anomaly, r.explanation):
+            return f.elle if f.elle != f.anomaly else None
+    from stmcheck.models.elle import elle_name
+    return elle_name(r.anomaly, [e.kind for e in r.cycle] if r.cycle else None)
+
+
+def _named(history: History, r: Result) -> str:
+    """The anomaly as the report shows it: `G2-item (Elle: G-nonadjacent)` for an Elle history."""
+    elle = elle_anomaly(history, r)
+    return (r.anomaly or "") + (f" (Elle: {elle})" if elle else "")
+
+
 def to_json(history: History, results: list[Result]) -> dict:
-    """The contract's `--json` object for one transaction history."""
-    return {"history": history.counts(), "results": [r.to_json() for r in results]}
+    """The contract's `--json` object for one transaction history (an Elle history's
+    violations also carry `elle_anomaly` where Elle's name differs)."""
+    out = []
+    for r in results:
+        doc = r.to_json()
+        elle = elle_anomaly(history, r)
+        if elle:
+            doc["elle_anomaly"] = elle
+        out.append(doc)
+    return {"history": history.counts(), "results": out}
 
 
 def print_report(path: str, history: History, results: list[Result], console: "Console | None" = None) -> None:
@@ -118,7 +144,8 @@ def print_report(path: str, history: History, results: list[Result], console: "C
     console = console or new_console()
     c = history.counts()
     console.print(f"[bold]{escape(path)}[/]: {c['transactions']} transactions "
-                  f"({c['committed']} committed, {c['aborted']} aborted, {c['live']} live), {history.events} events")
+                  f"({c['committed']} committed, {c['aborted']} aborted, {c['live']} live), {history.events} events"
+                  + _source_note(history))
     for r in results:
         if r.holds:
             how = {"witness": "a candidate order", "graph": "the dependency graph", "z3": "z3"}.get(r.decided_by, "")
@@ -127,7 +154,7 @@ def print_report(path: str, history: History, results: list[Result], console: "C
         elif r.holds is None:
             console.print(f"  [yellow]UNKNOWN[/]    {r.criterion}: {escape(cite_lines(history, r.explanation or ''))}")
         else:
-            console.print(f"  [red]VIOLATED[/]   {r.criterion}: [bold]{escape(r.anomaly or '')}[/]")
+            console.print(f"  [red]VIOLATED[/]   {r.criterion}: [bold]{escape(_named(history, r))}[/]")
     shown = set()
     for r in results:
         if r.holds is not False:
@@ -138,7 +165,7 @@ def print_report(path: str, history: History, results: list[Result], console: "C
         shown.add(sig)
         console.print()
         names = ", ".join(x.criterion for x in results if x.holds is False and (x.anomaly, x.explanation) == sig)
-        console.print(f"[bold red]{escape(r.anomaly or 'violation')}[/] ({escape(names)})")
+        console.print(f"[bold red]{escape(_named(history, r) or 'violation')}[/] ({escape(names)})")
         if r.cycle:
             console.print(f"  cycle: [bold]{escape(render_cycle(r.cycle))}[/]")
         console.print(f"  {escape(cite_lines(history, r.explanation or ''))}")
@@ -147,6 +174,14 @@ def print_report(path: str, history: History, results: list[Result], console: "C
             console.print("  events:")
             for row in _event_rows(history, events[:20]):
                 console.print(f"    {escape(row)}")
+
+
+def _source_note(history: History) -> str:
+    if history.source == "elle":
+        return ", read as an Elle history"
+    if history.source == "cobra":
+        return ", read from Cobra logs (each client's order, no real time)"
+    return ""
 
 
 # --- several files in one command -------------------------------------------------------

@@ -244,7 +244,7 @@ def test_usage_errors_still_stop_at_once(tmp_path):
     good = put(tmp_path, "good.json", HOLDS)
     result = run(good, good, "--model", "register")
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr == "stmcheck: error: --model and --format apply only to --criterion linearizability\n"
+    assert result.stderr == "stmcheck: error: --model applies only to --criterion linearizability\n"
 
 
 # --- the --json shape ----------------------------------------------------------------------

@@ -17,7 +17,9 @@ the definitions:
   real time, checks every read, and lets no one see uncommitted writes;
 - `versions`, when given, fixes per key the order in which the committed
   writes are installed: the committed writers of k, taken in S order, must
-  install exactly the listed values;
+  install exactly the listed values; for a key listed in `versions_open` (not
+  a file field: stmcheck's Elle import sets it) the list is only the beginning
+  of that order, and any committed writes may follow it;
 - an own write not read back breaks every criterion when the transaction
   committed, opacity only when it aborted or is live (the others say nothing
   about transactions that did not commit).
@@ -96,6 +98,7 @@ class Parsed:
         self.initial = {str(k): v for k, v in (doc.get("initial") or {}).items()}
         versions = doc.get("versions")
         self.versions = None if versions is None else {str(k): list(v) for k, v in versions.items()}
+        self.versions_open = {str(k) for k in doc.get("versions_open", ())}
         self.txns: list[OTxn] = []
         by_id = {}
         for i, e in enumerate(doc["events"]):
@@ -181,7 +184,10 @@ def decide(doc, criterion: str):
             if key in versions:
                 slot = bin(mask & writers_mask[key]).count("1")
                 listed = versions[key]
-                if slot >= len(listed) or not json_eq(listed[slot], value):
+                if slot >= len(listed):
+                    if key not in h.versions_open:
+                        return False
+                elif not json_eq(listed[slot], value):
                     return False
         return True
 
@@ -253,7 +259,8 @@ def check_witness(doc, criterion: str, order) -> str | None:
                 if h.versions is not None and key in h.versions:
                     slot = installed.get(key, 0)
                     listed = h.versions[key]
-                    if slot >= len(listed) or not json_eq(listed[slot], value):
+                    if (slot >= len(listed) and key not in h.versions_open) or (
+                            slot < len(listed) and not json_eq(listed[slot], value)):
                         return f"{t.id} installs {key}={value!r} out of the 'versions' order"
                     installed[key] = slot + 1
                 memory[key] = value
