@@ -17,7 +17,17 @@ between what the runtime computed and what C read is reported as a
 `MachineError` (it would mean the design touched shared memory outside the
 instrumentation layer).
 
-Values are word-sized integers.
+Values are word-sized integers. Words that hold timestamps (a global clock,
+versioned locks, a sequence lock) are declared by the class (`stamp_words`),
+so that the checker may forget how far they have run (models/stamps.py):
+their mirror cells hold stamps, as a Python design's would, and the adapter
+translates at the boundary, C's integer to the mirror's value and back
+(`_decode`, `encode`). A value C writes to such a word must be one the
+thread read in this attempt, the newest of the clock, or at most `gap + 1`
+newer (rule 3 of models/stamps.py, checked here since the C code cannot be);
+anything else is a `StampMisuse`. The C code must only compare such values,
+copy them, and count up from the newest, as the shipped designs do (their
+canonical and exact searches are compared by the tests).
 
 Crashes: by default the C session runs in a worker process (worker.py), one
 request and one reply per step, so that a segfault in the design under test
@@ -32,6 +42,7 @@ from __future__ import annotations
 import os
 
 from stmcheck.models.machine import Abort, MachineError, wait_any
+from stmcheck.models.stamps import Stamp, StampMisuse
 
 from stmcheck.implementations.native.loader import ffi, load  # absolute: also loadable as FILE.py:Class
 from stmcheck.implementations.native.isolate import NativeCrash
@@ -41,6 +52,18 @@ BEGIN, READ, WRITE, COMMIT, ABORT = range(5)
 LOAD, STORE, CAS, FAA, AWAIT = 1, 2, 3, 4, 5
 CALLS = ("begin", "read", "write", "commit", "abort")
 OPS = (None, "load", "store", "cas", "fetch_add", "await")
+#: How a stamp word encodes its stamp: the word is the stamp, or the stamp shifted left by one
+#: with a flag bit below it (TL2's versioned lock, NOrec's sequence lock: odd while held).
+PLAIN, SHIFTED = "stamp", "stamp<<1|bit"
+
+
+def encode(value) -> int:
+    """A stamp word's mirror value as the C word."""
+    if type(value) is Stamp:
+        return value.value
+    if type(value) is tuple:
+        return value[0].value << 1 | value[1]
+    return value
 
 
 class InProcessSession:
@@ -107,8 +130,48 @@ class NativeDesign:
             if isinstance(v, bool) or not isinstance(v, int) or not -2 ** 63 <= v < 2 ** 63:
                 raise ValueError(f"native designs hold word-sized integers; key {k!r} starts as {v!r}")
         self._session = (IsolatedSession if self.isolated else InProcessSession)(self.native, threads, initial)
-        # C words have no names: w<object id>
-        self.cells = [machine.cell(f"w{i}", v) for i, v in enumerate(self._session.values)]
+        self._kinds = self.stamp_words(len(order))
+        self._received: dict = {}         # thread -> stamps C got from stamp words in this attempt
+        zero = machine.stamps("clock", gap=self.stamp_gap) if self._kinds else None
+        self._domain = zero.domain if zero is not None else None
+        self.cells = []
+        for i, v in enumerate(self._session.values):
+            kind = self._kinds.get(i)
+            if kind is not None:
+                if v != 0:
+                    raise ValueError(f"{self.native}: stamp word {i} starts as {v}, not 0")
+                v = zero if kind == PLAIN else (zero, 0)
+            self.cells.append(machine.cell(f"w{i}", v))     # C words have no names: w<object id>
+
+    #: The clock's largest tested difference (models/stamps.py's `gap`).
+    stamp_gap = 0
+
+    @staticmethod
+    def stamp_words(nkeys: int) -> dict:
+        """{word index: PLAIN or SHIFTED} for the words that hold stamps, in a session of
+        `nkeys` keys (the indices follow the design's `stm_cells` calls in its create())."""
+        return {}
+
+    def _decode(self, kind, word: int, thread: int):
+        """The mirror value of the C word `word` written to a stamp word by `thread` (rule 3)."""
+        version, bit = (word, None) if kind == PLAIN else (word >> 1, word & 1)
+        d = self._domain
+        if version in self._received.get(thread, ()) or version == d.newest:
+            stamp = Stamp(version, d)
+        elif d.newest < version <= d.newest + d.gap + 1:
+            stamp = Stamp(version, d, version - d.newest)
+        else:
+            raise StampMisuse(f"{self.native}: thread {thread} wrote version {version} to a stamp word, which "
+                              f"it did not read in this attempt and which is not the clock's newest "
+                              f"({d.newest}) or up to {d.gap + 1} newer: the C code computes stamps the "
+                              f"checker cannot follow (see stamp_words)")
+        return stamp if bit is None else (stamp, bit)
+
+    def _got(self, thread: int, kind, value) -> int:
+        """What a step on a stamp word gave C, remembered as read by `thread`."""
+        if kind is not None and value is not None and type(value) is not bool:
+            self._received.setdefault(thread, set()).add((value[0] if type(value) is tuple else value).value)
+        return encode(value)
 
     def _call(self, thread, call, key=0, value=0):
         """Run one design call on C thread `thread - 1`, yielding a step per access."""
@@ -119,7 +182,12 @@ class NativeDesign:
             raise NativeCrash(exc.signum, f"in {CALLS[call]}() of thread {thread}") from None
         while not r[0]:
             op, obj, a, b = r[4], r[5], r[6], r[7]
-            cell = self.cells[obj]
+            cell, kind = self.cells[obj], self._kinds.get(obj)
+            if kind is not None and op in (STORE, CAS):
+                a = self._decode(kind, a, thread)
+                b = self._decode(kind, b, thread) if op == CAS else b
+            if kind == SHIFTED and op == FAA:
+                raise MachineError(f"{self.native}: fetch_add on w{obj}, a shifted stamp word")
             if op == LOAD:
                 got = yield cell.load()
             elif op == STORE:
@@ -129,7 +197,8 @@ class NativeDesign:
             elif op == FAA:
                 got = yield cell.fetch_add(a)
             else:
-                got = (yield wait_any((cell, lambda v, a=a, b=b: (v & a) == b)))[0]
+                got = (yield wait_any((cell, lambda v, a=a, b=b: (encode(v) & a) == b)))[0]
+            got = self._got(thread, kind, got)
             try:
                 r = s.resume(t)
             except NativeCrash as exc:
@@ -141,6 +210,7 @@ class NativeDesign:
         return r[2], r[3]
 
     def begin(self, thread):
+        self._received.pop(thread, None)      # what C may keep of stamps: this attempt's reads
         yield from self._call(thread, BEGIN)
         return thread
 
@@ -173,17 +243,32 @@ class NativeDesign:
                 pass
 
 
+def _tl2_stamp_words(nkeys: int) -> dict:
+    """tl2.c: the clock heads its own 8-word line; key k's lock word (version << 1 | locked)
+    is word 8 + 8k, its value the word after it."""
+    return {0: PLAIN, **{8 + 8 * k: SHIFTED for k in range(nkeys)}}
+
+
 class NativeTL2(NativeDesign):
     native = "native-tl2"
+    stamp_words = staticmethod(_tl2_stamp_words)
 
 
 class NativeNOrec(NativeDesign):
     native = "native-norec"
 
+    @staticmethod
+    def stamp_words(nkeys: int) -> dict:
+        """norec.c: the sequence lock (even when free, odd while a writer holds it) heads its
+        own 8-word line, the values follow."""
+        return {0: SHIFTED}
+
 
 class NativeTL2NoReadValidation(NativeDesign):
     native = "native-tl2-no-read-validation"
+    stamp_words = staticmethod(_tl2_stamp_words)
 
 
 class NativeTL2NoCommitValidation(NativeDesign):
     native = "native-tl2-no-commit-validation"
+    stamp_words = staticmethod(_tl2_stamp_words)
