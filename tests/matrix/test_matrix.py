@@ -181,7 +181,8 @@ def test_a_design_may_widen_its_search():
     assert wide.executions == (300, 10) and wide.steps == (1_000, 100) and wide.probe == (5, 900)
     assert wide.graph == (1_000_000, base.graph[1]) and base.widened({"graph": 5}).graph == base.graph
     assert base.widened({}) == base
-    for bad in ({"execution": 5}, {"probe": (5,)}, {"steps": -1}, {"probe": (1.5, 10)}, {"graph": 0}):
+    assert base.widened({"states": 10 ** 6}).states == 10 ** 6 and base.widened({"states": 5}).states == base.states
+    for bad in ({"execution": 5}, {"probe": (5,)}, {"steps": -1}, {"probe": (1.5, 10)}, {"graph": 0}, {"states": 0}):
         with pytest.raises(ValueError, match="bad search budget"):
             base.widened(bad)
     searching = [d for d, e in DESIGNS.items() if e.search]
