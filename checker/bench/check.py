@@ -31,8 +31,8 @@ import click
 
 from stmcheck.models.formats import read_history
 
-from ..history.criteria import OPACITY, SERIAL, STRICT, check
-from .synth import inject_stale_read, simulate, simulate_database, write_jsonl
+from ..history.criteria import OPACITY, SERIAL, STRICT, STEP_SECONDS, check
+from .synth import ANOMALIES, inject_stale_read, simulate, simulate_database, simulate_rmw_database, write_jsonl
 
 
 def _json_parse_seconds(path: str) -> float:
@@ -53,7 +53,7 @@ def _measure_here(path: str, criteria) -> dict:
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {"transactions": history.counts()["transactions"], "parse": parse, "read": read,
             "check": seconds, "cpu": cpu, "rss": _peak_rss_mb(),
-            "verdicts": {r.criterion: r.holds for r in results},
+            "verdicts": {r.criterion: r.holds for r in results}, "steps": dict(STEP_SECONDS),
             "anomaly": ", ".join(sorted({r.anomaly for r in results if r.anomaly})) or "-"}
 
 
@@ -121,6 +121,16 @@ def check_bench(sizes, database_size, out, seed):
             rows.append(("blind writes (database)", database_size, "serializability",
                          _measure(path, written, (SERIAL,), True)))
             click.echo(_line(rows[-1]), err=True)
+            # read-modify-write mixes, blind writes, hot keys, unique values, no version order
+            # (synth.simulate_rmw_database); serializable, and with one anomaly each
+            for anomaly in (None,) + ANOMALIES:
+                header, events = simulate_rmw_database(database_size, anomaly=anomaly, seed=seed)
+                path = os.path.join(tmp, f"rmw-{database_size}-{anomaly}.jsonl")
+                written = write_jsonl(path, header, events)
+                name = "database mix" + (f", {anomaly}" if anomaly else "")
+                rows.append((name, database_size, "serializability",
+                             _measure(path, written, (SERIAL,), anomaly is None)))
+                click.echo(_line(rows[-1]), err=True)
     _write(out, rows, load_before, os.getloadavg())
     click.echo(f"wrote {out}")
 
@@ -130,6 +140,13 @@ def _line(row) -> str:
     return (f"{name:24} {n:>9} txns  parse {m['parse']:8.2f} s  check {m['check']:8.2f} s "
             f"(read {m['read']:.2f}, cpu {m['cpu']:.2f})  ratio {m['ratio']:5.2f}  "
             f"rss {m['rss']:.0f} MB  ({crit}; {m['anomaly']})")
+
+
+def _steps(steps: dict) -> str:
+    """Seconds per step of the graph search (criteria.STEP_SECONDS): build, inference
+    (pruning by reachability), witness (priority order, step-by-step, repair), z3."""
+    shown = [f"{k} {steps[k]:.2f}" for k in ("build", "inference", "witness", "z3") if steps.get(k)]
+    return ", ".join(shown) or "-"
 
 
 def _write(out: str, rows, load_before=None, load_after=None) -> None:
@@ -149,13 +166,13 @@ def _write(out: str, rows, load_before=None, load_after=None) -> None:
         f"that process's peak memory.{load} Regenerate with `stmcheck bench check`.",
         "",
         "| history | transactions | events | criteria | parse (s) | check (s) | ratio | read (s) | check CPU (s) "
-        "| peak RSS (MB) | anomaly found |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
+        "| peak RSS (MB) | anomaly found | graph steps (s) |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, n, crit, m in rows:
         lines.append(f"| {name} | {m['transactions']:,} | {m['events']:,} | {crit} | {m['parse']:.2f} | "
                      f"{m['check']:.2f} | {m['ratio']:.2f} | {m['read']:.2f} | {m['cpu']:.2f} | {m['rss']:.0f} "
-                     f"| {m['anomaly']} |")
+                     f"| {m['anomaly']} | {_steps(m.get('steps') or {})} |")
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
     with open(out, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")

@@ -183,3 +183,171 @@ def write_jsonl(path: str, header: dict, events) -> int:
         if buf:
             out.write("\n".join(buf) + "\n")
     return n
+
+
+ANOMALIES = ("lost update", "write skew", "stale read")
+
+
+def simulate_rmw_database(txns: int, keys: int = 1000, hot: int = 8, hot_share: float = 0.25,
+                          clients: int = 24, timed: bool = True, spread: float = 40.0,
+                          anomaly: str | None = None, seed: int = 0):
+    """A database-like history with unknown version order (Cobra's RUBiS/TPC-C-like mixes).
+
+    Transactions take effect one after another (the serial order is the
+    generator's); each is a read-modify-write of 1-3 keys (40%), a blind write
+    of 1-3 keys (25%), a read-only of 2-4 keys (25%) or reads some keys and
+    writes others (10%). Keys are drawn from `hot` hot keys with probability
+    `hot_share`, else from `keys`. Every written value is unique (reads-from is
+    known) and no `versions` map is given. With `timed`, each transaction's
+    [begin, commit] interval surrounds its serialization point by up to
+    `spread` places (as `simulate_database`); without, events are laid out
+    round-robin over `clients` sessions, as the Cobra importer lays out logs
+    with no clock (begin and commit say nothing about the serial order).
+
+    `anomaly` plants one violation of serializability at the middle of the run:
+    - "lost update": a read-modify-write of a key reads the version the
+      previous read-modify-write of that key read too (both install a write);
+    - "write skew": two transactions read the same versions of two keys and
+      each writes one of them;
+    - "stale read": a read-only transaction reads a key at the version a
+      read-modify-write overwrote, and another key written by a transaction
+      that read that read-modify-write's version (a read skew through a third).
+    Returns (header, events).
+    """
+    if anomaly is not None and anomaly not in ANOMALIES:
+        raise ValueError(f"unknown anomaly {anomaly!r}")
+    rng = random.Random(seed)
+    state: dict = {}          # key -> value
+    prev: dict = {}           # key -> the value before the last write
+    last_rmw: dict = {}       # key -> (value it read, value it wrote) of the last read-modify-write
+    readers_of: dict = {}     # value -> [(txn, key2, value2) written by a reader of that value]
+    counter = 0
+    bodies = []
+    at = txns // 2 if anomaly else -1
+
+    def key():
+        return f"h{rng.randrange(hot)}" if rng.random() < hot_share else f"k{rng.randrange(keys)}"
+
+    def keys_(n):
+        out = []
+        while len(out) < n:
+            k = key()
+            if k not in out:
+                out.append(k)
+        return out
+
+    def write(body, k):
+        nonlocal counter
+        counter += 1
+        body.append(("write", k, counter))
+        prev[k] = state.get(k)
+        state[k] = counter
+        return counter
+
+    i = 0
+    while i < txns:
+        body = []
+        if i == at and anomaly == "lost update":
+            k = next((k for k in last_rmw if k.startswith("h")), None) or next(iter(last_rmw))
+            old, _ = last_rmw[k]
+            body.append(("read", k, old))
+            write(body, k)
+        elif i == at and anomaly == "write skew":
+            x, y = keys_(2)
+            vx, vy = state.get(x), state.get(y)
+            body = [("read", x, vx), ("read", y, vy)]
+            write(body, x)
+            bodies.append(body)
+            i += 1
+            body = [("read", x, vx), ("read", y, vy)]
+            write(body, y)
+        elif i == at and anomaly == "stale read":
+            # k's last read-modify-write W read `old` and wrote `new`; T read `new` and wrote (k2, v2)
+            found = None
+            for k, (old, new) in last_rmw.items():
+                for k2, v2 in readers_of.get(new, ()):
+                    if k2 != k:
+                        found = (k, old, k2, v2)
+                        break
+                if found:
+                    break
+            if found is None:
+                raise ValueError("no read-modify-write chain to plant a stale read on")
+            k, old, k2, v2 = found
+            body = [("read", k2, v2), ("read", k, old)]
+        else:
+            roll = rng.random()
+            if roll < 0.40:
+                ks = keys_(rng.randint(1, 3))
+                reads = [(k, state.get(k)) for k in ks]
+                body = [("read", k, v) for k, v in reads]
+                for k, v in reads:
+                    w = write(body, k)
+                    last_rmw[k] = (v, w)
+            elif roll < 0.65:
+                for k in keys_(rng.randint(1, 3)):
+                    write(body, k)
+            elif roll < 0.90:
+                body = [("read", k, state.get(k)) for k in keys_(rng.randint(2, 4))]
+            else:
+                ks = keys_(rng.randint(2, 4))
+                body = [("read", k, state.get(k)) for k in ks[:len(ks) // 2]]
+                for k in ks[len(ks) // 2:]:
+                    write(body, k)
+            got = [(k, v) for op, k, v in body if op == "read"]
+            put = [(k, v) for op, k, v in body if op == "write"]
+            for k, v in got:
+                if v is not None and put:
+                    readers_of.setdefault(v, []).extend(put)
+        bodies.append(body)
+        i += 1
+    header = {"format": "stmcheck.history/1", "initial": {}}
+    return header, (_timed_events(bodies, spread, rng) if timed else _round_robin_events(bodies, clients, rng))
+
+
+def _timed_events(bodies, spread, rng) -> list:
+    timed = []
+    for i, body in enumerate(bodies):
+        begin, end = i - rng.uniform(0, spread), i + rng.uniform(0, spread)
+        ops_at = sorted(rng.uniform(begin, end) for _ in body)
+        timed.append((begin, i, "begin", None, None))
+        for t, (op, key, value) in zip(ops_at, body):
+            timed.append((t, i, op, key, value))
+        timed.append((end, i, "commit", None, None))
+    timed.sort(key=lambda x: x[0])
+    thread_of, free, threads = {}, [], 0
+    events = []
+    for _, i, op, key, value in timed:
+        if op == "begin":
+            if not free:
+                free.append(threads)
+                threads += 1
+            thread_of[i] = free.pop()
+        e = {"thread": thread_of[i], "txn": i + 1, "op": op}
+        if key is not None:
+            e["key"], e["value"] = key, value
+        events.append(e)
+        if op == "commit":
+            free.append(thread_of[i])
+    return events
+
+
+def _round_robin_events(bodies, clients, rng) -> list:
+    """Each transaction to a random client; then one whole transaction per client in turn."""
+    queues = [[] for _ in range(clients)]
+    for i, body in enumerate(bodies):
+        queues[rng.randrange(clients)].append((i, body))
+    events = []
+    pos = [0] * clients
+    left = len(bodies)
+    while left:
+        for c in range(clients):
+            if pos[c] < len(queues[c]):
+                i, body = queues[c][pos[c]]
+                pos[c] += 1
+                left -= 1
+                events.append({"thread": c, "txn": i + 1, "op": "begin"})
+                for op, key, value in body:
+                    events.append({"thread": c, "txn": i + 1, "op": op, "key": key, "value": value})
+                events.append({"thread": c, "txn": i + 1, "op": "commit"})
+    return events

@@ -129,8 +129,16 @@ class DepGraph:
                     groups.setdefault((key, cand_nodes[0]), []).append(me)
                 else:
                     self.ambiguous.append(Ambiguous(me, key, cand_nodes, event))
+        by_key: dict = {}
         for (key, src), readers in groups.items():
-            self._add_source(key, src, readers)
+            if src is INIT:
+                self._add_source(key, src, readers)
+            else:
+                by_key.setdefault(key, {})[src] = list(dict.fromkeys(readers))
+        for key, sources in by_key.items():
+            if not self._add_units(key, sources):
+                for src, readers in sources.items():
+                    self._add_source(key, src, readers)
         self._add_order_edges()
         self._add_versions()
         return self
@@ -159,6 +167,74 @@ class DepGraph:
                 self.add_edge(barrier, x, "rw", key)
             else:
                 self.constraints.append((x, src, barrier, key))
+
+    def _add_units(self, key, sources: dict) -> bool:
+        """Write combining (Cobra, OSDI 2020): the constraints of `key` between whole units.
+
+        A *unit* is a maximal chain of writers of `key` each of which read the
+        previous one's value (a read-modify-write chain). In every legal order
+        its versions are adjacent (a writer placed between two links would
+        hide the first one's value from the second), so for two units U and V
+        the only choices are U wholly before V or V wholly before U, and every
+        reader of V's last version before U's first writer. For each unit V
+        that anyone reads and every other unit U, one constraint "head(U) ->
+        head(V) or end(V) -> head(U)" (end: a barrier after the last version's
+        readers, or the last writer if nobody read it): with V's constraint on
+        U, it is exactly the per-writer constraints of `_add_source` (see
+        docs/formats.md), in units^2 rather than writers x reads.
+
+        False (nothing added) when the chains are not simple: a version that
+        two writers read and overwrote (a lost update: the per-writer edges
+        make its cycle) or that a writer read twice; the caller then adds the
+        per-writer constraints.
+        """
+        writers = self.writers.get(key, ())
+        wset = set(writers)
+        next_of: dict = {}
+        seen_next: set = set()
+        for src, readers in sources.items():
+            rmw = [r for r in readers if r in wset and r != src]
+            if len(rmw) > 1 or (rmw and rmw[0] in seen_next):
+                return False
+            if rmw:
+                next_of[src] = rmw[0]
+                seen_next.add(rmw[0])
+        units = []
+        covered = 0
+        for h in writers:
+            if h in seen_next:
+                continue
+            unit = [h]
+            while unit[-1] in next_of and len(unit) <= len(writers):
+                unit.append(next_of[unit[-1]])
+            covered += len(unit)
+            units.append(unit)
+        if covered != len(writers):
+            return False   # a cycle of read-modify-writes: the per-writer edges show it
+        # edges: who read a version, and who read it before the next link overwrote it
+        for src, readers in sources.items():
+            nxt = next_of.get(src)
+            for r in readers:
+                if r != src:
+                    self.add_edge(src, r, "wr", key)
+                    if nxt is not None and r != nxt:
+                        self.add_edge(r, nxt, "rw", key)
+        read = []     # (head, end) of the units somebody reads
+        for unit in units:
+            tail = unit[-1]
+            readers = sources.get(tail)
+            if readers is not None:
+                read.append((unit[0], self._barrier(readers, key)))
+            elif len(unit) > 1:
+                read.append((unit[0], tail))
+        self._spend(len(read) * len(units))
+        heads = [u[0] for u in units]
+        constraints = self.constraints
+        for hv, end in read:
+            for hu in heads:
+                if hu != hv:
+                    constraints.append((hu, hv, end, key))
+        return True
 
     def _spend(self, choices: int) -> None:
         self.choices += choices

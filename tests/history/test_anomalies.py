@@ -346,9 +346,10 @@ def test_opacity_orders_aborted_transactions_in_real_time():
 @pytest.mark.parametrize("repair", [True, False], ids=["repair", "z3-only"])
 def test_z3_blind_write_order_holds(repair, monkeypatch):
     """T7 read x=1 from T3, so T6's blind x=0 goes before T3 or after T7: only a search
-    decides (the guess-and-repair search, or, with it switched off, z3)."""
+    decides (the step-by-step or guess-and-repair search, or, with them switched off, z3)."""
     if not repair:
         monkeypatch.setattr("stmcheck.checker.history.criteria.repair_witness", lambda *a: None)
+        monkeypatch.setattr("stmcheck.checker.history.criteria.greedy_witness", lambda *a: None)
     doc = H("3:3 b", "2:6 b", "1:7 b", "3:3 w x 1", "3:3 c", "1:7 r x 1", "2:6 w x 0", "2:6 c",
             "1:7 c")
     res = results(doc)
