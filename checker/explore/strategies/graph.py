@@ -92,8 +92,9 @@ class GraphSearch(Strategy):
         self.store = GraphStore()        # the states: keys, parents, enabled threads, edges
         self.enabled = self.store.enabled    # enabled(node): the threads that can step there
         self.waits = self.store.waits        # node -> how many of its edges are waiting
-        self.queue: deque = deque()      # (node, thread) edges to take, in order (some taken early)
-        self.waiting: set = set()        # the edges in `queue` not taken yet
+        self.queue: deque = deque()      # edges to take, in order (some taken early): node << 8 | thread
+        self.waiting: set = set()        # the edges in `queue` not taken yet (ints, not tuples: the
+                                         # queue holds millions on tl2 3 x 2)
         self.transitions = 0
         self.first = True
         self.path: list = []             # the choices replayed: to `node`, then `edge`
@@ -158,7 +159,7 @@ class GraphSearch(Strategy):
             if edge in waiting:
                 break
         waiting.discard(edge)
-        node, t = edge
+        node, t = edge >> 8, edge & 255
         self.waits[node] -= 1
         self.path, self.node, self.edge, self.taken = self.schedule(node) + [t], node, t, []
         return True
@@ -215,15 +216,16 @@ class GraphSearch(Strategy):
             if self.edge in here and self.edge != here[0]:   # go on with the thread that just stepped
                 here = (self.edge,) + tuple([u for u in here if u != self.edge])
             later = here[1:] if go_on else here
-            self.queue.extend((node, t) for t in later)
-            self.waiting.update((node, t) for t in later)
+            edges = [node << 8 | t for t in later]
+            self.queue.extend(edges)
+            self.waiting.update(edges)
             self.waits[node] = len(later)
             t = here[0] if go_on else None
         elif go_on:
             if not self.waits[node]:
                 return self._walk(run, node, min(_MAX_WALK, run.max_steps // 2 - steps - 2))
-            t = next(t for t in here if (node, t) in self.waiting)
-            self.waiting.discard((node, t))
+            t = next(t for t in here if node << 8 | t in self.waiting)
+            self.waiting.discard(node << 8 | t)
             self.waits[node] -= 1
         else:
             t = None
@@ -268,7 +270,7 @@ class GraphSearch(Strategy):
                         continue
                     prev[v] = (u, x & 255)
                     if waits[v]:
-                        return self._take(run, prev, v, next(w for w in self.enabled(v) if (v, w) in self.waiting))
+                        return self._take(run, prev, v, next(w for w in self.enabled(v) if v << 8 | w in self.waiting))
                     below.append(v)
             if not below or len(prev) > _MAX_WALK_STATES:
                 return None
@@ -278,7 +280,7 @@ class GraphSearch(Strategy):
     def _take(self, run, prev: dict, target: int, w: int) -> int:
         """Set this run's path to walk (`prev`: breadth-first (parent, thread)) to `target`, then take
         its waiting edge `w`; the first thread to step."""
-        self.waiting.discard((target, w))
+        self.waiting.discard(target << 8 | w)
         self.waits[target] -= 1
         route, v = [w], target
         while prev[v] is not None:
