@@ -40,7 +40,10 @@ def greedy_witness(history, txns: list, rank: dict, program_order: bool = False,
 
     `succ`, when given, is a forced graph (`DepGraph.succ`: nodes 0..len(txns)-1 are
     `txns`, auxiliary nodes follow): a transaction also waits for its predecessors there.
+    None at once when `deadline_passed()`: with no time left, no search is started.
     """
+    if deadline_passed is not None and deadline_passed():
+        return None
     n = len(txns)
     indeg = None
     if succ is not None:
