@@ -20,7 +20,7 @@ first step and its END beside its last ("Fused marks" in runtime.py, which
 says why no verdict changes): paths here count choices, and a counterexample's
 schedule names every step (`replay.spell`), as `stmcheck replay` takes it.
 
-How: a queue of (state, thread) edges, first in first out. Each execution
+How: a queue of (state, thread) edges, first in first out (packed in ints). Each execution
 replays the schedule that reaches a state (`parent` pointers: threads are
 Python generators, which cannot be copied, so a state is rebuilt by running
 to it), takes one step with the edge's thread, and goes on for as long as it
@@ -29,8 +29,8 @@ state it goes on with the thread that just stepped (or the first enabled one)
 and queues the edges of the others (measured on tl2 3 x 1: 1.98 M steps
 against 2.05 M going on with the first thread, 7% less time); at a state seen before, it takes one of that state's edges
 still waiting in the queue, or walks along edges already in the graph (at
-most `_MAX_WALK` steps, no state keys computed) to the nearest state that
-has one. A run that arrives at a state by a path shorter than its parent
+most `_MAX_WALK` steps and `_MAX_WALK_STATES` states looked at, no state keys
+computed) to the nearest state that has one. A run that arrives at a state by a path shorter than its parent
 pointers' makes that path the state's (`_shorten`): every later replay to it,
 or through it, is shorter. Measured on eager+karma transfer, 2 threads, before marks were fused
 (65,525 states, 120,058 transitions): going on from new states only took
