@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ..graphs import cyclic_core, strongly_connected
+from ..graphs import Adjacency, cyclic_core, strongly_connected
 
 
 def fair_component(graph, keep_edge, need=lambda t, c: True) -> list | None:
@@ -21,8 +21,11 @@ def fair_component(graph, keep_edge, need=lambda t, c: True) -> list | None:
 
     Only the cyclic core of the graph (`cyclic_core`) can hold such a set: the rest is
     trimmed first, in linear time."""
-    succ = [[v for t, v, c in graph.out(u) if keep_edge(t, c)] for u in range(graph.states)]
+    succ = Adjacency()
+    for u in range(graph.states):
+        succ.add([v for t, v, c in graph.out(u) if keep_edge(t, c)])
     work = [cyclic_core(succ, range(graph.states))]
+    del succ
     while work:
         nodes = work.pop()
         for comp in _sccs(graph, nodes, keep_edge):
