@@ -160,9 +160,6 @@ class Adjacency:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def __getitem__(self, v: int):
-        return self.targets[self.offsets[v]:self.offsets[v + 1]]
-
 
 def cyclic_core(succ, nodes) -> set:
     """The nodes of `nodes` that survive removing, again and again, every node without a
