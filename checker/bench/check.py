@@ -6,7 +6,9 @@ Lines, parsed with the standard `json` module (one `json.loads` per line:
 the bare cost of reading the file), then read and checked by stmcheck for
 strict serializability and opacity. A blind-write history as a database
 records it (no real-time help, no version order) is checked for
-serializability: the case Cobra (OSDI 2020) made hard. Verdicts are asserted,
+serializability: the case Cobra (OSDI 2020) made hard; so are read-modify-write
+database mixes, clean and with one anomaly each, and a Jepsen/Elle list-append
+history (EDN; its bare parse is the EDN reader alone). Verdicts are asserted,
 so a wrong answer fails the benchmark rather than producing a fast number.
 
 Each file is measured in a fresh process (as a user runs `stmcheck check`),
@@ -29,14 +31,21 @@ import time
 
 import click
 
-from stmcheck.models.formats import read_history
+from stmcheck.models.jepsen import read_edn
+from stmcheck.models.txformats import read_transactions
 
 from ..history.criteria import OPACITY, SERIAL, STRICT, STEP_SECONDS, check
-from .synth import ANOMALIES, inject_stale_read, simulate, simulate_database, simulate_rmw_database, write_jsonl
+from .synth import (ANOMALIES, inject_stale_read, simulate, simulate_database, simulate_elle_append,
+                    simulate_rmw_database, write_jsonl)
 
 
-def _json_parse_seconds(path: str) -> float:
+def _parse_seconds(path: str) -> float:
+    """A bare parse: one `json.loads` per line, or for EDN (.edn) the EDN reader alone."""
     start = time.perf_counter()
+    if path.endswith(".edn"):
+        with open(path, encoding="utf-8") as handle:
+            read_edn(handle.read())
+        return time.perf_counter() - start
     with open(path, "rb") as handle:
         for line in handle:
             json.loads(line)
@@ -45,9 +54,9 @@ def _json_parse_seconds(path: str) -> float:
 
 def _measure_here(path: str, criteria) -> dict:
     """Parse, then read and check, in this process; the figures and verdicts."""
-    parse = _json_parse_seconds(path)
+    parse = _parse_seconds(path)
     start, cpu = time.perf_counter(), time.process_time()
-    history = read_history(path)
+    history = read_transactions(path)
     read = time.perf_counter() - start
     results = check(history, criteria)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -88,10 +97,12 @@ def _measure(path: str, events: int, criteria, expect_holds: bool) -> dict:
               help="Comma-separated numbers of transactions.")
 @click.option("--database-size", default=10000, show_default=True,
               help="Transactions in the blind-write (database) history checked for serializability.")
+@click.option("--elle-size", default=100000, show_default=True,
+              help="Transactions in the Elle list-append history (EDN) checked for serializability; 0: none.")
 @click.option("--out", default="reports/check.md", show_default=True, type=click.Path(dir_okay=False),
               help="Where to write the table (Markdown).")
 @click.option("--seed", default=1, show_default=True)
-def check_bench(sizes, database_size, out, seed):
+def check_bench(sizes, database_size, elle_size, out, seed):
     """Time `stmcheck check` against a bare JSON parse at several sizes; write a table."""
     try:
         counts = [int(s) for s in sizes.split(",") if s.strip()]
@@ -135,6 +146,15 @@ def check_bench(sizes, database_size, out, seed):
                 rows.append((name, database_size, "serializability",
                              _measure(path, written, (SERIAL,), anomaly is None)))
                 click.echo(_line(rows[-1]), err=True)
+        if elle_size:
+            # Jepsen/Elle list-append (models/elle.py): a list read gives each key's version order
+            path = os.path.join(tmp, f"elle-append-{elle_size}.edn")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(simulate_elle_append(elle_size, seed=seed))
+            m = _measure(path, 0, (SERIAL,), True)
+            m["events"] = m["transactions"] * 2      # Jepsen operations: an invoke and a completion each
+            rows.append(("Elle list-append (EDN; parse: the EDN reader)", elle_size, "serializability", m))
+            click.echo(_line(rows[-1]), err=True)
     _write(out, rows, load_before, os.getloadavg())
     click.echo(f"wrote {out}")
 

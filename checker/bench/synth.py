@@ -351,3 +351,36 @@ def _round_robin_events(bodies, clients, rng) -> list:
                     events.append({"thread": c, "txn": i + 1, "op": op, "key": key, "value": value})
                 events.append({"thread": c, "txn": i + 1, "op": "commit"})
     return events
+
+
+def simulate_elle_append(txns: int, clients: int = 10, per_key: int = 16, seed: int = 0) -> str:
+    """A serializable Jepsen/Elle list-append history (EDN, one map a line), as Elle's own
+    generator makes them: each transaction 1-4 micro-operations, half appends of unique
+    values, half reads of a whole list, run one after another on `clients` processes; a
+    key is retired after `per_key` appends (its lists would grow without end) and a new
+    one takes its place, 8 keys in use at a time."""
+    rng = random.Random(seed)
+    lists: dict = {}
+    live, fresh = list(range(8)), 8
+    lines = []
+    for i in range(txns):
+        invoke, done = [], []
+        for j in range(rng.randint(1, 4)):
+            k = rng.choice(live)
+            if rng.random() < 0.5:
+                v = i * 4 + j
+                lists.setdefault(k, []).append(v)
+                if len(lists[k]) >= per_key:
+                    live.remove(k)
+                    live.append(fresh)
+                    fresh += 1
+                invoke.append(f"[:append {k} {v}]")
+                done.append(invoke[-1])
+            else:
+                invoke.append(f"[:r {k} nil]")
+                done.append(f"[:r {k} [{' '.join(map(str, lists.get(k, ())))}]]")
+        p = i % clients
+        lines.append(f"{{:type :invoke, :f :txn, :value [{' '.join(invoke)}], :process {p}, :time {2 * i}, :index {2 * i}}}")
+        lines.append(f"{{:type :ok, :f :txn, :value [{' '.join(done)}], :process {p}, :time {2 * i + 1}, "
+                     f":index {2 * i + 1}}}")
+    return "\n".join(lines) + "\n"

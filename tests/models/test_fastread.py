@@ -277,12 +277,14 @@ def test_the_benchmark_measures_each_file_in_a_fresh_process(tmp_path):
 
     from stmcheck.checker.bench.check import check_bench
     out = tmp_path / "check.md"
-    result = CliRunner().invoke(check_bench, ["--sizes", "300", "--database-size", "100", "--out", str(out)])
+    result = CliRunner().invoke(check_bench, ["--sizes", "300", "--database-size", "100", "--elle-size", "200",
+                                              "--out", str(out)])
     assert result.exit_code == 0, result.output
     rows = [line for line in out.read_text().splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [r.split(" | ")[0] for r in rows] == ["| opaque STM", "| one stale read", "| blind writes (database)",
                                                   "| database mix", "| database mix, lost update",
-                                                  "| database mix, write skew"]   # no stale read fits in 100
+                                                  "| database mix, write skew",   # no stale read fits in 100
+                                                  "| Elle list-append (EDN; parse: the EDN reader)"]
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         parse, check, ratio, read, cpu, rss = (float(c) for c in cells[4:10])
