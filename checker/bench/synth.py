@@ -149,22 +149,7 @@ def simulate_database(txns: int, keys: int = 2000, ops: int = 4, spread: float =
         for t, (op, key, value) in zip(ops_at, body):
             timed.append((t, i, op, key, value))
         timed.append((end, i, "commit", None, None))
-    timed.sort(key=lambda x: x[0])
-    thread_of, free, threads = {}, [], 0
-    events = []
-    for _, i, op, key, value in timed:
-        if op == "begin":
-            if not free:
-                free.append(threads)
-                threads += 1
-            thread_of[i] = free.pop()
-        e = {"thread": thread_of[i], "txn": i + 1, "op": op}
-        if key is not None:
-            e["key"], e["value"] = key, value
-        events.append(e)
-        if op == "commit":
-            free.append(thread_of[i])
-    return {"format": "stmcheck.history/1", "initial": {}}, events
+    return {"format": "stmcheck.history/1", "initial": {}}, _lay_out(timed)
 
 
 def write_jsonl(path: str, header: dict, events) -> int:
@@ -314,6 +299,12 @@ def _timed_events(bodies, spread, rng) -> list:
         for t, (op, key, value) in zip(ops_at, body):
             timed.append((t, i, op, key, value))
         timed.append((end, i, "commit", None, None))
+    return _lay_out(timed)
+
+
+def _lay_out(timed: list) -> list:
+    """Events from (time, transaction, op, key, value) points: in time order, each
+    transaction on a thread that is free at its begin (the fewest threads that fit)."""
     timed.sort(key=lambda x: x[0])
     thread_of, free, threads = {}, [], 0
     events = []
