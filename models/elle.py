@@ -35,7 +35,7 @@ transaction's element) is reported as a `Finding`, which breaks every criterion.
 from __future__ import annotations
 
 from .history import EventLines, Finding, HistoryBuilder, HistoryError, History, same_value
-from .jepsen import EdnError, Keyword, Symbol, read_edn
+from .jepsen import EdnError, Keyword, plain, read_edn
 
 _TYPES = ("invoke", "ok", "fail", "info")
 _FUNCS = ("r", "w", "append")
@@ -86,10 +86,6 @@ def _entries(text: str, path: str) -> list:
     return [(form, line) for form, line, _ in forms]
 
 
-def _plain(value):
-    return str.__str__(value) if isinstance(value, (Keyword, Symbol)) else value
-
-
 def _pair(entries: list, path: str) -> list:
     """The operations in invoke order, each paired with the next completion of its process."""
     def fail(line, message):
@@ -110,7 +106,7 @@ def _pair(entries: list, path: str) -> list:
                 fail(line, f"the operation map has no :{field}")
         if isinstance(proc, bool) or not isinstance(proc, (int, str)):
             fail(line, f":process must be an integer, got {proc!r}")
-        typ, f = _plain(entry["type"]), _plain(entry["f"])
+        typ, f = plain(entry["type"]), plain(entry["f"])
         if typ not in _TYPES:
             fail(line, f"unknown :type {entry['type']!r} (expected :invoke, :ok, :fail or :info)")
         if f != "txn":
@@ -162,7 +158,7 @@ def _mops(value, line: int, path: str, invoke: bool) -> list:
     for i, mop in enumerate(value):
         if not isinstance(mop, list) or len(mop) != 3:
             fail(f"micro-operation {i} is not a 3-vector [f key value]: {mop!r}")
-        f, key, v = _plain(mop[0]), _plain(mop[1]), mop[2]
+        f, key, v = plain(mop[0]), plain(mop[1]), mop[2]
         if f not in _FUNCS:
             fail(f"micro-operation {i} has unknown function {mop[0]!r} (expected :r, :w or :append)")
         if isinstance(key, bool) or not isinstance(key, (int, str)):
@@ -171,15 +167,15 @@ def _mops(value, line: int, path: str, invoke: bool) -> list:
             if invoke:
                 v = None
             elif isinstance(v, list):
-                v = [_plain(e) for e in v]
+                v = [plain(e) for e in v]
                 if not all(_scalar(e) for e in v):
                     fail(f"micro-operation {i}: a read list must hold scalars, got {mop[2]!r}")
             else:
-                v = _plain(v)
+                v = plain(v)
                 if not _scalar(v):
                     fail(f"micro-operation {i}: a read must return a scalar or a list, got {mop[2]!r}")
         else:
-            v = _plain(v)
+            v = plain(v)
             if not _scalar(v):
                 fail(f"micro-operation {i}: :{f} takes a scalar value, got {mop[2]!r}")
         out.append((f, str(key), v))

@@ -256,16 +256,16 @@ def read_flat_lines(text: str):
     return entries
 
 
-def _plain(value):
+def plain(value):
     """EDN values as JSON-like Python values (keywords and symbols become strings)."""
     if isinstance(value, (Keyword, Symbol)):
         return str.__str__(value)
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, frozenset):
-        return frozenset(_plain(v) for v in value)
+        return frozenset(plain(v) for v in value)
     return value
 
 
@@ -377,9 +377,9 @@ def _op_name(spec: Spec, f: str, line: int, path: str) -> str:
 
 def _args(spec: Spec, op: str, value, key, line: int, path: str) -> list:
     arity = spec.ops[op]
-    value = _plain(value)
+    value = plain(value)
     if key is not None:
-        return [_plain(key)] + ([value] if arity >= 2 else [])
+        return [plain(key)] + ([value] if arity >= 2 else [])
     if arity == 0:
         return []
     if arity == 1:
@@ -390,7 +390,7 @@ def _args(spec: Spec, op: str, value, key, line: int, path: str) -> list:
 
 
 def _result(spec: Spec, op: str, value, keyed: bool):
-    value = _plain(value)
+    value = plain(value)
     if spec.ops[op] == 0 or (keyed and spec.ops[op] == 1):
         return value
     if op in ("cas", "transfer"):
@@ -434,7 +434,7 @@ def parse_edn_history(text: str, path: str, model: str | None, kv: bool = False)
             raise HistoryError(f"line {line}: the operation map has no :{missing[0]}", where=path)
         if isinstance(proc, bool) or not isinstance(proc, (int, str)):
             raise HistoryError(f"line {line}: :process must be an integer, got {proc!r}", where=path)
-        typ, f = _plain(typ), _plain(f)
+        typ, f = plain(typ), plain(f)
         op = _op_name(spec, f, line, path)
         if typ == "invoke":
             args = _args(spec, op, entry.get("value"), entry.get("key") if keyed else None, line, path)
