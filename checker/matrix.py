@@ -15,9 +15,9 @@ each. Its verdicts (the six `terms.Property`s) come from these searches:
   decides every verdict but starvation, livelock-freedom included;
 - *3 threads*: DPOR with at most `THREE_PREEMPTIONS` preemptions and a
   budget of executions, which can only find violations; "holds" comes
-  from the state graph after it (on `CORE_WORKLOADS`, `Budget.graph_core`
-  states, where 3 threads are to be decided for every design; a smaller
-  budget on the others);
+  from the state graph after it (`Budget.graph`: the same states on every
+  workload, so that a cell is decided wherever its graph fits; a cell whose
+  graph does not names the states it reached);
 - *starvation, 2 threads*: the state graph of cyclic programs, whose values
   stay finite (`Workload.cycle`; `checker/explore/starvation.py`, at most
   `Budget.states` states, stopped at its first starving cycle: a graph of
@@ -57,9 +57,6 @@ from .explore.strategies.replay import Replay, needed_prefix
 VERDICTS = tuple(Property)
 
 THREE_PREEMPTIONS = 2
-#: The workloads whose 3-thread cells get the wider state graph (`Budget.graph_core`): the ones
-#: every design runs, where 3 threads are meant to be decided for every design.
-CORE_WORKLOADS = ("transfer", "swap", "counter")
 RETRIES = 1                # the second, finite search of a bounded 2-thread cell (see `_bounded_retries`)
 MAX_STEPS = 600            # steps per execution; a longer run without a commit is a suspected livelock
 PROBE_MAX_STEPS = 2000     # steps per execution of the random probe (the explorer's default)
@@ -71,8 +68,7 @@ class Budget:
     executions: tuple = (2000, 300)       # executions, (2 threads, 3 threads)
     steps: tuple = (60_000, 20_000)       # steps over all executions (livelocking designs run long)
     states: int = 60_000                  # abstract states of the cyclic state graph (starvation)
-    graph: tuple = (150_000, 12_000)      # states of the state graph after a bounded DPOR (2, 3 threads)
-    graph_core: int = 200_000             # ... with 3 threads on the `CORE_WORKLOADS`
+    graph: tuple = (150_000, 200_000)     # states of the state graph after a bounded DPOR (2, 3 threads)
     probe: tuple = (200, 40_000)          # random-walk probe of a bounded cell: executions, steps in all
 
     def for_design(self, design: str) -> "Budget":
@@ -83,18 +79,21 @@ class Budget:
     def widened(self, search: dict) -> "Budget":
         """Each figure `search` names raised to its value, never lowered ("executions" and
         "steps": the 2-thread DPOR search; "graph": the 2-thread state graph's states; "states":
-        the cyclic state graph's (starvation); "probe": (executions, steps)); ValueError for
-        anything else, so a registry typo cannot pass silently."""
-        bad = sorted(set(search) - {"executions", "steps", "graph", "states", "probe"})
+        the cyclic state graph's (starvation); "probe": (executions, steps)), but for "graph3",
+        the 3-thread state graph's states, which replaces the default: a design whose 3-thread
+        graphs are far beyond any budget spends less there; ValueError for anything else, so a
+        registry typo cannot pass silently."""
+        bad = sorted(set(search) - {"executions", "steps", "graph", "graph3", "states", "probe"})
         probe = tuple(search.get("probe", self.probe))
         if bad or len(probe) != 2 or not all(isinstance(n, int) and n > 0 for n in
                                              (search.get("executions", 1), search.get("steps", 1),
-                                              search.get("graph", 1), search.get("states", 1), *probe)):
+                                              search.get("graph", 1), search.get("graph3", 1),
+                                              search.get("states", 1), *probe)):
             raise ValueError(f"bad search budget {search!r}: give positive counts for executions, steps, "
-                             f"graph, states, probe (executions, steps)")
+                             f"graph, graph3, states, probe (executions, steps)")
         return replace(self, executions=(max(self.executions[0], search.get("executions", 0)), self.executions[1]),
                        steps=(max(self.steps[0], search.get("steps", 0)), self.steps[1]),
-                       graph=(max(self.graph[0], search.get("graph", 0)), self.graph[1]),
+                       graph=(max(self.graph[0], search.get("graph", 0)), search.get("graph3", self.graph[1])),
                        states=max(self.states, search.get("states", 0)),
                        probe=(max(self.probe[0], probe[0]), max(self.probe[1], probe[1])))
 
@@ -107,17 +106,17 @@ class Budget:
                               f"{_probe_text(self.probe)}, and dpor with at most {RETRIES} "
                               f"{'retry' if RETRIES == 1 else 'retries'} per transaction (the same dpor budget)",
                "three_threads": f"dpor, at most {THREE_PREEMPTIONS} preemptions, {self.executions[1]:,} executions, "
-                                f"{self.steps[1]:,} steps in all, then the state graph (at most {self.graph_core:,} "
-                                f"states on {', '.join(CORE_WORKLOADS)}, {self.graph[1]:,} on the others, which "
-                                f"decides every verdict but starvation when it is exhausted); when "
+                                f"{self.steps[1]:,} steps in all, then the state graph (at most {self.graph[1]:,} "
+                                f"states, which decides every verdict but starvation when it is exhausted); when "
                                 f"it is not, {_probe_text(self.probe)} (finds violations, proves nothing)",
                "starvation": f"2 threads, cyclic programs, state graph of at most {self.states:,} states"}
         for name, entry in DESIGNS.items():
             wide = self.for_design(name)
             if wide != self:
-                out[name] = (f"its entry's wider search: with 2 threads dpor at most {wide.executions[0]:,} "
+                out[name] = (f"its entry's own search: with 2 threads dpor at most {wide.executions[0]:,} "
                              f"executions and {wide.steps[0]:,} steps in all, the state graph at most "
-                             f"{wide.graph[0]:,} states; with 2 and 3 threads {_probe_text(wide.probe)}"
+                             f"{wide.graph[0]:,} states; with 3 threads the state graph at most "
+                             f"{wide.graph[1]:,} states; with 2 and 3 threads {_probe_text(wide.probe)}"
                              + (f"; starvation: at most {wide.states:,} states" if wide.states != self.states else ""))
         return out
 
@@ -253,8 +252,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
         run.execute(Replay(sched, strict=False))
         cell.witnesses[name] = _config(design, workload, threads).replay_command(needed_prefix(run))
     if not out.exhausted:
-        out = _graph(cell, ex, out, budget.graph_core if threads == 3 and workload in CORE_WORKLOADS
-                     else budget.graph[i])
+        out = _graph(cell, ex, out, budget.graph[i])
     if not out.exhausted:
         _probe(cell, ex, threads, budget.probe)
     if threads == 2 and not out.exhausted:
@@ -277,6 +275,7 @@ def _graph(cell: Cell, ex, out, max_states: int):
     gout = gex.explore()
     _add_findings(cell, gex, ex, _config(cell.design, cell.workload, cell.threads))
     if not gout.exhausted:
+        cell.coverage += f"; state graph: {gout.states:,} states, not exhausted"
         return out
     cell.coverage = f"exhausted: {gout.states:,} states (state graph)"
     for v in VERDICTS:

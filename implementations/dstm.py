@@ -88,7 +88,7 @@ class _Tx:
         self.thread, self.parity = thread, parity
         self.reads = {}         # key -> value read (we are registered as its reader)
         self.owned = {}         # key -> our locator now in the cell
-        self.blocked_by = None  # (status cell, value) an abort-self gave way to
+        self.blocked_by = None  # (thread, its status) an abort-self gave way to
 
 
 class DSTM(Managed):
@@ -148,7 +148,7 @@ class DSTM(Managed):
             if decision == ABORT_OTHER:
                 yield self.status[t].cas(st, (p, ABORTED, (me, tx.parity), st[3]))
             elif decision == ABORT_SELF:
-                tx.blocked_by = (self.status[t], st)
+                tx.blocked_by = (t, st)
                 raise Abort(f"{key} is {'owned' if t == owner else 'read'} by thread {t}: giving way")
             elif decision.steps is None:
                 yield from self._block(tx, self.status[t], st)
@@ -224,12 +224,14 @@ class DSTM(Managed):
         yield from self._opened(tx)
 
     def commit(self, tx):
+        yield checkpoint("commit", tx.parity, self.prio.local_state(tx.thread), tuple(tx.owned.items()))
         if not (yield self.status[tx.thread].cas(self._mine(tx, ACTIVE), self._mine(tx, COMMITTED))):
             raise Abort("aborted by another transaction before commit")
         yield from self._clean(tx, committed=True)
         yield from self.prio.committed(tx.thread)
 
     def abort(self, tx):
+        yield checkpoint("abort", tx.parity, self.prio.local_state(tx.thread), tuple(tx.owned.items()), tx.blocked_by)
         mine = self.status[tx.thread]
         by = 0
         if not (yield mine.cas(self._mine(tx, ACTIVE), self._mine(tx, ABORTED))):
@@ -237,8 +239,8 @@ class DSTM(Managed):
         yield from self._clean(tx, committed=False)
         self.prio.aborted(tx.thread)
         if tx.blocked_by is not None:
-            enemy, st = tx.blocked_by
-            yield wait_any((enemy, lambda v: v != st))
+            t, st = tx.blocked_by
+            yield wait_any((self.status[t], lambda v: v != st))
         elif by:
             # Wait for the winner to finish before retrying (Spear et al. 2009): a retry
             # that re-registered at once could make the winner's CAS fail forever.

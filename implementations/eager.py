@@ -63,7 +63,7 @@ class _Tx:
         self.thread = thread
         self.held = []
         self.undo = []          # (key, old value), oldest first
-        self.blocked_by = None  # the lock an abort-self gave way to
+        self.blocked_by = None  # the key whose lock an abort-self gave way to
         self.claim = None       # the key whose owner this attempt aborted, until it gets the lock
         self.aborted_by = None  # the thread that aborted this attempt
 
@@ -135,7 +135,7 @@ class Eager(Managed, InPlace):
                                (self.status[owner], _restarted))
                 yield from self._alive(tx)
             elif decision == ABORT_SELF:
-                tx.blocked_by = lock
+                tx.blocked_by = key
                 raise Abort(f"{key} is locked by thread {owner}: giving way")
             elif decision.steps is None:
                 yield from self._block(tx, lock, owner)
@@ -182,11 +182,14 @@ class Eager(Managed, InPlace):
         yield from self._alive(tx)
 
     def commit(self, tx):
+        yield checkpoint("commit", tuple(tx.held), self.prio.local_state(tx.thread))
         yield from self._alive(tx)
         yield from self._release(tx)
         yield from self.prio.committed(tx.thread)
 
     def abort(self, tx):
+        yield checkpoint("abort", tuple(tx.held), tuple(tx.undo), tx.claim, tx.blocked_by, tx.aborted_by,
+                         self.prio.local_state(tx.thread))
         if self.undo:
             yield from self._roll_back(tx)
         else:
@@ -197,7 +200,7 @@ class Eager(Managed, InPlace):
         if tx.claim is not None:
             yield self.claims[tx.thread].store(None)
         if tx.blocked_by is not None:
-            yield wait_any((tx.blocked_by, _free))
+            yield wait_any((self.locks[tx.blocked_by], _free))
         elif tx.aborted_by is not None and released:
             # Let the winner take what it claimed first: a retry that grabbed the lock
             # again before the winner was scheduled would make it abort us forever.

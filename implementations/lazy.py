@@ -113,6 +113,7 @@ class Lazy:
                 yield self.orecs[key].store((version + 1, 0))
 
     def abort(self, tx):
+        yield checkpoint("abort", tuple(tx.locked), tx.blocked_by.name if tx.blocked_by is not None else None)
         for key, version in tx.locked:
             yield self.orecs[key].store((version, 0))
         tx.locked = []

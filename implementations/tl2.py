@@ -26,7 +26,7 @@ optimisation, not needed for correctness) and bloom filters for the write set.
 TL2 is opaque. Subclasses switch parts off to make the broken variants.
 """
 
-from stmcheck.models.machine import Abort, Machine, wait_any
+from stmcheck.models.machine import Abort, Machine, checkpoint, wait_any
 
 
 class _Tx:
@@ -87,6 +87,7 @@ class TL2:
     def commit(self, tx):
         if not tx.writes:
             return
+        yield checkpoint("commit", tx.rv, tuple(tx.reads), tuple(sorted(tx.writes.items())))
         yield from self._lock_write_set(tx)
         wv = yield from self._write_version()
         yield from self._validate_reads(tx)
@@ -126,6 +127,7 @@ class TL2:
         tx.locked = []
 
     def abort(self, tx):
+        yield checkpoint("abort", tuple(tx.locked), tx.blocked_by.name if tx.blocked_by is not None else None)
         for key, version in tx.locked:
             yield self.locks[key].store((version, 0))
         tx.locked = []

@@ -31,7 +31,12 @@ what its transaction body has read and written and on `values` (every local
 variable and descriptor field the rest of the attempt uses). The checker then
 forgets the rest of the attempt's past, so that the loop's states recur; it
 checks the promise where it can (two arrivals with equal values must take the
-same next step) and says which checkpoint broke it.
+same next step) and says which checkpoint broke it. A checkpoint at the start
+of ``commit`` or ``abort`` pays too (the attempt's past there is mostly its
+reads' results, which the read and write sets sum up): attempts that saw
+different words but commit, or clean up, alike meet in one state. On TL2,
+3 threads, that is 72,146 states instead of 87,810; on DSTM with a
+contention manager about half.
 
 Values stored in cells must be hashable (numbers, strings, None, tuples): the
 checker snapshots memory to recognise a livelock (a state seen before).
@@ -193,8 +198,9 @@ class Checkpoint:
 
 
 def checkpoint(label: str, *values) -> Checkpoint:
-    """Mark a loop head: the rest of the attempt depends only on the body's reads and writes and
-    on `values` (hashable; stamps allowed). Use names, not cells or locks, in `values`."""
+    """Mark a loop head, or the start of commit or abort: the rest of the attempt depends only on
+    the body's reads and writes and on `values` (hashable; stamps allowed). Use names, not cells
+    or locks, in `values`."""
     return Checkpoint(label, values)
 
 

@@ -73,7 +73,7 @@ class Bug:
 
 # Measured by `stmcheck bench bugs` (it prints these rows when they change).
 BUGS = (
-    Bug(design='tl2-no-read-validation', kind='opacity', workload='transfer', threads=2, txns=1, dpor=50,
+    Bug(design='tl2-no-read-validation', kind='opacity', workload='transfer', threads=2, txns=1, dpor=56,
         random=(296, 604, 715, 152, 43, 283, 1207, 598, 10, 51, 113, 22, 155, 99, 21, 301, 658, 213, 48, 415),
         pct=(22, 5, 14, 10, 6, 13, 40, 132, 9, 16, 8, 3, 16, 2, 16, 61, 38, 28, 56, 2)),
     Bug(design='tl2-no-commit-validation', kind='serializability', workload='write-skew', threads=2, txns=1, dpor=9,
@@ -97,10 +97,10 @@ BUGS = (
     Bug(design='tl2-borrowed-clock', kind='serializability', workload='write-skew', threads=2, txns=1, dpor=13,
         random=(3, 8, 9, 21, 6, 13, 3, 21, 15, 5, 7, 8, 9, 27, 12, 4, 5, 6, 10, 4),
         pct=(87, 972, 37, 390, 28, 647, 1747, 831, 446, 202, 1858, 37, 9, 1303, 262, 734, 1024, 37, 502, 527)),
-    Bug(design='tl2-readonly-unchecked', kind='opacity', workload='transfer', threads=2, txns=1, dpor=50,
+    Bug(design='tl2-readonly-unchecked', kind='opacity', workload='transfer', threads=2, txns=1, dpor=56,
         random=(296, 604, 715, 152, 43, 283, 1207, 598, 10, 51, 113, 22, 155, 99, 21, 301, 658, 213, 48, 415),
         pct=(22, 5, 14, 10, 6, 13, 40, 132, 9, 16, 8, 3, 16, 2, 16, 61, 38, 28, 56, 2)),
-    Bug(design='native-tl2-no-read-validation', kind='opacity', workload='transfer', threads=2, txns=1, dpor=50,
+    Bug(design='native-tl2-no-read-validation', kind='opacity', workload='transfer', threads=2, txns=1, dpor=49,
         random=(296, 604, 715, 152, 43, 283, 1207, 598, 10, 51, 113, 22, 155, 99, 21, 301, 658, 213, 48, 415),
         pct=(22, 5, 14, 10, 6, 13, 40, 132, 9, 16, 8, 3, 16, 2, 16, 61, 38, 28, 56, 2)),
     Bug(design='native-tl2-no-commit-validation', kind='serializability', workload='counter', threads=2, txns=1, dpor=17,

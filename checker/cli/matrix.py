@@ -145,8 +145,8 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     state graph (when exhausted it decides every verdict; coverage says which),
     and starvation from the state graph of cyclic programs; 3 threads: DPOR
     with at most 2 preemptions and 300 executions (finds bugs), then the state
-    graph of at most 200,000 states on transfer, swap and counter, 12,000 on the
-    others (proves where it is exhausted).
+    graph of at most 200,000 states (proves where it is exhausted; a cell it
+    does not exhaust names the states it reached).
     A search that does not exhaust is followed by a seeded random walk. A
     design's registry entry may widen these budgets for its cells (`search`:
     counts, never seconds; listed in matrix.md), e.g. DSTM with backoff managers.

@@ -21,18 +21,10 @@ from stmcheck.checker.api import UsageError
 from stmcheck.checker.explore.runtime import Run
 from stmcheck.checker.explore.strategies.dpor import DPOR
 from stmcheck.checker.explore.strategies.graph import GraphSearch
-from stmcheck.models.machine import Checkpoint
 from stmcheck.models.workloads import make_workload
 
+from checkpoints_off import without_checkpoints
 from test_explore_dpor_cache import Verdicts
-
-
-def _without_checkpoints(monkeypatch):
-    """Runs that step over every checkpoint (the position keeps all the attempt has seen)."""
-    def skip(self, t, x):
-        while type(x.pending) is Checkpoint:
-            x.pending = x.gen.send(None)
-    monkeypatch.setattr(Run, "_checkpoints", skip)
 
 
 def _finals(design, workload, strategy, budget):
@@ -47,12 +39,12 @@ def _finals(design, workload, strategy, budget):
 
 @pytest.mark.parametrize("design,workload", [
     ("eager", "transfer"), ("eager+timestamp", "write-skew"), ("norec", "transfer"), ("lazy", "transfer"),
-    ("dstm", "dict-update"),
+    ("dstm", "dict-update"), ("tl2", "transfer"), ("tl2", "swap"), ("tl2-no-commit-validation", "transfer"),
 ])
 def test_the_graph_with_checkpoints_finds_what_dpor_without_them_finds(design, workload, monkeypatch):
     graph, gout = _finals(design, workload, GraphSearch(), None)
     with monkeypatch.context() as m:
-        _without_checkpoints(m)
+        without_checkpoints(m)
         dpor, _ = _finals(design, workload, DPOR(), 20_000)
     assert graph == dpor and gout.states > 100
 
@@ -66,7 +58,7 @@ def test_a_loop_within_one_attempt_makes_a_finite_graph(monkeypatch):
     assert result.exhausted and result.states < 20_000
     assert [v.kind for v in result.violations] == ["livelock"]
     with monkeypatch.context() as m:
-        _without_checkpoints(m)
+        without_checkpoints(m)
         bounded = api.explore("eager-aggressive", "transfer", strategy=GraphSearch(max_states=20_000),
                               stop_at_first=False, max_executions=None, time_limit=None)
     assert not bounded.exhausted and "max-states 20,000" in bounded.bounds
@@ -98,3 +90,16 @@ def test_a_checkpoint_that_forgets_a_variable_is_caught(tmp_path):
     path.write_text(FORGETFUL)
     with pytest.raises(UsageError, match=r"checkpoint 'twice' .*load a0.*then load flag"):
         api.explore(f"{path}:Forgetful", "transfer", strategy="graph")
+
+
+
+@pytest.mark.parametrize("design,workload", [("dstm", "transfer"), ("tl2", "transfer"), ("eager", "swap")])
+def test_checkpoints_at_commit_and_abort_merge_states(design, workload, monkeypatch):
+    """Attempts that read different words but commit (or clean up) alike meet at the checkpoint
+    that starts commit or abort: fewer states, the same final states and failures."""
+    graph, gout = _finals(design, workload, GraphSearch(), None)
+    with monkeypatch.context() as m:
+        without_checkpoints(m)
+        before, bout = _finals(design, workload, GraphSearch(), None)
+    assert graph == before
+    assert gout.states < bout.states

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from stmcheck.checker import matrix as M
 from stmcheck.checker.cli import main
-from stmcheck.implementations.registry import DESIGNS, FROM_MATRIX, expected_kinds, expected_verdicts
+from stmcheck.implementations.registry import DESIGNS, FAR_BEYOND, FROM_MATRIX, expected_kinds, expected_verdicts
 
 #: design -> the cheapest workload on which its expectation (bug or clean) shows.
 PREFERRED = {"tl2-no-read-validation": "transfer", "lazy": "transfer", "gencounter": "transfer",
@@ -23,8 +23,7 @@ PREFERRED = {"tl2-no-read-validation": "transfer", "lazy": "transfer", "gencount
              # DSTM's backoff managers: the random probe (seed 0) meets these lassos within SMALL's
              # probe (executions 4, 15 and 331); DPOR, elsewhere, only after hundreds or thousands.
              "dstm+polka": "transfer", "dstm+polite": "swap", "dstm+karma": "transfer"}
-SMALL = M.Budget(executions=(600, 50), steps=(40_000, 5_000), states=150, probe=(400, 40_000), graph=(50_000, 12_000),
-                 graph_core=12_000)
+SMALL = M.Budget(executions=(600, 50), steps=(40_000, 5_000), states=150, probe=(400, 40_000), graph=(50_000, 12_000))
 
 
 def ci_cell(design):
@@ -91,12 +90,13 @@ def test_check_command_passes_and_fails():
 
 def test_json_and_usage_errors(tmp_path):
     runner = CliRunner()
-    r = runner.invoke(main, ["matrix", "--designs", "tl2", "--workloads", "write-skew", "--threads", "3", "--json",
+    r = runner.invoke(main, ["matrix", "--designs", "norec", "--workloads", "write-skew", "--threads", "3", "--json",
                              "--out", str(tmp_path), "--write"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     (cell,) = doc["cells"]
-    assert cell["threads"] == 3 and cell["verdicts"]["opaque"] == "unknown" and cell["coverage"].startswith("bounded")
+    assert cell["threads"] == 3 and cell["verdicts"]["opaque"] == "holds"
+    assert cell["coverage"].startswith("exhausted: ") and cell["verdicts"]["starvation-free"] == "unknown"
     assert (tmp_path / "matrix.md").exists() and json.loads((tmp_path / "matrix.json").read_text())["cells"]
     r = runner.invoke(main, ["matrix", "--designs", "tl3"])
     assert r.exit_code == 2 and "unknown design tl3" in r.output and "Traceback" not in r.output
@@ -122,13 +122,17 @@ def test_verdicts_of_a_cell():
     assert set(cell3.verdicts.values()) == {"unknown"}
 
 
-def test_three_threads_on_the_core_workloads_get_the_wider_graph():
-    """tl2 on counter with 3 threads has 21,346 states: beyond the 3-thread graph of the other
-    workloads, within the core workloads' (`Budget.graph_core`), which then decides the cell."""
-    cell = M.run_cell("tl2", "counter", 3, replace(SMALL, graph=(50_000, 100), graph_core=30_000))
+def test_three_threads_are_decided_by_the_state_graph_where_it_fits():
+    """tl2 on counter with 3 threads: bounded DPOR proves nothing, the state graph (tl2 counter,
+    3 threads: 16,270 states) decides the cell when its budget holds the graph, and names the
+    states it reached when not."""
+    cell = M.run_cell("tl2", "counter", 3, replace(SMALL, graph=(50_000, 30_000)))
     assert cell.coverage.startswith("exhausted: ") and cell.coverage.endswith(" states (state graph)")
     assert {v: x for v, x in cell.verdicts.items() if x != "holds"} == {"starvation-free": "unknown"}
     assert M.differences(cell) == []
+    small = M.run_cell("tl2", "counter", 3, replace(SMALL, graph=(50_000, 100)))
+    assert small.coverage.startswith("bounded: ") and small.coverage.endswith("; state graph: 100 states, not exhausted")
+    assert set(small.verdicts.values()) == {"unknown"}
 
 
 def test_differences_rules():
@@ -174,15 +178,18 @@ def test_update_merges_cells_into_an_existing_matrix(tmp_path):
 
 
 def test_a_design_may_widen_its_search():
-    """`Entry.search` raises figures of the matrix's budget (never lowers them), rejects what
-    is not a figure, and is what `stmcheck matrix` runs that design's cells with."""
+    """`Entry.search` raises figures of the matrix's budget (never lowers them, but for
+    "graph3", which replaces the 3-thread graph's), rejects what is not a figure, and is what
+    `stmcheck matrix` runs that design's cells with."""
     base = M.Budget(executions=(100, 10), steps=(1_000, 100), probe=(5, 500))
     wide = base.widened({"executions": 300, "steps": 50, "probe": (2, 900), "graph": 1_000_000})
     assert wide.executions == (300, 10) and wide.steps == (1_000, 100) and wide.probe == (5, 900)
     assert wide.graph == (1_000_000, base.graph[1]) and base.widened({"graph": 5}).graph == base.graph
     assert base.widened({}) == base
     assert base.widened({"states": 10 ** 6}).states == 10 ** 6 and base.widened({"states": 5}).states == base.states
-    for bad in ({"execution": 5}, {"probe": (5,)}, {"steps": -1}, {"probe": (1.5, 10)}, {"graph": 0}, {"states": 0}):
+    assert base.widened({"graph3": 7}).graph == (base.graph[0], 7)
+    for bad in ({"execution": 5}, {"probe": (5,)}, {"steps": -1}, {"probe": (1.5, 10)}, {"graph": 0}, {"states": 0},
+                {"graph3": 0}):
         with pytest.raises(ValueError, match="bad search budget"):
             base.widened(bad)
     searching = [d for d, e in DESIGNS.items() if e.search]
@@ -190,7 +197,8 @@ def test_a_design_may_widen_its_search():
     for d in DESIGNS:                       # every registry figure is valid; only those designs widen
         assert (M.DEFAULT_BUDGET.for_design(d) != M.DEFAULT_BUDGET) == (d in searching)
     described = M.DEFAULT_BUDGET.describe()
-    assert set(searching) <= set(described) and "1,000,000 steps" in described["dstm+karma"]
+    assert set(searching) <= set(described) and "2,500 executions and 250,000 steps" in described["dstm+karma"]
+    assert f"with 3 threads the state graph at most {FAR_BEYOND:,} states" in described["eager"]
 
 
 def test_the_matrix_runs_each_design_with_its_own_budget(monkeypatch):
@@ -208,8 +216,7 @@ def test_the_matrix_runs_each_design_with_its_own_budget(monkeypatch):
     budgets = dict(seen)
     assert budgets["global-lock"].executions[0] == 700 and budgets["global-lock"].probe == M.DEFAULT_BUDGET.probe
     karma = DESIGNS["dstm+karma"].search
-    assert budgets["dstm+karma"].executions[0] == karma["executions"]
-    assert budgets["dstm+karma"].steps[0] == karma["steps"] and budgets["dstm+karma"].probe == karma["probe"]
+    assert budgets["dstm+karma"].graph == (karma["graph"], karma["graph3"]) and budgets["dstm+karma"].probe == karma["probe"]
 
 
 def test_three_thread_cells_are_decided_where_their_graph_is_small():
