@@ -31,7 +31,8 @@ serializability and opacity must respect it; serializability ignores it), so
 a violation in E is one in E'. What the marks cost otherwise: states that
 differ only in where a BEGIN or END fell among the other threads' steps, and
 the history views multiply them (tl2 transfer, 3 threads: 1,148,419 states
-with every mark a step, 87,702 fused). Tested in tests/explore/test_fused_marks.py.
+with every mark a step, 87,702 fused, measured before the commit and abort
+checkpoints). Tested in tests/explore/test_fused_marks.py.
 
 What the runtime records, per execution: the history (`stmcheck.history/1`
 events, each tied to the step after which it happened), the trace of steps and
