@@ -182,7 +182,9 @@ class Eager(Managed, InPlace):
         yield from self._alive(tx)
 
     def commit(self, tx):
-        yield checkpoint("commit", tuple(tx.held), self.prio.local_state(tx.thread))
+        # undo and claim too: an abort found by `_alive` runs from here (the undo log's old values
+        # need not be among the body's reads: a blind write)
+        yield checkpoint("commit", tuple(tx.held), tuple(tx.undo), tx.claim, self.prio.local_state(tx.thread))
         yield from self._alive(tx)
         yield from self._release(tx)
         yield from self.prio.committed(tx.thread)
