@@ -165,7 +165,9 @@ DESIGNS = {e.name: e for e in (
     # Their 3-thread graphs lie beyond 10^6 states (measured on transfer, after the commit and abort
     # checkpoints: eager 1,000,000 states not exhausted in 129 s, dstm in 247 s; managers that
     # fight add state): the matrix spends `FAR_BEYOND` there and names the count. Not passive,
-    # which gives way: eager+passive's end (transfer 62,049 states, swap 169,692).
+    # which gives way: eager+passive's end (transfer 62,049 states, swap 169,692). The 3-thread
+    # livelocks of dstm and dstm+timestamp (`WITH_THREE_THREADS`) are replayed from their
+    # witnesses (`THREE_THREAD_WITNESSES`): no bounded search met them again, even at 10^6 states.
     Entry("eager", "eager", "Eager", "encounter-time locking, undo log, contention manager greedy (eager+MANAGER)",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}, search={"graph3": FAR_BEYOND}),
     Entry("eager+aggressive", "eager", "Eager[aggressive]", "eager, aborting the owner at once",
@@ -395,6 +397,27 @@ for _name, _workloads in _STARVING_IN_CYCLIC_RUNS.items():
 # 2,3*6,2,3*3,1*3,2*4,1*10,2*4,3*3,1*13,2*3,3*3,1*13,3,2,3'.
 WITH_THREE_THREADS = {("dstm", "write-skew"): (LIVELOCK,),
                       **{(d, w): (LIVELOCK,) for d in ("dstm", "dstm+timestamp") for w in ("transfer", "swap", "counter")}}
+
+
+#: One proof of each `WITH_THREE_THREADS` counterexample (a schedule `stmcheck replay` runs
+#: into the lasso): the matrix's bounded 3-thread searches met these once (DPOR and the state
+#: graph, before the commit and abort checkpoints of dstm.py changed their order) and need not
+#: again, so the matrix replays each and counts what it proves (checker/matrix.py).
+THREE_THREAD_WITNESSES = {
+    ("dstm", "transfer"): "3*3,1*2,2*2,1,2,1,2,1,2,1,3*2,2,1,2,1*2,2*2,1*7,2,3,2*2,1*5,2*3,1*13,2*3,1*17,2*3,"
+                          "1*17,2*3,1*13,2,1*4,3,2*2,1*17,2*3,1*17,2,3,2",
+    ("dstm", "swap"): "2*3,1*2,2,1,2,1,2,1,2,1,2,1,2,1,2,1,2,1*5,3*6,1*4,3*3,2*5,3*3,2*3,1*2,2,1*11,2,3,2,3*2,"
+                      "1*16,2,3*3,1*16,2*4,3*3,1*16,2*3,3*3,1*16,2,3",
+    ("dstm", "counter"): "2*3,1*2,2,1,2,1*6,2,3*6,2,3*3,1*3,2*4,1*10,2*4,3*3,1*13,2*3,3*3,1*13,3,2,3",
+    ("dstm", "write-skew"): "3*3,1*2,2*2,1,2,1,2,1,2,1,3*2,2,1,2,1*2,2*2,1*7,2*3,1*10,2,1*7,2*2,3,2*3,1*17,2,3,"
+                            "2*2,1*5,2,1*12,2*2,3",
+    ("dstm+timestamp", "transfer"): "3*2,2*2,3,1*2,2,1,2,1,2,1,2,1,2,1,2,1*4,2,3,2,3,2,3,2,1*3,2*3,3*4,1*15,2*3,"
+                                    "1*17,2,3*2,2*2,1*17,2,3,2*2,1*17,2*3,1*17,2,3,2*2,1",
+    ("dstm+timestamp", "swap"): "3*2,2*3,1*2,2,1,2,1,2,1,2,1,2,1,2,1,2,1,2,1*4,3,2*3,1*4,2*3,3,2,3,2,3*7,1*14,3*2,"
+                                "2*3,1*17,2*3,1*17,2,3,2*2,1*17,2*3,1*17,2,3,2,3,2,1*17,2*3,1*17,2,3",
+    ("dstm+timestamp", "counter"): "2*2,3*3,1*2,2,1*3,3,1,3,1*2,3*2,2,3*2,1*3,2*6,1*2,2,1*8,2*4,3*3,1*13,2*3,3*3,"
+                                   "1*13,3,2,3",
+}
 
 
 def expectation_at(design: str, workload: str, threads: int):

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from stmcheck.checker import matrix as M
 from stmcheck.checker.cli import main
-from stmcheck.implementations.registry import DESIGNS, FAR_BEYOND, FROM_MATRIX, expected_kinds, expected_verdicts
+from stmcheck.implementations.registry import (DESIGNS, FAR_BEYOND, FROM_MATRIX, THREE_THREAD_WITNESSES,
+                                               WITH_THREE_THREADS, expected_kinds, expected_verdicts)
 
 #: design -> the cheapest workload on which its expectation (bug or clean) shows.
 PREFERRED = {"tl2-no-read-validation": "transfer", "lazy": "transfer", "gencounter": "transfer",
@@ -149,6 +150,12 @@ def test_differences_rules():
     assert M.differences(three) == []                  # bounded: a bug not found is no difference
     three.verdicts["deadlock-free"] = "violated"
     assert len(M.differences(three)) == 1
+    # a violation proven with 3 threads (registry.WITH_THREE_THREADS) must be found again
+    dstm3 = M.Cell("dstm", "transfer", 3, verdicts={v: "holds" for v in M.VERDICTS})
+    dstm3.verdicts["livelock-free"] = "unknown"
+    assert any("livelock-free expected violated, found unknown" in d for d in M.differences(dstm3))
+    dstm3.verdicts["livelock-free"] = "violated"
+    assert M.differences(dstm3) == []
     none = M.Cell("lazy", "no-such-workload", 2, verdicts={v: "holds" for v in M.VERDICTS})
     assert "no expectation" in M.differences(none)[0]
 
@@ -229,3 +236,19 @@ def test_three_thread_cells_are_decided_where_their_graph_is_small():
     assert cell.verdicts["starvation-free"] == M.UNKNOWN
     naive = M.run_cell("locks-naive", "transfer", 3)
     assert naive.coverage.startswith("exhausted:") and naive.verdicts["deadlock-free"] == M.VIOLATED
+
+
+@pytest.mark.parametrize("where", sorted(THREE_THREAD_WITNESSES))
+def test_each_registry_witness_proves_its_three_thread_counterexample(where):
+    """The matrix replays `THREE_THREAD_WITNESSES` (a bounded search may miss what it met once):
+    each must prove, on its own, the kinds `WITH_THREE_THREADS` expects there."""
+    design, workload = where
+    cell = M.Cell(design, workload, 3, verdicts={v: "holds" for v in M.VERDICTS})
+
+    class Nothing:
+        broken: set = set()
+    M._known_witness(cell, Nothing(), THREE_THREAD_WITNESSES[where])
+    for kind in WITH_THREE_THREADS[where]:
+        prop = M.PROPERTY_OF[kind]
+        assert cell.verdicts[prop] == "violated" and "--schedule" in cell.witnesses[prop]
+    assert set(THREE_THREAD_WITNESSES) <= set(WITH_THREE_THREADS)
