@@ -26,9 +26,12 @@ each. Its verdicts (the six `terms.Property`s) come from these searches:
 A DPOR search that does not exhaust its space is followed by a seeded random
 walk (`Budget.probe`) and, with 2 threads, by DPOR with at most `RETRIES`
 retries per transaction; what they find counts, what they do not find proves
-nothing. A design whose registry entry states a wider `search` (DSTM with the
-backoff managers, whose livelock lassos lie beyond the default budget) has its
-cells run with those figures (`Budget.for_design`).
+nothing. A design whose registry entry states its own `search` (DSTM with the
+backoff managers, whose livelock lassos lie beyond the default budget; eager
+and DSTM, whose 3-thread graphs lie beyond any budget) has its cells run with
+those figures (`Budget.for_design`). A 3-thread counterexample proven once and
+kept in the registry (`THREE_THREAD_WITNESSES`) is replayed, so that a change
+of search order cannot lose it.
 
 Each verdict is "holds" (the search covered everything), "violated" (a
 counterexample, with the command that replays it) or "unknown" (bounded).

@@ -59,14 +59,14 @@ nothing compares (a committed status is nobody's enemy). Parities, states and
 thread numbers are not timestamps and stay as they are.
 
 Verdicts with 2 threads, one transaction each (the registry's entries; the
-state graph decides them, e.g. dstm on transfer in 7,817 states): greedy
+state graph decides them, e.g. dstm on transfer in 2,441 states): greedy
 and timestamp are clean on transfer, swap and counter but for starvation;
 aggressive, passive, polite, karma and polka livelock on all three (proven
 fair lassos). Passive livelocks even on counter, unlike eager+passive:
 two readers of the counter each give way to the other's read when upgrading.
 With 3 threads greedy and timestamp livelock too, on transfer, swap, counter
-and write-skew (proven lassos on the 3-thread state graph): a zombie attempt
-aborts another's new attempt, whose re-registration as a reader of the
+and write-skew (proven lassos, kept in registry.py's THREE_THREAD_WITNESSES):
+a zombie attempt aborts another's new attempt, whose re-registration as a reader of the
 contended locator makes the third thread's compare-and-swap on it fail, round
 after round (registry.py, WITH_THREE_THREADS). DSTM is obstruction-free, not
 lock-free.
