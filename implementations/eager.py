@@ -117,6 +117,13 @@ class Eager(Managed, InPlace):
                 return
             owner = yield lock.holder()
             if owner == FREE:
+                # let go between our try and our question (its holder was aborted): with three
+                # threads the oldest lost this race round after round while the two others,
+                # both waiting for it, aborted each other (a proven lasso, eager on transfer);
+                # a claim makes the younger ones leave the key to it (`_yield`)
+                if self.others is not None and tx.claim != key:
+                    tx.claim = key
+                    yield self.claims[me].store(key)
                 continue
             if owner != last:
                 rounds, last = 0, owner

@@ -227,3 +227,16 @@ def test_dstm_is_opaque_on_sampled_transfers(design):
     a seeded sample checks opacity on every history it completes."""
     _, out = explore(design, "transfer", strategy="random", seed=4, max_executions=150)
     assert [v.kind for v in out.violations] in ([], ["livelock"])
+
+
+def test_greedy_eager_oldest_claims_a_key_let_go_between_try_and_question():
+    """eager (greedy), 3 threads, transfer: the oldest thread's `try_acquire` failed, then its
+    `holder` question found the lock free (the holder had just been aborted), so it went round
+    without meeting the manager, while the two younger ones, both waiting for it, aborted each
+    other: a fair lasso the graph search proved. Now that race publishes the oldest's claim,
+    the younger ones leave the key to it, and the same schedule runs to the end."""
+    lasso = ("2*8,3*17,1*13,2,3*4,1*6,3*13,1*3,2,3*15,1*2 "
+             "(1*2,2,1*9,2*2,3*4,1*15,3*13,1*4,2,3*15,1*2)*")
+    done = api.replay("eager", lasso, "transfer", threads=3)
+    assert done.outcome == "complete" and done.violation is None
+    assert sum(e["op"] == "commit" for e in done.history["events"]) == 3
