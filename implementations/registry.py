@@ -163,11 +163,12 @@ DESIGNS = {e.name: e for e in (
     # Contention managers: `eager` and `dstm` take `+MANAGER` (implementations/contention.py);
     # plain names use greedy. Why each verdict: the docstrings of eager.py, dstm.py, eager_no_undo.py.
     # Their 3-thread graphs lie beyond 10^6 states (measured on transfer, after the commit and abort
-    # checkpoints: eager 1,000,000 states not exhausted in 129 s, dstm in 247 s; managers that
-    # fight add state): the matrix spends `FAR_BEYOND` there and names the count. Not passive,
-    # which gives way: eager+passive's end (transfer 62,049 states, swap 169,692). The 3-thread
-    # livelocks of dstm and dstm+timestamp (`WITH_THREE_THREADS`) are replayed from their
-    # witnesses (`THREE_THREAD_WITNESSES`): no bounded search met them again, even at 10^6 states.
+    # checkpoints: eager 1,000,000 states not exhausted in 129 s, before its claim fix, and 400,000
+    # after it; dstm in 247 s; managers that fight add state): the matrix spends `FAR_BEYOND` there
+    # and names the count. Not passive, which gives way: eager+passive's end (transfer 62,049
+    # states, swap 169,692). The 3-thread livelocks of dstm and dstm+timestamp (`WITH_THREE_THREADS`)
+    # are replayed from their witnesses (`THREE_THREAD_WITNESSES`): no bounded search met them
+    # again, even at 10^6 states.
     Entry("eager", "eager", "Eager", "encounter-time locking, undo log, contention manager greedy (eager+MANAGER)",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}, search={"graph3": FAR_BEYOND}),
     Entry("eager+aggressive", "eager", "Eager[aggressive]", "eager, aborting the owner at once",

@@ -57,6 +57,16 @@ def hist(*ops, sequential: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def on_processes(*ops) -> str:
+    """EDN text of committed operations `(process, "ax1")`, each completed before the next is
+    invoked, with `:index`: for histories where processes run several operations."""
+    lines = []
+    for p, s in ops:
+        for typ, value in (("invoke", mops(s, True)), ("ok", mops(s))):
+            lines.append(f"{{:process {p}, :index {len(lines)}, :type :{typ}, :f :txn, :value {value}}}")
+    return "\n".join(lines) + "\n"
+
+
 def ok(*specs):
     return [("ok", s) for s in specs]
 
@@ -121,29 +131,13 @@ def test_adjacent_anti_dependencies_are_not_g_nonadjacent():
 
 
 def test_strong_si_violation_is_realtime_only():
-    text = """{:process 0, :index 0, :type :invoke, :f :txn, :value [[:append :x 1]]}
-{:process 0, :index 1, :type :ok, :f :txn, :value [[:append :x 1]]}
-{:process 1, :index 2, :type :invoke, :f :txn, :value [[:append :x 2]]}
-{:process 1, :index 3, :type :ok, :f :txn, :value [[:append :x 2]]}
-{:process 2, :index 4, :type :invoke, :f :txn, :value [[:r :x nil]]}
-{:process 2, :index 5, :type :ok, :f :txn, :value [[:r :x [1]]]}
-{:process 3, :index 6, :type :invoke, :f :txn, :value [[:r :x nil]]}
-{:process 3, :index 7, :type :ok, :f :txn, :value [[:r :x [1 2]]]}
-"""
+    text = on_processes((0, "ax1"), (1, "ax2"), (2, "rx1"), (3, "rx12"))
     assert holds(text) and holds(text, SESSION)
     assert violated(text, STRICT) == ("real-time", "G-single-realtime")
 
 
 def test_strong_session_violation_is_process_order_only():
-    text = """{:process 0, :index 0, :type :invoke, :f :txn, :value [[:append :x 1]]}
-{:process 0, :index 1, :type :ok, :f :txn, :value [[:append :x 1]]}
-{:process 1, :index 2, :type :invoke, :f :txn, :value [[:append :x 2]]}
-{:process 1, :index 3, :type :ok, :f :txn, :value [[:append :x 2]]}
-{:process 1, :index 4, :type :invoke, :f :txn, :value [[:r :x nil]]}
-{:process 1, :index 5, :type :ok, :f :txn, :value [[:r :x [1]]]}
-{:process 2, :index 6, :type :invoke, :f :txn, :value [[:r :x nil]]}
-{:process 2, :index 7, :type :ok, :f :txn, :value [[:r :x [1 2]]]}
-"""
+    text = on_processes((0, "ax1"), (1, "ax2"), (1, "rx1"), (2, "rx12"))
     assert holds(text)
     anomaly, elle = violated(text, SESSION)
     assert elle == "G-single-process"
