@@ -4,16 +4,16 @@ Why: the search keeps every state it has seen, with its parent (to replay a
 path to it), its enabled threads (fairness), its edges (cycles) and how many
 of its edges still wait in the queue. As Python objects (a dict from key
 tuples to nodes, a tuple per parent, a list of tuples per node's edges) that
-cost 612 bytes a state on tl2 transfer, 3 threads; here it costs 89: flat
-arrays of machine integers, and the visited set an open-addressing table of
-packed keys (`Table`).
+cost 612 bytes a state on tl2 transfer, 3 threads; here it costs 98 (62,248
+states, covered views included): flat arrays of machine integers, and the
+visited set an open-addressing table of packed keys (`Table`).
 
 A state's key is the ids of its three parts (memory, thread positions,
-history view), each distinct part stored once in `parts` with every tuple and
-set inside it shared with equal ones (`_intern`); the three ids are packed
-into one integer (`PART_BITS` bits each), which numbers up to 2 million
-distinct parts of each kind (states share parts widely: tl2 transfer, 3
-threads, 87,702 states, 23,848 parts). Past any limit the search says so and
+history view), each distinct part stored once in `parts` (a table per kind)
+with every tuple and set inside it shared with equal ones (`_intern`); the
+three ids are packed into one integer (`PART_BITS` bits each), which numbers
+up to 2 million distinct parts of each kind (states share parts widely: tl2
+transfer, 3 threads, 62,248 states, 17,920 parts). Past any limit the search says so and
 stops (a bound, never a wrong answer). Nothing is hashed away: the store is
 exact.
 
@@ -27,7 +27,10 @@ import sys
 from array import array
 
 PART_BITS = 21
-_PART_LIMIT = 1 << PART_BITS
+_PART_LIMIT = (1 << PART_BITS) - 1    # the last id is no part's: a key with it is a place's (`at_place`)
+PLACE_MASK = (1 << 2 * PART_BITS) - 1   # a key's memory and positions: where the state is, its view aside
+_PLACE_KEY = _PART_LIMIT << 2 * PART_BITS
+_KINDS = ("memories", "thread positions", "history views")
 NODE_MASK = (1 << 27) - 1      # nodes and edges are numbered in 27 bits (an edge is one word)
 _EDGE_LIMIT = NODE_MASK
 _EMPTY = -1
@@ -103,9 +106,16 @@ class GraphStore:
     threads, waiting-edge count and outgoing edges (thread, next node, commits), in
     insertion order."""
 
-    def __init__(self):
+    def __init__(self, places: bool = False):
         self.index = Table()
-        self.parts: dict = {}                  # memory, positions or history view -> its id
+        self.parts = ({}, {}, {})              # memory, positions, history view -> its id (by kind)
+        self.views: list = []                  # view id -> the view (compared where `places` are kept)
+        #: kept when views are compared (`GraphSearch`, "Covered views"): the states with the
+        #: same memory and positions (a place) in a chain of view ids, the first in `index` under
+        #: the place's key (`_PLACE_KEY`), each state -> the next one's (-1: the last); `index`
+        #: finds the state of a place and a view (4 bytes a state, no second table)
+        self.places = places
+        self.next_at_place = array("i")
         self.shared: dict = {}                 # every tuple and set inside the parts, stored once
         self.sets: list = []                   # each distinct enabled-threads tuple
         self.set_ids: dict = {}                # enabled-threads tuple -> its index in `sets`
@@ -123,25 +133,51 @@ class GraphStore:
     # -- states -------------------------------------------------------------------------------
     def key(self, memory, positions, view) -> int:
         """The packed key of a state with these parts (each part numbered once)."""
-        parts, key = self.parts, 0
-        for shift, part in ((0, memory), (PART_BITS, positions), (2 * PART_BITS, view)):
+        key = 0
+        for kind, part in enumerate((memory, positions, view)):
+            parts = self.parts[kind]
             i = parts.get(part)
             if i is None:
                 part = _intern(part, self.shared, keep=False)   # equal pieces of parts stored once
                 i = parts[part] = len(parts)
                 if i >= _PART_LIMIT:
-                    raise StoreFull(f"more than {_PART_LIMIT:,} distinct memories, positions and views")
-            key |= i << shift
+                    raise StoreFull(f"more than {_PART_LIMIT:,} distinct {_KINDS[kind]}")
+                if kind == 2 and self.places:
+                    self.views.append(part)
+            key |= i << kind * PART_BITS
         return key
 
     def find(self, key: int):
         return self.index.get(key)
+
+    def view(self, key: int):
+        """The history view of a state's key (`places` kept only)."""
+        return self.views[key >> 2 * PART_BITS]
+
+    def at_place(self, key: int):
+        """(node, view id) of each state with `key`'s memory and positions (`places` kept only)."""
+        place, index, nxt = key & PLACE_MASK, self.index, self.next_at_place
+        view = index.get(place | _PLACE_KEY)
+        while view is not None and view >= 0:
+            node = index.get(place | view << 2 * PART_BITS)
+            yield node, view
+            view = nxt[node]
 
     def add(self, key: int, enabled: tuple, parent: int, thread: int) -> int:
         node = len(self.parent_node)
         if node >= NODE_MASK:
             raise StoreFull(f"more than {NODE_MASK:,} states")
         self.index.put(key, node)
+        if self.places:
+            place, view = key & PLACE_MASK, key >> 2 * PART_BITS
+            first = self.index.get(place | _PLACE_KEY)
+            if first is None:
+                self.index.put(place | _PLACE_KEY, view)
+                self.next_at_place.append(-1)
+            else:                    # second in its place's chain: the first stays the table's
+                head = self.index.get(place | first << 2 * PART_BITS)
+                self.next_at_place.append(self.next_at_place[head])
+                self.next_at_place[head] = view
         self.parent_node.append(parent)
         self.parent_thread.append(thread)
         enabled = tuple(enabled)
@@ -189,11 +225,12 @@ class GraphStore:
         """Bytes the store holds: its arrays, the enabled-set list, and every distinct part
         (nested tuples and sets counted through, each object once). Deterministic: the same
         search gives the same figure."""
-        arrays = (self.parent_node, self.last, self.edge, self.enabled_id)
+        arrays = (self.parent_node, self.last, self.edge, self.enabled_id, self.next_at_place)
         total = self.index.nbytes() + sum(len(a) * a.itemsize for a in arrays)
         total += len(self.parent_thread) + len(self.waits)
-        total += sys.getsizeof(self.parts) + sys.getsizeof(self.shared) + sys.getsizeof(self.set_ids)
-        return total + _deep_size(list(self.parts) + self.sets)
+        total += sum(map(sys.getsizeof, self.parts)) + sys.getsizeof(self.shared) + sys.getsizeof(self.set_ids)
+        total += sys.getsizeof(self.views)
+        return total + _deep_size([p for parts in self.parts for p in parts] + self.sets)
 
 
 def _intern(o, shared: dict, keep: bool = True):

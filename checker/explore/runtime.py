@@ -89,7 +89,7 @@ COMPLETE, DEADLOCK, LIVELOCK, MAX_STEPS, CRASH, CUT, STOPPED = (
 
 
 class _Thread:
-    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "stamps", "finished", "first_event")
+    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "stamps", "finished", "body")
 
     def __init__(self):
         self.gen = None
@@ -101,7 +101,7 @@ class _Thread:
         self.pos = 0                  # the attempt's results so far, interned by `Positions` (0: none)
         self.stamps: list = []        # the stamps among those results, taken out of `pos` (in order)
         self.finished = False
-        self.first_event = 0          # where the attempt's events start in `Run.events` (a checkpoint reads them)
+        self.body: list = []          # the attempt's reads and writes, (op, key, value) (a checkpoint reads them)
 
 
 class Positions:
@@ -147,18 +147,21 @@ class Positions:
 
 
 class _TxView:
-    """What a workload's transaction body sees: `read` and `write`, recorded."""
+    """What a workload's transaction body sees: `read` and `write`, recorded (in the history
+    and in the attempt's body, which checkpoints read)."""
 
-    __slots__ = ("run", "design", "tx", "thread", "txid")
+    __slots__ = ("run", "design", "tx", "thread", "txid", "body")
 
-    def __init__(self, run, design, tx, thread, txid):
+    def __init__(self, run, design, tx, thread, txid, body):
         self.run, self.design, self.tx, self.thread, self.txid = run, design, tx, thread, txid
+        self.body = body
 
     def read(self, key):
         r = self.design.read(self.tx, key)
         if type(r) is GeneratorType:
             r = yield from r
         self.run.emit(self.thread, self.txid, "read", key, r)
+        self.body.append(("read", key, r))
         return r
 
     def write(self, key, value):
@@ -166,6 +169,13 @@ class _TxView:
         if type(r) is GeneratorType:
             yield from r
         self.run.emit(self.thread, self.txid, "write", key, value)
+        self.body.append(("write", key, value))
+
+
+def _body(body: list) -> tuple:
+    """What the transaction body has seen in this attempt, as a checkpoint keeps it: its reads and
+    writes in order, values in canonical form (computed at checkpoints only)."""
+    return tuple([(op, key, canonical_value(value)) for op, key, value in body])
 
 
 class Run:
@@ -235,7 +245,7 @@ class Run:
                 th.stamps = []
                 yield BEGIN_STEP
                 self.emit(t, txid, "begin")
-                th.first_event = len(self.events)
+                th.body = []
                 tx = None
                 try:
                     r = design.begin(t)
@@ -243,7 +253,7 @@ class Run:
                     if tx is None:
                         raise DesignMisuse("`begin` returned None, not a transaction descriptor (return the "
                                            "object read, write, commit and abort will be given)")
-                    r = body(_TxView(self, design, tx, t, txid))
+                    r = body(_TxView(self, design, tx, t, txid, th.body))
                     if type(r) is GeneratorType:
                         yield from r
                     r = design.commit(tx)
@@ -444,7 +454,7 @@ class Run:
             x.stamps = []
             values = stamps.split(cp.values, _SLOTS, x.stamps) if self.domains else cp.values
             try:
-                x.pos = self.positions.checkpoint(self._body(t, x), cp.label, values)
+                x.pos = self.positions.checkpoint(_body(x.body), cp.label, values)
             except TypeError:
                 raise DesignMisuse(f"checkpoint {cp.label!r}: its values must be hashable (numbers, "
                                    f"strings, None, tuples), not {cp.values!r}") from None
@@ -455,12 +465,6 @@ class Run:
             raise DesignMisuse(not_a_step(x.gen, x.pending))
         if label is not None:
             self.positions.audit(t, x.pos, label, x.pending)
-
-    def _body(self, t: int, x) -> tuple:
-        """What the transaction body has seen in this attempt: its reads and writes, in order (read
-        at checkpoints only, so that runs of designs without them pay nothing per event)."""
-        return tuple((e["op"], e["key"], canonical_value(e["value"])) for e in self.events[x.first_event:]
-                     if e["thread"] == t and (e["op"] == "read" or e["op"] == "write"))
 
     def _crash(self, t, exc, tb=True):
         self.outcome = CRASH

@@ -86,6 +86,19 @@ class WitnessKey:
         """The history read so far has a witness order."""
         return any(not u for _, u in self.configs)
 
+    @staticmethod
+    def covers(old: tuple, new: tuple) -> bool:
+        """Every continuation that breaks the criterion after a prefix with view `new` breaks it
+        after one with view `old` too, so a search that has explored `old`'s state need not
+        explore `new`'s where memory and positions are the same (strategies/graph.py).
+
+        Why: the criterion holds for a history when, after reading it, some configuration has
+        placed every attempt; each configuration is read on its own (`step` maps every one to
+        its successors; `_minimal`, `_dominated` and the forced placements drop only those
+        another one in the set stands for), so a history accepted from `old` ⊆ `new` is
+        accepted from `new`. The commits so far must be equal (the invariant reads them)."""
+        return old[1] == new[1] and old[0] <= new[0]
+
     # -- the automaton ----------------------------------------------------------------------------
     def step(self, configs: frozenset, e: dict) -> frozenset:
         op, t = e["op"], e["thread"]
@@ -108,7 +121,7 @@ class WitnessKey:
             if op == ABORT and (not ops or self.committed_only):
                 out.update(self._closure((state, _without(u, i))))
             else:
-                out.update(self._closure((state, u[:i] + ((th, ops, op, preds),) + u[i + 1:])))
+                out.update(self._closure((state, u[:i] + ((0, ops, op, preds),) + u[i + 1:])))
         return _minimal(out)
 
     def _closure(self, config) -> frozenset:
@@ -265,3 +278,9 @@ class AllCriteriaView:
 
     def __call__(self, run) -> tuple:
         return self.opacity(run), self.strict(run), committed_view(run)
+
+    @staticmethod
+    def covers(old: tuple, new: tuple) -> bool:
+        """`WitnessKey.covers` for opacity and strict serializability; serializability's view is
+        compared exactly."""
+        return old[2] == new[2] and WitnessKey.covers(old[0], new[0]) and WitnessKey.covers(old[1], new[1])

@@ -128,7 +128,7 @@ def test_runs_that_go_on_build_the_same_graph(design, workload):
     on the edges, and livelocks found, with fewer executions."""
     graphs = {}
     for go_on in (True, False):
-        g = GraphSearch(go_on=go_on)
+        g = GraphSearch(go_on=go_on, cover=False)    # covering depends on the order states are met
         ex = api.make_explorer(api.prepare(design, workload), g, criterion="opacity", explorer_cls=Verdicts,
                                max_executions=None, time_limit=300, stop_at_first=False)
         ex.finals = set()
@@ -139,6 +139,56 @@ def test_runs_that_go_on_build_the_same_graph(design, workload):
         graphs[go_on] = (g.states, g.transitions, edges, g._livelock() is not None, ex.finals, out.executions)
     assert graphs[True][:5] == graphs[False][:5]
     assert graphs[True][5] < graphs[False][5]
+
+
+def _covered_and_not(design, workload, threads, criterion, explorer_cls=Verdicts):
+    out = {}
+    for cover in (True, False):
+        g = GraphSearch(cover=cover)
+        more = {} if explorer_cls is not Verdicts else {"stop_at_first": False}
+        ex = api.make_explorer(api.prepare(design, workload, threads=threads), g, criterion=criterion,
+                               explorer_cls=explorer_cls, max_executions=None, time_limit=300, **more)
+        ex.finals = set()
+        result = ex.explore()
+        assert result.exhausted
+        out[cover] = (g, ex)
+    return out
+
+
+@pytest.mark.parametrize("design,workload,threads,criterion", [
+    ("tl2-no-read-validation", "transfer", 2, "opacity"),
+    ("lazy-unlocked-commit", "transfer", 2, "opacity"),
+    ("eager-aggressive", "write-skew", 2, "opacity"),
+    ("tl2", "write-skew", 2, "strict-serializability"),
+    ("norec", "counter", 3, "opacity"),
+    ("tl2-no-commit-validation", "write-skew", 3, "opacity"),
+])
+def test_covered_views_keep_every_verdict(design, workload, threads, criterion):
+    """A state whose view covers a stored one's at the same memory and positions is not
+    expanded (`GraphSearch.cover`, `WitnessKey.covers`): against the search that expands every
+    view, the same ways to end and final memories, the same failures at each, the same
+    livelock verdict, on fewer states; no final appears that the full search does not reach."""
+    (gc, ec), (gf, ef) = _covered_and_not(design, workload, threads, criterion).values()
+    assert gc.covered and gc.states < gf.states
+    assert ec.finals <= ef.finals
+    assert {f[:2] for f in ec.finals} == {f[:2] for f in ef.finals}
+    assert {f for f in ec.finals if f[2]} == {f for f in ef.finals if f[2]}
+    assert (gc._livelock() is None) == (gf._livelock() is None)
+
+
+@pytest.mark.parametrize("design,workload,threads,broken", [
+    ("lazy-unlocked-commit", "transfer", 2, {"opaque", "serializable", "strictly-serializable"}),
+    ("tl2-no-read-validation", "transfer", 2, {"opaque"}),
+    ("norec", "counter", 3, set()),
+])
+def test_covered_views_keep_every_verdict_when_all_criteria_are_judged(design, workload, threads, broken):
+    """The matrix's view (every criterion at once, `AllCriteriaView.covers`): the same
+    verdicts, violated and not, with and without covering."""
+    from stmcheck.checker.matrix import _Collect
+    (gc, ec), (gf, ef) = _covered_and_not(design, workload, threads, "opacity", _Collect).values()
+    assert gc.covered and gc.states < gf.states
+    assert {str(p) for p in ec.broken} == {str(p) for p in ef.broken} == broken
+    assert (ec.others, ec.suspected) == (ef.others, ef.suspected)
 
 
 def test_a_state_beyond_the_step_bound_leaves_the_graph_incomplete():
