@@ -103,10 +103,10 @@ def _slot(key: int, mask: int) -> int:
 
 class GraphStore:
     """States (nodes 0, 1, ...; 0 is the initial state) with their parent edge, enabled
-    threads, waiting-edge count and outgoing edges (thread, next node, commits), in
+    threads, waiting edges and outgoing edges (thread, next node, commits), in
     insertion order."""
 
-    def __init__(self, places: bool = False):
+    def __init__(self, places: bool = False, threads: int = 8):
         self.index = Table()
         self.parts = ({}, {}, {})              # memory, positions, history view -> its id (by kind)
         self.views: list = []                  # view id -> the view (compared where `places` are kept)
@@ -122,7 +122,9 @@ class GraphStore:
         self.enabled_id = array("H")           # node -> index of its enabled threads in `sets`
         self.parent_node = array("i")          # node -> parent node (-1 for the root)
         self.parent_thread = bytearray()       # node -> the thread of the edge from its parent
-        self.waits = bytearray()               # node -> how many of its edges wait in the queue
+        #: node -> its edges still waiting in the queue, a bit per thread (bit t - 1): a byte a
+        #: state up to 8 threads, two up to 16 (a set of waiting edges cost ~75 bytes an edge)
+        self.waits = bytearray() if threads <= 8 else array("H") if threads <= 16 else array("Q")
         self.last = array("i")                 # node -> the last edge added from it (-1: none)
         self.edge = array("q")                 # edge -> (the node's edge before it + 1) << 36 | next node << 9
                                                #         | commits << 8 | thread
@@ -190,6 +192,11 @@ class GraphStore:
         self.last.append(-1)
         return node
 
+    def clear_waits(self) -> None:
+        """No edge waits any more (the search stopped), in place."""
+        w = self.waits
+        w[:] = bytearray(len(w)) if type(w) is bytearray else array(w.typecode, bytes(len(w) * w.itemsize))
+
     def enabled(self, node: int) -> tuple:
         """The threads that can step in `node`."""
         return self.sets[self.enabled_id[node]]
@@ -227,7 +234,7 @@ class GraphStore:
         search gives the same figure."""
         arrays = (self.parent_node, self.last, self.edge, self.enabled_id, self.next_at_place)
         total = self.index.nbytes() + sum(len(a) * a.itemsize for a in arrays)
-        total += len(self.parent_thread) + len(self.waits)
+        total += len(self.parent_thread) + len(self.waits) * getattr(self.waits, "itemsize", 1)
         total += sum(map(sys.getsizeof, self.parts)) + sys.getsizeof(self.shared) + sys.getsizeof(self.set_ids)
         total += sys.getsizeof(self.views)
         return total + _deep_size([p for parts in self.parts for p in parts] + self.sets)

@@ -1,6 +1,7 @@
 """The state graph's compact store (checker/explore/graphstore.py) against plain Python
 containers, and its limits as bounds of the search."""
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from stmcheck.checker import api
@@ -91,3 +92,34 @@ def test_the_figure_does_not_depend_on_string_hashing():
     figures = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3", "4")}
     assert len(figures) == 1, figures
+
+
+def test_the_edge_queue_is_first_in_first_out_across_compactions():
+    from stmcheck.checker.explore.strategies.graph import EdgeQueue
+    q, model, popped, want = EdgeQueue(), [], [], []
+    for i in range(20_000):
+        q.append(i)
+        model.append(i)
+        if i % 3 == 0:               # pops lag behind pushes: the array compacts many times
+            popped.append(q.popleft())
+            want.append(model.pop(0))
+    while q:
+        popped.append(q.popleft())
+        want.append(model.pop(0))
+    assert popped == want == list(range(20_000)) and len(q.items) < 20_000
+
+
+@pytest.mark.parametrize("idle", [7, 15])
+def test_threads_beyond_eight_get_wider_waiting_masks_and_the_same_graph(idle):
+    """Waiting edges are a bit per thread in `waits`: a byte up to 8 threads, wider beyond.
+    Threads with nothing to run between two that do leave the graph as it is with two."""
+    from test_explore_dpor_cache import Scripted
+    txn = [("r", "x"), ("w", "x")]
+    graphs = []
+    for programs in ([[txn], [txn]], [[txn]] + [[]] * idle + [[txn]]):
+        g = GraphSearch()
+        out = api.make_explorer(api.prepare("tl2", Scripted(programs, retries=None)), g, max_executions=None,
+                                time_limit=60).explore()
+        assert out.exhausted
+        graphs.append((g.states, g.transitions, g.waits.itemsize if hasattr(g.waits, "itemsize") else 1))
+    assert graphs[0][:2] == graphs[1][:2] and graphs[0][2] == 1 and graphs[1][2] == (2 if idle == 7 else 8)

@@ -79,7 +79,7 @@ bounds the graph.
 
 from __future__ import annotations
 
-from collections import deque
+from array import array
 
 from ..fair_cycles import fair_component, walk
 from ..graphstore import NODE_MASK, GraphStore, StoreFull
@@ -109,12 +109,9 @@ class GraphSearch(Strategy):
         self.view = None                 # the explorer's history view (`judge_histories_by`)
         self.covers = None               # the view's `covers(old, new)`, where it has one
         self.covered: set = set()        # edges (node << 8 | thread) into a state that covers theirs
-        self.store = GraphStore()        # the states: keys, parents, enabled threads, edges
-        self.enabled = self.store.enabled    # enabled(node): the threads that can step there
-        self.waits = self.store.waits        # node -> how many of its edges are waiting
-        self.queue: deque = deque()      # edges to take, in order (some taken early): node << 8 | thread
-        self.waiting: set = set()        # the edges in `queue` not taken yet (ints, not tuples: the
-                                         # queue holds millions on tl2 3 x 2)
+        self._use(GraphStore())          # the states: keys, parents, enabled threads, edges
+        self.queue = EdgeQueue()         # edges to take, in order: node << 8 | thread; an edge taken
+                                         # early (its bit in `waits` cleared) is passed over
         self.transitions = 0
         self.first = True
         self.path: list = []             # the choices replayed: to `node`, then `edge`
@@ -137,8 +134,12 @@ class GraphSearch(Strategy):
         self.view = view
         self.covers = getattr(view, "covers", None) if self.cover else None
         if self.covers is not None and not len(self.store):
-            self.store = GraphStore(places=True)
-            self.enabled, self.waits = self.store.enabled, self.store.waits
+            self._use(GraphStore(places=True))
+
+    def _use(self, store: GraphStore) -> None:
+        self.store = store
+        self.enabled = store.enabled     # enabled(node): the threads that can step there
+        self.waits = store.waits         # node -> its edges waiting in the queue, bit t - 1 for thread t
 
     # -- the search -------------------------------------------------------------------------------
     def schedule(self, node: int) -> list:
@@ -174,17 +175,16 @@ class GraphSearch(Strategy):
             if self._cycle is not None:
                 self.bounds.add("stopped at a livelock before the graph was complete")
                 return False
-        queue, waiting = self.queue, self.waiting
+        queue, waits = self.queue, self.waits
         while True:
             if not queue:
                 self.exhausted = not self.bounds
                 return False
             edge = queue.popleft()
-            if edge in waiting:
+            node, t = edge >> 8, edge & 255
+            if waits[node] >> (t - 1) & 1:
                 break
-        waiting.discard(edge)
-        node, t = edge >> 8, edge & 255
-        self.waits[node] -= 1
+        waits[node] ^= 1 << (t - 1)
         self.path, self.node, self.edge, self.taken = self.schedule(node) + [t], node, t, []
         return True
 
@@ -212,6 +212,10 @@ class GraphSearch(Strategy):
         memory, positions = run.abstract_state()
         view = self.view(run) if self.view is not None else _events_key(run)
         store = self.store
+        if not len(store) and run.threads > 8:     # a wider bit per thread in `waits`
+            if run.threads > 64:
+                return self._full("the state graph takes at most 64 threads")
+            self._use(store := GraphStore(places=store.places, threads=run.threads))
         covered = False
         try:
             key = store.key(memory, positions, view)
@@ -248,17 +252,18 @@ class GraphSearch(Strategy):
             if self.edge in here and self.edge != here[0]:   # go on with the thread that just stepped
                 here = (self.edge,) + tuple([u for u in here if u != self.edge])
             later = here[1:] if go_on else here
-            edges = [node << 8 | t for t in later]
-            self.queue.extend(edges)
-            self.waiting.update(edges)
-            self.waits[node] = len(later)
+            mask = 0
+            for t in later:
+                self.queue.append(node << 8 | t)
+                mask |= 1 << (t - 1)
+            self.waits[node] = mask
             t = here[0] if go_on else None
         elif go_on:
-            if not self.waits[node]:
+            mask = self.waits[node]
+            if not mask:
                 return self._walk(run, node, min(_MAX_WALK, run.max_steps // 2 - steps - 2))
-            t = next(t for t in here if node << 8 | t in self.waiting)
-            self.waiting.discard(node << 8 | t)
-            self.waits[node] -= 1
+            t = next(t for t in here if mask >> (t - 1) & 1)
+            self.waits[node] = mask ^ 1 << (t - 1)
         else:
             t = None
         if t is None:
@@ -279,8 +284,7 @@ class GraphSearch(Strategy):
         """The store is full: no more edges are taken; the graph is not complete."""
         self.bounds.add(bound)
         self.queue.clear()
-        self.waiting.clear()
-        self.waits[:] = bytes(len(self.waits))
+        self.store.clear_waits()
         return None
 
     def _walk(self, run, node: int, limit: int):
@@ -311,7 +315,7 @@ class GraphSearch(Strategy):
                         continue      # a covered edge leads where `v` is, not to `v` itself
                     prev[v] = (u, x & 255)
                     if waits[v]:
-                        return self._take(run, prev, v, next(w for w in self.enabled(v) if v << 8 | w in self.waiting))
+                        return self._take(run, prev, v, next(w for w in self.enabled(v) if waits[v] >> (w - 1) & 1))
                     below.append(v)
             if not below or len(prev) > _MAX_WALK_STATES:
                 return None
@@ -321,8 +325,7 @@ class GraphSearch(Strategy):
     def _take(self, run, prev: dict, target: int, w: int) -> int:
         """Set this run's path to walk (`prev`: breadth-first (parent, thread)) to `target`, then take
         its waiting edge `w`; the first thread to step."""
-        self.waiting.discard(target << 8 | w)
-        self.waits[target] -= 1
+        self.waits[target] ^= 1 << (w - 1)
         route, v = [w], target
         while prev[v] is not None:
             v, t = prev[v]
@@ -383,6 +386,38 @@ class GraphSearch(Strategy):
 
     def describe(self) -> str:
         return f"graph (reachable states, at most {self.max_states:,})"
+
+
+class EdgeQueue:
+    """A first-in first-out queue of packed edges in an `array('q')`: 8 bytes an edge where a
+    deque of ints costs about 40 (the queue holds millions on tl2 3 x 2). Popped slots are
+    dropped in bulk once they are half the array."""
+
+    __slots__ = ("items", "head")
+
+    def __init__(self):
+        self.items = array("q")
+        self.head = 0
+
+    def append(self, edge: int) -> None:
+        self.items.append(edge)
+
+    def popleft(self) -> int:
+        items, head = self.items, self.head
+        edge = items[head]
+        head += 1
+        if head >= 4096 and 2 * head >= len(items):
+            del items[:head]
+            head = 0
+        self.head = head
+        return edge
+
+    def clear(self) -> None:
+        self.items = array("q")
+        self.head = 0
+
+    def __len__(self) -> int:
+        return len(self.items) - self.head
 
 
 def _events_key(run) -> tuple:
