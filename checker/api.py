@@ -278,8 +278,8 @@ def _search_in_worker(design, setup: Setup, explorer, search, step_timeout, prog
         explorer.progress = watch.counts       # the parent shows progress from the shared counts
         return isolation.plain(search())
 
-    def shown(executions, histories):
-        progress(SimpleNamespace(executions=executions, histories=histories))
+    def shown(executions, histories):      # the shared counts have no state count: a display shows executions
+        progress(SimpleNamespace(executions=executions, histories=histories, states=None))
 
     done = isolation.run(work, setup.config.max_steps, step_timeout, shown if progress is not None else None)
     with isolation.captured():   # running steps the worker ran already: what they print is in its output
