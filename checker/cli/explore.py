@@ -105,8 +105,11 @@ _NOT_WITH_ESTIMATE = ("seed", "depth", "preemptions", "max_executions", "max_sta
 def _estimate_usage(strategy, obj) -> None:
     """`--estimate` counts the state graph: a one-line usage error for what it cannot take."""
     ctx = click.get_current_context()
-    given = {p.name: p.opts[0] for p in ctx.command.params
-             if ctx.get_parameter_source(p.name) is not None and ctx.get_parameter_source(p.name).name != "DEFAULT"}
+    given = {}                      # option name -> how the user spelt it, for the options given
+    for p in ctx.command.params:
+        source = ctx.get_parameter_source(p.name)
+        if source is not None and source.name != "DEFAULT":
+            given[p.name] = p.opts[0]
     if "estimate" not in given:
         fail("--estimate-states is the budget of --estimate")
     for name in _NOT_WITH_ESTIMATE:

@@ -104,7 +104,8 @@ def test_json():
     (["--seed", "3"], "--seed does not apply"),
     (["--max-states", "10"], "--max-states does not apply"),
     (["--time-limit", "5"], "--time-limit does not apply"),
-    (["--html", "x.html"], "--html does not apply"),
+    (["--wide"], "--wide does not apply"),
+    (["--depth", "2"], "--depth does not apply"),
 ])
 def test_what_a_count_cannot_take_is_one_line_exit_2(args, says):
     r = run("tl2", "--estimate", *args)
