@@ -276,21 +276,19 @@ def estimate_lines(size: Size) -> list[str]:
     search's time here (the only line that varies between two runs of the same command)."""
     c = size.config
     lines = [f"stmcheck explore {c.design} {' '.join(c.program_flag())} --threads {c.threads} --txns {c.txns} "
-             f"--criterion {size.criterion} --estimate"]
+             f"--strategy graph --criterion {size.criterion} --estimate"]
     if size.exact:
         lines.append(f"estimate:  {size.states:,} states, {size.transitions:,} transitions: the whole state graph, "
                      f"counted (it ended within the budget of {size.budget:,} states)")
     else:
-        why = ", ".join(f"its budget of {size.budget:,} states (--estimate-states)" if b.startswith("max-states")
+        why = "; ".join(f"its budget of {size.budget:,} states, --estimate-states" if b.startswith("max-states")
                         else b for b in size.stopped_by)
         lines.append(f"estimate:  more than {size.states:,} states and {size.transitions:,} transitions: the count "
-                     f"stopped at {why} before the graph ended")
-    if timings_on() and size.exact:
-        lines.append(f"time:      {size.seconds:.1f} s here ({size.rate:,.0f} states/s): what the search takes, "
-                     f"unless it stops at a counterexample first")
-    elif timings_on():
-        lines.append(f"time:      {size.seconds:.1f} s here for these ({size.rate:,.0f} states/s): the search takes "
-                     f"longer")
+                     f"stopped before the graph ended ({why})")
+    if timings_on():
+        lines.append(f"time:      {size.seconds:.1f} s here ({size.rate:,.0f} states/s): "
+                     + ("what the search takes" if size.exact else "the search takes longer")
+                     + ", unless a counterexample stops it first")
     return lines
 
 

@@ -70,14 +70,15 @@ def test_the_cli_prints_the_size_and_the_time_and_exits_0():
     r = run("tl2", "--estimate")
     assert r.exit_code == 0, r.output
     head, size, time = r.output.splitlines()
-    assert head == "stmcheck explore tl2 --workload transfer --threads 2 --txns 1 --criterion opacity --estimate"
+    assert head == ("stmcheck explore tl2 --workload transfer --threads 2 --txns 1 --strategy graph --criterion opacity "
+                    "--estimate")
     assert size == ("estimate:  798 states, 1,304 transitions: the whole state graph, counted (it ended within the "
                     "budget of 20,000 states)")
     assert time.startswith("time:      ") and " states/s): what the search takes" in time
     r = run("tl2", "--estimate", "--estimate-states", "100")
     assert r.exit_code == 0 and "estimate:  more than 100 states and " in r.output
-    assert "its budget of 100 states (--estimate-states) before the graph ended" in r.output
-    assert "the search takes longer" in r.output
+    assert "the count stopped before the graph ended (its budget of 100 states, --estimate-states)" in r.output
+    assert "the search takes longer, unless a counterexample stops it first" in r.output
 
 
 def test_the_same_command_prints_the_same_bytes_but_for_the_time():
