@@ -1,5 +1,6 @@
-"""The Python API, what `import stmcheck` offers: explore a design, replay one
-schedule, check a recorded history, check an operation history.
+"""The Python API, what `import stmcheck` offers: explore a design (or size its
+state graph first), replay one schedule, check a recorded history, check an
+operation history.
 
 Why one module: a caller names a design, a program and a strategy by what
 they are called on the command line (or hands over the class, the workload,
@@ -43,6 +44,7 @@ from .explore.config import (
     RunConfig,
 )
 from .explore import isolation
+from .explore.estimate import DEFAULT_BUDGET, Counting, Size, size_of
 from .explore.engine import INTERRUPTED, CyclicExplorer, Explorer, Outcome, Violation
 from .explore.objects import check_operations
 from .explore.result import Execution, ExploreResult
@@ -276,8 +278,8 @@ def _search_in_worker(design, setup: Setup, explorer, search, step_timeout, prog
         explorer.progress = watch.counts       # the parent shows progress from the shared counts
         return isolation.plain(search())
 
-    def shown(executions, histories):
-        progress(SimpleNamespace(executions=executions, histories=histories))
+    def shown(executions, histories):      # the shared counts have no state count: a display shows executions
+        progress(SimpleNamespace(executions=executions, histories=histories, states=None))
 
     done = isolation.run(work, setup.config.max_steps, step_timeout, shown if progress is not None else None)
     with isolation.captured():   # running steps the worker ran already: what they print is in its output
@@ -289,6 +291,36 @@ def _search_in_worker(design, setup: Setup, explorer, search, step_timeout, prog
         outcome = Outcome(**{k: v for k, v in plain.items() if k != "violations"})
         outcome.violations = [_rebuilt(design, setup, explorer.criterion, item) for item in plain["violations"]]
     return outcome, done.output
+
+
+def estimate(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,
+             retries: int | None = None, object: str | None = None, criterion: str = Criterion.OPACITY,
+             max_steps: int = DEFAULT_MAX_STEPS, budget: int = DEFAULT_BUDGET, progress=None,
+             step_timeout: float | None = DEFAULT_STEP_TIMEOUT) -> Size:
+    """How big `design`'s state graph is on this program, and how long the graph search
+    (`explore(strategy="graph")`) takes here: the search counts it, up to `budget` states,
+    keeping no counterexample (checker/explore/estimate.py says why it counts rather than
+    samples). `Size.exact`: the graph ended within the budget, so `states` is its size and
+    `seconds` the search's time; else both are lower bounds. Options as for `explore`."""
+    setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,
+                    max_steps=max_steps)
+    explorer = make_explorer(setup, GraphSearch(max_states=budget), criterion=criterion, explorer_cls=Counting,
+                             progress=progress)
+    explorer.stop_on_interrupt = True
+
+    def count():
+        with _misuse_is_usage(setup.config.design):
+            return explorer.explore()
+
+    if _isolated(setup):
+        outcome, _ = _search_in_worker(design, setup, explorer, count, step_timeout, progress)
+        if outcome.states is None:     # the design ended or stalled the worker: a crash, which explore shows
+            raise UsageError(f"{setup.config.design}: the design crashed the worker while its graph was counted "
+                             f"(`stmcheck explore` shows the crash)")
+    else:
+        with isolation.captured():
+            outcome = count()
+    return size_of(setup.config, explorer.criterion, outcome, budget)
 
 
 def _rebuilt(design, setup: Setup, criterion, item: dict) -> Violation:

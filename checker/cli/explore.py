@@ -1,8 +1,8 @@
-"""`stmcheck explore IMPL` and `stmcheck replay IMPL --schedule S`.
+"""`stmcheck explore IMPL` (or `--estimate`: its state graph's size first) and `stmcheck replay IMPL --schedule S`.
 
 Exit 0: no violation (the report says whether the space was exhausted or which
-bound applied); 1: a violation (shrunk, explained, with its replay command);
-2: usage error (one line on stderr, never a traceback).
+bound applied), or an estimate printed; 1: a violation (shrunk, explained, with
+its replay command); 2: usage error (one line on stderr, never a traceback).
 """
 
 from __future__ import annotations
@@ -23,10 +23,13 @@ from .. import api
 from ..explore.config import (DEFAULT_MAX_EXECUTIONS, DEFAULT_MAX_STEPS, DEFAULT_STEP_TIMEOUT, DEFAULT_TIME_LIMIT,
                               GRAPH_TIME_LIMIT)
 from ..explore.engine import INTERRUPTED
-from ..explore.strategies.graph import DEFAULT_MAX_STATES
-from ..explore.strategies import STRATEGIES
+from ..explore.estimate import DEFAULT_BUDGET
+from ..explore.strategies.graph import DEFAULT_MAX_STATES, GraphSearch
+from ..explore.strategies import STRATEGIES, default_strategy
 from ..report.explore import (
     as_json,
+    estimate_json,
+    estimate_lines,
     human,
     output_lines,
     render_timeline,
@@ -94,6 +97,30 @@ def _object_excludes_workload(obj) -> None:
         fail("--object and --workload exclude each other: an object run is its own workload")
 
 
+#: What a count of the state graph (`--estimate`) has no use for: sampling, other budgets, reports of violations.
+_NOT_WITH_ESTIMATE = ("seed", "depth", "preemptions", "max_executions", "max_states", "time_limit", "cyclic", "wide",
+                      "junit", "html")
+
+
+def _estimate_usage(strategy, obj) -> None:
+    """`--estimate` counts the state graph: a one-line usage error for what it cannot take."""
+    ctx = click.get_current_context()
+    given = {}                      # option name -> how the user spelt it, for the options given
+    for p in ctx.command.params:
+        source = ctx.get_parameter_source(p.name)
+        if source is not None and source.name != "DEFAULT":
+            given[p.name] = p.opts[0]
+    if "estimate" not in given:
+        fail("--estimate-states is the budget of --estimate")
+    for name in _NOT_WITH_ESTIMATE:
+        if name in given:
+            fail(f"--estimate counts the state graph and searches nothing: {given[name]} does not apply to it")
+    chosen = strategy or default_strategy(False, obj)
+    if chosen != GraphSearch.name:
+        fail(f"--estimate counts the state graph (--strategy graph); this exploration would be a {chosen} search"
+             + (" (--object explores with dpor unless --strategy graph)" if strategy is None else ""))
+
+
 class _Progress:
     """A rich progress line on stderr, only on a terminal, only after a second."""
 
@@ -153,6 +180,12 @@ class _Progress:
               help=f"Stop after this many seconds (a bound the report names, like --max-executions; "
                    f"unlike it, where it stops depends on the machine). Default: {DEFAULT_TIME_LIMIT:g}, "
                    f"{GRAPH_TIME_LIMIT:g} for graph (which ends by itself where states recur).")
+@click.option("--estimate", is_flag=True,
+              help="Search nothing: count the state graph, up to --estimate-states states, and print its size and "
+                   "how long the graph search takes here; exact when the graph ends within the budget, else lower "
+                   "bounds (checker/explore/estimate.py says why it counts rather than samples).")
+@click.option("--estimate-states", type=click.IntRange(1), default=None, metavar="STATES",
+              help=f"The budget of --estimate, in states. Default: {DEFAULT_BUDGET:,}.")
 @click.option("--json", "as_json_flag", is_flag=True,
               help="Print one JSON object on stdout (with each violation's timeline as rows).")
 @click.option("--wide", is_flag=True,
@@ -162,7 +195,8 @@ class _Progress:
 @junit_option
 @html_option
 def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, step_timeout, strategy, criterion,
-            seed, depth, preemptions, max_executions, max_states, time_limit, as_json_flag, wide, quiet, junit, html):
+            seed, depth, preemptions, max_executions, max_states, time_limit, estimate, estimate_states, as_json_flag,
+            wide, quiet, junit, html):
     """Run IMPL on simulated threads, explore the interleavings, judge every execution.
 
     \b
@@ -173,13 +207,32 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
       stmcheck explore locks-naive --workload swap
       stmcheck explore tl2-no-read-validation --strategy pct --seed 7
       stmcheck explore tl2 --object dict --threads 3
+      stmcheck explore tl2 --threads 3 --txns 2 --estimate
     \b
-    Exit status: 0 no violation found, 1 a violation, 2 usage error, 130 interrupted
-    (^C: the report covers what was explored so far).
+    Exit status: 0 no violation found (or an estimate printed), 1 a violation, 2 usage error,
+    130 interrupted (^C: the report covers what was explored so far).
     """
     _object_excludes_workload(obj)
     check_design_name(impl)
     progress = _Progress(not quiet and not as_json_flag and sys.stderr.isatty())
+    if estimate or estimate_states is not None:
+        _estimate_usage(strategy, obj)
+        try:
+            size = api.estimate(impl, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
+                                criterion=criterion, max_steps=max_steps, budget=estimate_states or DEFAULT_BUDGET,
+                                progress=progress, step_timeout=step_timeout)
+        except api.UsageError as exc:
+            fail(str(exc))
+        finally:
+            progress.close()
+        if as_json_flag:
+            click.echo(json.dumps(estimate_json(size), indent=2))
+        else:
+            click.echo("\n".join(estimate_lines(size)))
+        if INTERRUPTED in size.stopped_by:
+            click.echo("stmcheck: interrupted: the estimate above covers what was counted before ^C", err=True)
+            sys.exit(130)
+        sys.exit(0)
     try:
         result = api.explore(impl, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
                              strategy=strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,

@@ -15,6 +15,7 @@ from stmcheck.models.machine import BEGIN, END, HOLDER, LOAD
 from stmcheck.models.terms import Kind
 
 from ..explore.config import RunConfig
+from ..explore.estimate import Size
 from ..explore.result import ExploreResult
 from ..explore.strategies.replay import encode, preemptions
 from ..history.results import render_cycle
@@ -268,6 +269,40 @@ def human(result: ExploreResult, wide: bool = False) -> str:
     for v in result.violations:
         lines.extend(violation_lines(v, c, wide=wide))
     return "\n".join(lines + output_lines(result.design_output, "every execution run")) + "\n"
+
+
+def estimate_lines(size: Size) -> list[str]:
+    """`explore --estimate`: the graph's size (or a lower bound) and, unless timings are off, the
+    search's time here (the only line that varies between two runs of the same command)."""
+    c = size.config
+    lines = [f"stmcheck explore {c.design} {' '.join(c.program_flag())} --threads {c.threads} --txns {c.txns} "
+             f"--strategy graph --criterion {size.criterion} --estimate"]
+    if size.exact:
+        lines.append(f"estimate:  {size.states:,} states, {size.transitions:,} transitions: the whole state graph, "
+                     f"counted (it ended within the budget of {size.budget:,} states)")
+    else:
+        why = "; ".join(f"its budget of {size.budget:,} states, --estimate-states" if b.startswith("max-states")
+                        else b for b in size.stopped_by)
+        lines.append(f"estimate:  more than {size.states:,} states and {size.transitions:,} transitions: the count "
+                     f"stopped before the graph ended ({why})")
+    if timings_on():
+        lines.append(f"time:      {size.seconds:.1f} s here ({size.rate:,.0f} states/s): "
+                     + ("what the search takes" if size.exact else "the search takes longer")
+                     + ", unless a counterexample stops it first")
+    return lines
+
+
+def estimate_json(size: Size) -> dict:
+    """`explore --estimate --json`; `elapsed` and `states_per_second` only with timings."""
+    c = size.config
+    doc = {"implementation": c.design, "workload": c.program, **({"object": c.object} if c.object else {}),
+           "threads": c.threads, "txns": c.txns, "criterion": size.criterion, "states": size.states,
+           "transitions": size.transitions, "exact": size.exact, "budget": size.budget,
+           "stopped_by": list(size.stopped_by), "runs": size.runs}
+    if timings_on():
+        doc["elapsed"] = round(size.seconds, 3)
+        doc["states_per_second"] = round(size.rate)
+    return doc
 
 
 def output_lines(text: str, source: str) -> list:

@@ -87,5 +87,16 @@ def test_an_isolated_graph_search_reports_its_states_as_one_run_here(tmp_path, m
     assert mine.coverage == shipped.coverage
 
 
+def test_progress_from_a_worker_has_what_a_display_reads(tmp_path, monkeypatch):
+    """The CLI's progress line reads `states` (the graph search's) or the executions: a worker's
+    counts must carry both names, or a user's design on a terminal ended in a traceback."""
+    (tmp_path / "mine.py").write_text("from stmcheck.implementations.tl2 import TL2\n\n\nclass Mine(TL2):\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    stmcheck.explore("mine.py:Mine", threads=3, max_states=5000, progress=lambda out: seen.append(
+        (out.states, out.executions, out.histories)))
+    assert seen and all(states is None and executions >= 0 for states, executions, _ in seen)
+
+
 def test_shipped_designs_are_not_isolated():
     assert stmcheck.explore("tl2").design_output == ""
