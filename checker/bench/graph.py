@@ -2,7 +2,7 @@
 
 Per design, workload and thread count (1 transaction each, retries unbounded):
 the graph's states and transitions, whether it was exhausted, its states per
-second, and DPOR's executions per second with the same budget of time and
+second, what the store holds per state (`GraphStore.nbytes`), and DPOR's executions per second with the same budget of time and
 whether DPOR exhausted. Counts are deterministic; rates depend on the machine.
 """
 
@@ -56,8 +56,8 @@ def graph_bench(out_path, quick):
              "long as the graph search took (at least 1 s). Counts are deterministic; rates depend on the "
              f"machine (this run: {os.cpu_count()} CPUs, shared).", "",
              "| design | workload | threads | judged | graph states | transitions | exhausted | verdicts found "
-             "| seconds | states/s | DPOR executions | DPOR exhausted | DPOR executions/s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| seconds | states/s | stored bytes/state | DPOR executions | DPOR exhausted | DPOR executions/s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     cells = [(c, True) for c in CELLS] + [(c, False) for c in OPACITY_CELLS]
     for (design, workload, threads), exact in cells:
         click.echo(f"{design} {workload} {threads} threads ...", err=True)
@@ -67,7 +67,7 @@ def graph_bench(out_path, quick):
         judged = "all three criteria" if exact else "opacity"
         lines.append(f"| {design} | {workload} | {threads} | {judged} | {g.states:,} | {g.transitions:,} | "
                      f"{'yes' if out.exhausted else 'no: ' + ', '.join(out.bounds)} | {found} | {dt:.1f} | "
-                     f"{g.states / dt:,.0f} | {d.executions:,} | {'yes' if d.exhausted else 'no'} | "
+                     f"{g.states / dt:,.0f} | {g.store_bytes() / max(g.states, 1):.0f} | {d.executions:,} | {'yes' if d.exhausted else 'no'} | "
                      f"{d.executions / ddt:,.0f} |")
     lines.append("")
     with open(out_path, "w") as f:
