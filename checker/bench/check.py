@@ -166,9 +166,10 @@ def _line(row) -> str:
 
 
 def _steps(steps: dict) -> str:
-    """Seconds per step of the graph search (criteria.STEP_SECONDS): build, inference
-    (pruning by reachability), witness (priority order, step-by-step, repair), z3."""
-    shown = [f"{k} {steps[k]:.2f}" for k in ("build", "inference", "witness", "z3") if steps.get(k)]
+    """Seconds per step of the graph search (criteria.STEP_SECONDS): build, witness
+    (priority order, step-by-step), search (acyclic.py), inference (pruning by
+    reachability), z3."""
+    shown = [f"{k} {steps[k]:.2f}" for k in ("build", "witness", "search", "inference", "z3") if steps.get(k)]
     return ", ".join(shown) or "-"
 
 

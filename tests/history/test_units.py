@@ -11,6 +11,9 @@ inference and z3 are asked directly, bypassing the cheap candidate orders:
 a cycle or "unsat" must match a violation of the oracle, "sat" a history the
 oracle serializes, with a witness the oracle accepts. The step-by-step
 witness (`greedy_witness`), when it finds one, must pass the oracle too.
+The acyclicity search (`search_order`), on the forced graph before any
+inference and after it, must agree: its order a witness the oracle accepts,
+its cycle a violation, with no budget left unspent on these sizes.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stmcheck.checker.history.acyclic import CYCLE, SAT, search_order
 from stmcheck.checker.history.depgraph import DepGraph
 from stmcheck.checker.history.greedy import greedy_witness
 from stmcheck.checker.history.readsources import ReadIndex
@@ -95,7 +99,29 @@ def decide_by_graph(history):
 
 
 
-COUNTS = {"holds": 0, "violated": 0, "greedy": 0}
+def decide_by_search(history, infer: bool):
+    """(holds, order of Txns or None) from the forced graph and the acyclicity search."""
+    scope = Scope(SERIAL)
+    graph = DepGraph(history, scope, scope.members(history), ReadIndex(history)).build()
+    if graph.missing is not None:
+        return False, None
+    order, cyclic = graph.infer() if infer else graph.topo_order()
+    if cyclic is not None:
+        return False, None
+    rng = random.Random(len(order))
+    rng.shuffle(graph.constraints)   # any order of the work must do
+    status, found = search_order(graph, order)
+    assert status in (SAT, CYCLE)
+    if status == CYCLE:
+        for a, b, kind, key in found:
+            graph.add_edge(a, b, kind, key)
+        assert graph.topo_order()[1] is not None, "the edges derived close a cycle"
+        return False, None
+    order = found
+    return True, graph.txn_order(order)
+
+
+COUNTS = {"holds": 0, "violated": 0, "greedy": 0, "search cycles": 0}
 
 
 @settings(max_examples=300, derandomize=True, database=None, deadline=None,
@@ -113,6 +139,13 @@ def test_unit_constraints_and_greedy_match_the_oracle(seed, txns, keys, stale):
         assert oracle.check_witness(parsed, oracle.SERIAL, [t.id for t in order]) is None, doc
     else:
         COUNTS["violated"] += 1
+    for infer in (False, True):
+        found, order = decide_by_search(build_history(doc["events"], doc["initial"]), infer)
+        assert found == expected, (infer, doc)
+        if found:
+            assert oracle.check_witness(parsed, oracle.SERIAL, [t.id for t in order]) is None, doc
+        elif not infer:
+            COUNTS["search cycles"] += 1
     members = Scope(SERIAL).members(history)
     found = greedy_witness(history, members, {t.index: i for i, t in enumerate(members)})
     if found is not None:
@@ -125,4 +158,5 @@ def test_the_generator_makes_both_verdicts():
     """Run after the property: both verdicts and some greedy witnesses were exercised."""
     if COUNTS["holds"] + COUNTS["violated"] == 0:
         test_unit_constraints_and_greedy_match_the_oracle()
-    assert COUNTS["holds"] >= 50 and COUNTS["violated"] >= 40 and COUNTS["greedy"] >= 20, COUNTS
+    assert COUNTS["holds"] >= 50 and COUNTS["violated"] >= 30 and COUNTS["greedy"] >= 20, COUNTS
+    assert COUNTS["search cycles"] >= 20, COUNTS
