@@ -248,6 +248,8 @@ def search_order(graph, order: list, deadline=None, max_conflicts: int = MAX_CON
     inference, where the closure is affordable, derives the same edges in an
     order that names the cycle better (`DepGraph._resolve_constraints`).
     """
+    if deadline is not None and time.monotonic() > deadline:
+        return None, None    # no time left: no search is started
     search = _Search(graph, order)
     found = search.run(deadline, max_conflicts)
     if found == CYCLE:
