@@ -13,10 +13,15 @@ The pipeline for one criterion, cheapest first:
    cycle: a window drops transactions but invents no order, so its cycle is
    a proof, found without building the whole graph;
 4. the forced dependency graph of the whole history: a cycle is a proof of
-   violation; its topological order nearest commit order, or one repaired by
-   guessing the open write orders (checker/history/repair.py), may be a witness;
-   Cobra-style inference grows the graph until nothing more is forced;
-5. what is still open goes to z3, bounded by the timeout.
+   violation; its topological order nearest commit order, or one built a legal
+   step at a time (greedy.py), may be a witness;
+5. the write orders it leaves open are searched (acyclic.py: an incremental
+   topological order with backjumping, Cobra's and MonoSAT's acyclicity): an
+   order that satisfies them is a witness, forced edges that close a cycle a
+   violation;
+6. past that search's budget, Cobra-style inference grows the graph until
+   nothing more is forced (a bitset closure), and what is still open goes to
+   z3, bounded by the timeout.
 
 Criteria are decided strongest first (a stronger witness, restricted, settles
 the weaker), and a violation is named after the weakest criterion that fails
@@ -35,12 +40,12 @@ from operator import attrgetter
 from stmcheck.models.history import COMMITTED, History
 from stmcheck.models.terms import DEFAULT_CRITERIA, HISTORY_CRITERIA
 
+from .acyclic import CYCLE, SAT, search_order
 from .cycles import classify, explain, find_cycle
 from .depgraph import DepGraph, TooLarge
 from .readsources import INIT, ReadIndex
 from .results import Edge, Result, show_value
 from .greedy import greedy_witness
-from .repair import middle_rank, repair_witness
 from .solver import solve
 from .witness import OPACITY, SERIAL, SESSION, STRICT, Scope, _replay, first_candidate, try_candidates, verify_order
 
@@ -327,12 +332,16 @@ class _Checker:
                 anomaly = "inconsistent-read"
             return Result(criterion, False, anomaly=anomaly, explanation=text, events=[event], decided_by="graph")
         order, cyclic = graph.topo_order()
+        if cyclic is None and whole:
+            found = self._priority_witness(criterion, scope, graph)
+            clock = _step("witness", clock)
+            if found is not None:
+                return found
+            found, cyclic = self._search(criterion, scope, graph)
+            clock = _step("search", clock)
+            if found is not None:
+                return found
         if cyclic is None:
-            if whole:
-                found = self._priority_witness(criterion, scope, graph)
-                clock = _step("witness", clock)
-                if found is not None:
-                    return found
             if len(graph.kind) > CLOSURE_LIMIT:
                 if not whole:
                     return None
@@ -372,13 +381,17 @@ class _Checker:
             raise AssertionError(f"stmcheck bug: the {decided_by} witness for {criterion} fails: {problem}")
         return Result(criterion, True, order=[t.id for t in txns], decided_by=decided_by)
 
-    def _priority_witness(self, criterion: str, scope: Scope, graph: DepGraph) -> Result | None:
-        """The forced graph's topological order closest to commit order, when it is a
-        witness; else an order repaired from it (checker/history/repair.py), when one is."""
+    def _rank(self, criterion: str) -> dict:
+        """{txn index: place in the criterion's commit-order candidate}: the order to lean on."""
         rank = self.ranks.get(criterion)
         if rank is None:
             rank = self.ranks[criterion] = {t.index: i for i, t in enumerate(first_candidate(self.history, criterion))}
-        order, _ = graph.priority_order(rank)
+        return rank
+
+    def _priority_witness(self, criterion: str, scope: Scope, graph: DepGraph) -> Result | None:
+        """The forced graph's topological order closest to commit order, when it is a
+        witness; else one built a legal step at a time from it (greedy.py), when one is."""
+        order, _ = graph.priority_order(self._rank(criterion))
         if order is None:
             return None
         txns = graph.txn_order(order)
@@ -389,13 +402,32 @@ class _Checker:
             at = {graph.txns[v].index: i for i, v in enumerate(order) if v < len(graph.txns)}
             txns = greedy_witness(self.history, graph.txns, at, scope.program_order,
                                   lambda: deadline is not None and time.monotonic() > deadline, graph.succ)
-            if txns is not None and _replay(self.history, txns, scope) is None:
-                return Result(criterion, True, order=[t.id for t in txns], decided_by="graph")
-            txns = repair_witness(graph, middle_rank(graph.txns),
-                                  lambda: deadline is not None and time.monotonic() > deadline)
             if txns is None or _replay(self.history, txns, scope) is not None:
                 return None
         return Result(criterion, True, order=[t.id for t in txns], decided_by="graph")
+
+    def _search(self, criterion: str, scope: Scope, graph: DepGraph) -> tuple:
+        """The write orders left open, decided by the acyclicity search (acyclic.py) before
+        any closure: (a witness, None), (None, the cyclic nodes) when the forced edges it
+        derived close a cycle, or (None, None) when it ran out of budget, or its order fails
+        a read the constraints do not cover (one with several possible writers). A cycle
+        is left to inference where the closure is affordable: it names it better."""
+        if not graph.constraints:
+            return None, None
+        order, _ = graph.priority_order(self._rank(criterion))
+        status, found = search_order(graph, order, self.deadline)
+        if status == CYCLE:
+            if len(graph.kind) <= CLOSURE_LIMIT:
+                return None, None
+            for a, b, kind, key in found:
+                graph.add_edge(a, b, kind, key)
+            return None, graph.topo_order()[1]
+        if status == SAT:
+            order = found
+            txns = graph.txn_order(order)
+            if _replay(self.history, txns, scope) is None:
+                return Result(criterion, True, order=[t.id for t in txns], decided_by="graph"), None
+        return None, None
 
     def _unsat(self, criterion: str, core: list, reads=()) -> Result:
         shown = "; ".join(core[:6]) + (f"; and {len(core) - 6} more" if len(core) > 6 else "")
@@ -415,8 +447,8 @@ class _Checker:
 
 
 # Seconds spent per step of `_graph` in this process (the check benchmark reports them):
-# building the forced graph, inference (pruning constraints by reachability), the
-# cheap witnesses on the graph (priority order, step-by-step, repair), and z3.
+# building the forced graph, the cheap witnesses on the graph (priority order,
+# step-by-step), the acyclicity search, inference (pruning by reachability), and z3.
 STEP_SECONDS: dict = {}
 
 

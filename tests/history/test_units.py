@@ -11,6 +11,9 @@ inference and z3 are asked directly, bypassing the cheap candidate orders:
 a cycle or "unsat" must match a violation of the oracle, "sat" a history the
 oracle serializes, with a witness the oracle accepts. The step-by-step
 witness (`greedy_witness`), when it finds one, must pass the oracle too.
+The acyclicity search (`search_order`), on the forced graph before any
+inference and after it, must agree: its order a witness the oracle accepts,
+its cycle a violation, with no budget left unspent on these sizes.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stmcheck.checker.graphs import topological_order
+from stmcheck.checker.history import acyclic
+from stmcheck.checker.history.acyclic import CYCLE, SAT, search_order
 from stmcheck.checker.history.depgraph import DepGraph
 from stmcheck.checker.history.greedy import greedy_witness
 from stmcheck.checker.history.readsources import ReadIndex
@@ -95,7 +101,29 @@ def decide_by_graph(history):
 
 
 
-COUNTS = {"holds": 0, "violated": 0, "greedy": 0}
+def decide_by_search(history, infer: bool):
+    """(holds, order of Txns or None) from the forced graph and the acyclicity search."""
+    scope = Scope(SERIAL)
+    graph = DepGraph(history, scope, scope.members(history), ReadIndex(history)).build()
+    if graph.missing is not None:
+        return False, None
+    order, cyclic = graph.infer() if infer else graph.topo_order()
+    if cyclic is not None:
+        return False, None
+    rng = random.Random(len(order))
+    rng.shuffle(graph.constraints)   # any order of the work must do
+    status, found = search_order(graph, order)
+    assert status in (SAT, CYCLE)
+    if status == CYCLE:
+        for a, b, kind, key in found:
+            graph.add_edge(a, b, kind, key)
+        assert graph.topo_order()[1] is not None, "the edges derived close a cycle"
+        return False, None
+    order = found
+    return True, graph.txn_order(order)
+
+
+COUNTS = {"holds": 0, "violated": 0, "greedy": 0, "search cycles": 0}
 
 
 @settings(max_examples=300, derandomize=True, database=None, deadline=None,
@@ -113,6 +141,13 @@ def test_unit_constraints_and_greedy_match_the_oracle(seed, txns, keys, stale):
         assert oracle.check_witness(parsed, oracle.SERIAL, [t.id for t in order]) is None, doc
     else:
         COUNTS["violated"] += 1
+    for infer in (False, True):
+        found, order = decide_by_search(build_history(doc["events"], doc["initial"]), infer)
+        assert found == expected, (infer, doc)
+        if found:
+            assert oracle.check_witness(parsed, oracle.SERIAL, [t.id for t in order]) is None, doc
+        elif not infer:
+            COUNTS["search cycles"] += 1
     members = Scope(SERIAL).members(history)
     found = greedy_witness(history, members, {t.index: i for i, t in enumerate(members)})
     if found is not None:
@@ -125,4 +160,97 @@ def test_the_generator_makes_both_verdicts():
     """Run after the property: both verdicts and some greedy witnesses were exercised."""
     if COUNTS["holds"] + COUNTS["violated"] == 0:
         test_unit_constraints_and_greedy_match_the_oracle()
-    assert COUNTS["holds"] >= 50 and COUNTS["violated"] >= 40 and COUNTS["greedy"] >= 20, COUNTS
+    assert COUNTS["holds"] >= 50 and COUNTS["violated"] >= 30 and COUNTS["greedy"] >= 20, COUNTS
+    assert COUNTS["search cycles"] >= 20, COUNTS
+
+
+# --- the acyclicity search alone, against every choice --------------------------------------
+
+class _Graph:
+    """What `search_order` reads of a DepGraph: node kinds, successor dicts, constraints."""
+
+    def __init__(self, n, edges, constraints):
+        self.kind = [0] * n
+        self.succ = [dict() for _ in range(n)]
+        for a, b in edges:
+            self.succ[a][b] = ("wr", "k")
+        self.constraints = constraints
+
+
+def _acyclic(n, edges) -> bool:
+    succ = [[] for _ in range(n)]
+    indeg = [0] * n
+    for a, b in edges:
+        succ[a].append(b)
+        indeg[b] += 1
+    ready = [v for v in range(n) if not indeg[v]]
+    seen = 0
+    while ready:
+        v = ready.pop()
+        seen += 1
+        for b in succ[v]:
+            indeg[b] -= 1
+            if not indeg[b]:
+                ready.append(b)
+    return seen == n
+
+
+SEARCH = {"sat": 0, "cycle": 0, "backjumps": 0}
+
+
+@settings(max_examples=800, derandomize=True, database=None, deadline=None)
+@given(seed=st.integers(0, 2**32), n=st.integers(5, 12), m=st.integers(0, 6), c=st.integers(3, 10))
+def test_search_matches_every_choice(seed, n, m, c):
+    """Random DAGs and constraints (x, w, b) with w -> b, searched from a random topological
+    order: "sat" iff some choice of sides is acyclic (all 2^c tried), and its order then
+    respects every edge and puts each x outside its w..b."""
+    rng = random.Random(seed)
+    rank = list(range(n))
+    rng.shuffle(rank)                  # a hidden order the forced edges follow
+    edges = set()
+    for _ in range(m):
+        a, b = rng.sample(range(n), 2)
+        edges.add((a, b) if rank[a] < rank[b] else (b, a))
+    constraints = []
+    for _ in range(c):
+        x, w, b = rng.sample(range(n), 3)
+        if rank[w] > rank[b]:
+            w, b = b, w
+        edges.add((w, b))
+        constraints.append((x, w, b, "k"))
+    edges = sorted(edges)
+    expected = any(_acyclic(n, edges + [(x, w) if bits >> i & 1 else (b, x)
+                                        for i, (x, w, b, _k) in enumerate(constraints)])
+                   for bits in range(2 ** c))
+    graph = _Graph(n, edges, constraints)
+    # any topological order of the forced edges to start from (lowest random priority first)
+    start, _ = topological_order(graph.succ, [rng.random() for _ in range(n)])
+    undo = acyclic._Search.undo_to
+    calls = []
+
+    def counted(self, size):
+        calls.append(size)
+        undo(self, size)
+
+    acyclic._Search.undo_to = counted
+    try:
+        status, found = search_order(graph, start)
+    finally:
+        acyclic._Search.undo_to = undo
+    SEARCH["backjumps"] += len(calls)
+    assert (status == SAT) == expected, (status, edges, constraints)
+    if status == SAT:
+        SEARCH["sat"] += 1
+        at = {v: i for i, v in enumerate(found)}
+        assert all(at[a] < at[b] for a, b in edges)
+        assert all(not at[w] < at[x] < at[b] for x, w, b, _k in constraints)
+    else:
+        SEARCH["cycle"] += 1
+        assert status == CYCLE and not _acyclic(n, edges + [(a, b) for a, b, _kind, _key in found])
+
+
+def test_the_search_was_exercised():
+    """Run after the property: both answers, and conflicts that jumped back."""
+    if SEARCH["sat"] + SEARCH["cycle"] == 0:
+        test_search_matches_every_choice()
+    assert SEARCH["sat"] >= 50 and SEARCH["cycle"] >= 50 and SEARCH["backjumps"] >= 20, SEARCH

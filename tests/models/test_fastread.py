@@ -284,6 +284,7 @@ def test_the_benchmark_measures_each_file_in_a_fresh_process(tmp_path):
     assert [r.split(" | ")[0] for r in rows] == ["| opaque STM", "| one stale read", "| blind writes (database)",
                                                   "| database mix", "| database mix, lost update",
                                                   "| database mix, write skew",   # no stale read fits in 100
+                                                  "| database mix, untimed",
                                                   "| Elle list-append (EDN; parse: the EDN reader)"]
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
