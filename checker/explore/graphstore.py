@@ -235,7 +235,8 @@ class GraphStore:
         arrays = (self.parent_node, self.last, self.edge, self.enabled_id, self.next_at_place)
         total = self.index.nbytes() + sum(len(a) * a.itemsize for a in arrays)
         total += len(self.parent_thread) + len(self.waits) * getattr(self.waits, "itemsize", 1)
-        total += sum(map(sys.getsizeof, self.parts)) + sys.getsizeof(self.shared) + sys.getsizeof(self.set_ids)
+        total += sum(map(sys.getsizeof, self.parts)) + sys.getsizeof(self.shared)
+        total += sys.getsizeof(self.set_ids)
         total += sys.getsizeof(self.views)
         return total + _deep_size([p for parts in self.parts for p in parts] + self.sets)
 

@@ -57,11 +57,11 @@ criterion from the new view breaks it from the old one (acceptance reads each
 configuration on its own), and the invariant, deadlock and cycles depend on
 the place and the steps alone; a cycle through marked edges repeats places
 and commits of real executions, and a lasso's loop replays from any state at
-its place. Measured on tl2 3 x 1: 71,706 states without covering, 62,248 with
-(the card 16.1 s against 18.5 s, paired); views at one place differ mostly by
-aborted attempts left unplaced, not by inclusion, so most of the 4.2x that
-views multiply places by stays. `cover=False` expands every view (tests
-compare the two).
+its place. Measured on tl2 3 x 1: 71,706 states without covering, 62,248
+with (the card 14.7 s against 16.6 s before, median of 5 paired runs); views
+at one place differ mostly by aborted attempts left unplaced, not by
+inclusion, so most of the 4.2x that views multiply places by stays.
+`cover=False` expands every view (tests compare the two).
 
 Livelock (`conclude`): a reachable cycle without a commit that is fair (every
 thread enabled somewhere on it steps on it), found as a fair strongly
@@ -315,7 +315,8 @@ class GraphSearch(Strategy):
                         continue      # a covered edge leads where `v` is, not to `v` itself
                     prev[v] = (u, x & 255)
                     if waits[v]:
-                        return self._take(run, prev, v, next(w for w in self.enabled(v) if waits[v] >> (w - 1) & 1))
+                        mask = waits[v]
+                        return self._take(run, prev, v, next(w for w in self.enabled(v) if mask >> (w - 1) & 1))
                     below.append(v)
             if not below or len(prev) > _MAX_WALK_STATES:
                 return None
