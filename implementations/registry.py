@@ -110,6 +110,10 @@ def describe_expected(value) -> str:
 #: The 3-thread state graph's states where the graph is known to be far beyond any budget
 #: (`Entry.search`, "graph3"): enough to meet short lassos, cheap.
 FAR_BEYOND = 12_000
+#: Where the 3-thread graphs end a little past the common 200,000 states (measured with covered
+#: views, all criteria judged: tl2-no-read-validation swap 265,717 states, dict-update 216,965;
+#: lazy swap 290,308; tl2-readonly-unchecked dict-update 216,965; 60-81 s each).
+JUST_BEYOND = 300_000
 
 DESIGNS = {e.name: e for e in (
     Entry("global-lock", "global_lock", "GlobalLock", "one lock around every transaction (the GIL model)",
@@ -121,7 +125,7 @@ DESIGNS = {e.name: e for e in (
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}),
     Entry("tl2-no-read-validation", "tl2_no_read_validation", "TL2NoReadValidation",
           "TL2 without the post-read version check (not opaque)",
-          {"transfer": OPACITY, "swap": OPACITY, "counter": CLEAN}),
+          {"transfer": OPACITY, "swap": OPACITY, "counter": CLEAN}, search={"graph3": JUST_BEYOND}),
     Entry("norec", "norec", "NOrec", "NOrec: one global sequence lock, value-based validation, no ownership records",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}),
     Entry("eager-aggressive", "eager_aggressive", "EagerAggressive",
@@ -132,7 +136,8 @@ DESIGNS = {e.name: e for e in (
           "a lock per key, all taken in one global order (acquire_all_locks, key set learned by restart)",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}),
     Entry("lazy", "lazy", "Lazy", "the post's STM: versioned reads, redo log, commit locks, validates, writes back",
-          {"transfer": OPACITY, "swap": OPACITY, "counter": CLEAN}),     # strictly serializable, not opaque
+          {"transfer": OPACITY, "swap": OPACITY, "counter": CLEAN},      # strictly serializable, not opaque
+          search={"graph3": JUST_BEYOND}),
     Entry("lazy-incremental", "lazy_incremental", "LazyIncremental", "lazy, validating the read set on every read",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}),
     Entry("gencounter", "gencounter", "GenCounter", "global generation counter checked and bumped under one lock",
@@ -152,7 +157,8 @@ DESIGNS = {e.name: e for e in (
           {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL}),
     Entry("tl2-readonly-unchecked", "tl2_readonly_unchecked", "TL2ReadonlyUnchecked",
           "TL2 whose (so far) read-only transactions skip the post-read check",
-          {"transfer": OPACITY, "swap": CLEAN, "counter": CLEAN}),       # read-only bug: tests/implementations/test_catalogue.py
+          {"transfer": OPACITY, "swap": CLEAN, "counter": CLEAN},        # read-only bug: tests/implementations/test_catalogue.py
+          search={"graph3": JUST_BEYOND}),
     # More broken variants (tests/implementations/test_variants_more.py).
     Entry("norec-no-revalidation", "norec_no_revalidation", "NOrecNoRevalidation",
           "NOrec reading on after the sequence lock moved (not opaque, strictly serializable)",
