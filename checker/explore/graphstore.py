@@ -106,7 +106,7 @@ class GraphStore:
     threads, waiting edges and outgoing edges (thread, next node, commits), in
     insertion order."""
 
-    def __init__(self, places: bool = False, threads: int = 8):
+    def __init__(self, places: bool = False):
         self.index = Table()
         self.parts = ({}, {}, {})              # memory, positions, history view -> its id (by kind)
         self.views: list = []                  # view id -> the view (compared where `places` are kept)
@@ -123,8 +123,9 @@ class GraphStore:
         self.parent_node = array("i")          # node -> parent node (-1 for the root)
         self.parent_thread = bytearray()       # node -> the thread of the edge from its parent
         #: node -> its edges still waiting in the queue, a bit per thread (bit t - 1): a byte a
-        #: state up to 8 threads, two up to 16 (a set of waiting edges cost ~75 bytes an edge)
-        self.waits = bytearray() if threads <= 8 else array("H") if threads <= 16 else array("Q")
+        #: state up to 8 threads, wider once a thread beyond needs it (`widen_waits`); a set of
+        #: waiting edges cost about 75 bytes an edge
+        self.waits = bytearray()
         self.last = array("i")                 # node -> the last edge added from it (-1: none)
         self.edge = array("q")                 # edge -> (the node's edge before it + 1) << 36 | next node << 9
                                                #         | commits << 8 | thread
@@ -191,6 +192,15 @@ class GraphStore:
         self.waits.append(0)
         self.last.append(-1)
         return node
+
+    def widen_waits(self, mask: int) -> bool:
+        """Make `waits` wide enough for `mask` (two bytes a state up to 16 threads, eight up to
+        64); False beyond 64 threads."""
+        bits = mask.bit_length()
+        if bits > 64:
+            return False
+        self.waits = array("H" if bits <= 16 else "Q", list(self.waits))
+        return True
 
     def clear_waits(self) -> None:
         """No edge waits any more (the search stopped), in place."""

@@ -120,7 +120,8 @@ class WitnessKey:
             th, ops, _, preds = u[i]
             if op == ABORT and (not ops or self.committed_only):
                 out.update(self._closure((state, _without(u, i))))
-            else:
+            else:   # an ended attempt is never looked up by thread again (`_live`): its thread is
+                    # dropped, so that views differing only in who ran it are equal (and cover each other)
                 out.update(self._closure((state, u[:i] + ((0, ops, op, preds),) + u[i + 1:])))
         return _minimal(out)
 

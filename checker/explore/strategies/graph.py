@@ -212,10 +212,6 @@ class GraphSearch(Strategy):
         memory, positions = run.abstract_state()
         view = self.view(run) if self.view is not None else _events_key(run)
         store = self.store
-        if not len(store) and run.threads > 8:     # a wider bit per thread in `waits`
-            if run.threads > 64:
-                return self._full("the state graph takes at most 64 threads")
-            self._use(store := GraphStore(places=store.places, threads=run.threads))
         covered = False
         try:
             key = store.key(memory, positions, view)
@@ -256,7 +252,13 @@ class GraphSearch(Strategy):
             for t in later:
                 self.queue.append(node << 8 | t)
                 mask |= 1 << (t - 1)
-            self.waits[node] = mask
+            try:
+                self.waits[node] = mask
+            except (ValueError, OverflowError):     # a thread beyond the bits `waits` has
+                if not store.widen_waits(mask):
+                    return self._full("the state graph takes at most 64 threads")
+                self.waits = store.waits
+                self.waits[node] = mask
             t = here[0] if go_on else None
         elif go_on:
             mask = self.waits[node]
