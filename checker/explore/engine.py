@@ -227,6 +227,8 @@ class Explorer:
                 v = self.judge(run, out)
                 if v is not None:
                     out.violations.append(v)
+                    if self.stop_at_first:
+                        break
         out.states = getattr(strategy, "states", None)
         out.transitions = getattr(strategy, "transitions", None)
         store_bytes = getattr(strategy, "store_bytes", None)

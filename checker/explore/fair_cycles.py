@@ -1,6 +1,6 @@
 """Fair cycles in an explored state graph: the algorithms that decide livelock and starvation.
 
-A graph here is any object with `states` (their number), `enabled(node)` (its
+A graph here is any object with `nodes` (their number), `enabled(node)` (its
 enabled threads), `out(node)` (its edges: [(thread, next node, commits)]) and
 `parent_of(node)` ((parent node, thread), (-1, 0) for the root): the state-graph search
 (`strategies/graph.py`) and the starvation graph of cyclic programs
@@ -22,9 +22,9 @@ def fair_component(graph, keep_edge, need=lambda t, c: True) -> list | None:
     Only the cyclic core of the graph (`cyclic_core`) can hold such a set: the rest is
     trimmed first, in linear time."""
     succ = Adjacency()
-    for u in range(graph.states):
+    for u in range(graph.nodes):
         succ.add([v for t, v, c in graph.out(u) if keep_edge(t, c)])
-    work = [cyclic_core(succ, range(graph.states))]
+    work = [cyclic_core(succ, range(graph.nodes))]
     del succ
     while work:
         nodes = work.pop()

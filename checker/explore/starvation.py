@@ -54,6 +54,10 @@ class StateGraph:
     def states(self) -> int:
         return self.search.states
 
+    @property
+    def nodes(self) -> int:
+        return self.search.nodes
+
     def schedule(self, node: int) -> list:
         return self.search.schedule(node)
 

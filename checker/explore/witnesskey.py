@@ -86,6 +86,37 @@ class WitnessKey:
         """The history read so far has a witness order."""
         return any(not u for _, u in self.configs)
 
+    # -- the same automaton, read over a stored graph's edges (strategies/graph.py, "Views after places")
+    def start_view(self) -> tuple:
+        """The view of the empty history (what `__call__` gives a run that has not stepped)."""
+        return frozenset(((self.start, ()),)), 0
+
+    def after(self, view: tuple, events: tuple) -> tuple:
+        """The view after `view` has read `events` ((op, thread, key, value) each, values in
+        canonical form): what `__call__` would give a run that read them next."""
+        configs, commits = view
+        memo = self.memo
+        for op, t, key, value in events:
+            k = (configs, op, t, key, value)
+            try:
+                found = memo.get(k)
+            except TypeError:        # an unhashable value: step without the memo
+                found = None
+                k = None
+            if found is None:
+                found = self.step(configs, {"op": op, "thread": t, "key": key, "value": value})
+                if k is not None:
+                    memo[k] = found
+            configs = found
+            if op == COMMIT:
+                commits += 1
+        return configs, commits
+
+    @staticmethod
+    def view_accepts(view: tuple) -> bool:
+        """`accepts` of a view `after` gave: some configuration has placed every attempt."""
+        return any(not u for _, u in view[0])
+
     @staticmethod
     def covers(old: tuple, new: tuple) -> bool:
         """Every continuation that breaks the criterion after a prefix with view `new` breaks it

@@ -135,16 +135,16 @@ def test_runs_that_go_on_build_the_same_graph(design, workload):
         out = ex.explore()
         assert out.exhausted
         name = _names(g)
-        edges = {(name[u], t, name[v], c) for u in range(g.states) for t, v, c in g.out(u)}
+        edges = {(name[u], t, name[v], c) for u in range(g.nodes) for t, v, c in g.out(u)}
         graphs[go_on] = (g.states, g.transitions, edges, g._livelock() is not None, ex.finals, out.executions)
     assert graphs[True][:5] == graphs[False][:5]
     assert graphs[True][5] < graphs[False][5]
 
 
-def _covered_and_not(design, workload, threads, criterion, explorer_cls=Verdicts):
+def _covered_and_not(design, workload, threads, criterion, explorer_cls=Verdicts, split=True):
     out = {}
     for cover in (True, False):
-        g = GraphSearch(cover=cover)
+        g = GraphSearch(cover=cover, split=split)
         more = {} if explorer_cls is not Verdicts else {"stop_at_first": False}
         ex = api.make_explorer(api.prepare(design, workload, threads=threads), g, criterion=criterion,
                                explorer_cls=explorer_cls, max_executions=None, time_limit=300, **more)
@@ -163,17 +163,49 @@ def _covered_and_not(design, workload, threads, criterion, explorer_cls=Verdicts
     ("norec", "counter", 3, "opacity"),
     ("tl2-no-commit-validation", "write-skew", 3, "opacity"),
 ])
-def test_covered_views_keep_every_verdict(design, workload, threads, criterion):
+@pytest.mark.parametrize("split", [False, True])
+def test_covered_views_keep_every_verdict(design, workload, threads, criterion, split):
     """A state whose view covers a stored one's at the same memory and positions is not
     expanded (`GraphSearch.cover`, `WitnessKey.covers`): against the search that expands every
     view, the same ways to end and final memories, the same failures at each, the same
-    livelock verdict, on fewer states; no final appears that the full search does not reach."""
-    (gc, ec), (gf, ef) = _covered_and_not(design, workload, threads, criterion).values()
-    assert gc.covered and gc.states < gf.states
+    livelock verdict, on fewer states; no final appears that the full search does not reach.
+    Runs that build states with their views, and views folded over places (`split`), alike."""
+    (gc, ec), (gf, ef) = _covered_and_not(design, workload, threads, criterion, split=split).values()
+    assert gc.states < gf.states or (split and gc.states == gf.states)   # the fold's order covers less
+    assert bool(gc.covered) != split      # where views come after places, the fold covers, not the runs
     assert ec.finals <= ef.finals
     assert {f[:2] for f in ec.finals} == {f[:2] for f in ef.finals}
     assert {f for f in ec.finals if f[2]} == {f for f in ef.finals if f[2]}
     assert (gc._livelock() is None) == (gf._livelock() is None)
+
+
+@pytest.mark.parametrize("design,workload,threads,criterion,broken", [
+    ("tl2", "transfer", 2, "opacity", False),
+    ("tl2-no-read-validation", "transfer", 2, "opacity", True),
+    ("lazy-unlocked-commit", "transfer", 2, "strict-serializability", True),
+    ("eager-aggressive", "write-skew", 2, "opacity", False),
+    ("norec-no-revalidation", "counter", 3, "opacity", False),
+    ("tl2-no-commit-validation", "write-skew", 3, "opacity", True),
+    ("locks-naive", "swap", 2, "opacity", False),
+])
+def test_views_folded_over_places_are_the_state_graph(design, workload, threads, criterion, broken):
+    """Views after places (`GraphSearch.split`, strategies/views_after.py): the runs build the
+    graph of memories and positions, the views are folded over its edges afterwards. Without
+    covering (which depends on the order states are met) that is the very graph the search
+    that builds every state with its view builds: the same states and transitions, the same
+    ways to end with the same failures, the same livelock verdict, with fewer runs."""
+    out = {}
+    for split in (False, True):
+        g = GraphSearch(cover=False, split=split)
+        ex = api.make_explorer(api.prepare(design, workload, threads=threads), g, criterion=criterion,
+                               explorer_cls=Verdicts, max_executions=None, time_limit=300, stop_at_first=False)
+        ex.finals = set()
+        result = ex.explore()
+        assert result.exhausted
+        out[split] = (g.states, g.transitions, ex.finals, g._livelock() is None, result.executions)
+    assert out[True][:4] == out[False][:4]
+    assert out[True][4] < out[False][4]
+    assert any(f[2] == "criterion" for f in out[True][2]) == broken
 
 
 @pytest.mark.parametrize("design,workload,threads,broken", [
