@@ -27,7 +27,7 @@ from .objects import ObjectError, check_operations, is_object_workload
 from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, STARVATION, Positions, Run
 from .strategies.base import NondeterminismError
 from .strategies.replay import encode, encode_lasso
-from .witnesskey import AllCriteriaView, WitnessKey, committed_view
+from .witnesskey import AllCriteriaView, CommittedView, WitnessKey
 from ..history.witness import OPACITY, STRICT
 
 ALL_CRITERIA = DEFAULT_CRITERIA
@@ -170,7 +170,7 @@ class Explorer:
         if self.criterion == STRICT and not self.exact_histories and not self.cyclic:
             return WitnessKey(self.workload.keys, committed_only=True)
         if self.criterion not in (OPACITY, STRICT) and not self.exact_histories and not self.cyclic:
-            return committed_view
+            return CommittedView(self.workload.keys)
         return AllCriteriaView(self.workload.keys)
 
     def new_run(self, detect_lassos: bool | None = None) -> Run:

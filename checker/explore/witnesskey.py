@@ -45,7 +45,9 @@ decides (`Explorer.history_view`).
 
 from __future__ import annotations
 
-from stmcheck.models.history import canonical_value, same_value
+from stmcheck.models.history import HistoryBuilder, canonical_value, json_value, same_value
+
+from ..history.criteria import check
 
 LIVE, COMMIT, ABORT = "live", "commit", "abort"
 
@@ -87,10 +89,6 @@ class WitnessKey:
         return any(not u for _, u in self.configs)
 
     # -- the same automaton, read over a stored graph's edges (strategies/graph.py, "Views after places")
-    def start_view(self) -> tuple:
-        """The view of the empty history (what `__call__` gives a run that has not stepped)."""
-        return frozenset(((self.start, ()),)), 0
-
     def after(self, view: tuple, events: tuple) -> tuple:
         """The view after `view` has read `events` ((op, thread, key, value) each, values in
         canonical form): what `__call__` would give a run that read them next."""
@@ -113,9 +111,13 @@ class WitnessKey:
         return configs, commits
 
     @staticmethod
-    def view_accepts(view: tuple) -> bool:
-        """`accepts` of a view `after` gave: some configuration has placed every attempt."""
-        return any(not u for _, u in view[0])
+    def verdicts(view: tuple) -> tuple:
+        """(`accepts`,) of a view `after` gave: some configuration has placed every attempt."""
+        return (any(not u for _, u in view[0]),)
+
+    @staticmethod
+    def commits(view: tuple) -> int:
+        return view[1]
 
     @staticmethod
     def covers(old: tuple, new: tuple) -> bool:
@@ -300,6 +302,56 @@ def committed_view(run) -> tuple:
             run.commits)
 
 
+class CommittedView:
+    """`committed_view` with what a search that folds views over stored edges needs
+    (strategies/views_after.py): `after` reads events as the view of a run that emitted
+    them would, `verdicts` says whether serializability holds once every thread is done (the
+    checker on the committed transactions, each distinct set once)."""
+
+    def __init__(self, initial: dict):
+        self.initial = dict(initial)
+        self.judged: dict = {}
+
+    def __call__(self, run) -> tuple:
+        return committed_view(run)
+
+    @staticmethod
+    def after(view: tuple, events: tuple) -> tuple:
+        done, live, commits = view
+        done, live = list(done), dict(live)
+        for op, t, key, value in events:
+            if op == "begin":
+                live[t] = ()
+            elif op == "read" or op == "write":
+                live[t] += ((op, str(key), value),)
+            else:
+                ops = live.pop(t)
+                if op == COMMIT:
+                    done[t] += (ops,)
+                    commits += 1
+        return tuple(done), tuple(sorted(live.items())), commits
+
+    def verdicts(self, view: tuple) -> tuple:
+        done = view[0]
+        found = self.judged.get(done)
+        if found is None:
+            b = HistoryBuilder(initial=self.initial)
+            n = 0
+            for t, txns in enumerate(done):
+                for ops in txns:
+                    n += 1
+                    b.add({"thread": t, "txn": f"c{n}", "op": "begin"})
+                    for op, key, value in ops:
+                        b.add({"thread": t, "txn": f"c{n}", "op": op, "key": key, "value": json_value(value)})
+                    b.add({"thread": t, "txn": f"c{n}", "op": COMMIT})
+            found = self.judged[done] = check(b.finish(), ["serializability"])[0].holds is not False
+        return (found,)
+
+    @staticmethod
+    def commits(view: tuple) -> int:
+        return view[2]
+
+
 class AllCriteriaView:
     """The views of opacity, strict serializability and serializability together: for a
     caller that judges every history for all three (the matrix)."""
@@ -307,9 +359,22 @@ class AllCriteriaView:
     def __init__(self, initial: dict):
         self.opacity = WitnessKey(initial, committed_only=False)
         self.strict = WitnessKey(initial, committed_only=True)
+        self.committed = CommittedView(initial)
 
     def __call__(self, run) -> tuple:
         return self.opacity(run), self.strict(run), committed_view(run)
+
+    def after(self, view: tuple, events: tuple) -> tuple:
+        return (self.opacity.after(view[0], events), self.strict.after(view[1], events),
+                self.committed.after(view[2], events))
+
+    def verdicts(self, view: tuple) -> tuple:
+        return (WitnessKey.verdicts(view[0]) + WitnessKey.verdicts(view[1])
+                + self.committed.verdicts(view[2]))
+
+    @staticmethod
+    def commits(view: tuple) -> int:
+        return view[2][2]
 
     @staticmethod
     def covers(old: tuple, new: tuple) -> bool:

@@ -31,7 +31,7 @@ def _cpu_seconds(pid: int) -> float:
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads a process's CPU time from /proc")
 def test_the_command_prints_the_report_so_far_and_exits_130():
     cmd = [sys.executable, "-c", "from stmcheck.checker.cli import main; main()",
-           "explore", "tl2", "--threads", "3", "--no-timings"]
+           "explore", "tl2", "--threads", "3", "--txns", "2", "--no-timings"]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while _cpu_seconds(p.pid) < 3 and time.monotonic() < deadline:   # started, and searching
@@ -46,7 +46,7 @@ def test_the_command_prints_the_report_so_far_and_exits_130():
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads a process's CPU time from /proc")
 def test_the_matrix_shows_the_cells_finished_and_writes_nothing(tmp_path):
     cmd = [sys.executable, "-c", "from stmcheck.checker.cli import main; main()", "matrix", "--designs",
-           "global-lock,tl2", "--workloads", "transfer", "--threads", "3", "--quiet", "--out", str(tmp_path),
+           "global-lock,lazy-unlocked-commit", "--workloads", "transfer", "--threads", "3", "--quiet", "--out", str(tmp_path),
            "--write"]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -55,7 +55,7 @@ def test_the_matrix_shows_the_cells_finished_and_writes_nothing(tmp_path):
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, (out, err)
-    assert "global-lock" in out and "tl2 " not in out
+    assert "global-lock" in out and "lazy-unlocked-commit " not in out
     assert "interrupted after 1 of 2 cells; nothing written" in err and "Traceback" not in err
     assert not os.listdir(tmp_path)
 

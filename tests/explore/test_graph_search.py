@@ -187,6 +187,12 @@ def test_covered_views_keep_every_verdict(design, workload, threads, criterion, 
     ("norec-no-revalidation", "counter", 3, "opacity", False),
     ("tl2-no-commit-validation", "write-skew", 3, "opacity", True),
     ("locks-naive", "swap", 2, "opacity", False),
+    ("tl2-no-commit-validation", "write-skew", 2, "serializability", True),
+    ("gencounter-racy", "counter", 2, "serializability", True),
+    ("tl2", "write-skew", 2, "serializability", False),
+    ("tl2-no-read-validation", "transfer", 2, "all", True),
+    ("lazy", "swap", 2, "all", True),
+    ("norec", "counter", 3, "all", False),
 ])
 def test_views_folded_over_places_are_the_state_graph(design, workload, threads, criterion, broken):
     """Views after places (`GraphSearch.split`, strategies/views_after.py): the runs build the
@@ -197,14 +203,18 @@ def test_views_folded_over_places_are_the_state_graph(design, workload, threads,
     out = {}
     for split in (False, True):
         g = GraphSearch(cover=False, split=split)
-        ex = api.make_explorer(api.prepare(design, workload, threads=threads), g, criterion=criterion,
-                               explorer_cls=Verdicts, max_executions=None, time_limit=300, stop_at_first=False)
+        every = criterion == "all"           # every criterion judged (the matrix's view)
+        ex = api.make_explorer(api.prepare(design, workload, threads=threads), g,
+                               criterion="opacity" if every else criterion, explorer_cls=Verdicts,
+                               max_executions=None, time_limit=300, stop_at_first=False, exact_histories=every)
         ex.finals = set()
         result = ex.explore()
         assert result.exhausted
         out[split] = (g.states, g.transitions, ex.finals, g._livelock() is None, result.executions)
     assert out[True][:4] == out[False][:4]
-    assert out[True][4] < out[False][4]
+    assert out[True][4] <= out[False][4]
+    if criterion != "serializability":    # its view keeps few apart at a place: little to save there
+        assert out[True][4] < out[False][4]
     assert any(f[2] == "criterion" for f in out[True][2]) == broken
 
 
@@ -218,7 +228,7 @@ def test_covered_views_keep_every_verdict_when_all_criteria_are_judged(design, w
     verdicts, violated and not, with and without covering."""
     from stmcheck.checker.matrix import _Collect
     (gc, ec), (gf, ef) = _covered_and_not(design, workload, threads, "opacity", _Collect).values()
-    assert gc.covered and gc.states < gf.states
+    assert gc.states <= gf.states and not gc.covered      # the fold covers (views after places)
     assert {str(p) for p in ec.broken} == {str(p) for p in ef.broken} == broken
     assert (ec.others, ec.suspected) == (ef.others, ef.suspected)
 

@@ -7,8 +7,9 @@ with about four views, and building the graph state by state ran the design
 for every one of them (a replay from the start and a step), though threads
 see only the place. Here the runs build the graph of places alone, each edge
 labelled with the history events its step emitted; the views are then
-computed over the stored edges (`WitnessKey.after`, memoised per view and
-label), with no run at all.
+computed over the stored edges (the view's `after`: `WitnessKey`,
+`CommittedView`, `AllCriteriaView`; memoised per view and label), with no run
+at all.
 
 Why it is the same search: threads are deterministic and the place keeps what
 designs observe, so the step a thread takes from a place, and the events it
@@ -16,9 +17,10 @@ emits, are the same whichever view the state has (the label of an edge is a
 function of its place and thread). The states this fold reaches are those
 the search would build, its edges the same transitions, and a step into an
 end (every thread done) reaches an end with the view the run would have
-judged: the criterion holds there exactly when the view accepts
-(`WitnessKey.view_accepts`: read over a whole history the automaton decides
-as the checker does, tests/explore/test_witnesskey.py). Covered views
+judged: the criterion holds there exactly when the view says so (its
+`verdicts`: the witness automaton, read over a whole history, decides as the
+checker does, tests/explore/test_witnesskey.py; serializability's view is the
+committed transactions, which the checker judges). Covered views
 (graph.py) apply here as there. What needs no view (deadlock, crash, cycles,
 the runs' own steps) was judged on the places already.
 
@@ -66,7 +68,7 @@ class ViewsAfterPlaces:
         return len(self.place) - self.dropped
 
     def run(self) -> "ViewsAfterPlaces":
-        g, after, accepts = self.graph, self.view.after, self.view.view_accepts
+        g, after, verdicts, commits_of = self.graph, self.view.after, self.view.verdicts, self.view.commits
         store, labels, label_list = g.store, g.edge_label, g.label_list
         last, edge, finals = store.last, store.edge, g.finals
         first = array("i", [-1]) * len(store)      # place -> its first state
@@ -136,11 +138,11 @@ class ViewsAfterPlaces:
                 if label < 0:
                     continue             # a deadlock or crash: judged on its place already
                 end = views[step(w, label)]
-                what = (fid, end[1], accepts(end))
+                what = (fid, commits_of(end), verdicts(end))
                 if what not in judged:
                     judged.add(what)
                     self.candidates.append(self.schedule(i) + [t])
-                    if not what[2] and self.stop_at_first:
+                    if not all(what[2]) and self.stop_at_first:
                         self.bounded = "stopped at a violation"
                         return self
             i += 1
