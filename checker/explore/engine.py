@@ -223,6 +223,8 @@ class Explorer:
             bounds.add(INTERRUPTED)
         conclude = getattr(strategy, "conclude", None)
         if conclude is not None and not interrupted and not (out.violations and self.stop_at_first):
+            if self.time_limit is not None:      # what the graph search still computes keeps to it
+                strategy.deadline = start + self.time_limit
             for run in conclude(self.new_run):   # what only the whole search shows (a graph's cycles)
                 v = self.judge(run, out)
                 if v is not None:

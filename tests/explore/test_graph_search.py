@@ -239,3 +239,16 @@ def test_a_state_beyond_the_step_bound_leaves_the_graph_incomplete():
     is no bound of its own)."""
     result = api.explore("tl2", "transfer", strategy="graph", max_steps=12, stop_at_first=False)
     assert not result.exhausted and any("max-steps" in b for b in result.bounds)
+
+
+
+def test_a_time_limit_bounds_the_fold_too():
+    """--time-limit bounds what the search computes after its runs (the engine sets `deadline`):
+    past it the views are not folded over the places, and the result says so, never "exhausted"."""
+    import time
+    g = GraphSearch()
+    ex = api.make_explorer(api.prepare("tl2", "transfer"), g, max_executions=None, time_limit=None)
+    g.deadline = time.monotonic() - 1      # as if the runs had used up the time
+    result = ex.explore()
+    assert not result.exhausted and any("before the views were folded" in b for b in result.bounds)
+    assert g.views_after is None and g.states == g.nodes

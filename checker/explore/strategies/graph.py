@@ -94,6 +94,7 @@ bounds the graph.
 
 from __future__ import annotations
 
+import time
 from array import array
 
 from stmcheck.models.history import canonical_value
@@ -159,6 +160,7 @@ class GraphSearch(Strategy):
         self._final_ids: dict = {}
         self._ev = 0                     # the run's events before the edge being taken
         self.views_after = None          # what the fold found (`ViewsAfterPlaces`), once it ran
+        self.deadline = None             # time.monotonic() past which the fold stops (--time-limit)
 
     @classmethod
     def from_options(cls, *, max_states: int | None = None, **_):
@@ -460,9 +462,11 @@ class GraphSearch(Strategy):
         stops at all): the ends the views folded over the graph of places find to judge
         ("Views after places"), then the run that shows the graph's livelock (at most one: the
         first fair non-progress cycle), replayed from its lasso so that the runtime proves it again."""
-        if self.product is not None and self.root_view is not None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.bounds.add("time-limit (before the views were folded over the places)")
+        elif self.product is not None and self.root_view is not None:
             fold = self.views_after = ViewsAfterPlaces(self, self.product, self.cover, self.max_states,
-                                                       self.stop_early).run()
+                                                       self.stop_early, self.deadline).run()
             self.transitions = fold.transitions
             if fold.bounded is not None and fold.bounded != "stopped at a violation":
                 self.bounds.add(fold.bounded)

@@ -35,6 +35,7 @@ the search that builds every state judges it at least once.
 
 from __future__ import annotations
 
+import time
 from array import array
 
 from ..graphstore import NODE_MASK, _deep_size, _intern
@@ -44,8 +45,8 @@ class ViewsAfterPlaces:
     """The states (place, view) reachable over a graph of places (`GraphSearch` with
     `product` set), breadth-first; `candidates` are the schedules to replay and judge."""
 
-    def __init__(self, graph, view, cover: bool, max_states: int, stop_at_first: bool):
-        self.graph, self.view = graph, view
+    def __init__(self, graph, view, cover: bool, max_states: int, stop_at_first: bool, deadline=None):
+        self.graph, self.view, self.deadline = graph, view, deadline
         self.covers = getattr(view, "covers", None) if cover else None
         self.max_states, self.stop_at_first = max_states, stop_at_first
         self.place = array("i")       # state -> its place (a node of the graph)
@@ -104,6 +105,9 @@ class ViewsAfterPlaces:
         add(0, view_id(g.root_view), -1, 0)
         i = 0
         while i < len(place):
+            if not i & 0x3FFF and self.deadline is not None and time.monotonic() >= self.deadline:
+                self.bounded = "time-limit (folding the views)"
+                return self
             if dead[i]:
                 i += 1
                 continue
