@@ -7,9 +7,8 @@ with exactly one anti-dependency (G-single), then any number (G2-item), then
 with a thread's own order, then with real time. The first layer that holds a
 cycle names the anomaly; within it the shortest cycle found is reported.
 
-networkx finds the strongly connected components of each layer (through the
-graph toolkit, checker/graphs.py, which imports it only when a cycle is looked
-for); the shortest cycle inside a component is a 0-1 breadth-first search
+The graph toolkit (checker/graphs.py) finds the strongly connected
+components of each layer; the shortest cycle inside a component is a 0-1 breadth-first search
 written here, because auxiliary nodes (barriers, time points) must cost
 nothing (a chain of time points is one real-time edge to a reader) and because
 filtered networkx views were measured at 30x the cost of plain adjacency lists

@@ -8,7 +8,17 @@ cycle is a proof of violation. Edges come from:
 - the legality of each such read: every other writer X of the key must come
   before w (`ww`) or after every reader of w (`rw`). When reachability in the
   graph already rules one side out, the other becomes an edge (the pruning
-  Cobra, OSDI 2020, uses); otherwise it stays a two-way *constraint* for z3.
+  Cobra, OSDI 2020, uses); otherwise it stays a two-way *constraint*.
+
+The constraints of one key are kept whole (`KeySpans`): the intervals no
+other writer may fall inside, and the writers, not every pair of them. The
+pairs grow with the square of a key's writers: 10^5-transaction database
+histories of the check benchmark hold 9.9 M (blind writes; 99,628 intervals)
+and 26 M (the mix, whose hot keys have thousands of units; 48,231 intervals),
+more than any list may hold. The acyclicity search (acyclic.py) reads the
+intervals as they are; only inference and z3, which run on graphs small
+enough for a closure, get the pairs listed (`constraints`, bounded by
+`CHOICE_LIMIT`).
 
 Two kinds of auxiliary node keep the graph linear in size: a *barrier* after
 all readers of one write (so "X after every reader of w" is one edge), and a
@@ -32,16 +42,46 @@ TXN, BARRIER, TIME = 0, 1, 2
 # Graphs up to this many nodes keep reachability exact while constraints are
 # resolved (an O(nodes) update per new edge); larger ones update once per round.
 SEQUENTIAL_LIMIT = 1000
-# What the exact search may hold: possible (reader, writer) pairs of the reads with several
-# possible writers, plus write-order constraints. Each costs a few dozen bytes here and a
-# z3 term later; values repeated across thousands of writers (a key flipping between two
-# values) make this quadratic in the history, so past the limit the graph is not built and
-# the answer is inconclusive, with memory bounded, never a MemoryError.
+# What inference and z3 may hold: possible (reader, writer) pairs of the reads with several
+# possible writers, plus write-order constraints once listed pair by pair. Each costs a few
+# dozen bytes here and a z3 term later; values repeated across thousands of writers (a key
+# flipping between two values) make this quadratic in the history, so past the limit the
+# graph is not built (or its constraints not listed) and that step's answer is inconclusive,
+# with memory bounded, never a MemoryError.
 CHOICE_LIMIT = 2_000_000
 
 
 class TooLarge(Exception):
     """The forced graph of this history would need more than `CHOICE_LIMIT` choices."""
+
+
+class KeySpans:
+    """The write-order constraints of one key, kept per interval instead of per pair.
+
+    Each interval (w, b, exempt) says: w's version is read until b, so no node of
+    `xs` (the key's writers, or the heads of its units) may fall strictly between w
+    and b, save those in `exempt` (w itself; writers that read w's version, which
+    have edges of their own). Every pair (x, w, b) is one constraint "x -> w or
+    b -> x"; `pairs` lists them, in the order the per-pair lists had.
+    """
+
+    __slots__ = ("key", "xs", "intervals")
+
+    def __init__(self, key, xs):
+        self.key = key
+        self.xs = xs             # list of nodes
+        self.intervals = []      # (w, b, exempt: a set of nodes)
+
+    def pairs(self):
+        key, xs = self.key, self.xs
+        for w, b, exempt in self.intervals:
+            for x in xs:
+                if x not in exempt:
+                    yield (x, w, b, key)
+
+    def size(self) -> int:
+        inside = set(self.xs)
+        return sum(len(inside) - len(exempt & inside) for _w, _b, exempt in self.intervals)
 
 
 class Ambiguous:
@@ -65,10 +105,12 @@ class DepGraph:
         self.kind = [TXN] * len(txns)
         self.succ: list[dict] = [dict() for _ in txns]   # node -> {successor: (kind, key)} of its first edge
         self.parallel: dict = {}             # (a, b) -> [(kind, key)] of further kinds of a -> b
-        self.constraints: list[tuple] = []   # (X, w, B, key): X -> w, or B -> X
+        self.spans: dict = {}                # key -> KeySpans: the constraints as built
+        self._constraints = None             # [(X, w, B, key)]: X -> w, or B -> X, once listed
         self.ambiguous: list[Ambiguous] = []
         self.missing = None                  # (txn, key, value, event) of a read with no writer
-        self.writers: dict = {}              # key -> [node] committed writers present
+        self.writers: dict = {}              # key -> [node] committed writers present, in node order
+        self._wsets: dict = {}               # key -> the same as a set, once asked for
         self.key_of_barrier: dict = {}
 
     # -- construction ------------------------------------------------------
@@ -143,6 +185,36 @@ class DepGraph:
         self._add_versions()
         return self
 
+    @property
+    def constraints(self) -> list:
+        """The constraints pair by pair, listed from `spans` at the first use (inference, z3);
+        TooLarge past `CHOICE_LIMIT`."""
+        if self._constraints is None:
+            self._spend(sum(s.size() for s in self.spans.values()), "write-order constraints listed pair by pair")
+            self._constraints = [c for s in self.spans.values() for c in s.pairs()]
+        return self._constraints
+
+    @constraints.setter
+    def constraints(self, value: list) -> None:
+        self._constraints = value
+
+    def has_constraints(self) -> bool:
+        if self._constraints is not None:
+            return bool(self._constraints)
+        return any(s.size() for s in self.spans.values())
+
+    def _writer_set(self, key) -> set:
+        found = self._wsets.get(key)
+        if found is None:
+            found = self._wsets[key] = set(self.writers.get(key, ()))
+        return found
+
+    def _span(self, key, xs) -> KeySpans:
+        span = self.spans.get(key)
+        if span is None:
+            span = self.spans[key] = KeySpans(key, xs)
+        return span
+
     def _add_source(self, key, src, readers: list) -> None:
         readers = list(dict.fromkeys(readers))
         if src is not INIT:
@@ -150,23 +222,37 @@ class DepGraph:
                 if r != src:
                     self.add_edge(src, r, "wr", key)
         writers = self.writers.get(key, ())
-        self._spend(len(writers))
         reader_set = set(readers)
+        exempt = {src}
+        # Work in the readers, not the writers (a hot key's thousands of writers, once per
+        # version read: 1.1 s of a 10^5 mix with a lost update), in the order a walk over the
+        # writers would take: writers are in node order, and the barrier comes at the first
+        # writer that neither wrote nor read this version.
+        wset = self._writer_set(key)
+        reading = sorted(r for r in reader_set if r != src and r in wset)
+        first_free = next((x for x in writers if x != src and x not in reader_set), None)
         barrier = None
-        for x in writers:
-            if x == src:
-                continue
-            if x in reader_set:
-                for r in readers:
-                    if r != x:
-                        self.add_edge(r, x, "rw", key)
-                continue
-            if barrier is None:
+        for x in reading:
+            if barrier is None and first_free is not None and first_free < x:
                 barrier = self._barrier(readers, key)
-            if src is INIT:
-                self.add_edge(barrier, x, "rw", key)
-            else:
-                self.constraints.append((x, src, barrier, key))
+            exempt.add(x)
+            for r in readers:
+                if r != x:
+                    self.add_edge(r, x, "rw", key)
+        if barrier is None and first_free is not None:
+            barrier = self._barrier(readers, key)
+        if barrier is None:
+            return
+        if src is INIT:
+            for x in writers:
+                if x not in exempt:
+                    self.add_edge(barrier, x, "rw", key)
+            return
+        if self._constraints is not None:   # after the listing (inference): pair by pair
+            self._spend(len(writers))
+            self._constraints += [(x, src, barrier, key) for x in writers if x not in exempt]
+        else:
+            self._span(key, writers).intervals.append((src, barrier, exempt))
 
     def _add_units(self, key, sources: dict) -> bool:
         """Write combining (Cobra, OSDI 2020): the constraints of `key` between whole units.
@@ -181,7 +267,8 @@ class DepGraph:
         head(V) or end(V) -> head(U)" (end: a barrier after the last version's
         readers, or the last writer if nobody read it): with V's constraint on
         U, it is exactly the per-writer constraints of `_add_source` (see
-        docs/formats.md), in units^2 rather than writers x reads.
+        docs/formats.md), in units^2 rather than writers x reads (and kept as
+        one interval per read unit, `KeySpans`).
 
         False (nothing added) when the chains are not simple: a version that
         two writers read and overwrote (a lost update: the per-writer edges
@@ -227,20 +314,16 @@ class DepGraph:
                 read.append((unit[0], self._barrier(readers, key)))
             elif len(unit) > 1:
                 read.append((unit[0], tail))
-        self._spend(len(read) * len(units))
-        heads = [u[0] for u in units]
-        constraints = self.constraints
-        for hv, end in read:
-            for hu in heads:
-                if hu != hv:
-                    constraints.append((hu, hv, end, key))
+        if read:
+            span = self._span(key, [u[0] for u in units])
+            span.intervals += [(hv, end, {hv}) for hv, end in read]
         return True
 
-    def _spend(self, choices: int) -> None:
+    def _spend(self, choices: int, what: str = "possible writer choices (values repeated by many writers)") -> None:
         self.choices += choices
         if self.choices > CHOICE_LIMIT:
-            raise TooLarge(f"the exact search would hold more than {CHOICE_LIMIT:,} possible writer choices "
-                           f"(values repeated by many writers); no cheap order is a witness")
+            raise TooLarge(f"the exact search would hold more than {CHOICE_LIMIT:,} {what}; "
+                           f"no cheap order is a witness")
 
     def _barrier(self, readers: list, key) -> int:
         if len(readers) == 1:
@@ -324,6 +407,17 @@ class DepGraph:
         priority = [-1 if k != TXN else rank.get(txns[v].index, 0) for v, k in enumerate(kind)]
         order, stuck = topological_order(self.succ, priority, extra)
         return order, (None if stuck is None else set(stuck))
+
+    def thread_edges(self) -> dict:
+        """node -> {the next transaction of its thread}: program order, as `extra` edges."""
+        out: dict = {}
+        last: dict = {}
+        for i, t in enumerate(self.txns):   # txns are in begin order
+            prev = last.get(t.thread)
+            if prev is not None:
+                out[prev] = {i}
+            last[t.thread] = i
+        return out
 
     def closure(self, order: list) -> list:
         """desc[v]: bitset of nodes reachable from v (v included)."""
@@ -436,7 +530,7 @@ class DepGraph:
         return changed
 
     def undecided(self) -> bool:
-        return bool(self.constraints or self.ambiguous or getattr(self, "versions_ambiguous", None))
+        return bool(self.has_constraints() or self.ambiguous or getattr(self, "versions_ambiguous", None))
 
     def txn_order(self, order: list) -> list:
         return [self.txns[v] for v in order if v < len(self.txns)]

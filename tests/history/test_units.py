@@ -101,8 +101,10 @@ def decide_by_graph(history):
 
 
 
-def decide_by_search(history, infer: bool):
-    """(holds, order of Txns or None) from the forced graph and the acyclicity search."""
+def decide_by_search(history, infer: bool, phases=acyclic.PHASES):
+    """(holds, order of Txns or None) from the forced graph and the acyclicity search: on the
+    constraints as built, per key and interval (`DepGraph.spans`), or after inference, on
+    the list of pairs it left, shuffled."""
     scope = Scope(SERIAL)
     graph = DepGraph(history, scope, scope.members(history), ReadIndex(history)).build()
     if graph.missing is not None:
@@ -110,9 +112,13 @@ def decide_by_search(history, infer: bool):
     order, cyclic = graph.infer() if infer else graph.topo_order()
     if cyclic is not None:
         return False, None
-    rng = random.Random(len(order))
-    rng.shuffle(graph.constraints)   # any order of the work must do
-    status, found = search_order(graph, order)
+    if infer:
+        rng = random.Random(len(order))
+        rng.shuffle(graph.constraints)   # any order of the work must do
+    else:
+        assert graph._constraints is None, "the pairs are not listed for the search"
+        assert graph.has_constraints() == bool(list(c for s in graph.spans.values() for c in s.pairs()))
+    status, found = search_order(graph, order, phases=phases)
     assert status in (SAT, CYCLE)
     if status == CYCLE:
         for a, b, kind, key in found:
@@ -141,9 +147,10 @@ def test_unit_constraints_and_greedy_match_the_oracle(seed, txns, keys, stale):
         assert oracle.check_witness(parsed, oracle.SERIAL, [t.id for t in order]) is None, doc
     else:
         COUNTS["violated"] += 1
-    for infer in (False, True):
-        found, order = decide_by_search(build_history(doc["events"], doc["initial"]), infer)
-        assert found == expected, (infer, doc)
+    for infer, phases in ((False, acyclic.PHASES), (True, acyclic.PHASES),
+                          (False, ((acyclic.NEARER, None),)), (False, ((acyclic.FIRST_ORDER, None),))):
+        found, order = decide_by_search(build_history(doc["events"], doc["initial"]), infer, phases)
+        assert found == expected, (infer, phases, doc)
         if found:
             assert oracle.check_witness(parsed, oracle.SERIAL, [t.id for t in order]) is None, doc
         elif not infer:
@@ -225,28 +232,31 @@ def test_search_matches_every_choice(seed, n, m, c):
     graph = _Graph(n, edges, constraints)
     # any topological order of the forced edges to start from (lowest random priority first)
     start, _ = topological_order(graph.succ, [rng.random() for _ in range(n)])
-    undo = acyclic._Search.undo_to
+    retract = acyclic._Search.retract
     calls = []
 
-    def counted(self, size):
-        calls.append(size)
-        undo(self, size)
+    def counted(self, level):
+        calls.append(level)
+        retract(self, level)
 
-    acyclic._Search.undo_to = counted
+    acyclic._Search.retract = counted
     try:
-        status, found = search_order(graph, start)
+        # the default (a restart after a few conflicts), and each way of choosing alone
+        for phases in (acyclic.PHASES, ((acyclic.NEARER, None),), ((acyclic.FIRST_ORDER, None),),
+                       ((acyclic.NEARER, 1), (acyclic.FIRST_ORDER, None))):
+            status, found = search_order(graph, start, phases=phases)
+            assert (status == SAT) == expected, (status, phases, edges, constraints)
+            if status == SAT:
+                SEARCH["sat"] += 1
+                at = {v: i for i, v in enumerate(found)}
+                assert all(at[a] < at[b] for a, b in edges)
+                assert all(not at[w] < at[x] < at[b] for x, w, b, _k in constraints)
+            else:
+                SEARCH["cycle"] += 1
+                assert status == CYCLE and not _acyclic(n, edges + [(a, b) for a, b, _kind, _key in found])
     finally:
-        acyclic._Search.undo_to = undo
+        acyclic._Search.retract = retract
     SEARCH["backjumps"] += len(calls)
-    assert (status == SAT) == expected, (status, edges, constraints)
-    if status == SAT:
-        SEARCH["sat"] += 1
-        at = {v: i for i, v in enumerate(found)}
-        assert all(at[a] < at[b] for a, b in edges)
-        assert all(not at[w] < at[x] < at[b] for x, w, b, _k in constraints)
-    else:
-        SEARCH["cycle"] += 1
-        assert status == CYCLE and not _acyclic(n, edges + [(a, b) for a, b, _kind, _key in found])
 
 
 def test_the_search_was_exercised():

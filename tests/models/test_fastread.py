@@ -277,7 +277,7 @@ def test_the_benchmark_measures_each_file_in_a_fresh_process(tmp_path):
 
     from stmcheck.checker.bench.check import check_bench
     out = tmp_path / "check.md"
-    result = CliRunner().invoke(check_bench, ["--sizes", "300", "--database-size", "100", "--elle-size", "200",
+    result = CliRunner().invoke(check_bench, ["--sizes", "300", "--database-sizes", "100", "--elle-size", "200",
                                               "--out", str(out)])
     assert result.exit_code == 0, result.output
     rows = [line for line in out.read_text().splitlines() if line.startswith("| ") and "---" not in line][1:]
