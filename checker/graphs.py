@@ -14,11 +14,13 @@ measured 6 to 12 times slower (figures in its docstring); the z3 path
 networkx. `cycle_among` reads a cycle off what Kahn's algorithm could not
 place, in linear time.
 
-Strongly connected components (`strongly_connected`) are Tarjan's, written
-here too: networkx gave the same components in the same order, but its
-import (0.1 s) was most of the cost of naming the cycle of a small violated
-history (figures in its docstring); on the state graphs of `explore`
-`cyclic_core` first trims what lies on no cycle, in linear time.
+Strongly connected components come from networkx (`strongly_connected`):
+they are off the hot path (figures in its docstring), so the declared
+dependency is used rather than a copy of Tarjan's algorithm; on the state
+graphs of `explore`, where they were on it, `cyclic_core` first trims what
+lies on no cycle, in linear time. networkx is
+imported inside the function that uses it, never at module level, so
+commands that need no graph do not pay for its import.
 """
 
 from __future__ import annotations
@@ -223,61 +225,25 @@ def cyclic_core(succ, nodes) -> set:
 
 
 def strongly_connected(edges, nodes=()) -> list[set]:
-    """The strongly connected components, singletons included.
+    """The strongly connected components (networkx), singletons included.
 
     The order is fixed, so callers that take the first component that
     qualifies stay deterministic: Tarjan's (a depth-first search from each
     node in turn, `nodes` first in the order given and then the others as
     `edges` first name them, following each node's edges in the order
-    given, a repeated edge once), which completes a component only after
-    every component it reaches, so they come out sinks first.
+    given), which completes a component only after every component it
+    reaches, so they come out sinks first.
 
-    Written here (iteratively, the order networkx's Nuutila variant gives)
-    rather than asked of networkx: importing networkx costs 0.1 s, which a
-    1,000-transaction history with one stale read paid to name its cycle
-    (`history/cycles.py`) where the rest of its check took 0.1 s. On the
-    state graphs of `explore/starvation.py` both took 0.04 to 0.06 s.
+    Off the hot path: cycles are searched only once a history is known to
+    be violated (`history/cycles.py`), and on the state graphs of
+    `explore/starvation.py` (1,500 states, the matrix's bound; tl2, norec,
+    lazy, eager and dstm+karma) networkx took what the hand-written Tarjan
+    it replaced took, 0.04 to 0.06 s for the three calls of one `liveness`
+    that spends 0.7 to 1.0 s in all.
     """
-    succ: dict = {}
-    for v in nodes:
-        succ.setdefault(v, {})
-    for a, b in edges:
-        succ.setdefault(a, {})[b] = None
-        succ.setdefault(b, {})
-    preorder: dict = {}
-    lowlink: dict = {}
-    found: set = set()
-    pending: list = []      # nodes whose component is not complete yet
-    out = []
-    counter = 0
-    for source in succ:
-        if source in found:
-            continue
-        stack = [(source, iter(succ[source]))]
-        counter += 1
-        preorder[source] = counter
-        while stack:
-            v, it = stack[-1]
-            for w in it:
-                if w not in preorder:
-                    counter += 1
-                    preorder[w] = counter
-                    stack.append((w, iter(succ[w])))
-                    break
-            else:
-                stack.pop()
-                low = pv = preorder[v]
-                for w in succ[v]:
-                    if w not in found:
-                        pw = preorder[w]
-                        low = min(low, lowlink[w] if pw > pv else pw)
-                lowlink[v] = low
-                if low == pv:
-                    comp = {v}
-                    while pending and preorder[pending[-1]] > pv:
-                        comp.add(pending.pop())
-                    found |= comp
-                    out.append(comp)
-                else:
-                    pending.append(v)
-    return out
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from(edges)
+    return list(nx.strongly_connected_components(g))

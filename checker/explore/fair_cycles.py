@@ -45,8 +45,8 @@ def fair_component(graph, keep_edge, need=lambda t, c: True) -> list | None:
 
 
 def _sccs(graph, nodes, keep_edge):
-    """The strongly connected components of the subgraph of `nodes` (the graph toolkit's
-    Tarjan), in Tarjan's order from the lowest-numbered state, so the
+    """The strongly connected components of the subgraph of `nodes` (networkx, through
+    the graph toolkit), in Tarjan's order from the lowest-numbered state, so the
     component `fair_component` settles on, and with it the witness, is always the same."""
     nodes = sorted(nodes)
     keep = set(nodes)
