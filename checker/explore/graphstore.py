@@ -5,8 +5,11 @@ path to it), its enabled threads (fairness), its edges (cycles) and how many
 of its edges still wait in the queue. As Python objects (a dict from key
 tuples to nodes, a tuple per parent, a list of tuples per node's edges) that
 cost 612 bytes a state on tl2 transfer, 3 threads; here it costs 98 (62,248
-states, covered views included): flat arrays of machine integers, and the
-visited set an open-addressing table of packed keys (`Table`).
+states, covered views included, each state built with its view): flat arrays
+of machine integers, and the visited set an open-addressing table of packed
+keys (`Table`). Where the views are folded over the places afterwards
+(strategies/views_after.py) the store holds the places (17,040 there) and
+the whole graph costs 71 bytes a state.
 
 A state's key is the ids of its three parts (memory, thread positions,
 history view), each distinct part stored once in `parts` (a table per kind)
