@@ -459,9 +459,12 @@ class GraphSearch(Strategy):
     # -- what the graph proves --------------------------------------------------------------------
     def conclude(self, new_run):
         """Runs for the explorer to judge, one by one (it stops at the first violation where it
-        stops at all): the ends the views folded over the graph of places find to judge
-        ("Views after places"), then the run that shows the graph's livelock (at most one: the
-        first fair non-progress cycle), replayed from its lasso so that the runtime proves it again."""
+        stops at all): a livelock found while the runs went on (it stopped them: the views are
+        not folded for it), the ends the views folded over the graph of places find to judge
+        ("Views after places"), then the graph's livelock (at most one: the first fair
+        non-progress cycle), each lasso replayed so that the runtime proves it again."""
+        if self._cycle is not None:
+            yield self._lasso_run(new_run, self._cycle)
         if self.deadline is not None and time.monotonic() >= self.deadline:
             self.bounds.add("time-limit (before the views were folded over the places)")
         elif self.product is not None and self.root_view is not None:
@@ -474,13 +477,16 @@ class GraphSearch(Strategy):
                 run = new_run(detect_lassos=False)
                 run.execute(Replay(schedule, strict=True, fused=True))
                 yield run
-        found = self._cycle or self._livelock()
-        if found is None:
-            return
+        if self._cycle is None:
+            found = self._livelock()
+            if found is not None:
+                yield self._lasso_run(new_run, found)
+
+    def _lasso_run(self, new_run, found):
         entry, loop = found
         run = new_run(detect_lassos=True)
         run.execute(Replay(self.schedule(entry) + loop * 2, strict=True, fused=True))
-        yield run
+        return run
 
     def _livelock(self):
         """(entry node, loop schedule) of a fair cycle without commits, or None."""
