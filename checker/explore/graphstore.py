@@ -254,6 +254,21 @@ class GraphStore:
         return total + _deep_size([p for parts in self.parts for p in parts] + self.sets)
 
 
+def numbered(key, value, ids: dict, values: list) -> int:
+    """`value`'s number in `values`, equal keys sharing one; a key with an unhashable value
+    inside gets a number of its own."""
+    try:
+        found = ids.get(key)
+    except TypeError:
+        key = found = None
+    if found is None:
+        found = len(values)
+        values.append(value)
+        if key is not None:
+            ids[key] = found
+    return found
+
+
 def _intern(o, shared: dict, keep: bool = True):
     """`o` with every tuple and frozenset inside it replaced by the one equal object in
     `shared` (added there when new); `o` itself too, unless not `keep` (a part: `parts`

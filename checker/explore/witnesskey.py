@@ -52,6 +52,16 @@ from ..history.criteria import check
 LIVE, COMMIT, ABORT = "live", "commit", "abort"
 
 
+def event_tuple(e: dict) -> tuple:
+    """A history event as the views read it: (op, thread, key, value in canonical form)."""
+    return e["op"], e["thread"], e.get("key"), canonical_value(e.get("value"))
+
+
+def _accepting(configs) -> bool:
+    """Some configuration has placed every attempt: the history read has a witness order."""
+    return any(not u for _, u in configs)
+
+
 class WitnessKey:
     """The history part of a state key for opacity or (`committed_only`) strict
     serializability, computed incrementally along each run."""
@@ -67,53 +77,47 @@ class WitnessKey:
         if run is not self._run:
             self._run, self._pos = run, 0
             self.configs = frozenset(((self.start, ()),))
-        events, configs, memo = run.events, self.configs, self.memo
+        events, configs = run.events, self.configs
         for i in range(self._pos, len(events)):
-            # `step` is a function of (configurations, event): a run that replays a path others
-            # took meets the same pairs again (frozensets keep their hash, so a lookup is cheap)
-            e = events[i]
-            k = (configs, e["op"], e["thread"], e.get("key"), canonical_value(e.get("value")))
-            try:
-                found = memo.get(k)
-            except TypeError:        # an unhashable value: step without the memo
-                configs = self.step(configs, e)
-                continue
-            if found is None:
-                found = memo[k] = self.step(configs, e)
-            configs = found
+            configs = self._next(configs, event_tuple(events[i]))
         self.configs, self._pos = configs, len(events)
         return configs, run.commits
 
+    def _next(self, configs: frozenset, event: tuple) -> frozenset:
+        """`step`, memoised: it is a function of (configurations, event), and a run that replays
+        a path others took, or a fold over stored edges, meets the same pairs again (frozensets
+        keep their hash, so a lookup is cheap)."""
+        k = (configs,) + event
+        try:
+            found = self.memo.get(k)
+        except TypeError:        # an unhashable value: step without the memo
+            k = None
+            found = None
+        if found is None:
+            op, t, key, value = event
+            found = self.step(configs, {"op": op, "thread": t, "key": key, "value": value})
+            if k is not None:
+                self.memo[k] = found
+        return found
+
     def accepts(self) -> bool:
         """The history read so far has a witness order."""
-        return any(not u for _, u in self.configs)
+        return _accepting(self.configs)
 
     # -- the same automaton, read over a stored graph's edges (strategies/graph.py, "Views after places")
     def after(self, view: tuple, events: tuple) -> tuple:
-        """The view after `view` has read `events` ((op, thread, key, value) each, values in
-        canonical form): what `__call__` would give a run that read them next."""
+        """The view after `view` has read `events` (`event_tuple`s): what `__call__` would give a
+        run that read them next."""
         configs, commits = view
-        memo = self.memo
-        for op, t, key, value in events:
-            k = (configs, op, t, key, value)
-            try:
-                found = memo.get(k)
-            except TypeError:        # an unhashable value: step without the memo
-                found = None
-                k = None
-            if found is None:
-                found = self.step(configs, {"op": op, "thread": t, "key": key, "value": value})
-                if k is not None:
-                    memo[k] = found
-            configs = found
-            if op == COMMIT:
-                commits += 1
+        for event in events:
+            configs = self._next(configs, event)
+            commits += event[0] == COMMIT
         return configs, commits
 
     @staticmethod
     def verdicts(view: tuple) -> tuple:
-        """(`accepts`,) of a view `after` gave: some configuration has placed every attempt."""
-        return (any(not u for _, u in view[0]),)
+        """(`accepts`,) of a view `after` gave."""
+        return (_accepting(view[0]),)
 
     @staticmethod
     def commits(view: tuple) -> int:
@@ -286,20 +290,8 @@ def committed_view(run) -> tuple:
     transactions (their reads and writes, in order) and the running attempts' operations.
     Aborted attempts say nothing to serializability (an internal inconsistency in one breaks
     opacity only), and without real-time order when a transaction ran does not matter."""
-    done: list = [[] for _ in range(run.threads + 1)]
-    live: dict = {}
-    for e in run.events:
-        op = e["op"]
-        if op == "begin":
-            live[e["txn"]] = (e["thread"], [])
-        elif op == "read" or op == "write":
-            live[e["txn"]][1].append((op, str(e["key"]), canonical_value(e["value"])))
-        else:
-            t, ops = live.pop(e["txn"])
-            if op == COMMIT:
-                done[t].append(tuple(ops))
-    return (tuple(tuple(x) for x in done), tuple(sorted((t, tuple(ops)) for t, ops in live.values())),
-            run.commits)
+    empty = (((),) * (run.threads + 1), (), 0)
+    return CommittedView.after(empty, [event_tuple(e) for e in run.events])
 
 
 class CommittedView:
@@ -316,7 +308,9 @@ class CommittedView:
         return committed_view(run)
 
     @staticmethod
-    def after(view: tuple, events: tuple) -> tuple:
+    def after(view: tuple, events) -> tuple:
+        """The view after `view` has read `events` (`event_tuple`s): a thread has one live
+        attempt at a time, so its operations are kept under its thread."""
         done, live, commits = view
         done, live = list(done), dict(live)
         for op, t, key, value in events:

@@ -97,10 +97,9 @@ from __future__ import annotations
 import time
 from array import array
 
-from stmcheck.models.history import canonical_value
-
 from ..fair_cycles import fair_component, walk
-from ..graphstore import NODE_MASK, GraphStore, StoreFull
+from ..graphstore import NODE_MASK, GraphStore, StoreFull, numbered
+from ..witnesskey import event_tuple
 from .base import NondeterminismError, Strategy
 from .replay import Replay
 from .views_after import ViewsAfterPlaces, shared_size
@@ -331,17 +330,8 @@ class GraphSearch(Strategy):
     def _label(self, run) -> int:
         """The id of the events the run emitted since the edge it just took began (`_ev`), in
         the form `WitnessKey.after` reads; equal ones share an id."""
-        label = tuple([(e["op"], e["thread"], e.get("key"), canonical_value(e.get("value")))
-                       for e in run.events[self._ev:]])
-        try:
-            found = self.labels.get(label)
-        except TypeError:            # an unhashable value: a label of its own
-            self.label_list.append(label)
-            return len(self.label_list) - 1
-        if found is None:
-            found = self.labels[label] = len(self.label_list)
-            self.label_list.append(label)
-        return found
+        label = tuple([event_tuple(e) for e in run.events[self._ev:]])
+        return numbered(label, label, self.labels, self.label_list)
 
     def _covering(self, key: int):
         """A state with `key`'s memory and positions whose view covers `key`'s (`covers`), or None."""
@@ -444,17 +434,7 @@ class GraphSearch(Strategy):
                     ends.append((self.edge, -1, -1, 0, True))
 
     def _final_id(self, final) -> int:
-        try:
-            key = tuple(sorted(final.items(), key=repr))
-            found = self._final_ids.get(key)
-        except TypeError:            # an unhashable value
-            key = found = None
-        if found is None:
-            found = len(self.final_list)
-            self.final_list.append(final)
-            if key is not None:
-                self._final_ids[key] = found
-        return found
+        return numbered(tuple(sorted(final.items(), key=repr)), final, self._final_ids, self.final_list)
 
     # -- what the graph proves --------------------------------------------------------------------
     def conclude(self, new_run):
@@ -471,7 +451,7 @@ class GraphSearch(Strategy):
             fold = self.views_after = ViewsAfterPlaces(self, self.product, self.cover, self.max_states,
                                                        self.stop_early, self.deadline).run()
             self.transitions = fold.transitions
-            if fold.bounded is not None and fold.bounded != "stopped at a violation":
+            if fold.bounded is not None:
                 self.bounds.add(fold.bounded)
             for schedule in fold.candidates:
                 run = new_run(detect_lassos=False)

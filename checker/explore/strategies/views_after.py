@@ -38,7 +38,7 @@ from __future__ import annotations
 import time
 from array import array
 
-from ..graphstore import NODE_MASK, _deep_size, _intern
+from ..graphstore import NODE_MASK, _deep_size, _intern, numbered
 
 
 class ViewsAfterPlaces:
@@ -80,11 +80,7 @@ class ViewsAfterPlaces:
         judged = {(fid, commits, ok) for ends in finals.values() for _, _, fid, commits, ok in ends}
 
         def view_id(v) -> int:
-            i = view_ids.get(v)
-            if i is None:
-                i = view_ids[v] = len(views)
-                views.append(v)
-            return i
+            return numbered(v, v, view_ids, views)
 
         def step(w: int, label: int) -> int:
             k = (w, label)
@@ -147,8 +143,7 @@ class ViewsAfterPlaces:
                     judged.add(what)
                     self.candidates.append(self.schedule(i) + [t])
                     if not all(what[2]) and self.stop_at_first:
-                        self.bounded = "stopped at a violation"
-                        return self
+                        return self      # its run, the last candidate, stops the explorer
             i += 1
         return self
 
