@@ -17,12 +17,13 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
 #: What stmcheck builds in the cache (native cores, the libitm workload, the JSON Lines reader,
 #: the linearizability search); only these are ever pruned, since other tools may share the cache folder.
-PRUNE_PREFIXES = ("native-", "itm-", "jsonl-", "lincore-")
+PRUNE_PREFIXES = ("native-", "itm-", "jsonl-", "lincore-", "foldcore-")
 PRUNE_AGE = 24 * 3600  # seconds a build may go unused before it is pruned
 
 
@@ -78,6 +79,38 @@ def compile_into(cc: str, args: list, out: str, what: str = "C code", error=Buil
         first = errors[0].strip() if errors else f"exit status {proc.returncode}"
         raise error(f"building {what} with {cc!r} failed: {first}")
     os.replace(tmp, out)
+
+
+def load_library(source: str, cdef: str, prefix: str, what: str, cflags=("-O2", "-fPIC", "-shared")):
+    """(ffi, lib): `source`, one C file, built once into the cache as `<prefix>-<hash>.so` (the
+    hash covers the source, compiler, flags and declarations) and loaded with cffi's ABI mode
+    (no Python headers needed); where the cache cannot be written, a private folder in the
+    temporary directory. Raises BuildError saying why not: STMCHECK_NO_NATIVE set, no cffi,
+    no compiler, a failed build."""
+    if os.environ.get("STMCHECK_NO_NATIVE"):
+        raise BuildError("disabled by STMCHECK_NO_NATIVE")
+    try:
+        import cffi
+    except ImportError:
+        raise BuildError("cffi is not installed") from None
+    cc = find_compiler()
+    if cc is None:
+        raise BuildError("no C compiler found")
+    name = f"{prefix}-{digest([source], (cc, tuple(cflags), cdef, sys.platform))}.so"
+    error = None
+    for root in (cache_root(), os.path.join(tempfile.gettempdir(), f"stmcheck-{os.getuid()}")):
+        out = os.path.join(root, name)
+        try:
+            built = not os.path.exists(out)
+            if built:
+                compile_into(cc, list(cflags) + [source], out, what=what)
+            mark_used(out, prune_others=built)
+            ffi = cffi.FFI()
+            ffi.cdef(cdef)
+            return ffi, ffi.dlopen(out)
+        except OSError as exc:  # the folder cannot be written: try the next one
+            error = exc
+    raise BuildError(str(error))
 
 
 def mark_used(path: str, prune_others: bool = False) -> None:

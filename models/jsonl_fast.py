@@ -24,7 +24,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 
 from . import cbuild
 from .history import ABORTED, COMMITTED, FALSE, LIVE, READ, TRUE, WRITE, EventLines, HistoryBuilder, Txn
@@ -78,33 +77,10 @@ def _load():
     """(ffi, lib), or None when the fast path is unavailable here (cached either way)."""
     if "lib" not in _state:
         _state["lib"] = None
-        if os.environ.get("STMCHECK_NO_NATIVE"):
-            _log.debug("fast JSON Lines reader disabled by STMCHECK_NO_NATIVE")
-            return None
         try:
-            import cffi
-        except ImportError:
-            _log.debug("fast JSON Lines reader unavailable: cffi is not installed")
-            return None
-        cc = cbuild.find_compiler()
-        if cc is None:
-            _log.debug("fast JSON Lines reader unavailable: no C compiler")
-            return None
-        name = f"jsonl-{cbuild.digest([SOURCE], (cc, CFLAGS, CDEF, sys.platform))}.so"
-        # The shared cache, else (read-only home) a private folder in the temporary directory.
-        for root in (cbuild.cache_root(), os.path.join(tempfile.gettempdir(), f"stmcheck-{os.getuid()}")):
-            out = os.path.join(root, name)
-            try:
-                built = not os.path.exists(out)
-                if built:
-                    cbuild.compile_into(cc, list(CFLAGS) + [SOURCE], out, what="the fast JSON Lines reader")
-                cbuild.mark_used(out, prune_others=built)
-                ffi = cffi.FFI()
-                ffi.cdef(CDEF)
-                _state["lib"] = (ffi, ffi.dlopen(out))
-                break
-            except (cbuild.BuildError, OSError) as exc:
-                _log.debug("fast JSON Lines reader unavailable in %s: %s", root, exc)
+            _state["lib"] = cbuild.load_library(SOURCE, CDEF, "jsonl", "the fast JSON Lines reader", CFLAGS)
+        except (cbuild.BuildError, OSError) as exc:
+            _log.debug("fast JSON Lines reader unavailable: %s", exc)
     return _state["lib"]
 
 

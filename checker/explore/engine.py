@@ -225,6 +225,12 @@ class Explorer:
         if conclude is not None and not interrupted and not (out.violations and self.stop_at_first):
             if self.time_limit is not None:      # what the graph search still computes keeps to it
                 strategy.deadline = start + self.time_limit
+            if self.progress is not None:        # and shows its progress as the runs did
+
+                def tick():
+                    out.states = getattr(strategy, "states", None)
+                    self.progress(out)
+                strategy.tick = tick
             for run in conclude(self.new_run):   # what only the whole search shows (a graph's cycles)
                 v = self.judge(run, out)
                 if v is not None:

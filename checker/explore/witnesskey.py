@@ -12,7 +12,9 @@ How: the prefix is read by an automaton whose state is every way a witness
 order could have begun: a set of *configurations*, each the committed state
 reached by the attempts placed so far (in a legal order that keeps real-time
 order) and the attempts not placed yet, with their operations, whether they
-ended, and which of them ended before each began. An attempt can be placed
+ended, and which of them ended before each began (a bit per attempt in an int:
+renumbered with two shifts when one is placed, and 28 bytes where a frozenset
+took 216 or more). An attempt can be placed
 once it has ended and everything that ended before it began is placed; the
 set holds every choice of placing it now or later, except where later is no
 choice: an attempt that must precede every live attempt (and so every later
@@ -71,6 +73,8 @@ class WitnessKey:
         self.committed_only = committed_only
         self.closed: dict = {}   # configuration -> its closure (memo)
         self.memo: dict = {}     # (configurations, event's op, thread, key, value) -> `step`'s answer
+        self.sets: dict = {}     # each distinct answer, once: the memo's equal answers share it
+        self.canon: dict = {}    # each distinct configuration, once (`_minimal`)
         self._run = None
 
     def __call__(self, run) -> tuple:
@@ -96,6 +100,7 @@ class WitnessKey:
         if found is None:
             op, t, key, value = event
             found = self.step(configs, {"op": op, "thread": t, "key": key, "value": value})
+            found = self.sets.setdefault(found, found)   # one object per distinct set (memory)
             if k is not None:
                 self.memo[k] = found
         return found
@@ -136,6 +141,12 @@ class WitnessKey:
         accepted from `new`. The commits so far must be equal (the invariant reads them)."""
         return old[1] == new[1] and old[0] <= new[0]
 
+    @staticmethod
+    def cover_form(view: tuple) -> tuple:
+        """(key, items): `covers(old, new)` holds exactly when the keys are equal and `old`'s
+        items are among `new`'s, a form a caller can test without calling back (the C fold)."""
+        return view[1], view[0]
+
     # -- the automaton ----------------------------------------------------------------------------
     def step(self, configs: frozenset, e: dict) -> frozenset:
         op, t = e["op"], e["thread"]
@@ -146,12 +157,15 @@ class WitnessKey:
                 i = _live(u, t)
                 th, ops, status, preds = u[i]
                 out.add((state, u[:i] + ((th, ops + (item,), status, preds),) + u[i + 1:]))
-            return _minimal(out)
+            return _minimal(out, self.canon)
         if op == "begin":
             for state, u in configs:
-                preds = frozenset(j for j, x in enumerate(u) if x[2] != LIVE)
+                preds = 0            # a bit per attempt that ended before this one began
+                for j, x in enumerate(u):
+                    if x[2] != LIVE:
+                        preds |= 1 << j
                 out.add((state, u + ((t, (), LIVE, preds),)))
-            return _minimal(out)
+            return _minimal(out, self.canon)
         for state, u in configs:     # commit or abort
             i = _live(u, t)
             th, ops, _, preds = u[i]
@@ -160,7 +174,7 @@ class WitnessKey:
             else:   # an ended attempt is never looked up by thread again (`_live`): its thread is
                     # dropped, so that views differing only in who ran it are equal (and cover each other)
                 out.update(self._closure((state, u[:i] + ((0, ops, op, preds),) + u[i + 1:])))
-        return _minimal(out)
+        return _minimal(out, self.canon)
 
     def _closure(self, config) -> frozenset:
         """Every configuration reachable by placing ended attempts (forced ones at once), but
@@ -214,9 +228,10 @@ class WitnessKey:
         return state, _without(u, i)
 
 
-def _minimal(configs: set) -> frozenset:
+def _minimal(configs: set, canon: dict) -> frozenset:
     """The configurations no other one in the set dominates (`_subsumes`): a canonical form of
-    the set, since domination is a partial order (its minimal elements are unique)."""
+    the set, since domination is a partial order (its minimal elements are unique). Each one
+    is `canon`'s equal one: sets that share a configuration share its object (memory)."""
     by_state: dict = {}
     for state, u in configs:
         by_state.setdefault(state, []).append(u)
@@ -229,7 +244,9 @@ def _minimal(configs: set) -> frozenset:
                 if not any(len(v) < len(u) and _subsumes(v, u) for v in kept):
                     kept.append(u)
             us = kept
-        out.extend((state, u) for u in us)
+        for u in us:
+            c = (state, u)
+            out.append(canon.setdefault(c, c))
     return frozenset(out)
 
 
@@ -263,15 +280,16 @@ def _live(u: tuple, t) -> int:
 
 def _without(u: tuple, i: int) -> tuple:
     """u without its i-th attempt; the others' predecessor indices renumbered."""
-    return tuple((th, ops, status, frozenset(j - (j > i) for j in preds if j != i))
-                 for k, (th, ops, status, preds) in enumerate(u) if k != i)
+    low = (1 << i) - 1
+    return tuple([(th, ops, status, preds & low | preds >> (i + 1) << i)
+                  for th, ops, status, preds in u[:i] + u[i + 1:]])
 
 
 def _forced(u: tuple):
     """An ended attempt that must precede every other unplaced attempt (each began after it
     ended), so that nothing can come between it and what is placed: it goes next."""
     for i, (_, _, status, preds) in enumerate(u):
-        if status != LIVE and not preds and all(i in x[3] for k, x in enumerate(u) if k != i):
+        if status != LIVE and not preds and all(x[3] >> i & 1 for k, x in enumerate(u) if k != i):
             return i
     return None
 
@@ -282,7 +300,7 @@ def _dominated(u: tuple) -> bool:
     them, after ended attempts only, and the closure holds the configuration where those
     placements are made already (events of live attempts commute with placements)."""
     live = [x[3] for x in u if x[2] == LIVE]
-    return any(x[2] != LIVE and all(i in p for p in live) for i, x in enumerate(u))
+    return any(x[2] != LIVE and all(p >> i & 1 for p in live) for i, x in enumerate(u))
 
 
 def committed_view(run) -> tuple:
@@ -375,3 +393,10 @@ class AllCriteriaView:
         """`WitnessKey.covers` for opacity and strict serializability; serializability's view is
         compared exactly."""
         return old[2] == new[2] and WitnessKey.covers(old[0], new[0]) and WitnessKey.covers(old[1], new[1])
+
+    @staticmethod
+    def cover_form(view: tuple) -> tuple:
+        """`WitnessKey.cover_form`: both criteria's items, each tagged with its criterion, so that
+        inclusion of the union is inclusion of each."""
+        return ((view[0][1], view[1][1], view[2]),
+                [(0, c) for c in view[0][0]] + [(1, c) for c in view[1][0]])

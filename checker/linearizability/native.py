@@ -24,8 +24,6 @@ the checker uses the Python search.
 from __future__ import annotations
 
 import os
-import sys
-import tempfile
 import time
 
 from stmcheck.models import cbuild, specs
@@ -55,24 +53,6 @@ class NativeError(RuntimeError):
     """The native core could not be built or ran out of memory."""
 
 
-def _library(cc: str) -> str:
-    """Path of the library, built if needed in the shared cache, else (unwritable) in a private temporary folder."""
-    name = f"lincore-{cbuild.digest([SOURCE], (cc, CFLAGS, CDEF, sys.platform))}.so"
-    error = None
-    for root in (cbuild.cache_root(), os.path.join(tempfile.gettempdir(), f"stmcheck-{os.getuid()}")):
-        out = os.path.join(root, name)
-        try:
-            built = not os.path.exists(out)
-            if built:
-                cbuild.compile_into(cc, list(CFLAGS) + [SOURCE], out,
-                                    what="the linearizability core", error=NativeError)
-            cbuild.mark_used(out, prune_others=built)
-            return out
-        except OSError as exc:  # the folder cannot be written: try the next one
-            error = exc
-    raise NativeError(str(error))
-
-
 def load():
     """The cffi (ffi, lib) pair, building the library if needed; raises NativeError."""
     if "lib" in _state:
@@ -80,20 +60,8 @@ def load():
     if "error" in _state:
         raise NativeError(_state["error"])
     try:
-        if os.environ.get("STMCHECK_NO_NATIVE"):
-            raise NativeError("disabled by STMCHECK_NO_NATIVE")
-        try:
-            import cffi
-        except ImportError:
-            raise NativeError("cffi is not installed") from None
-        cc = cbuild.find_compiler()
-        if cc is None:
-            raise NativeError("no C compiler found")
-        path = _library(cc)
-        ffi = cffi.FFI()
-        ffi.cdef(CDEF)
-        lib = ffi.dlopen(path)
-    except (NativeError, OSError) as exc:
+        ffi, lib = cbuild.load_library(SOURCE, CDEF, "lincore", "the linearizability core", CFLAGS)
+    except (cbuild.BuildError, OSError) as exc:
         _state["error"] = str(exc)
         raise NativeError(str(exc)) from None
     _state["ffi"], _state["lib"] = ffi, lib

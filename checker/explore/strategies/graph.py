@@ -160,6 +160,7 @@ class GraphSearch(Strategy):
         self._ev = 0                     # the run's events before the edge being taken
         self.views_after = None          # what the fold found (`ViewsAfterPlaces`), once it ran
         self.deadline = None             # time.monotonic() past which the fold stops (--time-limit)
+        self.tick = None                 # called now and then while the views are folded (progress)
 
     @classmethod
     def from_options(cls, *, max_states: int | None = None, **_):
@@ -449,7 +450,8 @@ class GraphSearch(Strategy):
             self.bounds.add("time-limit (before the views were folded over the places)")
         elif self.product is not None and self.root_view is not None:
             fold = self.views_after = ViewsAfterPlaces(self, self.product, self.cover, self.max_states,
-                                                       self.stop_early, self.deadline).run()
+                                                       self.stop_early, self.deadline, tick=self.tick)
+            fold.run()
             self.transitions = fold.transitions
             if fold.bounded is not None:
                 self.bounds.add(fold.bounded)

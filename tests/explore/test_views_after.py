@@ -1,0 +1,123 @@
+"""The fold of views over places in C (foldcore.c) against the Python loop it replaces.
+
+Both must give the same fold, state for state: the same states met, dropped and counted,
+the same transitions, the same ends to judge (schedules, in order), the same bound and
+the same bytes; on designs that hold and designs that break, with covered views and
+without, with every criterion at once (the matrix's view), and when the fold stops at its
+first violation or at its state bound."""
+
+from __future__ import annotations
+
+import pytest
+
+from stmcheck.checker import api
+from stmcheck.checker.explore.strategies import views_after
+from stmcheck.checker.explore.strategies.graph import GraphSearch
+from stmcheck.checker.explore.strategies.views_after import ViewsAfterPlaces
+
+pytestmark = pytest.mark.skipif(views_after.native() is None,
+                                reason=f"the C fold cannot be built here: {views_after._native.get('error')}")
+
+
+def _graph(design, workload, threads, criterion, cover=True):
+    g = GraphSearch(cover=cover)
+    every = criterion == "all"
+    ex = api.make_explorer(api.prepare(design, workload, threads=threads), g,
+                           criterion="opacity" if every else criterion, max_executions=None,
+                           time_limit=300, stop_at_first=False, exact_histories=every)
+    ex.explore()
+    assert g.product is not None and g.views_after is not None
+    return g
+
+
+def _fold(g, native, max_states=10**9, stop_at_first=False, forget=False):
+    f = ViewsAfterPlaces(g, g.product, g.cover, max_states, stop_at_first, native=native)
+    if forget:
+        f._judged = set()       # as if no run had ended yet: every kind of end is a candidate
+    f.run()
+    return f.met, f.states, f.dropped, f.transitions, f.candidates, f.bounded, f.nbytes(), f.views
+
+
+@pytest.mark.parametrize("design,workload,threads,criterion,cover", [
+    ("tl2", "transfer", 3, "opacity", True),
+    ("tl2", "transfer", 3, "opacity", False),
+    ("tl2", "write-skew", 2, "strict-serializability", True),
+    ("tl2-no-read-validation", "transfer", 2, "opacity", True),
+    ("lazy-unlocked-commit", "transfer", 2, "all", True),
+    ("tl2-no-commit-validation", "write-skew", 3, "serializability", True),
+    ("norec", "counter", 3, "all", False),
+    ("eager-aggressive", "write-skew", 2, "opacity", True),
+])
+def test_the_c_fold_is_the_python_fold(design, workload, threads, criterion, cover):
+    g = _graph(design, workload, threads, criterion, cover)
+    c, py = _fold(g, native=True), _fold(g, native=False)
+    assert c == py
+    assert c[1] == g.states and c[3] == g.transitions      # and the search's own fold is that one
+    if cover and design == "tl2" and threads == 3:
+        assert c[2] > 0                                     # states dropped: the covering path ran
+
+
+@pytest.mark.parametrize("stop_at_first,max_states", [(True, 10**9), (False, 500)])
+def test_the_c_fold_stops_where_the_python_fold_stops(stop_at_first, max_states):
+    """At the first violating end (the explorer stops there), and at the state bound."""
+    g = _graph("tl2-no-read-validation", "transfer", 3, "opacity")
+    c = _fold(g, True, max_states, stop_at_first, forget=True)
+    assert c == _fold(g, False, max_states, stop_at_first, forget=True)
+    if stop_at_first:
+        assert c[4] and c[1] < g.states and c[5] is None
+    else:
+        assert c[5] == "max-states 500" and c[1] == 500
+
+
+def test_an_error_in_a_view_reaches_the_caller():
+    """A view that raises inside a C callback is raised to the caller, not lost in C."""
+    g = _graph("tl2", "transfer", 2, "opacity")
+
+    class Broken(type(g.product)):
+        def after(self, view, events):
+            raise ValueError("broken view")
+
+    view = Broken.__new__(Broken)
+    view.__dict__.update(g.product.__dict__)
+    with pytest.raises(ValueError, match="broken view"):
+        ViewsAfterPlaces(g, view, True, 10**9, False, native=True).run()
+
+
+@pytest.mark.parametrize("design,workload,threads,criterion", [
+    ("tl2", "transfer", 3, "opacity"),
+    ("tl2-no-read-validation", "transfer", 2, "strict-serializability"),
+    ("norec", "counter", 3, "all"),
+    ("lazy-unlocked-commit", "transfer", 2, "all"),
+])
+def test_cover_forms_decide_covers_as_the_views_do(design, workload, threads, criterion):
+    """The C fold tests covers through each view's `cover_form` (equal keys, items included):
+    on every pair of views the fold met with equal keys, and as many pairs with different
+    ones, the same answer as the view's own `covers`."""
+    g = _graph(design, workload, threads, criterion)
+    view = g.product
+    views = g.views_after.views
+    forms = [view.cover_form(v) for v in views]
+    by_key: dict = {}
+    for i, (key, _) in enumerate(forms):
+        by_key.setdefault(key, []).append(i)
+    pairs = [(a, b) for ids in by_key.values() for a in ids for b in ids]
+    pairs += [(a, (a * 7919 + 1) % len(views)) for a in range(len(views))]
+    covered = 0
+    for a, b in pairs:
+        (ka, ia), (kb, ib) = forms[a], forms[b]
+        expected = view.covers(views[a], views[b])
+        assert (ka == kb and set(ia) <= set(ib)) == expected
+        covered += expected and a != b
+    assert covered > 0
+
+
+def test_progress_goes_on_while_the_views_are_folded():
+    """A long fold is not silent: the explorer's progress display is called as it goes, with
+    the states folded so far (more than the places the runs built)."""
+    seen = []
+    g = GraphSearch()
+    ex = api.make_explorer(api.prepare("tl2", "transfer", threads=3), g, max_executions=None, time_limit=300,
+                           progress=lambda out: seen.append((out.executions, out.states)))
+    result = ex.explore()
+    during = [states for executions, states in seen if executions == result.executions and states > g.nodes]
+    assert during and during == sorted(during) and during[-1] <= result.states
