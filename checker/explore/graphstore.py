@@ -9,7 +9,7 @@ states, covered views included, each state built with its view): flat arrays
 of machine integers, and the visited set an open-addressing table of packed
 keys (`Table`). Where the views are folded over the places afterwards
 (strategies/views_after.py) the store holds the places (17,040 there) and
-the whole graph costs 71 bytes a state.
+the whole graph costs 72 bytes a state.
 
 A state's key is the ids of its three parts (memory, thread positions,
 history view), each distinct part stored once in `parts` (a table per kind)

@@ -9,11 +9,14 @@ first violation or at its state bound."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from stmcheck.checker import api
 from stmcheck.checker.explore.strategies import views_after
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.checker.explore.strategies.views_after import ViewsAfterPlaces
+
+from test_explore_dpor_cache import PROGRAMS, Scripted
 
 pytestmark = pytest.mark.skipif(views_after.native() is None,
                                 reason=f"the C fold cannot be built here: {views_after._native.get('error')}")
@@ -22,7 +25,8 @@ pytestmark = pytest.mark.skipif(views_after.native() is None,
 def _graph(design, workload, threads, criterion, cover=True):
     g = GraphSearch(cover=cover)
     every = criterion == "all"
-    ex = api.make_explorer(api.prepare(design, workload, threads=threads), g,
+    setup = api.prepare(design, workload, threads=threads) if isinstance(workload, str) else api.prepare(design, workload)
+    ex = api.make_explorer(setup, g,
                            criterion="opacity" if every else criterion, max_executions=None,
                            time_limit=300, stop_at_first=False, exact_histories=every)
     ex.explore()
@@ -121,3 +125,14 @@ def test_progress_goes_on_while_the_views_are_folded():
     result = ex.explore()
     during = [states for executions, states in seen if executions == result.executions and states > g.nodes]
     assert during and during == sorted(during) and during[-1] <= result.states
+
+
+@settings(max_examples=30, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(programs=PROGRAMS, design=st.sampled_from(["tl2", "norec", "lazy-unlocked-commit", "eager-aggressive"]),
+       criterion=st.sampled_from(["opacity", "strict-serializability", "serializability", "all"]),
+       cover=st.booleans())
+def test_the_c_fold_is_the_python_fold_on_random_programs(programs, design, criterion, cover):
+    """Random small programs (reads and writes over a few keys, two threads), every view."""
+    g = _graph(design, Scripted(list(programs), retries=None if design == "tl2" else 0), 2, criterion, cover)
+    assert _fold(g, native=True) == _fold(g, native=False)
