@@ -231,12 +231,17 @@ class Explorer:
                     out.states = getattr(strategy, "states", None)
                     self.progress(out)
                 strategy.tick = tick
-            for run in conclude(self.new_run):   # what only the whole search shows (a graph's cycles)
-                v = self.judge(run, out)
-                if v is not None:
-                    out.violations.append(v)
-                    if self.stop_at_first:
-                        break
+            try:
+                for run in conclude(self.new_run):   # what only the whole search shows (a graph's cycles)
+                    v = self.judge(run, out)
+                    if v is not None:
+                        out.violations.append(v)
+                        if self.stop_at_first:
+                            break
+            except KeyboardInterrupt:    # a ^C while the views are folded: as one during the runs
+                if not self.stop_on_interrupt:
+                    raise
+                bounds.add(INTERRUPTED)
         out.states = getattr(strategy, "states", None)
         out.transitions = getattr(strategy, "transitions", None)
         store_bytes = getattr(strategy, "store_bytes", None)

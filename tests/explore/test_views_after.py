@@ -136,3 +136,23 @@ def test_the_c_fold_is_the_python_fold_on_random_programs(programs, design, crit
     """Random small programs (reads and writes over a few keys, two threads), every view."""
     g = _graph(design, Scripted(list(programs), retries=None if design == "tl2" else 0), 2, criterion, cover)
     assert _fold(g, native=True) == _fold(g, native=False)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_keyboard_interrupt_while_the_views_are_folded_ends_the_search_as_one_during_the_runs(native, monkeypatch):
+    """^C during the fold: the explorer returns what it explored, bounded by the interrupt,
+    never "exhausted" and never a traceback (as a ^C during the runs)."""
+    from stmcheck.checker.explore.engine import INTERRUPTED
+    monkeypatch.setattr(views_after, "native", (lambda: None) if not native else views_after.native)
+    g = GraphSearch()
+
+    def progress(out):
+        if g.views_after is not None and g.views_after.states > 0:
+            raise KeyboardInterrupt
+
+    ex = api.make_explorer(api.prepare("tl2", "transfer", threads=3), g, max_executions=None, time_limit=300,
+                           progress=progress)
+    ex.stop_on_interrupt = True
+    result = ex.explore()
+    assert not result.exhausted and INTERRUPTED in result.bounds
+    assert 0 < result.states < 61_921

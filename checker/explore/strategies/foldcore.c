@@ -273,6 +273,3 @@ int fold_schedule(fold *f, int state, int *out, int cap) {
 long long fold_nbytes(fold *f) {
     return f->n * (4 * sizeof(int32_t) + 2) + (long long)f->nplaces * sizeof(int32_t);
 }
-
-/* Distinct (view, label) steps asked of Python so far. */
-long long fold_asked(fold *f) { return f->steps.used; }

@@ -69,7 +69,6 @@ int fold_view_of(fold *f, int state);
 int fold_place_of(fold *f, int state);
 int fold_schedule(fold *f, int state, int *out, int cap);
 long long fold_nbytes(fold *f);
-long long fold_asked(fold *f);
 void fold_free(fold *f);
 """
 DONE, MAX_STATES, PAUSED, STOPPED, ERROR, NO_MEMORY = range(6)
@@ -232,11 +231,10 @@ class ViewsAfterPlaces:
                 self.bounded = "out of memory (folding the views)"
             elif status == MAX_STATES:
                 self.bounded = f"max-states {self.max_states:,}"
+        finally:                 # what it folded, even when stopped by an error or a ^C
             self.met, self.dropped = lib.fold_states(f) + lib.fold_dropped(f), lib.fold_dropped(f)
             self.transitions += lib.fold_transitions(f)
             self._bytes = lib.fold_nbytes(f)
-            self.asked = lib.fold_asked(f)
-        finally:
             lib.fold_free(f)
         return self
 
