@@ -26,11 +26,11 @@ the runs' own steps) was judged on the places already.
 
 The loop is in C (foldcore.c) where a compiler is at hand, the Python loop
 (`_run_python`) otherwise; they fold state for state alike. Measured on tl2
-transfer 3 x 2 (1,663,600 places, 4.5 M edges, 46 labels), 30 s of folding:
-Python about 10,000 states a second (19.3 M in 32 minutes last session), C
-with the views' steps asked of Python 213,000 a second; three quarters of
-that time is now the witness automaton computing new views (`after`), which
-stays in Python.
+transfer 3 x 2 (1,663,600 places, 4.5 M edges, 46 labels): the Python loop
+folded 19.3 M states in about 29 minutes; the C loop 73.0 M in 37 minutes
+(`stmcheck bench explore --large`, reports/explore.md), 1.8 M distinct
+views. Three quarters of that time is the witness automaton computing new
+views (`after`, profiled), which stays in Python: the next thing to speed up.
 
 What is judged, then: the runs that built the places were judged as they
 ended; an end the fold meets with a final memory, a number of commits (the
