@@ -182,26 +182,23 @@ class WitnessKey:
         done = self.closed.get(config)
         if done is not None:
             return done
-        out: set = set()
-        todo = [config]
-        seen = {config}
-        while todo:
-            state, u = todo.pop()
-            forced = _forced(u)
-            if forced is not None:
-                nxt = self._place(state, u, forced)
-                if nxt is not None and nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-                continue
-            out.add((state, u))
+        # Recursively, each configuration's closure memoised: those met by placing attempts
+        # are shared by many (which attempt is placed first, from which view); the filter
+        # keeps or drops each configuration on its own, so it commutes with the union.
+        state, u = config
+        forced = _forced(u)
+        if forced is not None:
+            nxt = self._place(state, u, forced)
+            done = self._closure(nxt) if nxt is not None else frozenset()
+        else:
+            out = set() if _dominated(u) else {config}
             for i, (_, _, status, preds) in enumerate(u):
                 if status != LIVE and not preds:
                     nxt = self._place(state, u, i)
-                    if nxt is not None and nxt not in seen:
-                        seen.add(nxt)
-                        todo.append(nxt)
-        done = self.closed[config] = frozenset(c for c in out if not _dominated(c[1]))
+                    if nxt is not None:
+                        out |= self._closure(nxt)
+            done = frozenset(out)
+        self.closed[config] = done
         return done
 
     def _place(self, state: frozenset, u: tuple, i: int):
@@ -299,8 +296,11 @@ def _dominated(u: tuple) -> bool:
     it ended) and so every later one: every witness order from here places it before any of
     them, after ended attempts only, and the closure holds the configuration where those
     placements are made already (events of live attempts commute with placements)."""
-    live = [x[3] for x in u if x[2] == LIVE]
-    return any(x[2] != LIVE and all(p >> i & 1 for p in live) for i, x in enumerate(u))
+    before_every_live = -1         # the attempts every live one has as a predecessor (a mask)
+    for x in u:
+        if x[2] == LIVE:
+            before_every_live &= x[3]
+    return any(x[2] != LIVE and before_every_live >> i & 1 for i, x in enumerate(u))
 
 
 def committed_view(run) -> tuple:
