@@ -169,11 +169,12 @@ class ViewsAfterPlaces:
             has_end[u] = 1
 
         def step(w, label):
-            try:
-                return self._view_id(after(views[w], label_list[label]))
-            except BaseException as exc:     # noqa: BLE001 (C stops; it is raised again below)
-                raised.append(exc)
-                return -1
+            return self._view_id(after(views[w], label_list[label]))
+
+        def failed(kind, exc, tb):
+            """A callback raised (a view's error, a ^C however early it lands in the callback):
+            C gets -1 and stops, and the error is raised again below, never printed and lost."""
+            raised.append(exc)
 
         def native_step(w, label):
             found = lib.fold_step(f, w, label)
@@ -190,13 +191,10 @@ class ViewsAfterPlaces:
             return list(out[0:n])
 
         def end(i):
-            try:
-                return 1 if self._ends(i, lib.fold_place_of(f, i), lib.fold_view_of(f, i), native_step, schedule) else 0
-            except BaseException as exc:     # noqa: BLE001
-                raised.append(exc)
-                return -1
+            return 1 if self._ends(i, lib.fold_place_of(f, i), lib.fold_view_of(f, i), native_step, schedule) else 0
 
-        callbacks = (ffi.callback("fold_step_fn", step), ffi.callback("fold_end_fn", end))
+        callbacks = (ffi.callback("fold_step_fn", step, error=-1, onerror=failed),
+                     ffi.callback("fold_end_fn", end, error=-1, onerror=failed))
         store = g.store
         buffers = (ffi.from_buffer("int32_t[]", store.last), ffi.from_buffer("int64_t[]", store.edge),
                    ffi.from_buffer("int32_t[]", g.edge_label), ffi.from_buffer("uint8_t[]", has_end))
