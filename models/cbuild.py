@@ -1,8 +1,10 @@
 """Compiling C with the system compiler into a per-user cache (shared helper).
 
 Why here: the native STM core (implementations/native/build.py), the fast
-JSON Lines reader (models/jsonl_fast.py) and the native linearizability
-search (checker/linearizability/native.py) all build C at first use, and
+JSON Lines reader (models/jsonl_fast.py), the native linearizability
+search (checker/linearizability/native.py) and the graph search's fold of
+views (checker/explore/strategies/foldcore.c) all build C at first use (the
+last three through `load_library`), and
 models/ may import nothing from checker/ or implementations/, so the common
 part lives at the bottom of the import graph. It knows nothing of its users:
 where the cache is, how a build is keyed (a hash of the sources, the compiler
@@ -22,7 +24,7 @@ import tempfile
 import time
 
 #: What stmcheck builds in the cache (native cores, the libitm workload, the JSON Lines reader,
-#: the linearizability search); only these are ever pruned, since other tools may share the cache folder.
+#: the linearizability search, the fold of views); only these are ever pruned, since other tools may share the cache folder.
 PRUNE_PREFIXES = ("native-", "itm-", "jsonl-", "lincore-", "foldcore-")
 PRUNE_AGE = 24 * 3600  # seconds a build may go unused before it is pruned
 

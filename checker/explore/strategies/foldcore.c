@@ -106,7 +106,8 @@ fold *fold_new(int nplaces, const int32_t *last, const int64_t *edge, const int3
     fold *f = calloc(1, sizeof(fold));
     if (!f) return NULL;
     f->last = last; f->edge = edge; f->label = label; f->has_end = has_end;
-    f->nplaces = nplaces; f->covers_on = covers_on; f->max_states = max_states;
+    f->nplaces = nplaces; f->covers_on = covers_on;
+    f->max_states = max_states < 0x7ffffffeLL ? max_states : 0x7ffffffeLL;   /* states are int32 */
     f->step = step; f->end = end;
     f->first = malloc((size_t)(nplaces ? nplaces : 1) * sizeof(int32_t));
     if (!f->first || !map_init(&f->steps, 1 << 12)) { fold_free(f); return NULL; }
