@@ -17,19 +17,18 @@ from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.checker.explore.strategies.views_after import ViewsAfterPlaces
 
 from test_explore_dpor_cache import PROGRAMS, Scripted
+from test_graph_search import _exhaust
 
 pytestmark = pytest.mark.skipif(views_after.native() is None,
                                 reason=f"the C fold cannot be built here: {views_after._native.get('error')}")
 
 
 def _graph(design, workload, threads, criterion, cover=True):
+    """Graph search `GraphSearch(cover)` run to the end (`_exhaust`), views after places;
+    criterion "all": every criterion at once, the matrix's view."""
     g = GraphSearch(cover=cover)
     every = criterion == "all"
-    setup = api.prepare(design, workload, threads=threads) if isinstance(workload, str) else api.prepare(design, workload)
-    ex = api.make_explorer(setup, g,
-                           criterion="opacity" if every else criterion, max_executions=None,
-                           time_limit=300, stop_at_first=False, exact_histories=every)
-    ex.explore()
+    _exhaust(design, workload, threads, g, "opacity" if every else criterion, exact_histories=every)
     assert g.product is not None and g.views_after is not None
     return g
 

@@ -252,7 +252,6 @@ out:
     return status;
 }
 
-long long fold_states(fold *f) { return f->n - f->dropped; }
 long long fold_met(fold *f) { return f->n; }
 long long fold_dropped(fold *f) { return f->dropped; }
 long long fold_transitions(fold *f) { return f->transitions; }

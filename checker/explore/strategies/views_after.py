@@ -27,10 +27,12 @@ the runs' own steps) was judged on the places already.
 The loop is in C (foldcore.c) where a compiler is at hand, the Python loop
 (`_run_python`) otherwise; they fold state for state alike. Measured on tl2
 transfer 3 x 2 (1,663,600 places, 4.5 M edges, 46 labels): the Python loop
-folded 19.3 M states in about 29 minutes; the C loop 73.0 M in 37 minutes
+reached 19.3 M states in a 2,700 s run whose places took about 13 minutes
+(so about 29 minutes of folding); the C loop 73.0 M in 37 minutes
 (`stmcheck bench explore --large`, reports/explore.md), 1.8 M distinct
-views. Three quarters of that time is the witness automaton computing new
-views (`after`, profiled), which stays in Python: the next thing to speed up.
+views. About 70% of that time is the witness automaton computing new views
+(`after`; cProfile of 20 s of that fold), which stays in Python: the next
+thing to speed up.
 
 What is judged, then: the runs that built the places were judged as they
 ended; an end the fold meets with a final memory, a number of commits (the
@@ -62,7 +64,7 @@ fold *fold_new(int nplaces, const int32_t *last, const int64_t *edge, const int3
 int fold_set_form(fold *f, int view, int key, const int32_t *items, int n);
 int fold_run(fold *f, int root, long long stop_at);
 int fold_step(fold *f, int w, int label);
-long long fold_states(fold *f);
+long long fold_met(fold *f);
 long long fold_dropped(fold *f);
 long long fold_transitions(fold *f);
 int fold_view_of(fold *f, int state);
@@ -221,7 +223,7 @@ class ViewsAfterPlaces:
                 if status != PAUSED:
                     break
                 if self.tick is not None:
-                    self.met, self.dropped = lib.fold_states(f) + lib.fold_dropped(f), lib.fold_dropped(f)
+                    self.met, self.dropped = lib.fold_met(f), lib.fold_dropped(f)
                     self.tick()
             if status == ERROR:
                 raise raised[0]
@@ -230,7 +232,7 @@ class ViewsAfterPlaces:
             elif status == MAX_STATES:
                 self.bounded = f"max-states {self.max_states:,}"
         finally:                 # what it folded, even when stopped by an error or a ^C
-            self.met, self.dropped = lib.fold_states(f) + lib.fold_dropped(f), lib.fold_dropped(f)
+            self.met, self.dropped = lib.fold_met(f), lib.fold_dropped(f)
             self.transitions += lib.fold_transitions(f)
             self._bytes = lib.fold_nbytes(f)
             lib.fold_free(f)
