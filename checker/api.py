@@ -202,7 +202,7 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     graph search no execution bound and 300 s: it stops at `max_states`, 200,000 unless
     given). Each violation is shrunk
     (unless `shrink` is False) and carries its schedule, history, explanation and replay
-    command. `strategy`: graph (the default, except with `cyclic` or `object`: dpor; see
+    command. `strategy`: graph (the default, except with `object`: dpor; see
     `default_strategy`), dpor (exhaustive; `preemptions` bounds it), random or pct (`seed`;
     pct's `depth`), plain, or a strategy object. A ^C ends the search: the result says what was
     explored, with the bound "interrupted" (its counterexamples are not shrunk). Native (C) designs under random or pct run their

@@ -79,7 +79,9 @@ def workload_options(f):
                      help="Steps per execution; a longer run without a commit is a suspected livelock."),
         click.option("--cyclic", is_flag=True,
                      help="Run each thread's program over and over, to find starvation (a fair loop in which one "
-                          "thread never commits while others do); histories are then not judged."),
+                          "thread never commits while others do); histories are then not judged. The state "
+                          "graph of such runs is finite where the design's growing values are stamps: "
+                          "exhausted, it proves the design free of deadlock, livelock and starvation."),
         click.option("--step-timeout", type=FiniteFloatRange(min=0, min_open=True), default=DEFAULT_STEP_TIMEOUT,
                      show_default=True, metavar="SECONDS",
                      help="A design of yours (not a shipped one) runs in a worker process: staying this long "
@@ -161,7 +163,7 @@ class _Progress:
 @workload_options
 @click.option("--strategy", "-s", type=click.Choice(list(STRATEGIES)), default=None,
               help="; ".join(f"{name}: {s.about}" for name, s in STRATEGIES.items())
-                   + ". Default: graph (dpor with --cyclic or --object). On native (C) designs, random and pct "
+                   + ". Default: graph (dpor with --object). On native (C) designs, random and pct "
                      "run their scheduling loop in C.")
 @click.option("--criterion", "-c", type=click.Choice(CRITERIA), default=Criterion.OPACITY.value, show_default=True,
               help="The consistency criterion every history must meet.")

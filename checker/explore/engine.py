@@ -116,6 +116,12 @@ def signature(run: Run):
     return tuple(sorted((t, tuple(v)) for t, v in per_thread.items())), prec
 
 
+def no_history(run) -> None:
+    """The history view of cyclic runs: none (they never end, so no history is judged; a view
+    of a history that grows with every commit would keep any state from recurring)."""
+    return None
+
+
 class Explorer:
     def __init__(self, design_cls, workload, strategy, criterion: str = OPACITY, max_executions: int | None = None,
                  time_limit: float | None = None, max_steps: int = 2000, progress=None, keep_signatures=False,
@@ -142,6 +148,8 @@ class Explorer:
         if getattr(strategy, "finds_cycles", False):
             strategy.judge_histories_by(self.finite_history_view())
             strategy.stop_early = stop_at_first
+            if self.cyclic:      # programs that never end: their threads may starve (graph.py)
+                strategy.starvers = tuple(t for t in range(1, workload.threads + 1) if workload.program(t))
         elif hasattr(strategy, "judge_histories_by"):
             view = self.history_view()
             if view is not None:
@@ -165,11 +173,13 @@ class Explorer:
         where every criterion is judged, the views of all three at once."""
         if is_object_workload(self.workload):
             return None                  # operations span attempts: the whole history
-        if self.criterion == OPACITY and not self.exact_histories and not self.cyclic:
+        if self.cyclic:
+            return no_history            # runs never end: nothing is judged of their histories
+        if self.criterion == OPACITY and not self.exact_histories:
             return WitnessKey(self.workload.keys, committed_only=False)
-        if self.criterion == STRICT and not self.exact_histories and not self.cyclic:
+        if self.criterion == STRICT and not self.exact_histories:
             return WitnessKey(self.workload.keys, committed_only=True)
-        if self.criterion not in (OPACITY, STRICT) and not self.exact_histories and not self.cyclic:
+        if self.criterion not in (OPACITY, STRICT) and not self.exact_histories:
             return CommittedView(self.workload.keys)
         return AllCriteriaView(self.workload.keys)
 

@@ -44,6 +44,18 @@ def fair_component(graph, keep_edge, need=lambda t, c: True) -> list | None:
     return None
 
 
+def starving(graph, threads):
+    """(thread, component, edge filter) of the first of `threads` that starves on a fair cycle
+    of the graph built so far (a real one, whatever is left to build), or None: a fair
+    component over every edge but that thread's commits, with a commit inside."""
+    for x in threads:
+        keep = (lambda x: lambda t, c: not (c and t == x))(x)
+        comp = fair_component(graph, keep, need=lambda t, c: c)
+        if comp is not None:
+            return x, comp, keep
+    return None
+
+
 def _sccs(graph, nodes, keep_edge):
     """The strongly connected components of the subgraph of `nodes` (networkx, through
     the graph toolkit), in Tarjan's order from the lowest-numbered state, so the

@@ -29,6 +29,7 @@ infinite graph: there the answer is always "unknown", never a guess.
 from __future__ import annotations
 
 from .fair_cycles import fair_component, walk
+from .fair_cycles import starving as fair_starving
 from .runtime import Positions, Run
 from .strategies.graph import GraphSearch
 from .strategies.replay import spell
@@ -127,12 +128,5 @@ def liveness(design_cls, workload, max_states: int = 5000, stop_at_starvation: b
 
 def starving(g: StateGraph):
     """(thread, component, edge filter) of the first thread that starves on a fair cycle of the
-    graph built so far (a real one, whatever is left to build), or None."""
-    for x in range(1, g.workload.threads + 1):
-        if not g.workload.program(x):
-            continue   # a thread with nothing to do cannot starve
-        keep = (lambda x: lambda t, c: not (c and t == x))(x)
-        comp = fair_component(g, keep, need=lambda t, c: c)
-        if comp is not None:
-            return x, comp, keep
-    return None
+    graph built so far, or None (`fair_cycles.starving`; a thread with nothing to do cannot starve)."""
+    return fair_starving(g, [x for x in range(1, g.workload.threads + 1) if g.workload.program(x)])

@@ -1,5 +1,5 @@
 """What `explore` searches with unless told: the state graph, bounded by states, not executions;
-DPOR where the graph does not serve (cyclic programs, object programs)."""
+DPOR where the graph does not serve (object programs)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ def test_max_executions_bounds_the_graph_only_when_given():
     assert not r.exhausted and r.bounds == ["max-states 100"] and r.states == 100
 
 
-def test_cyclic_and_object_programs_default_to_dpor():
-    assert stmcheck.explore("tl2", cyclic=True, max_executions=20).strategy == "dpor"
+def test_object_programs_default_to_dpor_and_cyclic_ones_to_the_graph():
     assert stmcheck.explore("tl2", object="counter", max_executions=20).strategy == "dpor"
+    r = stmcheck.explore("tl2", "swap", cyclic=True)
+    assert r.strategy == "graph" and r.exhausted and not r.violations     # starvation-free, proven
 
 
 def test_the_graphs_choices_spell_a_schedule_that_replays_the_same_run():

@@ -45,7 +45,6 @@ def make_strategy(name: str, *, seed: int = 0, depth: int = 3, preemptions: int 
 
 def default_strategy(cyclic: bool = False, object: str | None = None) -> str:
     """What `explore` searches with unless told: the state graph, which ends wherever states
-    recur and then proves every verdict; DPOR for cyclic programs (whose starvation the matrix
-    decides on the cyclic state graph) and for object programs (histories that span attempts
-    keep whole histories in their states)."""
-    return "dpor" if cyclic or object else GraphSearch.name
+    recur and then proves every verdict (starvation too, for cyclic programs); DPOR for object
+    programs (histories that span attempts keep whole histories in their states, which never recur)."""
+    return "dpor" if object else GraphSearch.name

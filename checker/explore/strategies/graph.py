@@ -87,6 +87,15 @@ whole graph was built. The counterexample is the lasso: the path to the
 cycle, then the cycle, replayed with the runtime's lasso detector, which
 proves it again (`PREFIX (LOOP)*`).
 
+Starvation, for cyclic programs (`explore --cyclic`: each thread runs its
+program forever, no history is judged, so the state is the place alone): a
+fair cycle with a commit on it in which some live thread never commits
+(`fair_cycles.starving`), looked for after livelock and replayed the same way.
+"Starvation-free" holds when the whole graph was built: the workloads' cyclic
+programs keep their values finite (`Workload.cycle`), so where the design's
+growing values are stamps the graph ends (the matrix's starvation column is
+decided on the same graph, starvation.py).
+
 No partial-order reduction beyond the fused marks: every enabled thread is
 expanded at every state (sound for safety and for cycles alike). `max_states`
 bounds the graph.
@@ -97,7 +106,7 @@ from __future__ import annotations
 import time
 from array import array
 
-from ..fair_cycles import fair_component, walk
+from ..fair_cycles import fair_component, starving, walk
 from ..graphstore import NODE_MASK, GraphStore, StoreFull, numbered
 from ..witnesskey import event_tuple
 from .base import NondeterminismError, Strategy
@@ -111,7 +120,7 @@ _MAX_WALK_STATES = 24    # and states it may look at on the way (see `_walk`)
 
 class GraphSearch(Strategy):
     name = "graph"
-    about = "search of the reachable state graph: exhaustive where states recur, proves livelock"
+    about = "search of the reachable state graph: exhaustive where states recur, proves livelock (and starvation, with --cyclic)"
     fair = False
     #: The runtime's own lasso detector is off for these runs (cycles are found on the graph).
     finds_cycles = True
@@ -143,7 +152,10 @@ class GraphSearch(Strategy):
         #: `fair_cycles.fair_component`: all of them together cost about one more).
         self.stop_early = False
         self._next_look = 1024
-        self._cycle = None               # (entry, loop) of a livelock found early
+        self._cycle = None               # (entry, loop) of a livelock (or starvation) found early
+        #: Cyclic programs (the explorer says): the threads that may starve, looked for after
+        #: livelock (`fair_cycles.starving`); none for programs that end.
+        self.starvers: tuple = ()
         #: "Views after places": a view that can be read over stored edges (`after`) is left out
         #: of the states the runs build and folded over the finished graph instead (`product`)
         self.split = split
@@ -220,6 +232,10 @@ class GraphSearch(Strategy):
             self._cycle = self._livelock()
             if self._cycle is not None:
                 self.bounds.add("stopped at a livelock before the graph was complete")
+                return False
+            self._cycle = self._starvation()
+            if self._cycle is not None:
+                self.bounds.add("stopped at a starvation cycle before the graph was complete")
                 return False
         queue, waits = self.queue, self.waits
         while True:
@@ -463,6 +479,9 @@ class GraphSearch(Strategy):
             found = self._livelock()
             if found is not None:
                 yield self._lasso_run(new_run, found)
+            found = self._starvation()
+            if found is not None:
+                yield self._lasso_run(new_run, found)
 
     def _lasso_run(self, new_run, found):
         entry, loop = found
@@ -474,6 +493,15 @@ class GraphSearch(Strategy):
         """(entry node, loop schedule) of a fair cycle without commits, or None."""
         comp = fair_component(self, lambda t, c: not c)
         return None if comp is None else walk(self, comp, lambda t, c: not c)
+
+    def _starvation(self):
+        """(entry node, loop schedule) of a fair cycle with commits in which one of `starvers` never
+        commits, or None (always None for programs that end: their commits never loop)."""
+        found = starving(self, self.starvers) if self.starvers else None
+        if found is None:
+            return None
+        _, comp, keep = found
+        return walk(self, comp, keep)
 
     @property
     def states(self) -> int:
