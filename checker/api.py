@@ -261,8 +261,9 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
 
 
 def _isolated(setup: Setup) -> bool:
-    """User designs run in a worker; shipped ones are trusted (and native ones isolate their C side)."""
-    return setup.entry is None and isolation.available()
+    """User designs run in a worker, and so do designs that run native code (`native_code`: a crash
+    in C must not end stmcheck); shipped Python ones are trusted."""
+    return (setup.entry is None or getattr(setup.design_cls, "native_code", False)) and isolation.available()
 
 
 def _crash(setup: Setup, explorer, died) -> Outcome:

@@ -114,7 +114,12 @@ def run(fn, capacity: int, step_timeout: float | None, progress=None):
             sys.stdout = sys.stderr = io.TextIOWrapper(open(out.fileno(), "wb", closefd=False),
                                                        write_through=True)    # the caller may have replaced them
             faulthandler.register(signal.SIGUSR1, file=stack, all_threads=False, chain=False)
+            if faulthandler.is_enabled():   # (pytest's, or PYTHONFAULTHANDLER): a crash's dump would reach
+                faulthandler.enable(file=stack, all_threads=False)   # the terminal past the captured output
             runtime.WATCH = watch
+            # this process is the isolation: a native design steps its C side here, not in a
+            # worker of its own (implementations/native/design.py, `isolated`)
+            os.environ["STMCHECK_NATIVE_INPROCESS"] = "1"
             try:
                 payload = ("ok", fn(watch))
             except BaseException as exc:           # handed to the parent, raised there

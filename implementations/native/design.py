@@ -29,12 +29,17 @@ anything else is a `StampMisuse`. The C code must only compare such values,
 copy them, and count up from the newest, as the shipped designs do (their
 canonical and exact searches are compared by the tests).
 
-Crashes: by default the C session runs in a worker process (worker.py), one
-request and one reply per step, so that a segfault in the design under test
-raises `NativeCrash` inside the design call; the runtime reports it as a
-`crash` counterexample with the run's schedule, and stmcheck goes on. Set
-`STMCHECK_NATIVE_INPROCESS=1` (or `isolated = False` on a class) to run the C
-side in this process instead: faster, but a crash then kills stmcheck.
+Crashes: `stmcheck explore`, `replay` and `--estimate` run a whole search of
+a native design in a forked worker (checker/explore/isolation.py, as for a
+Python design of the user's), where the C session steps in-process: a
+segfault ends the worker, and the parent reports a `crash` counterexample with
+the schedule that led there. Elsewhere (the Python API's own explorers, the
+matrix) the C session runs by default in a worker process of its own
+(worker.py), one request and one reply per step (about 9x slower), so that a
+segfault raises `NativeCrash` inside the design call; the runtime reports it
+as a `crash` counterexample with the run's schedule, and the search goes on.
+`STMCHECK_NATIVE_INPROCESS=1` (or `isolated = False` on a class) runs the C
+side in this process: a crash then ends the process.
 """
 
 from __future__ import annotations
@@ -108,8 +113,16 @@ class NativeDesign:
     """Base class: set `native` to a native design name (or FILE.c:SYMBOL)."""
 
     native = "native-tl2"
-    #: run the C side in a worker process, so that its crash is a counterexample
-    isolated = os.environ.get("STMCHECK_NATIVE_INPROCESS", "") not in ("1", "yes", "true")
+    #: Where the C side runs: True, in a worker process of its own, one request and reply per step
+    #: (a crash raises `NativeCrash` in the design call: a counterexample, and the search goes on);
+    #: False, in this process. None: in a worker, unless this process is one already, where a
+    #: whole search runs (STMCHECK_NATIVE_INPROCESS=1 there; the checker's search workers set it:
+    #: a crash ends the worker, and the checker reports it as a counterexample; a user may set it).
+    isolated = None
+    #: This design runs native code, which can crash the process: the checker runs a whole search
+    #: of it in a worker process (checker/explore/isolation.py), whose C side then steps in-process
+    #: (tl2, 3 threads: 5.9 s, against 52 s with a request and a reply per step).
+    native_code = True
 
     @classmethod
     def preflight(cls) -> str | None:
@@ -129,7 +142,7 @@ class NativeDesign:
         for k, v in zip(order, initial):
             if isinstance(v, bool) or not isinstance(v, int) or not -2 ** 63 <= v < 2 ** 63:
                 raise ValueError(f"native designs hold word-sized integers; key {k!r} starts as {v!r}")
-        self._session = (IsolatedSession if self.isolated else InProcessSession)(self.native, threads, initial)
+        self._session = (IsolatedSession if self._isolated() else InProcessSession)(self.native, threads, initial)
         self._kinds = self.stamp_words(len(order))
         self._received: dict = {}         # thread -> stamps C got from stamp words in this attempt
         zero = machine.stamps("clock", gap=self.stamp_gap) if self._kinds else None
@@ -142,6 +155,11 @@ class NativeDesign:
                     raise ValueError(f"{self.native}: stamp word {i} starts as {v}, not 0")
                 v = zero if kind == PLAIN else (zero, 0)
             self.cells.append(machine.cell(f"w{i}", v))     # C words have no names: w<object id>
+
+    def _isolated(self) -> bool:
+        if self.isolated is not None:
+            return self.isolated
+        return os.environ.get("STMCHECK_NATIVE_INPROCESS", "") not in ("1", "yes", "true")
 
     #: The clock's largest tested difference (models/stamps.py's `gap`).
     stamp_gap = 0

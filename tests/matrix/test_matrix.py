@@ -252,3 +252,33 @@ def test_each_registry_witness_proves_its_three_thread_counterexample(where):
         prop = M.PROPERTY_OF[kind]
         assert cell.verdicts[prop] == "violated" and "--schedule" in cell.witnesses[prop]
     assert set(THREE_THREAD_WITNESSES) <= set(WITH_THREE_THREADS)
+
+
+def test_a_native_cell_runs_in_a_worker_and_gives_the_cell_a_search_here_gives(monkeypatch):
+    """A design that runs C (`native_code`) is explored in a forked worker, its C side stepping
+    in-process there: the cell is the one a search in this process gives (a C worker per step)."""
+    from stmcheck.checker.explore import isolation
+
+    if DESIGNS["native-tl2"].load().preflight() is not None:
+        pytest.skip("no C compiler here")
+    assert M._runs_native_code("native-tl2") and not M._runs_native_code("tl2")
+    worker = M.run_cell("native-tl2-no-read-validation", "transfer", 2, SMALL)
+    monkeypatch.setattr(isolation, "available", lambda: False)
+    here = M.run_cell("native-tl2-no-read-validation", "transfer", 2, SMALL)
+    assert worker.status == here.status == "ok"
+    assert (worker.verdicts, worker.coverage, worker.states, worker.witnesses) == \
+        (here.verdicts, here.coverage, here.states, here.witnesses)
+
+
+def test_a_native_cell_whose_worker_dies_is_an_error_cell_and_the_matrix_goes_on(monkeypatch):
+    import os
+    import signal
+
+    def dies(*args):
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    monkeypatch.setattr(M, "_run_cell", dies)
+    monkeypatch.setattr(M, "_runs_native_code", lambda design: True)
+    cell = M.run_cell("native-tl2", "transfer", 2, SMALL)
+    assert cell.status == "error" and "SIGSEGV" in cell.note
+    assert set(cell.verdicts.values()) == {M.UNKNOWN}

@@ -105,3 +105,29 @@ def test_a_forked_child_gets_its_own_worker():
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     assert parent.resume(0)[0] == 1  # the parent's session is intact: begin completes
     parent.close()
+
+
+def test_a_search_in_a_worker_steps_c_in_process_and_reports_its_crash(crashy):
+    """`stmcheck.explore` runs a native design's whole search in a worker, whose C side then steps in
+    that process (no request and reply per step): a segfault ends the worker, and the search's
+    report is a crash counterexample with a replay command, the parent alive."""
+    import stmcheck
+    from stmcheck.implementations.native.design import NativeDesign
+
+    cls = type("Crashy", (NativeDesign,), {"native": f"{crashy}:crashy"})
+    r = stmcheck.explore(cls, "transfer", strategy="dpor", max_executions=300)
+    assert r.violations and r.violations[0].kind == "crash"
+    assert "SIGSEGV" in r.violations[0].explanation and "stmcheck replay" in r.violations[0].replay
+
+
+def test_shipped_native_designs_are_searched_in_a_worker_with_the_same_graph(monkeypatch):
+    """native-tl2 is searched in a worker (`native_code`), stepping C in-process there; its graph is
+    the one a search in this process, a request and a reply per step, builds."""
+    import stmcheck
+
+    assert api._isolated(api.prepare("native-tl2", "transfer"))
+    worker = stmcheck.explore("native-tl2", "transfer", threads=2)
+    monkeypatch.setattr(api.isolation, "available", lambda: False)      # this process, C in its own worker
+    here = stmcheck.explore("native-tl2", "transfer", threads=2)
+    assert worker.exhausted and here.exhausted
+    assert (worker.states, worker.transitions) == (here.states, here.transitions)
