@@ -16,7 +16,7 @@ import click
 from stmcheck.implementations.registry import DESIGNS
 from stmcheck.models.workloads import WORKLOADS
 
-from .. import matrix as M
+from .. import cluster, matrix as M
 from ..report import timings
 from ..report.matrix import markdown, terminal_lines
 from ..report.junit import matrix_suites
@@ -45,10 +45,11 @@ def _run_one(args):
     return M.run_cell(*args)
 
 
-def _run(jobs_list, jobs, show):
+def _run(jobs_list, jobs, show, cluster_spec=None):
     """Run the cells, in order, showing progress on stderr: a rich progress bar (`show` "bar", a
     terminal), one line per finished cell ("lines": a CI log, which must show a long run moving),
-    or nothing (None). A ^C stops it: the cells finished so far, and True (interrupted)."""
+    or nothing (None); in `jobs` processes here, or as tasks on the Ray cluster `cluster_spec`.
+    A ^C stops it: the cells finished so far, and True (interrupted)."""
     progress = task = None
     cells = []
     interrupted = False
@@ -66,7 +67,18 @@ def _run(jobs_list, jobs, show):
         progress.start()
         task = progress.add_task("", total=len(jobs_list))
     try:
-        if jobs > 1:
+        if cluster_spec is not None:
+            got: dict = {}
+            try:
+                with cluster.connect(cluster_spec) as ray:
+                    for i, cell in cluster.as_completed(ray, M.run_cell, jobs_list):
+                        got[i] = cell
+                        finished(cell)
+                        if progress:
+                            progress.update(task, advance=1, description=f"{cell.design} / {cell.workload}")
+            finally:
+                cells[:] = [got[i] for i in sorted(got)]     # the matrix's order, whatever finished first
+        elif jobs > 1:
             import multiprocessing
             with multiprocessing.get_context("spawn").Pool(jobs) as pool:
                 for cell in pool.imap(_run_one, jobs_list):
@@ -127,6 +139,10 @@ def _doc(cells, budget: M.Budget) -> dict:
                    "(after changing one design).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 16), default=1, show_default=True,
               help="Worker processes (cells are independent; output order is fixed).")
+@click.option("--cluster", "cluster_spec", metavar="ADDRESS|local[:N]",
+              help="Run the cells as tasks on a Ray cluster (pip install -e '.[cluster]'): local[:N] starts one "
+                   "here with N workers (default: one per core), ADDRESS joins a running one (ray start). "
+                   "Same cells, same order, same verdicts as a run here.")
 @click.option("--executions", type=click.IntRange(1), default=M.DEFAULT_BUDGET.executions[0], show_default=True,
               help="Execution budget per cell with 2 threads (a design's own `search` may raise it).")
 @click.option("--states", type=click.IntRange(1), default=M.DEFAULT_BUDGET.states, show_default=True,
@@ -134,8 +150,8 @@ def _doc(cells, budget: M.Budget) -> dict:
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @no_timings_option
 @junit_option
-def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, update, jobs, executions, states, quiet,
-           junit):
+def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, update, jobs, cluster_spec, executions,
+           states, quiet, junit):
     """Run every design on every workload and tabulate six verdicts per cell.
 
     \b
@@ -163,6 +179,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
       stmcheck matrix --designs tl2,lazy --threads 2    # prints the cells; writes nothing without --write
       stmcheck matrix --check --designs eager+karma --workloads intset,dict-update
       stmcheck matrix --designs tl2 --threads 2 --junit matrix.xml   # a test case per cell
+      stmcheck matrix --cluster local:2                 # the cells as Ray tasks, 2 workers here
     \b
     Exit status: 0 done (with --check: every cell as the registry expects),
     1 --check found differences (printed), 2 usage error, 130 interrupted (^C: the cells
@@ -174,7 +191,12 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     budget = M.Budget(executions=(executions, M.DEFAULT_BUDGET.executions[1]), states=states)
     jobs_list = [(d, w, t, budget.for_design(d)) for d in dnames for w in wnames for t in tlist]
     show = None if quiet else ("bar" if sys.stderr.isatty() else "lines")
-    cells, interrupted = _run(jobs_list, jobs, show)
+    if cluster_spec is not None and jobs > 1:
+        fail("--cluster and --jobs both say where the cells run: give one")
+    try:
+        cells, interrupted = _run(jobs_list, jobs, show, cluster_spec)
+    except (cluster.ClusterUnavailable, cluster.ClusterFailure) as exc:
+        fail(f"{exc}; nothing written to {out_dir}/")
     write_junit(junit, matrix_suites(cells, M.differences))   # the cells run (a cell per test case)
     if interrupted:     # what finished is shown; nothing is written: a partial matrix is no report
         if cells:
