@@ -19,6 +19,7 @@ from __future__ import annotations
 import inspect
 import os
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -190,7 +191,8 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
             max_executions: int | None | str = "auto", max_states: int | None = None,
             time_limit: float | None | str = "auto",
             max_steps: int = DEFAULT_MAX_STEPS, cyclic: bool = False, stop_at_first: bool = True,
-            shrink: bool = True, progress=None, step_timeout: float | None = DEFAULT_STEP_TIMEOUT) -> ExploreResult:
+            shrink: bool = True, progress=None, step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
+            cluster: str | None = None) -> ExploreResult:
     """Run `design` on simulated threads, explore the interleavings, judge every execution.
 
     Each complete execution is judged for `criterion` (opacity, strict-serializability,
@@ -212,7 +214,10 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     A design that is not a shipped one runs in a forked worker (checker/explore/isolation.py):
     if it ends the process, or stays `step_timeout` seconds inside one of its methods without
     taking a step, that is a `crash` counterexample; what it prints is captured
-    (`ExploreResult.design_output`), never mixed with the caller's output."""
+    (`ExploreResult.design_output`), never mixed with the caller's output.
+
+    `cluster` ("local", "local:N" or a Ray address; random and pct only) splits the executions
+    across a Ray cluster (checker/campaign.py): the same verdicts, counts and first counterexample."""
     setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,
                     max_steps=max_steps, cyclic=cyclic)
     if strategy is None:
@@ -228,7 +233,19 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     explorer.stop_on_interrupt = True    # a ^C returns what was explored so far (coverage: interrupted)
     name = strategy if isinstance(strategy, str) else explorer.strategy.name
     plan = None
-    if isinstance(strategy, str):
+    if cluster is not None:
+        from . import campaign, cluster as clusters
+        if name not in campaign.STRATEGIES or not isinstance(strategy, str):
+            raise UsageError(f"--cluster splits random and pct campaigns; --strategy {name} runs here")
+        if max_executions is None:
+            raise UsageError("a campaign on a cluster needs a budget of executions (--max-executions)")
+        try:
+            clusters.parse(cluster)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        spread = dict(design=design, workload=workload, threads=threads, txns=txns, keys=keys, retries=retries,
+                      object=object, max_steps=max_steps, cyclic=cyclic)
+    elif isinstance(strategy, str):
         try:
             plan = native_plan(explorer, strategy, seed=seed, depth=depth)  # C designs: the loop runs in C
         except ValueError as exc:  # the native core cannot be built here
@@ -237,12 +254,19 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
 
     def search():
         with _misuse_is_usage(config.design):
-            outcome = plan.explore(explorer) if plan is not None else explorer.explore()
+            if cluster is not None:
+                try:
+                    outcome = campaign.explore(sys.modules[__name__], cluster, spread, explorer, name, seed, depth,
+                                               max_executions, time_limit)
+                except (clusters.ClusterUnavailable, clusters.ClusterFailure) as exc:
+                    raise UsageError(str(exc)) from None
+            else:
+                outcome = plan.explore(explorer) if plan is not None else explorer.explore()
             if shrink and INTERRUPTED not in outcome.bounds:     # interrupted: the user wants out now
                 outcome.violations = [shrink_all(explorer, v) for v in outcome.violations]
         return outcome
 
-    if _isolated(setup):
+    if _isolated(setup) and cluster is None:       # on a cluster, the search runs in its workers
         outcome, output = _search_in_worker(design, setup, explorer, search, step_timeout, progress)
     else:
         with isolation.captured() as output:

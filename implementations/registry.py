@@ -210,20 +210,21 @@ DESIGNS = {e.name: e for e in (
     # polka's (and aggressive's, above) need more states than the matrix's 150,000 (on swap, 2
     # threads, after the commit and abort checkpoints: polka 263,440 states), hence "graph". With
     # 3 threads no graph ends within the matrix's budget and the random probe finds the lassos:
-    # executions to the first lasso, DPOR (600 steps a run) / the random probe (seed 0), measured
-    # with 2 threads; "-": none within 6,000 DPOR or 10,000 random executions:
+    # executions to the first lasso, DPOR (600 steps a run) / the random probe (seed 0; each
+    # execution its own stream, random_walk.stream), measured with 2 threads; "-": none within
+    # 6,000 DPOR or 10,000 random executions:
     #          transfer   swap      counter    write-skew dict-update intset    ww-pathology random
-    #   polite 2688/1121  3393/15   663/-      247/2104   596/430     328/395   2418/53      2895/366
-    #   karma  7463/331   3827/432  2026/-     547/7029   2175/1683   782/-     5890/1543    6117/-
-    #   polka  -/4        2093/83   1150/8722  368/89     3138/892    682/1524  -/189        5063/3796
-    # Hence a wider "probe" (tightest: polka/random, the probe's 3,796th execution after 232,000
-    # steps, of 5,000 and 400,000). Their cells are all held by `stmcheck matrix --check` (below).
+    #   polite 2688/91    3393/42   663/87     247/45     596/105     328/18    2418/97      2895/257
+    #   karma  7463/20    3827/56   2026/103   547/103    2175/127    782/176   5890/57      6117/3078
+    #   polka  -/29       2093/12   1150/547   368/64     3138/69     682/64    -/17         5063/5647
+    # Hence a wider "probe" (tightest: polka/random, the probe's 5,647th execution after 351,000
+    # steps, of 6,000 and 400,000). Their cells are all held by `stmcheck matrix --check` (below).
     Entry("dstm+polite", "dstm", "DSTM[polite]", "dstm, bounded exponential backoff, then abort the other",
           search={"graph3": FAR_BEYOND, "probe": (2_500, 300_000)}),
     Entry("dstm+karma", "dstm", "DSTM[karma]", "dstm, the transaction with more work done wins",
-          search={"graph3": FAR_BEYOND, "probe": (2_500, 250_000), "graph": 400_000}),
+          search={"graph3": FAR_BEYOND, "probe": (3_500, 250_000), "graph": 400_000}),
     Entry("dstm+polka", "dstm", "DSTM[polka]", "dstm, karma with exponential backoff",
-          search={"graph3": FAR_BEYOND, "probe": (5_000, 400_000), "graph": 500_000}),
+          search={"graph3": FAR_BEYOND, "probe": (6_000, 400_000), "graph": 500_000}),
     # C designs (implementations/native/): the bank workload only; built at first use.
     Entry("native-tl2", "native.design", "NativeTL2", "TL2 in C11, one scheduling point per shared access",
           {"transfer": CLEAN}),

@@ -7,6 +7,7 @@ import click
 
 from ..bench.bugs import bugs_bench
 from ..bench.check import check_bench
+from ..bench.cluster import cluster_bench
 from ..bench.explore import explore_bench
 from ..bench.fuzz import fuzz_bench
 from ..bench.graph import graph_bench
@@ -19,5 +20,5 @@ def bench():
     """Run a benchmark and write its table to reports/."""
 
 
-for command in (check_bench, native, lin, explore_bench, graph_bench, bugs_bench, fuzz_bench):
+for command in (check_bench, native, lin, explore_bench, graph_bench, bugs_bench, fuzz_bench, cluster_bench):
     bench.add_command(command)

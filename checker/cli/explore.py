@@ -100,8 +100,8 @@ def _object_excludes_workload(obj) -> None:
 
 
 #: What a count of the state graph (`--estimate`) has no use for: sampling, other budgets, reports of violations.
-_NOT_WITH_ESTIMATE = ("seed", "depth", "preemptions", "max_executions", "max_states", "time_limit", "cyclic", "wide",
-                      "junit", "html")
+_NOT_WITH_ESTIMATE = ("cluster_spec", "seed", "depth", "preemptions", "max_executions", "max_states", "time_limit",
+                      "cyclic", "wide", "junit", "html")
 
 
 def _estimate_usage(strategy, obj) -> None:
@@ -188,6 +188,10 @@ class _Progress:
                    "bounds (checker/explore/estimate.py says why it counts rather than samples).")
 @click.option("--estimate-states", type=click.IntRange(1), default=None, metavar="STATES",
               help=f"The budget of --estimate, in states. Default: {DEFAULT_BUDGET:,}.")
+@click.option("--cluster", "cluster_spec", metavar="ADDRESS|local[:N]",
+              help="random and pct: split the executions across a Ray cluster (pip install -e '.[cluster]'; "
+                   "local[:N] starts one here with N workers, ADDRESS joins a running one): the same verdict, "
+                   "counts and first counterexample as a run here, each execution drawing from its own stream.")
 @click.option("--json", "as_json_flag", is_flag=True,
               help="Print one JSON object on stdout (with each violation's timeline as rows).")
 @click.option("--wide", is_flag=True,
@@ -197,8 +201,8 @@ class _Progress:
 @junit_option
 @html_option
 def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, step_timeout, strategy, criterion,
-            seed, depth, preemptions, max_executions, max_states, time_limit, estimate, estimate_states, as_json_flag,
-            wide, quiet, junit, html):
+            seed, depth, preemptions, max_executions, max_states, time_limit, estimate, estimate_states, cluster_spec,
+            as_json_flag, wide, quiet, junit, html):
     """Run IMPL on simulated threads, explore the interleavings, judge every execution.
 
     \b
@@ -210,6 +214,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
       stmcheck explore tl2-no-read-validation --strategy pct --seed 7
       stmcheck explore tl2 --object dict --threads 3
       stmcheck explore tl2 --threads 3 --txns 2 --estimate
+      stmcheck explore tl2 --threads 3 --strategy random --max-executions 100000 --cluster local:2
     \b
     Exit status: 0 no violation found (or an estimate printed), 1 a violation, 2 usage error,
     130 interrupted (^C: the report covers what was explored so far).
@@ -240,7 +245,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
                              strategy=strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
                              max_executions=max_executions or "auto", max_states=max_states,
                              time_limit=time_limit or "auto", max_steps=max_steps,
-                             cyclic=cyclic, progress=progress, step_timeout=step_timeout)
+                             cyclic=cyclic, progress=progress, step_timeout=step_timeout, cluster=cluster_spec)
     except api.UsageError as exc:
         fail(str(exc))
     finally:

@@ -204,8 +204,8 @@ def test_livelocks_are_proven_fair_lassos_that_replay(design):
     _replays(ex, v)
 
 
-@pytest.mark.parametrize("design,workload,within", [("dstm+polka", "transfer", 10), ("dstm+polite", "swap", 30),
-                                                     ("dstm+karma", "transfer", 400)])
+@pytest.mark.parametrize("design,workload,within", [("dstm+polka", "transfer", 30), ("dstm+polite", "swap", 45),
+                                                     ("dstm+karma", "transfer", 25)])
 def test_backoff_managers_livelock_on_dstm_too(design, workload, within):
     """Their lassos are long (backoff loops) and rare: a seeded random walk meets these within
     `within` executions (DPOR only after thousands); the verdict matrix widens its search for

@@ -6,15 +6,28 @@ random *change points* among the first k steps; the highest-priority enabled
 thread always runs, and at the i-th change point the running thread drops to
 priority i (below every initial priority). A bug of depth d (d ordering
 constraints) is found by one execution with probability at least
-1/(n k^(d-1)), independently of how many interleavings there are. k is the
-longest execution seen so far (starting from a guess), as the paper suggests.
+1/(n k^(d-1)), independently of how many interleavings there are. k bounds
+the steps of an execution: the first execution's length (at least 50; the
+paper takes an estimate of the steps).
+
+Each execution draws its priorities and change points from a stream of its own
+(the seed and its number, random_walk.stream), and k is fixed by the first: what
+execution i does depends on nothing else that ran before it, so a campaign split
+across workers (`--cluster`, campaign.py) runs the very executions a run here would.
 """
 
 from __future__ import annotations
 
-import random
-
 from .base import Strategy
+from .random_walk import stream
+
+#: k before (and at least) the first execution's length.
+MIN_K = 50
+
+
+def first_k(length: int) -> int:
+    """k, from the length of the first execution."""
+    return max(MIN_K, length)
 
 
 class PCT(Strategy):
@@ -31,12 +44,14 @@ class PCT(Strategy):
         if depth < 1:
             raise ValueError("--depth must be at least 1")
         self.seed, self.depth = seed, depth
-        self.rng = random.Random(seed)
-        self.k = 50
+        self.index = 0               # the number of the next execution
+        self.k = MIN_K
         self.prio: dict = {}
         self.changes: dict = {}
 
     def start(self):
+        self.rng = stream("pct", self.seed, self.index)
+        self.index += 1
         n = 64  # more than any thread count we run; priorities only need an order
         order = list(range(self.depth, self.depth + n))
         self.rng.shuffle(order)
@@ -56,7 +71,8 @@ class PCT(Strategy):
         return best
 
     def finish(self, run):
-        self.k = max(self.k, len(run.schedule))
+        if self.index == 1:          # the first execution's length bounds the others' steps
+            self.k = first_k(len(run.schedule))
 
     def describe(self):
         return f"pct (depth {self.depth}, seed {self.seed})"
