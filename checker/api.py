@@ -45,7 +45,7 @@ from .explore.config import (
     RunConfig,
 )
 from .explore import isolation
-from .explore.estimate import DEFAULT_BUDGET, Counting, Size, size_of
+from .explore.estimate import DEFAULT_BUDGET, Counting, CyclicCounting, Size, size_of
 from .explore.engine import INTERRUPTED, CyclicExplorer, Explorer, Outcome, Violation
 from .explore.objects import check_operations
 from .explore.result import Execution, ExploreResult
@@ -321,16 +321,17 @@ def _search_in_worker(design, setup: Setup, explorer, search, step_timeout, prog
 def estimate(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,
              retries: int | None = None, object: str | None = None, criterion: str = Criterion.OPACITY,
              max_steps: int = DEFAULT_MAX_STEPS, budget: int = DEFAULT_BUDGET, progress=None,
-             step_timeout: float | None = DEFAULT_STEP_TIMEOUT) -> Size:
+             step_timeout: float | None = DEFAULT_STEP_TIMEOUT, cyclic: bool = False) -> Size:
     """How big `design`'s state graph is on this program, and how long the graph search
     (`explore(strategy="graph")`) takes here: the search counts it, up to `budget` states,
     keeping no counterexample (checker/explore/estimate.py says why it counts rather than
     samples). `Size.exact`: the graph ended within the budget, so `states` is its size and
-    `seconds` the search's time; else both are lower bounds. Options as for `explore`."""
+    `seconds` the search's time; else both are lower bounds. Options as for `explore` (`cyclic`:
+    the graph of cyclic programs, which `explore(cyclic=True)` searches for starvation)."""
     setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,
-                    max_steps=max_steps)
-    explorer = make_explorer(setup, GraphSearch(max_states=budget), criterion=criterion, explorer_cls=Counting,
-                             progress=progress)
+                    max_steps=max_steps, cyclic=cyclic)
+    explorer = make_explorer(setup, GraphSearch(max_states=budget), criterion=criterion,
+                             explorer_cls=CyclicCounting if cyclic else Counting, progress=progress)
     explorer.stop_on_interrupt = True
 
     def count():

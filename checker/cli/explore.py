@@ -101,7 +101,7 @@ def _object_excludes_workload(obj) -> None:
 
 #: What a count of the state graph (`--estimate`) has no use for: sampling, other budgets, reports of violations.
 _NOT_WITH_ESTIMATE = ("cluster_spec", "seed", "depth", "preemptions", "max_executions", "max_states", "time_limit",
-                      "cyclic", "wide", "junit", "html")
+                      "wide", "junit", "html")
 
 
 def _estimate_usage(strategy, obj) -> None:
@@ -227,7 +227,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
         try:
             size = api.estimate(impl, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
                                 criterion=criterion, max_steps=max_steps, budget=estimate_states or DEFAULT_BUDGET,
-                                progress=progress, step_timeout=step_timeout)
+                                progress=progress, step_timeout=step_timeout, cyclic=cyclic)
         except api.UsageError as exc:
             fail(str(exc))
         finally:

@@ -45,7 +45,28 @@ def _run_one(args):
     return M.run_cell(*args)
 
 
-def _run(jobs_list, jobs, show, cluster_spec=None):
+def _longest_first(jobs_list, costs: dict) -> list:
+    """The cells' indices, the longest first (a cell's seconds in the last matrix written, `costs`;
+    one not there: 3-thread cells before 2-thread ones): the workers then end together, where
+    matrix order left one running the longest cells alone at the end. Order of running only:
+    the results come back in matrix order."""
+    def cost(j):
+        design, workload, threads = jobs_list[j][:3]
+        return -costs.get((design, workload, threads), 10.0 if threads == 3 else 1.0)
+    return sorted(range(len(jobs_list)), key=lambda j: (cost(j), j))
+
+
+def _costs(out_dir: str) -> dict:
+    """(design, workload, threads) -> seconds, from the last matrix.json written there (empty if none)."""
+    try:
+        with open(os.path.join(out_dir, "matrix.json"), encoding="utf-8") as f:
+            return {(c["design"], c["workload"], c["threads"]): float(c.get("seconds") or 0)
+                    for c in json.load(f)["cells"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _run(jobs_list, jobs, show, cluster_spec=None, costs=None):
     """Run the cells, in order, showing progress on stderr: a rich progress bar (`show` "bar", a
     terminal), one line per finished cell ("lines": a CI log, which must show a long run moving),
     or nothing (None); in `jobs` processes here, or as tasks on the Ray cluster `cluster_spec`.
@@ -69,10 +90,11 @@ def _run(jobs_list, jobs, show, cluster_spec=None):
     try:
         if cluster_spec is not None:
             got: dict = {}
+            order = _longest_first(jobs_list, costs or {})
             try:
                 with cluster.connect(cluster_spec) as ray:
-                    for i, cell in cluster.as_completed(ray, M.run_cell, jobs_list):
-                        got[i] = cell
+                    for i, cell in cluster.as_completed(ray, M.run_cell, [jobs_list[j] for j in order]):
+                        got[order[i]] = cell
                         finished(cell)
                         if progress:
                             progress.update(task, advance=1, description=f"{cell.design} / {cell.workload}")
@@ -80,11 +102,17 @@ def _run(jobs_list, jobs, show, cluster_spec=None):
                 cells[:] = [got[i] for i in sorted(got)]     # the matrix's order, whatever finished first
         elif jobs > 1:
             import multiprocessing
-            with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-                for cell in pool.imap(_run_one, jobs_list):
-                    finished(cell)
-                    if progress:
-                        progress.update(task, advance=1, description=f"{cell.design} / {cell.workload}")
+            got = {}
+            order = _longest_first(jobs_list, costs or {})
+            try:
+                with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+                    for i, cell in enumerate(pool.imap(_run_one, [jobs_list[j] for j in order])):
+                        got[order[i]] = cell
+                        finished(cell)
+                        if progress:
+                            progress.update(task, advance=1, description=f"{cell.design} / {cell.workload}")
+            finally:
+                cells[:] = [got[i] for i in sorted(got)]     # the matrix's order, whatever ran first
         else:
             for args in jobs_list:
                 if progress:
@@ -138,7 +166,7 @@ def _doc(cells, budget: M.Budget) -> dict:
               help="Recompute the selected cells and merge them into DIR/matrix.json, rewriting both reports "
                    "(after changing one design).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 16), default=1, show_default=True,
-              help="Worker processes (cells are independent; output order is fixed).")
+              help="Worker processes (cells are independent, handed out longest first; output order is fixed).")
 @click.option("--cluster", "cluster_spec", metavar="ADDRESS|local[:N]",
               help="Run the cells as tasks on a Ray cluster (pip install -e '.[cluster]'): local[:N] starts one "
                    "here with N workers (default: one per core), ADDRESS joins a running one (ray start). "
@@ -194,7 +222,8 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     if cluster_spec is not None and jobs > 1:
         fail("--cluster and --jobs both say where the cells run: give one")
     try:
-        cells, interrupted = _run(jobs_list, jobs, show, cluster_spec)
+        cells, interrupted = _run(jobs_list, jobs, show, cluster_spec,
+                                  _costs(out_dir) if cluster_spec is not None or jobs > 1 else None)
     except (cluster.ClusterUnavailable, cluster.ClusterFailure) as exc:
         fail(f"{exc}; nothing written to {out_dir}/")
     write_junit(junit, matrix_suites(cells, M.differences))   # the cells run (a cell per test case)

@@ -40,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import RunConfig
-from .engine import Explorer
+from .engine import CyclicExplorer, Explorer
 
 DEFAULT_BUDGET = 20_000
 
@@ -79,6 +79,10 @@ class Counting(Explorer):
     def judge(self, run, out=None):
         super().judge(run, out)
         return None
+
+
+class CyclicCounting(Counting, CyclicExplorer):
+    """The count of the graph of cyclic programs (`explore --cyclic`)."""
 
 
 def size_of(config: RunConfig, criterion: str, outcome, budget: int) -> Size:

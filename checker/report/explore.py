@@ -275,8 +275,9 @@ def estimate_lines(size: Size) -> list[str]:
     """`explore --estimate`: the graph's size (or a lower bound) and, unless timings are off, the
     search's time here (the only line that varies between two runs of the same command)."""
     c = size.config
+    judged = "--cyclic" if c.cyclic else f"--criterion {size.criterion}"    # cyclic runs judge no history
     lines = [f"stmcheck explore {c.design} {' '.join(c.program_flag())} --threads {c.threads} --txns {c.txns} "
-             f"--strategy graph --criterion {size.criterion} --estimate"]
+             f"--strategy graph {judged} --estimate"]
     if size.exact:
         lines.append(f"estimate:  {size.states:,} states, {size.transitions:,} transitions: the whole state graph, "
                      f"counted (it ended within the budget of {size.budget:,} states)")
@@ -299,6 +300,8 @@ def estimate_json(size: Size) -> dict:
            "threads": c.threads, "txns": c.txns, "criterion": size.criterion, "states": size.states,
            "transitions": size.transitions, "exact": size.exact, "budget": size.budget,
            "stopped_by": list(size.stopped_by), "runs": size.runs}
+    if c.cyclic:
+        doc["cyclic"] = True        # the graph of cyclic programs: no history judged (criterion unused)
     if timings_on():
         doc["elapsed"] = round(size.seconds, 3)
         doc["states_per_second"] = round(size.rate)

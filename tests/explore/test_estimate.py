@@ -103,7 +103,7 @@ def test_json():
     (["--strategy", "dpor"], "this exploration would be a dpor search"),
     (["--strategy", "random"], "this exploration would be a random search"),
     (["--object", "dict"], "--object explores with dpor unless --strategy graph"),
-    (["--cyclic"], "--cyclic does not apply"),
+    (["--cluster", "local"], "--cluster does not apply"),
     (["--seed", "3"], "--seed does not apply"),
     (["--max-states", "10"], "--max-states does not apply"),
     (["--time-limit", "5"], "--time-limit does not apply"),
@@ -126,3 +126,13 @@ def test_a_budget_without_estimate_is_an_error():
 def test_an_object_program_is_counted_with_the_graph_strategy():
     r = run("tl2", "--object", "counter", "--strategy", "graph", "--estimate", "--no-timings")
     assert r.exit_code == 0 and "the whole state graph, counted" in r.output
+
+
+def test_the_count_of_cyclic_programs_is_the_graph_explore_cyclic_searches():
+    """`explore --cyclic --estimate`: the graph that `explore --cyclic` searches for starvation,
+    counted whole where it ends (gencounter on swap: starvation-free, every state of it)."""
+    size = api.estimate("gencounter", "swap", cyclic=True)
+    r = api.explore("gencounter", "swap", cyclic=True)
+    assert size.exact and r.exhausted and not r.violations
+    assert (size.states, size.transitions) == (r.states, r.transitions)
+    assert size.config.cyclic and not api.estimate("gencounter", "swap").config.cyclic

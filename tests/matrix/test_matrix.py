@@ -282,3 +282,20 @@ def test_a_native_cell_whose_worker_dies_is_an_error_cell_and_the_matrix_goes_on
     cell = M.run_cell("native-tl2", "transfer", 2, SMALL)
     assert cell.status == "error" and "SIGSEGV" in cell.note
     assert set(cell.verdicts.values()) == {M.UNKNOWN}
+
+
+def test_cluster_cells_are_handed_out_longest_first():
+    from stmcheck.checker.cli.matrix import _longest_first
+
+    jobs = [("a", "transfer", 2, None), ("b", "transfer", 3, None), ("c", "swap", 2, None), ("d", "swap", 3, None)]
+    assert _longest_first(jobs, {("c", "swap", 2): 50.0, ("b", "transfer", 3): 5.0}) == [2, 3, 1, 0]
+    assert _longest_first(jobs, {}) == [1, 3, 0, 2]        # unknown: 3-thread cells first, then matrix order
+
+
+def test_jobs_give_the_cells_one_process_gives_in_matrix_order():
+    args = ["matrix", "--designs", "global-lock,locks-naive,gencounter-racy", "--workloads", "transfer,counter",
+            "--threads", "2", "--json", "--no-timings", "-q"]
+    one = CliRunner().invoke(main, args)
+    two = CliRunner().invoke(main, args + ["-j", "2"])
+    assert one.exit_code == two.exit_code == 0
+    assert json.loads(two.stdout) == json.loads(one.stdout)
