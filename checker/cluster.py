@@ -1,5 +1,6 @@
 """Work spread over a Ray cluster (`--cluster ADDRESS|local[:N]`): independent pieces of a run
-(the matrix's cells) as Ray tasks, results in the order a one-process run gives them.
+(the matrix's cells, a random or PCT campaign's chunks of executions: campaign.py) as Ray
+tasks, their results read back in the order a one-process run gives them.
 
 Why Ray: the pieces are plain functions of plain data (a cell is a design, a workload, a
 thread count and a budget), so tasks fit, and Ray schedules them on every node of a cluster
@@ -81,8 +82,9 @@ def connect(spec: str):
         else:
             ray.init(address=address, **options)
     except Exception as exc:        # Ray's own errors: a bad address, a cluster that does not answer
-        raise ClusterUnavailable(f"cannot {'start a local Ray instance' if address is None else 'reach the Ray cluster at ' + address}: "
-                                 f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        what = "start a local Ray instance" if address is None else f"reach the Ray cluster at {address}"
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise ClusterUnavailable(f"cannot {what}: {type(exc).__name__}: {first}") from None
     try:
         yield ray
     finally:

@@ -120,7 +120,8 @@ _MAX_WALK_STATES = 24    # and states it may look at on the way (see `_walk`)
 
 class GraphSearch(Strategy):
     name = "graph"
-    about = "search of the reachable state graph: exhaustive where states recur, proves livelock (and starvation, with --cyclic)"
+    about = ("search of the reachable state graph: exhaustive where states recur, proves livelock "
+             "(and starvation, with --cyclic)")
     fair = False
     #: The runtime's own lasso detector is off for these runs (cycles are found on the graph).
     finds_cycles = True
