@@ -4,7 +4,7 @@ Why it can be split: each execution of those strategies draws from a stream of
 its own, named by the seed and the execution's number (random_walk.stream; PCT's
 k is fixed by the first execution), so execution i is the same wherever it runs.
 
-How: executions 0..N-1 are cut into chunks of `CHUNK`; each chunk is a Ray task
+How: executions 0..N-1 are cut into chunks (`chunk_size`: 200 to 2,000); each chunk is a Ray task
 (checker/cluster.py) that runs its executions as the explorer here would and
 returns, for each one, what the explorer's loop counts (steps, the history's
 signature where it completed, cut, past --max-steps) and the schedule of its first
@@ -34,9 +34,15 @@ from .explore.runtime import COMPLETE, CUT, MAX_STEPS
 from .explore.strategies import make_strategy
 from .explore.strategies.replay import Replay
 
-#: Executions per task: enough that a task's start (a worker importing stmcheck, building
-#: the design) is small beside it, few enough that two workers share a short campaign.
+#: Executions per task, at least: enough that a task's start (building the design and the
+#: explorer, sending the records back) is small beside it, few enough that two workers share a
+#: short campaign. A long campaign gets about 8 chunks a worker, at most `MAX_CHUNK` executions each.
 CHUNK = 200
+MAX_CHUNK = 2000
+
+
+def chunk_size(executions: int, workers: int) -> int:
+    return max(CHUNK, min(MAX_CHUNK, executions // (8 * max(1, workers))))
 STRATEGIES = ("random", "pct")
 
 
@@ -88,8 +94,6 @@ def explore(api, spec: str, prepare: dict, explorer, name: str, seed: int, depth
     out = Outcome()
     start = time.monotonic()
     stop_at_first = explorer.stop_at_first
-    chunks = [(api, prepare, name, seed, depth, explorer.criterion, first, min(CHUNK, max_executions - first),
-               stop_at_first) for first in range(0, max_executions, CHUNK)]
     done: dict = {}
     nxt = 0                       # the next chunk to read, in execution order
     schedules = []
@@ -97,6 +101,9 @@ def explore(api, spec: str, prepare: dict, explorer, name: str, seed: int, depth
     bounds = set()
     try:
         with cluster.connect(spec) as ray:
+            size = chunk_size(max_executions, cluster.workers(ray))
+            chunks = [(api, prepare, name, seed, depth, explorer.criterion, first, min(size, max_executions - first),
+                       stop_at_first) for first in range(0, max_executions, size)]
             for i, result in cluster.as_completed(ray, run_chunk, chunks):
                 done[i] = result
                 while nxt in done and not stopped:
@@ -111,7 +118,7 @@ def explore(api, spec: str, prepare: dict, explorer, name: str, seed: int, depth
                     break
     except KeyboardInterrupt:
         bounds.add(INTERRUPTED)
-    if not stopped and nxt == len(chunks):
+    if not stopped and out.executions == max_executions:
         bounds.add(f"max-executions {max_executions}")
     for schedule in schedules:
         run = explorer.new_run()

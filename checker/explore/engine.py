@@ -298,6 +298,7 @@ class Explorer:
             return None
         try:  # a native run brings its own, computed in the child (native/loop.py, same_verdict)
             sig = getattr(run, "known_signature", None) or signature(run)
+            run.known_signature = sig     # whoever reads it again (campaign.py's records) reads this
         except (KeyError, ValueError, TypeError) as exc:  # pragma: no cover - malformed events
             return Violation(Kind.CRASH, f"the design produced an ill-formed history: {exc}", run)
         if out is not None:
