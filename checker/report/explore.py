@@ -230,8 +230,8 @@ def human(result: ExploreResult, wide: bool = False) -> str:
                  f"{c.txns} transaction{'s' if c.txns != 1 else ''} each"
                  + (f", {result.keys_used} keys" if result.keys_used is not None else "")
                  + (f", at most {_n(c.retries, 'retry')}" if c.retries is not None else "") + ")")
-    lines.append(f"strategy:  {result.strategy_desc}; criterion: {result.criterion}; max {c.max_steps} steps "
-                 f"per execution")
+    judged = "cyclic programs, no history judged" if c.cyclic else f"criterion: {result.criterion}"
+    lines.append(f"strategy:  {result.strategy_desc}; {judged}; max {c.max_steps} steps per execution")
     if result.states is not None:   # the state graph: its runs replay paths, the states are what counts
         lines.append(f"explored:  {result.states:,} states{_stored(result)}, {result.transitions:,} transitions; "
                      f"{_n(result.executions, 'run')}, {_n(result.histories, 'distinct history')}, "
