@@ -4,11 +4,11 @@ Why it can be split: each execution of those strategies draws from a stream of
 its own, named by the seed and the execution's number (random_walk.stream; PCT's
 k is fixed by the first execution), so execution i is the same wherever it runs.
 
-How: executions 0..N-1 are cut into chunks (`chunk_size`: 200 to 2,000); each chunk is a Ray task
-(checker/cluster.py) that runs its executions as the explorer here would and
-returns, for each one, what the explorer's loop counts (steps, the history's
-signature where it completed, cut, past --max-steps) and the schedule of its first
-violation. This process reads the chunks in execution order, whatever order they
+How: executions 0..N-1 are cut into chunks (`chunk_size`: 200 to 2,000); each
+chunk is a Ray task (checker/cluster.py) that runs its executions as the explorer
+here would and returns, for each one, what the explorer's loop counts (steps, the
+history's signature where it completed, cut, past --max-steps), and the schedule of
+each violation. This process reads the chunks in execution order, whatever order they
 finish in, and stops where a run here stops: at the first violation (the one with
 the lowest execution number: the tie-break that makes it the same one) or at the
 budget. The counts are those of the executions up to there; the violation is
