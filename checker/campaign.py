@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 
 from . import cluster
-from .explore.engine import INTERRUPTED, CyclicExplorer, Explorer, Outcome, signature
+from .explore.engine import INTERRUPTED, CyclicExplorer, Explorer, Outcome
 from .explore.runtime import COMPLETE, CUT, MAX_STEPS
 from .explore.strategies import make_strategy
 from .explore.strategies.replay import Replay
@@ -57,7 +57,7 @@ def _recording(base):
 
         def judge(self, run, out=None):
             v = super().judge(run, out)
-            sig = (getattr(run, "known_signature", None) or signature(run)) if run.outcome == COMPLETE else None
+            sig = run.known_signature if run.outcome == COMPLETE else None     # the judge computed it
             self.records.append((len(run.steps), sig, run.outcome == CUT, run.outcome == MAX_STEPS and v is None,
                                  v is not None))
             if v is not None:

@@ -96,17 +96,6 @@ def workers(ray) -> int:
     return int(ray.cluster_resources().get("CPU", 1))
 
 
-def map_ordered(ray, fn, items, done=None) -> list:
-    """`[fn(*item) for item in items]`, each a Ray task; `done(i, result)` is called as each one
-    finishes (in any order), the list comes back in the order of `items`."""
-    out: list = [None] * len(items)
-    for i, result in as_completed(ray, fn, items):
-        out[i] = result
-        if done is not None:
-            done(i, result)
-    return out
-
-
 def as_completed(ray, fn, items):
     """(index, `fn(*items[index])`) for each item, each a Ray task, as they finish. A task whose
     worker died is run again (`RETRIES`), then `ClusterFailure`; an error raised by `fn` itself

@@ -233,13 +233,17 @@ def _run_cell_in_worker(design: str, workload: str, threads: int, budget: Budget
     trip to a C worker per step, and a crash still ends only the worker: the cell says so."""
     done = isolation.run(lambda watch: _run_cell(design, workload, threads, budget), MAX_STEPS, None)
     if isinstance(done, isolation.Died):
-        cell = Cell(design, workload, threads)
-        cell.status, cell.verdicts, cell.coverage = "error", {v: UNKNOWN for v in VERDICTS}, "not run"
-        cell.note = f"the cell's worker process {done.how}"
-        return cell
+        return _error_cell(design, workload, threads, f"the cell's worker process {done.how}")
     if done.error is not None:
         raise done.error
     return done.value
+
+
+def _error_cell(design: str, workload: str, threads: int, note: str) -> Cell:
+    """A cell that could not be run: every verdict unknown, and why."""
+    cell = Cell(design, workload, threads)
+    cell.status, cell.verdicts, cell.coverage, cell.note = "error", {v: UNKNOWN for v in VERDICTS}, "not run", note
+    return cell
 
 
 def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -> Cell:
@@ -262,8 +266,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
             out.bounds = sorted({b for b in out.bounds if not b.startswith("max-executions")}
                                 | {f"{budget.steps[i]:,} steps"})
     except Exception as exc:  # a design that cannot be built here (no C compiler, say): say so, go on
-        cell.status, cell.verdicts, cell.coverage = "error", {v: UNKNOWN for v in VERDICTS}, "not run"
-        cell.note = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        cell = _error_cell(design, workload, threads, f"{type(exc).__name__}: {exc}".splitlines()[0][:200])
         cell.seconds = round(time.monotonic() - start, 2)
         return cell
     cell.executions = out.executions

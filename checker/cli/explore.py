@@ -117,7 +117,7 @@ def _estimate_usage(strategy, obj) -> None:
     for name in _NOT_WITH_ESTIMATE:
         if name in given:
             fail(f"--estimate counts the state graph and searches nothing: {given[name]} does not apply to it")
-    chosen = strategy or default_strategy(False, obj)
+    chosen = strategy or default_strategy(obj)
     if chosen != GraphSearch.name:
         fail(f"--estimate counts the state graph (--strategy graph); this exploration would be a {chosen} search"
              + (" (--object explores with dpor unless --strategy graph)" if strategy is None else ""))

@@ -66,20 +66,37 @@ def _costs(out_dir: str) -> dict:
         return {}
 
 
-def _run(jobs_list, jobs, show, cluster_spec=None, costs=None):
-    """Run the cells, in order, showing progress on stderr: a rich progress bar (`show` "bar", a
-    terminal), one line per finished cell ("lines": a CI log, which must show a long run moving),
-    or nothing (None); in `jobs` processes here, or as tasks on the Ray cluster `cluster_spec`.
-    A ^C stops it: the cells finished so far, and True (interrupted)."""
-    progress = task = None
-    cells = []
-    interrupted = False
+def _finished(jobs_list, jobs, cluster_spec, costs, starting):
+    """(index into `jobs_list`, cell) as each cell finishes: one after the other here (`starting(args)`
+    called before each), or handed out longest first (`_longest_first`) to `jobs` processes here or to
+    the Ray cluster `cluster_spec`, in the order they finish."""
+    if cluster_spec is None and jobs == 1:
+        for i, args in enumerate(jobs_list):
+            starting(args)
+            yield i, _run_one(args)
+        return
+    order = _longest_first(jobs_list, costs or {})
+    todo = [jobs_list[j] for j in order]
+    if cluster_spec is not None:
+        with cluster.connect(cluster_spec) as ray:
+            for i, cell in cluster.as_completed(ray, M.run_cell, todo):
+                yield order[i], cell
+    else:
+        import multiprocessing
+        with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+            for i, cell in enumerate(pool.imap(_run_one, todo)):
+                yield order[i], cell
 
-    def finished(cell):
-        cells.append(cell)
-        if show == "lines":
-            click.echo(f"matrix: {len(cells)}/{len(jobs_list)} {cell.design} / {cell.workload} / {cell.threads} "
-                       f"threads: {M.summary(cell)}, {cell.coverage}", err=True)
+
+def _run(jobs_list, jobs, show, cluster_spec=None, costs=None):
+    """Run the cells, showing progress on stderr: a rich progress bar (`show` "bar", a terminal),
+    one line per finished cell ("lines": a CI log, which must show a long run moving), or nothing
+    (None); here, in `jobs` processes, or as tasks on the Ray cluster `cluster_spec` (`_finished`).
+    The cells come back in matrix order, whatever order they finished in. A ^C stops it: the cells
+    finished so far, and True (interrupted)."""
+    progress = task = None
+    got: dict = {}
+    interrupted = False
     if show == "bar":
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -87,45 +104,24 @@ def _run(jobs_list, jobs, show, cluster_spec=None, costs=None):
                             TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
         progress.start()
         task = progress.add_task("", total=len(jobs_list))
+
+    def starting(args):
+        if progress:
+            progress.update(task, description=f"{args[0]} / {args[1]} / {args[2]} threads")
     try:
-        if cluster_spec is not None:
-            got: dict = {}
-            order = _longest_first(jobs_list, costs or {})
-            try:
-                with cluster.connect(cluster_spec) as ray:
-                    for i, cell in cluster.as_completed(ray, M.run_cell, [jobs_list[j] for j in order]):
-                        got[order[i]] = cell
-                        finished(cell)
-                        if progress:
-                            progress.update(task, advance=1, description=f"{cell.design} / {cell.workload}")
-            finally:
-                cells[:] = [got[i] for i in sorted(got)]     # the matrix's order, whatever finished first
-        elif jobs > 1:
-            import multiprocessing
-            got = {}
-            order = _longest_first(jobs_list, costs or {})
-            try:
-                with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-                    for i, cell in enumerate(pool.imap(_run_one, [jobs_list[j] for j in order])):
-                        got[order[i]] = cell
-                        finished(cell)
-                        if progress:
-                            progress.update(task, advance=1, description=f"{cell.design} / {cell.workload}")
-            finally:
-                cells[:] = [got[i] for i in sorted(got)]     # the matrix's order, whatever ran first
-        else:
-            for args in jobs_list:
-                if progress:
-                    progress.update(task, description=f"{args[0]} / {args[1]} / {args[2]} threads")
-                finished(_run_one(args))
-                if progress:
-                    progress.update(task, advance=1)
+        for i, cell in _finished(jobs_list, jobs, cluster_spec, costs, starting):
+            got[i] = cell
+            if show == "lines":
+                click.echo(f"matrix: {len(got)}/{len(jobs_list)} {cell.design} / {cell.workload} / "
+                           f"{cell.threads} threads: {M.summary(cell)}, {cell.coverage}", err=True)
+            if progress:
+                progress.update(task, advance=1, description=f"{cell.design} / {cell.workload}")
     except KeyboardInterrupt:
         interrupted = True
     finally:
         if progress:
             progress.stop()
-    return cells, interrupted
+    return [got[i] for i in sorted(got)], interrupted
 
 
 def _merged(path, cells):

@@ -56,7 +56,6 @@ def test_an_execution_depends_only_on_the_seed_and_its_number(name):
     def schedules(strategy, n):
         ex = api.make_explorer(setup, strategy, max_executions=n, stop_at_first=False)
         seen = []
-        ex.progress = None
         real = ex.judge
         ex.judge = lambda run, out=None: seen.append(list(run.schedule)) or real(run, out)
         ex.explore()

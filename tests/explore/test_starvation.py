@@ -309,7 +309,8 @@ def test_explore_cyclic_proves_a_starvation_free_design():
     """Where the graph ends without a starving cycle, explore says so: exhausted, no violation
     (the proof that stateless DPOR over cyclic runs could not give: it ends bounded)."""
     r = stmcheck.explore("norec", "swap", cyclic=True)
-    assert r.exhausted and not r.violations and r.states == liveness(
-        *(lambda s: (s.design_cls, s.workload))(api.prepare("norec", "swap", threads=2)), 60_000)["states"]
+    setup = api.prepare("norec", "swap", threads=2)
+    assert r.exhausted and not r.violations
+    assert r.states == liveness(setup.design_cls, setup.workload, 60_000)["states"]
     d = stmcheck.explore("norec", "swap", cyclic=True, strategy="dpor", max_executions=300)
     assert not d.exhausted and not d.violations

@@ -498,7 +498,7 @@ class GraphSearch(Strategy):
     def _starvation(self):
         """(entry node, loop schedule) of a fair cycle with commits in which one of `starvers` never
         commits, or None (always None for programs that end: their commits never loop)."""
-        found = starving(self, self.starvers) if self.starvers else None
+        found = starving(self, self.starvers)
         if found is None:
             return None
         _, comp, keep = found
