@@ -52,7 +52,8 @@ from .explore.result import Execution, ExploreResult
 from .explore.runtime import user_interrupts
 from .explore.shrink import shrink_all
 from .explore.strategies import Strategy, default_strategy, make_strategy
-from .explore.strategies.graph import GraphSearch
+from .explore.strategies.graph import DEFAULT_MAX_STATES, GraphSearch
+from .explore.strategies.partition import GatheredGraph, Unplaceable
 from .explore.strategies.replay import Replay, ScheduleError, decode
 from .history.criteria import check as check_criteria
 from .linearizability.search import LinResult, check_linearizability as _check_linearizability
@@ -227,17 +228,24 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
         max_executions = None if graph else DEFAULT_MAX_EXECUTIONS
     if time_limit == "auto":
         time_limit = GRAPH_TIME_LIMIT if graph else DEFAULT_TIME_LIMIT
+    gathered = cluster is not None and strategy == GraphSearch.name
+    if gathered:    # the graph built in partitions on the cluster, judged here (cluster_graph.py)
+        if object is not None:
+            raise UsageError("--cluster does not split the graph of object workloads (their states carry "
+                             "whole histories): run it without --cluster")
+        strategy = GatheredGraph(max_states or DEFAULT_MAX_STATES)
     explorer = make_explorer(setup, strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
                              max_states=max_states, max_executions=max_executions, time_limit=time_limit,
                              progress=progress, stop_at_first=stop_at_first)
     explorer.stop_on_interrupt = True    # a ^C returns what was explored so far (coverage: interrupted)
-    name = strategy if isinstance(strategy, str) else explorer.strategy.name
+    name = GraphSearch.name if gathered else strategy if isinstance(strategy, str) else explorer.strategy.name
     plan = None
     if cluster is not None:
-        from . import campaign, cluster as clusters
-        if name not in campaign.STRATEGIES or not isinstance(strategy, str):
-            raise UsageError(f"--cluster splits random and pct campaigns; --strategy {name} runs here")
-        if max_executions is None:
+        from . import campaign, cluster as clusters, cluster_graph
+        if not gathered and (name not in campaign.STRATEGIES or not isinstance(strategy, str)):
+            raise UsageError(f"--cluster splits the graph search and random and pct campaigns; "
+                             f"--strategy {name} runs here")
+        if not gathered and max_executions is None:
             raise UsageError("a campaign on a cluster needs a budget of executions (--max-executions)")
         try:
             clusters.parse(cluster)
@@ -256,8 +264,13 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
         with _misuse_is_usage(config.design):
             if cluster is not None:
                 try:
-                    outcome = campaign.explore(sys.modules[__name__], cluster, spread, explorer, name, seed, depth,
-                                               max_executions, time_limit)
+                    if gathered:
+                        outcome = cluster_graph.explore(sys.modules[__name__], cluster, spread, explorer, time_limit)
+                    else:
+                        outcome = campaign.explore(sys.modules[__name__], cluster, spread, explorer, name, seed,
+                                                   depth, max_executions, time_limit)
+                except Unplaceable as exc:
+                    raise UsageError(f"{config.design}: {exc}") from None
                 except (clusters.ClusterUnavailable, clusters.ClusterFailure) as exc:
                     raise UsageError(str(exc)) from None
             else:

@@ -231,6 +231,13 @@ class Explorer:
                 raise
             interrupted = True      # the user's ^C (a design's own is a crash, inside the run)
             bounds.add(INTERRUPTED)
+        elsewhere = getattr(strategy, "ran_elsewhere", None)   # runs made in other processes (a cluster)
+        if elsewhere is not None:
+            out.executions += elsewhere.executions
+            out.steps += elsewhere.steps
+            out.cut += elsewhere.cut
+            out.signatures |= elsewhere.signatures
+            out.histories = len(out.signatures)
         conclude = getattr(strategy, "conclude", None)
         if conclude is not None and not interrupted and not (out.violations and self.stop_at_first):
             if self.time_limit is not None:      # what the graph search still computes keeps to it
