@@ -2,15 +2,19 @@
 
 Each worker is a Ray actor holding one partition of the places (their digests, the schedules
 that reach them, the edges taken from them: explore/strategies/partition.py says how places
-are owned and why the verdicts are the one-process search's). The search goes in rounds: each
-actor takes the messages sent to it, expands every edge it has queued (its runs go on while
-they stay on its own places), and returns one batch of messages per partition, pickled; this
-process hands each batch to its owner for the next round as a Ray object reference, without
-reading it. A round ends at a barrier (every actor returned), so termination is exact: the
-search is over after a round in which no actor sent anything (every queue was empty at its end
-and no message is in flight). Then every partition sends its share of the graph here, where it
-is numbered and judged (`GatheredGraph`): the fold of the history views, livelock and
-starvation, and the replay of each counterexample the partitions' runs found.
+are owned and why the verdicts are the one-process search's). The search goes in rounds: in
+round r each actor takes the batches the others sent it in round r - `LAG`, makes at most
+`ROUND` runs from the edges it has queued (each run goes on while it can), and returns one
+pickled batch of successors a partition. This process hands each batch to its owner as a Ray
+object reference, without reading it, and hands out round r + `LAG` as soon as it has read the
+small counts of round r, so an actor starts its next round without waiting for the slowest
+one's last. Which batches a round reads is fixed by its number, not by timing, so the runs,
+their counts and the counterexamples they find are the same every time. Termination is exact:
+the search is over once `LAG` rounds in a row sent nothing (no batch is in flight) and no actor
+has an edge queued (the round already handed out reads nothing and does nothing). Then every
+partition sends its share of the graph here, where it is numbered and judged
+(`GatheredGraph`): the fold of the history views, livelock and starvation, and the replay of
+each counterexample the partitions' runs found.
 
 No partial-order reduction is done (every enabled thread is expanded at every place), so no
 cycle proviso is needed, distributed or not.
@@ -18,8 +22,10 @@ cycle proviso is needed, distributed or not.
 Faults: an actor holds its partition's places only in memory, so a worker that dies loses
 them; the run then fails with a message naming the partition (`ClusterFailure`), never a verdict.
 
-Measured (reports/cluster.md, `stmcheck bench cluster`): the bytes sent a place and the balance
-of places across partitions for 2, 4 and 8 workers.
+Measured (reports/cluster.md, `stmcheck bench cluster`): tl2 3 x 1, 2 workers, 1.57x one worker
+(the search's own seconds, Ray's start and stop aside); 37, 67 and 103 bytes sent a place on 2, 4
+and 8 workers, the largest partition 1.04, 1.26 and 1.38 times the mean. docs/scaling.md projects
+these to larger clusters.
 """
 
 from __future__ import annotations
@@ -37,6 +43,11 @@ from .explore.strategies.partition import DigestPositions, GatheredGraph, Partit
 #: has work soon (a round that emptied its queue let the others idle in turn: 2 workers were no
 #: faster than one on tl2 3 x 1), large enough that a round's call and barrier are small beside it.
 ROUND = 256
+#: A round reads the batches sent `LAG` rounds before: an actor then waits for the others' round
+#: before last, not their last one (with the last one, every round waited for the slowest actor and
+#: for this process: tl2 swap 3 x 1, 2 workers, median of 3: 5.2 s, against 4.4 s with LAG 2 and
+#: 6.3 s for one worker).
+LAG = 2
 
 
 class Partition:
@@ -54,12 +65,16 @@ class Partition:
         self.explorer.explain = False
         self.counts = Outcome()
         self.found: list = []
+        self.sent = 0                     # bytes of messages sent
+        self.busy = 0.0                   # CPU seconds in rounds
 
     def round(self, *inboxes) -> list:
         """Take the messages (pickled batches), expand every queued edge; [what this round did,
         then one pickled batch a partition (None: nothing for it)]."""
+        began = time.process_time()
         for batch in inboxes:
-            self.runs.receive(pickle.loads(batch))
+            if batch is not None:
+                self.runs.receive(pickle.loads(batch))
         self.runs.runs_left = ROUND
         done = self.explorer.explore()
         c = self.counts
@@ -70,14 +85,18 @@ class Partition:
         self.found += [v.run.choices for v in done.violations]
         batches = [pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL) if m else None
                    for m in self.runs.take_outbox()]
-        stats = {"places": len(self.runs.digest), "sent": [len(b) if b else 0 for b in batches],
-                 "violations": len(self.found), "full": self.runs.full, "queued": len(self.runs.queue)}
+        sent = sum(len(b) for b in batches if b)
+        self.sent += sent
+        self.busy += time.process_time() - began
+        stats = {"places": len(self.runs.digest), "runs": c.executions, "sent": sent, "violations": len(self.found),
+                 "full": self.runs.full, "queued": len(self.runs.queue)}
         return [stats] + batches
 
     def gathered(self) -> dict:
         share = self.runs.gathered()
         c = self.counts
-        share.update(found=self.found, executions=c.executions, steps=c.steps, cut=c.cut, signatures=c.signatures)
+        share.update(found=self.found, executions=c.executions, steps=c.steps, cut=c.cut, signatures=c.signatures,
+                     sent=self.sent, busy=self.busy)
         return share
 
 
@@ -104,25 +123,42 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
     here.execute(at)
     root, mem = Placer()(*at.place, here.positions.digests)
     root_view = graph.product(here) if graph.product is not None else None
-    bounds, rounds, sent, places = set(), 0, 0, []
+    bounds, rounds, rounds_seconds, first_round = set(), 0, 0.0, 0.0
     with cluster.connect(spec) as ray:
+        connected = time.monotonic()
         n = cluster.workers(ray)
         actor = ray.remote(num_cpus=1, max_restarts=0)(Partition)
         actors = [actor.remote(api, prepare, explorer.criterion, i, n, graph.max_states, explorer.stop_at_first)
                   for i in range(n)]
-        inboxes = [[] for _ in range(n)]
-        inboxes[owner(mem, n)].append(ray.put(pickle.dumps([(root, b"", at.enabled, 0)])))
+        first = ray.put(pickle.dumps([(root, b"", at.enabled, 0)]))
+        submitted: list = []          # round -> each actor's refs: its stats, then a batch a partition
+
+        def submit(r: int) -> None:
+            def inbox(i):
+                if r < LAG:
+                    return [first] if r == 0 and i == owner(mem, n) else []
+                return [submitted[r - LAG][j][1 + i] for j in range(n) if j != i]
+            submitted.append([a.round.options(num_returns=n + 1).remote(*inbox(i)) for i, a in enumerate(actors)])
+            if r >= LAG:
+                submitted[r - LAG] = None     # its batches are in the arguments of round r now
+
+        for r in range(LAG):
+            submit(r)
+        r, quiet = 0, 0
         try:
             while True:
-                refs = [a.round.options(num_returns=n + 1).remote(*inboxes[i]) for i, a in enumerate(actors)]
-                stats = _get(ray, [r[0] for r in refs], "round")
-                rounds += 1
-                inboxes = [[refs[i][1 + j] for i in range(n) if stats[i]["sent"][j]] for j in range(n)]
-                sent += sum(sum(s["sent"]) for s in stats)
-                places = [s["places"] for s in stats]
+                stats = _get(ray, [x[0] for x in submitted[r]], "round")
+                rounds = r + LAG          # the rounds already handed out run, whatever is decided here
+                if r == 0:
+                    first_round = time.monotonic() - connected
+                rounds_seconds = time.monotonic() - connected
                 if explorer.progress is not None:
-                    explorer.progress(Outcome(states=sum(places)))
-                if not any(inboxes) and not any(s["queued"] for s in stats) or any(s["full"] for s in stats):
+                    explorer.progress(Outcome(states=sum(s["places"] for s in stats),
+                                              executions=sum(s["runs"] for s in stats)))
+                quiet = quiet + 1 if not any(s["sent"] for s in stats) else 0
+                if quiet >= LAG and not any(s["queued"] for s in stats):
+                    break                 # nothing in flight (sent in the last LAG rounds), nothing queued
+                if any(s["full"] for s in stats):
                     break
                 if explorer.stop_at_first and any(s["violations"] for s in stats):
                     bounds.add("stopped at a violation before the graph was complete")
@@ -130,9 +166,13 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
                 if time_limit is not None and time.monotonic() - start >= time_limit:
                     bounds.add(f"time-limit {time_limit:g} s")
                     break
+                submit(r + LAG)
+                r += 1
         except KeyboardInterrupt:
             bounds.add(INTERRUPTED)
         shares = _get(ray, [a.gathered.remote() for a in actors], "gathering the graph")
+        gathered = time.monotonic()
+    stopped = time.monotonic()        # a local instance is stopped when the block ends
     graph.gather(shares, root, root_view)
     graph.bounds |= bounds
     graph.found = [s for share in shares for s in share["found"]]
@@ -142,7 +182,10 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
         counts.steps += share["steps"]
         counts.cut += share["cut"]
         counts.signatures |= share["signatures"]
-    graph.spread = {"workers": n, "rounds": rounds, "bytes_sent": sent, "places": places}
+    graph.spread = {"workers": n, "rounds": rounds, "bytes_sent": sum(share["sent"] for share in shares),
+                    "places": [len(share["nodes"]) for share in shares],
+                    "ray_start_seconds": round(connected - start, 3), "ray_stop_seconds": round(stopped - gathered, 3), "rounds_seconds": round(rounds_seconds, 3), "first_round_seconds": round(first_round, 3),
+                    "busy_seconds": [round(share["busy"], 3) for share in shares]}
     if time_limit is not None:
         time_limit = max(0.0, time_limit - (time.monotonic() - start))
     explorer.time_limit = time_limit

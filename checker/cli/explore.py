@@ -216,6 +216,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
       stmcheck explore tl2-no-read-validation --strategy pct --seed 7
       stmcheck explore tl2 --object dict --threads 3
       stmcheck explore tl2 --threads 3 --txns 2 --estimate
+      stmcheck explore tl2 --threads 3 --cluster local:2
       stmcheck explore tl2 --threads 3 --strategy random --max-executions 100000 --cluster local:2
     \b
     Exit status: 0 no violation found (or an estimate printed), 1 a violation, 2 usage error,

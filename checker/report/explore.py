@@ -353,6 +353,9 @@ def as_json(result: ExploreResult, timings: bool | None = None) -> dict:
     }
     if result.design_output:
         doc["design_output"] = result.design_output
-    if not (timings_on() if timings is None else timings):
+    timed = timings_on() if timings is None else timings
+    if result.cluster:
+        doc["cluster"] = {k: v for k, v in result.cluster.items() if timed or not k.endswith("_seconds")}
+    if not timed:
         del doc["elapsed"]
     return doc
