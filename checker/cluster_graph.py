@@ -48,6 +48,13 @@ ROUND = 256
 #: for this process: tl2 swap 3 x 1, 2 workers, median of 3: 5.2 s, against 4.4 s with LAG 2 and
 #: 6.3 s for one worker).
 LAG = 2
+#: With --stop-at-first (the default), the places built so far are gathered and searched for a
+#: livelock (or, cyclic, starvation) once there are `LOOK_FROM`, then each time they have grown
+#: `LOOK_GROWTH` times, as a search in one process looks each time its graph doubles: a livelock
+#: near the start is then reported without building the whole graph. Every look gathers all
+#: places so far, so together they cost at most a third more than the gathering at the end.
+LOOK_FROM = 4096
+LOOK_GROWTH = 4
 
 
 class Partition:
@@ -144,7 +151,7 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
 
         for r in range(LAG):
             submit(r)
-        r, quiet = 0, 0
+        r, quiet, look = 0, 0, LOOK_FROM
         try:
             while True:
                 stats = _get(ray, [x[0] for x in submitted[r]], "round")
@@ -163,6 +170,13 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
                 if explorer.stop_at_first and any(s["violations"] for s in stats):
                     bounds.add("stopped at a violation before the graph was complete")
                     break
+                places = sum(s["places"] for s in stats)
+                if explorer.stop_at_first and places >= look:
+                    look = places * LOOK_GROWTH
+                    cycle = _cycle_so_far(ray, actors, graph, root, explorer)
+                    if cycle is not None:
+                        bounds.add(f"stopped at a {cycle} before the graph was complete")
+                        break
                 if time_limit is not None and time.monotonic() - start >= time_limit:
                     bounds.add(f"time-limit {time_limit:g} s")
                     break
@@ -192,6 +206,22 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
     out = explorer.explore()
     out.elapsed = time.monotonic() - start
     return out
+
+
+def _cycle_so_far(ray, actors, graph, root: bytes, explorer):
+    """"livelock" or "starvation" where the graph built so far holds one (a fair cycle, as
+    `GraphSearch` finds it: every edge a transition that ran, so a cycle in part of the graph is
+    a real one), else None. The shares are read after the round already handed out, the same
+    round every time."""
+    shares = _get(ray, [a.gathered.remote() for a in actors], "looking for a cycle")
+    part = GatheredGraph(graph.max_states)          # places only: cycles need no history view
+    part.starvers = graph.starvers
+    part.gather(shares, root, None)
+    if part._livelock() is not None:
+        return "livelock"
+    if part._starvation() is not None:
+        return "starvation"
+    return None
 
 
 def _get(ray, refs: list, what: str) -> list:

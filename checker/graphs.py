@@ -14,13 +14,11 @@ measured 6 to 12 times slower (figures in its docstring); the z3 path
 networkx. `cycle_among` reads a cycle off what Kahn's algorithm could not
 place, in linear time.
 
-Strongly connected components come from networkx (`strongly_connected`):
-they are off the hot path (figures in its docstring), so the declared
-dependency is used rather than a copy of Tarjan's algorithm; on the state
-graphs of `explore`, where they were on it, `cyclic_core` first trims what
-lies on no cycle, in linear time. networkx is
-imported inside the function that uses it, never at module level, so
-commands that need no graph do not pay for its import.
+Strongly connected components are Tarjan's algorithm, written here too
+(`strongly_connected`): naming the cycle of a small violated history spent
+more time importing networkx than checking (figures in its docstring). On
+the state graphs of `explore`, `cyclic_core` first trims what lies on no
+cycle, in linear time. networkx stays the oracle of the tests.
 """
 
 from __future__ import annotations
@@ -225,25 +223,73 @@ def cyclic_core(succ, nodes) -> set:
 
 
 def strongly_connected(edges, nodes=()) -> list[set]:
-    """The strongly connected components (networkx), singletons included.
+    """The strongly connected components, singletons included.
 
     The order is fixed, so callers that take the first component that
     qualifies stay deterministic: Tarjan's (a depth-first search from each
     node in turn, `nodes` first in the order given and then the others as
     `edges` first name them, following each node's edges in the order
     given), which completes a component only after every component it
-    reaches, so they come out sinks first.
+    reaches, so they come out sinks first (networkx's
+    `strongly_connected_components` gives the same list, in the same order:
+    tests/history/test_graphs.py compares them).
 
-    Off the hot path: cycles are searched only once a history is known to
-    be violated (`history/cycles.py`), and on the state graphs of
-    `explore/starvation.py` (1,500 states, the matrix's bound; tl2, norec,
-    lazy, eager and dstm+karma) networkx took what the hand-written Tarjan
-    it replaced took, 0.04 to 0.06 s for the three calls of one `liveness`
-    that spends 0.7 to 1.0 s in all.
+    Written here, iteratively, rather than taken from networkx: naming the
+    cycle of a violated history calls it, and on small histories importing
+    networkx was most of the check (`stmcheck check` of the 1,000-transaction
+    history with one stale read: 0.15 s, 0.08 s of it that import; the
+    `stmcheck bench check` rows at 10^3 transactions were 8 to 12 times a
+    bare parse, reports/check.md). On the state graphs of
+    `explore/starvation.py` and `explore/fair_cycles.py` it replaces the
+    networkx call, which cost as much.
     """
-    import networkx as nx
-
-    g = nx.DiGraph()
-    g.add_nodes_from(nodes)
-    g.add_edges_from(edges)
-    return list(nx.strongly_connected_components(g))
+    adj: dict = {}
+    for v in nodes:
+        if v not in adj:
+            adj[v] = {}
+    for a, b in edges:
+        out = adj.get(a)
+        if out is None:
+            out = adj[a] = {}
+        out[b] = None                # a dict: each successor once, in the order first given
+        if b not in adj:
+            adj[b] = {}
+    index: dict = {}
+    low: dict = {}
+    stack: list = []
+    on_stack: set = set()
+    comps: list = []
+    for root in adj:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(adj[root]))]
+        while work:
+            v, todo = work[-1]
+            for w in todo:
+                if w not in index:              # descend; the rest of `todo` waits on the frame
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(adj[w])))
+                    break
+                if w in on_stack and index[w] < low[v]:
+                    low[v] = index[w]
+            else:                               # every edge of v followed: v is finished
+                work.pop()
+                if work:
+                    u = work[-1][0]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+                if low[v] == index[v]:
+                    comp = set()
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        comp.add(w)
+                        if w == v:
+                            break
+                    comps.append(comp)
+    return comps

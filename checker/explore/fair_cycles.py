@@ -57,8 +57,8 @@ def starving(graph, threads):
 
 
 def _sccs(graph, nodes, keep_edge):
-    """The strongly connected components of the subgraph of `nodes` (networkx, through
-    the graph toolkit), in Tarjan's order from the lowest-numbered state, so the
+    """The strongly connected components of the subgraph of `nodes` (the graph toolkit's
+    Tarjan), in Tarjan's order from the lowest-numbered state, so the
     component `fair_component` settles on, and with it the witness, is always the same."""
     nodes = sorted(nodes)
     keep = set(nodes)

@@ -23,7 +23,8 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.
 from stmcheck.checker import cluster  # noqa: E402
 
 #: Their transfer graphs have 134,000 to over 200,000 states: about a minute each way here, past
-#: what the suite can spend (reports/matrix.md has them; the rest is every shipped design).
+#: what the suite can spend; each livelocks, so they are searched to their first violation
+#: (`test_the_largest_designs_stop_at_the_same_livelock`).
 LARGE = {"dstm+aggressive", "dstm+karma", "dstm+polka"}
 
 
@@ -52,6 +53,18 @@ def test_every_design_on_transfer_is_searched_alike_on_the_cluster(local2, desig
     _same(design)
 
 
+@pytest.mark.parametrize("design", sorted(LARGE))
+def test_the_largest_designs_stop_at_the_same_livelock(local2, design):
+    """Both searches look for a livelock as their graphs grow and stop at the first: the same
+    verdict, a proven lasso each (the states differ: each stops where it looked)."""
+    kw = dict(threads=2, shrink=False)
+    here = stmcheck.explore(design, "transfer", **kw)
+    there = stmcheck.explore(design, "transfer", cluster="local:2", **kw)
+    for r in (here, there):
+        assert [v.kind.value for v in r.violations] == ["livelock"] and r.violations[0].lasso is not None
+        assert not r.exhausted
+
+
 def test_three_threads_the_cards_command(local2):
     here, there = _same("tl2", threads=3)
     assert there.exhausted and there.states == 61_921
@@ -71,6 +84,27 @@ def test_cyclic_programs_starvation_on_the_cluster(local2):
     here, there = _same("gencounter", workload="dict-update", cyclic=True)
     assert [v.kind.value for v in there.violations] == ["starvation"]
     assert there.violations[0].lasso is not None
+
+
+def test_the_same_command_gives_the_same_runs_every_time(local2):
+    """Rounds read batches fixed by their number, not by timing: the runs, their counts and the
+    spread are the same on every run (timings aside)."""
+    def seen():
+        r = stmcheck.explore("eager", "transfer", cluster="local:2", shrink=False)
+        spread = {k: v for k, v in r.cluster.items() if not k.endswith("_seconds")}
+        return r.executions, r.steps, r.states, r.transitions, spread
+    first = seen()
+    assert first[-1]["workers"] == 2 and first[-1]["bytes_sent"] > 0
+    assert seen() == first
+
+
+def test_the_json_report_says_how_the_graph_was_spread(local2):
+    from stmcheck.checker.report.explore import as_json
+    r = stmcheck.explore("tl2", "transfer", cluster="local:2", shrink=False)
+    doc = as_json(r, timings=False)
+    assert doc["cluster"]["workers"] == 2 and sum(doc["cluster"]["places"]) > 0
+    assert not any(k.endswith("_seconds") for k in doc["cluster"])
+    assert "ray_start_seconds" in as_json(r, timings=True)["cluster"]
 
 
 def test_stopping_at_the_first_violation(local2):

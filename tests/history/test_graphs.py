@@ -242,3 +242,16 @@ def test_the_cyclic_core_is_what_lies_between_cycles(succ, data):
             pred[b].append(a)
     to_cycle = _reach_within(pred, on_cycle, keep) | on_cycle
     assert cyclic_core(succ, nodes) == from_cycle & to_cycle
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=40),
+       st.lists(st.integers(0, 15), max_size=6))
+def test_strongly_connected_is_networkx_list_for_list(edges, nodes):
+    """Our iterative Tarjan against networkx's: the same components in the same order, with
+    repeated edges, self-loops, and nodes given both up front and only by their edges."""
+    import networkx as nx
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from(edges)
+    assert strongly_connected(edges, nodes) == list(nx.strongly_connected_components(g))
