@@ -230,8 +230,10 @@ def _get(ray, refs: list, what: str) -> list:
         return ray.get(refs)
     except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
             ray.exceptions.ObjectLostError) as exc:
+        said = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
         raise cluster.ClusterFailure(
-            f"a worker of the graph search died ({what}; {type(exc).__name__}): its partition of the states is "
-            f"lost, so the search has no verdict") from None
+            f"a worker of the graph search died ({what}; {type(exc).__name__}{': ' + said[:300] if said else ''}): "
+            f"its partition of the states is lost, so the search has no verdict (a design that ends its process "
+            f"does this: explore it without --cluster to get the crash counterexample)") from None
     except ray.exceptions.RayTaskError as exc:
         raise exc.as_instanceof_cause() from None
