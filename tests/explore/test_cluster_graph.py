@@ -107,6 +107,15 @@ def test_the_json_report_says_how_the_graph_was_spread(local2):
     assert "ray_start_seconds" in as_json(r, timings=True)["cluster"]
 
 
+def test_a_bounded_search_on_the_cluster_never_says_exhausted(local2):
+    """A partition that refuses a place (its --max-states) leaves the graph incomplete: bounded,
+    the verdict unknown, whatever the gathered part shows."""
+    r = stmcheck.explore("tl2", "transfer", threads=3, cluster="local:2", max_states=500, shrink=False)
+    assert not r.exhausted and r.verdict.value == "unknown"
+    assert any("max-states 500 (in one partition)" in b for b in r.bounds)
+    assert max(r.cluster["places"]) <= 500
+
+
 def test_stopping_at_the_first_violation(local2):
     r = stmcheck.explore("locks-naive", "swap", cluster="local:2", shrink=False)
     assert [v.kind.value for v in r.violations] == ["deadlock"] and not r.exhausted
