@@ -8,13 +8,16 @@ are Python generators, which cannot be sent, so what travels is how to get there
 successor's digest, the schedule (choices, marks fused) that reached it, its enabled threads.
 The owner stores a place the first time it hears of it and queues its edges; taking an edge is
 a replay of the place's schedule and one step (as in graph.py), after which the run goes on
-for free while it stands on places its partition owns.
+for free while it can (on places its partition owns, and through others' it has not sent
+before: `PartitionRuns`).
 
 Which hash: of the memory part of the place alone. Steps that change no shared memory (reads,
 private bookkeeping, most of an attempt) then stay in their partition and the run goes on;
-measured on tl2 transfer 3 x 1 (36,816 edges, 17,040 places): with a hash of the whole place,
-50% of edges cross partitions at 2 workers (75% at 4, 87% at 8); with the memory's hash 16%
-(31%, 34%), for a balance (largest partition over the mean) of 1.06 (1.11, 1.21).
+measured by partitioning tl2 transfer 3 x 1's one-process graph (36,816 edges, 17,040 places):
+with a hash of the whole place, 50% of edges cross partitions at 2 workers (75% at 4, 87% at 8);
+with the memory's hash 16% (31%, 34%). The price is balance: the largest partition holds 1.04,
+1.26 and 1.38 times the mean at 2, 4 and 8 workers (reports/cluster.md), since tl2's memories
+take fewer values than its places.
 
 The digest must be the same in every process: positions are interned per process
 (`runtime.Positions`), so `DigestPositions` gives each interned position the digest of its
@@ -29,8 +32,9 @@ folded over it, livelock and starvation looked for, as after a search in one pro
 partitions' runs found (a deadlock, a crash, a history or invariant broken at an end) travels as
 schedules, replayed and judged here first. So each verdict is the one-process search's; the
 counterexample may be another of the same kind (the one-process search meets them in another
-order), and replays. Left for this one process: the fold and the cycle search, linear in the
-places and edges (on tl2 3 x 1 about a tenth of the one-process search's time).
+order), and replays. Left for this one process: the fold (linear in the states it builds) and
+the cycle search (linear in the places and edges): on tl2 3 x 1 about a tenth of the one-process
+search's time, on tl2 3 x 2 and 4 x 1 the part that does not end (docs/scaling.md).
 """
 
 from __future__ import annotations
