@@ -217,8 +217,10 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     taking a step, that is a `crash` counterexample; what it prints is captured
     (`ExploreResult.design_output`), never mixed with the caller's output.
 
-    `cluster` ("local", "local:N" or a Ray address; random and pct only) splits the executions
-    across a Ray cluster (checker/campaign.py): the same verdicts, counts and first counterexample."""
+    `cluster` ("local", "local:N" or a Ray address) runs on a Ray cluster: the graph search in
+    partitions, gathered and judged here (checker/cluster_graph.py: the same states and verdicts;
+    `ExploreResult.cluster` says how the work was spread), random and pct campaigns split into
+    chunks of executions (checker/campaign.py: the same verdicts, counts and first counterexample)."""
     setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,
                     max_steps=max_steps, cyclic=cyclic)
     if strategy is None:

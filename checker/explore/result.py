@@ -50,8 +50,8 @@ class ExploreResult:
     states: int | None = None        # a state-graph search: distinct states and transitions
     transitions: int | None = None
     store_bytes: int | None = None   # bytes the state graph's store holds (`graphstore.GraphStore.nbytes`)
-    #: a graph built on a cluster: workers, rounds, bytes sent, places per partition, Ray's start
-    #: in seconds (cluster_graph.py)
+    #: a graph built on a cluster: workers, rounds, bytes sent, places per partition, and seconds
+    #: (Ray's start and stop, the rounds, each worker busy: cluster_graph.py)
     cluster: dict | None = None
 
     @property
