@@ -218,7 +218,7 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     (`ExploreResult.design_output`), never mixed with the caller's output.
 
     `cluster` ("local", "local:N" or a Ray address) runs on a Ray cluster: the graph search in
-    partitions, gathered and judged here (checker/cluster_graph.py: the same states and verdicts;
+    partitions, gathered and judged here (checker/cluster_graph.py: the same places and verdicts;
     `ExploreResult.cluster` says how the work was spread), random and pct campaigns split into
     chunks of executions (checker/campaign.py: the same verdicts, counts and first counterexample)."""
     setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,

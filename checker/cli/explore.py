@@ -192,7 +192,7 @@ class _Progress:
               help="Run on a Ray cluster (pip install -e '.[cluster]'; local[:N] starts one here with N workers, "
                    "ADDRESS joins a running one). graph: the places are partitioned across the workers by a hash "
                    "of their memory, and the graph gathered here is judged as a search here judges its own: the "
-                   "same states and verdicts. random and pct: the executions are split, each drawing from its "
+                   "same places and verdicts. random and pct: the executions are split, each drawing from its "
                    "own stream: the same verdict, counts and first counterexample as a run here.")
 @click.option("--json", "as_json_flag", is_flag=True,
               help="Print one JSON object on stdout (with each violation's timeline as rows).")
