@@ -20,7 +20,8 @@ No partial-order reduction is done (every enabled thread is expanded at every pl
 cycle proviso is needed, distributed or not.
 
 Faults: an actor holds its partition's places only in memory, so a worker that dies loses
-them; the run then fails with a message naming the partition (`ClusterFailure`), never a verdict.
+them; the run then fails with a message saying what Ray reported (`ClusterFailure`), never a
+verdict.
 
 Measured (reports/cluster.md, `stmcheck bench cluster`): tl2 3 x 1, 2 workers, 1.57x one worker
 (the search's own seconds, Ray's start and stop aside); 37, 67 and 103 bytes sent a place on 2, 4
@@ -84,26 +85,20 @@ class Partition:
                 self.runs.receive(pickle.loads(batch))
         self.runs.runs_left = ROUND
         done = self.explorer.explore()
-        c = self.counts
-        c.executions += done.executions
-        c.steps += done.steps
-        c.cut += done.cut
-        c.signatures |= done.signatures
+        self.counts.add_runs(done)
         self.found += [v.run.choices for v in done.violations]
         batches = [pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL) if m else None
                    for m in self.runs.take_outbox()]
         sent = sum(len(b) for b in batches if b)
         self.sent += sent
         self.busy += time.process_time() - began
-        stats = {"places": len(self.runs.digest), "runs": c.executions, "sent": sent, "violations": len(self.found),
-                 "full": self.runs.full, "queued": len(self.runs.queue)}
+        stats = {"places": len(self.runs.digest), "runs": self.counts.executions, "sent": sent,
+                 "violations": len(self.found), "full": self.runs.full, "queued": len(self.runs.queue)}
         return [stats] + batches
 
     def gathered(self) -> dict:
         share = self.runs.gathered()
-        c = self.counts
-        share.update(found=self.found, executions=c.executions, steps=c.steps, cut=c.cut, signatures=c.signatures,
-                     sent=self.sent, busy=self.busy)
+        share.update(found=self.found, counts=self.counts, sent=self.sent, busy=self.busy)
         return share
 
 
@@ -130,7 +125,7 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
     here.execute(at)
     root, mem = Placer()(*at.place, here.positions.digests)
     root_view = graph.product(here) if graph.product is not None else None
-    bounds, rounds, rounds_seconds, first_round = set(), 0, 0.0, 0.0
+    bounds, rounds, rounds_seconds = set(), 0, 0.0
     with cluster.connect(spec) as ray:
         connected = time.monotonic()
         n = cluster.workers(ray)
@@ -156,8 +151,6 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
             while True:
                 stats = _get(ray, [x[0] for x in submitted[r]], "round")
                 rounds = r + LAG          # the rounds already handed out run, whatever is decided here
-                if r == 0:
-                    first_round = time.monotonic() - connected
                 rounds_seconds = time.monotonic() - connected
                 if explorer.progress is not None:
                     explorer.progress(Outcome(states=sum(s["places"] for s in stats),
@@ -173,7 +166,7 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
                 places = sum(s["places"] for s in stats)
                 if explorer.stop_at_first and places >= look:
                     look = places * LOOK_GROWTH
-                    cycle = _cycle_so_far(ray, actors, graph, root, explorer)
+                    cycle = _cycle_so_far(ray, actors, graph, root)
                     if cycle is not None:
                         bounds.add(f"stopped at a {cycle} before the graph was complete")
                         break
@@ -190,15 +183,13 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
     graph.gather(shares, root, root_view)
     graph.bounds |= bounds
     graph.found = [s for share in shares for s in share["found"]]
-    counts = graph.ran_elsewhere = Outcome()
+    graph.ran_elsewhere = Outcome()
     for share in shares:
-        counts.executions += share["executions"]
-        counts.steps += share["steps"]
-        counts.cut += share["cut"]
-        counts.signatures |= share["signatures"]
+        graph.ran_elsewhere.add_runs(share["counts"])
     graph.spread = {"workers": n, "rounds": rounds, "bytes_sent": sum(share["sent"] for share in shares),
                     "places": [len(share["nodes"]) for share in shares],
-                    "ray_start_seconds": round(connected - start, 3), "ray_stop_seconds": round(stopped - gathered, 3), "rounds_seconds": round(rounds_seconds, 3), "first_round_seconds": round(first_round, 3),
+                    "ray_start_seconds": round(connected - start, 3), "ray_stop_seconds": round(stopped - gathered, 3),
+                    "rounds_seconds": round(rounds_seconds, 3),
                     "busy_seconds": [round(share["busy"], 3) for share in shares]}
     if time_limit is not None:
         time_limit = max(0.0, time_limit - (time.monotonic() - start))
@@ -208,20 +199,14 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
     return out
 
 
-def _cycle_so_far(ray, actors, graph, root: bytes, explorer):
-    """"livelock" or "starvation" where the graph built so far holds one (a fair cycle, as
-    `GraphSearch` finds it: every edge a transition that ran, so a cycle in part of the graph is
-    a real one), else None. The shares are read after the round already handed out, the same
-    round every time."""
+def _cycle_so_far(ray, actors, graph, root: bytes):
+    """`GatheredGraph.first_cycle` of the places built so far (no history view: cycles need none).
+    The shares are read after the round already handed out: the same round every time."""
     shares = _get(ray, [a.gathered.remote() for a in actors], "looking for a cycle")
-    part = GatheredGraph(graph.max_states)          # places only: cycles need no history view
+    part = GatheredGraph(graph.max_states)
     part.starvers = graph.starvers
     part.gather(shares, root, None)
-    if part._livelock() is not None:
-        return "livelock"
-    if part._starvation() is not None:
-        return "starvation"
-    return None
+    return part.first_cycle()
 
 
 def _get(ray, refs: list, what: str) -> list:

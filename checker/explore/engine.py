@@ -91,6 +91,15 @@ class Outcome:
     transitions: int | None = None
     store_bytes: int | None = None     # what the graph's store holds, in bytes (`GraphStore.nbytes`)
 
+    def add_runs(self, other: "Outcome") -> None:
+        """Count `other`'s runs in (executions, steps, cut, distinct histories): runs made in
+        other processes (a cluster's partitions, cluster_graph.py)."""
+        self.executions += other.executions
+        self.steps += other.steps
+        self.cut += other.cut
+        self.signatures |= other.signatures
+        self.histories = len(self.signatures)
+
 
 def signature(run: Run):
     """What the criteria see of a run's history, independent of event order."""
@@ -233,11 +242,7 @@ class Explorer:
             bounds.add(INTERRUPTED)
         elsewhere = getattr(strategy, "ran_elsewhere", None)   # runs made in other processes (a cluster)
         if elsewhere is not None:
-            out.executions += elsewhere.executions
-            out.steps += elsewhere.steps
-            out.cut += elsewhere.cut
-            out.signatures |= elsewhere.signatures
-            out.histories = len(out.signatures)
+            out.add_runs(elsewhere)
         conclude = getattr(strategy, "conclude", None)
         if conclude is not None and not interrupted and not (out.violations and self.stop_at_first):
             if self.time_limit is not None:      # what the graph search still computes keeps to it

@@ -161,6 +161,20 @@ def test_digests_do_not_depend_on_the_process_or_the_spelling_of_equal_values():
     assert place((1, 2), ((0, 1, None, 0, ()),), [b"", b"y"])[0] != a[0]
 
 
+def test_a_partition_takes_the_views_it_can_fold_and_refuses_whole_histories():
+    from stmcheck.checker.explore.engine import no_history
+    from stmcheck.checker.explore.strategies.partition import PartitionRuns, Unplaceable
+    from stmcheck.checker.explore.witnesskey import WitnessKey
+    runs = PartitionRuns(0, 2, 100)
+    runs.judge_histories_by(no_history)            # cyclic runs: nothing to fold
+    assert runs.product is None
+    view = WitnessKey({"x": 0}, committed_only=False)
+    runs.judge_histories_by(view)
+    assert runs.product is view
+    with pytest.raises(Unplaceable, match="whole histories"):
+        PartitionRuns(0, 2, 100).judge_histories_by(None)    # object workloads' view
+
+
 def test_a_value_with_no_process_independent_form_is_refused():
     with pytest.raises(ValueError, match="no form that is the same in another process"):
         canonical((object(),))

@@ -118,7 +118,40 @@ _MAX_WALK = 12           # steps a run may walk through known states to an edge 
 _MAX_WALK_STATES = 24    # and states it may look at on the way (see `_walk`)
 
 
-class GraphSearch(Strategy):
+class PathRuns(Strategy):
+    """Runs that replay a path of choices (`path`, marks fused), then choose (`_choose`) at
+    every state past it; the choices made are in `taken`. What this search and one partition of
+    it on a cluster (partition.py) share: at the path's last choice, `commits` and `_ev` note
+    the commits and events so far, so that the edge taken next knows whether it committed and
+    which events it emitted (`_label`)."""
+
+    def pick(self, run, enabled):
+        taken, path = self.taken, self.path
+        d = len(taken)
+        if d < len(path):            # replaying the path to the state to expand
+            t = path[d]
+            if t not in enabled:
+                raise NondeterminismError(
+                    f"replaying the schedule of a state reached a different state at step {d} (thread {t} "
+                    f"cannot step): the design or workload is not deterministic")
+            if d == len(path) - 1:
+                self.commits = run.commits
+                self._ev = len(run.events)
+            taken.append(t)
+            return t
+        t = self._choose(run)
+        if t is not None:
+            taken.append(t)
+        return t
+
+    def _label(self, run) -> int:
+        """The id of the events the run emitted since the edge it just took began (`_ev`), in
+        the form `WitnessKey.after` reads; equal ones share an id."""
+        label = tuple([event_tuple(e) for e in run.events[self._ev:]])
+        return numbered(label, label, self.labels, self.label_list)
+
+
+class GraphSearch(PathRuns):
     name = "graph"
     about = ("search of the reachable state graph: exhaustive where states recur, proves livelock "
              "(and starvation, with --cyclic)")
@@ -251,25 +284,6 @@ class GraphSearch(Strategy):
         self.path, self.node, self.edge, self.taken = self.schedule(node) + [t], node, t, []
         return True
 
-    def pick(self, run, enabled):
-        taken, path = self.taken, self.path
-        d = len(taken)
-        if d < len(path):            # replaying the path to the state to expand
-            t = path[d]
-            if t not in enabled:
-                raise NondeterminismError(
-                    f"replaying the schedule of a state reached a different state at step {d} (thread {t} "
-                    f"cannot step): the design or workload is not deterministic")
-            if d == len(path) - 1:
-                self.commits = run.commits
-                self._ev = len(run.events)
-            taken.append(t)
-            return t
-        t = self._choose(run)
-        if t is not None:
-            taken.append(t)
-        return t
-
     def _choose(self, run):
         """At a state past the path: record it (and the edge that led here), then the thread to go
         on with, or None to end the run."""
@@ -344,12 +358,6 @@ class GraphSearch(Strategy):
         self.node, self.edge, self.commits = node, t, run.commits
         self._ev = len(run.events)
         return t
-
-    def _label(self, run) -> int:
-        """The id of the events the run emitted since the edge it just took began (`_ev`), in
-        the form `WitnessKey.after` reads; equal ones share an id."""
-        label = tuple([event_tuple(e) for e in run.events[self._ev:]])
-        return numbered(label, label, self.labels, self.label_list)
 
     def _covering(self, key: int):
         """A state with `key`'s memory and positions whose view covers `key`'s (`covers`), or None."""

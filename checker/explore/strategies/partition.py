@@ -44,9 +44,7 @@ from collections import deque
 
 from ..graphstore import numbered
 from ..runtime import COMPLETE, MAX_STEPS, STOPPED, Positions
-from ..witnesskey import event_tuple
-from .base import NondeterminismError, Strategy
-from .graph import GraphSearch
+from .graph import GraphSearch, PathRuns
 from .replay import Replay
 
 
@@ -142,7 +140,7 @@ def owner(memory_digest: bytes, partitions: int) -> int:
     return int.from_bytes(memory_digest[:8], "little") % partitions
 
 
-class PartitionRuns(Strategy):
+class PartitionRuns(PathRuns):
     """One partition's runs: the places it owns, the edges its runs take, the successors it sends
     to their owners (`outbox`, one list per partition: (digest, schedule, enabled threads, the
     thread the sender went on with or 0)). Driven by the explorer's loop (`Explorer.explore`),
@@ -187,12 +185,13 @@ class PartitionRuns(Strategy):
         self.edge, self.commits, self._ev = 0, 0, 0
 
     def judge_histories_by(self, view) -> None:
-        """The explorer's view: folded over the gathered places where it can be (`after`); a
-        cyclic run's (none) needs nothing; any other (whole histories) cannot be split."""
+        """The explorer's view (`Explorer.finite_history_view`): folded over the gathered places
+        where it can be (`after`); cyclic runs' (`no_history`) needs nothing; None means whole
+        histories in the states (object workloads), which cannot be split."""
+        if view is None:
+            raise Unplaceable("this workload's states carry whole histories: the graph cannot be split")
         if getattr(view, "after", None) is not None:
             self.product = view
-        elif view is not None and getattr(view, "__name__", "") != "no_history":
-            raise Unplaceable("this workload's states carry whole histories: the graph cannot be split")
 
     # -- messages ---------------------------------------------------------------------------------
     def receive(self, messages) -> None:
@@ -242,24 +241,6 @@ class PartitionRuns(Strategy):
                 return True
         return False
 
-    def pick(self, run, enabled):
-        taken, path = self.taken, self.path
-        d = len(taken)
-        if d < len(path):
-            t = path[d]
-            if t not in enabled:
-                raise NondeterminismError(
-                    f"replaying the schedule of a state reached a different state at step {d} (thread {t} "
-                    f"cannot step): the design or workload is not deterministic")
-            if d == len(path) - 1:
-                self.commits, self._ev = run.commits, len(run.events)
-            taken.append(t)
-            return t
-        t = self._choose(run)
-        if t is not None:
-            taken.append(t)
-        return t
-
     def _choose(self, run):
         """At a place past the path: record the edge into it; the thread to go on with, or None
         to end the run (see the class's docstring)."""
@@ -296,10 +277,6 @@ class PartitionRuns(Strategy):
                 self.waits[node] = mask ^ 1 << (t - 1)
         self.at, self.edge, self.commits, self._ev = digest, t, run.commits, len(run.events)
         return t
-
-    def _label(self, run) -> int:
-        label = tuple([event_tuple(e) for e in run.events[self._ev:]])
-        return numbered(label, label, self.labels, self.label_list)
 
     def finish(self, run) -> None:
         run.choices = list(self.taken)        # the schedule a violation is replayed from
@@ -382,6 +359,15 @@ class GatheredGraph(GraphSearch):
     def start(self) -> bool:
         self.exhausted = not self.bounds
         return False
+
+    def first_cycle(self):
+        """"livelock" or "starvation" where the graph gathered so far holds one (`GraphSearch`'s
+        fair cycles: every edge a transition that ran, so a cycle in part of the graph is real)."""
+        if self._livelock() is not None:
+            return "livelock"
+        if self._starvation() is not None:
+            return "starvation"
+        return None
 
     def conclude(self, new_run):
         """The partitions' violations first (shortest schedule first), replayed to be judged here;
