@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from stmcheck.implementations.registry import DESIGNS, DesignError, Entry, load_design
+from stmcheck.implementations.registry import DESIGNS, DesignError, Entry, load_design, outside_expectation
 from stmcheck.models.formats import read_history
 from stmcheck.models.txformats import read_transactions
 from stmcheck.models.history import History, HistoryError, build_history
@@ -85,6 +85,8 @@ class Setup:
         c = self.config
         if self.entry is None or c.object or c.retries is not None:
             return None
+        if self.workload.outside:
+            return outside_expectation(self.entry.name, c.workload)
         return self.entry.expected.get(c.workload)
 
 
@@ -161,14 +163,43 @@ def _misuse_is_usage(name: str):
         raise UsageError(f"{name}: {exc}") from None
 
 
-def _criterion(criterion) -> str:
-    if criterion not in HISTORY_CRITERIA:
+#: What `explore` judges runs by: a history criterion, or the GIL's outcomes (checker/explore/gil.py).
+EXPLORE_CRITERIA = HISTORY_CRITERIA + (Criterion.GIL,)
+
+
+def _criterion(criterion, allowed=HISTORY_CRITERIA) -> str:
+    if criterion not in allowed:
         raise UsageError(f"unknown criterion {str(criterion)!r} (expected one of "
-                         f"{', '.join(HISTORY_CRITERIA)})")
+                         f"{', '.join(allowed)})")
     return Criterion(criterion)
 
 
-def make_explorer(setup: Setup, strategy="dpor", *, criterion=Criterion.OPACITY, seed: int = 0, depth: int = 3,
+def _explore_criterion(setup: Setup, criterion) -> Criterion:
+    """The criterion runs of `setup` are judged by (None: opacity, or gil for a program with steps
+    outside transactions), refused where it cannot judge them: the GIL
+    criterion judges outcomes of runs that end, and only it judges programs with steps outside
+    transactions (their histories hold the transactions alone)."""
+    wl, name = setup.workload, setup.config.design
+    if criterion is None:        # the program's judge: the GIL's where only it can see the program
+        criterion = Criterion.GIL if not setup.config.object and wl.outside else Criterion.OPACITY
+    criterion = _criterion(criterion, EXPLORE_CRITERIA)
+    if criterion == Criterion.GIL:
+        if setup.config.object:
+            raise UsageError("--criterion gil judges workloads, not --object programs (their judge is "
+                             "linearizability)")
+        if setup.config.cyclic:
+            raise UsageError("--criterion gil judges the outcomes of runs that end; --cyclic runs never end")
+    elif wl.outside:
+        raise UsageError(f"workload {wl.name} has steps outside transactions, which no history criterion "
+                         f"sees: judge it with --criterion gil")
+    if wl.outside and not callable(getattr(setup.design_cls, "outside_cell", None)):
+        raise UsageError(f"{name}: workload {wl.name} has steps outside transactions, and the design has no "
+                         f"`outside_cell(key)` saying which cell holds a key's value for them "
+                         f"(models/machine.py)")
+    return criterion
+
+
+def make_explorer(setup: Setup, strategy="dpor", *, criterion=None, seed: int = 0, depth: int = 3,
                   preemptions: int | None = None, max_states: int | None = None, explorer_cls=None,
                   **options) -> Explorer:
     """The explorer for `setup`, driving `strategy` (a name from `STRATEGIES`, or a strategy
@@ -182,13 +213,13 @@ def make_explorer(setup: Setup, strategy="dpor", *, criterion=Criterion.OPACITY,
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     cls = explorer_cls or (CyclicExplorer if setup.config.cyclic else Explorer)
-    return cls(setup.design_cls, setup.workload, strategy, criterion=_criterion(criterion),
+    return cls(setup.design_cls, setup.workload, strategy, criterion=_explore_criterion(setup, criterion),
                max_steps=setup.config.max_steps, **options)
 
 
 def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,
             retries: int | None = None, object: str | None = None, strategy: str | Strategy | None = None,
-            criterion: str = Criterion.OPACITY, seed: int = 0, depth: int = 3, preemptions: int | None = None,
+            criterion: str | None = None, seed: int = 0, depth: int = 3, preemptions: int | None = None,
             max_executions: int | None | str = "auto", max_states: int | None = None,
             time_limit: float | None | str = "auto",
             max_steps: int = DEFAULT_MAX_STEPS, cyclic: bool = False, stop_at_first: bool = True,
@@ -279,6 +310,9 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
                 outcome = plan.explore(explorer) if plan is not None else explorer.explore()
             if shrink and INTERRUPTED not in outcome.bounds:     # interrupted: the user wants out now
                 outcome.violations = [shrink_all(explorer, v) for v in outcome.violations]
+            for v in outcome.violations:      # not shrunk: the schedule is the run's own
+                if not v.schedule:
+                    v.schedule = list(v.run.schedule)
         return outcome
 
     if _isolated(setup) and cluster is None:       # on a cluster, the search runs in its workers
@@ -335,7 +369,7 @@ def _search_in_worker(design, setup: Setup, explorer, search, step_timeout, prog
 
 
 def estimate(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,
-             retries: int | None = None, object: str | None = None, criterion: str = Criterion.OPACITY,
+             retries: int | None = None, object: str | None = None, criterion: str | None = None,
              max_steps: int = DEFAULT_MAX_STEPS, budget: int = DEFAULT_BUDGET, progress=None,
              step_timeout: float | None = DEFAULT_STEP_TIMEOUT, cyclic: bool = False) -> Size:
     """How big `design`'s state graph is on this program, and how long the graph search
@@ -385,7 +419,7 @@ def _rebuilt(design, setup: Setup, criterion, item: dict) -> Violation:
 
 def replay(design, schedule, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1,
            keys: int | None = None, retries: int | None = None, object: str | None = None,
-           criterion: str = Criterion.OPACITY, max_steps: int = DEFAULT_MAX_STEPS,
+           criterion: str | None = None, max_steps: int = DEFAULT_MAX_STEPS,
            cyclic: bool = False, step_timeout: float | None = DEFAULT_STEP_TIMEOUT) -> Execution:
     """Run exactly one execution of `design` from `schedule` (a string as printed by explore,
     e.g. "1*5,2*3,1", or a list of thread numbers) and judge it as `explore` would. After

@@ -16,6 +16,10 @@ aborts. Any commit between a begin and a commit aborts the later committer,
 so committed transactions run as if serially. Reads are never checked before
 commit, so a doomed transaction may see half of another's update (not opaque).
 
+Inevitability (I/O inside a transaction): take the commit lock early, check the
+counter, and hold the lock to the end of the attempt; nobody can commit meanwhile,
+so the attempt cannot fail its check again.
+
 The generation counter is a stamp (models/stamps.py), domain "generation",
 gap 0: it is only compared for equality, and a committer bumps it to its own
 copy + 1 under the lock, after checking that the copy is still current (so it
@@ -49,6 +53,10 @@ class GenCounter:
         self.lock = machine.lock("commit")
         self.values = {k: machine.cell(k, v) for k, v in keys.items()}
 
+    def outside_cell(self, key):
+        """The cell holding `key`'s value: what a step outside transactions loads and stores."""
+        return self.values[key]
+
     def begin(self, thread):
         return _Tx(thread, (yield self.generation.load()))
 
@@ -60,8 +68,17 @@ class GenCounter:
     def write(self, tx, key, value):
         tx.writes[key] = value
 
+    def become_inevitable(self, tx):
+        """Take the commit lock now and keep it (no other transaction can commit meanwhile), after
+        checking that nobody committed since begin (else abort: not inevitable yet)."""
+        if not tx.locked:
+            yield self.lock.acquire()
+            tx.locked = True
+            if (yield self.generation.load()) != tx.generation:
+                raise Abort("another transaction committed since this one began")
+
     def commit(self, tx):
-        if self.use_lock:
+        if self.use_lock and not tx.locked:
             yield self.lock.acquire()
             tx.locked = True
         if (yield self.generation.load()) != tx.generation:

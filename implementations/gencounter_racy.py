@@ -22,3 +22,4 @@ from .gencounter import GenCounter
 class GenCounterRacy(GenCounter):
     use_lock = False
     relative_counter = True   # a stale check + 1 can move the counter back (see above)
+    become_inevitable = None  # no lock to hold: an inevitable attempt could still lose its check

@@ -15,6 +15,14 @@ class GlobalLock:
         self.lock = machine.lock("G")
         self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
 
+    def outside_cell(self, key):
+        """The cell holding `key`'s value: what a step outside transactions loads and stores."""
+        return self.cells[key]
+
+    def become_inevitable(self, tx):
+        """Nothing to do: the one lock is held from begin to commit, and nothing aborts."""
+        return None
+
     def begin(self, thread):
         yield self.lock.acquire()
         return thread

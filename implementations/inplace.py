@@ -11,6 +11,10 @@ oldest first).
 
 
 class InPlace:
+    def outside_cell(self, key):
+        """The cell holding `key`'s value: what a step outside transactions loads and stores."""
+        return self.cells[key]
+
     def _alive(self, tx):
         """Raise Abort if another transaction has aborted this attempt (default: none can)."""
         return

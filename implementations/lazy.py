@@ -22,6 +22,14 @@ it (e.g. a transfer seeing the sum of balances off by one) and only learns at
 commit that it must abort: opacity (Guerraoui and Kapalka, 2008) fails.
 `lazy-incremental` validates on every read and is opaque.
 
+Inevitability (before I/O inside a transaction, checker/explore/gil.py): lock
+every record in key order as a commit locks its write set, then validate the
+reads (it may still abort here); from then on no other transaction can commit
+(committers wait for the records), so the attempt cannot abort, and its commit
+writes back and releases every record (the written ones one version up). The
+normal path is unchanged. The unlocked variant's committers take no record, so
+its inevitability promises nothing: `become_inevitable` is not offered there.
+
 Versions are stamps (models/stamps.py): each key's version counter is its own
 domain, "orec(KEY)", with gap 0 (versions are only compared for equality, and
 a committer counts one up from the version it locked, which is the newest of
@@ -37,7 +45,7 @@ from stmcheck.models.machine import Abort, Machine, checkpoint, wait_any
 
 
 class _Tx:
-    __slots__ = ("thread", "reads", "writes", "locked", "blocked_by")
+    __slots__ = ("thread", "reads", "writes", "locked", "blocked_by", "inevitable")
 
     def __init__(self, thread):
         self.thread = thread
@@ -45,6 +53,7 @@ class _Tx:
         self.writes = {}     # the redo log: key -> value
         self.locked = []     # (key, version) of records this attempt owns
         self.blocked_by = None
+        self.inevitable = False   # owns every record until its commit (become_inevitable)
 
 
 def _unlocked(word):
@@ -62,6 +71,10 @@ class Lazy:
 
     def _first_version(self, machine, key):
         return machine.stamps(f"orec({key})", relative=self.relative_versions)
+
+    def outside_cell(self, key):
+        """The cell holding `key`'s value: what a step outside transactions loads and stores."""
+        return self.values[key]
 
     def begin(self, thread):
         return _Tx(thread)
@@ -88,18 +101,34 @@ class Lazy:
             if word[0] != version:
                 raise Abort(f"{key} was changed by a commit since it was read")
 
+    def _lock(self, tx, keys):
+        for key in keys:
+            orec = self.orecs[key]
+            while True:
+                # the record may be locked again before our CAS, any number of times
+                yield checkpoint("lock", key, tuple(tx.locked), tuple(tx.reads.items()),
+                                 tuple(tx.writes.items()))
+                word = (yield wait_any((orec, _unlocked)))[0]
+                if (yield orec.cas(word, (word[0], tx.thread))):
+                    tx.locked.append((key, word[0]))
+                    break
+
+    def become_inevitable(self, tx):
+        if not tx.inevitable:
+            yield from self._lock(tx, sorted(self.orecs))
+            yield from self._validate(tx)
+            tx.inevitable = True
+
     def commit(self, tx):
-        if self.lock_write_set:
+        if tx.inevitable:
             for key in sorted(tx.writes):
-                orec = self.orecs[key]
-                while True:
-                    # the record may be locked again before our CAS, any number of times
-                    yield checkpoint("lock", key, tuple(tx.locked), tuple(tx.reads.items()),
-                                     tuple(tx.writes.items()))
-                    word = (yield wait_any((orec, _unlocked)))[0]
-                    if (yield orec.cas(word, (word[0], tx.thread))):
-                        tx.locked.append((key, word[0]))
-                        break
+                yield self.values[key].store(tx.writes[key])
+            for key, version in tx.locked:
+                yield self.orecs[key].store((version + 1 if key in tx.writes else version, 0))
+            tx.locked = []
+            return
+        if self.lock_write_set:
+            yield from self._lock(tx, sorted(tx.writes))
         yield from self._validate(tx)
         for key in sorted(tx.writes):
             yield self.values[key].store(tx.writes[key])

@@ -24,3 +24,4 @@ from .lazy import Lazy
 class LazyUnlockedCommit(Lazy):
     lock_write_set = False
     relative_versions = True   # a stale load + 1 can move a version back (see above)
+    become_inevitable = None   # its committers lock nothing: an inevitable attempt could still lose

@@ -21,6 +21,10 @@ class LocksEarlyRelease:
         self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
         self.locks = {k: machine.lock(f"lock({k})") for k in keys}
 
+    def outside_cell(self, key):
+        """The cell holding `key`'s value: what a step outside transactions loads and stores."""
+        return self.cells[key]
+
     def begin(self, thread):
         return thread
 

@@ -17,6 +17,11 @@ Algorithm, per the paper:
   snapshot" (revalidating when someone committed in between), writes back in
   the order of its first writes, and releases it one step further on;
 - abort: nothing is held, nothing to undo.
+- become inevitable (before I/O inside a transaction, checker/explore/gil.py): take the
+  sequence lock as a writer's commit does, and hold it to the end of the attempt. No
+  writer can commit meanwhile, so the inevitable attempt reads memory without
+  validating and cannot abort; its commit writes back and releases. (The paper's
+  section on inevitability does the same; it costs the others nothing until used.)
 
 The sequence lock: the paper's is one integer, odd while a writer writes back
 (snapshot -> snapshot + 1 to lock, -> snapshot + 2 to release). Here it is a
@@ -39,13 +44,14 @@ from stmcheck.models.machine import Abort, Machine, checkpoint, wait_any
 
 
 class _Tx:
-    __slots__ = ("thread", "snapshot", "reads", "writes")
+    __slots__ = ("thread", "snapshot", "reads", "writes", "inevitable")
 
     def __init__(self, thread, snapshot):
         self.thread = thread
         self.snapshot = snapshot
         self.reads = []     # (key, value) in read order (a key may appear twice)
         self.writes = {}    # key -> buffered value, in order of first write
+        self.inevitable = False   # holds the sequence lock until its commit (become_inevitable)
 
 
 def _unlocked(word):
@@ -67,6 +73,10 @@ class NOrec:
         """Wait until the sequence lock is free; its stamp."""
         return (yield wait_any((self.seq, _unlocked)))[0][0]
 
+    def outside_cell(self, key):
+        """The cell holding `key`'s value: what a step outside transactions loads and stores."""
+        return self.values[key]
+
     def begin(self, thread):
         return _Tx(thread, (yield from self._quiescent()))
 
@@ -86,6 +96,8 @@ class NOrec:
     def read(self, tx, key):
         if key in tx.writes:
             return tx.writes[key]
+        if tx.inevitable:             # nobody else can commit: memory is this attempt's snapshot
+            return (yield self.values[key].load())
         cell = self.values[key]
         value = yield cell.load()
         while True:
@@ -100,14 +112,24 @@ class NOrec:
     def write(self, tx, key, value):
         tx.writes[key] = value
 
-    def commit(self, tx):
-        if not tx.writes:
-            return
+    def _lock(self, tx):
+        """Take the sequence lock at the snapshot, revalidating (maybe aborting) while it moves."""
         while True:
             yield checkpoint("commit", tx.snapshot, tuple(tx.reads), tuple(tx.writes.items()))
             if (yield self.seq.cas(_free(tx.snapshot), (tx.snapshot, True))):
-                break
+                return
             yield from self._validate(tx)
+
+    def become_inevitable(self, tx):
+        if not tx.inevitable:
+            yield from self._lock(tx)
+            tx.inevitable = True
+
+    def commit(self, tx):
+        if not tx.writes and not tx.inevitable:
+            return
+        if not tx.inevitable:
+            yield from self._lock(tx)
         for key, value in tx.writes.items():
             yield self.values[key].store(value)
         # the holder's snapshot is the newest stamp (only the holder moves it): + 1 is allowed

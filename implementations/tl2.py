@@ -21,6 +21,16 @@ Algorithm, per the paper:
   in the model a retry that would find the same lock held is a spin, so the
   design blocks instead, as every shipped design must.
 
+Inevitability (before I/O inside a transaction, checker/explore/gil.py): the
+attempt takes every key's lock, in key order, waiting for each to be free (a
+committer holds locks only while it commits), then validates its reads (it may
+still abort here: it is not inevitable yet) and moves `rv` to the clock. From
+then on no other transaction can commit, so it reads memory without checks,
+cannot abort, and its commit writes back and releases every lock (the written
+ones at `wv`). The others run as before: a reader or committer that meets a
+lock held aborts and waits for it. One inevitable attempt at a time follows
+(it owns every lock). The normal path is unchanged, step for step.
+
 Left out: the `wv == rv + 1` shortcut that skips read-set validation (an
 optimisation, not needed for correctness) and bloom filters for the write set.
 TL2 is opaque. Subclasses switch parts off to make the broken variants.
@@ -30,7 +40,7 @@ from stmcheck.models.machine import Abort, Machine, checkpoint, wait_any
 
 
 class _Tx:
-    __slots__ = ("thread", "rv", "reads", "writes", "locked", "blocked_by")
+    __slots__ = ("thread", "rv", "reads", "writes", "locked", "blocked_by", "inevitable")
 
     def __init__(self, thread, rv):
         self.thread = thread
@@ -39,6 +49,7 @@ class _Tx:
         self.writes = {}     # key -> buffered value
         self.locked = []     # (key, version before locking)
         self.blocked_by = None  # the lock word that made this attempt fail
+        self.inevitable = False  # owns every lock until its commit (become_inevitable)
 
 
 class TL2:
@@ -53,6 +64,10 @@ class TL2:
         self.values = {k: machine.cell(k, v) for k, v in keys.items()}
         self.locks = {k: machine.cell(f"lock({k})", (zero, 0)) for k in keys}
 
+    def outside_cell(self, key):
+        """The cell holding `key`'s value: what a step outside transactions loads and stores."""
+        return self.values[key]
+
     def begin(self, thread):
         rv = yield self.clock.load()
         return _Tx(thread, rv)
@@ -60,6 +75,8 @@ class TL2:
     def read(self, tx, key):
         if key in tx.writes:
             return tx.writes[key]
+        if tx.inevitable:             # it owns every lock: nobody else can commit
+            return (yield self.values[key].load())
         lock = self.locks[key]
         pre = yield lock.load()
         if pre[1] != 0:
@@ -84,7 +101,37 @@ class TL2:
     def write(self, tx, key, value):
         tx.writes[key] = value
 
+    def become_inevitable(self, tx):
+        if tx.inevitable:
+            return
+        for key in sorted(self.locks):
+            if any(k == key for k, _ in tx.locked):
+                continue
+            lock = self.locks[key]
+            while True:
+                # the lock may be taken again before our CAS, any number of times
+                yield checkpoint("inevitable", key, tx.rv, tuple(tx.locked), tuple(tx.reads),
+                                 tuple(sorted(tx.writes.items())))
+                word = (yield wait_any((lock, _unlocked)))[0]
+                if (yield lock.cas(word, (word[0], tx.thread))):
+                    tx.locked.append((key, word[0]))
+                    break
+        for key in tx.reads:
+            version = next(v for k, v in tx.locked if k == key)
+            if version > tx.rv:
+                raise Abort(f"read set validation failed on {key} (becoming inevitable)")
+        tx.rv = yield self.clock.load()
+        tx.inevitable = True
+
     def commit(self, tx):
+        if tx.inevitable:
+            wv = yield from self._write_version()
+            for key in sorted(tx.writes):
+                yield self.values[key].store(tx.writes[key])
+            for key, version in tx.locked:
+                yield self.locks[key].store((wv if key in tx.writes else version, 0))
+            tx.locked = []
+            return
         if not tx.writes:
             return
         yield checkpoint("commit", tx.rv, tuple(tx.reads), tuple(sorted(tx.writes.items())))

@@ -68,6 +68,13 @@ recorded as a new transaction). Shared state lives only in cells and locks;
 per-attempt state lives in the descriptor. State a design keeps per thread
 *across* attempts (a back-off counter, say) must be returned by an optional
 ``local_state(thread)`` method, so that the livelock detector sees it.
+Two more optional methods serve programs that do what no history shows
+(checker/explore/gil.py, docs/gil.md): ``outside_cell(key)`` returns the cell
+holding a key's value, which steps outside transactions load and store
+directly; ``become_inevitable(tx)`` (a generator, or None-returning function)
+is called before an attempt's first I/O and must leave the attempt unable to
+abort, and no other attempt inevitable until its body is done (it may still
+abort while it becomes inevitable).
 Any other exception is a bug in the design: the checker reports it as a
 ``crash`` counterexample with the traceback. Breaking the interface itself (a
 method that yields anything but a step, ``begin`` returning None, a method

@@ -21,6 +21,7 @@ class Criterion(StrEnum):
     STRICT_SERIALIZABILITY = "strict-serializability"
     OPACITY = "opacity"
     LINEARIZABILITY = "linearizability"
+    GIL = "gil"
 
     @property
     def about(self) -> str:
@@ -34,6 +35,8 @@ _CRITERION_ABOUT = {
     Criterion.OPACITY: "strict serializability that holds for aborted transactions' reads too (no zombie sees a "
                        "torn state)",
     Criterion.LINEARIZABILITY: "operations on objects (stmcheck check -c linearizability, explore --object)",
+    Criterion.GIL: "the run's output and final memory are those of some run of the same program under one global "
+                   "lock (explore only; docs/gil.md)",
 }
 
 #: The criteria of transaction histories, weakest first (each implies the ones before it,
@@ -51,6 +54,8 @@ class Kind(StrEnum):
     STRICT_SERIALIZABILITY = "strict-serializability"
     OPACITY = "opacity"
     LINEARIZABILITY = "linearizability"
+    GIL = "gil"
+    INEVITABILITY = "inevitability"
     INVARIANT = "invariant"
     DEADLOCK = "deadlock"
     LIVELOCK = "livelock"
@@ -59,7 +64,7 @@ class Kind(StrEnum):
 
 
 #: Kinds outside the six properties of a matrix cell: listed beside them.
-OTHER_KINDS = (Kind.INVARIANT, Kind.CRASH, Kind.LINEARIZABILITY)
+OTHER_KINDS = (Kind.INVARIANT, Kind.CRASH, Kind.LINEARIZABILITY, Kind.GIL, Kind.INEVITABILITY)
 
 
 class Verdict(StrEnum):

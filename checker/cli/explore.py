@@ -15,8 +15,8 @@ import click
 
 from stmcheck.implementations.contention import MANAGERS
 from stmcheck.implementations.registry import DESIGNS
-from stmcheck.models.terms import HISTORY_CRITERIA, Criterion
-from stmcheck.models.workloads import DEFAULT_WORKLOAD, WORKLOADS, workload_class
+from stmcheck.models.terms import Criterion
+from stmcheck.models.workloads import DEFAULT_WORKLOAD, OUTSIDE_WORKLOADS, WORKLOADS, workload_class
 from stmcheck.models.workloads.objects import OBJECTS
 
 from .. import api
@@ -43,7 +43,7 @@ from ..report.junit import explore_suites
 from .options import (FiniteFloatRange, check_design_name, fail, html_option, junit_option, no_timings_option,
                       write_html, write_junit)
 
-CRITERIA = [c.value for c in HISTORY_CRITERIA]   # plain strings: click.Choice lists enum members by name
+CRITERIA = [c.value for c in api.EXPLORE_CRITERIA]   # plain strings: click.Choice lists enum members by name
 
 
 def _workload_name(ctx, param, value):
@@ -60,7 +60,7 @@ def workload_options(f):
         click.option("--threads", "-n", type=click.IntRange(1, 16), default=2, show_default=True,
                      help="Simulated threads."),
         click.option("--workload", "-w", default=DEFAULT_WORKLOAD, show_default=True, callback=_workload_name,
-                     metavar="[" + "|".join(WORKLOADS) + "|random:SEED]",
+                     metavar="[" + "|".join([*WORKLOADS, *OUTSIDE_WORKLOADS]) + "|random:SEED]",
                      help="The transaction program each thread runs (`stmcheck list` describes them); "
                           "random:SEED picks the generated programs (random = random:0; --seed seeds "
                           "the strategies, not the programs)."),
@@ -165,8 +165,11 @@ class _Progress:
               help="; ".join(f"{name}: {s.about}" for name, s in STRATEGIES.items())
                    + ". Default: graph (dpor with --object). On native (C) designs, random and pct "
                      "run their scheduling loop in C.")
-@click.option("--criterion", "-c", type=click.Choice(CRITERIA), default=Criterion.OPACITY.value, show_default=True,
-              help="The consistency criterion every history must meet.")
+@click.option("--criterion", "-c", type=click.Choice(CRITERIA), default=None,
+              help="The consistency criterion every history must meet (default: opacity); gil: instead "
+                   "of the history, the run's output and final memory must be those of some run of the "
+                   "same program under one global lock (the default, and only judge, of privatize, "
+                   "publish and print-counter, whose steps outside transactions no history shows).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for random and pct.")
 @click.option("--depth", type=click.IntRange(1), default=3, show_default=True, help="Bug depth for pct.")
 @click.option("--preemptions", type=click.IntRange(0), default=None,
@@ -278,7 +281,8 @@ explore.help += ("\n\n    \b\n    Contention managers, for eager+NAME and dstm+N
 @workload_options
 @click.option("--schedule", required=True, metavar="STRING",
               help="The schedule to run, e.g. 1*5,2*3,1 (as printed by explore).")
-@click.option("--criterion", "-c", type=click.Choice(CRITERIA), default=Criterion.OPACITY.value, show_default=True)
+@click.option("--criterion", "-c", type=click.Choice(CRITERIA), default=None,
+              help="As explore's (default: opacity, gil for programs with steps outside transactions).")
 @click.option("--all-steps", is_flag=True, help="Show every step, loads included.")
 @click.option("--json", "as_json_flag", is_flag=True,
               help="Print the execution's history, timeline and verdict as JSON.")

@@ -14,7 +14,7 @@ import click
 
 from stmcheck.implementations.registry import DESIGNS, MANAGED
 from stmcheck.models.workloads.objects import OBJECTS
-from stmcheck.models.workloads import WORKLOADS
+from stmcheck.models.workloads import OUTSIDE_WORKLOADS, WORKLOADS
 
 from stmcheck.models.terms import HISTORY_CRITERIA, Criterion
 
@@ -58,9 +58,9 @@ def collect() -> dict:
                     for n, e in DESIGNS.items()],
         "managers": [{"name": n, "about": a} for n, a in managers()],
         "workloads": [{"name": n, "about": w.about, "default_keys": w.default_keys, "min_keys": w.min_keys}
-                      for n, w in WORKLOADS.items()],
+                      for n, w in {**WORKLOADS, **OUTSIDE_WORKLOADS}.items()],
         "objects": [{"name": n, "about": spec[0]} for n, spec in OBJECTS.items()],
-        "criteria": [{"name": c, "about": c.about} for c in (*HISTORY_CRITERIA, Criterion.LINEARIZABILITY)],
+        "criteria": [{"name": c, "about": c.about} for c in (*HISTORY_CRITERIA, Criterion.LINEARIZABILITY, Criterion.GIL)],
         "strategies": [{"name": name, "about": s.about} for name, s in STRATEGIES.items()],
     }
 

@@ -20,9 +20,10 @@ import time
 from dataclasses import dataclass, field
 
 from stmcheck.models.history import HistoryError, canonical_value
-from stmcheck.models.terms import DEFAULT_CRITERIA, Kind
+from stmcheck.models.terms import DEFAULT_CRITERIA, Criterion, Kind
 
 from ..history.criteria import check
+from . import gil
 from .objects import ObjectError, check_operations, is_object_workload
 from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, STARVATION, Positions, Run
 from .strategies.base import NondeterminismError
@@ -182,8 +183,8 @@ class Explorer:
         where every criterion is judged, the views of all three at once."""
         if is_object_workload(self.workload):
             return None                  # operations span attempts: the whole history
-        if self.cyclic:
-            return no_history            # runs never end: nothing is judged of their histories
+        if self.cyclic or self.criterion == Criterion.GIL:
+            return no_history            # runs never end, or only their end states are judged (gil.py)
         if self.criterion == OPACITY and not self.exact_histories:
             return WitnessKey(self.workload.keys, committed_only=False)
         if self.criterion == STRICT and not self.exact_histories:
@@ -280,6 +281,8 @@ class Explorer:
     def judge(self, run: Run, out: Outcome | None = None):
         o = run.outcome
         if o == CRASH:
+            if run.detail.get("kind") == Kind.INEVITABILITY:      # I/O taken back (runtime.py, `emit`)
+                return Violation(Kind.INEVITABILITY, run.detail["error"], run, detail=dict(run.detail))
             return Violation(Kind.CRASH, _crash_text(run), run, detail=dict(run.detail))
         if o == DEADLOCK:
             return Violation(Kind.DEADLOCK, _deadlock_text(run), run, detail=dict(run.detail))
@@ -308,6 +311,8 @@ class Explorer:
             # a history can only say "committed" once the commit has returned. Its fair
             # continuations are complete runs, explored (or sampled) on their own.
             return None
+        if self.criterion == Criterion.GIL:
+            return self._judge_outcome(run, out)
         try:  # a native run brings its own, computed in the child (native/loop.py, same_verdict)
             sig = getattr(run, "known_signature", None) or signature(run)
             run.known_signature = sig     # whoever reads it again (campaign.py's records) reads this
@@ -342,6 +347,30 @@ class Explorer:
             if problem is not None:
                 return Violation(Kind.INVARIANT, f"end-state invariant of {self.workload.name} broken: {problem}", run)
         return None
+
+    #: The design whose outcomes the GIL criterion accepts (None: `gil.REFERENCE`, global-lock).
+    reference = None
+
+    def _judge_outcome(self, run: Run, out: Outcome | None):
+        """The GIL criterion (gil.py): the run's output and final memory against the reference's
+        outcomes (computed on first use, for this explorer's program); histories are counted, not
+        judged (the batches' serializability is part of what the outcome shows)."""
+        if out is not None:
+            sig = signature(run)
+            if sig not in out.signatures:
+                out.histories += 1
+                out.signatures.add(sig)
+        if run.final is not None and "__blocked__" in run.final:
+            return Violation(Kind.INVARIANT, run.final["__blocked__"], run)
+        if self._gil is None:
+            self._gil = gil.reference_outcomes(self.reference or gil.REFERENCE, self.workload)
+        found = gil.judge(gil.outcome(run), self._gil)
+        if found is None:
+            return None
+        text, detail = found
+        return Violation(Kind.GIL, text, run, detail=detail)
+
+    _gil = None
 
     def _judge_operations(self, run: Run, sig, v):
         """Object workloads: linearizability of the operation history, with the criteria (see objects.py).

@@ -75,6 +75,7 @@ from stmcheck.models.machine import (
 )
 
 from stmcheck.models import stamps
+from stmcheck.models.workloads.base import Outside
 
 from .liveness import PROGRESS, STARVATION, LassoDetector, classify, wait_for
 
@@ -146,15 +147,42 @@ class Positions:
                 f"descriptor field); add it to checkpoint({label!r}, ...)")
 
 
+class InevitabilityError(Exception):
+    """An attempt did what cannot be taken back (I/O) and then aborted, or an inevitable
+    attempt aborted, or two were inevitable at once: a violation of kind `inevitability`."""
+
+
 class _TxView:
     """What a workload's transaction body sees: `read` and `write`, recorded (in the history
-    and in the attempt's body, which checkpoints read)."""
+    and in the attempt's body, which checkpoints read), and `emit` (I/O inside the batch)."""
 
     __slots__ = ("run", "design", "tx", "thread", "txid", "body")
 
     def __init__(self, run, design, tx, thread, txid, body):
         self.run, self.design, self.tx, self.thread, self.txid = run, design, tx, thread, txid
         self.body = body
+
+    def emit(self, value):
+        """I/O inside the batch: irrevocable, so the attempt first becomes *inevitable* (the
+        design's optional `become_inevitable(tx)`: from then on it must not abort, and no other
+        attempt may become inevitable before its body is done) where the design can; one that
+        cannot prints anyway, and if it then aborts, the run shows it (`InevitabilityError`)."""
+        run = self.run
+        if not any(op == "inevitable" for op, _k, _v in self.body):
+            become = getattr(self.design, "become_inevitable", None)
+            if become is not None:
+                r = become(self.tx)
+                if type(r) is GeneratorType:
+                    yield from r
+                other = run.inevitable
+                if other and other != self.thread:
+                    raise InevitabilityError(f"{self.txid} became inevitable while thread {other}'s attempt "
+                                             f"{run._th[other].txid}, inevitable, was still running its body: "
+                                             f"at most one may be")
+                run.inevitable = self.thread
+                self.body.append(("inevitable", None, None))
+        yield run.output_cell.fetch_add(((self.thread, value),))
+        self.body.append(("emit", None, value))
 
     def read(self, key):
         r = self.design.read(self.tx, key)
@@ -170,6 +198,51 @@ class _TxView:
             yield from r
         self.run.emit(self.thread, self.txid, "write", key, value)
         self.body.append(("write", key, value))
+
+
+class _OutsideView:
+    """What a program item outside transactions (`Outside`) sees: non-transactional `load` and
+    `store` of a key (the design's cell for it, `outside_cell`) and `emit`, one step each."""
+
+    __slots__ = ("run", "thread")
+
+    def __init__(self, run, thread):
+        self.run, self.thread = run, thread
+
+    def load(self, key):
+        return (yield self.run.outside_cells[key].load())
+
+    def store(self, key, value):
+        yield self.run.outside_cells[key].store(value)
+
+    def emit(self, value):
+        yield self.run.output_cell.fetch_add(((self.thread, value),))
+
+
+def _irrevocable(body: list, txid: str, reason: str) -> None:
+    """An attempt is aborting: raise `InevitabilityError` if it was inevitable or printed."""
+    if any(op == "inevitable" for op, _k, _v in body):
+        raise InevitabilityError(f"inevitable attempt {txid} aborted ({reason}): an inevitable "
+                                 f"transaction must never abort")
+    printed = [v for op, _k, v in body if op == "emit"]
+    if printed:
+        raise InevitabilityError(f"attempt {txid} printed {', '.join(map(repr, printed))} and then aborted "
+                                 f"({reason}): the output cannot be taken back (the design has no "
+                                 f"become_inevitable, or it let the attempt abort)")
+
+
+def outside_cells(design, keys) -> dict:
+    """key -> the cell where `design` keeps the key's value, for steps outside transactions; a
+    `DesignMisuse` when the design does not say (`outside_cell(key)`, models/machine.py)."""
+    where = getattr(design, "outside_cell", None)
+    if where is None:
+        raise DesignMisuse("the workload has steps outside transactions, and the design has no "
+                           "`outside_cell(key)` saying which cell holds a key's value for them")
+    cells = {k: where(k) for k in keys}
+    bad = [k for k, c in cells.items() if type(c) is not Cell]
+    if bad:
+        raise DesignMisuse(f"`outside_cell({bad[0]!r})` returned {cells[bad[0]]!r}, not a Cell")
+    return cells
 
 
 def _body(body: list) -> tuple:
@@ -203,6 +276,16 @@ class Run:
             self._crash(None, exc)
         if watch is not None:
             watch.ints[2] = 0
+        #: Programs with steps outside transactions (`Outside`): the cells they load and store (the
+        #: design's, by `outside_cell`) and the output log, a cell of its own: part of the memory,
+        #: so of every state, and appended to by one step (a fetch-and-add of a tuple).
+        self.outside_cells: dict = {}
+        self.output_cell = None
+        self.output = None            # the output log at the end, ((thread, value), ...)
+        self.inevitable = 0           # the thread whose attempt is inevitable now (0: none)
+        if workload.outside and self.design is not None:
+            self.outside_cells = outside_cells(self.design, workload.keys)
+            self.output_cell = self.machine.cell("output", ())
         self.mem = list(self.machine.initial)
         self.domains = self.machine.domains
         if self.domains:
@@ -235,6 +318,12 @@ class Run:
         design, workload, th = self.design, self.workload, self._th[t]
         for k, (_label, body) in self._transactions(t):
             th.k = k
+            if type(body) is Outside:     # steps outside any transaction: no attempt, no history
+                th.pos, th.stamps, th.body, th.txid = 0, [], [], None
+                r = body(_OutsideView(self, t))
+                if type(r) is GeneratorType:
+                    yield from r
+                continue
             tries = 0
             while True:
                 tries += 1
@@ -256,6 +345,8 @@ class Run:
                     r = body(_TxView(self, design, tx, t, txid, th.body))
                     if type(r) is GeneratorType:
                         yield from r
+                    if self.inevitable == t:   # its body is done: another may become inevitable
+                        self.inevitable = 0
                     r = design.commit(tx)
                     if type(r) is GeneratorType:
                         yield from r
@@ -263,11 +354,15 @@ class Run:
                 except Abort as exc:
                     committed = False
                     self.abort_reasons[txid] = str(exc)
+                    if th.body and self.output_cell is not None:
+                        _irrevocable(th.body, txid, str(exc))
                     if tx is not None:
                         r = design.abort(tx)
                         if type(r) is GeneratorType:
                             yield from r
                 yield END_STEP
+                if self.inevitable == t:
+                    self.inevitable = 0
                 if committed:
                     self.emit(t, txid, "commit")
                     self.commits += 1
@@ -468,6 +563,9 @@ class Run:
 
     def _crash(self, t, exc, tb=True):
         self.outcome = CRASH
+        if type(exc) is InevitabilityError:    # not the design's bug in Python: a broken promise
+            self.detail = {"thread": t, "error": str(exc), "traceback": "", "kind": "inevitability"}
+            return
         text = f"{type(exc).__name__}: {exc}\n"
         if tb:
             # the design's frames only: the runtime's own frames say nothing about the bug
@@ -498,6 +596,8 @@ class Run:
                 final = {k: self._solo(design.read(tx, k)) for k in keys}
                 self._solo(design.commit(tx))
                 self.final = final
+                if self.output_cell is not None:
+                    self.output = self.mem[self.output_cell.index]
                 return
             except Abort:
                 if tx is not None:

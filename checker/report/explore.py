@@ -41,12 +41,20 @@ def timeline_rows(run, all_steps: bool = False, mark: dict | None = None, tail=(
     for i, (e, s) in enumerate(zip(run.events, run.event_steps)):
         by_step.setdefault(s, []).append((i, e))
     mark = mark or {}
+    output = getattr(run, "output_cell", None)   # a program with steps outside transactions
+    attempting: set = set()                       # the threads inside an attempt (between its events)
     for s, (t, step, result) in enumerate(zip(run.schedule, run.steps, run.results)):
         if s in mark:
             rows.append({"step": s, "thread": None, "text": mark[s]})
-        if all_steps or step.op not in (LOAD, HOLDER, BEGIN, END):
+        if output is not None and t not in attempting and step.op != BEGIN:
+            rows.append({"step": s, "thread": t, "text": _outside_text(step, result, output)})
+        elif all_steps or step.op not in (LOAD, HOLDER, BEGIN, END):
             rows.append({"step": s, "thread": t, "text": step.describe(result)})
         for i, e in by_step.get(s, ()):
+            if e["op"] == "begin":
+                attempting.add(e["thread"])
+            elif e["op"] in ("commit", "abort"):
+                attempting.discard(e["thread"])
             rows.append({"step": s, "thread": e["thread"], "text": _event_text(e), **({"event": i} if events else {})})
             reason = run.abort_reasons.get(e["txn"]) if e["op"] == "abort" else None
             if reason:
@@ -56,6 +64,15 @@ def timeline_rows(run, all_steps: bool = False, mark: dict | None = None, tail=(
     for t, text in tail:
         rows.append({"step": None, "thread": t, "text": text})
     return rows
+
+
+def _outside_text(step, result, output) -> str:
+    """A step outside transactions, as the program wrote it: a print, a plain load or store."""
+    if step.obj is output:
+        return f"print {step.a[0][1]!r}"
+    if step.op == LOAD:
+        return f"outside: {step.obj.name} = {result!r}"
+    return "outside: " + step.describe(result)
 
 
 def render_timeline(rows: list[dict], threads: int, wide: bool = False) -> list[str]:
@@ -178,6 +195,11 @@ def violation_lines(v, config: RunConfig, all_steps: bool = False, wide: bool = 
             out.append(f"  lasso: prefix = steps 0..{d['start'] - 1}, loop = steps {d['start']}..{d['end'] - 1} "
                        f"({d['end'] - d['start']} steps by threads {', '.join(map(str, d['threads']))}); "
                        f"fair: {'yes' if d['fair'] else 'no'}")   # a livelock's explanation says all this
+    if v.kind == Kind.GIL:
+        for label, o in (("this run", v.detail["outcome"]), ("closest GIL run", v.detail["closest_gil_outcome"])):
+            printed = ", ".join(f"thread {t}: {x!r}" for t, x in o["output"]) or "nothing"
+            memory = ", ".join(f"{k} = {x!r}" for k, x in o["memory"].items())
+            out.append(f"  {label + ':':17}printed {printed}; memory {memory}")
     if v.kind == Kind.CRASH and v.detail.get("traceback"):
         out.append("  traceback:")
         out.extend("    " + ln for ln in v.detail["traceback"].splitlines())
@@ -259,6 +281,9 @@ def human(result: ExploreResult, wide: bool = False) -> str:
         if c.cyclic:
             lines.append("verdict:   no violation found (cyclic programs: deadlock, livelock and starvation; "
                          "histories are not judged)")
+        elif result.criterion == Kind.GIL:
+            lines.append("verdict:   no violation found (every complete run's output and final memory are a GIL "
+                         "run's, deadlock and livelock)")
         else:
             lines.append(f"verdict:   no violation found ({result.criterion} on every complete history, "
                          f"{checked}, deadlock and livelock)")
@@ -332,6 +357,8 @@ def violation_json(v, config: RunConfig, all_steps: bool = False) -> dict:
                         if k in v.detail}
     if v.kind == Kind.CRASH:
         out["traceback"] = v.detail.get("traceback", "")
+    if v.kind == Kind.GIL:
+        out["gil"] = dict(v.detail)
     if v.detail.get("operations") is not None:
         out.update(operation_json(v.detail["operations"]))
     return out

@@ -13,6 +13,7 @@ from .base import Workload, run_serial  # noqa: F401  (re-exported: the public h
 from .counter import Counter
 from .dict_update import DictUpdate
 from .intset import IntSet
+from .outside import PrintCounter, PrintInBatch, Privatize, Publish
 from .random_programs import GivenPrograms, RandomPrograms
 from .swap import Swap
 from .transfer import Transfer
@@ -22,6 +23,9 @@ from .ww_pathology import WWPathology
 WORKLOADS = {w.name: w for w in (Transfer, Swap, Counter, WriteSkew, DictUpdate, IntSet, WWPathology,
                                  RandomPrograms)}
 DEFAULT_WORKLOAD = "transfer"
+#: Programs with steps outside transactions (I/O, privatization, publication): judged by the
+#: GIL criterion only, so kept out of the verdict matrix's columns (`--criterion gil`).
+OUTSIDE_WORKLOADS = {w.name: w for w in (Privatize, Publish, PrintCounter, PrintInBatch)}
 
 
 def workload_class(name: str):
@@ -32,10 +36,10 @@ def workload_class(name: str):
     base, sep, seed = name.partition(":")
     if base == "programs" and sep:
         return GivenPrograms, None
-    cls = WORKLOADS.get(base)
+    cls = WORKLOADS.get(base) or OUTSIDE_WORKLOADS.get(base)
     if cls is None:
         raise ValueError(f"unknown workload {name!r} (expected one of {', '.join(WORKLOADS)}, "
-                         f"or random:SEED)")
+                         f"{', '.join(OUTSIDE_WORKLOADS)}, or random:SEED)")
     if not sep:
         return cls, None
     if not getattr(cls, "seeded", False):

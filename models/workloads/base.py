@@ -16,12 +16,38 @@ Retry policy: an aborted attempt is retried at once, forever by default
 attempts. The policy is part of the workload, not the design, because it is
 the program's decision (as `while True: try ... except Abort: continue` is).
 
+Steps outside transactions (`Outside`): a program item may also be code that
+runs outside any transaction, as the code between two GIL-held batches does in
+a runtime that replaces the GIL by transactions: non-transactional loads and
+stores of shared keys, and I/O (`emit(value)`, appended to the run's output
+log with its thread). A workload with such items (`outside` is True) is judged
+by the GIL criterion only (`--criterion gil`, checker/explore/gil.py), since
+its histories hold only the transactions. An item carries no values to the
+next: what a later item needs, it reads again (as code resumed after a
+released GIL reads shared state again).
+
 `run_serial` runs one body alone on a plain dict: the invariants that say
 "what some serial order of the committed transactions leaves" use it, and so
 do the tests, as an oracle.
 """
 
 from __future__ import annotations
+
+
+class Outside:
+    """A program item run outside any transaction: `body(io)` is a generator function using
+    ``yield from io.load(key)``, ``yield from io.store(key, value)`` (non-transactional: the
+    design's cell of the key, its metadata untouched, as a plain access in C would be) and
+    ``yield from io.emit(value)`` (I/O: appended to the output log with the thread), each one
+    scheduling point."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, body):
+        self.body = body
+
+    def __call__(self, io):
+        return self.body(io)
 
 
 class Workload:
@@ -63,6 +89,18 @@ class Workload:
         a transfer) returns one whose values come back (a round trip, counting modulo N), so
         that states recur: a design's state space is then finite, and the searches end."""
         return self.program(thread)
+
+    #: Whether transaction bodies do I/O (``yield from tx.emit(value)``): the attempt then becomes
+    #: inevitable first where the design can (`become_inevitable`), as PyPy's STM does before
+    #: I/O it cannot postpone; only the GIL criterion judges such programs.
+    io_in_batches = False
+
+    @property
+    def outside(self) -> bool:
+        """Whether the program does what no history shows (I/O, or accesses outside
+        transactions, `Outside`), so that only the GIL criterion judges it."""
+        return self.io_in_batches or any(type(body) is Outside for prog in self.programs.values()
+                                         for _label, body in prog)
 
     def retry(self, attempts: int) -> bool:
         """Retry after `attempts` failed attempts of one transaction?"""

@@ -9,7 +9,7 @@ from stmcheck.checker.history.criteria import CRITERIA
 from stmcheck.checker.cli.list import GROUPS
 from stmcheck.checker.explore.strategies import STRATEGIES
 from stmcheck.implementations.registry import DESIGNS
-from stmcheck.models.workloads import WORKLOADS
+from stmcheck.models.workloads import OUTSIDE_WORKLOADS, WORKLOADS
 
 
 def run(*args):
@@ -33,7 +33,7 @@ def test_json_has_every_group_with_names_and_about():
     doc = json.loads(run("--json").output)
     assert list(doc) == list(GROUPS)
     assert [d["name"] for d in doc["designs"]] == list(DESIGNS)
-    assert [w["name"] for w in doc["workloads"]] == list(WORKLOADS)
+    assert [w["name"] for w in doc["workloads"]] == list(WORKLOADS) + list(OUTSIDE_WORKLOADS)
     assert all(item["about"] for g in ("designs", "workloads", "criteria", "strategies") for item in doc[g])
     tl2 = next(d for d in doc["designs"] if d["name"] == "tl2-borrowed-clock")
     assert tl2["expected"]["write-skew"] == "serializability"

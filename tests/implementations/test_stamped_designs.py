@@ -32,6 +32,7 @@ LOCATORS = [("loc(x)", 1), ("loc(y)", 1)]
 #: design -> [(domain, gap)] it declares when built on KEYS; a shipped design not named here declares none.
 DOMAINS = {
     "tl2": TL2, "tl2-no-read-validation": TL2, "tl2-no-commit-validation": TL2, "tl2-readonly-unchecked": TL2,
+    "tl2-quiescent": TL2,
     "tl2-borrowed-clock": [("clock", 1)],
     "norec": SEQ, "norec-no-revalidation": SEQ,
     "lazy": ORECS, "lazy-incremental": ORECS, "lazy-unlocked-commit": ORECS,
