@@ -48,6 +48,8 @@ from .explore import isolation
 from .explore.estimate import DEFAULT_BUDGET, Counting, CyclicCounting, Size, size_of
 from .explore.engine import INTERRUPTED, CyclicExplorer, Explorer, Outcome, Violation
 from .explore.objects import check_operations
+from .explore.progress import Progress
+from .explore.progress import progress as decide_progress
 from .explore.result import Execution, ExploreResult
 from .explore.runtime import user_interrupts
 from .explore.shrink import shrink_all
@@ -366,6 +368,35 @@ def _search_in_worker(design, setup: Setup, explorer, search, step_timeout, prog
         outcome = Outcome(**{k: v for k, v in plain.items() if k != "violations"})
         outcome.violations = [_rebuilt(design, setup, explorer.criterion, item) for item in plain["violations"]]
     return outcome, done.output
+
+
+@dataclass
+class ProgressResult:
+    """`progress`'s answer: the configuration (cyclic), what the design is, the verdicts and
+    witnesses (`explore.progress.Progress`), and a replay command for each witness."""
+
+    config: RunConfig
+    about: str
+    workload_about: str
+    progress: Progress
+    replays: dict
+
+
+def progress(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,
+             retries: int | None = None, max_states: int = 60_000,
+             max_steps: int = DEFAULT_MAX_STEPS) -> ProgressResult:
+    """Obstruction-freedom and survival of a stopped thread, decided on the state graph of
+    cyclic programs (checker/explore/progress.py; "holds" needs the whole graph within
+    `max_states`). The design runs in this process."""
+    setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries,
+                    max_steps=max_steps, cyclic=True)
+    if setup.workload.outside:
+        raise UsageError(f"--progress runs each thread's program for ever; workload {setup.workload.name} "
+                         f"has steps outside transactions, which it does not judge")
+    with _misuse_is_usage(setup.config.design), isolation.captured():
+        found = decide_progress(setup.design_cls, setup.workload, max_states)
+    replays = {k: setup.config.replay_command(w["prefix"] + w["steps"]) for k, w in found.witnesses.items()}
+    return ProgressResult(setup.config, setup.about, setup.workload.about, found, replays)
 
 
 def estimate(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,

@@ -12,7 +12,14 @@ self, back off, or wait. Opening a key for writing installs ``(me, parity,
 current, value, ())`` with a CAS on the cell (later writes CAS ``new``).
 Commit is one CAS of the own status from active to committed: that makes
 every ``new`` current at once. Anyone may abort a transaction at any time by
-CAS on its status, so nobody waits for a transaction that has stopped.
+CAS on its status, so in the algorithm nobody waits for a transaction that has
+stopped. This model waits in two places (the loser's wait below, and the
+waiting of the managers that wait: greedy, passive, timestamp), so here a
+thread that stops inside an attempt can leave another waiting for ever:
+`stmcheck explore dstm --progress` shows it for every manager (checker/
+explore/progress.py). A bounded backoff in place of those waits would give
+obstruction-freedom back, at the price of the livelock the loser's wait
+prevents (below).
 
 Reads are *visible*: a reader adds itself to the locator's ``readers`` (a
 CAS), and a writer must resolve a conflict with every live reader before it
@@ -69,8 +76,8 @@ With 3 threads greedy and timestamp livelock too, on transfer, swap and counter
 THREE_THREAD_WITNESSES):
 a zombie attempt aborts another's new attempt, whose re-registration as a reader of the
 contended locator makes the third thread's compare-and-swap on it fail, round
-after round (registry.py, WITH_THREE_THREADS). DSTM is obstruction-free, not
-lock-free.
+after round (registry.py, WITH_THREE_THREADS). The algorithm is obstruction-free,
+not lock-free; the model is neither (see above).
 """
 
 from __future__ import annotations

@@ -32,6 +32,8 @@ from ..report.explore import (
     estimate_lines,
     human,
     output_lines,
+    progress_json,
+    progress_lines,
     render_timeline,
     timeline_rows,
     violation_json,
@@ -191,6 +193,11 @@ class _Progress:
                    "bounds (checker/explore/estimate.py says why it counts rather than samples).")
 @click.option("--estimate-states", type=click.IntRange(1), default=None, metavar="STATES",
               help=f"The budget of --estimate, in states. Default: {DEFAULT_BUDGET:,}.")
+@click.option("--progress", "progress_properties", is_flag=True,
+              help="Search nothing else: decide obstruction-freedom (every thread run alone from every "
+                   "reachable state commits) and survival of a stopped thread (a thread that stops inside a "
+                   "transaction never leaves the others waiting for ever) on the state graph of cyclic "
+                   "programs (--max-states, default 60,000); docs/gil.md defines both.")
 @click.option("--cluster", "cluster_spec", metavar="ADDRESS|local[:N]",
               help="Run on a Ray cluster (pip install -e '.[cluster]'; local[:N] starts one here with N workers, "
                    "ADDRESS joins a running one). graph: the places are partitioned across the workers by a hash "
@@ -206,8 +213,8 @@ class _Progress:
 @junit_option
 @html_option
 def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, step_timeout, strategy, criterion,
-            seed, depth, preemptions, max_executions, max_states, time_limit, estimate, estimate_states, cluster_spec,
-            as_json_flag, wide, quiet, junit, html):
+            seed, depth, preemptions, max_executions, max_states, time_limit, estimate, estimate_states,
+            progress_properties, cluster_spec, as_json_flag, wide, quiet, junit, html):
     """Run IMPL on simulated threads, explore the interleavings, judge every execution.
 
     \b
@@ -219,15 +226,33 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
       stmcheck explore tl2-no-read-validation --strategy pct --seed 7
       stmcheck explore tl2 --object dict --threads 3
       stmcheck explore tl2 --threads 3 --txns 2 --estimate
+      stmcheck explore dstm --progress
       stmcheck explore tl2 --threads 3 --cluster local:2
       stmcheck explore tl2 --threads 3 --strategy random --max-executions 100000 --cluster local:2
     \b
-    Exit status: 0 no violation found (or an estimate printed), 1 a violation, 2 usage error,
+    Exit status: 0 no violation found (or an estimate printed), 1 a violation (--progress: a
+    progress property violated), 2 usage error,
     130 interrupted (^C: the report covers what was explored so far).
     """
     _object_excludes_workload(obj)
     check_design_name(impl)
     progress = _Progress(not quiet and not as_json_flag and sys.stderr.isatty())
+    if progress_properties:
+        if obj is not None:
+            fail("--progress runs workloads, not --object programs")
+        try:
+            found = api.progress(impl, workload, threads=threads, txns=txns, keys=keys, retries=retries,
+                                 max_states=max_states or 60_000, max_steps=max_steps)
+        except api.UsageError as exc:
+            fail(str(exc))
+        finally:
+            progress.close()
+        if as_json_flag:
+            click.echo(json.dumps(progress_json(found), indent=2))
+        else:
+            click.echo("\n".join(progress_lines(found)))
+        sys.exit(1 if "violated" in (found.progress.obstruction_free, found.progress.survives_stopped_thread)
+                 else 0)
     if estimate or estimate_states is not None:
         _estimate_usage(strategy, obj)
         try:

@@ -694,6 +694,11 @@ class Run:
                 out.append((x.k, x.pos, local(t) if local is not None else None, x.tries if bounded else 0))
         return tuple(out)
 
+    def attempting(self) -> list:
+        """The threads inside a transaction attempt now: begun, not yet ended."""
+        return [t for t in range(1, self.threads + 1)
+                if self._th[t].txid is not None and self._th[t].pending not in (None, BEGIN_STEP)]
+
     def history(self):
         """The `stmcheck.history/1` History of this execution (raises HistoryError)."""
         b = HistoryBuilder(initial=self.workload.keys)

@@ -296,6 +296,42 @@ def human(result: ExploreResult, wide: bool = False) -> str:
     return "\n".join(lines + output_lines(result.design_output, "every execution run")) + "\n"
 
 
+def progress_lines(result) -> list[str]:
+    """`explore --progress`: the two progress verdicts, each violation with its witness."""
+    c, p = result.config, result.progress
+    lines = [f"stmcheck explore {c.design} {' '.join(c.program_flag())} --threads {c.threads} --txns {c.txns} "
+             f"--progress",
+             f"design:    {result.about}",
+             f"workload:  {c.workload}: {result.workload_about} ({c.threads} threads, each program repeated "
+             f"for ever)",
+             f"graph:     {p.states:,} states of cyclic programs, "
+             + ("exhausted" if p.complete else f"BOUNDED, not exhausted (at most {p.states:,} states)")]
+    for name, verdict, key in (("obstruction-free", p.obstruction_free, "obstruction-free"),
+                               ("survives a stopped thread", p.survives_stopped_thread, "survives-stopped-thread")):
+        w = p.witnesses.get(key)
+        shown = verdict.upper() if verdict == "violated" else verdict
+        lines.append(f"{name + ':':27}{shown}" + (f": {w['why']}" if w else ""))
+        if w:
+            lines.append(f"  state:  after steps 0..{len(w['prefix']) - 1}; then {_n(len(w['steps']), 'step')} "
+                         f"of thread(s) {', '.join(map(str, sorted(set(w['steps'])))) or '-'}")
+            lines.extend(f"  then:   {text}" for text in w["waits"])
+            lines.append(f"  replay: {result.replays[key]}")
+    if "unknown" in (p.obstruction_free, p.survives_stopped_thread):
+        lines.append("note:      a verdict left unknown needs the whole graph: raise --max-states")
+    return lines
+
+
+def progress_json(result) -> dict:
+    """`explore --progress --json`."""
+    c, p = result.config, result.progress
+    return {"implementation": c.design, "workload": c.workload, "threads": c.threads, "txns": c.txns,
+            "states": p.states, "exhausted": p.complete,
+            "obstruction_free": p.obstruction_free, "survives_stopped_thread": p.survives_stopped_thread,
+            "witnesses": {k: {"thread": w["thread"], "why": w["why"], "waits": w["waits"], "prefix": encode(w["prefix"]),
+                              "steps": encode(w["steps"]), "replay": result.replays[k]}
+                          for k, w in p.witnesses.items()}}
+
+
 def estimate_lines(size: Size) -> list[str]:
     """`explore --estimate`: the graph's size (or a lower bound) and, unless timings are off, the
     search's time here (the only line that varies between two runs of the same command)."""
