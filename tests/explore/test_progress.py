@@ -40,30 +40,21 @@ class Unsynchronized:
         return None
 
 
-class TryLock:
+class TryLock(Unsynchronized):
     """One lock, tried, never waited for: a transaction that finds it held aborts and retries at
     once. Nobody blocks, but a thread alone behind a stopped holder retries for ever."""
 
     def __init__(self, machine, keys, threads):
+        super().__init__(machine, keys, threads)
         self.lock = machine.lock("G")
-        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
 
     def begin(self, thread):
         if not (yield self.lock.try_acquire()):
             raise Abort("G is held")
         return thread
 
-    def read(self, tx, key):
-        return (yield self.cells[key].load())
-
-    def write(self, tx, key, value):
-        yield self.cells[key].store(value)
-
     def commit(self, tx):
         yield self.lock.release()
-
-    def abort(self, tx):
-        return None
 
 
 class _To:
