@@ -360,7 +360,9 @@ class Explorer:
             if sig not in out.signatures:
                 out.histories += 1
                 out.signatures.add(sig)
-        if run.final is not None and "__blocked__" in run.final:
+        if run.final is None:            # the observer crashed: the crash is the run's outcome
+            return None
+        if "__blocked__" in run.final:
             return Violation(Kind.INVARIANT, run.final["__blocked__"], run)
         if self._gil is None:
             self._gil = gil.reference_outcomes(self.reference or gil.REFERENCE, self.workload)

@@ -78,7 +78,8 @@ def judge(got: tuple, allowed: frozenset) -> tuple | None:
     closest = min(allowed, key=lambda o: (_distance(got, o), repr(o)))
     memory, output = got
     ref_memory, ref_output = closest
-    differ = [f"{k} = {v!r} (GIL: {dict(ref_memory).get(k)!r})" for k, v in memory if dict(ref_memory).get(k) != v]
+    ref = dict(ref_memory)
+    differ = [f"{k} = {v!r} (GIL: {ref.get(k)!r})" for k, v in memory if ref.get(k) != v]
     parts = []
     if output != ref_output:
         parts.append(f"printed {_show(output)} where the closest GIL run prints {_show(ref_output)}")

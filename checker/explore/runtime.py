@@ -168,6 +168,9 @@ class _TxView:
         attempt may become inevitable before its body is done) where the design can; one that
         cannot prints anyway, and if it then aborts, the run shows it (`InevitabilityError`)."""
         run = self.run
+        if run.output_cell is None:
+            raise DesignMisuse("a transaction prints (tx.emit), and its workload does not say so: set "
+                               "`io_in_batches = True` on the workload class")
         if not any(op == "inevitable" for op, _k, _v in self.body):
             become = getattr(self.design, "become_inevitable", None)
             if become is not None:

@@ -306,3 +306,18 @@ def test_broken_promises_of_inevitability_are_violations_of_their_own_kind():
     (v,) = api.explore(NoInevitability, "print-in-batch").violations
     assert v.kind == "inevitability" and "printed 0 and then aborted" in v.explanation
     assert not api.explore("tl2", "print-in-batch", threads=3).violations
+
+
+def test_a_workload_that_prints_without_saying_so_is_a_usage_error():
+    class Quiet(Workload):
+        name = "quiet"
+
+        def build(self):
+            self.keys["c"] = 0
+
+            def body(tx):
+                yield from tx.emit((yield from tx.read("c")))
+            self.programs = {t: [("print c", body)] for t in range(1, self.threads + 1)}
+
+    with pytest.raises(api.UsageError, match="io_in_batches"):
+        api.explore("tl2", Quiet(2), criterion="gil")
