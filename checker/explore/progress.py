@@ -43,6 +43,12 @@ class _AttemptsRecorded(GraphSearch):
     def __init__(self, max_states: int):
         super().__init__(max_states=max_states)
         self.attempting: list = []      # node -> frozenset of threads inside an attempt
+        self.ends: dict = {}            # (node, thread) -> "deadlock" or "crash": an edge into an end
+
+    def finish(self, run) -> None:
+        if run.outcome not in ("stopped", "max-steps") and self.node >= 0 and len(self.taken) >= len(self.path):
+            self.ends[(self.node, self.edge)] = run.outcome
+        super().finish(run)
 
     def _choose(self, run):
         before = len(self.store)
@@ -63,6 +69,7 @@ class Progress:
     obstruction_free: str
     survives_stopped_thread: str
     witnesses: dict = field(default_factory=dict)
+    note: str = ""
 
 
 def progress(design_cls, workload, max_states: int = 60_000) -> Progress:
@@ -71,15 +78,22 @@ def progress(design_cls, workload, max_states: int = 60_000) -> Progress:
     g.search.judge_histories_by(lambda run: None)
     g.enabled, g.out, g.parent_of = g.search.enabled, g.search.out, g.search.parent_of
     g.build()
-    undecided = HOLDS if g.complete else UNKNOWN
+    ends = g.search.ends
+    # a crash is the design's bug (explore shows it): its edge leads nowhere, so nothing past it
+    # can be proven; a deadlock is an end where nobody can step, which both properties deny
+    crashed = any(o != "deadlock" for o in ends.values())
+    dead = {edge for edge, o in ends.items() if o == "deadlock"}
+    undecided = HOLDS if g.complete and not crashed else UNKNOWN
     threads = [t for t in range(1, workload.threads + 1) if workload.program(t)]
     edges = [{t: (v, c) for t, v, c in g.out(u)} for u in range(g.nodes)]
     out = Progress(g.states, g.complete, undecided, undecided)
-    solo = _alone(g, edges, threads)
+    if crashed:
+        out.note = "the design crashed in some run (stmcheck explore --cyclic shows it): nothing is proven past it"
+    solo = _alone(g, edges, threads, dead)
     if solo is not None:
         out.obstruction_free = VIOLATED
         out.witnesses["obstruction-free"] = _spelt(g, solo)
-    stopped = _stopped(g, edges, threads)
+    stopped = _stopped(g, edges, threads, dead)
     if stopped is not None:
         out.survives_stopped_thread = VIOLATED
         out.witnesses["survives-stopped-thread"] = _spelt(g, stopped)
@@ -115,8 +129,9 @@ class _Upto:
         return self.schedule[self.i - 1]
 
 
-def _alone(g, edges, threads):
-    """The first (state, thread) whose solo run does not commit, as a witness; None if none."""
+def _alone(g, edges, threads, dead):
+    """The first (state, thread) whose solo run does not commit, as a witness; None if none.
+    `dead`: the (state, thread) edges into a deadlock."""
     for t in threads:
         ok: set = set()                     # states from which t alone commits
         for start in range(g.nodes):
@@ -128,13 +143,16 @@ def _alone(g, edges, threads):
                     ok.update(path)
                     break
                 if x in on_path or t not in g.enabled(x) or t not in edges[x]:
-                    if t in g.enabled(x) and t not in edges[x]:
-                        ok.update(path)     # an edge the bounded graph lacks: no verdict from here
+                    into_deadlock = (x, t) in dead
+                    if t in g.enabled(x) and t not in edges[x] and not into_deadlock:
+                        ok.update(path)     # a crash, or an edge the bounded graph lacks: no verdict here
                         break
                     why = (f"thread {t} run alone goes round for ever without a commit" if x in on_path
+                           else f"thread {t} run alone steps into a deadlock" if into_deadlock
                            else f"thread {t} run alone cannot step: it waits for another thread")
-                    return {"thread": t, "schedule": g.schedule(start), "then": [t] * len(path), "why": why,
-                            "alone": True}
+                    return {"thread": t, "schedule": g.schedule(start),
+                            "then": [t] * (len(path) + (1 if into_deadlock and x not in on_path else 0)),
+                            "why": why, "alone": True}
                 path.append(x)
                 on_path.add(x)
                 v, committed = edges[x][t]
@@ -145,31 +163,35 @@ def _alone(g, edges, threads):
     return None
 
 
-def _stopped(g, edges, threads):
+def _stopped(g, edges, threads, dead):
     """A state where a thread s is inside an attempt from which the others, s never stepping
-    again, reach a state where none of them can step; as a witness, or None."""
+    again, reach a state where none of them can step (or a deadlock); as a witness, or None."""
     attempting = g.search.attempting
     for s in threads:
         others = [t for t in threads if t != s]
         if not others:
             continue
         stuck = [x for x in range(g.nodes) if not any(t in g.enabled(x) for t in others)]
-        if not stuck:
+        toward: dict = {x: None for x in stuck}            # state -> (its next step toward stuck)
+        toward[-1] = None                                  # -1: a deadlock, an end of its own
+        for u, t in sorted(dead):
+            if t != s and u not in toward:
+                toward[u] = (t, -1)
+        if len(toward) == 1:
             continue
         into: list = [[] for _ in range(g.nodes)]          # the others' edges, reversed
         for u in range(g.nodes):
             for t, (v, _c) in edges[u].items():
                 if t != s:
                     into[v].append((u, t))
-        toward: dict = {x: None for x in stuck}            # state -> (its next step toward stuck)
-        queue = deque(stuck)
+        queue = deque(x for x in toward if x >= 0)
         while queue:
             v = queue.popleft()
             for u, t in into[v]:
                 if u not in toward:
                     toward[u] = (t, v)
                     queue.append(u)
-        starts = sorted(u for u in toward if s in attempting[u])
+        starts = sorted(u for u in toward if u >= 0 and s in attempting[u])
         if starts:
             x, then = starts[0], []
             while toward[x] is not None:

@@ -316,7 +316,9 @@ def progress_lines(result) -> list[str]:
                          f"of thread(s) {', '.join(map(str, sorted(set(w['steps'])))) or '-'}")
             lines.extend(f"  then:   {text}" for text in w["waits"])
             lines.append(f"  replay: {result.replays[key]}")
-    if "unknown" in (p.obstruction_free, p.survives_stopped_thread):
+    if p.note:
+        lines.append(f"note:      {p.note}")
+    elif "unknown" in (p.obstruction_free, p.survives_stopped_thread):
         lines.append("note:      a verdict left unknown needs the whole graph: raise --max-states")
     return lines
 
@@ -325,7 +327,7 @@ def progress_json(result) -> dict:
     """`explore --progress --json`."""
     c, p = result.config, result.progress
     return {"implementation": c.design, "workload": c.workload, "threads": c.threads, "txns": c.txns,
-            "states": p.states, "exhausted": p.complete,
+            "states": p.states, "exhausted": p.complete, "note": p.note,
             "obstruction_free": p.obstruction_free, "survives_stopped_thread": p.survives_stopped_thread,
             "witnesses": {k: {"thread": w["thread"], "why": w["why"], "waits": w["waits"], "prefix": encode(w["prefix"]),
                               "steps": encode(w["steps"]), "replay": result.replays[k]}

@@ -119,7 +119,7 @@ def oracle(design_cls, wl, limit=300) -> tuple:
                 run = Run(design_cls, wl, max_steps=4000, detect_lassos=False, cyclic=True)
                 c = _Without(prefix, s, seen)
                 run.execute(c)
-                if c.stuck:
+                if c.stuck or run.outcome == "deadlock":
                     st = False
                 stack.extend(c.others)
     return of, st
@@ -152,7 +152,7 @@ class _Without:
 
 
 CASES = [(Unsynchronized, "counter"), (TryLock, "counter"), ("global-lock", "counter"), ("norec", "counter"),
-         ("gencounter", "counter"), ("locks-naive", "counter")]
+         ("gencounter", "counter"), ("locks-naive", "counter"), ("locks-naive", "transfer")]
 
 
 @pytest.mark.parametrize("design,workload", CASES)
@@ -198,3 +198,19 @@ def test_the_command_prints_both_verdicts_and_exits_1_on_a_violation():
     assert doc["exhausted"] and doc["survives_stopped_thread"] == "violated"
     bad = CliRunner().invoke(main, ["explore", "tl2", "--progress", "--workload", "privatize"])
     assert bad.exit_code == 2 and "outside transactions" in bad.output
+
+
+class Crashy(Unsynchronized):
+    """Never waits, but its second thread's commit raises: a bug, not a progress property."""
+
+    def commit(self, tx):
+        if tx == 2:
+            raise RuntimeError("a bug")
+
+
+def test_a_crash_proves_nothing_and_a_deadlock_denies_both():
+    p = progress(Crashy, make_workload("counter", 2))
+    assert (p.obstruction_free, p.survives_stopped_thread) == ("unknown", "unknown")
+    assert "crashed" in p.note
+    p = progress(load_design("locks-naive")[0], make_workload("transfer", 2))
+    assert p.complete and (p.obstruction_free, p.survives_stopped_thread) == ("violated", "violated")
