@@ -28,7 +28,8 @@ KEYS = ("a", "b")
 # -- programs: per thread, items ("tx", ops) or ("out", ops) ---------------------------------------
 TX_OPS = st.one_of(st.tuples(st.just("inc"), st.sampled_from(KEYS)),
                    st.tuples(st.just("copy"), st.sampled_from(KEYS), st.sampled_from(KEYS)),
-                   st.tuples(st.just("set"), st.sampled_from(KEYS), st.integers(5, 6)))
+                   st.tuples(st.just("set"), st.sampled_from(KEYS), st.integers(5, 6)),
+                   st.tuples(st.just("show"), st.sampled_from(KEYS)))      # I/O inside the batch
 OUT_OPS = st.one_of(st.tuples(st.just("store"), st.sampled_from(KEYS), st.integers(7, 8)),
                     st.tuples(st.just("print"), st.sampled_from(KEYS)),
                     st.tuples(st.just("say"), st.integers(0, 1)))
@@ -46,6 +47,8 @@ def _tx_body(ops):
             elif op[0] == "copy":
                 v = yield from tx.read(op[1])
                 yield from tx.write(op[2], v)
+            elif op[0] == "show":
+                yield from tx.emit((yield from tx.read(op[1])))
             else:
                 yield from tx.write(op[1], op[2])
     return body
@@ -67,6 +70,7 @@ class Given(Workload):
     """A workload from a `PROGRAMS` value."""
 
     name = "given"
+    io_in_batches = True
 
     def __init__(self, programs):
         self.spec = programs
@@ -92,6 +96,8 @@ def _micro(items) -> list:
                     out += [("load", op[1]), ("store+1", op[1])]
                 elif op[0] == "copy":
                     out += [("load", op[1]), ("store-loaded", op[2])]
+                elif op[0] == "show":
+                    out += [("load", op[1]), ("emit-loaded",)]
                 else:
                     out.append(("store", op[1], op[2]))
             out.append(("release",))
