@@ -48,6 +48,7 @@ from .explore import isolation
 from .explore.estimate import DEFAULT_BUDGET, Counting, CyclicCounting, Size, size_of
 from .explore.engine import INTERRUPTED, CyclicExplorer, Explorer, Outcome, Violation
 from .explore.objects import check_operations
+from .explore.gil import ReferenceUnknown
 from .explore.progress import Progress
 from .explore.progress import progress as decide_progress
 from .explore.result import Execution, ExploreResult
@@ -156,13 +157,16 @@ def prepare(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
 
 @contextmanager
 def _misuse_is_usage(name: str):
-    """A design that breaks the interface while running (yields a non-step, ...) is a usage error;
-    a ^C is the user's, not the design's (`user_interrupts`)."""
+    """A design that breaks the interface while running (yields a non-step, ...) is a usage error,
+    and so is a program whose GIL outcomes cannot all be found (nothing can be judged against a
+    part of them); a ^C is the user's, not the design's (`user_interrupts`)."""
     try:
         with user_interrupts():
             yield
     except DesignMisuse as exc:
         raise UsageError(f"{name}: {exc}") from None
+    except ReferenceUnknown as exc:
+        raise UsageError(f"--criterion gil: {exc}; nothing was judged (try fewer threads)") from None
 
 
 #: What `explore` judges runs by: a history criterion, or the GIL's outcomes (checker/explore/gil.py).
@@ -486,7 +490,8 @@ def replay(design, schedule, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txn
             raise done.error
     with isolation.captured() as output:
         run = once()
-    v = explorer.judge(run)
+    with _misuse_is_usage(setup.config.design):    # the GIL's outcomes may be out of reach
+        v = explorer.judge(run)
     if v is not None:
         v.schedule = sched
         v.replay = v.replay_command(setup.config)

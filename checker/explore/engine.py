@@ -365,7 +365,8 @@ class Explorer:
         if "__blocked__" in run.final:
             return Violation(Kind.INVARIANT, run.final["__blocked__"], run)
         if self._gil is None:
-            self._gil = gil.reference_outcomes(self.reference or gil.REFERENCE, self.workload)
+            self._gil = gil.reference_outcomes(self.reference or gil.REFERENCE, self.workload,
+                                               max_states=gil.REFERENCE_STATES)
         found = gil.judge(gil.outcome(run), self._gil)
         if found is None:
             return None

@@ -44,6 +44,7 @@ def outcome(run: Run) -> tuple:
 def reference_outcomes(reference_cls, workload, max_states: int = REFERENCE_STATES) -> frozenset:
     """Every outcome of `workload` under `reference_cls` (global-lock), by an exhausted state-graph
     search; `ReferenceUnknown` when the search is bounded or a run deadlocks or crashes."""
+    who = "global-lock" if reference_cls is REFERENCE else reference_cls.__name__
     search = GraphSearch(max_states=max_states)
     search.judge_histories_by(_no_history)
     positions = Positions()
@@ -54,14 +55,14 @@ def reference_outcomes(reference_cls, workload, max_states: int = REFERENCE_STAT
         search.finish(run)
         if run.outcome == COMPLETE:
             if run.final is None or "__blocked__" in run.final:
-                raise ReferenceUnknown(f"under {reference_cls.__name__} the final memory cannot be read: "
+                raise ReferenceUnknown(f"under {who} the final memory cannot be read: "
                                        f"{(run.final or {}).get('__blocked__', 'no final state')}")
             found.add(outcome(run))
         elif run.outcome in (DEADLOCK, CRASH):
-            raise ReferenceUnknown(f"the program {run.outcome}s under {reference_cls.__name__} "
+            raise ReferenceUnknown(f"the program {'deadlocks' if run.outcome == DEADLOCK else 'crashes'} under {who} "
                                    f"({run.detail.get('error', '') or run.detail.get('cycle', '')})")
     if not search.exhausted:
-        raise ReferenceUnknown(f"the outcomes of the program under {reference_cls.__name__} were not all found "
+        raise ReferenceUnknown(f"the outcomes of the program under {who} were not all found "
                                f"within {max_states:,} states ({', '.join(sorted(search.bounds))})")
     return frozenset(found)
 

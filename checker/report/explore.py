@@ -329,8 +329,9 @@ def progress_json(result) -> dict:
     return {"implementation": c.design, "workload": c.workload, "threads": c.threads, "txns": c.txns,
             "states": p.states, "exhausted": p.complete, "note": p.note,
             "obstruction_free": p.obstruction_free, "survives_stopped_thread": p.survives_stopped_thread,
-            "witnesses": {k: {"thread": w["thread"], "why": w["why"], "waits": w["waits"], "prefix": encode(w["prefix"]),
-                              "steps": encode(w["steps"]), "replay": result.replays[k]}
+            "witnesses": {k: {"thread": w["thread"], "why": w["why"], "waits": w["waits"],
+                              "prefix": encode(w["prefix"]), "steps": encode(w["steps"]),
+                              "replay": result.replays[k]}
                           for k, w in p.witnesses.items()}}
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from stmcheck.checker import api
 from stmcheck.checker.cli import main
 from stmcheck.checker.explore import gil
-from stmcheck.checker.explore.runtime import COMPLETE, Run
+from stmcheck.checker.explore.runtime import COMPLETE, Positions, Run
 from stmcheck.implementations.global_lock import GlobalLock
 from stmcheck.implementations.registry import DESIGNS, OUTSIDE_EXPECTED, load_design, outside_expectation
 from stmcheck.models.workloads import OUTSIDE_WORKLOADS, Workload
@@ -185,9 +185,10 @@ def every_outcome(design_cls, workload) -> set:
     reach (no reduction, no fused marks, no history in the state: the outcome is a function of
     the state), for designs that neither abort nor block for ever."""
     found, seen, stack = set(), set(), [[]]
+    positions = Positions()      # one table for every run: their states are compared
     while stack:
         chooser = _Search(stack.pop(), seen)
-        run = Run(design_cls, workload, detect_lassos=False)
+        run = Run(design_cls, workload, detect_lassos=False, positions=positions)
         run.execute(chooser)
         assert run.outcome in (COMPLETE, "stopped"), run.outcome
         if run.outcome == COMPLETE:
@@ -327,3 +328,17 @@ def test_a_workload_that_prints_without_saying_so_is_a_usage_error():
 
     with pytest.raises(api.UsageError, match="io_in_batches"):
         api.explore("tl2", Quiet(2), criterion="gil")
+
+
+def test_a_gil_counterexample_shrinks_to_fewer_threads_and_replays_there():
+    (v,) = api.explore("tl2", "privatize", threads=3).violations
+    assert v.config == {"threads": 2, "txns": 1}
+    assert "--threads 2" in v.replay and v.kind == "gil"
+
+
+def test_gil_outcomes_out_of_reach_are_a_usage_error_not_a_partial_judgement(monkeypatch):
+    monkeypatch.setattr(gil, "REFERENCE_STATES", 10)
+    with pytest.raises(api.UsageError, match="not all found within 10 states"):
+        api.explore("tl2", "print-counter", threads=2)
+    with pytest.raises(api.UsageError, match="nothing was judged"):
+        api.replay("tl2", "1", "print-counter")

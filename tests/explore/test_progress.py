@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from stmcheck.checker import api
 from stmcheck.checker.cli import main
 from stmcheck.checker.explore.progress import progress
-from stmcheck.checker.explore.runtime import Run
+from stmcheck.checker.explore.runtime import Positions, Run
 from stmcheck.implementations.registry import load_design
 from stmcheck.models.machine import Abort
 from stmcheck.models.workloads import make_workload
@@ -83,8 +83,12 @@ class _To:
         return t
 
 
+#: One table of positions for every run of the oracle: their states are compared.
+POSITIONS = Positions()
+
+
 def _runs(design_cls, wl, chooser):
-    run = Run(design_cls, wl, max_steps=4000, detect_lassos=False, cyclic=True)
+    run = Run(design_cls, wl, max_steps=4000, detect_lassos=False, cyclic=True, positions=POSITIONS)
     run.execute(chooser)
     return run
 
@@ -116,9 +120,8 @@ def oracle(design_cls, wl, limit=300) -> tuple:
             seen, stack = set(), [list(sched)]
             while stack and st:
                 prefix = stack.pop()
-                run = Run(design_cls, wl, max_steps=4000, detect_lassos=False, cyclic=True)
                 c = _Without(prefix, s, seen)
-                run.execute(c)
+                run = _runs(design_cls, wl, c)
                 if c.stuck or run.outcome == "deadlock":
                     st = False
                 stack.extend(c.others)
