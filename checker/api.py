@@ -49,6 +49,7 @@ from .explore.estimate import DEFAULT_BUDGET, Counting, CyclicCounting, Size, si
 from .explore.engine import INTERRUPTED, CyclicExplorer, Explorer, Outcome, Violation
 from .explore.objects import check_operations
 from .explore.gil import ReferenceUnknown
+from .explore.progress import DEFAULT_STATES as PROGRESS_STATES
 from .explore.progress import Progress
 from .explore.progress import progress as decide_progress
 from .explore.result import Execution, ExploreResult
@@ -387,7 +388,7 @@ class ProgressResult:
 
 
 def progress(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,
-             retries: int | None = None, max_states: int = 60_000,
+             retries: int | None = None, max_states: int = PROGRESS_STATES,
              max_steps: int = DEFAULT_MAX_STEPS) -> ProgressResult:
     """Obstruction-freedom and survival of a stopped thread, decided on the state graph of
     cyclic programs (checker/explore/progress.py; "holds" needs the whole graph within

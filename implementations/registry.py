@@ -450,7 +450,7 @@ THREE_THREAD_WITNESSES = {
 #: What each design shows on the programs with steps outside transactions (`OUTSIDE_WORKLOADS`:
 #: privatize, publish, print-counter, print-in-batch; 2 threads, judged by the GIL criterion,
 #: every counterexample looked for; tests/explore/test_gil.py holds them). A design not named is
-#: clean on all four, except the designs whose memory holds no plain value per key (`outside_cell`:
+#: clean on all four, except the designs whose memory holds no plain value per key (no `outside_cell`:
 #: dstm and its managers keep locators; native designs keep C memory), which cannot run them.
 #: Why each one is what it is: docs/gil.md. The eager livelocks are those the designs have on every
 #: workload; "inevitability" on print-in-batch: a design without `become_inevitable` printed from an
@@ -478,7 +478,7 @@ OUTSIDE_EXPECTED = {
 def outside_expectation(design: str, workload: str):
     """The registry's expectation of a design on a program with steps outside transactions:
     "clean" unless `OUTSIDE_EXPECTED` names kinds; None for a design that cannot run one."""
-    if design not in DESIGNS or design.startswith(("dstm", "native-")):
+    if design not in DESIGNS or not callable(getattr(DESIGNS[design].load(), "outside_cell", None)):
         return None
     return OUTSIDE_EXPECTED.get(design, {}).get(workload, CLEAN)
 

@@ -1,5 +1,5 @@
 """Make the test helpers in tests/support/ (`oracle`, `dsl`, `generated_histories`,
-`native_designs`, `audit_workload`) importable by name from every test folder,
+`native_designs`, `audit_workload`, `state_search`) importable by name from every test folder,
 whatever pytest's import mode.
 
 The folders mirror the packages: models/, implementations/, history/,

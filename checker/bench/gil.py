@@ -5,7 +5,7 @@ steps outside transactions or I/O inside one (privatize, publish, print-counter,
 print-in-batch; 2 threads, `--criterion gil`, every counterexample looked for), the
 kinds found, each cell beside the registry's expectation (`OUTSIDE_EXPECTED`); and
 the two progress properties on transfer (`explore --progress`: the state graph of
-cyclic programs, at most 60,000 states). Counts are deterministic; the seconds are
+cyclic programs, at most `progress.DEFAULT_STATES` states). Counts are deterministic; the seconds are
 this machine's.
 """
 
@@ -20,9 +20,10 @@ from stmcheck.implementations.registry import DESIGNS, expected_kinds, outside_e
 from stmcheck.models.workloads import OUTSIDE_WORKLOADS
 
 from .. import api
+from ..explore.progress import DEFAULT_STATES
 
 PROGRESS_WORKLOAD = "transfer"
-PROGRESS_STATES = 60_000
+PROGRESS_STATES = DEFAULT_STATES
 MARK = {"holds": "+", "violated": "x", "unknown": "?"}
 
 

@@ -48,6 +48,16 @@ from .options import (FiniteFloatRange, check_design_name, fail, html_option, ju
 CRITERIA = [c.value for c in api.EXPLORE_CRITERIA]   # plain strings: click.Choice lists enum members by name
 
 
+def _calling(progress, call):
+    """`call()`; its usage error ends the command (exit 2); the progress display is closed either way."""
+    try:
+        return call()
+    except api.UsageError as exc:
+        fail(str(exc))
+    finally:
+        progress.close()
+
+
 def _workload_name(ctx, param, value):
     """Validate --workload by name (click.Choice cannot spell random:SEED)."""
     try:
@@ -197,7 +207,7 @@ class _Progress:
               help="Search nothing else: decide obstruction-freedom (every thread run alone from every "
                    "reachable state commits) and survival of a stopped thread (a thread that stops inside a "
                    "transaction never leaves the others waiting for ever) on the state graph of cyclic "
-                   "programs (--max-states, default 60,000); docs/gil.md defines both.")
+                   f"programs (--max-states, default {api.PROGRESS_STATES:,}); docs/gil.md defines both.")
 @click.option("--cluster", "cluster_spec", metavar="ADDRESS|local[:N]",
               help="Run on a Ray cluster (pip install -e '.[cluster]'; local[:N] starts one here with N workers, "
                    "ADDRESS joins a running one). graph: the places are partitioned across the workers by a hash "
@@ -240,13 +250,9 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
     if progress_properties:
         if obj is not None:
             fail("--progress runs workloads, not --object programs")
-        try:
-            found = api.progress(impl, workload, threads=threads, txns=txns, keys=keys, retries=retries,
-                                 max_states=max_states or 60_000, max_steps=max_steps)
-        except api.UsageError as exc:
-            fail(str(exc))
-        finally:
-            progress.close()
+        found = _calling(progress, lambda: api.progress(
+            impl, workload, threads=threads, txns=txns, keys=keys, retries=retries,
+            max_states=max_states or api.PROGRESS_STATES, max_steps=max_steps))
         if as_json_flag:
             click.echo(json.dumps(progress_json(found), indent=2))
         else:
@@ -255,14 +261,10 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
                  else 0)
     if estimate or estimate_states is not None:
         _estimate_usage(strategy, obj)
-        try:
-            size = api.estimate(impl, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
-                                criterion=criterion, max_steps=max_steps, budget=estimate_states or DEFAULT_BUDGET,
-                                progress=progress, step_timeout=step_timeout, cyclic=cyclic)
-        except api.UsageError as exc:
-            fail(str(exc))
-        finally:
-            progress.close()
+        size = _calling(progress, lambda: api.estimate(
+            impl, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
+            criterion=criterion, max_steps=max_steps, budget=estimate_states or DEFAULT_BUDGET,
+            progress=progress, step_timeout=step_timeout, cyclic=cyclic))
         if as_json_flag:
             click.echo(json.dumps(estimate_json(size), indent=2))
         else:
@@ -271,16 +273,12 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
             click.echo("stmcheck: interrupted: the estimate above covers what was counted before ^C", err=True)
             sys.exit(130)
         sys.exit(0)
-    try:
-        result = api.explore(impl, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
-                             strategy=strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
-                             max_executions=max_executions or "auto", max_states=max_states,
-                             time_limit=time_limit or "auto", max_steps=max_steps,
-                             cyclic=cyclic, progress=progress, step_timeout=step_timeout, cluster=cluster_spec)
-    except api.UsageError as exc:
-        fail(str(exc))
-    finally:
-        progress.close()
+    result = _calling(progress, lambda: api.explore(
+        impl, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=obj,
+        strategy=strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
+        max_executions=max_executions or "auto", max_states=max_states,
+        time_limit=time_limit or "auto", max_steps=max_steps,
+        cyclic=cyclic, progress=progress, step_timeout=step_timeout, cluster=cluster_spec))
     if as_json_flag:
         click.echo(json.dumps(as_json(result), indent=2, default=str))
     else:

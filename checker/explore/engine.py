@@ -27,6 +27,7 @@ from . import gil
 from .objects import ObjectError, check_operations, is_object_workload
 from .runtime import COMPLETE, CRASH, CUT, DEADLOCK, LIVELOCK, MAX_STEPS, STARVATION, Positions, Run
 from .strategies.base import NondeterminismError
+from .strategies.graph import no_history
 from .strategies.replay import encode, encode_lasso
 from .witnesskey import AllCriteriaView, CommittedView, WitnessKey
 from ..history.witness import OPACITY, STRICT
@@ -126,12 +127,6 @@ def signature(run: Run):
     return tuple(sorted((t, tuple(v)) for t, v in per_thread.items())), prec
 
 
-def no_history(run) -> None:
-    """The history view of cyclic runs: none (they never end, so no history is judged; a view
-    of a history that grows with every commit would keep any state from recurring)."""
-    return None
-
-
 class Explorer:
     def __init__(self, design_cls, workload, strategy, criterion: str = OPACITY, max_executions: int | None = None,
                  time_limit: float | None = None, max_steps: int = 2000, progress=None, keep_signatures=False,
@@ -155,6 +150,7 @@ class Explorer:
         self.positions = Positions()     # one table for every run: their states are compared
         self.linearizable: set = set()   # (signature, final state) of object executions judged linearizable
         self.undecided = 0               # object executions whose linearizability check timed out
+        self._gil = None                 # the GIL criterion's reference outcomes, once computed
         if getattr(strategy, "finds_cycles", False):
             strategy.judge_histories_by(self.finite_history_view())
             strategy.stop_early = stop_at_first
@@ -311,8 +307,6 @@ class Explorer:
             # a history can only say "committed" once the commit has returned. Its fair
             # continuations are complete runs, explored (or sampled) on their own.
             return None
-        if self.criterion == Criterion.GIL:
-            return self._judge_outcome(run, out)
         try:  # a native run brings its own, computed in the child (native/loop.py, same_verdict)
             sig = getattr(run, "known_signature", None) or signature(run)
             run.known_signature = sig     # whoever reads it again (campaign.py's records) reads this
@@ -322,6 +316,8 @@ class Explorer:
             if sig not in out.signatures:
                 out.histories += 1
                 out.signatures.add(sig)
+        if self.criterion == Criterion.GIL:
+            return self._judge_outcome(run)
         v = self.verdicts.get(sig, False)
         if v is False:
             v = self._check_history(run)
@@ -348,32 +344,18 @@ class Explorer:
                 return Violation(Kind.INVARIANT, f"end-state invariant of {self.workload.name} broken: {problem}", run)
         return None
 
-    #: The design whose outcomes the GIL criterion accepts (None: `gil.REFERENCE`, global-lock).
-    reference = None
-
-    def _judge_outcome(self, run: Run, out: Outcome | None):
+    def _judge_outcome(self, run: Run):
         """The GIL criterion (gil.py): the run's output and final memory against the reference's
-        outcomes (computed on first use, for this explorer's program); histories are counted, not
-        judged (the batches' serializability is part of what the outcome shows)."""
-        if out is not None:
-            sig = signature(run)
-            if sig not in out.signatures:
-                out.histories += 1
-                out.signatures.add(sig)
-        if run.final is None:            # the observer crashed: the crash is the run's outcome
-            return None
+        outcomes (computed on first use, for this explorer's program); the history is not judged."""
         if "__blocked__" in run.final:
             return Violation(Kind.INVARIANT, run.final["__blocked__"], run)
         if self._gil is None:
-            self._gil = gil.reference_outcomes(self.reference or gil.REFERENCE, self.workload,
-                                               max_states=gil.REFERENCE_STATES)
+            self._gil = gil.reference_outcomes(gil.REFERENCE, self.workload)
         found = gil.judge(gil.outcome(run), self._gil)
         if found is None:
             return None
         text, detail = found
         return Violation(Kind.GIL, text, run, detail=detail)
-
-    _gil = None
 
     def _judge_operations(self, run: Run, sig, v):
         """Object workloads: linearizability of the operation history, with the criteria (see objects.py).

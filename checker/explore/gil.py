@@ -23,7 +23,7 @@ from __future__ import annotations
 from stmcheck.implementations.global_lock import GlobalLock
 
 from .runtime import COMPLETE, CRASH, DEADLOCK, Positions, Run
-from .strategies.graph import GraphSearch
+from .strategies.graph import GraphSearch, no_history
 
 #: The design whose runs are the GIL's: one lock around every batch, steps outside batches free.
 REFERENCE = GlobalLock
@@ -41,12 +41,14 @@ def outcome(run: Run) -> tuple:
     return tuple(sorted(run.final.items(), key=repr)), run.output or ()
 
 
-def reference_outcomes(reference_cls, workload, max_states: int = REFERENCE_STATES) -> frozenset:
+def reference_outcomes(reference_cls, workload, max_states: int | None = None) -> frozenset:
     """Every outcome of `workload` under `reference_cls` (global-lock), by an exhausted state-graph
-    search; `ReferenceUnknown` when the search is bounded or a run deadlocks or crashes."""
+    search of at most `max_states` (`REFERENCE_STATES`); `ReferenceUnknown` when the search is
+    bounded or a run deadlocks or crashes."""
+    max_states = max_states or REFERENCE_STATES
     who = "global-lock" if reference_cls is REFERENCE else reference_cls.__name__
     search = GraphSearch(max_states=max_states)
-    search.judge_histories_by(_no_history)
+    search.judge_histories_by(no_history)
     positions = Positions()
     found = set()
     while search.start():
@@ -65,10 +67,6 @@ def reference_outcomes(reference_cls, workload, max_states: int = REFERENCE_STAT
         raise ReferenceUnknown(f"the outcomes of the program under {who} were not all found "
                                f"within {max_states:,} states ({', '.join(sorted(search.bounds))})")
     return frozenset(found)
-
-
-def _no_history(run) -> None:
-    return None
 
 
 def judge(got: tuple, allowed: frozenset) -> tuple | None:

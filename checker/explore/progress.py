@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from .starvation import HOLDS, UNKNOWN, VIOLATED, StateGraph
 from .strategies.graph import GraphSearch
-from .strategies.replay import spell
+from .strategies.replay import spelt_run
 
 
 class _AttemptsRecorded(GraphSearch):
@@ -72,12 +72,13 @@ class Progress:
     note: str = ""
 
 
-def progress(design_cls, workload, max_states: int = 60_000) -> Progress:
-    g = StateGraph(design_cls, workload, max_states)
-    g.search = _AttemptsRecorded(max_states)
-    g.search.judge_histories_by(lambda run: None)
-    g.enabled, g.out, g.parent_of = g.search.enabled, g.search.out, g.search.parent_of
-    g.build()
+#: States of the cyclic graph both properties are decided on, unless told otherwise (the matrix's
+#: starvation graph has the same budget).
+DEFAULT_STATES = 60_000
+
+
+def progress(design_cls, workload, max_states: int = DEFAULT_STATES) -> Progress:
+    g = StateGraph(design_cls, workload, max_states, search=_AttemptsRecorded(max_states)).build()
     ends = g.search.ends
     # a crash is the design's bug (explore shows it): its edge leads nowhere, so nothing past it
     # can be proven; a deadlock is an end where nobody can step, which both properties deny
@@ -102,31 +103,16 @@ def progress(design_cls, workload, max_states: int = 60_000) -> Progress:
 
 def _spelt(g, witness: dict) -> dict:
     """The witness with its choices spelt as the steps `stmcheck replay` takes ("prefix": to the
-    state, "steps": what follows)."""
+    state, "steps": what follows) and what the waiting threads wait for there ("waits")."""
     choices = witness["schedule"] + witness["then"]
     room = 3 * len(choices) + 400      # a choice is at most 3 steps: BEGIN, a step, END
-    prefix, then = spell(lambda: g.new_run(room), choices, (len(witness["schedule"]),))
-    run = g.new_run(room)
-    run.execute(_Upto(list(prefix) + list(then)))
+    run, (prefix, then) = spelt_run(lambda: g.new_run(room), choices, (len(witness["schedule"]),))
     waiting = [witness["thread"]] if witness.get("alone") else \
         [t for t in range(1, g.workload.threads + 1) if t != witness["thread"]]
     waits = [f"thread {t} waits for " + " or ".join(f"{name} (held by thread {holder})" if holder else name
                                                     for name, holder in run.waits(t))
              for t in waiting if run.waits(t)]
     return {**witness, "prefix": list(prefix), "steps": list(then), "waits": waits}
-
-
-class _Upto:
-    """A chooser that takes `schedule` and stops there."""
-
-    def __init__(self, schedule):
-        self.schedule, self.i = schedule, 0
-
-    def pick(self, run, enabled):
-        if self.i == len(self.schedule):
-            return None
-        self.i += 1
-        return self.schedule[self.i - 1]
 
 
 def _alone(g, edges, threads, dead):

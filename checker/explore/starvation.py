@@ -31,7 +31,7 @@ from __future__ import annotations
 from .fair_cycles import fair_component, walk
 from .fair_cycles import starving as fair_starving
 from .runtime import Positions, Run
-from .strategies.graph import GraphSearch
+from .strategies.graph import GraphSearch, no_history
 from .strategies.replay import spell
 
 VIOLATED, HOLDS, UNKNOWN = "violated", "holds", "unknown"
@@ -42,10 +42,12 @@ class StateGraph:
     by the state-graph search (`strategies/graph.GraphSearch`) over cyclic runs, with no
     history in the state (runs never end, so no history is judged)."""
 
-    def __init__(self, design_cls, workload, max_states: int = 5000):
+    def __init__(self, design_cls, workload, max_states: int = 5000, search: GraphSearch | None = None):
+        """`search`: the state-graph search that builds it (a `GraphSearch` of `max_states` unless
+        given; progress.py gives one that records more of each state)."""
         self.design_cls, self.workload, self.max_states = design_cls, workload, max_states
-        self.search = GraphSearch(max_states=max_states)
-        self.search.judge_histories_by(lambda run: None)
+        self.search = search if search is not None else GraphSearch(max_states=max_states)
+        self.search.judge_histories_by(no_history)
         self.enabled, self.out, self.parent_of = self.search.enabled, self.search.out, self.search.parent_of
         self.complete = False
         self.problem = None           # "deadlock"/"crash" met on the way: the graph has a dead end

@@ -77,6 +77,7 @@ class NativeRun:
 
     outcome = COMPLETE
     detail: dict = {}
+    output = ()     # native programs have no steps outside transactions: no output log (gil.py)
 
     def __init__(self, workload, names, events: bytes, final: list, known_signature=None):
         self.workload = workload

@@ -162,7 +162,7 @@ def test_digests_do_not_depend_on_the_process_or_the_spelling_of_equal_values():
 
 
 def test_a_partition_takes_the_views_it_can_fold_and_refuses_whole_histories():
-    from stmcheck.checker.explore.engine import no_history
+    from stmcheck.checker.explore.strategies.graph import no_history
     from stmcheck.checker.explore.strategies.partition import PartitionRuns, Unplaceable
     from stmcheck.checker.explore.witnesskey import WitnessKey
     runs = PartitionRuns(0, 2, 100)

@@ -22,6 +22,7 @@ from stmcheck.implementations.global_lock import GlobalLock
 from stmcheck.implementations.registry import DESIGNS, OUTSIDE_EXPECTED, load_design, outside_expectation
 from stmcheck.models.workloads import OUTSIDE_WORKLOADS, Workload
 from stmcheck.models.workloads.base import Outside
+from state_search import search
 
 KEYS = ("a", "b")
 
@@ -157,43 +158,15 @@ def gil_by_hand(programs) -> set:
     return found
 
 
-class _Search:
-    """A chooser for a depth-first search over states: it takes `prefix`, then the first enabled
-    thread at each state not met before, remembering the other choices; at a state met before it
-    stops the run (whose continuations were explored from there)."""
-
-    def __init__(self, prefix, seen):
-        self.prefix, self.seen, self.taken, self.others = prefix, seen, [], []
-
-    def pick(self, run, enabled):
-        i = len(self.taken)
-        if i < len(self.prefix):
-            t = self.prefix[i]
-        else:
-            key = run.abstract_state()
-            if key in self.seen:
-                return None
-            self.seen.add(key)
-            t = enabled[0]
-            self.others.extend(self.taken + [u] for u in enabled[1:])
-        self.taken.append(t)
-        return t
-
-
 def every_outcome(design_cls, workload) -> set:
     """The outcomes of every complete run of `design_cls`: a plain search over the states runs
-    reach (no reduction, no fused marks, no history in the state: the outcome is a function of
-    the state), for designs that neither abort nor block for ever."""
-    found, seen, stack = set(), set(), [[]]
-    positions = Positions()      # one table for every run: their states are compared
-    while stack:
-        chooser = _Search(stack.pop(), seen)
-        run = Run(design_cls, workload, detect_lassos=False, positions=positions)
-        run.execute(chooser)
+    reach (tests/support/state_search.py; the outcome is a function of the state), for designs
+    that neither abort nor block for ever."""
+    positions, found = Positions(), set()
+    for run, _ in search(lambda: Run(design_cls, workload, detect_lassos=False, positions=positions)):
         assert run.outcome in (COMPLETE, "stopped"), run.outcome
         if run.outcome == COMPLETE:
             found.add(gil.outcome(run))
-        stack.extend(chooser.others)
     return found
 
 
@@ -342,3 +315,15 @@ def test_gil_outcomes_out_of_reach_are_a_usage_error_not_a_partial_judgement(mon
         api.explore("tl2", "print-counter", threads=2)
     with pytest.raises(api.UsageError, match="nothing was judged"):
         api.replay("tl2", "1", "print-counter")
+
+
+def test_native_runs_are_judged_by_their_outcome_too():
+    """The C scheduling loop's runs (random, pct) carry no output log: the GIL criterion reads none."""
+    try:
+        r = api.explore("native-tl2", "transfer", strategy="random", criterion="gil", max_executions=50)
+    except api.UsageError as exc:                       # no C compiler here
+        pytest.skip(str(exc))
+    assert r.native_loop and r.executions == 50 and not r.violations
+    (v,) = api.explore("native-tl2-no-commit-validation", "counter", strategy="random", criterion="gil",
+                       max_executions=500).violations
+    assert v.kind == "gil"

@@ -14,24 +14,18 @@ from stmcheck.checker.cli import main
 from stmcheck.checker.explore.progress import progress
 from stmcheck.checker.explore.runtime import Positions, Run
 from stmcheck.implementations.registry import load_design
+from stmcheck.checker.explore.strategies.replay import Replay
+from stmcheck.implementations.global_lock import GlobalLock
 from stmcheck.models.machine import Abort
 from stmcheck.models.workloads import make_workload
+from state_search import search
 
 
-class Unsynchronized:
-    """Reads and writes memory directly, commits nothing: never waits (and is not serializable)."""
-
-    def __init__(self, machine, keys, threads):
-        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
+class Unsynchronized(GlobalLock):
+    """`global-lock` that never takes its lock: never waits (and is not serializable)."""
 
     def begin(self, thread):
         return thread
-
-    def read(self, tx, key):
-        return (yield self.cells[key].load())
-
-    def write(self, tx, key, value):
-        yield self.cells[key].store(value)
 
     def commit(self, tx):
         return None
@@ -40,118 +34,59 @@ class Unsynchronized:
         return None
 
 
-class TryLock(Unsynchronized):
-    """One lock, tried, never waited for: a transaction that finds it held aborts and retries at
-    once. Nobody blocks, but a thread alone behind a stopped holder retries for ever."""
-
-    def __init__(self, machine, keys, threads):
-        super().__init__(machine, keys, threads)
-        self.lock = machine.lock("G")
+class TryLock(GlobalLock):
+    """`global-lock` that tries its lock, never waits for it: a transaction that finds it held
+    aborts (in `begin`: no `abort` call) and retries at once. Nobody blocks, but a thread alone
+    behind a stopped holder retries for ever."""
 
     def begin(self, thread):
         if not (yield self.lock.try_acquire()):
             raise Abort("G is held")
         return thread
 
-    def commit(self, tx):
-        yield self.lock.release()
 
+class _Alone:
+    """Take `schedule`, then thread `alone` while it can, at most `limit` steps."""
 
-class _To:
-    """Take `schedule`, then `then` (one thread) while it can, at most `limit` steps."""
-
-    def __init__(self, schedule, alone=None, limit=0, seen=None):
-        self.schedule, self.alone, self.limit, self.seen = schedule, alone, limit, seen
-        self.taken, self.others = [], []
+    def __init__(self, schedule, alone, limit):
+        self.schedule, self.alone, self.limit, self.i = schedule, alone, limit, 0
 
     def pick(self, run, enabled):
-        i = len(self.taken)
+        i, self.i = self.i, self.i + 1
         if i < len(self.schedule):
-            t = self.schedule[i]
-        elif self.alone is not None:
-            if self.alone not in enabled or i >= len(self.schedule) + self.limit:
-                return None
-            t = self.alone
-        else:
-            key = run.abstract_state()
-            if key in self.seen:
-                return None
-            self.seen.add(key)
-            t = enabled[0]
-            self.others.extend(self.taken + [u] for u in enabled[1:])
-        self.taken.append(t)
-        return t
+            return self.schedule[i]
+        return self.alone if self.alone in enabled and i < len(self.schedule) + self.limit else None
 
 
 #: One table of positions for every run of the oracle: their states are compared.
 POSITIONS = Positions()
 
 
-def _runs(design_cls, wl, chooser):
+def _runs(design_cls, wl, chooser=None):
+    """A cyclic run of the oracle's (a builder for `state_search.search` without `chooser`)."""
     run = Run(design_cls, wl, max_steps=4000, detect_lassos=False, cyclic=True, positions=POSITIONS)
-    run.execute(chooser)
+    if chooser is not None:
+        run.execute(chooser)
     return run
-
-
-def _states(design_cls, wl) -> list:
-    """A schedule to every reachable state (a plain search over abstract states)."""
-    seen, stack, out = set(), [[]], []
-    while stack:
-        prefix = stack.pop()
-        c = _To(prefix, seen=seen)
-        _runs(design_cls, wl, c)
-        out.extend(c.taken[:i] for i in range(len(prefix), len(c.taken)))
-        stack.extend(c.others)
-    return out
 
 
 def oracle(design_cls, wl, limit=300) -> tuple:
     """(obstruction-free, survives a stopped thread), step by step from every reachable state."""
     of = st = True
     threads = range(1, wl.threads + 1)
-    for sched in _states(design_cls, wl):
-        at = _runs(design_cls, wl, _To(sched, alone=0))      # the state itself (thread 0 never steps)
+    states = [c.taken[:i] for _, c in search(lambda: _runs(design_cls, wl))
+              for i in range(len(c.prefix), len(c.taken))]
+    for sched in states:
+        at = _runs(design_cls, wl, Replay(sched, then_stop=True))
         for t in threads:
-            run = _runs(design_cls, wl, _To(sched, alone=t, limit=limit))
-            if run.commits == at.commits:          # alone, t never committed
+            if _runs(design_cls, wl, _Alone(sched, t, limit)).commits == at.commits:   # alone, no commit
                 of = False
         for s in at.attempting():
-            others = [u for u in threads if u != s]
-            seen, stack = set(), [list(sched)]
-            while stack and st:
-                prefix = stack.pop()
-                c = _Without(prefix, s, seen)
-                run = _runs(design_cls, wl, c)
+            for run, c in search(lambda: _runs(design_cls, wl), sched, lambda en: [u for u in en if u != s]):
                 if c.stuck or run.outcome == "deadlock":
                     st = False
-                stack.extend(c.others)
+                    break
     return of, st
-
-
-class _Without:
-    """Search the states the threads other than `s` reach after `prefix`; `stuck` when one of them
-    has none of those threads able to step."""
-
-    def __init__(self, prefix, s, seen):
-        self.prefix, self.s, self.seen, self.taken, self.others, self.stuck = prefix, s, seen, [], [], False
-
-    def pick(self, run, enabled):
-        i = len(self.taken)
-        if i < len(self.prefix):
-            t = self.prefix[i]
-        else:
-            key = run.abstract_state()
-            if key in self.seen:
-                return None
-            self.seen.add(key)
-            mine = [u for u in enabled if u != self.s]
-            if not mine:
-                self.stuck = True
-                return None
-            t = mine[0]
-            self.others.extend(self.taken + [u] for u in mine[1:])
-        self.taken.append(t)
-        return t
 
 
 CASES = [(Unsynchronized, "counter"), (TryLock, "counter"), ("global-lock", "counter"), ("norec", "counter"),
@@ -186,8 +121,7 @@ def test_tl2_makes_the_others_wait_for_a_stopped_committer_and_the_replay_shows_
     assert r.progress.survives_stopped_thread == "violated"
     w = r.progress.witnesses["survives-stopped-thread"]
     assert w["waits"] and all("lock(" in text for text in w["waits"])
-    run = Run(load_design("tl2")[0], make_workload("transfer", 2), max_steps=4000, detect_lassos=False, cyclic=True)
-    run.execute(_To(w["prefix"] + w["steps"], alone=-1))
+    run = _runs(load_design("tl2")[0], make_workload("transfer", 2), Replay(w["prefix"] + w["steps"], then_stop=True))
     assert w["thread"] in run.attempting()
     assert not [t for t in run.enabled_log[-1] if t != w["thread"]]   # the others wait
 

@@ -118,6 +118,13 @@ _MAX_WALK = 12           # steps a run may walk through known states to an edge 
 _MAX_WALK_STATES = 24    # and states it may look at on the way (see `_walk`)
 
 
+def no_history(run) -> None:
+    """The history view of runs whose histories are not judged: cyclic runs (they never end; a
+    view of a history that grows with every commit would keep any state from recurring), and
+    searches that read only end states (the GIL's outcomes, gil.py)."""
+    return None
+
+
 class PathRuns(Strategy):
     """Runs that replay a path of choices (`path`, marks fused), then choose (`_choose`) at
     every state past it; the choices made are in `taken`. What this search and one partition of

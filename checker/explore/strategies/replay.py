@@ -106,7 +106,8 @@ def preemptions(run) -> int:
 
 
 class Replay(Strategy):
-    """Follow `schedule`, then continue non-preemptively.
+    """Follow `schedule`, then continue non-preemptively (`then_stop`: end the run there, in the
+    state the schedule leads to).
 
     Strict (the `replay` command): a scheduled thread that cannot step is an
     error. Lenient (the shrinker): such an entry is skipped.
@@ -115,10 +116,11 @@ class Replay(Strategy):
     name = "replay"
     fair = True
 
-    def __init__(self, schedule, strict: bool = True, fused: bool = False):
+    def __init__(self, schedule, strict: bool = True, fused: bool = False, then_stop: bool = False):
         super().__init__()
         self.schedule = list(schedule)
         self.strict = strict
+        self.then_stop = then_stop
         self.i = 0
         self.used = False
         #: `fused`: the schedule names the choices of a search with fused marks (the graph's), one
@@ -149,21 +151,26 @@ class Replay(Strategy):
             if self.strict:
                 raise ScheduleError(f"the schedule does not fit: at step {len(run.schedule)} it names thread {t}, "
                                     f"but only {', '.join(map(str, enabled))} can step there")
-        return non_preemptive(run, enabled)
+        return None if self.then_stop else non_preemptive(run, enabled)
 
 
 def spell(new_run, choices: list, cuts: tuple = ()) -> tuple:
     """The schedule of every step for the `choices` of a search with fused marks (runtime.py),
     cut where the choices are cut at `cuts` (choice indices): a counterexample found on the
     state graph then replays with `stmcheck replay`, which takes every step as a choice."""
-    run, follow = new_run(), Replay(choices, strict=True, fused=True)
+    return spelt_run(new_run, choices, cuts)[1]
+
+
+def spelt_run(new_run, choices: list, cuts: tuple = ()) -> tuple:
+    """(the run, `spell`'s pieces): the run stops where the choices lead, so its state is theirs."""
+    run, follow = new_run(), Replay(choices, strict=True, fused=True, then_stop=True)
     run.execute(follow)
     if len(follow.at) < len(choices):
         raise ScheduleError(f"the run ended ({run.outcome}) after {len(follow.at)} of the {len(choices)} "
                             f"choices it was to spell: give it more steps")
     at = follow.at + [len(run.schedule)]
     ends = [at[c] for c in cuts] + [at[len(choices)]]
-    return tuple(run.schedule[a:b] for a, b in zip([0] + ends[:-1], ends))
+    return run, tuple(run.schedule[a:b] for a, b in zip([0] + ends[:-1], ends))
 
 
 def needed_prefix(run) -> list:
