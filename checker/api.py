@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 from stmcheck.implementations.registry import DESIGNS, DesignError, Entry, load_design, outside_expectation
@@ -206,6 +206,13 @@ def _explore_criterion(setup: Setup, criterion) -> Criterion:
     return criterion
 
 
+def _name_criterion(setup: Setup, explorer: Explorer) -> None:
+    """Write the explorer's criterion into the configuration where a replay would not judge by it
+    unasked (gil on a program without steps outside transactions), so its replay commands do."""
+    if explorer.criterion == Criterion.GIL and not setup.workload.outside:
+        setup.config = replace(setup.config, criterion=Criterion.GIL)
+
+
 def make_explorer(setup: Setup, strategy="dpor", *, criterion=None, seed: int = 0, depth: int = 3,
                   preemptions: int | None = None, max_states: int | None = None, explorer_cls=None,
                   **options) -> Explorer:
@@ -278,6 +285,7 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
                              max_states=max_states, max_executions=max_executions, time_limit=time_limit,
                              progress=progress, stop_at_first=stop_at_first)
     explorer.stop_on_interrupt = True    # a ^C returns what was explored so far (coverage: interrupted)
+    _name_criterion(setup, explorer)
     name = GraphSearch.name if gathered else strategy if isinstance(strategy, str) else explorer.strategy.name
     plan = None
     if cluster is not None:
@@ -470,6 +478,7 @@ def replay(design, schedule, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txn
     except ScheduleError as exc:
         raise UsageError(str(exc)) from None
     explorer = make_explorer(setup, Replay(sched), criterion=criterion)
+    _name_criterion(setup, explorer)
 
     def once(watch=None):
         run = explorer.new_run()

@@ -44,6 +44,15 @@ the aborted owner let go, the winner aborted it in turn, and the lock went
 back and forth between the two younger ones for ever. So, with three threads
 or more, a younger transaction waits out an older one's claim before it tries
 a key (`_yield`).
+
+Inevitability (`become_inevitable`, before I/O inside a transaction), as stmgc
+does it: one global token, a lock taken (abortably: while waiting for it the
+attempt can still be aborted) by the attempt that must not abort, and released
+at its commit. An inevitable attempt ignores the abort marks others leave in its
+status (the aborter then waits for the lock as for any owner that lets go only
+at commit) and asks no manager: it aborts whoever holds a key it needs and waits
+for the lock. The others run as before, step for step: only the token's free
+lock is new in memory.
 """
 
 from __future__ import annotations
@@ -57,7 +66,7 @@ ACTIVE, WAITING, ABORTED = "active", "waiting", "aborted"   # a status; aborted 
 
 
 class _Tx:
-    __slots__ = ("thread", "held", "undo", "blocked_by", "claim", "aborted_by")
+    __slots__ = ("thread", "held", "undo", "blocked_by", "claim", "aborted_by", "inevitable")
 
     def __init__(self, thread):
         self.thread = thread
@@ -66,6 +75,7 @@ class _Tx:
         self.blocked_by = None  # the key whose lock an abort-self gave way to
         self.claim = None       # the key whose owner this attempt aborted, until it gets the lock
         self.aborted_by = None  # the thread that aborted this attempt
+        self.inevitable = False # holds the token until its commit (become_inevitable)
 
 
 class Eager(Managed, InPlace):
@@ -76,6 +86,7 @@ class Eager(Managed, InPlace):
         self.locks = {k: machine.lock(f"lock({k})") for k in keys}
         self.status = {t: machine.cell(f"status{t}", ACTIVE) for t in range(1, threads + 1)}
         self.claims = {t: machine.cell(f"claim{t}", None) for t in range(1, threads + 1)}
+        self.token = machine.lock("inevitable")
         self.cm = make_manager(self.manager_name)
         self.prio = Priorities(machine, threads, self.cm)
         # With three threads or more, a key claimed by an older winner is left to it (see `_yield`).
@@ -92,9 +103,23 @@ class Eager(Managed, InPlace):
 
     def _alive(self, tx):
         st = yield self.status[tx.thread].load()
-        if _aborted(st):
+        if _aborted(st) and not tx.inevitable:
             tx.aborted_by = st[1]
             raise Abort(f"aborted by thread {st[1]}")
+
+    def become_inevitable(self, tx):
+        """Take the token; an attempt aborted while it waits for it aborts (not inevitable yet)."""
+        if tx.inevitable:
+            return
+        mine = self.status[tx.thread]
+        while True:
+            yield checkpoint("inevitable", tuple(tx.held), tuple(tx.undo), tx.claim,
+                             self.prio.local_state(tx.thread))
+            yield from self._alive(tx)
+            if (yield self.token.try_acquire()):
+                tx.inevitable = True
+                return
+            yield wait_any((self.token, _free), (mine, _aborted))
 
     def _own(self, tx, key):
         if key in tx.held:
@@ -106,7 +131,7 @@ class Eager(Managed, InPlace):
             # the loop can go round for ever within one attempt (an owner aborted, restarted and
             # locking again): what it depends on, so that its states recur (machine.checkpoint)
             yield checkpoint("own", key, rounds, last, tuple(tx.held), tuple(tx.undo), tx.claim)
-            if self.others is not None and (yield from self._yield(tx, key)):
+            if self.others is not None and not tx.inevitable and (yield from self._yield(tx, key)):
                 continue
             if (yield lock.try_acquire()):
                 tx.held.append(key)
@@ -127,9 +152,12 @@ class Eager(Managed, InPlace):
                 continue
             if owner != last:
                 rounds, last = 0, owner
-            waiting = self.cm.shows_waiting and (yield self.status[owner].load()) == WAITING
-            other = yield from self.prio.other(owner, waiting)
-            decision = self.cm.resolve(self.prio.me(me), other, rounds)
+            if tx.inevitable:       # it asks no manager: the owner gives way
+                decision = ABORT_OTHER
+            else:
+                waiting = self.cm.shows_waiting and (yield self.status[owner].load()) == WAITING
+                other = yield from self.prio.other(owner, waiting)
+                decision = self.cm.resolve(self.prio.me(me), other, rounds)
             if decision == ABORT_OTHER:
                 if tx.claim != key:
                     tx.claim = key
@@ -137,9 +165,10 @@ class Eager(Managed, InPlace):
                 yield self.status[owner].store((ABORTED, me))
                 # until the owner lets go (someone else may grab the lock first: then ask again),
                 # or it has restarted: the abort may have hit an attempt that held nothing, and
-                # its next attempt may hold the lock again, unaware (then ask again, too)
-                yield wait_any((lock, lambda v: v != owner), (mine, _aborted),
-                               (self.status[owner], _restarted))
+                # its next attempt may hold the lock again, unaware (then ask again, too); an
+                # inevitable attempt ignores abort marks, so it does not wake for one
+                wake = ((lock, lambda v: v != owner), (self.status[owner], _restarted))
+                yield wait_any(*wake) if tx.inevitable else wait_any(wake[0], (mine, _aborted), wake[1])
                 yield from self._alive(tx)
             elif decision == ABORT_SELF:
                 tx.blocked_by = key
@@ -194,6 +223,8 @@ class Eager(Managed, InPlace):
         yield checkpoint("commit", tuple(tx.held), tuple(tx.undo), tx.claim, self.prio.local_state(tx.thread))
         yield from self._alive(tx)
         yield from self._release(tx)
+        if tx.inevitable:
+            yield self.token.release()
         yield from self.prio.committed(tx.thread)
 
     def abort(self, tx):

@@ -13,6 +13,11 @@ it has itself been aborted. A transaction checks its own status before each
 access and at commit. Two transactions that take two keys in opposite orders
 abort each other, both retry, take their first keys again, and abort each
 other again, forever: a livelock in which both threads keep stepping.
+
+Inevitability (`become_inevitable`) as in `eager`: a global token taken by the
+attempt that must not abort and released at its commit; that attempt ignores the
+abort marks left in its status (its aborter waits for the lock, which it
+releases at commit). The others run as before, step for step.
 """
 
 from stmcheck.models.machine import Abort, FREE, Machine, checkpoint, wait_any
@@ -23,12 +28,13 @@ ACTIVE, ABORTED = "active", "aborted"
 
 
 class _Tx:
-    __slots__ = ("thread", "held", "undo")
+    __slots__ = ("thread", "held", "undo", "inevitable")
 
     def __init__(self, thread):
         self.thread = thread
         self.held = []
         self.undo = []   # (key, old value), oldest first
+        self.inevitable = False  # holds the token until its commit (become_inevitable)
 
 
 class EagerAggressive(InPlace):
@@ -36,14 +42,27 @@ class EagerAggressive(InPlace):
         self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
         self.locks = {k: machine.lock(f"lock({k})") for k in keys}
         self.status = {t: machine.cell(f"status{t}", ACTIVE) for t in range(1, threads + 1)}
+        self.token = machine.lock("inevitable")
 
     def begin(self, thread):
         yield self.status[thread].store(ACTIVE)
         return _Tx(thread)
 
     def _alive(self, tx):
-        if (yield self.status[tx.thread].load()) == ABORTED:
+        if (yield self.status[tx.thread].load()) == ABORTED and not tx.inevitable:
             raise Abort("aborted by another transaction")
+
+    def become_inevitable(self, tx):
+        """Take the token; an attempt aborted while it waits for it aborts (not inevitable yet)."""
+        if tx.inevitable:
+            return
+        while True:
+            yield checkpoint("inevitable", tuple(tx.held), tuple(tx.undo))
+            yield from self._alive(tx)
+            if (yield self.token.try_acquire()):
+                tx.inevitable = True
+                return
+            yield wait_any((self.token, lambda v: v == FREE), (self.status[tx.thread], lambda v: v == ABORTED))
 
     def _own(self, tx, key):
         if key in tx.held:
@@ -60,6 +79,9 @@ class EagerAggressive(InPlace):
             owner = yield lock.holder()
             if owner != FREE:
                 yield self.status[owner].store(ABORTED)   # aggressive: kill the owner
+                if tx.inevitable:                          # it ignores abort marks: only the lock wakes it
+                    yield wait_any((lock, lambda v: v == FREE))
+                    continue
                 free, me = yield wait_any((lock, lambda v: v == FREE), (mine, lambda v: v == ABORTED))
                 if me == ABORTED:
                     raise Abort("aborted by another transaction while waiting")
@@ -67,6 +89,8 @@ class EagerAggressive(InPlace):
     def commit(self, tx):
         yield from self._alive(tx)
         yield from self._release(tx)
+        if tx.inevitable:
+            yield self.token.release()
 
     def abort(self, tx):
         yield from self._roll_back(tx)

@@ -1,5 +1,5 @@
 """The words verdicts are made of, defined once: criteria, kinds of
-counterexample, verdicts, and the six properties of a verdict-matrix cell.
+counterexample, verdicts, and the nine properties of a verdict-matrix cell.
 
 Why string enums: every one of these names is also a contract (a CLI
 argument, a JSON field, a registry expectation, a column in
@@ -60,11 +60,15 @@ class Kind(StrEnum):
     DEADLOCK = "deadlock"
     LIVELOCK = "livelock"
     STARVATION = "starvation"
+    OBSTRUCTION = "obstruction"      # a thread run alone does not commit (checker/explore/progress.py)
+    BLOCKING = "blocking"            # a thread stopped inside an attempt leaves the others waiting for ever
     CRASH = "crash"
 
 
-#: Kinds outside the six properties of a matrix cell: listed beside them.
-OTHER_KINDS = (Kind.INVARIANT, Kind.CRASH, Kind.LINEARIZABILITY, Kind.GIL, Kind.INEVITABILITY)
+#: Kinds outside the nine properties of a matrix cell: listed beside them.
+OTHER_KINDS = (Kind.INVARIANT, Kind.CRASH, Kind.LINEARIZABILITY, Kind.INEVITABILITY)
+#: The kinds of the progress properties (`explore --progress`), judged on the graph of cyclic programs.
+PROGRESS_KINDS = (Kind.OBSTRUCTION, Kind.BLOCKING)
 
 
 class Verdict(StrEnum):
@@ -78,7 +82,8 @@ class Verdict(StrEnum):
 
 
 class Property(StrEnum):
-    """The six properties of a verdict-matrix cell, in the matrix's column order."""
+    """The nine properties of a verdict-matrix cell, in the matrix's column order: the history
+    criteria, the liveness properties, then the GIL question's three (docs/gil.md)."""
 
     SERIALIZABLE = "serializable"
     STRICTLY_SERIALIZABLE = "strictly-serializable"
@@ -86,6 +91,9 @@ class Property(StrEnum):
     DEADLOCK_FREE = "deadlock-free"
     LIVELOCK_FREE = "livelock-free"
     STARVATION_FREE = "starvation-free"
+    GIL = "gil"
+    OBSTRUCTION_FREE = "obstruction-free"
+    SURVIVES_STOPPED_THREAD = "survives-stopped-thread"
 
 
 #: The kinds of counterexample that deny each property (a history that is not
@@ -97,6 +105,9 @@ DENIED_BY = {
     Property.DEADLOCK_FREE: frozenset({Kind.DEADLOCK}),
     Property.LIVELOCK_FREE: frozenset({Kind.LIVELOCK}),
     Property.STARVATION_FREE: frozenset({Kind.STARVATION}),
+    Property.GIL: frozenset({Kind.GIL}),
+    Property.OBSTRUCTION_FREE: frozenset({Kind.OBSTRUCTION}),
+    Property.SURVIVES_STOPPED_THREAD: frozenset({Kind.BLOCKING}),
 }
 
 #: The property a broken criterion or a liveness kind denies directly.
@@ -107,4 +118,7 @@ PROPERTY_OF = {
     Kind.DEADLOCK: Property.DEADLOCK_FREE,
     Kind.LIVELOCK: Property.LIVELOCK_FREE,
     Kind.STARVATION: Property.STARVATION_FREE,
+    Kind.GIL: Property.GIL,
+    Kind.OBSTRUCTION: Property.OBSTRUCTION_FREE,
+    Kind.BLOCKING: Property.SURVIVES_STOPPED_THREAD,
 }

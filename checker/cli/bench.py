@@ -10,7 +10,6 @@ from ..bench.check import check_bench
 from ..bench.cluster import cluster_bench
 from ..bench.explore import explore_bench
 from ..bench.fuzz import fuzz_bench
-from ..bench.gil import gil_bench
 from ..bench.graph import graph_bench
 from ..bench.linearizability import lin
 from ..bench.native import native
@@ -21,6 +20,5 @@ def bench():
     """Run a benchmark and write its table to reports/."""
 
 
-for command in (check_bench, native, lin, explore_bench, graph_bench, bugs_bench, fuzz_bench, cluster_bench,
-                gil_bench):
+for command in (check_bench, native, lin, explore_bench, graph_bench, bugs_bench, fuzz_bench, cluster_bench):
     bench.add_command(command)

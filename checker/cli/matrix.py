@@ -14,7 +14,6 @@ import sys
 import click
 
 from stmcheck.implementations.registry import DESIGNS
-from stmcheck.models.workloads import WORKLOADS
 
 from .. import cluster, matrix as M
 from ..report import timings
@@ -134,7 +133,7 @@ def _merged(path, cells):
     by = {c.key(): c for c in old if c.design in DESIGNS}
     by.update({c.key(): c for c in cells})
     order = {d: i for i, d in enumerate(DESIGNS)}
-    worder = {w: i for i, w in enumerate(WORKLOADS)}
+    worder = {w: i for i, w in enumerate(M.MATRIX_WORKLOADS)}
     return sorted(by.values(), key=lambda c: (order[c.design], worder.get(c.workload, 99), c.workload, c.threads))
 
 
@@ -149,7 +148,8 @@ def _doc(cells, budget: M.Budget) -> dict:
 
 @click.command()
 @click.option("--designs", metavar="LIST", help="Comma list of designs (default: all shipped).")
-@click.option("--workloads", metavar="LIST", help="Comma list of workloads (default: all).")
+@click.option("--workloads", metavar="LIST", help="Comma list of workloads (default: all, those with steps "
+                                                   "outside transactions too).")
 @click.option("--threads", type=click.Choice(["2", "3", "both"]), default="both", show_default=True,
               help="2: DPOR, the state graph, starvation; 3: bounded DPOR, then a smaller state graph.")
 @click.option("--check", "check_flag", is_flag=True,
@@ -176,11 +176,17 @@ def _doc(cells, budget: M.Budget) -> dict:
 @junit_option
 def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, update, jobs, cluster_spec, executions,
            states, quiet, junit):
-    """Run every design on every workload and tabulate six verdicts per cell.
+    """Run every design on every workload and tabulate nine verdicts per cell.
 
     \b
     Per cell: serializable, strictly serializable, opaque, deadlock-free,
-    livelock-free, starvation-free, each holds / violated / unknown (bounded).
+    livelock-free, starvation-free, gil (every run's output and final memory
+    are a global-lock run's), obstruction-free, survives a stopped thread,
+    each holds / violated / unknown (bounded) / n/a. Starvation and the two
+    progress properties come from the graph of cyclic programs (2 threads);
+    privatize, publish, print-counter and print-in-batch (steps outside
+    transactions; 2 threads, designs with outside_cell) are judged by the GIL
+    criterion, deadlock and livelock.
     2 threads: DPOR over every execution, then, where it cannot exhaust, the
     state graph (when exhausted it decides every verdict; coverage says which),
     and starvation from the state graph of cyclic programs; 3 threads: DPOR
@@ -191,9 +197,9 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     design's registry entry may widen these budgets for its cells (`search`:
     counts, never seconds; listed in matrix.md), e.g. DSTM with backoff managers.
     Native designs run transfer and the workloads their entry names (others: n/a).
-    The terminal shows one line per cell: its six verdicts as a code
+    The terminal shows one line per cell: its nine verdicts as a code
     (+ holds, x violated, ? unknown, . n/a), what it found ("clean" only when
-    something was proven, "unknown" when all six are unknown), executions and
+    something was proven, "unknown" when all nine are unknown), executions and
     coverage. The reports are written for the full matrix only, unless --write
     (a subset run says so on stderr). matrix.json (format stmcheck.matrix/1)
     carries each cell's verdicts and the registry's expectation (`expected`).
@@ -210,7 +216,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     finished are shown, nothing is written).
     """
     dnames = _names(designs, DESIGNS, "design")
-    wnames = _names(workloads, WORKLOADS, "workload")
+    wnames = _names(workloads, M.MATRIX_WORKLOADS, "workload")
     tlist = (2, 3) if threads == "both" else (int(threads),)
     budget = M.Budget(executions=(executions, M.DEFAULT_BUDGET.executions[1]), states=states)
     jobs_list = [(d, w, t, budget.for_design(d)) for d in dnames for w in wnames for t in tlist]
@@ -233,7 +239,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     full = designs is None and workloads is None and threads == "both"
     if update:
         cells = _merged(os.path.join(out_dir, "matrix.json"), cells)
-        dnames, wnames = list(DESIGNS), list(WORKLOADS)
+        dnames, wnames = list(DESIGNS), list(M.MATRIX_WORKLOADS)
         write = True
     budgets = _budgets(budget.describe(), cells)
     if write is None and not full:

@@ -44,6 +44,9 @@ class RunConfig:
     object: str | None = None
     max_steps: int = DEFAULT_MAX_STEPS
     cyclic: bool = False
+    #: The criterion runs are judged by, where it is not the program's default (gil on a workload
+    #: without steps outside transactions), so that a replay judges what the search judged.
+    criterion: str | None = None
 
     @property
     def program(self) -> str:
@@ -70,6 +73,8 @@ class RunConfig:
             parts += ["--max-steps", str(self.max_steps)]
         if self.cyclic:
             parts.append("--cyclic")
+        if self.criterion is not None:
+            parts += ["--criterion", str(self.criterion)]
         text = encode_lasso(schedule, *lasso) if lasso else (encode(schedule) or "1")
         parts += ["--schedule", shlex.quote(text)]
         return " ".join(parts)

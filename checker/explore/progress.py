@@ -78,7 +78,29 @@ DEFAULT_STATES = 60_000
 
 
 def progress(design_cls, workload, max_states: int = DEFAULT_STATES) -> Progress:
-    g = StateGraph(design_cls, workload, max_states, search=_AttemptsRecorded(max_states)).build()
+    """Both properties of a design on a workload (cyclic programs), on its whole graph."""
+    return progress_of(recording_graph(design_cls, workload, max_states).build())
+
+
+def recording_graph(design_cls, workload, max_states: int) -> StateGraph:
+    """The (unbuilt) state graph of cyclic programs that records what `progress_of` reads of each
+    state; the starvation search can be run on the same graph (`starvation.liveness_of`), as the
+    verdict matrix does, so that one build gives all three verdicts."""
+    return StateGraph(design_cls, workload, max_states, search=_AttemptsRecorded(max_states))
+
+
+def both_violated(g: StateGraph) -> bool:
+    """Whether the graph built so far already denies both properties (nothing more to learn)."""
+    edges = [{t: (v, c) for t, v, c in g.out(u)} for u in range(g.nodes)]
+    threads = [t for t in range(1, g.workload.threads + 1) if g.workload.program(t)]
+    dead = {edge for edge, o in g.search.ends.items() if o == "deadlock"}
+    return _alone(g, edges, threads, dead) is not None and _stopped(g, edges, threads, dead) is not None
+
+
+def progress_of(g: StateGraph) -> Progress:
+    """The verdicts on a graph built by `recording_graph` (whole, bounded, or stopped early: a
+    counterexample in part of the graph is one all the same; "holds" needs all of it)."""
+    workload = g.workload
     ends = g.search.ends
     # a crash is the design's bug (explore shows it): its edge leads nowhere, so nothing past it
     # can be proven; a deadlock is an end where nobody can step, which both properties deny

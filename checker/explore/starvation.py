@@ -76,15 +76,17 @@ class StateGraph:
         return Run(self.design_cls, self.workload, max_steps=max_steps or _MAX_STEPS, detect_lassos=False,
                    cyclic=True, positions=self.positions)
 
-    def build(self, stop_at_starvation: bool = False) -> "StateGraph":
+    def build(self, stop_at_starvation: bool = False, decided=None) -> "StateGraph":
         """Search the graph to the end or to `max_states`; with `stop_at_starvation`, stop early
-        once it holds a starvation cycle (looked for each time the graph has doubled): the
-        verdict is then decided, and the rest of a graph that may not end would cost for nothing."""
+        once it holds a starvation cycle (looked for each time the graph has doubled), and
+        `decided(graph)` is true if given (the other verdicts read off the graph are decided
+        too): the verdict is then decided, and the rest of a graph that may not end would cost
+        for nothing."""
         search, look = self.search, 1024
         while search.start():
             if stop_at_starvation and self.states >= look:
                 look *= 2
-                if starving(self) is not None:
+                if starving(self) is not None and (decided is None or decided(self)):
                     search.bounds.add("stopped at a starvation cycle")
                     break
             run = self.new_run()
@@ -103,11 +105,14 @@ _MAX_STEPS = 400
 
 def liveness(design_cls, workload, max_states: int = 5000, stop_at_starvation: bool = False) -> dict:
     """Starvation and livelock verdicts of a design on a workload, from its state graph
-    (`stop_at_starvation`: see `StateGraph.build`; livelock may then stay unknown).
+    (`stop_at_starvation`: see `StateGraph.build`; livelock may then stay unknown): `liveness_of`."""
+    return liveness_of(StateGraph(design_cls, workload, max_states).build(stop_at_starvation))
 
-    Returns {"starvation": verdict, "livelock": verdict, "states": n, "complete": bool,
-    and for each violated one a witness {"thread"s, "prefix", "loop"} (schedules)}."""
-    g = StateGraph(design_cls, workload, max_states).build(stop_at_starvation)
+
+def liveness_of(g: StateGraph) -> dict:
+    """Starvation and livelock verdicts read off a built graph: {"starvation": verdict,
+    "livelock": verdict, "states": n, "complete": bool, and for each violated one a witness
+    {"thread"s, "prefix", "loop"} (schedules)}."""
     out = {"states": g.states, "complete": g.complete, "problem": g.problem}
     undecided = UNKNOWN if not g.complete else HOLDS
     live = fair_component(g, lambda t, c: not c)

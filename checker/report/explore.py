@@ -230,23 +230,26 @@ def _smaller(v) -> str:
     return f", on {_n(c['threads'], 'thread')} x {_n(c['txns'], 'transaction')} each" if c else ""
 
 
-def _expectation(expected, cyclic: bool) -> tuple:
+def _expectation(expected, cyclic: bool, criterion) -> tuple:
     """(text, kinds this run can show) of the registry's expectation (a kind, "clean" or several
-    kinds, see implementations/registry.py): starvation needs cyclic programs, so a run without
-    them is told it apart ("clean; starvation with --cyclic")."""
+    kinds, see implementations/registry.py): starvation needs cyclic programs and a GIL outcome
+    the GIL criterion, so a run without them is told them apart ("clean; starvation with
+    --cyclic; gil with --criterion gil")."""
     if expected is None:
         return None, []
     kinds = [str(k) for k in ((expected,) if isinstance(expected, str) else expected) if str(k) != "clean"]
-    shown = [k for k in kinds if cyclic or k != "starvation"]
+    apart = {"starvation": not cyclic and "starvation with --cyclic",
+             "gil": criterion != "gil" and "gil with --criterion gil"}
+    shown = [k for k in kinds if not apart.get(k)]
     text = " + ".join(shown) or "clean"
-    return (text + "; starvation with --cyclic" if len(shown) < len(kinds) else text), shown
+    return "; ".join([text] + [apart[k] for k in kinds if apart.get(k)]), shown
 
 
 def human(result: ExploreResult, wide: bool = False) -> str:
     c = result.config
     lines = [f"stmcheck explore {c.design} {' '.join(c.program_flag())} --threads {c.threads} "
              f"--txns {c.txns} --strategy {result.strategy}"]
-    exp, shown = _expectation(result.expected, c.cyclic)
+    exp, shown = _expectation(result.expected, c.cyclic, result.criterion)
     lines.append(f"design:    {result.about}" + (f" (expected on {c.program}: {exp})" if exp else ""))
     lines.append(f"workload:  {c.program}: {result.workload_about} ({c.threads} threads, "
                  f"{c.txns} transaction{'s' if c.txns != 1 else ''} each"

@@ -1,8 +1,8 @@
 """The verdict matrix as Markdown (reports/matrix.md) and as one short code per cell.
 
-A cell's code spells its six verdicts in column order, `+` holds, `x` violated,
-`?` unknown (bounded), `.` n/a, so that `+++x+?` reads "deadlocks, starvation
-not decided" at a glance in a table or a terminal line.
+A cell's code spells its nine verdicts in column order, `+` holds, `x` violated,
+`?` unknown (bounded), `.` n/a, so that `+++x+?+xx` reads "deadlocks, starvation
+not decided, every run a GIL run, blocking" at a glance in a table or a terminal line.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from .. import matrix as M
 from . import timings
 
 _MARK = {Verdict.HOLDS: "+", Verdict.VIOLATED: "x", Verdict.UNKNOWN: "?", Verdict.NA: "."}
-_SHORT = ("ser", "strict", "opaque", "no-deadlock", "no-livelock", "no-starvation")
+_SHORT = ("ser", "strict", "opaque", "no-deadlock", "no-livelock", "no-starvation", "gil", "obstruction-free",
+          "survives-stop")
 VERDICTS = tuple(Property)
 
 
 LEGEND = ("verdicts, in order: serializable, strictly serializable, opaque, deadlock-free, livelock-free, "
-          "starvation-free; + holds, x violated, ? unknown (bounded), . n/a")
+          "starvation-free, gil, obstruction-free, survives a stopped thread; + holds, x violated, "
+          "? unknown (bounded), . n/a")
 
 
 def code(cell) -> str:
@@ -27,7 +29,7 @@ def code(cell) -> str:
 
 def summary(cell) -> str:
     """What the cell found, in a word: its kinds of counterexample; "clean" when none and
-    something was proven; "unknown" when none and nothing was (all six verdicts unknown,
+    something was proven; "unknown" when none and nothing was (all nine verdicts unknown,
     as on every 3-thread cell without a bug): a bounded search that found nothing is not clean."""
     found = M.found_kinds(cell)
     if found:
@@ -39,11 +41,11 @@ def summary(cell) -> str:
 
 def terminal_lines(cells) -> list[str]:
     """The cells as `stmcheck matrix` prints them: a legend, a header, one line per cell that ran."""
-    lines = [LEGEND, f"{'design':34} {'workload':12} {'threads':7}  {'verdicts':8}  {'summary':32} "
+    lines = [LEGEND, f"{'design':34} {'workload':14} {'threads':7}  {'verdicts':9}  {'summary':44} "
                      f"{'executions':>17}  coverage"]
     for c in cells:
         if c.status != M.NA:
-            lines.append(f"{c.design:34} {c.workload:12} {c.threads:<7}  {code(c):8}  {summary(c):32} "
+            lines.append(f"{c.design:34} {c.workload:14} {c.threads:<7}  {code(c):9}  {summary(c):44} "
                          f"{c.executions:>6} executions  {c.coverage}")
     return lines
 
@@ -54,7 +56,10 @@ def markdown(cells, budgets, designs, workloads) -> str:
     lines = ["# The verdict matrix", "",
              "Written by `stmcheck matrix`. Each design on each workload, one transaction per thread. "
              "Verdicts, in this order: serializable, strictly serializable, opaque, deadlock-free, "
-             "livelock-free, starvation-free; `+` holds, `x` violated, `?` unknown (bounded), `.` n/a. "
+             "livelock-free, starvation-free, gil (every run's output and final memory are a global-lock "
+             "run's), obstruction-free, survives a stopped thread (docs/gil.md); `+` holds, `x` violated, "
+             "`?` unknown (bounded), `.` n/a. The last four columns are the programs with steps outside "
+             "transactions (2 threads; judged by the GIL criterion, deadlock and livelock). "
              + ("Counts are deterministic; seconds depend on the machine (2 shared CPUs here)." if timed
                 else "Counts are deterministic."), "",
              "Budgets (counts, never seconds; after the defaults, the designs whose registry entry widens "
@@ -64,11 +69,13 @@ def markdown(cells, budgets, designs, workloads) -> str:
     for threads in (2, 3):
         if not any(c.threads == threads for c in cells):
             continue
-        lines += [f"## {threads} threads", "", "| design | " + " | ".join(workloads) + " |",
-                  "|---|" + "---|" * len(workloads)]
+        shown = [w for w in workloads if any(c.threads == threads and c.workload == w and c.status != M.NA
+                                             for c in cells)]
+        lines += [f"## {threads} threads", "", "| design | " + " | ".join(shown) + " |",
+                  "|---|" + "---|" * len(shown)]
         for d in designs:
             row = []
-            for w in workloads:
+            for w in shown:
                 c = by.get((d, w, threads))
                 row.append("" if c is None else f"`{code(c)}`" + ("" if c.status != "error" else " error"))
             lines.append(f"| {d} | " + " | ".join(row) + " |")

@@ -1,7 +1,7 @@
 """`stmcheck matrix` as a person reads it on a terminal, and what its reports carry.
 
-The terminal lines are codes (`+++x+?`) a newcomer cannot read without a
-header and a legend; a cell whose six verdicts are all unknown proved nothing
+The terminal lines are codes (`+++x+?+xx`) a newcomer cannot read without a
+header and a legend; a cell whose nine verdicts are all unknown proved nothing
 and must not read "clean"; matrix.json must say what matrix.md says about each
 cell's expectation; a subset run writes nothing unless told, and says so; and
 matrix.md lists only the budgets that applied to the run.
@@ -36,10 +36,10 @@ def test_terminal_lines_have_a_header_and_a_legend():
     assert any(ln.startswith("locks-naive") and "+++x++" in ln and "deadlock" in ln for ln in lines)
 
 
-def test_a_cell_with_six_unknown_verdicts_is_not_clean():
+def test_a_cell_with_nine_unknown_verdicts_is_not_clean():
     out = run("--designs", "eager", "--workloads", "write-skew", "--threads", "3", "--no-write").stdout
     row = next(ln for ln in out.splitlines() if ln.startswith("eager"))
-    assert "??????" in row and "clean" not in row and "unknown" in row
+    assert "?????????" in row and "clean" not in row and "unknown" in row
 
 
 def test_a_subset_run_says_it_wrote_nothing(tmp_path):

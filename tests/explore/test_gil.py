@@ -286,6 +286,28 @@ def test_broken_promises_of_inevitability_are_violations_of_their_own_kind():
     (v,) = api.explore(NoInevitability, "print-in-batch").violations
     assert v.kind == "inevitability" and "printed 0 and then aborted" in v.explanation
     assert not api.explore("tl2", "print-in-batch", threads=3).violations
+    assert not api.explore("eager+passive", "print-in-batch", threads=3).violations   # 3,174 states, exhausted
+
+
+def test_an_eager_inevitable_attempt_ignores_abort_marks_and_the_token_is_needed():
+    """Eager's token (stmgc's way): an inevitable owner is marked aborted by a manager that fights
+    and goes on; without the token's rule (an inevitable attempt ignores its abort mark) the
+    marked owner would abort after printing, and the runtime says so."""
+    from stmcheck.implementations.eager import Eager
+
+    found = api.explore("eager+aggressive", "print-in-batch", stop_at_first=False, shrink=False)
+    assert {v.kind for v in found.violations} == {"livelock"} and found.exhausted
+
+    class Obedient(Eager.with_manager("aggressive")):
+        def _alive(self, tx):
+            st = yield self.status[tx.thread].load()
+            if type(st) is tuple:            # aborted: even when inevitable
+                tx.aborted_by = st[1]
+                from stmcheck.models.machine import Abort
+                raise Abort("aborted")
+
+    kinds = {v.kind for v in api.explore(Obedient, "print-in-batch", stop_at_first=False, shrink=False).violations}
+    assert "inevitability" in kinds
 
 
 def test_a_workload_that_prints_without_saying_so_is_a_usage_error():

@@ -224,7 +224,7 @@ def test_views_folded_over_places_are_the_state_graph(design, workload, threads,
 
 
 @pytest.mark.parametrize("design,workload,threads,broken", [
-    ("lazy-unlocked-commit", "transfer", 2, {"opaque", "serializable", "strictly-serializable"}),
+    ("lazy-unlocked-commit", "transfer", 2, {"opaque", "serializable", "strictly-serializable", "gil"}),
     ("tl2-no-read-validation", "transfer", 2, {"opaque"}),
     ("norec", "counter", 3, set()),
 ])

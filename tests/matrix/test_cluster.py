@@ -27,7 +27,7 @@ def local2():
 
 def _matrix(*extra):
     args = ["matrix", "--designs", "global-lock,locks-naive,gencounter-racy,tl2-no-read-validation",
-            "--workloads", "transfer,counter", "--json", "--no-timings", "-q", *extra]
+            "--workloads", "transfer,counter", "--states", "5000", "--json", "--no-timings", "-q", *extra]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
