@@ -100,6 +100,7 @@ class _Tx:
 
 
 class DSTM(Managed):
+    loser_waits = True    # dstm-no-loser-wait switches the loser's wait off
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
         # a locator's last field is the cell's version, a stamp counted up by every CAS (see "ABA")
@@ -249,7 +250,7 @@ class DSTM(Managed):
         if tx.blocked_by is not None:
             t, st = tx.blocked_by
             yield wait_any((self.status[t], lambda v: v != st))
-        elif by:
+        elif by and self.loser_waits:
             # Wait for the winner to finish before retrying (Spear et al. 2009): a retry
             # that re-registered at once could make the winner's CAS fail forever.
             t, p = by

@@ -35,7 +35,7 @@ DESIGNS = [
     "locks-early-release", "gencounter-racy", "tl2-readonly-unchecked", "norec-no-revalidation",
     "tl2-borrowed-clock", "eager", "eager+aggressive", "eager+passive", "eager+polite", "eager+karma",
     "eager+polka", "eager+timestamp", "eager-no-undo", "dstm", "dstm+aggressive", "dstm+passive",
-    "dstm+timestamp", "dstm+polite", "dstm+karma", "dstm+polka",
+    "dstm+timestamp", "dstm+polite", "dstm+karma", "dstm+polka", "tl2-quiescent", "dstm-no-loser-wait",
     "native-tl2", "native-norec", "native-tl2-no-read-validation", "native-tl2-no-commit-validation",
 ]
 

@@ -25,7 +25,7 @@ from stmcheck.checker import cluster  # noqa: E402
 #: Their transfer graphs have 134,000 to over 200,000 states: about a minute each way here, past
 #: what the suite can spend; each livelocks, so they are searched to their first violation
 #: (`test_the_largest_designs_stop_at_the_same_livelock`).
-LARGE = {"dstm+aggressive", "dstm+karma", "dstm+polka"}
+LARGE = {"dstm+aggressive", "dstm+karma", "dstm+polka", "dstm-no-loser-wait"}
 
 
 @pytest.fixture(scope="module")

@@ -41,6 +41,7 @@ DOMAINS = {
     # DSTM: every locator carries its cell's version (gap 1); greedy and timestamp draw tickets too
     "dstm": LOCATORS + TICKETS, "dstm+timestamp": LOCATORS + TICKETS,
     **{f"dstm+{m}": LOCATORS for m in ("aggressive", "passive", "polite", "karma", "polka")},
+    "dstm-no-loser-wait": LOCATORS,
 }
 
 

@@ -24,6 +24,7 @@ PREFERRED = {"tl2-no-read-validation": "transfer", "lazy": "transfer", "gencount
              # the racy variants' cyclic graphs never end where they starve (relative stamps):
              # write-skew's is finite (144 and 361 states) and decides every column
              "gencounter-racy": "write-skew", "lazy-unlocked-commit": "write-skew",
+             "dstm-no-loser-wait": "counter",
              # DSTM's backoff managers: the random probe (seed 0) meets these lassos within SMALL's
              # probe (executions 29, 42 and 20); DPOR, elsewhere, only after hundreds or thousands.
              "dstm+polka": "transfer", "dstm+polite": "swap", "dstm+karma": "transfer"}
