@@ -129,7 +129,8 @@ class Budget:
                                 f"{self.steps[1]:,} steps in all, then the state graph (at most {self.graph[1]:,} "
                                 f"states, which decides every verdict but starvation when it is exhausted); when "
                                 f"it is not, {_probe_text(self.probe)} (finds violations, proves nothing)",
-               "starvation": f"2 threads, cyclic programs, state graph of at most {self.states:,} states"}
+               "starvation": f"2 threads, cyclic programs, state graph of at most {self.states:,} states (the "
+                             f"progress columns are read off the same graph)"}
         for name, entry in DESIGNS.items():
             wide = self.for_design(name)
             if wide != self:

@@ -17,9 +17,9 @@ stopped. This model waits in two places (the loser's wait below, and the
 waiting of the managers that wait: greedy, passive, timestamp), so here a
 thread that stops inside an attempt can leave another waiting for ever:
 `stmcheck explore dstm --progress` shows it for every manager (checker/
-explore/progress.py). A bounded backoff in place of those waits would give
-obstruction-freedom back, at the price of the livelock the loser's wait
-prevents (below).
+explore/progress.py). Without them (`dstm-no-loser-wait`: aggressive, and no
+loser's wait) obstruction-freedom comes back, and with it the livelock the
+loser's wait prevents (below).
 
 Reads are *visible*: a reader adds itself to the locator's ``readers`` (a
 CAS), and a writer must resolve a conflict with every live reader before it

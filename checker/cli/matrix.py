@@ -170,7 +170,8 @@ def _doc(cells, budget: M.Budget) -> dict:
 @click.option("--executions", type=click.IntRange(1), default=M.DEFAULT_BUDGET.executions[0], show_default=True,
               help="Execution budget per cell with 2 threads (a design's own `search` may raise it).")
 @click.option("--states", type=click.IntRange(1), default=M.DEFAULT_BUDGET.states, show_default=True,
-              help="State budget of the starvation search per cell (2 threads).")
+              help="State budget of the graph of cyclic programs per cell: starvation and the progress columns "
+                   "(2 threads).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @no_timings_option
 @junit_option
