@@ -57,7 +57,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from stmcheck.implementations.registry import (CLEAN, DESIGNS, THREE_THREAD_WITNESSES, WITH_THREE_THREADS,
                                                  describe_expected, expectation_at, expected_others,
-                                                 expected_verdicts, progress_expectation)
+                                                 expected_verdicts, outside_expectation, progress_expectation)
 from stmcheck.models.terms import OTHER_KINDS, PROPERTY_OF, Criterion, Kind, Property, Verdict
 from stmcheck.models.workloads import OUTSIDE_WORKLOADS, WORKLOADS
 
@@ -183,11 +183,11 @@ def supported(design: str, workload: str, threads: int = 2) -> bool:
     any other their registry entry states an expectation for; Python designs run all; a program
     with steps outside transactions runs with 2 threads on designs that say where a key's value is
     (`outside_cell`)."""
-    entry = DESIGNS.get(design)
     if workload in OUTSIDE_WORKLOADS:
-        return threads == 2 and entry is not None and callable(getattr(entry.load(), "outside_cell", None))
+        return threads == 2 and outside_expectation(design, workload) is not None
     if not design.startswith("native-"):
         return True
+    entry = DESIGNS.get(design)
     return workload == "transfer" or (entry is not None and workload in entry.expected)
 
 

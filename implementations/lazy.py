@@ -120,21 +120,15 @@ class Lazy:
             tx.inevitable = True
 
     def commit(self, tx):
-        if tx.inevitable:
-            for key in sorted(tx.writes):
-                yield self.values[key].store(tx.writes[key])
-            for key, version in tx.locked:
-                yield self.orecs[key].store((version + 1 if key in tx.writes else version, 0))
-            tx.locked = []
-            return
-        if self.lock_write_set:
-            yield from self._lock(tx, sorted(tx.writes))
-        yield from self._validate(tx)
+        if not tx.inevitable:         # an inevitable attempt owns every record, its reads valid
+            if self.lock_write_set:
+                yield from self._lock(tx, sorted(tx.writes))
+            yield from self._validate(tx)
         for key in sorted(tx.writes):
             yield self.values[key].store(tx.writes[key])
-        if self.lock_write_set:
+        if self.lock_write_set:       # the written records one version up (an inevitable one's others as they were)
             for key, version in tx.locked:
-                yield self.orecs[key].store((version + 1, 0))
+                yield self.orecs[key].store((version + 1 if key in tx.writes else version, 0))
             tx.locked = []
         else:
             for key in sorted(tx.writes):

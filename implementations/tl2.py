@@ -124,13 +124,8 @@ class TL2:
         tx.inevitable = True
 
     def commit(self, tx):
-        if tx.inevitable:
-            wv = yield from self._write_version()
-            for key in sorted(tx.writes):
-                yield self.values[key].store(tx.writes[key])
-            for key, version in tx.locked:
-                yield self.locks[key].store((wv if key in tx.writes else version, 0))
-            tx.locked = []
+        if tx.inevitable:             # it owns every lock and its reads are valid: write back
+            yield from self._write_back(tx, (yield from self._write_version()))
             return
         if not tx.writes:
             return
@@ -167,10 +162,12 @@ class TL2:
                 raise Abort(f"read set validation failed on {key}")
 
     def _write_back(self, tx, wv):
+        """Store the writes, then release the locks, the written keys' at `wv` (an inevitable
+        attempt also holds keys it did not write: they keep their version)."""
         for key in sorted(tx.writes):
             yield self.values[key].store(tx.writes[key])
-        for key, _ in tx.locked:
-            yield self.locks[key].store((wv, 0))
+        for key, version in tx.locked:
+            yield self.locks[key].store((wv if key in tx.writes else version, 0))
         tx.locked = []
 
     def abort(self, tx):

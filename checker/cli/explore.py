@@ -181,7 +181,8 @@ class _Progress:
               help="The consistency criterion every history must meet (default: opacity); gil: instead "
                    "of the history, the run's output and final memory must be those of some run of the "
                    "same program under one global lock (the default, and only judge, of privatize, "
-                   "publish and print-counter, whose steps outside transactions no history shows).")
+                   "publish and print-counter, whose steps outside transactions no history shows, and "
+                   "of print-in-batch, whose I/O inside a transaction none shows either).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for random and pct.")
 @click.option("--depth", type=click.IntRange(1), default=3, show_default=True, help="Bug depth for pct.")
 @click.option("--preemptions", type=click.IntRange(0), default=None,

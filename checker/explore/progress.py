@@ -70,6 +70,7 @@ class Progress:
     survives_stopped_thread: str
     witnesses: dict = field(default_factory=dict)
     note: str = ""
+    bounds: list = field(default_factory=list)   # what kept the graph from being searched to its end
 
 
 #: States of the cyclic graph both properties are decided on, unless told otherwise (the matrix's
@@ -91,32 +92,35 @@ def recording_graph(design_cls, workload, max_states: int) -> StateGraph:
 
 def both_violated(g: StateGraph) -> bool:
     """Whether the graph built so far already denies both properties (nothing more to learn)."""
+    facts = _facts(g)
+    return _alone(g, *facts) is not None and _stopped(g, *facts) is not None
+
+
+def _facts(g: StateGraph) -> tuple:
+    """What both searches read off the graph: (each state's edges by thread, the threads with a
+    program, the (state, thread) edges into a deadlock)."""
     edges = [{t: (v, c) for t, v, c in g.out(u)} for u in range(g.nodes)]
     threads = [t for t in range(1, g.workload.threads + 1) if g.workload.program(t)]
     dead = {edge for edge, o in g.search.ends.items() if o == "deadlock"}
-    return _alone(g, edges, threads, dead) is not None and _stopped(g, edges, threads, dead) is not None
+    return edges, threads, dead
 
 
 def progress_of(g: StateGraph) -> Progress:
     """The verdicts on a graph built by `recording_graph` (whole, bounded, or stopped early: a
     counterexample in part of the graph is one all the same; "holds" needs all of it)."""
-    workload = g.workload
-    ends = g.search.ends
     # a crash is the design's bug (explore shows it): its edge leads nowhere, so nothing past it
     # can be proven; a deadlock is an end where nobody can step, which both properties deny
-    crashed = any(o != "deadlock" for o in ends.values())
-    dead = {edge for edge, o in ends.items() if o == "deadlock"}
+    crashed = any(o != "deadlock" for o in g.search.ends.values())
     undecided = HOLDS if g.complete and not crashed else UNKNOWN
-    threads = [t for t in range(1, workload.threads + 1) if workload.program(t)]
-    edges = [{t: (v, c) for t, v, c in g.out(u)} for u in range(g.nodes)]
-    out = Progress(g.states, g.complete, undecided, undecided)
+    facts = _facts(g)
+    out = Progress(g.states, g.complete, undecided, undecided, bounds=sorted(g.search.bounds))
     if crashed:
         out.note = "the design crashed in some run (stmcheck explore --cyclic shows it): nothing is proven past it"
-    solo = _alone(g, edges, threads, dead)
+    solo = _alone(g, *facts)
     if solo is not None:
         out.obstruction_free = VIOLATED
         out.witnesses["obstruction-free"] = _spelt(g, solo)
-    stopped = _stopped(g, edges, threads, dead)
+    stopped = _stopped(g, *facts)
     if stopped is not None:
         out.survives_stopped_thread = VIOLATED
         out.witnesses["survives-stopped-thread"] = _spelt(g, stopped)

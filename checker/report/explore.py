@@ -308,7 +308,7 @@ def progress_lines(result) -> list[str]:
              f"workload:  {c.workload}: {result.workload_about} ({c.threads} threads, each program repeated "
              f"for ever)",
              f"graph:     {p.states:,} states of cyclic programs, "
-             + ("exhausted" if p.complete else f"BOUNDED, not exhausted (at most {p.states:,} states)")]
+             + ("exhausted" if p.complete else f"BOUNDED, not exhausted ({', '.join(p.bounds)})")]
     for name, verdict, key in (("obstruction-free", p.obstruction_free, "obstruction-free"),
                                ("survives a stopped thread", p.survives_stopped_thread, "survives-stopped-thread")):
         w = p.witnesses.get(key)
@@ -330,7 +330,7 @@ def progress_json(result) -> dict:
     """`explore --progress --json`."""
     c, p = result.config, result.progress
     return {"implementation": c.design, "workload": c.workload, "threads": c.threads, "txns": c.txns,
-            "states": p.states, "exhausted": p.complete, "note": p.note,
+            "states": p.states, "exhausted": p.complete, "bounds": p.bounds, "note": p.note,
             "obstruction_free": p.obstruction_free, "survives_stopped_thread": p.survives_stopped_thread,
             "witnesses": {k: {"thread": w["thread"], "why": w["why"], "waits": w["waits"],
                               "prefix": encode(w["prefix"]), "steps": encode(w["steps"]),

@@ -132,7 +132,9 @@ def test_the_command_prints_both_verdicts_and_exits_1_on_a_violation():
     assert "obstruction-free:          VIOLATED" in out.output
     assert "replay: stmcheck replay tl2 --workload transfer --threads 2 --txns 1 --cyclic --schedule" in out.output
     doc = json.loads(CliRunner().invoke(main, ["explore", "tl2", "--progress", "--json"]).output)
-    assert doc["exhausted"] and doc["survives_stopped_thread"] == "violated"
+    assert doc["exhausted"] and doc["survives_stopped_thread"] == "violated" and doc["bounds"] == []
+    small = CliRunner().invoke(main, ["explore", "tl2", "--progress", "--max-states", "500"]).output
+    assert "500 states of cyclic programs, BOUNDED, not exhausted (max-states 500)" in small   # what bounded it
     bad = CliRunner().invoke(main, ["explore", "tl2", "--progress", "--workload", "privatize"])
     assert bad.exit_code == 2 and "outside transactions" in bad.output
 

@@ -46,7 +46,7 @@ def test_outside_cells_need_two_threads_and_a_value_cell():
     for design, threads in (("tl2", 3), ("dstm", 2), ("native-tl2", 2)):
         cell = M.run_cell(design, "privatize", threads, SMALL)
         assert cell.status == M.NA and set(cell.verdicts.values()) == {M.NA}
-        assert expectation_at(design, "privatize", threads) is None or threads == 2
+        assert expectation_at(design, "privatize", threads) is None      # no expectation: nothing to hold
 
 
 def test_gil_column_on_a_program_of_transactions_replays_with_its_criterion():
