@@ -90,7 +90,7 @@ COMPLETE, DEADLOCK, LIVELOCK, MAX_STEPS, CRASH, CUT, STOPPED = (
 
 
 class _Thread:
-    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "stamps", "finished", "body")
+    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "stamps", "finished", "body", "lazy")
 
     def __init__(self):
         self.gen = None
@@ -103,6 +103,7 @@ class _Thread:
         self.stamps: list = []        # the stamps among those results, taken out of `pos` (in order)
         self.finished = False
         self.body: list = []          # the attempt's reads and writes, (op, key, value) (a checkpoint reads them)
+        self.lazy = None              # what `pos` and `stamps` still lack (`Run._fast_forward`), or None
 
 
 class Positions:
@@ -260,6 +261,7 @@ class Run:
     def __init__(self, design_cls, workload, max_steps: int = 2000, detect_lassos: bool = True,
                  cyclic: bool = False, positions: Positions | None = None):
         self.workload = workload
+        self._design_cls = design_cls
         self.positions = positions if positions is not None else Positions()
         self.cyclic = cyclic          # run each program forever (starvation checking)
         self.threads = workload.threads
@@ -306,6 +308,8 @@ class Run:
         self.abort_reasons: dict = {} # txn id -> the design's reason for aborting it
         self._lasso = LassoDetector() if detect_lassos else None
         self._restarted = False
+        self._lazy = False            # in `_fast_forward`: positions are interned after it
+        self.skipped = False          # a fast-forward left None in the logs (`fill_logs`)
         self._th = [None] + [_Thread() for _ in range(self.threads)]
 
     # -- recording, called from the thread generators ---------------------------------------
@@ -322,7 +326,7 @@ class Run:
         for k, (_label, body) in self._transactions(t):
             th.k = k
             if type(body) is Outside:     # steps outside any transaction: no attempt, no history
-                th.pos, th.stamps, th.body, th.txid = 0, [], [], None
+                th.pos, th.stamps, th.body, th.txid, th.lazy = 0, [], [], None, None
                 r = body(_OutsideView(self, t))
                 if type(r) is GeneratorType:
                     yield from r
@@ -335,6 +339,7 @@ class Run:
                 th.txid = txid = f"T{t}.{th.attempts}"
                 th.pos = 0
                 th.stamps = []
+                th.lazy = None
                 yield BEGIN_STEP
                 self.emit(t, txid, "begin")
                 th.body = []
@@ -407,6 +412,10 @@ class Run:
         following = getattr(chooser, "following", None)
         lasso = self._lasso
         restrict = None
+        if fuse and lasso is None:
+            ahead = getattr(chooser, "replay_ahead", None)
+            if ahead is not None and not self._fast_forward(*ahead()):
+                return self
         th, mem, tids = self._th, self.mem, range(1, self.threads + 1)
         pend = [x.pending if x is not None else None for x in th]   # kept up to date below
         while True:
@@ -464,6 +473,67 @@ class Run:
                 return self
             pend[t] = th[t].pending
 
+    def _fast_forward(self, path: list, taken: list) -> bool:
+        """Take `path`'s choices (marks fused) while `taken` is shorter than all but its last, each
+        appended to `taken`: a replay to a known state, without the chooser, with None for each
+        state in the logs (`fill_logs` fills them where a report needs them), and with the
+        threads' positions interned once at the end (`_settle`), not at every step (measured on
+        dstm+karma swap, 2 threads: that and the logs were a third of the search's time). It
+        stops early, leaving the rest to the chooser, at a choice that cannot be taken (which the
+        chooser then reports) or at the step bound; False on a crash."""
+        th, mem, stop = self._th, self.mem, min(len(path) - 1, self.max_steps)
+        self._lazy = True
+        try:
+            while len(taken) < stop:
+                t = path[len(taken)]
+                s = th[t].pending
+                if s is None or (s.op in _BLOCKING and not is_enabled(s, t, mem)) \
+                        or len(self.steps) >= self.max_steps:
+                    return True
+                self.skipped = True
+                self._log_skipped()
+                taken.append(t)
+                if not self._fused(t):
+                    return False
+            return True
+        finally:
+            self._lazy = False
+            self._settle()
+
+    def fill_logs(self) -> None:
+        """Fill the state logs a fast-forward left None (`_fast_forward`), for what reads them of
+        a counterexample (the shrinker, reports): the schedule run again, step by step, in a run
+        of its own (the design is deterministic: the same states)."""
+        if not self.skipped:
+            return
+        again = Run(self._design_cls, self.workload, len(self.schedule) + 1, detect_lassos=False,
+                    cyclic=self.cyclic, positions=self.positions)   # (fused steps may pass max_steps)
+        again.execute(_Again(self.schedule))
+        n = len(self.enabled_log)
+        if again.schedule != self.schedule or len(again.enabled_log) < n:
+            raise DesignMisuse("running a schedule again reached other states: the design or workload "
+                               "is not deterministic")
+        self.enabled_log[:] = again.enabled_log[:n]
+        self.pending_log[:] = again.pending_log[:n]
+        self.skipped = False
+
+    def _settle(self) -> None:
+        """Intern every thread's position from what `_take` kept aside in a fast-forward: the same
+        `pos` and `stamps` as `_take` and `_checkpoints` would have made step by step."""
+        positions, domains = self.positions, self.domains
+        for x in self._th[1:]:
+            lazy = x.lazy
+            if lazy is None:
+                continue
+            x.lazy = None
+            pos = x.pos
+            for r in lazy:
+                if type(r) is _Arrived:
+                    pos = self._arrive(x, r.body, r.label, r.values)
+                else:
+                    pos = positions.extend(pos, stamps.split(r, _SLOTS, x.stamps) if domains else r)
+            x.pos = pos
+
     def _fused(self, t: int) -> bool:
         """Thread t's transition when marks are fused (`fuses_marks`): its pending step, with the
         attempt's first step after a BEGIN when that can be taken now, and an attempt's END at once
@@ -474,14 +544,15 @@ class Run:
         step = x.pending
         if not self._take(t, step):
             return False
+        log = self._log_skipped if self._lazy else self._log_state
         first = x.pending
         if step is BEGIN_STEP and first is not None and first is not END_STEP and first is not BEGIN_STEP \
                 and is_enabled(first, t, self.mem):
-            self._log_state()
+            log()
             if not self._take(t, first):
                 return False
         while x.pending is END_STEP:
-            self._log_state()
+            log()
             if not self._take(t, END_STEP):
                 return False
         return True
@@ -498,12 +569,23 @@ class Run:
         self.steps.append(step)
         self.results.append(result)
         x = self._th[t]
-        x.pos = self.positions.extend(x.pos, stamps.split(result, _SLOTS, x.stamps) if self.domains else result)
+        if self._lazy:                # a fast-forward: `_settle` interns the position
+            if x.lazy is None:
+                x.lazy = [result]
+            else:
+                x.lazy.append(result)
+        else:
+            x.pos = self.positions.extend(x.pos, stamps.split(result, _SLOTS, x.stamps) if self.domains else result)
         watch, depth = self._watch, len(self.steps) - 1
         if watch is not None and depth < watch.capacity:
             watch.sched[depth] = t
             watch.ints[1] = depth + 1
         return self._advance(t, result)
+
+    def _log_skipped(self) -> None:
+        """A state a fast-forward passes: None in both logs (`fill_logs`)."""
+        self.pending_log.append(None)
+        self.enabled_log.append(None)
 
     def _log_state(self) -> tuple:
         """(pending, enabled) of the state the run is in: every thread's pending step (index 0
@@ -549,13 +631,11 @@ class Run:
         label = None
         while type(x.pending) is Checkpoint:
             cp = x.pending
-            x.stamps = []
-            values = stamps.split(cp.values, _SLOTS, x.stamps) if self.domains else cp.values
-            try:
-                x.pos = self.positions.checkpoint(_body(x.body), cp.label, values)
-            except TypeError:
-                raise DesignMisuse(f"checkpoint {cp.label!r}: its values must be hashable (numbers, "
-                                   f"strings, None, tuples), not {cp.values!r}") from None
+            if self._lazy:            # a fast-forward: `_settle` interns it, unaudited
+                x.lazy = [_Arrived(tuple(x.body), cp.label, cp.values)]
+                x.pending = x.gen.send(None)
+                continue
+            x.pos = self._arrive(x, x.body, cp.label, cp.values)
             label = cp.label
             self._restarted = True    # a loop within one attempt passes here: the lasso detector looks
             x.pending = x.gen.send(None)
@@ -563,6 +643,17 @@ class Run:
             raise DesignMisuse(not_a_step(x.gen, x.pending))
         if label is not None:
             self.positions.audit(t, x.pos, label, x.pending)
+
+    def _arrive(self, x, body, label: str, values) -> int:
+        """Thread x's position at a checkpoint: the body's past and the declared values (their
+        stamps are the thread's only stamps from here on)."""
+        x.stamps = []
+        split = stamps.split(values, _SLOTS, x.stamps) if self.domains else values
+        try:
+            return self.positions.checkpoint(_body(body), label, split)
+        except TypeError:
+            raise DesignMisuse(f"checkpoint {label!r}: its values must be hashable (numbers, "
+                               f"strings, None, tuples), not {values!r}") from None
 
     def _crash(self, t, exc, tb=True):
         self.outcome = CRASH
@@ -774,6 +865,29 @@ def _unsealed(value, found: list):
 
 class _Blocked(Exception):
     pass
+
+
+class _Again:
+    """The chooser of `Run.fill_logs`: the steps a schedule names, one by one, then none."""
+    fair = True
+
+    def __init__(self, schedule: list):
+        self.schedule = schedule
+
+    def pick(self, run, enabled):
+        d = len(run.schedule)
+        if d >= len(self.schedule) or self.schedule[d] not in enabled:
+            return None
+        return self.schedule[d]
+
+
+class _Arrived:
+    """A checkpoint a thread passed in a fast-forward (`Run._fast_forward`): the body's past then, its
+    label and declared values, for `Run._settle` to intern."""
+    __slots__ = ("body", "label", "values")
+
+    def __init__(self, body: tuple, label: str, values):
+        self.body, self.label, self.values = body, label, values
 
 
 _interrupted = False   # set by `user_interrupts`' handler: the user pressed ^C

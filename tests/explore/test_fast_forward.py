@@ -1,0 +1,100 @@
+"""Fast-forward (runtime.py, `Run._fast_forward`): a run of the state-graph search replays the
+path to the state it expands without the chooser, the state logs or the interning of positions
+at every step; positions are interned once the replay ends (`_settle`).
+
+It must change nothing but the time: the same graph (states, transitions, runs, steps), the
+same verdicts and counterexamples, and whole state logs on every counterexample (`fill_logs`),
+compared with the same search that takes every step the ordinary way. Designs with stamps
+and checkpoints (tl2, dstm, eager-aggressive), cyclic programs, and random small programs.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from stmcheck.checker import api
+from stmcheck.checker.explore.runtime import Run
+from stmcheck.checker.explore.starvation import liveness
+from stmcheck.checker.explore.strategies.graph import GraphSearch
+from stmcheck.checker.explore.strategies.replay import needed_prefix
+
+from test_explore_dpor import TOY
+from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts
+
+
+def _search(monkeypatch, fast: bool, design, workload, criterion="opacity"):
+    with monkeypatch.context() as m:
+        if not fast:
+            m.setattr(Run, "_fast_forward", lambda self, path, taken: True)   # the chooser takes every step
+        g = GraphSearch(max_states=60_000)
+        ex = api.make_explorer(api.prepare(design, workload), g, criterion=criterion, explorer_cls=Verdicts,
+                               max_executions=None, time_limit=300, stop_at_first=False)
+        ex.finals = set()
+        out = ex.explore()
+        found = sorted((v.kind, tuple(v.run.schedule)) for v in out.violations)
+        return (out.states, g.transitions, out.executions, out.steps, out.exhausted,
+                ex.finals, found), out
+
+
+@pytest.mark.parametrize("design,workload", [
+    ("tl2", "transfer"), ("tl2-borrowed-clock", "write-skew"), ("dstm+karma", "counter"),
+    ("dstm", "write-skew"), ("eager-aggressive", "transfer"), ("gencounter-racy", "counter"),
+    ("norec", "swap"), ("lazy-unlocked-commit", "counter"),
+])
+def test_fast_forward_builds_the_same_graph(monkeypatch, design, workload):
+    fast, out = _search(monkeypatch, True, design, workload)
+    slow, _ = _search(monkeypatch, False, design, workload)
+    assert fast == slow
+    assert fast[2] > 1 and fast[0] > 50        # runs did replay to states
+    for v in out.violations:                     # a report reads whole logs
+        assert None not in v.run.enabled_log and None not in v.run.pending_log
+        assert len(v.run.enabled_log) == len(v.run.pending_log) >= len(v.run.schedule)
+        needed_prefix(v.run)
+
+
+def test_a_counterexample_found_after_a_fast_forward_has_its_logs_filled(monkeypatch):
+    """tl2-no-read-validation breaks opacity in a run that replayed its way to the state it
+    expanded: its logs are those of the same schedule run step by step."""
+    _, out = _search(monkeypatch, True, "tl2-no-read-validation", "transfer")
+    v = next(v for v in out.violations if v.kind == "opacity")
+    again = Run(v.run._design_cls, v.run.workload, len(v.run.schedule) + 1)
+    from stmcheck.checker.explore.strategies.replay import Replay
+    again.execute(Replay(v.run.schedule, then_stop=True))
+    n = len(v.run.enabled_log)
+    assert v.run.enabled_log == again.enabled_log[:n]
+    assert [None if p is None else tuple(None if s is None else (s.op, getattr(s.obj, "name", None)) for s in p)
+            for p in v.run.pending_log] == \
+           [None if p is None else tuple(None if s is None else (s.op, getattr(s.obj, "name", None)) for s in p)
+            for p in again.pending_log[:n]]
+
+
+@pytest.mark.parametrize("design,workload", [("gencounter-racy", "counter"), ("dstm+passive", "counter"),
+                                             ("eager-aggressive", "write-skew")])
+def test_fast_forward_keeps_liveness_verdicts(monkeypatch, design, workload):
+    """Cyclic programs: the same starvation and livelock verdicts, on graphs of the same size."""
+    out = {}
+    for fast in (True, False):
+        with monkeypatch.context() as m:
+            if not fast:
+                m.setattr(Run, "_fast_forward", lambda self, path, taken: True)
+            setup = api.prepare(design, workload, threads=2)
+            out[fast] = liveness(setup.design_cls, setup.workload, 20_000)
+    assert out[True] == out[False]
+
+
+@settings(max_examples=25, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(programs=PROGRAMS, design=st.sampled_from(["NoSync", "CasCommit", "global-lock", "tl2", "dstm"]),
+       criterion=st.sampled_from(["serializability", "strict-serializability", "opacity"]))
+def test_fast_forward_on_random_programs(monkeypatch, tmp_path_factory, programs, design, criterion):
+    name = design
+    if design in ("NoSync", "CasCommit"):
+        path = tmp_path_factory.getbasetemp() / "fast_forward_toy.py"
+        if not path.exists():
+            path.write_text(TOY)
+        name = f"{path}:{design}"
+    retries = 1 if design not in ("tl2", "dstm") else None
+    fast, _ = _search(monkeypatch, True, name, Scripted(list(programs), retries=retries), criterion)
+    slow, _ = _search(monkeypatch, False, name, Scripted(list(programs), retries=retries), criterion)
+    assert fast == slow
