@@ -54,9 +54,6 @@ class Violation:
     config: dict | None = None                      # {"threads", "txns"} when shrunk to a smaller configuration
     replay: str = ""                                # the `stmcheck replay` command
 
-    def __post_init__(self):
-        self.run.fill_logs()       # a search that fast-forwarded its replays left them out
-
     @property
     def history(self) -> dict:
         """The execution's transaction history, as a `stmcheck.history/1` document."""

@@ -300,8 +300,8 @@ class Run:
         self.schedule: list = []      # thread chosen at each step
         self.steps: list = []         # the Step taken at each step
         self.results: list = []       # its result
-        self.enabled_log: list = []   # enabled threads (tuple) at each state
-        self.pending_log: list = []   # every thread's pending Step (tuple, index 0 unused) at each state
+        self._enabled: list = []      # enabled threads (tuple) at each state (`enabled_log`)
+        self._pending: list = []      # every thread's pending Step (tuple, index 0 unused) at each state
         self.commits = 0
         self.last_commit = 0
         self.final = None             # key -> value read by the end-state observer
@@ -309,7 +309,7 @@ class Run:
         self._lasso = LassoDetector() if detect_lassos else None
         self._restarted = False
         self._lazy = False            # in `_fast_forward`: positions are interned after it
-        self.skipped = False          # a fast-forward left None in the logs (`fill_logs`)
+        self.skipped = False          # a fast-forward left None in the logs (`_fill_logs`)
         self._th = [None] + [_Thread() for _ in range(self.threads)]
 
     # -- recording, called from the thread generators ---------------------------------------
@@ -428,8 +428,8 @@ class Run:
                 if s is not None and (s.op not in _BLOCKING or is_enabled(s, t, mem)):
                     enabled.append(t)
             enabled = tuple(enabled)
-            self.enabled_log.append(enabled)
-            self.pending_log.append(pending)
+            self._enabled.append(enabled)
+            self._pending.append(pending)
             if not enabled:
                 if any(pending[t] is not None for t in range(1, self.threads + 1)):
                     self.outcome = DEADLOCK
@@ -476,7 +476,7 @@ class Run:
     def _fast_forward(self, path: list, taken: list) -> bool:
         """Take `path`'s choices (marks fused) while `taken` is shorter than all but its last, each
         appended to `taken`: a replay to a known state, without the chooser, with None for each
-        state in the logs (`fill_logs` fills them where a report needs them), and with the
+        state in the logs (filled in once something reads them: `enabled_log`), and with the
         threads' positions interned once at the end (`_settle`), not at every step (measured on
         dstm+karma swap, 2 threads: that and the logs were a third of the search's time). It
         stops early, leaving the rest to the chooser, at a choice that cannot be taken (which the
@@ -500,22 +500,39 @@ class Run:
             self._lazy = False
             self._settle()
 
-    def fill_logs(self) -> None:
-        """Fill the state logs a fast-forward left None (`_fast_forward`), for what reads them of
-        a counterexample (the shrinker, reports): the schedule run again, step by step, in a run
-        of its own (the design is deterministic: the same states)."""
-        if not self.skipped:
-            return
+    @property
+    def enabled_log(self) -> list:
+        """The threads that could step at each state (a tuple per state, in order)."""
+        if self.skipped:
+            self._fill_logs()
+        return self._enabled
+
+    @property
+    def pending_log(self) -> list:
+        """Every thread's pending Step at each state (a tuple per state, index 0 unused)."""
+        if self.skipped:
+            self._fill_logs()
+        return self._pending
+
+    def enabled_now(self) -> tuple:
+        """The threads that can step in the state the run is in (read without filling the logs)."""
+        return self._enabled[-1]
+
+    def _fill_logs(self) -> None:
+        """Fill in the states a fast-forward passed (None in the logs: `_fast_forward`), once
+        something reads the logs (the shrinker and the reports of a counterexample; most runs'
+        logs are never read): the schedule run again, step by step, in a run of its own (the
+        design is deterministic: the same states)."""
+        self.skipped = False
         again = Run(self._design_cls, self.workload, len(self.schedule) + 1, detect_lassos=False,
                     cyclic=self.cyclic, positions=self.positions)   # (fused steps may pass max_steps)
         again.execute(_Again(self.schedule))
-        n = len(self.enabled_log)
-        if again.schedule != self.schedule or len(again.enabled_log) < n:
+        n = len(self._enabled)
+        if again.schedule != self.schedule or len(again._enabled) < n:
             raise DesignMisuse("running a schedule again reached other states: the design or workload "
                                "is not deterministic")
-        self.enabled_log[:] = again.enabled_log[:n]
-        self.pending_log[:] = again.pending_log[:n]
-        self.skipped = False
+        self._enabled[:] = again._enabled[:n]
+        self._pending[:] = again._pending[:n]
 
     def _settle(self) -> None:
         """Intern every thread's position from what `_take` kept aside in a fast-forward: the same
@@ -583,9 +600,9 @@ class Run:
         return self._advance(t, result)
 
     def _log_skipped(self) -> None:
-        """A state a fast-forward passes: None in both logs (`fill_logs`)."""
-        self.pending_log.append(None)
-        self.enabled_log.append(None)
+        """A state a fast-forward passes: None in both logs (`_fill_logs`)."""
+        self._pending.append(None)
+        self._enabled.append(None)
 
     def _log_state(self) -> tuple:
         """(pending, enabled) of the state the run is in: every thread's pending step (index 0
@@ -594,8 +611,8 @@ class Run:
         pending = (None,) + tuple([x.pending for x in th[1:]])
         enabled = tuple([t for t in range(1, self.threads + 1) if pending[t] is not None
                          and (pending[t].op not in _BLOCKING or is_enabled(pending[t], t, mem))])
-        self.pending_log.append(pending)
-        self.enabled_log.append(enabled)
+        self._pending.append(pending)
+        self._enabled.append(enabled)
         return pending, enabled
 
     def _advance(self, t, value, start=False) -> bool:
@@ -868,7 +885,7 @@ class _Blocked(Exception):
 
 
 class _Again:
-    """The chooser of `Run.fill_logs`: the steps a schedule names, one by one, then none."""
+    """The chooser of `Run._fill_logs`: the steps a schedule names, one by one, then none."""
     fair = True
 
     def __init__(self, schedule: list):

@@ -93,9 +93,6 @@ class NativeRun:
             b.add(e)
         return b.finish()
 
-    def fill_logs(self) -> None:
-        """Nothing to fill: a native run keeps no state logs (`Run.fill_logs`)."""
-
 
 class NativePlan:
     """A native design and workload the C loop can run, with the strategy's settings."""

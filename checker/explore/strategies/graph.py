@@ -321,7 +321,7 @@ class GraphSearch(PathRuns):
             if new:
                 if len(store) >= self.max_states:
                     return self._full(f"max-states {self.max_states:,}")
-                node = store.add(key, run.enabled_log[-1], self.node, self.edge)
+                node = store.add(key, run.enabled_now(), self.node, self.edge)
             if self.node >= 0:
                 store.add_edge(self.node, self.edge, node, run.commits > self.commits)
                 if self.product is not None:

@@ -245,7 +245,7 @@ class PartitionRuns(PathRuns):
         """At a place past the path: record the edge into it; the thread to go on with, or None
         to end the run (see the class's docstring)."""
         digest, mem = self.place(*run.abstract_state(), run.positions.digests)
-        enabled = run.enabled_log[-1]
+        enabled = run.enabled_now()
         label = self._label(run) if self.product is not None else -1
         self.edges.append((self.at, self.edge, digest, run.commits > self.commits, label))
         sched = bytes(self.taken)
