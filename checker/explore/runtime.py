@@ -34,6 +34,12 @@ the history views multiply them (tl2 transfer, 3 threads: 1,148,419 states
 with every mark a step, 87,702 fused, measured before the commit and abort
 checkpoints). Tested in tests/explore/test_fused_marks.py.
 
+Fast-forward. A chooser that replays a known path first (the state-graph search:
+`replay_ahead`) has the runtime take that path without asking it, logging None
+for the states passed (filled in by running the schedule again if anything reads
+the logs, `enabled_log`) and interning the threads' positions once at its end
+(`_settle`): the same run, for less (tests/explore/test_fast_forward.py).
+
 What the runtime records, per execution: the history (`stmcheck.history/1`
 events, each tied to the step after which it happened), the trace of steps and
 their results, the enabled threads and every thread's pending step at each
