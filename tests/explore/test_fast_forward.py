@@ -17,7 +17,7 @@ from stmcheck.checker import api
 from stmcheck.checker.explore.runtime import Run
 from stmcheck.checker.explore.starvation import liveness
 from stmcheck.checker.explore.strategies.graph import GraphSearch
-from stmcheck.checker.explore.strategies.replay import needed_prefix
+from stmcheck.checker.explore.strategies.replay import Replay, needed_prefix
 
 from test_explore_dpor import TOY
 from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts
@@ -63,14 +63,15 @@ def test_a_counterexample_found_after_a_fast_forward_has_its_logs_filled(monkeyp
     v = next(v for v in ex.explore().violations if v.kind == "opacity" and v.run.skipped)
     assert None in v.run._enabled              # nothing read them yet
     again = Run(v.run._design_cls, v.run.workload, len(v.run.schedule) + 1)
-    from stmcheck.checker.explore.strategies.replay import Replay
     again.execute(Replay(v.run.schedule, then_stop=True))
     n = len(v.run.enabled_log)
     assert v.run.enabled_log == again.enabled_log[:n]
-    assert [None if p is None else tuple(None if s is None else (s.op, getattr(s.obj, "name", None)) for s in p)
-            for p in v.run.pending_log] == \
-           [None if p is None else tuple(None if s is None else (s.op, getattr(s.obj, "name", None)) for s in p)
-            for p in again.pending_log[:n]]
+    assert _steps(v.run.pending_log) == _steps(again.pending_log[:n])
+
+
+def _steps(log):
+    """A pending log as comparable values (each run has Step objects of its own)."""
+    return [tuple(None if s is None else (s.op, getattr(s.obj, "name", None)) for s in p) for p in log]
 
 
 @pytest.mark.parametrize("design,workload", [("gencounter-racy", "counter"), ("dstm+passive", "counter"),
