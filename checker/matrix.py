@@ -449,7 +449,7 @@ def _cyclic(cell: Cell, graph_states: int) -> None:
     g.build(stop_at_starvation=True, decided=both_violated)
     live = liveness_of(g)
     cell.states = live["states"]
-    cell.verdicts[Property.STARVATION_FREE] = _VERDICT.get(live["starvation"], UNKNOWN)
+    cell.verdicts[Property.STARVATION_FREE] = Verdict(live["starvation"])
     w = live.get("starvation_witness")
     if w is not None:
         cell.witnesses[Property.STARVATION_FREE] = (
@@ -460,13 +460,11 @@ def _cyclic(cell: Cell, graph_states: int) -> None:
     found = progress_of(g)
     for prop, verdict in ((Property.OBSTRUCTION_FREE, found.obstruction_free),
                           (Property.SURVIVES_STOPPED_THREAD, found.survives_stopped_thread)):
-        cell.verdicts[prop] = _VERDICT.get(verdict, UNKNOWN)
+        cell.verdicts[prop] = Verdict(verdict)
         w = found.witnesses.get(prop)
         if w is not None:
             cell.witnesses[prop] = config.replay_command(w["prefix"] + w["steps"]) + f"  # {w['why']}"
 
-
-_VERDICT = {"violated": VIOLATED, "holds": HOLDS}
 
 
 def differences(cell: Cell) -> list[str]:

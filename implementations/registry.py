@@ -334,6 +334,16 @@ _FOUND_BY_THE_MATRIX = {
     "dstm-no-loser-wait": dict.fromkeys(("write-skew", "dict-update", "intset", "ww-pathology", "random"),
                                         (LIVELOCK, STARVATION)),
 }
+
+
+def _add_kind(kind, cells: dict) -> None:
+    """Add `kind` to each named design's expectation on each of its workloads."""
+    for name, workloads in cells.items():
+        for workload in workloads:
+            DESIGNS[name].expected[workload] = tuple(sorted(set(expected_kinds(DESIGNS[name].expected[workload]))
+                                                            | {kind}))
+
+
 FROM_MATRIX: set = set()   # (design, workload) cells filled here: `stmcheck matrix --check` holds them
 for _name, _cells in _FOUND_BY_THE_MATRIX.items():
     for _workload, _value in _cells.items():
@@ -402,10 +412,7 @@ _STARVING_IN_CYCLIC_RUNS = {
     "native-tl2-no-read-validation": ("transfer",),
     "native-tl2-no-commit-validation": ("transfer", "counter"),
 }
-for _name, _workloads in _STARVING_IN_CYCLIC_RUNS.items():
-    for _workload in _workloads:
-        _kinds = expected_kinds(DESIGNS[_name].expected[_workload])
-        DESIGNS[_name].expected[_workload] = tuple(sorted(set(_kinds) | {STARVATION}))
+_add_kind(STARVATION, _STARVING_IN_CYCLIC_RUNS)
 
 # Outcomes no global-lock run has, on programs of transactions only (the matrix's gil column, each
 # complete run judged beside the history criteria): found on designs that are not serializable
@@ -420,10 +427,7 @@ _NO_GIL_OUTCOME = {
     "eager-no-undo": ("transfer", "swap", "counter", "ww-pathology"),
     "native-tl2-no-commit-validation": ("transfer", "counter"),
 }
-for _name, _workloads in _NO_GIL_OUTCOME.items():
-    for _workload in _workloads:
-        DESIGNS[_name].expected[_workload] = tuple(sorted(set(expected_kinds(DESIGNS[_name].expected[_workload]))
-                                                          | {Kind.GIL}))
+_add_kind(Kind.GIL, _NO_GIL_OUTCOME)
 
 
 # What only three threads show (the matrix's 3-thread cells; the kinds added to the 2-thread
@@ -521,7 +525,6 @@ def outside_expectation(design: str, workload: str):
 #: properties hold; elsewhere relative stamps keep them infinite, and the verdict unknown.
 #: dstm-no-loser-wait pays with livelocks; both hold on write-skew (129,953 states); its other
 #: graphs pass the 150,000 states the matrix spends on them.
-_OUTSIDE_NAMES = frozenset(OUTSIDE_WORKLOADS)
 NEVER_WAITING = ("lazy-unlocked-commit", "gencounter-racy", "dstm-no-loser-wait")
 
 
@@ -535,7 +538,7 @@ def expectation_at(design: str, workload: str, threads: int):
     entry's (and `WITH_THREE_THREADS`'s), or for a program with steps outside transactions
     (2 threads) `outside_expectation`. The progress kinds are the design's, apart
     (`progress_expectation`): properties every blocking design lacks, not bugs of a cell."""
-    if workload in _OUTSIDE_NAMES:
+    if workload in OUTSIDE_WORKLOADS:
         return outside_expectation(design, workload) if threads == 2 else None
     entry = DESIGNS.get(design)
     value = entry.expected.get(workload) if entry else None

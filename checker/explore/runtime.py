@@ -487,7 +487,7 @@ class Run:
         dstm+karma swap, 2 threads: that and the logs were a third of the search's time). It
         stops early, leaving the rest to the chooser, at a choice that cannot be taken (which the
         chooser then reports) or at the step bound; False on a crash."""
-        th, mem, stop = self._th, self.mem, min(len(path) - 1, self.max_steps)
+        th, mem, stop = self._th, self.mem, len(path) - 1
         self._lazy = True
         try:
             while len(taken) < stop:
@@ -497,7 +497,7 @@ class Run:
                         or len(self.steps) >= self.max_steps:
                     return True
                 self.skipped = True
-                self._log_skipped()
+                self._log_state()
                 taken.append(t)
                 if not self._fused(t):
                     return False
@@ -567,15 +567,14 @@ class Run:
         step = x.pending
         if not self._take(t, step):
             return False
-        log = self._log_skipped if self._lazy else self._log_state
         first = x.pending
         if step is BEGIN_STEP and first is not None and first is not END_STEP and first is not BEGIN_STEP \
                 and is_enabled(first, t, self.mem):
-            log()
+            self._log_state()
             if not self._take(t, first):
                 return False
         while x.pending is END_STEP:
-            log()
+            self._log_state()
             if not self._take(t, END_STEP):
                 return False
         return True
@@ -605,21 +604,19 @@ class Run:
             watch.ints[1] = depth + 1
         return self._advance(t, result)
 
-    def _log_skipped(self) -> None:
-        """A state a fast-forward passes: None in both logs (`_fill_logs`)."""
-        self._pending.append(None)
-        self._enabled.append(None)
-
-    def _log_state(self) -> tuple:
-        """(pending, enabled) of the state the run is in: every thread's pending step (index 0
-        unused) and the threads that can take theirs, logged, one entry per state."""
+    def _log_state(self) -> None:
+        """Log the state the run is in: every thread's pending step (index 0 unused) and the
+        threads that can take theirs; None for both in a fast-forward (`_fill_logs`)."""
+        if self._lazy:
+            self._pending.append(None)
+            self._enabled.append(None)
+            return
         th, mem = self._th, self.mem
         pending = (None,) + tuple([x.pending for x in th[1:]])
         enabled = tuple([t for t in range(1, self.threads + 1) if pending[t] is not None
                          and (pending[t].op not in _BLOCKING or is_enabled(pending[t], t, mem))])
         self._pending.append(pending)
         self._enabled.append(enabled)
-        return pending, enabled
 
     def _advance(self, t, value, start=False) -> bool:
         x = self._th[t]

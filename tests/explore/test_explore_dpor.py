@@ -63,6 +63,17 @@ def toy(tmp_path_factory):
     return str(path)
 
 
+def toy_or_shipped(tmp_path_factory, design: str) -> str:
+    """A design name for `api.prepare`: one of TOY's classes (NoSync, CasCommit, ...) by its file's
+    path, written once per session, or a shipped design's name as it is."""
+    if not design[0].isupper():
+        return design
+    path = tmp_path_factory.getbasetemp() / "toy_designs.py"
+    if not path.exists():
+        path.write_text(TOY)
+    return f"{path}:{design}"
+
+
 def run_all(design, workload, threads, txns, strategy):
     ex = api.make_explorer(api.prepare(design, workload, threads=threads, txns=txns), strategy,
                            max_executions=200000, time_limit=60, stop_at_first=False, exact_histories=True)

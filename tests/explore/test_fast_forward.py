@@ -19,7 +19,7 @@ from stmcheck.checker.explore.starvation import liveness
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.checker.explore.strategies.replay import Replay, needed_prefix
 
-from test_explore_dpor import TOY
+from test_explore_dpor import toy_or_shipped
 from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts
 
 
@@ -93,12 +93,7 @@ def test_fast_forward_keeps_liveness_verdicts(monkeypatch, design, workload):
 @given(programs=PROGRAMS, design=st.sampled_from(["NoSync", "CasCommit", "global-lock", "tl2", "dstm"]),
        criterion=st.sampled_from(["serializability", "strict-serializability", "opacity"]))
 def test_fast_forward_on_random_programs(monkeypatch, tmp_path_factory, programs, design, criterion):
-    name = design
-    if design in ("NoSync", "CasCommit"):
-        path = tmp_path_factory.getbasetemp() / "fast_forward_toy.py"
-        if not path.exists():
-            path.write_text(TOY)
-        name = f"{path}:{design}"
+    name = toy_or_shipped(tmp_path_factory, design)
     retries = 1 if design not in ("tl2", "dstm") else None
     fast, _ = _search(monkeypatch, True, name, Scripted(list(programs), retries=retries), criterion)
     slow, _ = _search(monkeypatch, False, name, Scripted(list(programs), retries=retries), criterion)

@@ -19,7 +19,7 @@ from stmcheck.checker.explore.starvation import liveness
 from stmcheck.checker.explore.strategies.replay import Replay
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 
-from test_explore_dpor import TOY
+from test_explore_dpor import toy_or_shipped
 from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts
 
 
@@ -66,12 +66,7 @@ def test_fused_marks_find_what_every_mark_finds(monkeypatch, design, workload):
 @given(programs=PROGRAMS, design=st.sampled_from(["NoSync", "CasCommit", "global-lock", "tl2", "locks-naive"]),
        criterion=st.sampled_from(["serializability", "strict-serializability", "opacity"]))
 def test_fused_marks_on_random_programs(monkeypatch, tmp_path_factory, programs, design, criterion):
-    name = design
-    if design in ("NoSync", "CasCommit"):
-        path = tmp_path_factory.getbasetemp() / "fused_toy.py"
-        if not path.exists():
-            path.write_text(TOY)
-        name = f"{path}:{design}"
+    name = toy_or_shipped(tmp_path_factory, design)
     _agree(monkeypatch, name, lambda: Scripted(list(programs), retries=1 if design != "tl2" else None), criterion)
 
 
