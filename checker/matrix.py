@@ -90,6 +90,11 @@ class Budget:
     states: int = 60_000                  # abstract states of the cyclic state graph (starvation)
     graph: tuple = (150_000, 200_000)     # states of the state graph after a bounded DPOR (2, 3 threads)
     probe: tuple = (200, 40_000)          # random-walk probe of a bounded cell: executions, steps in all
+    states_on: tuple = ()                 # ((workload, states), ...): the cyclic graph's on those workloads
+
+    def cyclic_states(self, workload: str) -> int:
+        """The cyclic state graph's states on `workload` (`states`, unless `states_on` names it)."""
+        return dict(self.states_on).get(workload, self.states)
 
     def for_design(self, design: str) -> "Budget":
         """This budget, widened by the registry entry's `search` figures (`Entry.search`)."""
@@ -101,20 +106,26 @@ class Budget:
         "steps": the 2-thread DPOR search; "graph": the 2-thread state graph's states; "states":
         the cyclic state graph's (starvation); "probe": (executions, steps)), but for "graph3",
         the 3-thread state graph's states, which replaces the default: a design whose 3-thread
-        graphs are far beyond any budget spends less there; ValueError for anything else, so a
-        registry typo cannot pass silently."""
+        graphs are far beyond any budget spends less there; and for "states" given per workload
+        ({workload: states}), which replaces the default on those workloads only, either way (a
+        graph that one workload needs larger, or one that past its starving cycle decides
+        nothing more). ValueError for anything else, so a registry typo cannot pass silently."""
         bad = sorted(set(search) - {"executions", "steps", "graph", "graph3", "states", "probe"})
         probe = tuple(search.get("probe", self.probe))
+        states = search.get("states", 1)
+        on = states if isinstance(states, dict) else {}
         if bad or len(probe) != 2 or not all(isinstance(n, int) and n > 0 for n in
                                              (search.get("executions", 1), search.get("steps", 1),
                                               search.get("graph", 1), search.get("graph3", 1),
-                                              search.get("states", 1), *probe)):
+                                              1 if on else states, *on.values(), *probe)) \
+                or (isinstance(states, dict) and (not on or not set(on) <= set(MATRIX_WORKLOADS))):
             raise ValueError(f"bad search budget {search!r}: give positive counts for executions, steps, "
-                             f"graph, graph3, states, probe (executions, steps)")
+                             f"graph, graph3, states (or states per workload), probe (executions, steps)")
         return replace(self, executions=(max(self.executions[0], search.get("executions", 0)), self.executions[1]),
                        steps=(max(self.steps[0], search.get("steps", 0)), self.steps[1]),
                        graph=(max(self.graph[0], search.get("graph", 0)), search.get("graph3", self.graph[1])),
-                       states=max(self.states, search.get("states", 0)),
+                       states=self.states if on else max(self.states, search.get("states", 0)),
+                       states_on=tuple(sorted({**dict(self.states_on), **on}.items())),
                        probe=(max(self.probe[0], probe[0]), max(self.probe[1], probe[1])))
 
     def describe(self) -> dict:
@@ -138,8 +149,18 @@ class Budget:
                              f"executions and {wide.steps[0]:,} steps in all, the state graph at most "
                              f"{wide.graph[0]:,} states; with 3 threads the state graph at most "
                              f"{wide.graph[1]:,} states; with 2 and 3 threads {_probe_text(wide.probe)}"
-                             + (f"; starvation: at most {wide.states:,} states" if wide.states != self.states else ""))
+                             + (f"; starvation: at most {wide.states:,} states" if wide.states != self.states else "")
+                             + "".join(f"; starvation on {', '.join(ws)}: at most {n:,} states"
+                                       for n, ws in _by_figure(wide.states_on)))
         return out
+
+
+def _by_figure(pairs) -> list:
+    """[(figure, [workloads])] from (workload, figure) pairs, each figure once, in figure order."""
+    out: dict = {}
+    for workload, n in pairs:
+        out.setdefault(n, []).append(workload)
+    return sorted(out.items())
 
 
 def _probe_text(probe) -> str:
@@ -346,7 +367,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
     if workload in OUTSIDE_WORKLOADS:
         cell.verdicts.update(dict.fromkeys(_NOT_OUTSIDE, NA))
     elif threads == 2:      # native designs too: their stamp words keep cyclic graphs finite
-        _cyclic(cell, budget.states)
+        _cyclic(cell, budget.cyclic_states(workload))
     cell.seconds = round(time.monotonic() - start, 2)
     return cell
 

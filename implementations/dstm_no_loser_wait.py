@@ -10,7 +10,7 @@ wait was there to prevent: two transactions that abort each other for ever.
 
 Verdicts (the registry holds them): opaque; livelock on the contended workloads; both
 progress properties hold on write-skew, where its graph of cyclic programs ends
-(129,953 states: the matrix spends 150,000 on this design's cyclic graphs).
+(129,953 states: the matrix spends 150,000 there, the default elsewhere).
 """
 
 from .dstm import DSTM

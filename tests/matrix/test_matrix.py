@@ -197,8 +197,9 @@ def test_update_merges_cells_into_an_existing_matrix(tmp_path):
 
 def test_a_design_may_widen_its_search():
     """`Entry.search` raises figures of the matrix's budget (never lowers them, but for
-    "graph3", which replaces the 3-thread graph's), rejects what is not a figure, and is what
-    `stmcheck matrix` runs that design's cells with."""
+    "graph3", which replaces the 3-thread graph's, and "states" per workload, which replaces
+    the cyclic graph's there), rejects what is not a figure, and is what `stmcheck matrix`
+    runs that design's cells with."""
     base = M.Budget(executions=(100, 10), steps=(1_000, 100), probe=(5, 500))
     wide = base.widened({"executions": 300, "steps": 50, "probe": (2, 900), "graph": 1_000_000})
     assert wide.executions == (300, 10) and wide.steps == (1_000, 100) and wide.probe == (5, 900)
@@ -206,8 +207,13 @@ def test_a_design_may_widen_its_search():
     assert base.widened({}) == base
     assert base.widened({"states": 10 ** 6}).states == 10 ** 6 and base.widened({"states": 5}).states == base.states
     assert base.widened({"graph3": 7}).graph == (base.graph[0], 7)
+    # per workload, "states" replaces the cyclic graph's figure there, raised or lowered, and nowhere else
+    per = base.widened({"states": {"write-skew": 10 ** 6, "counter": 5}})
+    assert per.states == base.states and per.cyclic_states("write-skew") == 10 ** 6
+    assert per.cyclic_states("counter") == 5 and per.cyclic_states("swap") == base.states
     for bad in ({"execution": 5}, {"probe": (5,)}, {"steps": -1}, {"probe": (1.5, 10)}, {"graph": 0}, {"states": 0},
-                {"graph3": 0}):
+                {"graph3": 0}, {"states": {}}, {"states": {"counter": 0}}, {"states": {"countr": 5}},
+                {"states": {"counter": 1.5}}):
         with pytest.raises(ValueError, match="bad search budget"):
             base.widened(bad)
     searching = [d for d, e in DESIGNS.items() if e.search]
@@ -217,6 +223,8 @@ def test_a_design_may_widen_its_search():
     described = M.DEFAULT_BUDGET.describe()
     assert set(searching) <= set(described) and "3,500 executions and 250,000 steps" in described["dstm+karma"]
     assert f"with 3 threads the state graph at most {FAR_BEYOND:,} states" in described["eager"]
+    assert "starvation on write-skew: at most 150,000 states" in described["dstm-no-loser-wait"]
+    assert M.DEFAULT_BUDGET.for_design("gencounter-racy").cyclic_states("swap") == M.DEFAULT_BUDGET.states
 
 
 def test_the_matrix_runs_each_design_with_its_own_budget(monkeypatch):
