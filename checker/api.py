@@ -56,6 +56,7 @@ from .explore.result import Execution, ExploreResult
 from .explore.runtime import user_interrupts
 from .explore.shrink import shrink_all
 from .explore.strategies import Strategy, default_strategy, make_strategy
+from .explore.strategies.base import MERGED_STATES
 from .explore.strategies.graph import DEFAULT_MAX_STATES, GraphSearch
 from .explore.strategies.partition import GatheredGraph, Unplaceable
 from .explore.strategies.replay import Replay, ScheduleError, decode
@@ -456,7 +457,7 @@ def _rebuilt(design, setup: Setup, criterion, item: dict) -> Violation:
     v = explorer.judge(run)
     if v is None or v.kind != item["kind"] or v.suspected != item["suspected"]:
         v = Violation(Kind(item["kind"]), "the worker found this counterexample, but running its schedule again "
-                      "here gave another result: the design is not deterministic", run)
+                      f"here gave another result: the design is not deterministic, {MERGED_STATES}", run)
     v.schedule, v.config, v.shrunk_from = item["schedule"], item["config"], item["shrunk_from"]
     return v
 

@@ -45,6 +45,15 @@ class NondeterminismError(RuntimeError):
     """Replaying a prefix did not reach the same state: the design is not deterministic."""
 
 
+#: The other reason a schedule of the state-graph search can fail to replay: the search took two
+#: states as one because their canonical forms are equal, which only the design's own declarations
+#: can make wrong (the checkpoint audit catches a forgotten value only when the very next step
+#: differs; tests/explore/test_checkpoints.py plants one that shows later).
+MERGED_STATES = ("or two states the state graph took as one differ: a checkpoint's values "
+                 "(machine.checkpoint) or the design's local_state leave out something its later steps "
+                 "depend on")
+
+
 class DepthFirst(Strategy):
     """A depth-first search over a stack of nodes (one per state of the current
     execution, each with its `enabled` threads and the thread `chosen`): the

@@ -113,7 +113,7 @@ from array import array
 from ..fair_cycles import fair_component, starving, walk
 from ..graphstore import NODE_MASK, GraphStore, StoreFull, numbered
 from ..witnesskey import event_tuple
-from .base import NondeterminismError, Strategy
+from .base import MERGED_STATES, NondeterminismError, Strategy
 from .replay import Replay
 from .views_after import ViewsAfterPlaces, shared_size
 
@@ -148,7 +148,7 @@ class PathRuns(Strategy):
             if t not in enabled:
                 raise NondeterminismError(
                     f"replaying the schedule of a state reached a different state at step {d} (thread {t} "
-                    f"cannot step): the design or workload is not deterministic")
+                    f"cannot step): the design or workload is not deterministic, {MERGED_STATES}")
             if d == len(path) - 1:
                 self.commits = run.commits
                 self._ev = len(run.events)
