@@ -171,7 +171,8 @@ def _doc(cells, budget: M.Budget) -> dict:
               help="Execution budget per cell with 2 threads (a design's own `search` may raise it).")
 @click.option("--states", type=click.IntRange(1), default=M.DEFAULT_BUDGET.states, show_default=True,
               help="State budget of the graph of cyclic programs per cell: starvation and the progress columns "
-                   "(2 threads).")
+                   "(2 threads). A design's registry entry may name its own for some workloads (matrix.md "
+                   "lists them).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @no_timings_option
 @junit_option
