@@ -227,6 +227,18 @@ def test_a_design_may_widen_its_search():
     assert M.DEFAULT_BUDGET.for_design("gencounter-racy").cyclic_states("swap") == M.DEFAULT_BUDGET.states
 
 
+def test_a_cell_s_cyclic_graph_gets_its_workload_s_budget(monkeypatch):
+    """The figure a design names for one workload is what that cell's graph of cyclic programs
+    is given; its other workloads get the default."""
+    given = {}
+    monkeypatch.setattr(M, "_cyclic", lambda cell, states: given.setdefault(cell.workload, states))
+    for workload in ("counter", "write-skew"):
+        M._run_cell("lazy-unlocked-commit", workload, 2, None)
+    assert given == {"counter": DESIGNS["lazy-unlocked-commit"].search["states"]["counter"],
+                     "write-skew": M.DEFAULT_BUDGET.states}
+    assert given["counter"] != given["write-skew"]
+
+
 def test_the_matrix_runs_each_design_with_its_own_budget(monkeypatch):
     seen = []
     real = M.run_cell
