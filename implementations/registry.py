@@ -120,16 +120,17 @@ FAR_BEYOND = 12_000
 #: lazy swap 290,308; tl2-readonly-unchecked dict-update 216,965; 60-81 s each).
 JUST_BEYOND = 300_000
 #: The cyclic state graph's states ("states" per workload) of the racy variants where their graphs
-#: never end (relative stamps: a thread may lag any number of commits behind, each lag a state of
-#: its own, the deepest ones past the runs' step bound): the starving cycle shows within 8,217
+#: outgrow every budget the matrix can afford (relative stamps keep each lag of a thread behind the
+#: commits a state of its own: gencounter-racy's dict-update and random graphs reach states deeper
+#: than the runs' 400 steps, the others pass 60,000 states): the starving cycle shows within 8,217
 #: states (lazy-unlocked-commit dict-update; gencounter-racy's within 4,144), and what lies past it
-#: decides nothing (progress stays unknown) at a high price: gencounter-racy on dict-update spent
+#: decided nothing (progress stayed unknown) at a high price: gencounter-racy on dict-update spent
 #: 34 s on 54,960 states, replaying ever longer paths, against 2 s for these.
 RELATIVE_CYCLIC_STATES = 16_384
 _RELATIVE_STARVING = ("transfer", "counter", "dict-update", "ww-pathology", "random")
-#: lazy-unlocked-commit's cyclic graph on swap ends (742,941 states, 215 s here with a second search
-#: beside it): swap moves at most the lists' two items, so a thread that stalls inside an attempt
-#: lets the other write only that often, and no lag grows without end. Exhausted, it proves the cell
+#: lazy-unlocked-commit's cyclic graph on swap ends (742,941 states, 229 s in the matrix): swap
+#: moves at most the lists' two items, so a thread that stalls inside an attempt lets the other
+#: write only that often, and no lag grows without end. Exhausted, it proves the cell
 #: starvation-free, obstruction-free and safe for a stopped thread (no other budget could decide it).
 LAZY_UNLOCKED_SWAP_STATES = 800_000
 
