@@ -114,11 +114,11 @@ class Budget:
         probe = tuple(search.get("probe", self.probe))
         states = search.get("states", 1)
         on = states if isinstance(states, dict) else {}
-        if bad or len(probe) != 2 or not all(isinstance(n, int) and n > 0 for n in
-                                             (search.get("executions", 1), search.get("steps", 1),
-                                              search.get("graph", 1), search.get("graph3", 1),
-                                              1 if on else states, *on.values(), *probe)) \
-                or (isinstance(states, dict) and (not on or not set(on) <= set(MATRIX_WORKLOADS))):
+        if on.keys() - set(MATRIX_WORKLOADS) or states == {}:
+            bad.append("states")
+        counts = (search.get("executions", 1), search.get("steps", 1), search.get("graph", 1),
+                  search.get("graph3", 1), *(on.values() if on else [states]), *probe)
+        if bad or len(probe) != 2 or not all(isinstance(n, int) and n > 0 for n in counts):
             raise ValueError(f"bad search budget {search!r}: give positive counts for executions, steps, "
                              f"graph, graph3, states (or states per workload), probe (executions, steps)")
         return replace(self, executions=(max(self.executions[0], search.get("executions", 0)), self.executions[1]),

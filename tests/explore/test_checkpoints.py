@@ -82,6 +82,19 @@ FORGETFUL = textwrap.dedent('''
         def write(self, tx, key, value): yield self.cells[key].store(value)
         def commit(self, tx): pass
         def abort(self, tx): pass
+
+    class ForgetfulLater(Forgetful):
+        """Reads a key twice from one loop whose checkpoint leaves out `i`: the step after the
+        checkpoint is the same either way (the audit passes), what `i` decides shows one step
+        later (the second time round it stores to the flag)."""
+        def read(self, tx, key):
+            v = None
+            for i in range(2):
+                yield checkpoint("twice")
+                v = yield self.cells[key].load()
+                if i == 1:
+                    yield self.flag.store(1)
+            return v
 ''')
 
 
@@ -90,7 +103,6 @@ def test_a_checkpoint_that_forgets_a_variable_is_caught(tmp_path):
     path.write_text(FORGETFUL)
     with pytest.raises(UsageError, match=r"checkpoint 'twice' .*load a0.*then load flag"):
         api.explore(f"{path}:Forgetful", "transfer", strategy="graph")
-
 
 
 @pytest.mark.parametrize("design,workload", [("dstm", "transfer"), ("tl2", "transfer"), ("eager", "swap")])
@@ -105,37 +117,12 @@ def test_checkpoints_at_commit_and_abort_merge_states(design, workload, monkeypa
     assert gout.states < bout.states
 
 
-FORGETFUL_LATER = textwrap.dedent('''
-    from stmcheck.models.machine import checkpoint
-
-    class ForgetfulLater:
-        """Reads a key twice from one loop whose checkpoint leaves out `i`: the step after the
-        checkpoint is the same either way (the audit passes), what `i` decides shows one step
-        later (the second time round it stores to a flag)."""
-        def __init__(self, machine, keys, threads):
-            self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
-            self.flag = machine.cell("flag", 0)
-        def begin(self, thread): return thread
-        def read(self, tx, key):
-            v = None
-            for i in range(2):
-                yield checkpoint("twice")
-                v = yield self.cells[key].load()
-                if i == 1:
-                    yield self.flag.store(1)
-            return v
-        def write(self, tx, key, value): yield self.cells[key].store(value)
-        def commit(self, tx): pass
-        def abort(self, tx): pass
-''')
-
-
 def test_a_checkpoint_that_forgets_what_shows_later_is_named_when_its_schedule_fails(tmp_path):
     """The audit compares only the step after the checkpoint; a forgotten value that shows later
     merges states that differ, and a schedule of the graph then replays to something else. The
     report must not only blame determinism (this design is deterministic) but name the checkpoint."""
-    path = tmp_path / "forgetful_later.py"
-    path.write_text(FORGETFUL_LATER)
+    path = tmp_path / "forgetful.py"
+    path.write_text(FORGETFUL)
     result = api.explore(f"{path}:ForgetfulLater", "transfer", strategy="graph")
     replayed_otherwise = [v for v in result.violations if "gave another result" in v.explanation]
     assert replayed_otherwise and all("checkpoint" in v.explanation for v in replayed_otherwise)

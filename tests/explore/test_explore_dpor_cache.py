@@ -146,8 +146,14 @@ TXN = st.lists(OP, min_size=1, max_size=2)
 PROGRAMS = st.tuples(st.lists(TXN, min_size=1, max_size=2), st.lists(TXN, min_size=1, max_size=1))
 
 
-@settings(max_examples=25, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+def on_random_programs(examples: int, *more_checks):
+    """The settings of the differential tests over `PROGRAMS`: the same examples on every run
+    (derandomized, no example database) and no deadline (one example runs whole searches)."""
+    return settings(max_examples=examples, derandomize=True, database=None, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, *more_checks])
+
+
+@on_random_programs(25)
 @given(programs=PROGRAMS, design=st.sampled_from(["NoSync", "CasCommit", "global-lock", "locks-naive"]))
 def test_cache_matches_plain_on_random_programs(toy, programs, design):
     name = toy + ":" + design if design in ("NoSync", "CasCommit") else design
@@ -174,8 +180,7 @@ class Verdicts(Explorer):
         return v
 
 
-@settings(max_examples=30, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@on_random_programs(30)
 @given(programs=PROGRAMS, design=st.sampled_from(["NoSync", "CasCommit", "global-lock", "tl2"]),
        criterion=st.sampled_from(["opacity", "strict-serializability"]))
 def test_merged_histories_keep_every_verdict_of_plain_enumeration(toy, programs, design, criterion):

@@ -11,7 +11,7 @@ and checkpoints (tl2, dstm, eager-aggressive), cyclic programs, and random small
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, strategies as st
 
 from stmcheck.checker import api
 from stmcheck.checker.explore.runtime import Run
@@ -20,7 +20,7 @@ from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.checker.explore.strategies.replay import Replay, needed_prefix
 
 from test_explore_dpor import toy_or_shipped
-from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts
+from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts, on_random_programs
 
 
 def _search(monkeypatch, fast: bool, design, workload, criterion="opacity"):
@@ -88,8 +88,7 @@ def test_fast_forward_keeps_liveness_verdicts(monkeypatch, design, workload):
     assert out[True] == out[False]
 
 
-@settings(max_examples=25, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@on_random_programs(25, HealthCheck.function_scoped_fixture)
 @given(programs=PROGRAMS, design=st.sampled_from(["NoSync", "CasCommit", "global-lock", "tl2", "dstm"]),
        criterion=st.sampled_from(["serializability", "strict-serializability", "opacity"]))
 def test_fast_forward_on_random_programs(monkeypatch, tmp_path_factory, programs, design, criterion):

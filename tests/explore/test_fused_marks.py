@@ -10,7 +10,7 @@ must be smaller. Random small programs (hypothesis) cover shapes nobody wrote by
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, strategies as st
 
 from stmcheck.checker import api
 from stmcheck.checker.explore import runtime
@@ -20,7 +20,7 @@ from stmcheck.checker.explore.strategies.replay import Replay
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 
 from test_explore_dpor import toy_or_shipped
-from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts
+from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts, on_random_programs
 
 
 def _graph(monkeypatch, fused, design, workload, criterion="opacity"):
@@ -61,8 +61,7 @@ def test_fused_marks_find_what_every_mark_finds(monkeypatch, design, workload):
     assert finals and states < plain_states
 
 
-@settings(max_examples=30, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@on_random_programs(30, HealthCheck.function_scoped_fixture)
 @given(programs=PROGRAMS, design=st.sampled_from(["NoSync", "CasCommit", "global-lock", "tl2", "locks-naive"]),
        criterion=st.sampled_from(["serializability", "strict-serializability", "opacity"]))
 def test_fused_marks_on_random_programs(monkeypatch, tmp_path_factory, programs, design, criterion):

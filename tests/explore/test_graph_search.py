@@ -10,7 +10,7 @@ programs (hypothesis) cover shapes nobody wrote by hand.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, strategies as st
 
 from stmcheck.checker import api
 from stmcheck.checker.explore.strategies.dpor import DPOR
@@ -19,7 +19,7 @@ from stmcheck.checker.explore.strategies.replay import encode_lasso
 from stmcheck.models.workloads import make_workload
 
 from test_explore_dpor import TOY
-from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts
+from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts, on_random_programs
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +60,7 @@ def test_graph_finds_what_dpor_finds(design, workload, txns, retries, criterion,
     assert g[0].states is not None and g[0].states > 0
 
 
-@settings(max_examples=40, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@on_random_programs(40, HealthCheck.function_scoped_fixture)
 @given(programs=PROGRAMS, design=st.sampled_from(["NoSync", "CasCommit", "global-lock", "tl2", "locks-naive"]),
        judged=st.sampled_from([("opacity", False), ("strict-serializability", False),
                                ("serializability", False), ("opacity", True)]))
