@@ -214,6 +214,9 @@ class Priorities:
     def local_state(self, thread):
         return (self.mine[thread], self.retrying[thread])
 
+    def set_local_state(self, thread, state):
+        self.mine[thread], self.retrying[thread] = state
+
     def begin(self, thread):
         if self.kind == "timestamp" and not (self.manager.keeps_timestamp and self.retrying[thread]):
             ticket = yield self.clock.fetch_add(1)

@@ -116,6 +116,10 @@ class DSTM(Managed):
     def local_state(self, thread):
         return (self.parity[thread], self.prio.local_state(thread))
 
+    def set_local_state(self, thread, state):
+        self.parity[thread], prio = state
+        self.prio.set_local_state(thread, prio)
+
     def begin(self, thread):
         p = self.parity[thread] = 1 - self.parity[thread]
         yield from self.prio.begin(thread)

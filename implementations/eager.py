@@ -96,6 +96,9 @@ class Eager(Managed, InPlace):
     def local_state(self, thread):
         return self.prio.local_state(thread)
 
+    def set_local_state(self, thread, state):
+        self.prio.set_local_state(thread, state)
+
     def begin(self, thread):
         yield self.status[thread].store(ACTIVE)
         yield from self.prio.begin(thread)

@@ -47,6 +47,9 @@ class LocksOrdered(InPlace):
     def local_state(self, thread):
         return self.needed[thread]
 
+    def set_local_state(self, thread, state):
+        self.needed[thread] = state
+
     def begin(self, thread):
         tx = _Tx(thread)
         for key in self.needed[thread]:          # acquire_all_locks, in the global order

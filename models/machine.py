@@ -67,7 +67,11 @@ and retries the transaction as the workload says (a retry is a new attempt,
 recorded as a new transaction). Shared state lives only in cells and locks;
 per-attempt state lives in the descriptor. State a design keeps per thread
 *across* attempts (a back-off counter, say) must be returned by an optional
-``local_state(thread)`` method, so that the livelock detector sees it.
+``local_state(thread)`` method, so that the livelock detector sees it; a
+``set_local_state(thread, state)`` method that sets it back lets the state-graph
+search start a run in a state another run reached (each thread from its
+attempt's BEGIN) instead of replaying the whole schedule (checker/explore/runtime.py,
+`Run.snapshot`); without it, a design with ``local_state`` is always replayed.
 Two more optional methods serve programs that do what no history shows
 (checker/explore/gil.py, docs/gil.md): ``outside_cell(key)`` returns the cell
 holding a key's value, which steps outside transactions load and store

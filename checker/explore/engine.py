@@ -189,16 +189,17 @@ class Explorer:
             return CommittedView(self.workload.keys)
         return AllCriteriaView(self.workload.keys)
 
-    def new_run(self, detect_lassos: bool | None = None) -> Run:
+    def new_run(self, detect_lassos: bool | None = None, resume=None) -> Run:
         if detect_lassos is None:
             detect_lassos = not getattr(self.strategy, "finds_cycles", False)
         return Run(self.design_cls, self.workload, self.max_steps, detect_lassos=detect_lassos, cyclic=self.cyclic,
-                   positions=self.positions)
+                   positions=self.positions, resume=resume)
 
     def explore(self) -> Outcome:
         out = Outcome()
         start = time.monotonic()
         strategy = self.strategy
+        resume = getattr(strategy, "resume_from", None)   # a state to start the next run in (graph.py)
         bounds = set()
         interrupted = False
         try:
@@ -211,7 +212,7 @@ class Explorer:
                     break
                 if not strategy.start():
                     break
-                run = self.new_run()
+                run = self.new_run(resume=resume() if resume is not None else None)
                 try:
                     run.execute(strategy)
                 except NondeterminismError as exc:

@@ -52,7 +52,7 @@ def reference_outcomes(reference_cls, workload, max_states: int | None = None) -
     positions = Positions()
     found = set()
     while search.start():
-        run = Run(reference_cls, workload, detect_lassos=False, positions=positions)
+        run = Run(reference_cls, workload, detect_lassos=False, positions=positions, resume=search.resume_from())
         run.execute(search)
         search.finish(run)
         if run.outcome == COMPLETE:

@@ -40,6 +40,14 @@ for the states passed (filled in by running the schedule again if anything reads
 the logs, `enabled_log`) and interning the threads' positions once at its end
 (`_settle`): the same run, for less (tests/explore/test_fast_forward.py).
 
+Snapshots. A run may also start where another one stood (`Run(resume=snapshot)`, from
+`Run.snapshot`): on that run's design object, with its memory, each thread restarted at its
+current attempt's BEGIN with the design's `local_state` set back (`set_local_state`) and fed
+the results its steps got, so that its generator stands where it stood; `schedule`, the logs
+and the step bound then begin there, and `whole` makes such a run one from the initial state
+when something reads all of it (strategies/graph.py, "Resumed runs"; tested in
+tests/explore/test_resume.py).
+
 What the runtime records, per execution: the history (`stmcheck.history/1`
 events, each tied to the step after which it happened), the trace of steps and
 their results, the enabled threads and every thread's pending step at each
@@ -96,7 +104,8 @@ COMPLETE, DEADLOCK, LIVELOCK, MAX_STEPS, CRASH, CUT, STOPPED = (
 
 
 class _Thread:
-    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "stamps", "finished", "body", "lazy")
+    __slots__ = ("gen", "pending", "k", "attempts", "tries", "txid", "pos", "stamps", "finished", "body", "lazy",
+                 "segment", "seen")
 
     def __init__(self):
         self.gen = None
@@ -110,6 +119,11 @@ class _Thread:
         self.finished = False
         self.body: list = []          # the attempt's reads and writes, (op, key, value) (a checkpoint reads them)
         self.lazy = None              # what `pos` and `stamps` still lack (`Run._fast_forward`), or None
+        #: Where the thread's current attempt (or steps outside transactions) began: (transaction
+        #: index, tries and attempts before it, the design's `local_state` then), and the results
+        #: of its steps since: what `Run.snapshot` keeps to start the thread there again.
+        self.segment = (0, 0, 0, None)
+        self.seen: list = []
 
 
 class Positions:
@@ -265,42 +279,39 @@ class Run:
     """One execution. Build it, call `execute(chooser)`, then read its fields."""
 
     def __init__(self, design_cls, workload, max_steps: int = 2000, detect_lassos: bool = True,
-                 cyclic: bool = False, positions: Positions | None = None):
+                 cyclic: bool = False, positions: Positions | None = None, resume: "Snapshot | None" = None):
+        """`resume`: a snapshot (`snapshot`) of a run of the same design, workload and `cyclic`,
+        to start in the state it was taken in (on that run's design object) rather than in the
+        initial state."""
         self.workload = workload
         self._design_cls = design_cls
         self.positions = positions if positions is not None else Positions()
         self.cyclic = cyclic          # run each program forever (starvation checking)
         self.threads = workload.threads
         self.max_steps = max_steps
-        self.machine = Machine()
         self.outcome = None
         self.detail: dict = {}
         self._watch = watch = WATCH
-        if watch is not None:
-            watch.start()
-            watch.ints[2], watch.ints[3] = 1, 0
-        try:
-            self.design = design_cls(self.machine, dict(workload.keys), workload.threads)
-        except BaseException as exc:  # the design's constructor is the design's code too
-            _reraise_if_user_interrupt(exc)
-            self.design = None
-            self._crash(None, exc)
-        if watch is not None:
-            watch.ints[2] = 0
-        #: Programs with steps outside transactions (`Outside`): the cells they load and store (the
-        #: design's, by `outside_cell`) and the output log, a cell of its own: part of the memory,
-        #: so of every state, and appended to by one step (a fetch-and-add of a tuple).
-        self.outside_cells: dict = {}
-        self.output_cell = None
         self.output = None            # the output log at the end, ((thread, value), ...)
         self.inevitable = 0           # the thread whose attempt is inevitable now (0: none)
-        if workload.outside and self.design is not None:
-            self.outside_cells = outside_cells(self.design, workload.keys)
-            self.output_cell = self.machine.cell("output", ())
-        self.mem = list(self.machine.initial)
-        self.domains = self.machine.domains
-        if self.domains:
-            self._start_stamps()
+        #: The snapshot this run started from (`_resume`), or None: it started in the initial state.
+        #: Its `schedule`, logs and step bound (`max_steps`) then begin there (`whole` makes the
+        #: run whole): the bound is on how far one run goes, and a resumed run has not gone there.
+        self.resumed = resume
+        self._watch_base = 0          # the steps before the first one, in the watch's schedule
+        if watch is not None:
+            watch.start()
+        if resume is None:
+            self._build()
+        else:
+            self.machine, self.design, self.outside_cells, self.output_cell = resume.context
+            self.mem = list(resume.mem)
+            self.domains = self.machine.domains
+            if watch is not None:     # what a worker that dies in this run reports: the whole schedule
+                prefix = resume.prefix()
+                n = self._watch_base = min(len(prefix), watch.capacity)
+                watch.sched[:n] = prefix[:n]
+                watch.ints[1] = n
         self.events: list = []        # history events (dicts)
         self.event_steps: list = []   # index of the step after which each event happened (-1: before any)
         self.schedule: list = []      # thread chosen at each step
@@ -318,6 +329,33 @@ class Run:
         self.skipped = False          # a fast-forward left None in the logs (`_fill_logs`)
         self._th = [None] + [_Thread() for _ in range(self.threads)]
 
+    def _build(self) -> None:
+        """The machine, the design built on it, and the initial memory."""
+        workload, watch = self.workload, self._watch
+        self.machine = Machine()
+        if watch is not None:
+            watch.ints[2], watch.ints[3] = 1, 0
+        try:
+            self.design = self._design_cls(self.machine, dict(workload.keys), workload.threads)
+        except BaseException as exc:  # the design's constructor is the design's code too
+            _reraise_if_user_interrupt(exc)
+            self.design = None
+            self._crash(None, exc)
+        if watch is not None:
+            watch.ints[2] = 0
+        #: Programs with steps outside transactions (`Outside`): the cells they load and store (the
+        #: design's, by `outside_cell`) and the output log, a cell of its own: part of the memory,
+        #: so of every state, and appended to by one step (a fetch-and-add of a tuple).
+        self.outside_cells: dict = {}
+        self.output_cell = None
+        if workload.outside and self.design is not None:
+            self.outside_cells = outside_cells(self.design, workload.keys)
+            self.output_cell = self.machine.cell("output", ())
+        self.mem = list(self.machine.initial)
+        self.domains = self.machine.domains
+        if self.domains:
+            self._start_stamps()
+
     # -- recording, called from the thread generators ---------------------------------------
     def emit(self, thread, txid, op, key=None, value=None):
         e = {"thread": thread, "txn": txid, "op": op}
@@ -327,18 +365,26 @@ class Run:
         self.events.append(e)
         self.event_steps.append(len(self.steps) - 1)
 
-    def _thread_main(self, t: int):
+    def _thread_main(self, t: int, at: tuple | None = None):
+        """Thread t's program, from its start or, `at` = (transaction index, tries and attempts
+        before), from that attempt's BEGIN (`_resume`)."""
         design, workload, th = self.design, self.workload, self._th[t]
-        for k, (_label, body) in self._transactions(t):
+        local = getattr(design, "local_state", None)
+        start, tries_before = 0, 0
+        if at is not None:
+            start, tries_before, th.attempts = at
+        for k, (_label, body) in self._transactions(t, start):
             th.k = k
             if type(body) is Outside:     # steps outside any transaction: no attempt, no history
                 th.pos, th.stamps, th.body, th.txid, th.lazy = 0, [], [], None, None
+                th.segment, th.seen = (k, 0, th.attempts, local(t) if local is not None else None), []
                 r = body(_OutsideView(self, t))
                 if type(r) is GeneratorType:
                     yield from r
                 continue
-            tries = 0
+            tries, tries_before = tries_before, 0
             while True:
+                th.segment, th.seen = (k, tries, th.attempts, local(t) if local is not None else None), []
                 tries += 1
                 th.tries = tries
                 th.attempts += 1
@@ -392,12 +438,14 @@ class Run:
                     break
         th.finished = True
 
-    def _transactions(self, t):
-        """(index, transaction) pairs of thread t: its program once, or forever when cyclic."""
+    def _transactions(self, t, start: int = 0):
+        """(index, transaction) pairs of thread t from transaction `start`: its program once, or
+        forever when cyclic."""
         program = list(enumerate(self.workload.cycle(t) if self.cyclic else self.workload.program(t)))
         while True:
-            for k, (label, body) in program:
+            for k, (label, body) in program[start:]:
                 yield k, (label, body)
+            start = 0
             if not self.cyclic or not program:
                 return
 
@@ -410,9 +458,12 @@ class Run:
         """
         if self.outcome is not None:  # the design could not even be built
             return self
-        for t in range(1, self.threads + 1):
-            if not self._advance(t, None, start=True):
-                return self
+        if self.resumed is not None:
+            self._resume(self.resumed)
+        else:
+            for t in range(1, self.threads + 1):
+                if not self._advance(t, None, start=True):
+                    return self
         fair = getattr(chooser, "fair", False)
         fuse = FUSE_MARKS and getattr(chooser, "fuses_marks", False)
         following = getattr(chooser, "following", None)
@@ -506,6 +557,105 @@ class Run:
             self._lazy = False
             self._settle()
 
+    # -- snapshots: a run started where another one stood ------------------------------------------
+    @property
+    def resumable(self) -> bool:
+        """Whether `snapshot` and `_resume` may stand in for a replay from the start: the design
+        keeps no state across attempts but what `local_state` says and `set_local_state` sets
+        back (models/machine.py), and does not opt out (`resumable = False`: a native design,
+        whose C memory a snapshot does not hold)."""
+        d = self.design
+        return d is not None and getattr(d, "resumable", True) and \
+            (not hasattr(d, "local_state") or hasattr(d, "set_local_state"))
+
+    def snapshot(self) -> "Snapshot":
+        """What `_resume` needs to put a later run in the state this one is in: the memory, each
+        thread's current attempt from its BEGIN (the design's `local_state` then, and the
+        results its steps got since), the run's counters, and the schedule here. Why it is the
+        same state: a thread is deterministic in what its steps return, and across attempts it
+        keeps only what `local_state` holds (the contract the canonical states already rest on);
+        the memory is copied. Tested against replays from the start (tests/explore/test_resume.py)."""
+        threads, local = [], getattr(self.design, "local_state", None)
+        for t, x in enumerate(self._th[1:], 1):
+            if x.pending is None:     # finished: what it keeps, in case the design reads it later
+                threads.append((local(t) if local is not None else None,))
+            else:
+                k, tries, attempts, kept = x.segment
+                threads.append((k, tries, attempts, kept, tuple(x.seen), x.pending.op, x.pending.objs))
+        return Snapshot((self.machine, self.design, self.outside_cells, self.output_cell), tuple(self.mem),
+                        tuple([d.newest for d in self.domains]), tuple(threads), self.commits, self.inevitable,
+                        (self.resumed, self.schedule, len(self.schedule)))
+
+    def _resume(self, snap: "Snapshot") -> None:
+        """Put this run, built on `snap`'s design object, in the state `snap` was taken in (its
+        memory is already there): each thread started again at its attempt's BEGIN with the
+        design's `local_state` then set back, and given the results its steps got, in order (no
+        memory is touched: the design's code runs as it ran). The design object is shared with
+        other runs, one after another: what each thread keeps in it across attempts is set back
+        here, and anything else the contract keeps out of it (models/machine.py). Raises
+        DesignMisuse when a thread goes elsewhere than it went (the design is not deterministic,
+        or keeps state it does not declare)."""
+        for d, newest in zip(self.domains, snap.newest):
+            d.newest = newest
+        self.commits = snap.commits
+        restore = getattr(self.design, "set_local_state", None)
+        self._lazy = True
+        try:
+            for t, saved in enumerate(snap.threads, 1):
+                x = self._th[t]
+                if len(saved) == 1:         # finished, with what it keeps in the design
+                    x.finished = True
+                    if saved[0] is not None:
+                        restore(t, saved[0])
+                    continue
+                k, tries, attempts, local, seen, op, objs = saved
+                if local is not None:
+                    restore(t, local)
+                self.inevitable = 0    # (set below: each thread's past is fed alone)
+                ok = self._advance(t, None, start=True, at=(k, tries, attempts))
+                for r in seen:
+                    if not ok:
+                        break
+                    x.seen.append(r)
+                    if x.lazy is None:
+                        x.lazy = [r]
+                    else:
+                        x.lazy.append(r)
+                    ok = self._advance(t, r)
+                if not ok or x.pending is None or x.pending.op != op or x.pending.objs != objs:
+                    raise DesignMisuse(f"resuming a run: thread {t} took another step than it took before "
+                                       f"({_NOT_AGAIN})")
+        finally:
+            self._lazy = False
+            self._settle()
+        self.inevitable = snap.inevitable
+
+    def whole(self, chooser=None, room: int = 0) -> None:
+        """Make a resumed run (`_resume`) a run from the initial state: its schedule run again
+        from the start, or `chooser`'s (a path to the same state, then the same steps, in at most
+        `room` steps), every field then as that run has it (history, logs, outcome). For the few
+        runs that end (complete, deadlock, crash, the step bound), whose history and report read
+        everything."""
+        if self.resumed is None:
+            return
+        if chooser is not None:     # (`room`: the step bound counts from where this run began)
+            again = Run(self._design_cls, self.workload, room, detect_lassos=False, cyclic=self.cyclic,
+                        positions=self.positions)
+            again.execute(chooser)
+            if again.outcome != self.outcome:
+                raise DesignMisuse(f"running a resumed run again from the start reached other states ({_NOT_AGAIN})")
+            again.max_steps = self.max_steps
+            self.__dict__.update(again.__dict__)
+            return
+        full = list(self.resumed.prefix()) + self.schedule
+        again = Run(self._design_cls, self.workload, len(full) + (self.outcome != MAX_STEPS), detect_lassos=False,
+                    cyclic=self.cyclic, positions=self.positions)
+        again.execute(_Again(full))
+        if again.schedule != full or again.outcome != self.outcome:
+            raise DesignMisuse(f"running a resumed run again from the start reached other states ({_NOT_AGAIN})")
+        again.max_steps = self.max_steps
+        self.__dict__.update(again.__dict__)
+
     @property
     def enabled_log(self) -> list:
         """The threads that could step at each state (a tuple per state, in order)."""
@@ -591,6 +741,7 @@ class Run:
         self.steps.append(step)
         self.results.append(result)
         x = self._th[t]
+        x.seen.append(result)
         if self._lazy:                # a fast-forward: `_settle` interns the position
             if x.lazy is None:
                 x.lazy = [result]
@@ -598,10 +749,12 @@ class Run:
                 x.lazy.append(result)
         else:
             x.pos = self.positions.extend(x.pos, stamps.split(result, _SLOTS, x.stamps) if self.domains else result)
-        watch, depth = self._watch, len(self.steps) - 1
-        if watch is not None and depth < watch.capacity:
-            watch.sched[depth] = t
-            watch.ints[1] = depth + 1
+        watch = self._watch
+        if watch is not None:
+            depth = self._watch_base + len(self.steps) - 1
+            if depth < watch.capacity:
+                watch.sched[depth] = t
+                watch.ints[1] = depth + 1
         return self._advance(t, result)
 
     def _log_state(self) -> None:
@@ -618,14 +771,14 @@ class Run:
         self._pending.append(pending)
         self._enabled.append(enabled)
 
-    def _advance(self, t, value, start=False) -> bool:
+    def _advance(self, t, value, start=False, at=None) -> bool:
         x = self._th[t]
         watch = self._watch
         if watch is not None:
             watch.ints[2], watch.ints[3] = 1, t
         try:
             if start:
-                x.gen = self._thread_main(t)
+                x.gen = self._thread_main(t, at)
                 x.pending = x.gen.send(None)
             else:
                 x.pending = x.gen.send(value)
@@ -899,6 +1052,35 @@ class _Again:
         if d >= len(self.schedule) or self.schedule[d] not in enabled:
             return None
         return self.schedule[d]
+
+
+class Snapshot:
+    """A run's state as `Run.snapshot` keeps it for `Run._resume` (see there); `context` is the
+    run's (machine, design, outside cells, output cell), which the resumed run uses as its own."""
+    __slots__ = ("context", "mem", "newest", "threads", "commits", "inevitable", "at")
+
+    def __init__(self, context, mem, newest, threads, commits, inevitable, at):
+        self.context, self.mem, self.newest, self.threads = context, mem, newest, threads
+        self.commits, self.inevitable = commits, inevitable
+        #: Where it was taken: (the snapshot that run resumed from or None, that run's schedule,
+        #: its length then); `prefix` spells the schedule out only when asked (seldom), not at
+        #: every snapshot (measured: bytes of the schedule at each one cost a fifth of a
+        #: cyclic search).
+        self.at = at
+
+    def prefix(self) -> bytes:
+        """The schedule from the initial state to this state, one byte a step."""
+        parts, at = [], self.at
+        while True:
+            origin, schedule, n = at
+            parts.append(bytes(schedule[:n]))
+            if origin is None:
+                return b"".join(reversed(parts))
+            at = origin.at
+
+
+_NOT_AGAIN = ("the design or workload is not deterministic, or the design keeps state across attempts that its "
+              "local_state leaves out")
 
 
 class _Arrived:

@@ -72,9 +72,9 @@ class StateGraph:
         prefix, loop = spell(lambda: self.new_run(room), choices, (len(choices) - len(loop),))
         return {"prefix": list(prefix), "loop": list(loop)}
 
-    def new_run(self, max_steps: int = 0) -> Run:
+    def new_run(self, max_steps: int = 0, resume=None) -> Run:
         return Run(self.design_cls, self.workload, max_steps=max_steps or _MAX_STEPS, detect_lassos=False,
-                   cyclic=True, positions=self.positions)
+                   cyclic=True, positions=self.positions, resume=resume)
 
     def build(self, stop_at_starvation: bool = False, decided=None) -> "StateGraph":
         """Search the graph to the end or to `max_states`; with `stop_at_starvation`, stop early
@@ -89,7 +89,7 @@ class StateGraph:
                 if starving(self) is not None and (decided is None or decided(self)):
                     search.bounds.add("stopped at a starvation cycle")
                     break
-            run = self.new_run()
+            run = self.new_run(resume=search.resume_from())
             run.execute(search)
             search.finish(run)
             if run.outcome not in ("stopped", "max-steps"):

@@ -156,6 +156,10 @@ class NativeDesign:
                 v = zero if kind == PLAIN else (zero, 0)
             self.cells.append(machine.cell(f"w{i}", v))     # C words have no names: w<object id>
 
+    #: Runs are not resumed from snapshots (checker/explore/runtime.py, `Run.snapshot`): the C
+    #: session's own memory is not in them.
+    resumable = False
+
     def _isolated(self) -> bool:
         if self.isolated is not None:
             return self.isolated

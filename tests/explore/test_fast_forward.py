@@ -23,6 +23,13 @@ from test_explore_dpor import toy_or_shipped
 from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts, on_random_programs
 
 
+@pytest.fixture(autouse=True)
+def _replayed(monkeypatch):
+    """Every run replays its path from the start (no design is resumable): a resumed run has no path to
+    fast-forward (test_resume.py compares the two)."""
+    monkeypatch.setattr(Run, "resumable", property(lambda self: False))
+
+
 def _search(monkeypatch, fast: bool, design, workload, criterion="opacity"):
     with monkeypatch.context() as m:
         if not fast:
