@@ -18,7 +18,6 @@ import pytest
 
 from stmcheck.checker import api
 from stmcheck.checker.api import UsageError
-from stmcheck.checker.explore.runtime import Run
 from stmcheck.checker.explore.strategies.dpor import DPOR
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.models.workloads import make_workload

@@ -144,6 +144,14 @@ def _body(ops):
 OP = st.tuples(st.sampled_from("rw"), st.sampled_from(["x", "y"]))
 TXN = st.lists(OP, min_size=1, max_size=2)
 PROGRAMS = st.tuples(st.lists(TXN, min_size=1, max_size=2), st.lists(TXN, min_size=1, max_size=1))
+#: Shipped designs whose attempts abort under contention and must retry until they commit: random
+#: programs run them with retries unbounded, and every other design with a bound.
+RETRYING = ("tl2", "dstm", "dstm+karma")
+
+
+def scripted(programs, design: str, bound: int) -> Scripted:
+    """`programs` as a workload for `design`: retries unbounded for `RETRYING`, else at most `bound`."""
+    return Scripted(list(programs), retries=None if design in RETRYING else bound)
 
 
 def on_random_programs(examples: int, *more_checks):
@@ -190,7 +198,7 @@ def test_merged_histories_keep_every_verdict_of_plain_enumeration(toy, programs,
     if design == "tl2":
         programs = ([programs[0][0]], programs[1])
     name = toy + ":" + design if design in ("NoSync", "CasCommit") else design
-    wl = lambda: Scripted(list(programs), retries=0 if design != "tl2" else None)  # noqa: E731
+    wl = lambda: scripted(programs, design, 0)  # noqa: E731
     merged = CachedDPOR()
     a = explore(name, wl(), merged, recorder=Verdicts, criterion=criterion, exact=False)
     assert merged.history_view is not history_key

@@ -20,7 +20,7 @@ from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.checker.explore.strategies.replay import Replay, needed_prefix
 
 from test_explore_dpor import toy_or_shipped
-from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts, on_random_programs
+from test_explore_dpor_cache import PROGRAMS, Verdicts, on_random_programs, scripted
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +100,6 @@ def test_fast_forward_keeps_liveness_verdicts(monkeypatch, design, workload):
        criterion=st.sampled_from(["serializability", "strict-serializability", "opacity"]))
 def test_fast_forward_on_random_programs(monkeypatch, tmp_path_factory, programs, design, criterion):
     name = toy_or_shipped(tmp_path_factory, design)
-    retries = 1 if design not in ("tl2", "dstm") else None
-    fast, _ = _search(monkeypatch, True, name, Scripted(list(programs), retries=retries), criterion)
-    slow, _ = _search(monkeypatch, False, name, Scripted(list(programs), retries=retries), criterion)
+    fast, _ = _search(monkeypatch, True, name, scripted(programs, design, 1), criterion)
+    slow, _ = _search(monkeypatch, False, name, scripted(programs, design, 1), criterion)
     assert fast == slow

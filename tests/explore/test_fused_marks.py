@@ -20,7 +20,7 @@ from stmcheck.checker.explore.strategies.replay import Replay
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 
 from test_explore_dpor import toy_or_shipped
-from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts, on_random_programs
+from test_explore_dpor_cache import PROGRAMS, Verdicts, on_random_programs, scripted
 
 
 def _graph(monkeypatch, fused, design, workload, criterion="opacity"):
@@ -66,7 +66,7 @@ def test_fused_marks_find_what_every_mark_finds(monkeypatch, design, workload):
        criterion=st.sampled_from(["serializability", "strict-serializability", "opacity"]))
 def test_fused_marks_on_random_programs(monkeypatch, tmp_path_factory, programs, design, criterion):
     name = toy_or_shipped(tmp_path_factory, design)
-    _agree(monkeypatch, name, lambda: Scripted(list(programs), retries=1 if design != "tl2" else None), criterion)
+    _agree(monkeypatch, name, lambda: scripted(programs, design, 1), criterion)
 
 
 @pytest.mark.parametrize("design,workload", [("gencounter", "dict-update"), ("lazy", "random"), ("tl2", "write-skew"),

@@ -19,7 +19,7 @@ from stmcheck.checker.explore.strategies.replay import encode_lasso
 from stmcheck.models.workloads import make_workload
 
 from test_explore_dpor import TOY
-from test_explore_dpor_cache import PROGRAMS, Scripted, Verdicts, on_random_programs
+from test_explore_dpor_cache import PROGRAMS, Verdicts, on_random_programs, scripted
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_graph_agrees_with_dpor_on_random_programs(toy, programs, design, judged
     if design == "tl2":
         programs = ([programs[0][0]], programs[1])   # DPOR of more is out of reach
     name = toy + ":" + design if design in ("NoSync", "CasCommit") else design
-    _agree(name, lambda: Scripted(list(programs), retries=0 if design != "tl2" else None), *judged)
+    _agree(name, lambda: scripted(programs, design, 0), *judged)
 
 
 def test_livelock_freedom_is_proven_where_the_graph_is_finite():

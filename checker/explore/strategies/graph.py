@@ -66,9 +66,10 @@ places, 29,745 runs): 21.9 s CPU replaying, 12.8 s resumed, 3.70 M steps taken a
 2.30 s user (medians of 3); the whole matrix 18 min wall against 13.
 A snapshot every 4 states: 12.7 s; every 16: 14.2 s; at every state with waiting edges (kept
 until they are taken): 14.3 s, and cyclic graphs, whose runs seldom start (1,515 runs for
-100,000 states on dstm+karma swap), lost a third of their time to the collector walking the
-snapshots. Snapshots are a cache, dropped once the runs are over, and not counted in the
-bytes a state costs (about 80 bytes a place on both searches above).
+100,000 states on dstm+karma swap), lost about a fifth of their time (8.0 s against 6.3
+replaying) to the collector walking the snapshots (6.2 s with it off). Snapshots are a cache,
+dropped once the runs are over, and not counted in the bytes a state costs (about 80 bytes a
+place on both searches above).
 
 Views after places (the default where the view can be read over stored edges:
 `WitnessKey` for opacity and strict serializability, `CommittedView` for
@@ -280,11 +281,8 @@ class GraphSearch(PathRuns):
 
     # -- the search -------------------------------------------------------------------------------
     def schedule(self, node: int) -> list:
-        out, parent, thread = [], self.store.parent_node, self.store.parent_thread
-        while node > 0:
-            out.append(thread[node])
-            node = parent[node]
-        return out[::-1]
+        """The choices from the initial state to `node` along parent pointers."""
+        return self._path_to(node)[0]
 
     def out(self, node: int) -> list:
         """`node`'s edges: [(thread, next node, commits)]."""
