@@ -226,6 +226,32 @@ def split(value, slots: dict, out: list):
     return tuple(parts) if changed else value
 
 
+def shape(value, slots: dict, out: list, mutable: list):
+    """`value` as `rename` makes it (lists and dicts made tuples), with each stamp replaced by
+    its domain's `Slot` instead of its canonical number; the stamps, in order, appended to `out`.
+    A state keeps a value's shape and its stamps' numbers apart, so that the shape of a value
+    met again need not be computed again (`Run.abstract_state`): equal shapes with equal numbers
+    are equal renamed values. A list or dict inside appends to `mutable` (changed in place, such
+    a value's shape cannot be kept by its identity)."""
+    t = type(value)
+    if t is Stamp:
+        out.append(value)
+        return _slot(value, slots)
+    if t is tuple:
+        for x in value:
+            tx = type(x)
+            if tx is Stamp or tx is tuple or tx is list or tx is dict:
+                return tuple([shape(x, slots, out, mutable) for x in value])
+        return value
+    if t is list:
+        mutable.append(value)
+        return tuple([shape(x, slots, out, mutable) for x in value])
+    if t is dict:
+        mutable.append(value)
+        return tuple([(k, shape(x, slots, out, mutable)) for k, x in value.items()])
+    return value
+
+
 def _slot(s: Stamp, slots: dict) -> Slot:
     name = s.domain.name
     slot = slots.get(name)

@@ -125,6 +125,10 @@ class GraphStore:
         self.enabled_id = array("H")           # node -> index of its enabled threads in `sets`
         self.parent_node = array("i")          # node -> parent node (-1 for the root)
         self.parent_thread = bytearray()       # node -> the thread of the edge from its parent
+        #: node -> the length of its parent path when its parent was set: at least the true one (a
+        #: node's parent path gets shorter when an ancestor's does), and one more than its
+        #: parent's, which keeps `GraphSearch._shorten` from ever making a node its own ancestor
+        self.depth = array("i")
         #: node -> its edges still waiting in the queue, a bit per thread (bit t - 1): a byte a
         #: state up to 8 threads, wider once a thread beyond needs it (`widen_waits`); a set of
         #: waiting edges cost about 75 bytes an edge
@@ -186,6 +190,7 @@ class GraphStore:
                 self.next_at_place[head] = view
         self.parent_node.append(parent)
         self.parent_thread.append(thread)
+        self.depth.append(self.depth[parent] + 1 if parent >= 0 else 0)
         enabled = tuple(enabled)
         i = self.set_ids.get(enabled)
         if i is None:
@@ -221,6 +226,7 @@ class GraphStore:
     def set_parent(self, node: int, parent: int, thread: int) -> None:
         self.parent_node[node] = parent
         self.parent_thread[node] = thread
+        self.depth[node] = self.depth[parent] + 1
 
     # -- edges --------------------------------------------------------------------------------
     def add_edge(self, u: int, thread: int, v: int, commits: bool) -> None:
@@ -245,7 +251,7 @@ class GraphStore:
         """Bytes the store holds: its arrays, the enabled-set list, and every distinct part
         (nested tuples and sets counted through, each object once). Deterministic: the same
         search gives the same figure."""
-        arrays = (self.parent_node, self.last, self.edge, self.enabled_id, self.next_at_place)
+        arrays = (self.parent_node, self.depth, self.last, self.edge, self.enabled_id, self.next_at_place)
         total = self.index.nbytes() + sum(len(a) * a.itemsize for a in arrays)
         total += len(self.parent_thread) + len(self.waits) * getattr(self.waits, "itemsize", 1)
         total += sum(map(sys.getsizeof, self.parts)) + sys.getsizeof(self.shared)

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, strategies as st
 
 from stmcheck.checker import api
 from stmcheck.checker.explore.strategies.dpor import DPOR
+from stmcheck.checker.explore.graphstore import GraphStore
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.checker.explore.strategies.replay import encode_lasso
 from stmcheck.models.workloads import make_workload
@@ -138,6 +139,31 @@ def test_runs_that_go_on_build_the_same_graph(design, workload):
         graphs[go_on] = (g.states, g.transitions, edges, g._livelock() is not None, ex.finals, out.executions)
     assert graphs[True][:5] == graphs[False][:5]
     assert graphs[True][5] < graphs[False][5]
+
+
+@pytest.mark.parametrize("design,workload,threads", [("dstm+karma", "swap", 2), ("eager", "transfer", 2),
+                                                     ("tl2", "transfer", 3)])
+def test_shortened_parent_paths_stay_a_tree(monkeypatch, design, workload, threads):
+    """`_shorten` moves parents by the store's recorded depths, not by walking both paths: every
+    state's parent path must still end at the initial state without meeting a state twice, its
+    recorded depth be at least that path's length and above its parent's; and parents must
+    have moved (else the test shows nothing)."""
+    moved = []
+    set_parent = GraphStore.set_parent
+    monkeypatch.setattr(GraphStore, "set_parent", lambda self, *a: moved.append(a) or set_parent(self, *a))
+    g = GraphSearch()
+    _exhaust(design, workload, threads, g)
+    store = g.store
+    for node in range(1, g.nodes):
+        assert store.depth[node] > store.depth[store.parent_node[node]]
+        length, u, seen = 0, node, set()
+        while u > 0:
+            assert u not in seen
+            seen.add(u)
+            u = store.parent_node[u]
+            length += 1
+        assert u == 0 and store.depth[node] >= length
+    assert len(moved) > 10
 
 
 def _exhaust(design, workload, threads, g, criterion="opacity", explorer_cls=Verdicts, **options):

@@ -104,6 +104,49 @@ def test_canonical_form_answers_every_allowed_comparison_as_the_values_do(values
         assert (other[i] + a > other[j] + b, other[i] + a == other[j] + b) == truth
 
 
+# -- a value's shape and its stamps' numbers, kept apart (Run.abstract_state) --------------------
+
+_DOMAINS = (stamps.Domain("a", 0), stamps.Domain("b", 1))
+
+
+def _values():
+    leaf = st.one_of(st.integers(0, 2), st.sampled_from([None, "a"]),
+                     st.builds(stamps.Stamp, st.integers(0, 3), st.sampled_from(_DOMAINS)))
+    return st.recursive(leaf, lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(tuple), st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["x", "y"]), inner, max_size=2)), max_leaves=6)
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(a=_values(), b=_values(), shift=st.integers(0, 1))
+def test_a_shape_with_its_numbers_is_the_renamed_value(a, b, shift):
+    """Two values are equal in shape and in their stamps' numbers exactly when they are equal
+    renamed (`stamps.rename`, the oracle): the state key may keep the two apart."""
+    ranks = {d: {v: v + shift * (d is _DOMAINS[1]) for v in range(4)} for d in _DOMAINS}
+    slots = {}
+    forms = []
+    for value in (a, b):
+        out = []
+        forms.append((stamps.shape(value, slots, out, []), tuple(ranks[s.domain][s.value] for s in out)))
+    assert (forms[0] == forms[1]) == (stamps.rename(a, ranks) == stamps.rename(b, ranks))
+
+
+def test_a_cell_changed_in_place_is_not_kept_by_its_identity():
+    """A cell's shape is kept while it holds the same object; a list or dict (which a design
+    could change in place) is shaped again each time, and equals the tuple with its items as
+    `rename` made them equal."""
+    run = api.make_explorer(api.prepare("tl2", "transfer"), CachedDPOR()).new_run()
+    clock = next(v for v in run.mem if type(v) is stamps.Stamp)
+    held = [1, clock]
+    run.mem[0] = held
+    before = run.abstract_state()
+    held[0] = 2
+    after = run.abstract_state()
+    assert before != after
+    run.mem[0] = (2, clock)
+    assert run.abstract_state() == after
+
+
 # -- explorations: canonical against exact --------------------------------------------------------
 
 def _explore(design, workload, ranks, monkeypatch, strategy=None, budget=60000):

