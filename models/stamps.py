@@ -279,7 +279,12 @@ def canonical_ranks(stamps, newest: dict) -> dict:
     neighbours capped at `gap + 1`; for a relative domain, each value minus the least."""
     ranks = {}
     for d, values in _values_by_domain(stamps, newest).items():
-        if d.relative:
+        # One value is 0 in every form. A domain per key (DSTM's locators) mostly holds one: a
+        # six-domain state of dstm+polka swap took 3.7 us here without this, 2.5 us with it.
+        if len(values) == 1:
+            for v in values:
+                ranks[d] = {v: 0}
+        elif d.relative:
             least = min(values)
             ranks[d] = {v: v - least for v in values}
         elif d.gap == 0:   # distinct values differ by at least 1 = gap + 1: the rank is the place
