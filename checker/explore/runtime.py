@@ -298,8 +298,9 @@ class Run:
         #: Its `schedule`, logs and step bound (`max_steps`) then begin there (`whole` makes the
         #: run whole): the bound is on how far one run goes, and a resumed run has not gone there.
         self.resumed = resume
-        #: Per cell: (the value it held, its shape, its stamps), for `abstract_state`; shared with
-        #: the runs resumed from this one's snapshots (they start with the same objects in memory).
+        #: Per cell: (the value it held, its shape, its stamps) or None, for `abstract_state` (set
+        #: with the memory); shared with the runs resumed from this one's snapshots (they start
+        #: with the same objects in memory).
         self._shapes = None
         self._watch_base = 0          # the steps before the first one, in the watch's schedule
         if watch is not None:
@@ -355,6 +356,7 @@ class Run:
             self.outside_cells = outside_cells(self.design, workload.keys)
             self.output_cell = self.machine.cell("output", ())
         self.mem = list(self.machine.initial)
+        self._shapes = [None] * len(self.mem)
         self.domains = self.machine.domains
         if self.domains:
             self._start_stamps()
@@ -926,8 +928,6 @@ class Run:
             return tuple(self.mem), self.thread_positions()
         positions = self.thread_positions()
         mem, cache = self.mem, self._shapes
-        if cache is None or len(cache) != len(mem):
-            cache = self._shapes = [None] * len(mem)
         shapes, found = [], []
         for i, v in enumerate(mem):
             tv = type(v)
@@ -955,10 +955,8 @@ class Run:
         ranks = STAMP_RANKS(found, newest)
         canon = []
         one = next(iter(ranks.values())) if len(ranks) == 1 else None   # the common case: one domain
-        if one is not None:
-            numbers = tuple([one[found[j].value] for j in range(in_memory)])
-        else:
-            numbers = tuple([ranks[s.domain][s.value] for s in found[:in_memory]])
+        numbers = tuple([one[s.value] for s in found[:in_memory]] if one is not None else
+                        [ranks[s.domain][s.value] for s in found[:in_memory]])
         for t, p in enumerate(positions, 1):
             if p is None:
                 canon.append(None)
