@@ -118,7 +118,7 @@ def test_native_cells_outside_their_workloads_are_na():
 def test_verdicts_of_a_cell():
     """Exhausted: everything not violated holds; opacity failing alone keeps serializability."""
     cell = M.run_cell("lazy", "transfer", 2, SMALL)
-    assert cell.coverage == "exhausted"
+    assert cell.coverage.startswith("exhausted: ") and cell.coverage.endswith(" states (state graph)")
     assert cell.verdicts["serializable"] == cell.verdicts["strictly-serializable"] == "holds"
     assert cell.verdicts["opaque"] == "violated" and cell.verdicts["deadlock-free"] == "holds"
     # starvation: a lasso within SMALL's states; lazy locks at commit: neither progress property holds
@@ -129,6 +129,19 @@ def test_verdicts_of_a_cell():
     # bounded 3-thread search: nothing can be proven to hold
     cell3 = M.run_cell("tl2", "counter", 3, SMALL)
     assert set(cell3.verdicts.values()) == {"unknown"}
+
+
+@pytest.mark.parametrize("design,workload", [("lazy", "transfer"), ("locks-naive", "swap"),
+                                             ("tl2-no-commit-validation", "write-skew"), ("norec", "publish")])
+def test_two_thread_cells_decide_alike_by_graph_and_by_dpor(design, workload):
+    """2 threads: the state graph comes first; where it is cut short (here at one state), DPOR
+    decides instead and the coverage says both. Where both exhaust, the verdicts agree."""
+    by_graph = M.run_cell(design, workload, 2, SMALL)
+    by_dpor = M.run_cell(design, workload, 2, replace(SMALL, graph=(1, SMALL.graph[1])))
+    assert by_graph.coverage.startswith("exhausted: ") and by_graph.coverage.endswith("(state graph)")
+    assert by_dpor.coverage == "exhausted; state graph: 1 states, not exhausted"
+    assert by_graph.verdicts == by_dpor.verdicts and by_graph.others == by_dpor.others
+    assert by_graph.witnesses.keys() == by_dpor.witnesses.keys()
 
 
 def test_three_threads_are_decided_by_the_state_graph_where_it_fits():
