@@ -43,6 +43,8 @@ from __future__ import annotations
 import time
 from bisect import bisect_left, bisect_right
 from collections import deque
+from itertools import compress, repeat
+from operator import lt
 
 MAX_CONFLICTS = 20_000
 
@@ -76,13 +78,18 @@ class _Fixed:
         # then a sort and a binary search per interval, not a look at every pair (a hot key's
         # units pair up in the millions, and are never listed: `DepGraph.spans`).
         self.by_key = _intervals(graph)            # [(key, x nodes, [(w, b, exempt, only)])]
-        self.keys_of: dict = {}                    # node -> ids of the keys it is an x, w or b of
+        # per key, the w nodes of its intervals and their b nodes, in order (for `broken`)
+        self.ends = [([w for w, _b, _e, _o in intervals], [b for _w, b, _e, _o in intervals])
+                     for _key, _xs, intervals in self.by_key]
+        keys_of: dict = {}
         for k, (_key, xs, intervals) in enumerate(self.by_key):
             for v in xs:
-                self.keys_of.setdefault(v, set()).add(k)
+                keys_of.setdefault(v, set()).add(k)
             for w, b, _exempt, _only in intervals:
-                self.keys_of.setdefault(w, set()).add(k)
-                self.keys_of.setdefault(b, set()).add(k)
+                keys_of.setdefault(w, set()).add(k)
+                keys_of.setdefault(b, set()).add(k)
+        # node -> ids of the keys it is an x, w or b of (() for none)
+        self.keys_of = [keys_of.get(v, ()) for v in range(n)]
 
 
 class _Search:
@@ -96,18 +103,23 @@ class _Search:
         self.first = self.pos[:]                   # the first order (FIRST_ORDER decides by it)
         fixed = fixed or _Fixed(graph)
         self.fout, self.fin = fixed.fout, fixed.fin   # forced edges
-        self.by_key, self.keys_of = fixed.by_key, fixed.keys_of
+        self.by_key, self.keys_of, self.ends = fixed.by_key, fixed.keys_of, fixed.ends
         self.derived: dict = {}                    # (a, b) -> (kind, key): forced edges found here
-        self.gout = [[] for _ in range(n)]         # ... as successor and predecessor lists
-        self.gin = [[] for _ in range(n)]
-        self.dout = [[] for _ in range(n)]         # edges that hold under decisions
-        self.din = [[] for _ in range(n)]
+        # Every edge as one successor and one predecessor list per node, so that `against` and
+        # `place` walk one list a node: a successor list holds the forced edges, then the
+        # derived ones (`nderived` of them), then those that hold under decisions, the order
+        # `against` meets them in. The forced edges' lists are shared until a node gets an edge.
+        self.out = list(self.fout)
+        self.into = list(self.fin)
+        self.nderived = [0] * n
         self.why: dict = {}                        # (a, b) -> frozenset of decision levels
         self.levels: dict = {}                     # live decision level -> (constraint, other side)
         self.next_level = 0                        # levels are numbered in the order decided
         self.dependents: dict = {}                 # level -> [(a, b, reason)] edges whose reason holds it
         self.conflicts = 0
         self.dirty = set(range(len(self.by_key)))  # keys whose nodes moved since they were looked at
+        self.moved: set = set()                    # nodes moved since then: `broken` adds their keys
+        self.by_place: dict = {}                   # key id -> its x nodes as `broken` last sorted them
 
     # -- the incremental order ------------------------------------------------
     def against(self, a: int, b: int):
@@ -117,19 +129,21 @@ class _Search:
         ub = pos[a]
         if ub < pos[b]:
             return None, None
-        fout, gout, dout = self.fout, self.gout, self.dout
+        out = self.out
         parent = {b: None}
         stack = [b]
+        push, pop = stack.append, stack.pop
         while stack:
-            u = stack.pop()
-            for succs in (fout[u], gout[u], dout[u]):
-                for v in succs:
-                    if v == a:
-                        parent[a] = u
-                        return self._reason(parent, a), None
-                    if v not in parent and pos[v] < ub:
+            u = pop()
+            for v in out[u]:
+                p = pos[v]
+                if p < ub:
+                    if v not in parent:
                         parent[v] = u
-                        stack.append(v)
+                        push(v)
+                elif p == ub:                      # v is a (the places are a permutation)
+                    parent[a] = u
+                    return self._reason(parent, a), None
         return None, parent
 
     def place(self, a: int, b: int, ahead) -> None:
@@ -141,22 +155,19 @@ class _Search:
         lb = pos[b]
         back = {a}
         stack = [a]
-        fin, gin, din = self.fin, self.gin, self.din
+        push, pop = stack.append, stack.pop
+        into = self.into
         while stack:
-            u = stack.pop()
-            for preds in (fin[u], gin[u], din[u]):
-                for v in preds:
-                    if v not in back and pos[v] > lb:
-                        back.add(v)
-                        stack.append(v)
+            u = pop()
+            for v in into[u]:
+                if pos[v] > lb and v not in back:
+                    back.add(v)
+                    push(v)
         moved = sorted(back, key=pos.__getitem__) + sorted(ahead, key=pos.__getitem__)
-        slots = sorted(pos[v] for v in moved)
-        dirty, keys_of = self.dirty, self.keys_of
+        slots = sorted(map(pos.__getitem__, moved))
         for v, p in zip(moved, slots):
             pos[v] = p
-            keys = keys_of.get(v)
-            if keys:
-                dirty |= keys
+        self.moved.update(moved)   # their keys are read once in `broken`: nodes move many times
 
     def _reason(self, parent: dict, v: int) -> frozenset:
         why, fout, derived = self.why, self.fout, self.derived
@@ -173,12 +184,14 @@ class _Search:
         if not reason:
             if (a, b) not in self.derived and b not in self.fout[a]:
                 self.derived[(a, b)] = (kind, key)
-                self.gout[a].append(b)
-                self.gin[b].append(a)
+                # after the forced and derived successors, before the decided ones
+                self._own(self.out, self.fout, a).insert(len(self.fout[a]) + self.nderived[a], b)
+                self.nderived[a] += 1
+                self._own(self.into, self.fin, b).append(a)
         elif (a, b) not in self.why and (a, b) not in self.derived and b not in self.fout[a]:
             self.why[(a, b)] = reason
-            self.dout[a].append(b)
-            self.din[b].append(a)
+            self._own(self.out, self.fout, a).append(b)
+            self._own(self.into, self.fin, b).append(a)
             dependents = self.dependents
             for level in reason:
                 dependents.setdefault(level, []).append((a, b, reason))
@@ -187,25 +200,51 @@ class _Search:
         """Take back decision `level` and every edge whose reason holds it, and nothing else:
         the edges of later decisions that do not rest on it stay (dynamic backtracking)."""
         del self.levels[level]
-        why = self.why
+        why, out, into, fout, nderived = self.why, self.out, self.into, self.fout, self.nderived
         for a, b, reason in self.dependents.pop(level, ()):
             if why.get((a, b)) is reason:
-                self.dout[a].remove(b)
-                self.din[b].remove(a)
+                succs = out[a]   # b among the decided edges, after the forced and derived ones
+                del succs[succs.index(b, len(fout[a]) + nderived[a])]
+                into[b].remove(a)   # any a will do: `place` reads the predecessors as a set
                 del why[(a, b)]
+
+    @staticmethod
+    def _own(lists: list, forced: list, v: int) -> list:
+        """lists[v] (`out` or `into`), copied from the forced edges' before it first changes."""
+        edges = lists[v]
+        if edges is forced[v]:
+            edges = lists[v] = list(edges)
+        return edges
 
     def broken(self) -> list:
         """The constraints the order breaks (x inside w..b), among the keys whose nodes moved,
         key by key in the order they were built (so the same input gives the same search)."""
-        pos = self.pos
+        pos, ends, by_place = self.pos, self.ends, self.by_place
+        end = len(pos)
         found = []
+        self.dirty.update(*map(self.keys_of.__getitem__, self.moved))
+        self.moved = set()
         for k in sorted(self.dirty):
             key, xs, intervals = self.by_key[k]
-            placed = sorted((pos[x], x) for x in xs)
-            at = [p for p, _ in placed]
-            for w, b, exempt, only in intervals:
-                for i in range(bisect_right(at, pos[w]), bisect_left(at, pos[b])):
-                    x = placed[i][1]
+            # the x nodes in the order of their places: sorted again from the order they had
+            # when last looked at, which few moves disturb (so the sort is mostly one pass)
+            placed = by_place.get(k)
+            if placed is None:
+                placed = by_place[k] = list(xs)
+            placed.sort(key=pos.__getitem__)
+            at = list(map(pos.__getitem__, placed))
+            at.append(end)                           # past every place: at[i] is always there
+            # where each interval's x nodes would start in `at` (one bisection each, in one pass
+            # over all of them); most intervals hold none (the first x past w is not before b),
+            # and only those that hold some are visited, to find where their x nodes stop
+            ws, bs = ends[k]
+            starts = list(map(bisect_right, repeat(at), map(pos.__getitem__, ws)))
+            holds = map(lt, map(at.__getitem__, starts), map(pos.__getitem__, bs))
+            for j in compress(range(len(starts)), holds):
+                w, b, exempt, only = intervals[j]
+                start = starts[j]
+                for i in range(start, bisect_left(at, pos[b], start)):
+                    x = placed[i]
                     if (x not in exempt) if only is None else (x in only):
                         found.append((x, w, b, key))
         self.dirty = set()
