@@ -151,7 +151,8 @@ def _doc(cells, budget: M.Budget) -> dict:
 @click.option("--workloads", metavar="LIST", help="Comma list of workloads (default: all, those with steps "
                                                    "outside transactions too).")
 @click.option("--threads", type=click.Choice(["2", "3", "both"]), default="both", show_default=True,
-              help="2: DPOR, the state graph, starvation; 3: bounded DPOR, then a smaller state graph.")
+              help="2: the state graph (DPOR where it is not exhausted), starvation; 3: bounded DPOR, "
+                   "then a smaller state graph.")
 @click.option("--check", "check_flag", is_flag=True,
               help="Compare every cell with the registry's expectation; exit 1 on any difference.")
 @click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON on stdout.")
@@ -189,8 +190,8 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     privatize, publish, print-counter and print-in-batch (steps outside
     transactions; 2 threads, designs with outside_cell) are judged by the GIL
     criterion, deadlock and livelock.
-    2 threads: DPOR over every execution, then, where it cannot exhaust, the
-    state graph (when exhausted it decides every verdict; coverage says which),
+    2 threads: the state graph (when exhausted it decides every verdict), then,
+    where it is not exhausted, DPOR over every execution (coverage says which),
     and starvation from the state graph of cyclic programs; 3 threads: DPOR
     with at most 2 preemptions and 300 executions (finds bugs), then the state
     graph of at most 200,000 states (proves where it is exhausted; a cell it
