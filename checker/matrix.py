@@ -329,13 +329,13 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
         return cell
     start = time.monotonic()
     i = 0 if threads == 2 else 1
-    first = None       # 2 threads: the state graph, searched first
+    gex = None         # 2 threads: the state graph's explorer, which searches before DPOR
     try:
         setup = api.prepare(design, workload, threads=threads, max_steps=MAX_STEPS)
         if threads == 2:
-            ex = first = api.make_explorer(setup, GraphSearch(max_states=budget.graph[0]), explorer_cls=_Collect)
+            ex = gex = api.make_explorer(setup, GraphSearch(max_states=budget.graph[0]), explorer_cls=_Collect)
             out = graph_out = ex.explore()
-        if first is None or not out.exhausted:
+        if gex is None or not out.exhausted:
             ex = api.make_explorer(setup, "dpor", preemptions=None if threads == 2 else THREE_PREEMPTIONS,
                                    explorer_cls=_Collect, max_executions=budget.executions[i],
                                    step_budget=budget.steps[i])
@@ -348,7 +348,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
         cell.seconds = round(time.monotonic() - start, 2)
         return cell
     cell.executions = out.executions
-    if ex is first:
+    if ex is gex:
         cell.coverage = f"exhausted: {out.states:,} states (state graph)"
     else:
         cell.coverage = "exhausted" if out.exhausted else "bounded: " + ", ".join(out.bounds)
@@ -357,7 +357,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
         cell.verdicts[v] = VIOLATED if v in ex.broken else decided
     if not ex.gil_known and cell.verdicts[Property.GIL] == HOLDS:
         cell.verdicts[Property.GIL] = UNKNOWN
-    if ex.suspected and ex is not first and cell.verdicts["livelock-free"] != VIOLATED:
+    if ex.suspected and ex is not gex and cell.verdicts["livelock-free"] != VIOLATED:
         cell.verdicts["livelock-free"] = UNKNOWN
         cell.note = "suspected livelock (a run past the step budget without a commit, no repeated state)"
     cell.others = sorted(ex.others)
@@ -365,8 +365,8 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
         run = ex.new_run()
         run.execute(Replay(sched, strict=False))
         cell.witnesses[name] = _judged(_config(design, workload, threads), name, ex).replay_command(needed_prefix(run))
-    if first is not None and ex is not first:
-        _add_findings(cell, first, ex, _config(design, workload, threads))
+    if gex is not None and ex is not gex:
+        _add_findings(cell, gex, ex, _config(design, workload, threads))
         cell.coverage += f"; state graph: {graph_out.states:,} states, not exhausted"
     elif not out.exhausted:
         out = _graph(cell, ex, out, budget.graph[i])
