@@ -81,8 +81,10 @@ def test_a_users_design_in_its_worker_is_interrupted_with_the_report_and_no_work
     search and sends what it explored, the report is printed, exit 130, and no worker is left."""
     design = tmp_path / "interrupted_design.py"
     design.write_text("from stmcheck.implementations.tl2 import TL2\n\n\nclass Mine(TL2):\n    pass\n")
+    # 3 x 2, a search of many minutes, so that the ^C always lands inside it: 3 x 1 ends in about
+    # 2.7 s, and a loaded CI once finished it before the ^C a second after the fork
     cmd = [sys.executable, "-c", "from stmcheck.checker.cli import main; main()",
-           "explore", f"{design}:Mine", "--threads", "3", "--no-timings"]
+           "explore", f"{design}:Mine", "--threads", "3", "--txns", "2", "--no-timings"]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     while len(_processes_running(str(design))) < 2 and time.monotonic() < deadline:   # the worker forked
