@@ -32,6 +32,7 @@ import select
 import signal
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -140,7 +141,8 @@ def run(fn, capacity: int, step_timeout: float | None, progress=None):
             os._exit(code)
     os.close(wfd)
     try:
-        data, status, hang = _wait(pid, rfd, watch, step_timeout, progress)
+        with _interruptible():
+            data, status, hang = _wait(pid, rfd, watch, step_timeout, progress)
     finally:
         os.close(rfd)
     output = _read(out)
@@ -153,6 +155,23 @@ def run(fn, capacity: int, step_timeout: float | None, progress=None):
     return Died(how=hang or _status(status), schedule=watch.schedule(), executions=int(ints[0]),
                 histories=int(ints[4]), steps=int(ints[5] + ints[1]), in_design=bool(ints[2]), thread=int(ints[3]),
                 stack=_read(stack) if hang else "", output=output, hang=bool(hang))
+
+
+@contextmanager
+def _interruptible():
+    """While the worker runs, SIGINT raises KeyboardInterrupt here (for `_wait` to pass it on) even
+    where it was inherited ignored (a job a script starts in the background without job control):
+    a search in this process installs its own handler (`runtime.user_interrupts`), and `kill -INT`
+    must stop a worker's search as it stops that one. Any other handler stays."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _wait(pid, rfd, watch, step_timeout, progress):

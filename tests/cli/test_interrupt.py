@@ -74,18 +74,23 @@ def _processes_running(marker: str) -> list:
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads processes from /proc")
-@pytest.mark.parametrize("to_group", [True, False], ids=["terminal", "kill"])
-def test_a_users_design_in_its_worker_is_interrupted_with_the_report_and_no_worker_left(tmp_path, to_group):
+@pytest.mark.parametrize("to_group, ignored", [(True, False), (False, False), (False, True)],
+                         ids=["terminal", "kill", "kill, SIGINT inherited ignored"])
+def test_a_users_design_in_its_worker_is_interrupted_with_the_report_and_no_worker_left(tmp_path, to_group,
+                                                                                         ignored):
     """A user's design runs in a forked worker (isolation.py). ^C at a terminal reaches both
     processes, `kill -INT` only stmcheck, which passes it on: either way the worker stops its
-    search and sends what it explored, the report is printed, exit 130, and no worker is left."""
+    search and sends what it explored, the report is printed, exit 130, and no worker is left.
+    So too where SIGINT was inherited ignored (a job a script starts in the background), as for a
+    search in stmcheck's own process: this test failed when the suite itself was started so."""
     design = tmp_path / "interrupted_design.py"
     design.write_text("from stmcheck.implementations.tl2 import TL2\n\n\nclass Mine(TL2):\n    pass\n")
-    # 3 x 2, a search of many minutes, so that the ^C always lands inside it: 3 x 1 ends in about
-    # 2.7 s, and a loaded CI once finished it before the ^C a second after the fork
+    # 3 x 2, a search of many minutes, so that the ^C always lands inside it (3 x 1 ends in 2.7 s)
     cmd = [sys.executable, "-c", "from stmcheck.checker.cli import main; main()",
            "explore", f"{design}:Mine", "--threads", "3", "--txns", "2", "--no-timings"]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    disposition = signal.SIG_IGN if ignored else signal.SIG_DFL
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, disposition))
     deadline = time.monotonic() + 60
     while len(_processes_running(str(design))) < 2 and time.monotonic() < deadline:   # the worker forked
         time.sleep(0.1)
