@@ -172,6 +172,7 @@ def _probe_text(probe) -> str:
 
 
 DEFAULT_BUDGET = Budget()
+_GRAPH_EXHAUSTED = "exhausted: {:,} states (state graph)"    # a cell's coverage where the graph decided it
 HOLDS, VIOLATED, UNKNOWN, NA = Verdict.HOLDS, Verdict.VIOLATED, Verdict.UNKNOWN, Verdict.NA
 
 _HISTORY_KINDS = (Kind.SERIALIZABILITY, Kind.STRICT_SERIALIZABILITY, Kind.OPACITY)
@@ -349,7 +350,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
         return cell
     cell.executions = out.executions
     if ex is gex:
-        cell.coverage = f"exhausted: {out.states:,} states (state graph)"
+        cell.coverage = _GRAPH_EXHAUSTED.format(out.states)
     else:
         cell.coverage = "exhausted" if out.exhausted else "bounded: " + ", ".join(out.bounds)
     decided = HOLDS if out.exhausted else UNKNOWN
@@ -365,11 +366,8 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
         run = ex.new_run()
         run.execute(Replay(sched, strict=False))
         cell.witnesses[name] = _judged(_config(design, workload, threads), name, ex).replay_command(needed_prefix(run))
-    if gex is not None and ex is not gex:
-        _add_findings(cell, gex, ex, _config(design, workload, threads))
-        cell.coverage += f"; state graph: {graph_out.states:,} states, not exhausted"
-    elif not out.exhausted:
-        out = _graph(cell, ex, out, budget.graph[i])
+    if ex is not gex and (gex is not None or not out.exhausted):
+        out = _graph(cell, ex, out, budget.graph[i], None if gex is None else (gex, graph_out))
     if not out.exhausted:
         _probe(cell, ex, threads, budget.probe)
     if threads == 2 and not out.exhausted:
@@ -386,20 +384,24 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
     return cell
 
 
-def _graph(cell: Cell, ex, out, max_states: int):
-    """A DPOR search that did not exhaust (retry loops have paths without end; with 3 threads
-    it is bounded by preemptions too) is followed by the state graph (`strategies/graph.py`,
-    at most `max_states` states): where states recur it ends, and then decides every verdict
-    it judges, livelock-freedom included (starvation needs cyclic programs: not here). Returns
-    the outcome that now stands: the graph's when it was exhausted, else DPOR's."""
-    setup = api.prepare(cell.design, cell.workload, threads=cell.threads, max_steps=MAX_STEPS)
-    gex = api.make_explorer(setup, GraphSearch(max_states=max_states), explorer_cls=_Collect)
-    gout = gex.explore()
+def _graph(cell: Cell, ex, out, max_states: int, searched: tuple | None = None):
+    """The state graph (`strategies/graph.py`, at most `max_states` states) beside a DPOR search
+    `ex` that did not exhaust (3 threads: bounded by preemptions), or that ran because the graph,
+    searched first (2 threads; `searched`: its explorer and outcome), did not: what the graph
+    found is added to the cell. Where states recur it ends, and then decides every verdict it
+    judges, livelock-freedom included (starvation needs cyclic programs: not here). Returns the
+    outcome that now stands: the graph's when it was exhausted, else DPOR's."""
+    if searched is None:
+        setup = api.prepare(cell.design, cell.workload, threads=cell.threads, max_steps=MAX_STEPS)
+        gex = api.make_explorer(setup, GraphSearch(max_states=max_states), explorer_cls=_Collect)
+        gout = gex.explore()
+    else:
+        gex, gout = searched
     _add_findings(cell, gex, ex, _config(cell.design, cell.workload, cell.threads))
     if not gout.exhausted:
         cell.coverage += f"; state graph: {gout.states:,} states, not exhausted"
         return out
-    cell.coverage = f"exhausted: {gout.states:,} states (state graph)"
+    cell.coverage = _GRAPH_EXHAUSTED.format(gout.states)
     for v in VERDICTS:
         if cell.verdicts[v] == UNKNOWN and v not in _CYCLIC and (v != Property.GIL or gex.gil_known):
             cell.verdicts[v] = HOLDS
