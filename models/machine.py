@@ -117,7 +117,7 @@ Check it with ``stmcheck explore path/to/file.py:GlobalLock --threads 3``.
 from __future__ import annotations
 
 from .misuse import DesignMisuse  # noqa: F401 (part of this module's interface)
-from .stamps import Domain, Stamp, StampMisuse, admit, has_stamp
+from .stamps import Domain, Stamp, StampMisuse, admit
 
 # Operation codes. Small ints: the runtime dispatches on them once per step.
 LOAD, STORE, CAS, FAA, ACQUIRE, TRY_ACQUIRE, RELEASE, HOLDER, WAIT = range(9)
@@ -152,12 +152,10 @@ class Step:
     when they fail: the conservative choice keeps the reduction sound).
     """
 
-    __slots__ = ("op", "obj", "a", "b", "write", "objs", "stamped", "after")
+    __slots__ = ("op", "obj", "a", "b", "write", "objs", "after")
 
-    def __init__(self, op: int, obj, a=None, b=None, write: bool = False, stamped: bool = False,
-                 after: bool = False):
+    def __init__(self, op: int, obj, a=None, b=None, write: bool = False, after: bool = False):
         self.op, self.obj, self.a, self.b, self.write = op, obj, a, b, write
-        self.stamped = stamped   # the value it may write holds a stamp (models/stamps.py, rule 3)
         self.after = after       # CAS and FAA: the result is the cell's value after the step
         if op == WAIT:
             self.objs = tuple(o.index for o, _ in obj)
@@ -230,17 +228,17 @@ class Cell:
         return self._load
 
     def store(self, value) -> Step:
-        return Step(STORE, self, value, write=True, stamped=has_stamp(value))
+        return Step(STORE, self, value, write=True)
 
     def cas(self, expected, new) -> Step:
         """Compare-and-swap; the step's result is True when it swapped."""
-        return Step(CAS, self, expected, new, write=True, stamped=has_stamp(new))
+        return Step(CAS, self, expected, new, write=True)
 
     def compare_exchange(self, expected, new) -> Step:
         """Compare-and-swap whose result is the cell's value after the step: `new` when it
         swapped, else the value it found (C11's atomic_compare_exchange). For stamps, the value
         is then one the design read, free to be stored anywhere (rule 3 of models/stamps.py)."""
-        return Step(CAS, self, expected, new, write=True, stamped=has_stamp(new), after=True)
+        return Step(CAS, self, expected, new, write=True, after=True)
 
     def fetch_add(self, n=1) -> Step:
         """Add n; the step's result is the value before the addition."""
@@ -349,11 +347,11 @@ def apply(step: Step, thread: int, mem: list):
         return mem[step.obj.index]
     i = -1 if step.obj is None or op == WAIT else step.obj.index
     if op == STORE:
-        mem[i] = admit(step.a, step.obj.name) if step.stamped else step.a
+        mem[i] = admit(step.a, step.obj.name)   # (rule 3 of models/stamps.py; the value itself if no stamp)
         return None
     if op == CAS:
         if mem[i] == step.a:
-            mem[i] = admit(step.b, step.obj.name) if step.stamped else step.b
+            mem[i] = admit(step.b, step.obj.name)
             return mem[i] if step.after else True
         return mem[i] if step.after else False
     if op == FAA:

@@ -147,14 +147,18 @@ class Stamp:
 
 def admit(value, where: str):
     """`value` as it may be written to memory (rule 3): its stamps with offset 0, the newest
-    of each domain recorded. Returns `value` itself when it holds no stamp."""
+    of each domain recorded. Returns `value` itself when no stamp in it had to change (every
+    value a design stores passes here: one walk, and no copy of one that holds no stamp)."""
     t = type(value)
     if t is Stamp:
         return _admit_one(value, where)
     if t is tuple:
-        for x in value:
-            if type(x) is Stamp or type(x) is tuple:
-                return tuple(admit(y, where) for y in value)
+        for i, x in enumerate(value):
+            tx = type(x)
+            if tx is Stamp or tx is tuple:
+                y = admit(x, where)
+                if y is not x:
+                    return value[:i] + (y,) + tuple([admit(z, where) for z in value[i + 1:]])
     return value
 
 
@@ -185,6 +189,19 @@ def has_stamp(value) -> bool:
             if tx is Stamp or (tx is tuple and has_stamp(x)):
                 return True
     return False
+
+
+def plain(value) -> bool:
+    """Whether `value` is its own renamed form (`rename`): no stamp, list or dict in it, nested
+    tuples looked into."""
+    t = type(value)
+    if t is tuple:
+        for x in value:
+            tx = type(x)
+            if tx is Stamp or tx is list or tx is dict or (tx is tuple and not plain(x)):
+                return False
+        return True
+    return t is not Stamp and t is not list and t is not dict
 
 
 class Slot:
