@@ -302,13 +302,16 @@ class Run:
         #: with the memory); shared with the runs resumed from this one's snapshots (they start
         #: with the same objects in memory).
         self._shapes = None
+        #: Tuples met in this run's memory, and in the runs resumed from its snapshots -> (their
+        #: shape, their stamps), for `abstract_state` (`_remember`).
+        self._met = None
         self._watch_base = 0          # the steps before the first one, in the watch's schedule
         if watch is not None:
             watch.start()
         if resume is None:
             self._build()
         else:
-            self.machine, self.design, self.outside_cells, self.output_cell, self._shapes = resume.context
+            self.machine, self.design, self.outside_cells, self.output_cell, self._shapes, self._met = resume.context
             self.mem = list(resume.mem)
             self.domains = self.machine.domains
             if watch is not None:     # what a worker that dies in this run reports: the whole schedule
@@ -357,6 +360,7 @@ class Run:
             self.output_cell = self.machine.cell("output", ())
         self.mem = list(self.machine.initial)
         self._shapes = [None] * len(self.mem)
+        self._met = {}
         self.domains = self.machine.domains
         if self.domains:
             self._start_stamps()
@@ -581,13 +585,16 @@ class Run:
         keeps only what `local_state` holds (the contract the canonical states already rest on);
         the memory is copied. Tested against replays from the start (tests/explore/test_resume.py)."""
         threads, local = [], getattr(self.design, "local_state", None)
+        self._settle()
         for t, x in enumerate(self._th[1:], 1):
             if x.pending is None:     # finished: what it keeps, in case the design reads it later
                 threads.append((local(t) if local is not None else None,))
             else:
                 k, tries, attempts, kept = x.segment
-                threads.append((k, tries, attempts, kept, tuple(x.seen), x.pending.op, x.pending.objs))
-        return Snapshot((self.machine, self.design, self.outside_cells, self.output_cell, self._shapes), tuple(self.mem),
+                threads.append((k, tries, attempts, kept, tuple(x.seen), x.pending.op, x.pending.objs, x.pos,
+                                tuple(x.stamps)))
+        return Snapshot((self.machine, self.design, self.outside_cells, self.output_cell, self._shapes, self._met),
+                        tuple(self.mem),
                         tuple([d.newest for d in self.domains]), tuple(threads), self.commits, self.inevitable,
                         (self.resumed, self.schedule, len(self.schedule)))
 
@@ -613,7 +620,7 @@ class Run:
                     if saved[0] is not None:
                         restore(t, saved[0])
                     continue
-                k, tries, attempts, local, seen, op, objs = saved
+                k, tries, attempts, local, seen, op, objs, pos, own = saved
                 if local is not None:
                     restore(t, local)
                 self.inevitable = 0    # (set below: each thread's past is fed alone)
@@ -621,18 +628,15 @@ class Run:
                 for r in seen:
                     if not ok:
                         break
-                    if x.lazy is None:    # as `_take` keeps it in a fast-forward (`_settle` interns it)
-                        x.lazy = [r]
-                    else:
-                        x.lazy.append(r)
                     ok = self._advance(t, r)
-                x.seen = list(seen)
+                # Its position is the snapshot's: the same results, interned once already (not
+                # again result by result: on dstm+polka swap, 2.3 M results fed in 83,314 runs)
+                x.seen, x.pos, x.stamps, x.lazy = list(seen), pos, list(own), None
                 if not ok or x.pending is None or x.pending.op != op or x.pending.objs != objs:
                     raise DesignMisuse(f"resuming a run: thread {t} took another step than it took before "
                                        f"({_NOT_AGAIN})")
         finally:
             self._lazy = False
-            self._settle()
         self.inevitable = snap.inevitable
 
     def whole(self, chooser=None, room: int = 0) -> None:
@@ -923,11 +927,13 @@ class Run:
         that equal keys are equal renamed memories. A cell's shape is kept while the cell holds
         the same object (a step changes one cell; runs resumed from a snapshot share its cache):
         on dstm+polka swap's matrix cell, 456,242 states cost 14.4 s renamed whole, 8.9 s this
-        way."""
+        way. A tuple met before in any cell is found by its value (`_met`). Measured on
+        dstm+polka transfer's matrix graph (225,809 states, CPU of the search, two runs each):
+        25.8-26.0 s before the local states and the tuples met before were kept (`_plain`,
+        `_met`), 24.2 s with the local states alone, 23.3-23.8 s with both."""
         if not self.domains:
             return tuple(self.mem), self.thread_positions()
-        positions = self.thread_positions()
-        mem, cache = self.mem, self._shapes
+        mem, cache, met = self.mem, self._shapes, self._met
         shapes, found = [], []
         for i, v in enumerate(mem):
             tv = type(v)
@@ -940,32 +946,56 @@ class Run:
                 if kept[2]:
                     found += kept[2]
                 continue
-            own, mutable = [], []
-            shape = stamps.shape(v, _SLOTS, own, mutable)
-            cache[i] = None if mutable else (v, shape, own)   # a list or dict may change in place
-            shapes.append(shape)
-            found += own
+            known = met.get(v) if tv is tuple else None
+            if known is None:
+                own, mutable = [], []
+                shape = stamps.shape(v, _SLOTS, own, mutable)
+                if mutable:           # a list or dict may change in place
+                    cache[i] = None
+                    shapes.append(shape)
+                    found += own
+                    continue
+                known = (shape, own)
+                if tv is tuple:
+                    if len(met) >= _MAX_MET:
+                        met.clear()
+                    met[v] = known
+            cache[i] = (v, *known)
+            shapes.append(known[0])
+            found += known[1]
         in_memory = len(found)
-        for t, p in enumerate(positions, 1):
-            if p is not None:        # a finished thread's last results are no part of the state
-                if p[2] is not None:
-                    stamps.collect(p[2], found)
-                found.extend(self._th[t].stamps)
+        # The threads' positions (`thread_positions`), with the stamps of each one's local state and
+        # results after the memory's. A local state without stamps (most: parities, karma) is its
+        # own renamed form: one walk to see it, none to collect or rename it (on dstm+polka swap the
+        # two walks and the renaming were a third of this method).
+        local = getattr(self.design, "local_state", None)
+        bounded = self.workload.retries is not None  # then the attempt count steers the thread
+        th, parts = self._th, []
+        for t in range(1, self.threads + 1):
+            x = th[t]
+            if x.pending is None:    # a finished thread's last results are no part of the state
+                parts.append(None)
+                continue
+            kept = local(t) if local is not None else None
+            plain = kept is None or _plain(kept)
+            if not plain:
+                stamps.collect(kept, found)
+            found += x.stamps
+            parts.append((x, kept, plain, x.tries if bounded else 0, len(found)))
         newest = {d: d.newest for d in self.domains if not d.relative}   # a relative domain has no newest
         ranks = STAMP_RANKS(found, newest)
-        canon = []
         one = next(iter(ranks.values())) if len(ranks) == 1 else None   # the common case: one domain
-        numbers = tuple([one[s.value] for s in found[:in_memory]] if one is not None else
-                        [ranks[s.domain][s.value] for s in found[:in_memory]])
-        for t, p in enumerate(positions, 1):
-            if p is None:
+        numbers = tuple([one[s.value] for s in found] if one is not None else
+                        [ranks[s.domain][s.value] for s in found])
+        canon = []
+        for part in parts:
+            if part is None:
                 canon.append(None)
-            else:
-                mine = self._th[t].stamps
-                own = tuple([one[s.value] for s in mine] if one is not None else
-                            [ranks[s.domain][s.value] for s in mine])
-                canon.append((p[0], p[1], stamps.rename(p[2], ranks) if p[2] is not None else None, p[3], own))
-        return (tuple(shapes), numbers, tuple([ranks[d][n] for d, n in newest.items()])), tuple(canon)
+                continue
+            x, kept, plain, tries, end = part
+            canon.append((x.k, x.pos, kept if plain else stamps.rename(kept, ranks), tries,
+                          numbers[end - len(x.stamps):end]))
+        return (tuple(shapes), numbers[:in_memory], tuple([ranks[d][n] for d, n in newest.items()])), tuple(canon)
 
     def lasso_states(self) -> dict:
         """The lasso detector's record: abstract state -> the depth it was seen at (since the
@@ -1032,6 +1062,34 @@ FUSE_MARKS = True
 #: How states name stamps: canonically (the default), or `stamps.exact_ranks` to compare the
 #: abstraction with the exact search in tests.
 STAMP_RANKS = stamps.canonical_ranks
+
+#: Tuples met in memory (`Run._met`: a run's and those of the runs resumed from its snapshots,
+#: which share its machine) -> (their shape, their stamps): a cell's value recurs across runs
+#: (the states are finite), and finding it there costs a hash and a comparison where
+#: `stamps.shape` walks it. Equal values have equal shapes and stamps of equal numbers and
+#: domains (memory holds admitted stamps: offset 0, unsealed, so comparing them never raises).
+#: Not one table for all runs: each run built from the start has domains of its own, so its
+#: values, equal in numbers to another run's, are other keys with the same hashes (a matrix
+#: whose table outlived thousands of such runs took twice as long). Bounded: cleared when full.
+_MAX_MET = 1 << 16
+#: Local states (`local_state`) known to hold no stamp, list or dict (`stamps.plain`).
+_PLAIN: dict = {}
+
+
+def _plain(kept) -> bool:
+    """`stamps.plain(kept)`, remembered for the plain ones (most: parities, karma). Only plain ones
+    are kept, so a lookup never compares two stamps; an unhashable state is walked each time."""
+    try:
+        if kept in _PLAIN:
+            return True
+    except TypeError:
+        return stamps.plain(kept)
+    if not stamps.plain(kept):
+        return False
+    if len(_PLAIN) >= _MAX_MET:
+        _PLAIN.clear()
+    _PLAIN[kept] = True
+    return True
 
 _SLOTS: dict = {}   # domain name -> its Slot in interned positions (`stamps.split`)
 _CHECKPOINT = type("CheckpointMark", (), {"__repr__": lambda self: "<checkpoint>"})()   # no result equals it

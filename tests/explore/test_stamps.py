@@ -146,6 +146,63 @@ def test_a_shape_with_its_numbers_is_the_renamed_value(a, b, same, shift):
     assert (forms[0] == forms[1]) == (stamps.rename(a, ranks) == stamps.rename(b, ranks))
 
 
+def _holds_stamp_list_or_dict(value) -> bool:
+    """The oracle for `stamps.plain`: anything but nested tuples of plain values, found by brute force."""
+    if type(value) in (stamps.Stamp, list, dict):
+        return True
+    return type(value) is tuple and any(_holds_stamp_list_or_dict(x) for x in value)
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(value=_values())
+def test_a_plain_value_is_its_own_renamed_form(value):
+    """`stamps.plain` (which lets `abstract_state` keep a local state as it is) says yes exactly
+    when the value holds no stamp, list or dict at any depth, and then renaming leaves it equal."""
+    assert stamps.plain(value) == (not _holds_stamp_list_or_dict(value))
+    if stamps.plain(value):
+        assert stamps.rename(value, {d: {v: v + 7 for v in range(4)} for d in _DOMAINS}) == value
+
+
+def _admit_oracle(value, where):
+    """`stamps.admit` as a brute-force rebuild: every tuple copied, every stamp admitted in order."""
+    if type(value) is stamps.Stamp:
+        return stamps._admit_one(value, where)
+    if type(value) is tuple:
+        return tuple(_admit_oracle(x, where) for x in value)
+    return value
+
+
+def _stored_values():
+    leaf = st.one_of(st.integers(0, 2), st.builds(stamps.Stamp, st.integers(0, 4), st.sampled_from(_DOMAINS),
+                                                  st.integers(0, 2)))
+    return st.recursive(leaf, lambda inner: st.lists(inner, max_size=3).map(tuple), max_leaves=6)
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(value=_stored_values(), newest=st.integers(0, 3))
+def test_admitting_a_value_is_the_rebuild_that_admits_each_stamp(value, newest):
+    """Every value stored passes `admit` (rule 3): the same value, the same newest stamps and the
+    same refusals as admitting each stamp of a full copy, and the value itself when no stamp changed."""
+    outcomes = []
+    for admit in (stamps.admit, _admit_oracle):
+        for d in _DOMAINS:
+            d.newest = newest
+        try:
+            out = admit(value, "x")
+        except stamps.StampMisuse as exc:
+            out = str(exc)
+        outcomes.append((out, [d.newest for d in _DOMAINS]))
+        if admit is stamps.admit and not _holds_changed_stamp(value) and not isinstance(out, str):
+            assert out is value
+    assert outcomes[0] == outcomes[1]
+
+
+def _holds_changed_stamp(value) -> bool:
+    if type(value) is stamps.Stamp:
+        return value.offset != 0
+    return type(value) is tuple and any(_holds_changed_stamp(x) for x in value)
+
+
 def test_a_cell_changed_in_place_is_not_kept_by_its_identity():
     """A cell's shape is kept while it holds the same object; a list or dict (which a design
     could change in place) is shaped again each time, and equals the tuple with its items as
