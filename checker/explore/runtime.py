@@ -303,7 +303,7 @@ class Run:
         #: with the same objects in memory).
         self._shapes = None
         #: Tuples met in this run's memory, and in the runs resumed from its snapshots -> (their
-        #: shape, their stamps), for `abstract_state` (`_remember`).
+        #: shape, their stamps), for `abstract_state` (see `_MAX_MET`).
         self._met = None
         self._watch_base = 0          # the steps before the first one, in the watch's schedule
         if watch is not None:
@@ -311,7 +311,11 @@ class Run:
         if resume is None:
             self._build()
         else:
-            self.machine, self.design, self.outside_cells, self.output_cell, self._shapes, self._met = resume.context
+            self.machine, self.design, self.outside_cells, self.output_cell, self._shapes, self._met, same = \
+                resume.context
+            if same is not self.positions:   # (`_resume` sets the snapshot's interned positions back)
+                raise ValueError("a run resumed from a snapshot must share the snapshot's run's positions table "
+                                 "(Run(positions=...))")
             self.mem = list(resume.mem)
             self.domains = self.machine.domains
             if watch is not None:     # what a worker that dies in this run reports: the whole schedule
@@ -593,7 +597,8 @@ class Run:
                 k, tries, attempts, kept = x.segment
                 threads.append((k, tries, attempts, kept, tuple(x.seen), x.pending.op, x.pending.objs, x.pos,
                                 tuple(x.stamps)))
-        return Snapshot((self.machine, self.design, self.outside_cells, self.output_cell, self._shapes, self._met),
+        return Snapshot((self.machine, self.design, self.outside_cells, self.output_cell, self._shapes, self._met,
+                         self.positions),
                         tuple(self.mem),
                         tuple([d.newest for d in self.domains]), tuple(threads), self.commits, self.inevitable,
                         (self.resumed, self.schedule, len(self.schedule)))
@@ -1139,8 +1144,8 @@ class _Again:
 
 class Snapshot:
     """A run's state as `Run.snapshot` keeps it for `Run._resume` (see there); `context` is the
-    run's (machine, design, outside cells, output cell, kept cell shapes), which the resumed run
-    uses as its own."""
+    run's (machine, design, outside cells, output cell, kept cell shapes, tuples met, positions
+    table), which the resumed run uses as its own (the positions table must be its own already)."""
     __slots__ = ("context", "mem", "newest", "threads", "commits", "inevitable", "at")
 
     def __init__(self, context, mem, newest, threads, commits, inevitable, at):
