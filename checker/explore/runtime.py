@@ -951,7 +951,10 @@ class Run:
                 if kept[2]:
                     found += kept[2]
                 continue
-            known = met.get(v) if tv is tuple else None
+            try:
+                known = met.get(v) if tv is tuple else None
+            except TypeError:         # a list or dict inside (shaped each time below)
+                known = None
             if known is None:
                 own, mutable = [], []
                 shape = stamps.shape(v, _SLOTS, own, mutable)
@@ -964,7 +967,10 @@ class Run:
                 if tv is tuple:
                     if len(met) >= _MAX_MET:
                         met.clear()
-                    met[v] = known
+                    try:
+                        met[v] = known
+                    except TypeError:  # something else unhashable inside: kept by identity alone
+                        pass
             cache[i] = (v, *known)
             shapes.append(known[0])
             found += known[1]

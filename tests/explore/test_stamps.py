@@ -219,6 +219,21 @@ def test_a_cell_changed_in_place_is_not_kept_by_its_identity():
     assert run.abstract_state() == after
 
 
+def test_a_tuple_holding_a_list_is_shaped_each_time():
+    """A tuple with a list inside (unhashable: not found by its value, `Run._met`) is shaped as
+    the list it holds is now, and equals the same value made of tuples."""
+    run = api.make_explorer(api.prepare("tl2", "transfer"), CachedDPOR()).new_run()
+    clock = next(v for v in run.mem if type(v) is stamps.Stamp)
+    held = [1, clock]
+    run.mem[0] = (0, held)
+    before = run.abstract_state()
+    held[0] = 2
+    after = run.abstract_state()
+    assert before != after
+    run.mem[0] = (0, (2, clock))
+    assert run.abstract_state() == after
+
+
 # -- explorations: canonical against exact --------------------------------------------------------
 
 def _explore(design, workload, ranks, monkeypatch, strategy=None, budget=60000):
