@@ -635,7 +635,7 @@ class Run:
                         break
                     ok = self._advance(t, r)
                 # Its position is the snapshot's: the same results, interned once already (not
-                # again result by result: on dstm+polka swap, 2.3 M results fed in 83,314 runs)
+                # again result by result: on dstm+polka swap, over 2.3 M results fed in 83,314 runs)
                 x.seen, x.pos, x.stamps, x.lazy = list(seen), pos, list(own), None
                 if not ok or x.pending is None or x.pending.op != op or x.pending.objs != objs:
                     raise DesignMisuse(f"resuming a run: thread {t} took another step than it took before "
@@ -933,9 +933,10 @@ class Run:
         the same object (a step changes one cell; runs resumed from a snapshot share its cache):
         on dstm+polka swap's matrix cell, 456,242 states cost 14.4 s renamed whole, 8.9 s this
         way. A tuple met before in any cell is found by its value (`_met`). Measured on
-        dstm+polka transfer's matrix graph (225,809 states, CPU of the search, two runs each):
-        25.8-26.0 s before the local states and the tuples met before were kept (`_plain`,
-        `_met`), 24.2 s with the local states alone, 23.3-23.8 s with both."""
+        dstm+polka transfer's matrix graph (225,809 states, CPU of the whole search, two runs
+        each), with resumed runs taking their positions from their snapshots (`_resume`) in all
+        but the first figure: 25.8-26.0 s before, 24.2 s with the local states kept as they are
+        (`_plain`), 23.3-23.8 s with the tuples met too."""
         if not self.domains:
             return tuple(self.mem), self.thread_positions()
         mem, cache, met = self.mem, self._shapes, self._met
@@ -953,8 +954,8 @@ class Run:
                 continue
             try:
                 known = met.get(v) if tv is tuple else None
-            except TypeError:         # a list or dict inside (shaped each time below)
-                known = None
+            except TypeError:         # something unhashable inside: shaped here each time it changes
+                known, tv = None, None
             if known is None:
                 own, mutable = [], []
                 shape = stamps.shape(v, _SLOTS, own, mutable)
@@ -964,13 +965,10 @@ class Run:
                     found += own
                     continue
                 known = (shape, own)
-                if tv is tuple:
+                if tv is tuple:       # (hashable: its lookup above did not raise)
                     if len(met) >= _MAX_MET:
                         met.clear()
-                    try:
-                        met[v] = known
-                    except TypeError:  # something else unhashable inside: kept by identity alone
-                        pass
+                    met[v] = known
             cache[i] = (v, *known)
             shapes.append(known[0])
             found += known[1]
@@ -1083,7 +1081,9 @@ STAMP_RANKS = stamps.canonical_ranks
 #: values, equal in numbers to another run's, are other keys with the same hashes (a matrix
 #: whose table outlived thousands of such runs took twice as long). Bounded: cleared when full.
 _MAX_MET = 1 << 16
-#: Local states (`local_state`) known to hold no stamp, list or dict (`stamps.plain`).
+#: Local states (`local_state`) known to hold no stamp, list or dict (`stamps.plain`). One table
+#: for all runs, unlike `_met`: its keys hold no stamps, so they are equal across runs (dstm+polka
+#: transfer's graph, three runs each: 22.4-22.9 s with it, 23.1-23.2 s walking every state).
 _PLAIN: dict = {}
 
 

@@ -50,10 +50,10 @@ meets, it keeps a snapshot (`Run.snapshot`: the memory, and each thread's curren
 from its BEGIN, that is the design's `local_state` then and the results its steps got);
 a later run for a state starts from the snapshot of the nearest state on its parent path
 that has one (`Run(resume=...)`: each thread restarted at its attempt's BEGIN and fed its
-results, no memory touched, its position the snapshot's, not interned again), then fast-forwards the rest of the path (at most a few
-choices). Why it reaches the same place: a thread is deterministic in what its steps
-return, keeps across attempts only what `local_state` holds (the contract the canonical
-states already rest on), and the parent path from the snapshot's place is transitions that
+results, no memory touched, its position the snapshot's, not interned again), then
+fast-forwards the rest of the path (at most a few choices). Why it reaches the same
+place: a thread is deterministic in what its steps return, keeps across attempts only what
+`local_state` holds (the contract the canonical states already rest on), and the parent path from the snapshot's place is transitions that
 ran. What differs: a run's step bound counts from where it began (a resumed run has not
 gone the whole way), so it goes on further, and a bounded graph may stop elsewhere; the
 graph, once exhausted, is the same (tests/explore/test_resume.py compares every shipped
