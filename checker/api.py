@@ -44,7 +44,7 @@ from .explore.config import (
     GRAPH_TIME_LIMIT,
     RunConfig,
 )
-from .explore import isolation
+from .explore import horizon, isolation
 from .explore.estimate import DEFAULT_BUDGET, Counting, CyclicCounting, Size, size_of
 from .explore.engine import INTERRUPTED, CyclicExplorer, Explorer, Outcome, Violation
 from .explore.objects import check_operations
@@ -324,6 +324,10 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
                     raise UsageError(str(exc)) from None
             else:
                 outcome = plan.explore(explorer) if plan is not None else explorer.explore()
+            if config.cyclic and name == GraphSearch.name and not outcome.exhausted and not outcome.violations \
+                    and INTERRUPTED not in outcome.bounds:   # relative stamps: starvation on the horizon graph
+                outcome.horizon = horizon.starvation(setup.design_cls, setup.workload,
+                                                     max_states or DEFAULT_MAX_STATES)
             if shrink and INTERRUPTED not in outcome.bounds:     # interrupted: the user wants out now
                 outcome.violations = [shrink_all(explorer, v) for v in outcome.violations]
             for v in outcome.violations:      # not shrunk: the schedule is the run's own
@@ -344,7 +348,7 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
         steps=outcome.steps, exhausted=outcome.exhausted, bounds=outcome.bounds, elapsed=outcome.elapsed,
         cut=outcome.cut, violations=outcome.violations, about=setup.about, workload_about=setup.workload.about,
         states=outcome.states, transitions=outcome.transitions, store_bytes=outcome.store_bytes,
-        cluster=getattr(explorer.strategy, "spread", None) or None,
+        cluster=getattr(explorer.strategy, "spread", None) or None, horizon=outcome.horizon,
         keys_used=None if object else setup.workload.options().get("keys"), expected=setup.expected,
         spec=getattr(setup.workload, "spec", None) if object else None, native_loop=plan is not None,
         design_output=output.getvalue() if hasattr(output, "getvalue") else output)

@@ -133,8 +133,9 @@ _RELATIVE_STARVING = ("transfer", "counter", "dict-update", "ww-pathology", "ran
 #: generations of their own, and the gap between them grows by one a round (a thread holds a copy 9
 #: ahead of the other's within 200,000 states; not exhausted at 1,500,000, 168 s). No thread can
 #: starve there (a thread that never commits writes nothing, and the other alone empties its list
-#: within two commits, after which nothing bumps the counter), but only a whole graph proves it:
-#: starvation stays unknown, at the cost of these states rather than 60,000.
+#: within two commits, after which nothing bumps the counter): the horizon graph proves it
+#: (explore/horizon.py: 89,379 states, the matrix's budget for it), after these states rather than
+#: 60,000 of a graph that cannot.
 _RACY_SWAP = ("swap",)
 #: lazy-unlocked-commit's cyclic graph on swap ends (742,941 states, 229 s in the matrix): swap
 #: moves at most the lists' two items, so a thread that stalls inside an attempt lets the other

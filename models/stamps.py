@@ -46,7 +46,12 @@ the values sit: each one minus the least of the domain's values in the state
 (every comparison and every `+ c` gives the same answer after a common
 shift). Its states are finite only while the values stay within a bounded
 spread, but a loop that moves them all up by the same amount closes, so a
-livelock or a starvation is found even where the graph never ends.
+livelock or a starvation is found even where the graph never ends. Where it
+does not end, `horizon_ranks` caps those differences too, just past what the
+design writes and compares (`Domain.compared`, `raised`, `lowered`): a form
+that merges states the design can tell apart, for a search that takes every
+step of every state a merged one stands for (explore/horizon.py, which proves
+starvation-freedom that way and nothing else).
 
 Not stamps: data values (the canonical form would merge histories that read
 different values), and counters that grow anywhere but at the newest value
@@ -66,12 +71,16 @@ class Domain:
     """One family of comparable stamps; `newest` is the runtime's record of rule 3 (unused when
     the domain is `relative`: only differences count, and any stamp may be counted up)."""
 
-    __slots__ = ("name", "gap", "newest", "relative")
+    __slots__ = ("name", "gap", "newest", "relative", "compared", "raised", "lowered", "made")
 
     def __init__(self, name: str, gap: int, relative: bool = False):
         if not isinstance(gap, int) or gap < 0:
             raise StampMisuse(f"the gap of stamp domain {name!r} must be an int >= 0, not {gap!r}")
         self.name, self.gap, self.newest, self.relative = name, gap, 0, bool(relative)
+        #: A relative domain's reach, as its stamps were used so far: the largest difference of
+        #: offsets compared, the largest offsets up and down of the stamps written to memory, and
+        #: how many computed stamps were written (what a horizon graph rests on: explore/horizon.py).
+        self.compared = self.raised = self.lowered = self.made = 0
 
     def __repr__(self) -> str:
         return f"Domain({self.name!r}, gap={self.gap}{', relative' if self.relative else ''})"
@@ -93,10 +102,16 @@ class Stamp:
         if self.sealed or other.sealed:
             raise StampMisuse(f"a stamp of {self.domain.name!r} given by Machine.stamps was kept and compared "
                               f"after the design was built: read stamps from cells instead")
-        if abs(self.offset - other.offset) > self.domain.gap and not self.domain.relative:
-            raise StampMisuse(f"stamps of {self.domain.name!r} compared ({op}) with offsets {self.offset} and "
-                              f"{other.offset}: declare Machine.stamps({self.domain.name!r}, gap="
-                              f"{abs(self.offset - other.offset)}) if the design tests that difference")
+        diff = self.offset - other.offset
+        if diff:
+            d = self.domain
+            if d.relative:
+                if abs(diff) > d.compared:
+                    d.compared = abs(diff)
+            elif abs(diff) > d.gap:
+                raise StampMisuse(f"stamps of {d.name!r} compared ({op}) with offsets {self.offset} and "
+                                  f"{other.offset}: declare Machine.stamps({d.name!r}, gap="
+                                  f"{abs(diff)}) if the design tests that difference")
         return other.value
 
     def __eq__(self, other):
@@ -170,6 +185,11 @@ def _admit_one(s: Stamp, where: str) -> Stamp:
     if s.offset == 0:
         return s
     if d.relative:
+        d.made += 1
+        if s.offset > d.raised:
+            d.raised = s.offset
+        elif -s.offset > d.lowered:
+            d.lowered = -s.offset
         return Stamp(s.value, d)
     if not (d.newest <= s.value <= d.newest + d.gap + 1):
         raise StampMisuse(f"{where} := stamp {s.value} of {d.name!r}, computed with offset {s.offset}: a computed "
@@ -307,12 +327,30 @@ def canonical_ranks(stamps, newest: dict) -> dict:
         elif d.gap == 0:   # distinct values differ by at least 1 = gap + 1: the rank is the place
             ranks[d] = {v: c for c, v in enumerate(sorted(values))}
         else:
-            cap, prev, c, own = d.gap + 1, None, 0, {}
-            for v in sorted(values):
-                c = 0 if prev is None else c + min(v - prev, cap)
-                own[v] = c
-                prev = v
-            ranks[d] = own
+            ranks[d] = capped(values, d.gap + 1)
+    return ranks
+
+
+def capped(values, cap: int) -> dict:
+    """value -> its rank: the values in order, the first 0, each difference between neighbours
+    capped at `cap`."""
+    prev, c, own = None, 0, {}
+    for v in sorted(values):
+        c = 0 if prev is None else c + min(v - prev, cap)
+        own[v] = c
+        prev = v
+    return own
+
+
+def horizon_ranks(stamps, newest: dict, horizon: int) -> dict:
+    """`canonical_ranks` with each relative domain's neighbour differences capped at `horizon`
+    too: the abstraction of a horizon graph (explore/horizon.py), which merges states that a
+    design may yet tell apart, so that only a search that expands every state the merged ones
+    stand for may use it."""
+    ranks = canonical_ranks(stamps, newest)
+    for d, own in ranks.items():
+        if d.relative and len(own) > 1:
+            ranks[d] = capped(own, horizon)
     return ranks
 
 
@@ -342,6 +380,24 @@ def _values_by_domain(stamps, newest: dict) -> dict:
         else:
             values.add(n)
     return by_domain
+
+
+def remap(value, table: dict):
+    """`value` with each stamp of a domain in `table` (domain -> {value -> new value}) given its
+    new value (its offset kept), tuples, lists and dicts rebuilt around them; the value itself
+    when it holds none."""
+    t = type(value)
+    if t is Stamp:
+        own = table.get(value.domain)
+        return value if own is None else Stamp(own[value.value], value.domain, value.offset)
+    if t is tuple or t is list:
+        out = [remap(x, table) for x in value]
+        if t is list:
+            return out
+        return value if all(a is b for a, b in zip(out, value)) else tuple(out)
+    if t is dict:
+        return {k: remap(x, table) for k, x in value.items()}
+    return value
 
 
 def rename(value, ranks: dict):

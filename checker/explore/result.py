@@ -53,6 +53,9 @@ class ExploreResult:
     #: a graph built on a cluster: workers, rounds, bytes sent, places per partition, and seconds
     #: (Ray's start and stop, the rounds, each worker busy: cluster_graph.py)
     cluster: dict | None = None
+    #: cyclic programs whose graph did not end, on a design with relative stamps: the horizon
+    #: graph's answer on starvation (`explore/horizon.py` `starvation`), or None
+    horizon: dict | None = None
 
     @property
     def verdict(self) -> Verdict:

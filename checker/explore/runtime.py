@@ -279,10 +279,13 @@ class Run:
     """One execution. Build it, call `execute(chooser)`, then read its fields."""
 
     def __init__(self, design_cls, workload, max_steps: int = 2000, detect_lassos: bool = True,
-                 cyclic: bool = False, positions: Positions | None = None, resume: "Snapshot | None" = None):
+                 cyclic: bool = False, positions: Positions | None = None, resume: "Snapshot | None" = None,
+                 horizon: int | None = None):
         """`resume`: a snapshot (`snapshot`) of a run of the same design, workload and `cyclic`,
         to start in the state it was taken in (on that run's design object) rather than in the
-        initial state."""
+        initial state. `horizon`: `abstract_state` caps the differences of relative stamps at it
+        (`stamps.horizon_ranks`: for a horizon graph's search alone, explore/horizon.py)."""
+        self.horizon = horizon
         self.workload = workload
         self._design_cls = design_cls
         self.positions = positions if positions is not None else Positions()
@@ -992,7 +995,8 @@ class Run:
             found += x.stamps
             parts.append((x, kept, plain, x.tries if bounded else 0, len(found)))
         newest = {d: d.newest for d in self.domains if not d.relative}   # a relative domain has no newest
-        ranks = STAMP_RANKS(found, newest)
+        ranks = STAMP_RANKS(found, newest) if self.horizon is None else \
+            stamps.horizon_ranks(found, newest, self.horizon)
         one = next(iter(ranks.values())) if len(ranks) == 1 else None   # the common case: one domain
         numbers = tuple([one[s.value] for s in found] if one is not None else
                         [ranks[s.domain][s.value] for s in found])

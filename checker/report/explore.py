@@ -245,6 +245,19 @@ def _expectation(expected, cyclic: bool, criterion) -> tuple:
     return "; ".join([text] + [apart[k] for k in kinds if apart.get(k)]), shown
 
 
+def _horizon_lines(found: dict | None) -> list:
+    """What the horizon graph (explore/horizon.py) decided where the graph of cyclic programs did
+    not end on a design with relative stamps."""
+    if found is None:
+        return []
+    if found["starvation"] == "holds":
+        return [f"proven:    starvation-free, on the horizon graph ({found['states']:,} states: relative stamps' "
+                f"differences capped at {found['horizon']}; it holds every run, so no run starves a thread; "
+                f"deadlock and livelock are as above)"]
+    return [f"horizon:   starvation not decided on the horizon graph ({found['states']:,} states, differences "
+            f"capped at {found['horizon']}): {found['why']}"]
+
+
 def human(result: ExploreResult, wide: bool = False) -> str:
     c = result.config
     lines = [f"stmcheck explore {c.design} {' '.join(c.program_flag())} --threads {c.threads} "
@@ -284,6 +297,7 @@ def human(result: ExploreResult, wide: bool = False) -> str:
         if c.cyclic:
             lines.append("verdict:   no violation found (cyclic programs: deadlock, livelock and starvation; "
                          "histories are not judged)")
+            lines += _horizon_lines(result.horizon)
         elif result.criterion == Kind.GIL:
             lines.append("verdict:   no violation found (every complete run's output and final memory are a GIL "
                          "run's, deadlock and livelock)")
@@ -420,6 +434,8 @@ def as_json(result: ExploreResult, timings: bool | None = None) -> dict:
         "violations": [violation_json(v, c) for v in result.violations],
         "native_loop": result.native_loop,
     }
+    if result.horizon is not None:
+        doc["horizon"] = result.horizon
     if result.design_output:
         doc["design_output"] = result.design_output
     timed = timings_on() if timings is None else timings

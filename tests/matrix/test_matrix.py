@@ -247,7 +247,7 @@ def test_a_cell_s_cyclic_graph_gets_its_workload_s_budget(monkeypatch):
     """The figure a design names for one workload is what that cell's graph of cyclic programs
     is given; its other workloads get the default."""
     given = {}
-    monkeypatch.setattr(M, "_cyclic", lambda cell, states: given.setdefault(cell.workload, states))
+    monkeypatch.setattr(M, "_cyclic", lambda cell, states, horizon: given.setdefault(cell.workload, states))
     for workload in ("counter", "write-skew"):
         M._run_cell("lazy-unlocked-commit", workload, 2, None)
     assert given == {"counter": DESIGNS["lazy-unlocked-commit"].search["states"]["counter"],
@@ -346,3 +346,30 @@ def test_jobs_give_the_cells_one_process_gives_in_matrix_order():
     two = CliRunner().invoke(main, args + ["-j", "2"])
     assert one.exit_code == two.exit_code == 0
     assert json.loads(two.stdout) == json.loads(one.stdout)
+
+
+def test_starvation_left_unknown_by_relative_stamps_goes_to_the_horizon_graph(monkeypatch):
+    """gencounter-racy on swap: its graph of cyclic programs has no end (relative stamps), so the
+    cell asks the horizon graph (explore/horizon.py), within the budget's states, and takes its
+    "holds"; a design without relative stamps gets no answer from it (tl2 on swap, its graph
+    bounded here) and keeps its "unknown"."""
+    asked, real = [], M.horizon.starvation
+
+    def horizon_says(design_cls, workload, max_states):
+        asked.append((design_cls.__name__, workload.name, max_states))
+        if design_cls.__name__ == "GenCounterRacy":
+            return {"starvation": "holds", "states": 7, "horizon": 2, "why": None}
+        return real(design_cls, workload, max_states)
+    monkeypatch.setattr(M.horizon, "starvation", horizon_says)
+    budget = replace(SMALL, horizon=1234)
+    cell = M.run_cell("gencounter-racy", "swap", 2, budget)
+    assert asked == [("GenCounterRacy", "swap", 1234)]
+    assert cell.verdicts["starvation-free"] == "holds" and "horizon graph (7 states" in cell.note
+    cell = M.run_cell("tl2", "swap", 2, budget)
+    assert asked[1:] == [("TL2", "swap", 1234)]
+    assert cell.verdicts["starvation-free"] == "unknown" and "horizon" not in cell.note
+
+
+def test_a_horizon_graph_past_its_budget_leaves_starvation_unknown():
+    cell = M.run_cell("gencounter-racy", "swap", 2, replace(SMALL, horizon=500))
+    assert cell.verdicts["starvation-free"] == "unknown" and "more than 500 states" in cell.note
