@@ -104,14 +104,16 @@ def test_builds_through_cbuild_into_the_shared_cache_and_a_second_load_reuses_it
     assert os.path.dirname(built) == str(fresh)
     name = os.path.basename(built)
     assert name.startswith("lincore-") and name.endswith(".so")
-    assert os.listdir(fresh) == [name]                             # the new build pruned the stale one
-    inode = os.stat(built).st_ino
+    declared = name[:-len(".so")] + ".py"                          # its declarations, parsed once (cffi)
+    assert sorted(os.listdir(fresh)) == [declared, name]           # the new build pruned the stale one
+    inode, declared_inode = os.stat(built).st_ino, os.stat(fresh / declared).st_ino
 
     monkeypatch.setattr(native, "_state", {})                      # as a new process would
     os.utime(built, (1.0, 1.0))
+    monkeypatch.setattr(cffi.FFI, "cdef", lambda *a, **k: pytest.fail("the declarations were parsed again"))
     assert native.available()
     assert len(calls) == 1                                         # no second compile
-    assert os.stat(built).st_ino == inode
+    assert os.stat(built).st_ino == inode and os.stat(fresh / declared).st_ino == declared_inode
     assert os.stat(built).st_mtime > 1.0                           # marked as used: young again
 
     history = parse_ophistory(json.dumps(DOCS["kv-bad"]), "kv-bad.json")
@@ -128,10 +130,12 @@ def test_a_second_process_reuses_the_build(tmp_path):
     code = "from stmcheck.checker.linearizability import native; native.load()"
     stats = []
     for _ in range(2):
-        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
-        names = os.listdir(tmp_path / "cache")
-        assert len(names) == 1 and names[0].startswith("lincore-")
-        stats.append((names[0], os.stat(tmp_path / "cache" / names[0]).st_ino))
+        done = subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300,
+                              capture_output=True, text=True)
+        assert done.stdout == ""                                   # (cffi's writer would say "generating")
+        names = sorted(os.listdir(tmp_path / "cache"))
+        assert len(names) == 2 and names[0].startswith("lincore-") and names[0][:-3] == names[1][:-3]
+        stats.append([(n, os.stat(tmp_path / "cache" / n).st_ino) for n in names])
     assert stats[0] == stats[1]
 
 
