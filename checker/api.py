@@ -326,8 +326,8 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
                 outcome = plan.explore(explorer) if plan is not None else explorer.explore()
             if config.cyclic and name == GraphSearch.name and not outcome.exhausted and not outcome.violations \
                     and INTERRUPTED not in outcome.bounds:   # relative stamps: starvation on the horizon graph
-                outcome.horizon = horizon.starvation(setup.design_cls, setup.workload,
-                                                     max_states or DEFAULT_MAX_STATES)
+                outcome.horizon = horizon.verdicts(setup.design_cls, setup.workload,
+                                                   max_states or DEFAULT_MAX_STATES)
             if shrink and INTERRUPTED not in outcome.bounds:     # interrupted: the user wants out now
                 outcome.violations = [shrink_all(explorer, v) for v in outcome.violations]
             for v in outcome.violations:      # not shrunk: the schedule is the run's own

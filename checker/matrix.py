@@ -94,11 +94,24 @@ class Budget:
     graph: tuple = (150_000, 200_000)     # states of the state graph after a bounded DPOR (2, 3 threads)
     probe: tuple = (200, 40_000)          # random-walk probe of a bounded cell: executions, steps in all
     states_on: tuple = ()                 # ((workload, states), ...): the cyclic graph's on those workloads
+    graph3_on: tuple = ()                 # ((workload, states), ...): the 3-thread state graph's on those
     horizon: int = 200_000                # states of the horizon graph (starvation, relative stamps)
+    horizon_on: tuple = ()                # ((workload, states), ...): where it decides progress too
 
     def cyclic_states(self, workload: str) -> int:
         """The cyclic state graph's states on `workload` (`states`, unless `states_on` names it)."""
         return dict(self.states_on).get(workload, self.states)
+
+    def horizon_states(self, workload: str) -> tuple:
+        """(the horizon graph's states on `workload`, whether the design's entry names the workload:
+        there the graph is searched for the progress columns too, not only for starvation)."""
+        named = dict(self.horizon_on)
+        return named.get(workload, self.horizon), workload in named
+
+    def graph_states(self, threads: int, workload: str) -> int:
+        """The state graph's states with `threads` threads on `workload` (`graph`, unless
+        `graph3_on` names the workload, with 3 threads)."""
+        return self.graph[0] if threads == 2 else dict(self.graph3_on).get(workload, self.graph[1])
 
     def for_design(self, design: str) -> "Budget":
         """This budget, widened by the registry entry's `search` figures (`Entry.search`)."""
@@ -110,24 +123,39 @@ class Budget:
         "steps": the 2-thread DPOR search; "graph": the 2-thread state graph's states; "states":
         the cyclic state graph's (starvation); "probe": (executions, steps)), but for "graph3",
         the 3-thread state graph's states, which replaces the default: a design whose 3-thread
-        graphs are far beyond any budget spends less there; and for "states" given per workload
-        ({workload: states}), which replaces the default on those workloads only, either way (a
-        graph that one workload needs larger, or one that past its starving cycle decides
-        nothing more). ValueError for anything else, so a registry typo cannot pass silently."""
-        bad = sorted(set(search) - {"executions", "steps", "graph", "graph3", "states", "probe"})
+        graphs are far beyond any budget spends less there, one whose graphs end a little past it
+        more; and for "states" and "graph3" given per workload ({workload: states}; for "graph3",
+        "*": every other workload's), which replace the default on those workloads only, either
+        way (a graph that one workload needs larger, or one that past its starving cycle decides
+        nothing more); "horizon" ({workload: states}) names the workloads where the horizon graph
+        is searched for the progress columns too, with those states. ValueError for anything
+        else, so a registry typo cannot pass silently."""
+        bad = sorted(set(search) - {"executions", "steps", "graph", "graph3", "states", "probe", "horizon"})
         probe = tuple(search.get("probe", self.probe))
         states = search.get("states", 1)
         on = states if isinstance(states, dict) else {}
         if on.keys() - set(MATRIX_WORKLOADS) or states == {}:
             bad.append("states")
+        graph3 = search.get("graph3", {})
+        on3 = {k: n for k, n in graph3.items() if k != "*"} if isinstance(graph3, dict) else {}
+        rest3 = graph3.get("*", self.graph[1]) if isinstance(graph3, dict) else graph3
+        if on3.keys() - set(MATRIX_WORKLOADS) or graph3 == {} and "graph3" in search:
+            bad.append("graph3")
+        on_h = search.get("horizon", {})
+        if not isinstance(on_h, dict) or on_h.keys() - set(MATRIX_WORKLOADS) or on_h == {} and "horizon" in search:
+            bad.append("horizon")
+            on_h = {}
         counts = (search.get("executions", 1), search.get("steps", 1), search.get("graph", 1),
-                  search.get("graph3", 1), *(on.values() if on else [states]), *probe)
+                  rest3, *on3.values(), *on_h.values(), *(on.values() if on else [states]), *probe)
         if bad or len(probe) != 2 or not all(isinstance(n, int) and n > 0 for n in counts):
             raise ValueError(f"bad search budget {search!r}: give positive counts for executions, steps, "
-                             f"graph, graph3, states (or states per workload), probe (executions, steps)")
+                             f"graph, graph3 (or graph3 per workload), states (or states per workload), horizon "
+                             f"(per workload), probe (executions, steps)")
         return replace(self, executions=(max(self.executions[0], search.get("executions", 0)), self.executions[1]),
                        steps=(max(self.steps[0], search.get("steps", 0)), self.steps[1]),
-                       graph=(max(self.graph[0], search.get("graph", 0)), search.get("graph3", self.graph[1])),
+                       graph=(max(self.graph[0], search.get("graph", 0)), rest3),
+                       graph3_on=tuple(sorted({**dict(self.graph3_on), **on3}.items())),
+                       horizon_on=tuple(sorted({**dict(self.horizon_on), **on_h}.items())),
                        states=self.states if on else max(self.states, search.get("states", 0)),
                        states_on=tuple(sorted({**dict(self.states_on), **on}.items())),
                        probe=(max(self.probe[0], probe[0]), max(self.probe[1], probe[1])))
@@ -157,8 +185,12 @@ class Budget:
                              f"{wide.graph[0]:,} states; with 3 threads the state graph at most "
                              f"{wide.graph[1]:,} states; with 2 and 3 threads {_probe_text(wide.probe)}"
                              + (f"; starvation: at most {wide.states:,} states" if wide.states != self.states else "")
+                             + "".join(f"; with 3 threads on {', '.join(ws)}: at most {n:,} states"
+                                       for n, ws in _by_figure(wide.graph3_on))
                              + "".join(f"; starvation on {', '.join(ws)}: at most {n:,} states"
-                                       for n, ws in _by_figure(wide.states_on)))
+                                       for n, ws in _by_figure(wide.states_on))
+                             + "".join(f"; the horizon graph on {', '.join(ws)}, for the progress columns too: "
+                                       f"at most {n:,} states" for n, ws in _by_figure(wide.horizon_on)))
         return out
 
 
@@ -371,7 +403,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
         run.execute(Replay(sched, strict=False))
         cell.witnesses[name] = _judged(_config(design, workload, threads), name, ex).replay_command(needed_prefix(run))
     if ex is not gex and (gex is not None or not out.exhausted):
-        out = _graph(cell, ex, out, budget.graph[i], None if gex is None else (gex, graph_out))
+        out = _graph(cell, ex, out, budget.graph_states(threads, workload), None if gex is None else (gex, graph_out))
     if not out.exhausted:
         _probe(cell, ex, threads, budget.probe)
     if threads == 2 and not out.exhausted:
@@ -383,7 +415,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
     if workload in OUTSIDE_WORKLOADS:
         cell.verdicts.update(dict.fromkeys(_NOT_OUTSIDE, NA))
     elif threads == 2:      # native designs too: their stamp words keep cyclic graphs finite
-        _cyclic(cell, budget.cyclic_states(workload), budget.horizon)
+        _cyclic(cell, budget.cyclic_states(workload), *budget.horizon_states(workload))
     cell.seconds = round(time.monotonic() - start, 2)
     return cell
 
@@ -476,15 +508,22 @@ def _bounded_retries(cell: Cell, ex, budget: Budget) -> None:
     cell.note = (cell.note + "; " if cell.note else "") + text
 
 
-def _cyclic(cell: Cell, graph_states: int, horizon_states: int) -> None:
+#: How a cell's note names what the horizon graph proved.
+_HORIZON_SAYS = {"starvation": "starvation-free", "obstruction_free": "obstruction-free",
+                 "survives_stopped_thread": "survives a stopped thread"}
+
+
+def _cyclic(cell: Cell, graph_states: int, horizon_states: int, named: bool = False) -> None:
     """Starvation, obstruction-freedom and survival of a stopped thread, from one graph of cyclic
     programs, stopped early once it shows a starving cycle and both progress counterexamples
     (nothing more to learn; "holds" needs all of it). A design that never waits (the racy
     variants) thus spends the whole budget where it starves: a cap on the growth past the
     starving cycle (fourfold, sixteenfold) was tried, and cost verdicts (dstm+karma on
     write-skew: its progress counterexamples lie eight times past) or saved nothing. Where
-    that graph shows no starving cycle and does not end because of relative stamps, the
-    horizon graph (explore/horizon.py, at most `horizon_states`) may prove starvation-freedom."""
+    that graph does not end and leaves starvation undecided, or the progress columns where the
+    design's entry names the workload (`named`: its horizon graph is known to be small), the
+    horizon graph (explore/horizon.py, at most `horizon_states`) may prove them, if the design's
+    stamps are relative (it over-approximates: "holds" alone is taken from it)."""
     workload = cell.workload
     config = _config(cell.design, workload, 2, cyclic=True)
     setup = api.prepare(cell.design, workload, threads=2)
@@ -492,13 +531,21 @@ def _cyclic(cell: Cell, graph_states: int, horizon_states: int) -> None:
     g.build(stop_at_starvation=True, decided=both_violated)
     live = liveness_of(g)
     cell.states = live["states"]
-    found = horizon.starvation(setup.design_cls, setup.workload, horizon_states) \
-        if live["starvation"] == UNKNOWN and not g.complete else None   # (None: no relative stamps)
+    progress = progress_of(g)
+    open_ = {"starvation": live["starvation"], "obstruction_free": progress.obstruction_free,
+             "survives_stopped_thread": progress.survives_stopped_thread}
+    found = None
+    if not g.complete and (open_["starvation"] == UNKNOWN or named and UNKNOWN in open_.values()):
+        found = horizon.verdicts(setup.design_cls, setup.workload, horizon_states)  # None: no relative stamps
     if found is not None:
-        live["starvation"] = found["starvation"]
+        proven = [k for k, v in open_.items() if v == UNKNOWN and found[k] == HOLDS]
+        for k in proven:
+            open_[k] = HOLDS
+        said = ", ".join(_HORIZON_SAYS[k] for k in proven)
         cell.note = (cell.note + "; " if cell.note else "") + (
-            f"starvation-free on the horizon graph ({found['states']:,} states, horizon {found['horizon']})"
-            if found["starvation"] == HOLDS else f"horizon graph: {found['why']}")
+            f"{said} on the horizon graph ({found['states']:,} states, horizon {found['horizon']})" if proven
+            else f"horizon graph: {found['why'] or 'decided nothing'}")
+    live["starvation"] = open_["starvation"]
     cell.verdicts[Property.STARVATION_FREE] = Verdict(live["starvation"])
     w = live.get("starvation_witness")
     if w is not None:
@@ -507,11 +554,10 @@ def _cyclic(cell: Cell, graph_states: int, horizon_states: int) -> None:
             + f"  # thread {w['starving'][0]} starves: loop of {len(w['loop'])} steps after {len(w['prefix'])}")
     if live["livelock"] == VIOLATED and cell.verdicts["livelock-free"] != VIOLATED:
         cell.note = (cell.note + "; " if cell.note else "") + "livelocks with cyclic programs"
-    found = progress_of(g)
-    for prop, verdict in ((Property.OBSTRUCTION_FREE, found.obstruction_free),
-                          (Property.SURVIVES_STOPPED_THREAD, found.survives_stopped_thread)):
+    for prop, verdict in ((Property.OBSTRUCTION_FREE, open_["obstruction_free"]),
+                          (Property.SURVIVES_STOPPED_THREAD, open_["survives_stopped_thread"])):
         cell.verdicts[prop] = Verdict(verdict)
-        w = found.witnesses.get(prop)
+        w = progress.witnesses.get(prop)
         if w is not None:
             cell.witnesses[prop] = config.replay_command(w["prefix"] + w["steps"]) + f"  # {w['why']}"
 

@@ -92,7 +92,7 @@ class Outcome:
     states: int | None = None          # a state-graph search: distinct states and transitions
     transitions: int | None = None
     store_bytes: int | None = None     # what the graph's store holds, in bytes (`GraphStore.nbytes`)
-    horizon: dict | None = None        # cyclic programs, relative stamps: `horizon.starvation`'s answer
+    horizon: dict | None = None        # cyclic programs, relative stamps: `horizon.verdicts`' answer
 
     def add_runs(self, other: "Outcome") -> None:
         """Count `other`'s runs in (executions, steps, cut, distinct histories): runs made in

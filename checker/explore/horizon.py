@@ -59,6 +59,7 @@ from collections import deque
 from itertools import product
 
 from ...models import stamps
+from ..graphs import topological_order
 from .fair_cycles import starving
 from .runtime import STOPPED, Positions, Run, Snapshot
 
@@ -131,7 +132,9 @@ class HorizonGraph:
         self.dead_ends = 0        # edges into a deadlock or a crash (left out: no cycle passes them)
         self.domains: list = []   # the relative domains
         self._ids: dict = {}      # abstract state -> node
-        self._snaps: list = []    # node -> (snapshot, domain -> its stamps' values in order), until expanded
+        #: node -> (snapshot, domain -> its stamps' values in order, its far differences), kept
+        #: until the transitions queued from it are taken
+        self._snaps: list = []
         self._enabled: list = []
         self._out: list = []        # node -> its edges (a set until the graph is built)
         self._parent: list = []
@@ -309,15 +312,25 @@ def horizon_graph(design_cls, workload, max_states: int = DEFAULT_STATES) -> Hor
     return g
 
 
-def starvation(design_cls, workload, max_states: int = DEFAULT_STATES) -> dict | None:
-    """{"starvation": "holds" or "unknown", "states", "horizon", "why"} of a design on a
-    workload (cyclic programs) from its horizon graph: "holds" when the whole graph was built
-    and no thread starves on a fair cycle of it. None for a design without relative stamps (its
-    horizon graph is its graph of cyclic programs)."""
+def verdicts(design_cls, workload, max_states: int = DEFAULT_STATES) -> dict | None:
+    """What the horizon graph of a design on a workload (cyclic programs) proves: {"starvation",
+    "obstruction_free", "survives_stopped_thread": each "holds" or "unknown"; "states",
+    "horizon", "why" (what kept "starvation" from holding, or None)}. None for a design without
+    relative stamps (its horizon graph is its graph of cyclic programs).
+
+    - starvation-free: no thread starves on a fair cycle of the whole graph (module docstring);
+    - obstruction-free: from every node, every path of one thread's steps reaches a commit of
+      it (the thread is enabled everywhere, and its steps that commit nothing make no cycle):
+      then so does its solo run from every reachable state, a path of those steps;
+    - survives a stopped thread: in no node are all the other threads unable to step, so
+      wherever one stops, the others are never all left waiting.
+    Each "holds" only for the whole graph with no step into a deadlock or a crash (a dead end
+    of the graph may be a state no run reaches, or one that some run does)."""
     g = horizon_graph(design_cls, workload, max_states)
     if not g.domains and g.problem is None:
         return None
-    out = {"states": g.states, "horizon": g.horizon, "starvation": UNKNOWN, "why": g.problem}
+    out = {"states": g.states, "horizon": g.horizon, "starvation": UNKNOWN, "obstruction_free": UNKNOWN,
+           "survives_stopped_thread": UNKNOWN, "why": g.problem}
     if g.complete:
         live = [x for x in range(1, workload.threads + 1) if workload.program(x)]
         found = starving(g, live)
@@ -326,4 +339,23 @@ def starvation(design_cls, workload, max_states: int = DEFAULT_STATES) -> dict |
         else:
             out["why"] = (f"thread {found[0]} starves on a fair cycle of the horizon graph, which may be "
                           f"an artefact of the states it merges")
+        if not g.dead_ends:
+            out["obstruction_free"] = HOLDS if _alone_commits(g, live) else UNKNOWN
+            out["survives_stopped_thread"] = HOLDS if _never_all_waiting(g, live) else UNKNOWN
     return out
+
+
+def _alone_commits(g: HorizonGraph, live) -> bool:
+    """Whether every path of one thread's steps, from every node, reaches a commit of it."""
+    for t in live:
+        if any(t not in g.enabled(u) for u in range(g.nodes)):
+            return False
+        succ = [[v for x, v, c in g.out(u) if x == t and not c] for u in range(g.nodes)]
+        if topological_order(succ)[1] is not None:     # those steps close a cycle
+            return False
+    return True
+
+
+def _never_all_waiting(g: HorizonGraph, live) -> bool:
+    """Whether in every node, for each thread, some other one can step."""
+    return all(any(o in g.enabled(u) for o in live if o != s) for s in live for u in range(g.nodes))

@@ -54,7 +54,7 @@ class ExploreResult:
     #: (Ray's start and stop, the rounds, each worker busy: cluster_graph.py)
     cluster: dict | None = None
     #: cyclic programs whose graph did not end, on a design with relative stamps: the horizon
-    #: graph's answer on starvation (`explore/horizon.py` `starvation`), or None
+    #: graph's answers (`explore/horizon.py` `verdicts`: starvation, and progress), or None
     horizon: dict | None = None
 
     @property

@@ -229,14 +229,14 @@ def test_too_few_representatives_are_caught(monkeypatch):
 def test_a_starving_cycle_shows_and_proves_nothing():
     """gencounter-racy starves on counter (the exact graph's witness): the horizon graph shows a
     starving cycle too, and says unknown (its cycles may be artefacts)."""
-    found = horizon.starvation(*_setup("gencounter-racy", "counter"))
+    found = horizon.verdicts(*_setup("gencounter-racy", "counter"))
     assert found["starvation"] == horizon.UNKNOWN and "starves" in found["why"]
 
 
 def test_the_verdict_of_an_exact_graph_that_ends():
     """lazy-unlocked-commit on write-skew: starvation-free, as its exact graph (which ends, at
     361 states) proves in the matrix."""
-    found = horizon.starvation(*_setup("lazy-unlocked-commit", "write-skew"))
+    found = horizon.verdicts(*_setup("lazy-unlocked-commit", "write-skew"))
     assert found["starvation"] == horizon.HOLDS and found["why"] is None
 
 
@@ -244,7 +244,7 @@ def test_starvation_free_where_the_exact_graph_has_no_end():
     """gencounter-racy on swap: its exact graph has no end (a thread's copy falls further behind
     each round), and no thread starves (one that never commits writes nothing, and the other
     empties its list within two commits): proven here."""
-    found = horizon.starvation(*_setup("gencounter-racy", "swap"))
+    found = horizon.verdicts(*_setup("gencounter-racy", "swap"))
     assert found["starvation"] == horizon.HOLDS and found["states"] > 50_000
 
 
@@ -260,12 +260,12 @@ class _ForgetsAtCheckpoint(GenCounterRacy):
 
 def test_a_stamp_dropped_at_a_checkpoint_decides_nothing():
     _, workload = _setup("gencounter-racy", "counter")
-    found = horizon.starvation(_ForgetsAtCheckpoint, workload)
+    found = horizon.verdicts(_ForgetsAtCheckpoint, workload)
     assert found["starvation"] == horizon.UNKNOWN and "checkpoint dropped it" in found["why"]
 
 
 def test_a_budget_too_small_decides_nothing():
-    found = horizon.starvation(*_setup("gencounter-racy", "swap"), max_states=2000)
+    found = horizon.verdicts(*_setup("gencounter-racy", "swap"), max_states=2000)
     assert found["starvation"] == horizon.UNKNOWN and "more than 2,000 states" in found["why"]
 
 
@@ -276,8 +276,8 @@ def test_explore_cyclic_asks_the_horizon_graph_where_its_graph_is_bounded():
     what the horizon graph decided (here nothing, within the same budget), in text and JSON."""
     from stmcheck.checker.report.explore import as_json, human
     result = api.explore("gencounter-racy", "swap", cyclic=True, max_states=1000)
-    assert result.horizon == {"states": 1001, "horizon": 2, "starvation": "unknown",
-                              "why": "more than 1,000 states"}
+    assert result.horizon == {"states": 1001, "horizon": 2, "starvation": "unknown", "obstruction_free": "unknown",
+                              "survives_stopped_thread": "unknown", "why": "more than 1,000 states"}
     assert "horizon:   starvation not decided on the horizon graph (1,001 states" in human(result)
     assert as_json(result)["horizon"]["starvation"] == "unknown"
     assert api.explore("tl2", "swap", cyclic=True, max_states=1000).horizon is None   # no relative stamps
@@ -287,3 +287,41 @@ def test_a_proof_on_the_horizon_graph_reads_as_one():
     from stmcheck.checker.report.explore import _horizon_lines
     line, = _horizon_lines({"states": 89_379, "horizon": 2, "starvation": "holds", "why": None})
     assert line.startswith("proven:    starvation-free, on the horizon graph (89,379 states")
+
+
+# -- progress ----------------------------------------------------------------------------------------
+
+def test_progress_holds_on_the_horizon_graph_of_a_design_that_never_waits():
+    """gencounter-racy on counter: each thread alone aborts at most once, then commits (its copy of
+    the counter is fresh), and nobody ever waits: both progress properties proven, though it
+    starves."""
+    found = horizon.verdicts(*_setup("gencounter-racy", "counter"))
+    assert (found["obstruction_free"], found["survives_stopped_thread"]) == ("holds", "holds")
+    assert found["starvation"] == "unknown"
+
+
+class _RacyLocked(GenCounterRacy):
+    """gencounter-racy that takes a lock around its commit's write-back: a thread stopped
+    inside it leaves the other waiting, and the other, run alone from there, waits too (the
+    oracle of both progress checks, hand-derived: neither holds)."""
+
+    def __init__(self, machine, keys, threads):
+        super().__init__(machine, keys, threads)
+        self.writeback = machine.lock("writeback")
+
+    def commit(self, tx):
+        if (yield self.generation.load()) != tx.generation:
+            raise Abort("another transaction committed since this one began")
+        yield self.writeback.acquire()
+        for key, value in tx.writes.items():
+            yield self.values[key].store(value)
+        if tx.writes:
+            yield self.generation.store(tx.generation + 1)
+        yield self.writeback.release()
+
+
+def test_a_thread_that_can_wait_is_not_called_obstruction_free():
+    _, workload = _setup("gencounter-racy", "counter")
+    found = horizon.verdicts(_RacyLocked, workload)
+    assert found["starvation"] == "unknown"
+    assert (found["obstruction_free"], found["survives_stopped_thread"]) == ("unknown", "unknown")

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from stmcheck.checker import matrix as M
 from stmcheck.checker.cli import main
-from stmcheck.implementations.registry import (DESIGNS, FAR_BEYOND, FROM_MATRIX, RELATIVE_CYCLIC_STATES,
+from stmcheck.implementations.registry import (DESIGNS, FAR_BEYOND, FROM_MATRIX, HORIZON_PROGRESS_STATES,
+                                               RELATIVE_CYCLIC_STATES,
                                                THREE_THREAD_WITNESSES, WITH_THREE_THREADS, expected_kinds,
                                                expected_verdicts)
 
@@ -225,9 +226,19 @@ def test_a_design_may_widen_its_search():
     per = base.widened({"states": {"write-skew": 10 ** 6, "counter": 5}})
     assert per.states == base.states and per.cyclic_states("write-skew") == 10 ** 6
     assert per.cyclic_states("counter") == 5 and per.cyclic_states("swap") == base.states
+    # per workload, "graph3" replaces the 3-thread graph's figure there; "*" every other workload's
+    per3 = base.widened({"graph3": {"*": 7, "counter": 10 ** 6}})
+    assert per3.graph_states(3, "counter") == 10 ** 6 and per3.graph_states(3, "swap") == 7
+    assert per3.graph_states(2, "counter") == base.graph[0]
+    assert base.widened({"horizon": {"counter": 9}}).horizon_states("counter") == (9, True)
+    assert base.widened({"horizon": {"counter": 9}}).horizon_states("swap") == (base.horizon, False)
+    only = base.widened({"graph3": {"intset": 9}})
+    assert only.graph_states(3, "intset") == 9 and only.graph_states(3, "swap") == base.graph[1]
     for bad in ({"execution": 5}, {"probe": (5,)}, {"steps": -1}, {"probe": (1.5, 10)}, {"graph": 0}, {"states": 0},
                 {"graph3": 0}, {"states": {}}, {"states": {"counter": 0}}, {"states": {"countr": 5}},
-                {"states": {"counter": 1.5}}):
+                {"states": {"counter": 1.5}}, {"graph3": {}}, {"graph3": {"countr": 5}}, {"graph3": {"*": 0}},
+                {"graph3": {"counter": 2.5}}, {"horizon": 5}, {"horizon": {}}, {"horizon": {"countr": 5}},
+                {"horizon": {"counter": 0}}):
         with pytest.raises(ValueError, match="bad search budget"):
             base.widened(bad)
     searching = [d for d, e in DESIGNS.items() if e.search]
@@ -247,7 +258,7 @@ def test_a_cell_s_cyclic_graph_gets_its_workload_s_budget(monkeypatch):
     """The figure a design names for one workload is what that cell's graph of cyclic programs
     is given; its other workloads get the default."""
     given = {}
-    monkeypatch.setattr(M, "_cyclic", lambda cell, states, horizon: given.setdefault(cell.workload, states))
+    monkeypatch.setattr(M, "_cyclic", lambda cell, states, *horizon: given.setdefault(cell.workload, states))
     for workload in ("counter", "write-skew"):
         M._run_cell("lazy-unlocked-commit", workload, 2, None)
     assert given == {"counter": DESIGNS["lazy-unlocked-commit"].search["states"]["counter"],
@@ -353,21 +364,45 @@ def test_starvation_left_unknown_by_relative_stamps_goes_to_the_horizon_graph(mo
     cell asks the horizon graph (explore/horizon.py), within the budget's states, and takes its
     "holds"; a design without relative stamps gets no answer from it (tl2 on swap, its graph
     bounded here) and keeps its "unknown"."""
-    asked, real = [], M.horizon.starvation
+    asked, real = [], M.horizon.verdicts
 
     def horizon_says(design_cls, workload, max_states):
         asked.append((design_cls.__name__, workload.name, max_states))
         if design_cls.__name__ == "GenCounterRacy":
-            return {"starvation": "holds", "states": 7, "horizon": 2, "why": None}
+            return {"starvation": "holds", "obstruction_free": "unknown", "survives_stopped_thread": "holds",
+                    "states": 7, "horizon": 2, "why": None}
         return real(design_cls, workload, max_states)
-    monkeypatch.setattr(M.horizon, "starvation", horizon_says)
+    monkeypatch.setattr(M.horizon, "verdicts", horizon_says)
     budget = replace(SMALL, horizon=1234)
     cell = M.run_cell("gencounter-racy", "swap", 2, budget)
     assert asked == [("GenCounterRacy", "swap", 1234)]
-    assert cell.verdicts["starvation-free"] == "holds" and "horizon graph (7 states" in cell.note
+    assert cell.verdicts["starvation-free"] == "holds" and cell.verdicts["obstruction-free"] == "unknown"
+    assert cell.verdicts["survives-stopped-thread"] == "holds"
+    assert "starvation-free, survives a stopped thread on the horizon graph (7 states" in cell.note
     cell = M.run_cell("tl2", "swap", 2, budget)
     assert asked[1:] == [("TL2", "swap", 1234)]
     assert cell.verdicts["starvation-free"] == "unknown" and "horizon" not in cell.note
+
+
+def test_the_progress_columns_go_to_the_horizon_graph_where_the_registry_names_the_workload(monkeypatch):
+    """gencounter-racy on counter starves (its graph of cyclic programs shows it and stops there,
+    too soon to prove the progress columns): where its entry names the workload ("horizon"), the
+    horizon graph proves both; where it does not (transfer), it is not asked."""
+    asked, real = [], M.horizon.verdicts
+
+    def spy(design_cls, workload, max_states):
+        asked.append((workload.name, max_states))
+        return real(design_cls, workload, max_states)
+    monkeypatch.setattr(M.horizon, "verdicts", spy)
+    budget = M.DEFAULT_BUDGET.for_design("gencounter-racy")
+    assert budget.horizon_states("counter") == (HORIZON_PROGRESS_STATES, True)
+    cell = M.run_cell("gencounter-racy", "counter", 2, budget)
+    assert asked == [("counter", HORIZON_PROGRESS_STATES)]
+    assert cell.verdicts["starvation-free"] == "violated"
+    assert cell.verdicts["obstruction-free"] == cell.verdicts["survives-stopped-thread"] == "holds"
+    assert budget.horizon_states("transfer") == (M.DEFAULT_BUDGET.horizon, False)
+    cell = M.run_cell("gencounter-racy", "transfer", 2, budget)
+    assert len(asked) == 1 and cell.verdicts["obstruction-free"] == "unknown"
 
 
 def test_a_horizon_graph_past_its_budget_leaves_starvation_unknown():
