@@ -221,7 +221,7 @@ class HorizonGraph:
         if new:
             v = self._node(run, u, t, key)
         self._out[u].add((t, v, run.commits > commits))
-        if not again and self._snaps[u] is not None and self._snaps[u][2] and self._made() != made:
+        if not again and self._snaps[u][2] and self._made() != made:   # (u's snapshot is kept: `build`)
             self._queue(u, (t,), every=True)
         if new and len(self._enabled) > self.max_states:
             self.problem = f"more than {self.max_states:,} states"

@@ -332,7 +332,7 @@ def plain(outcome: Outcome) -> dict:
     return {"executions": outcome.executions, "steps": outcome.steps, "histories": outcome.histories,
             "exhausted": outcome.exhausted, "bounds": list(outcome.bounds), "elapsed": outcome.elapsed,
             "cut": outcome.cut, "states": outcome.states, "transitions": outcome.transitions,
-            "store_bytes": outcome.store_bytes,
+            "store_bytes": outcome.store_bytes, "horizon": outcome.horizon,
             "violations": [{"schedule": list(v.schedule), "config": v.config, "shrunk_from": v.shrunk_from,
                             "kind": str(v.kind), "suspected": v.suspected} for v in outcome.violations]}
 

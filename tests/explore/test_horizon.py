@@ -325,3 +325,13 @@ def test_a_thread_that_can_wait_is_not_called_obstruction_free():
     found = horizon.verdicts(_RacyLocked, workload)
     assert found["starvation"] == "unknown"
     assert (found["obstruction_free"], found["survives_stopped_thread"]) == ("unknown", "unknown")
+
+
+def test_a_user_design_s_horizon_graph_comes_back_from_its_worker(tmp_path):
+    """A design from a file runs in a worker process (isolation.py): the horizon graph's answer
+    comes back with the outcome."""
+    path = tmp_path / "racy.py"
+    path.write_text("from stmcheck.implementations.gencounter_racy import GenCounterRacy\n\n\n"
+                    "class MyRacy(GenCounterRacy):\n    pass\n")
+    result = api.explore(f"{path}:MyRacy", "swap", cyclic=True, max_states=500)
+    assert result.horizon is not None and result.horizon["why"] == "more than 500 states"
