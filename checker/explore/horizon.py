@@ -249,7 +249,9 @@ class HorizonGraph:
     def _values(self, run: Run, snap: Snapshot) -> dict:
         """domain -> the distinct values of its stamps in the state (as `Run.abstract_state`
         collects them), in order; sets `problem` when the snapshot holds a stamp the state does
-        not (it could not be remapped in order with the others)."""
+        not (it could not be remapped in order with the others), or a computed one (a thread's
+        local state that counts up from a stamp makes a new one without writing it: a step
+        `Domain.made` does not see, whose successors one representative may not give)."""
         found: list = []
         for v in run.mem:
             stamps.collect(v, found)
@@ -266,6 +268,12 @@ class HorizonGraph:
         held: list = []
         for saved in snap.threads:
             stamps.collect(saved, held)
+        for s in found + held:
+            if s.domain.relative and s.offset:
+                self.problem = (f"a thread keeps a computed stamp of {s.domain.name!r} (another + {s.offset}) in its "
+                                f"local state: the horizon graph follows new stamps only where they are written to "
+                                f"memory (`Domain.made`)")
+                return {}
         for s in held:
             if s.domain.relative and s.value not in values[s.domain]:
                 self.problem = (f"a thread holds stamp {s.value} of {s.domain.name!r} in its past that the state "

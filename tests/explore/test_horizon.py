@@ -258,6 +258,31 @@ class _ForgetsAtCheckpoint(GenCounterRacy):
         return tx
 
 
+class _KeepsNext(GenCounterRacy):
+    """gencounter-racy whose local state keeps its copy + 1 (a new stamp made without a write)."""
+
+    def __init__(self, machine, keys, threads):
+        super().__init__(machine, keys, threads)
+        self.next = {}
+
+    def begin(self, thread):
+        tx = yield from super().begin(thread)
+        self.next[thread] = tx.generation + 1
+        return tx
+
+    def local_state(self, thread):
+        return self.next.get(thread)
+
+    def set_local_state(self, thread, value):
+        self.next[thread] = value
+
+
+def test_a_stamp_computed_in_a_local_state_decides_nothing():
+    _, workload = _setup("gencounter-racy", "counter")
+    found = horizon.verdicts(_KeepsNext, workload)
+    assert found["starvation"] == horizon.UNKNOWN and "computed stamp" in found["why"]
+
+
 def test_a_stamp_dropped_at_a_checkpoint_decides_nothing():
     _, workload = _setup("gencounter-racy", "counter")
     found = horizon.verdicts(_ForgetsAtCheckpoint, workload)
