@@ -63,10 +63,10 @@ WINDOW_FROM = 1000
 # A violation is named after the weakest criterion that fails too; above this
 # many transactions the weaker criteria are decided for naming only if cheap.
 NAMING_FULL_LIMIT = 1000
+NAMING_BUDGET = 2.0   # seconds an exact search for a weaker criterion may take, to name a violation
 #: The share of forced edges against the commit-order candidate from which the first guess of a
 #: serial order is the forced graph's midpoint order instead (`_Checker._guess`).
 UNTIMED_SHARE = 0.10
-NAMING_BUDGET = 2.0   # seconds an exact search for a weaker criterion may take, to name a violation
 FIRST_WINDOW = 64
 MAX_WINDOW = 4096
 WINDOW_INFER_ROUNDS = 3
@@ -423,8 +423,9 @@ class _Checker:
         order); then the forced graph's own midpoint order (`DepGraph.midpoint_rank`, with each
         thread's transactions in the order it ran them where that is no rule of the criterion).
         Measured on the untimed database mix (acyclicity search conflicts, CPU of the check):
-        10^4 502 -> 179 conflicts, 0.53 -> 0.36 s; 10^5 7,071 -> 2,481, 10.1 -> 7.3 s. Not
-        on a timed history: the timed 10^5 mix took 4,127 conflicts with it, 692 without."""
+        10^4 502 -> 179 conflicts, 0.53 -> 0.43 s; 10^5 7,071 -> 2,481, 11.6-12.9 -> 7.4-7.9 s
+        (alternate runs). Not on a timed history: the timed 10^5 mix took 4,127 conflicts with
+        it, 692 without."""
         guess = graph.guess      # once a graph: a guess, not a rule, so the one made before inference serves after
         if guess is None:
             rank = self._rank(criterion)
