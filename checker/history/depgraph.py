@@ -430,7 +430,7 @@ class DepGraph:
         latest places in the forced graph with `extra` edges (its longest paths from a source,
         and to a sink), ties by `rank`; None when those edges close a cycle. Where the order the
         history was recorded in says little (`against`), the first guess of a serial order."""
-        order, stuck = topological_order(self.succ, None, extra)
+        order, _ = topological_order(self.succ, None, extra)
         if order is None:
             return None
         succ, extra = self.succ, extra or {}
