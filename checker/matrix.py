@@ -176,7 +176,7 @@ class Budget:
                              f"progress columns are read off the same graph); where it does not end and the "
                              f"design's stamps are relative, the horizon graph (at most {self.horizon:,} "
                              f"states; it over-approximates the runs, so it proves starvation-freedom and "
-                             f"nothing else)"}
+                             f"the progress columns, never a violation)"}
         for name, entry in DESIGNS.items():
             wide = self.for_design(name)
             if wide != self:
@@ -532,21 +532,19 @@ def _cyclic(cell: Cell, graph_states: int, horizon_states: int, named: bool = Fa
     live = liveness_of(g)
     cell.states = live["states"]
     progress = progress_of(g)
-    open_ = {"starvation": live["starvation"], "obstruction_free": progress.obstruction_free,
-             "survives_stopped_thread": progress.survives_stopped_thread}
+    verdicts = {"starvation": live["starvation"], "obstruction_free": progress.obstruction_free,
+                "survives_stopped_thread": progress.survives_stopped_thread}
     found = None
-    if not g.complete and (open_["starvation"] == UNKNOWN or named and UNKNOWN in open_.values()):
+    if not g.complete and (verdicts["starvation"] == UNKNOWN or named and UNKNOWN in verdicts.values()):
         found = horizon.verdicts(setup.design_cls, setup.workload, horizon_states)  # None: no relative stamps
     if found is not None:
-        proven = [k for k, v in open_.items() if v == UNKNOWN and found[k] == HOLDS]
-        for k in proven:
-            open_[k] = HOLDS
+        proven = [k for k, v in verdicts.items() if v == UNKNOWN and found[k] == HOLDS]
+        verdicts.update(dict.fromkeys(proven, HOLDS))
         said = ", ".join(_HORIZON_SAYS[k] for k in proven)
         cell.note = (cell.note + "; " if cell.note else "") + (
             f"{said} on the horizon graph ({found['states']:,} states, horizon {found['horizon']})" if proven
             else f"horizon graph: {found['why'] or 'decided nothing'}")
-    live["starvation"] = open_["starvation"]
-    cell.verdicts[Property.STARVATION_FREE] = Verdict(live["starvation"])
+    cell.verdicts[Property.STARVATION_FREE] = Verdict(verdicts["starvation"])
     w = live.get("starvation_witness")
     if w is not None:
         cell.witnesses[Property.STARVATION_FREE] = (
@@ -554,8 +552,8 @@ def _cyclic(cell: Cell, graph_states: int, horizon_states: int, named: bool = Fa
             + f"  # thread {w['starving'][0]} starves: loop of {len(w['loop'])} steps after {len(w['prefix'])}")
     if live["livelock"] == VIOLATED and cell.verdicts["livelock-free"] != VIOLATED:
         cell.note = (cell.note + "; " if cell.note else "") + "livelocks with cyclic programs"
-    for prop, verdict in ((Property.OBSTRUCTION_FREE, open_["obstruction_free"]),
-                          (Property.SURVIVES_STOPPED_THREAD, open_["survives_stopped_thread"])):
+    for prop, verdict in ((Property.OBSTRUCTION_FREE, verdicts["obstruction_free"]),
+                          (Property.SURVIVES_STOPPED_THREAD, verdicts["survives_stopped_thread"])):
         cell.verdicts[prop] = Verdict(verdict)
         w = progress.witnesses.get(prop)
         if w is not None:

@@ -58,7 +58,6 @@ from __future__ import annotations
 from collections import deque
 from itertools import product
 
-from ...models import stamps
 from ..graphs import topological_order
 from .fair_cycles import starving
 from .runtime import STOPPED, Positions, Run, Snapshot
@@ -252,22 +251,12 @@ class HorizonGraph:
         not (it could not be remapped in order with the others), or a computed one (a thread's
         local state that counts up from a stamp makes a new one without writing it: a step
         `Domain.made` does not see, whose successors one representative may not give)."""
-        found: list = []
-        for v in run.mem:
-            stamps.collect(v, found)
-        local = getattr(run.design, "local_state", None)
-        for t, x in enumerate(run._th[1:], 1):
-            if x.pending is not None:
-                if local is not None:
-                    stamps.collect(local(t), found)
-                found += x.stamps
+        found = run.state_stamps()
         values = {d: set() for d in self.domains}
         for s in found:
             if s.domain.relative:
                 values[s.domain].add(s.value)
-        held: list = []
-        for saved in snap.threads:
-            stamps.collect(saved, held)
+        held = snap.held_stamps()
         for s in found + held:
             if s.domain.relative and s.offset:
                 self.problem = (f"a thread keeps a computed stamp of {s.domain.name!r} (another + {s.offset}) in its "
@@ -297,15 +286,7 @@ class HorizonGraph:
                 own[b] = w
         if all(k == v for own in table.values() for k, v in own.items()):
             return snap
-
-        def re(v):
-            return stamps.remap(v, table)
-        threads = tuple([(re(saved[0]),) if len(saved) == 1 else
-                         (*saved[:3], re(saved[3]), tuple([re(r) for r in saved[4]]), *saved[5:8],
-                          tuple([re(s) for s in saved[8]]))
-                         for saved in snap.threads])
-        return Snapshot(snap.context, tuple([re(v) for v in snap.mem]), snap.newest, threads, snap.commits,
-                        snap.inevitable, (None, [], 0))
+        return snap.remapped(table)
 
 
 def horizon_graph(design_cls, workload, max_states: int = DEFAULT_STATES) -> HorizonGraph:

@@ -1029,6 +1029,21 @@ class Run:
                 out.append((x.k, x.pos, local(t) if local is not None else None, x.tries if bounded else 0))
         return tuple(out)
 
+    def state_stamps(self) -> list:
+        """The stamps `abstract_state` numbers: the memory's, then each running thread's local
+        state's and its attempt's results' (not on the hot path: for a search that remaps them,
+        explore/horizon.py)."""
+        found: list = []
+        for v in self.mem:
+            stamps.collect(v, found)
+        local = getattr(self.design, "local_state", None)
+        for t, x in enumerate(self._th[1:], 1):
+            if x.pending is not None:
+                if local is not None:
+                    stamps.collect(local(t), found)
+                found += x.stamps
+        return found
+
     def attempting(self) -> list:
         """The threads inside a transaction attempt now: begun, not yet ended."""
         return [t for t in range(1, self.threads + 1)
@@ -1166,6 +1181,32 @@ class Snapshot:
         #: every snapshot (measured with a snapshot at every state, cyclic dstm+karma swap:
         #: 8.9 s with the bytes made each time, 8.6 s without).
         self.at = at
+
+    def held_stamps(self) -> list:
+        """The stamps its threads keep to be started again: their local states and the results
+        their attempts got (which `Run.state_stamps` may lack: a checkpoint drops a thread's
+        results from its state)."""
+        found: list = []
+        for saved in self.threads:
+            if len(saved) == 1:
+                stamps.collect(saved[0], found)
+            else:
+                stamps.collect(saved[3], found)
+                stamps.collect(saved[4], found)
+        return found
+
+    def remapped(self, table: dict) -> "Snapshot":
+        """This state with each stamp of a domain in `table` ({value: new value}) given its new
+        value (`stamps.remap`), in memory and in what its threads keep; with no path from the
+        start (`prefix` is empty: such a state may be one no run reached)."""
+        def re(v):
+            return stamps.remap(v, table)
+        threads = tuple([(re(saved[0]),) if len(saved) == 1 else
+                         (*saved[:3], re(saved[3]), tuple([re(r) for r in saved[4]]), *saved[5:8],
+                          tuple([re(s) for s in saved[8]]))
+                         for saved in self.threads])
+        return Snapshot(self.context, tuple([re(v) for v in self.mem]), self.newest, threads, self.commits,
+                        self.inevitable, (None, [], 0))
 
     def prefix(self) -> bytes:
         """The schedule from the initial state to this state, one byte a step."""

@@ -19,7 +19,7 @@ from hypothesis import given, settings, strategies as st
 
 from stmcheck.checker import api
 from stmcheck.checker.explore import horizon
-from stmcheck.checker.explore.runtime import STOPPED, Snapshot
+from stmcheck.checker.explore.runtime import STOPPED
 from stmcheck.implementations.gencounter_racy import GenCounterRacy
 from stmcheck.models import stamps
 from stmcheck.models.machine import Abort, checkpoint
@@ -181,13 +181,7 @@ def _not_among_edges(design_cls, workload, nodes: int = 400) -> int:
                     for a, b in zip(vs, vs[1:]):
                         w += b - a if b - a < H else next(it)
                         own[b] = w
-
-            def re(v):
-                return stamps.remap(v, table)
-            state = Snapshot(snap.context, tuple(re(v) for v in snap.mem), snap.newest,
-                             tuple((re(s[0]),) if len(s) == 1 else (*s[:3], re(s[3]), tuple(re(r) for r in s[4]),
-                                                                    *s[5:8], tuple(re(x) for x in s[8]))
-                                   for s in snap.threads), snap.commits, snap.inevitable, (None, [], 0))
+            state = snap.remapped(table)
             for t in g.enabled(u):
                 run = g._run(state)
                 run.execute(_Once(t))
