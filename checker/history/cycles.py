@@ -53,6 +53,12 @@ def find_cycle(graph: DepGraph, cyclic: list, hints=()) -> list[Edge]:
     members = set(cyclic)
     edges = [(a, b, kind) for a in cyclic for b in graph.succ[a] if b in members
              for kind, _key in graph.edges_between(a, b)]
+    # Every cycle of every layer below lies inside one strongly connected component of all
+    # the edges: what lies on none (most of `cyclic`: what a topological order leaves
+    # downstream of a cycle) is dropped once here, not in each layer (the 1,000-transaction
+    # history with one stale read, opacity: 1,650 nodes left, 275 on cycles; 13 -> 5 ms).
+    core = set().union(*_components([(a, b) for a, b, _kind in edges]))
+    edges = [e for e in edges if e[0] in core and e[1] in core]
     hints = [h for h in hints if h in members]
     for _name, kinds in _LAYERS:
         if kinds is None:

@@ -99,6 +99,7 @@ class DepGraph:
     def __init__(self, history: History, scope: Scope, txns: list, index: ReadIndex, deadline=None):
         self.history, self.scope, self.index = history, scope, index
         self.guess = None   # the checker's first guess of a serial order, as a rank (criteria.py `_guess`)
+        self.first_order = None   # its topological order nearest that guess ([]: none), until edges are added
         self.deadline = deadline             # time.monotonic() past which building raises TimeoutError
         self.choices = 0                     # possible (reader, writer) pairs and constraints held
         self.txns = txns
@@ -486,6 +487,7 @@ class DepGraph:
         (None, cyclic nodes) as soon as a cycle appears.
         """
         rounds = 0
+        self.first_order = None   # the edges it adds change the order nearest the guess
         while True:
             rounds += 1
             if deadline is not None and time.monotonic() > deadline:

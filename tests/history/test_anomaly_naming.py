@@ -38,3 +38,34 @@ def test_the_graph_keeps_every_kind_of_edge_between_two_transactions(first, seco
     assert graph.add_edge(0, 1, second, "k3") is False
     assert graph.edges_between(0, 1) == [(first, "k1"), (second, "k2")]
     assert list(graph.succ[0]) == [1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_weaker_criterion_is_decided_in_the_window_of_a_stronger_ones_cycle(seed, monkeypatch):
+    """Opacity is decided first; naming its violation decides serializability and strict
+    serializability. The stale read's cycle (rw, then real time) lies among committed
+    transactions: strict serializability's is found in the window of that cycle, with no
+    graph of the whole history, and the results are those of the whole graph."""
+    from stmcheck.checker.bench.synth import inject_stale_read, simulate
+    from stmcheck.checker.history import criteria
+
+    _header, events = simulate(300, seed=seed)
+    events = list(events)
+    assert inject_stale_read(events, seed=seed)
+    history = build_history(events, {})
+    wanted = ("strict-serializability", "opacity")
+    calls = []
+    graph = criteria._Checker._graph
+
+    def recorded(self, criterion, scope, txns, hints, whole):
+        calls.append((criterion, len(txns), whole))
+        return graph(self, criterion, scope, txns, hints, whole)
+
+    monkeypatch.setattr(criteria._Checker, "_graph", recorded)
+    fast = criteria.check(history, wanted)
+    assert [r.holds for r in fast] == [False, False]
+    strict_calls = [c for c in calls if c[0] == "strict-serializability"]
+    assert strict_calls and all(not whole and n < 10 for _c, n, whole in strict_calls), calls
+    monkeypatch.setattr(criteria._Checker, "_stronger_cycle", lambda *args: None)
+    slow = criteria.check(history, wanted)
+    assert [(r.anomaly, r.cycle, r.explanation) for r in fast] == [(r.anomaly, r.cycle, r.explanation) for r in slow]
