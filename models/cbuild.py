@@ -2,9 +2,10 @@
 
 Why here: the native STM core (implementations/native/build.py), the fast
 JSON Lines reader (models/jsonl_fast.py), the native linearizability
-search (checker/linearizability/native.py) and the graph search's fold of
-views (checker/explore/strategies/foldcore.c) all build C at first use (the
-last three through `load_library`), and
+search (checker/linearizability/native.py), the graph search's fold of
+views (checker/explore/strategies/foldcore.c) and the acyclicity search of
+history checks (checker/history/acyclic_core.c) all build C at first use (the
+last four through `load_library`, two of them through `OnDemand`), and
 models/ may import nothing from checker/ or implementations/, so the common
 part lives at the bottom of the import graph. It knows nothing of its users:
 where the cache is, how a build is keyed (a hash of the sources, the compiler
@@ -25,8 +26,8 @@ import tempfile
 import time
 
 #: What stmcheck builds in the cache (native cores, the libitm workload, the JSON Lines reader,
-#: the linearizability search, the fold of views); only these are ever pruned, since other tools may share the cache folder.
-PRUNE_PREFIXES = ("native-", "itm-", "jsonl-", "lincore-", "foldcore-")
+#: the linearizability search, the fold of views, the acyclicity search); only these are ever pruned, since other tools may share the cache folder.
+PRUNE_PREFIXES = ("native-", "itm-", "jsonl-", "lincore-", "foldcore-", "acycore-")
 PRUNE_AGE = 24 * 3600  # seconds a build may go unused before it is pruned
 
 
@@ -117,6 +118,26 @@ def load_library(source: str, cdef: str, prefix: str, what: str, cflags=("-O2", 
         except OSError as exc:  # the folder cannot be written: try the next one
             error = exc
     raise BuildError(str(error))
+
+
+class OnDemand:
+    """A C library built and loaded at its first use, once: `get()` is (ffi, lib), or None
+    where it cannot be built here (`error` then says why; the caller's Python loop runs)."""
+
+    def __init__(self, source: str, cdef: str, prefix: str, what: str):
+        self.source, self.cdef, self.prefix, self.what = source, cdef, prefix, what
+        self.error: str | None = None
+        self._tried = False
+        self._loaded = None
+
+    def get(self):
+        if not self._tried:
+            self._tried = True
+            try:
+                self._loaded = load_library(self.source, self.cdef, self.prefix, self.what)
+            except (BuildError, OSError) as exc:
+                self.error = str(exc)
+        return self._loaded
 
 
 def _ffi_module(cffi, cdef: str, path: str):

@@ -475,8 +475,8 @@ class _Checker:
         (greedy.py), when one is. The order is kept on the graph: a second call (`greedy`
         after the acyclicity search) does not compute it again."""
         if graph.first_order is None:
-            graph.first_order = graph.priority_order(self._guess(criterion, scope, graph))[0] or []
-            txns = graph.txn_order(graph.first_order) if graph.first_order else None
+            order = self._first_order(criterion, scope, graph)
+            txns = graph.txn_order(order) if order else None
             if txns is not None and _replay(self.history, txns, scope) is None:
                 return Result(criterion, True, order=[t.id for t in txns], decided_by="graph")
         order = graph.first_order
@@ -492,6 +492,26 @@ class _Checker:
             return None
         return Result(criterion, True, order=[t.id for t in txns], decided_by="graph")
 
+    def _first_order(self, criterion: str, scope: Scope, graph: DepGraph) -> list:
+        """The forced graph's topological order nearest the first guess (`_guess`), kept on the
+        graph ([]: none) for the witnesses and searches that start from it. Where program order is
+        no rule of the criterion, each thread's transactions are kept in the order it ran them
+        where the graph allows: a hint, not a rule. Where begin and commit say nothing (Cobra's
+        logs), the first guess then keeps each session in step rather than the round-robin the
+        log interleaves them in (untimed database mix 10^4: the search 1.9 -> 0.6 s; 10^5: out
+        of time at 200 s -> 15 s, when the search was in Python). A database that ran them
+        otherwise has a cycle here: no hint then. One order serves the priority witness and the
+        search (a second, without the hint, cost 0.2 s at 10^5 transactions)."""
+        if graph.first_order is None:
+            guess = self._guess(criterion, scope, graph)
+            order = None
+            if not scope.program_order:
+                order, _ = graph.priority_order(guess, graph.thread_edges())
+            if order is None:
+                order, _ = graph.priority_order(guess)
+            graph.first_order = order or []
+        return graph.first_order
+
     def _search(self, criterion: str, scope: Scope, graph: DepGraph) -> tuple:
         """The write orders left open, decided by the acyclicity search (acyclic.py) before
         any closure: (a witness, None), (None, the cyclic nodes) when the forced edges it
@@ -500,16 +520,9 @@ class _Checker:
         is left to inference where the closure is affordable: it names it better."""
         if not graph.has_constraints():
             return None, None
-        order = None
-        if not scope.program_order:
-            # A hint, not a rule: a thread's transactions in the order it ran them. Where
-            # begin and commit say nothing (Cobra's logs), the first guess then keeps each
-            # session in step rather than the round-robin the log interleaves them in
-            # (untimed database mix 10^4: the search 1.9 -> 0.6 s; 10^5: out of time at
-            # 200 s -> 15 s). A database that ran them otherwise has a cycle here: no hint.
-            order, _ = graph.priority_order(self._guess(criterion, scope, graph), graph.thread_edges())
-        if order is None:
-            order = graph.first_order or graph.priority_order(self._guess(criterion, scope, graph))[0]
+        order = self._first_order(criterion, scope, graph)
+        if not order:
+            return None, None
         status, found = search_order(graph, order, self.deadline)
         if status == CYCLE:
             if len(graph.kind) <= CLOSURE_LIMIT:

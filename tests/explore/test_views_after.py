@@ -20,7 +20,7 @@ from test_explore_dpor_cache import PROGRAMS, Scripted
 from test_graph_search import _exhaust
 
 pytestmark = pytest.mark.skipif(views_after.native() is None,
-                                reason=f"the C fold cannot be built here: {views_after._native.get('error')}")
+                                reason=f"the C fold cannot be built here: {views_after._library.error}")
 
 
 def _graph(design, workload, threads, criterion, cover=True):

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -205,15 +207,12 @@ def _acyclic(n, edges) -> bool:
 SEARCH = {"sat": 0, "cycle": 0, "backjumps": 0}
 
 
-@settings(max_examples=800, derandomize=True, database=None, deadline=None)
-@given(seed=st.integers(0, 2**32), n=st.integers(5, 12), m=st.integers(0, 6), c=st.integers(3, 10))
-def test_search_matches_every_choice(seed, n, m, c):
-    """Random DAGs and constraints (x, w, b) with w -> b, searched from a random topological
-    order: "sat" iff some choice of sides is acyclic (all 2^c tried), and its order then
-    respects every edge and puts each x outside its w..b."""
-    rng = random.Random(seed)
+def _random_constraints(rng, n: int, m: int, c: int, keys: int = 1, hidden: bool = False) -> tuple:
+    """(sorted edges, constraints (x, w, b, key)): m random edges and c constraints with w -> b,
+    all following a hidden order of the n nodes; with `hidden`, each x also lies outside its
+    w..b there (so some choice of sides is acyclic), and the constraints spread over `keys` keys."""
     rank = list(range(n))
-    rng.shuffle(rank)                  # a hidden order the forced edges follow
+    rng.shuffle(rank)                  # the hidden order the forced edges follow
     edges = set()
     for _ in range(m):
         a, b = rng.sample(range(n), 2)
@@ -223,9 +222,21 @@ def test_search_matches_every_choice(seed, n, m, c):
         x, w, b = rng.sample(range(n), 3)
         if rank[w] > rank[b]:
             w, b = b, w
+        if hidden and rank[w] < rank[x] < rank[b]:
+            continue
         edges.add((w, b))
-        constraints.append((x, w, b, "k"))
-    edges = sorted(edges)
+        constraints.append((x, w, b, "k" if keys == 1 else f"k{rng.randrange(keys)}"))
+    return sorted(edges), constraints
+
+
+@settings(max_examples=800, derandomize=True, database=None, deadline=None)
+@given(seed=st.integers(0, 2**32), n=st.integers(5, 12), m=st.integers(0, 6), c=st.integers(3, 10))
+def test_search_matches_every_choice(seed, n, m, c):
+    """Random DAGs and constraints (x, w, b) with w -> b, searched from a random topological
+    order: "sat" iff some choice of sides is acyclic (all 2^c tried), and its order then
+    respects every edge and puts each x outside its w..b."""
+    rng = random.Random(seed)
+    edges, constraints = _random_constraints(rng, n, m, c)
     expected = any(_acyclic(n, edges + [(x, w) if bits >> i & 1 else (b, x)
                                         for i, (x, w, b, _k) in enumerate(constraints)])
                    for bits in range(2 ** c))
@@ -244,7 +255,7 @@ def test_search_matches_every_choice(seed, n, m, c):
         # the default (a restart after a few conflicts), and each way of choosing alone
         for phases in (acyclic.PHASES, ((acyclic.NEARER, None),), ((acyclic.FIRST_ORDER, None),),
                        ((acyclic.NEARER, 1), (acyclic.FIRST_ORDER, None))):
-            status, found = search_order(graph, start, phases=phases)
+            status, found = search_order(graph, start, phases=phases, native_search=False)
             assert (status == SAT) == expected, (status, phases, edges, constraints)
             if status == SAT:
                 SEARCH["sat"] += 1
@@ -264,3 +275,100 @@ def test_the_search_was_exercised():
     if SEARCH["sat"] + SEARCH["cycle"] == 0:
         test_search_matches_every_choice()
     assert SEARCH["sat"] >= 50 and SEARCH["cycle"] >= 50 and SEARCH["backjumps"] >= 20, SEARCH
+
+
+# --- the search in C (acyclic_core.c) takes the Python loop's steps ------------------------
+
+def _both_loops(graph, start, phase, budget):
+    """(the Python loop, the C loop) run from `start` in `phase` with `budget` conflicts:
+    (answer, places, derived edges, conflicts, decision levels) of each."""
+    loaded = acyclic.native()
+    if loaded is None:
+        pytest.skip(f"the C acyclicity search cannot be built here: {acyclic._library.error}")
+    python = acyclic._Search(graph, start, phase, acyclic._Fixed(graph))
+    c = acyclic._NativeSearch(acyclic._NativeFixed(*loaded, graph), start, phase)
+    out = []
+    for search in (python, c):
+        found = search.run(None, budget)
+        out.append((found, list(search.pos) if found == SAT else None, dict(search.derived) if found == CYCLE else None,
+                    search.conflicts, search.next_level))
+    return out
+
+
+C_SEARCH = {"sat": 0, "cycle": 0, "budget": 0, "conflicts": 0, "histories": 0}
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(seed=st.integers(0, 2**32), n=st.integers(5, 25), m=st.integers(0, 20), c=st.integers(3, 60),
+       budget=st.sampled_from([0, 1, 3, 1000]), hidden=st.booleans())
+def test_the_c_search_takes_the_python_searchs_steps(seed, n, m, c, budget, hidden):
+    """Random graphs and constraints (listed: each interval holds only the x nodes named),
+    each phase, budgets that stop it early and one that lets it finish: the C loop gives the
+    Python loop's answer, order, derived edges, conflicts and decision levels. With `hidden`,
+    every constraint holds in a hidden order the search does not start from (satisfiable,
+    and many wrong guesses on the way: conflicts)."""
+    rng = random.Random(seed)
+    edges, constraints = _random_constraints(rng, n, m, c, keys=3, hidden=hidden)
+    graph = _Graph(n, edges, constraints)
+    start, _ = topological_order(graph.succ, [rng.random() for _ in range(n)])
+    for phase in (acyclic.NEARER, acyclic.FIRST_ORDER):
+        python, c_loop = _both_loops(graph, start, phase, budget)
+        assert python == c_loop, (phase, budget, sorted(edges), constraints)
+        C_SEARCH["sat" if python[0] == SAT else "cycle" if python[0] == CYCLE else "budget"] += 1
+        C_SEARCH["conflicts"] += python[3]
+
+
+def _forced_graph(history):
+    scope = Scope(SERIAL)
+    graph = DepGraph(history, scope, scope.members(history), ReadIndex(history)).build()
+    if graph.missing is not None or graph.topo_order()[1] is not None or not graph.has_constraints():
+        return None, None
+    start, _ = graph.priority_order({t.index: i for i, t in enumerate(history.txns)})
+    return graph, start
+
+
+@pytest.mark.parametrize("timed", [True, False])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_c_search_takes_the_same_steps_on_database_mixes(timed, seed):
+    """The forced graphs of database mixes (constraints per key and interval, `DepGraph.spans`:
+    each interval holds every x of its key but the exempt ones; 0-30 conflicts each), from
+    commit order, each phase: the two loops agree step for step."""
+    from stmcheck.checker.bench.synth import simulate_rmw_database
+
+    _header, events = simulate_rmw_database(400, keys=40, timed=timed, seed=seed)
+    graph, start = _forced_graph(build_history(events, {}))
+    assert graph is not None
+    for phase in (acyclic.NEARER, acyclic.FIRST_ORDER):
+        python, c_loop = _both_loops(graph, start, phase, 2000)
+        assert python[0] == SAT and python == c_loop, (phase, c_loop[0], python[3], c_loop[3])
+        C_SEARCH["conflicts"] += python[3]
+
+
+@settings(max_examples=150, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32), txns=st.integers(2, 9), keys=st.integers(1, 3), stale=st.integers(0, 4))
+def test_the_c_search_takes_the_same_steps_on_small_histories(seed, txns, keys, stale):
+    """The small database histories the oracle judges above (stale reads make cycles the search
+    must derive), constraints per key and interval: the two loops agree step for step."""
+    doc = database_history(seed, txns, keys, stale)
+    graph, start = _forced_graph(build_history(doc["events"], doc["initial"]))
+    if graph is None:
+        return
+    for phase in (acyclic.NEARER, acyclic.FIRST_ORDER):
+        python, c_loop = _both_loops(graph, start, phase, 1000)
+        assert python == c_loop, (phase, doc)
+        C_SEARCH["histories"] += 1
+
+
+def test_the_c_search_was_exercised():
+    """Run after the property: every answer, and conflicts."""
+    if C_SEARCH["sat"] + C_SEARCH["cycle"] + C_SEARCH["budget"] == 0:
+        test_the_c_search_takes_the_python_searchs_steps()
+    if C_SEARCH["histories"] == 0:
+        test_the_c_search_takes_the_same_steps_on_small_histories()
+    if C_SEARCH["conflicts"] < 100:
+        for timed in (True, False):
+            for seed in (1, 2, 3):
+                test_the_c_search_takes_the_same_steps_on_database_mixes(timed, seed)
+    assert C_SEARCH["sat"] >= 50 and C_SEARCH["cycle"] >= 50 and C_SEARCH["budget"] >= 1, C_SEARCH
+    assert C_SEARCH["conflicts"] >= 100 and C_SEARCH["histories"] >= 50, C_SEARCH

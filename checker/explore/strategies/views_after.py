@@ -75,18 +75,13 @@ void fold_free(fold *f);
 """
 DONE, MAX_STATES, PAUSED, STOPPED, ERROR, NO_MEMORY = range(6)
 _CHUNK = 0x4000          # states expanded between two looks at the clock
-_native: dict = {}
+_library = cbuild.OnDemand(SOURCE, CDEF, "foldcore", "the fold of views")
 
 
 def native():
     """(ffi, lib) of the C fold (foldcore.c, built on first use like every C part:
     models/cbuild.py), or None where it cannot be built here (the Python loop then folds)."""
-    if "lib" not in _native:
-        try:
-            _native["lib"] = cbuild.load_library(SOURCE, CDEF, "foldcore", "the fold of views")
-        except (cbuild.BuildError, OSError) as exc:
-            _native["lib"], _native["error"] = None, str(exc)
-    return _native["lib"]
+    return _library.get()
 
 
 class ViewsAfterPlaces:
@@ -135,7 +130,7 @@ class ViewsAfterPlaces:
         if loaded is not None and self.covers is not None and getattr(self.view, "cover_form", None) is None:
             loaded = None            # C tests covers through the view's cover form: none here
         if loaded is None and self.native:
-            raise RuntimeError(f"the C fold cannot be used here: {_native.get('error', 'no cover form')}")
+            raise RuntimeError(f"the C fold cannot be used here: {_library.error or 'no cover form'}")
         return self._run_native(*loaded) if loaded is not None else self._run_python()
 
     def _view_id(self, v) -> int:
