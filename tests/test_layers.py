@@ -127,3 +127,18 @@ def test_the_checker_is_seen():
     assert "stmcheck.checker.history.criteria" in GRAPH["stmcheck.checker.explore.engine"]
     assert "stmcheck.checker.api" in GRAPH["stmcheck.checker.cli.explore"]
     assert "stmcheck.models.machine" in GRAPH["stmcheck.implementations.tl2"]
+
+
+def test_every_c_source_is_shipped_with_its_package():
+    """Each C file is built at first use from the installed package: a package holding one must
+    list `*.c` in pyproject's package-data, or an installed copy silently loses the C code."""
+    import tomllib
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        setuptools = tomllib.load(f)["tool"]["setuptools"]
+    shipped = setuptools["package-data"]
+    for package in setuptools["packages"]:
+        folder = os.path.join(ROOT, *package.split(".")[1:])
+        sources = [n for n in os.listdir(folder) if n.endswith(".c")]
+        if sources:
+            assert "*.c" in shipped.get(package, ()), (package, sources)
