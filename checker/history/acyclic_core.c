@@ -242,7 +242,7 @@ typedef struct search {
     vec *by_place;                 /* per key: its x nodes as `broken` last sorted them */
     i32 *mark, stamp;              /* depth-first walks */
     i32 *parent, *lvmark, lvstamp;
-    vec stack, ahead[2], back, tmp, work, found, at;
+    vec stack, ahead[2], back, tmp, work, found, at, keys;
     i64 work_head;
 } search;
 
@@ -286,7 +286,7 @@ void acy_search_free(search *s) {
     free(s->by_place);
     free(s->mark); free(s->parent); free(s->lvmark);
     free(s->stack.a); free(s->ahead[0].a); free(s->ahead[1].a); free(s->back.a); free(s->tmp.a);
-    free(s->work.a); free(s->found.a); free(s->at.a);
+    free(s->work.a); free(s->found.a); free(s->at.a); free(s->keys.a);
     free(s);
 }
 
@@ -450,10 +450,46 @@ static int against(search *s, i32 a, i32 b, int slot, i64 *reason, int *ahead_no
     return 0;
 }
 
-static i32 *g_pos;
-static int by_pos(const void *x, const void *y) {
-    i32 a = g_pos[*(const i32 *)x], b = g_pos[*(const i32 *)y];
-    return (a > b) - (a < b);
+/* Sort nodes[0..m) by their places at[0..m) (distinct), both arrays alike: a natural merge
+ * sort, since the order they were left in is mostly sorted still (few of a key's nodes move
+ * between two looks), as Python's sort exploits in `broken`; qsort took a fifth of the search. */
+static int sort_runs(search *s, i32 *nodes, i32 *at, i32 m) {
+    i32 runs = 1;
+    for (i32 i = 1; i < m; i++) runs += at[i] < at[i - 1];
+    if (runs <= 1) return 0;
+    s->tmp.n = 0;
+    if (vreserve(&s->tmp, 2 * (i64)m)) return -1;
+    i32 *tn = s->tmp.a, *ta = s->tmp.a + m;
+    while (runs > 1) {
+        i32 i = 0, k = 0;
+        runs = 0;
+        while (i < m) {
+            i32 mid = i + 1;
+            while (mid < m && at[mid - 1] < at[mid]) mid++;
+            i32 end = mid;
+            if (end < m) { end++; while (end < m && at[end - 1] < at[end]) end++; }
+            i32 x = i, y = mid;
+            while (x < mid && y < end) {
+                if (at[x] < at[y]) { ta[k] = at[x]; tn[k++] = nodes[x++]; }
+                else { ta[k] = at[y]; tn[k++] = nodes[y++]; }
+            }
+            while (x < mid) { ta[k] = at[x]; tn[k++] = nodes[x++]; }
+            while (y < end) { ta[k] = at[y]; tn[k++] = nodes[y++]; }
+            i = end;
+            runs++;
+        }
+        memcpy(nodes, tn, (size_t)m * sizeof(i32));
+        memcpy(at, ta, (size_t)m * sizeof(i32));
+    }
+    return 0;
+}
+
+/* Sort `nodes` by their places (`sort_runs`, reentrant: no global for a comparator). */
+static int by_place_of(search *s, vec *nodes) {
+    s->keys.n = 0;
+    if (vreserve(&s->keys, nodes->n)) return -1;
+    for (i32 i = 0; i < nodes->n; i++) s->keys.a[i] = s->pos[nodes->a[i]];
+    return sort_runs(s, nodes->a, s->keys.a, nodes->n);
 }
 
 /* Reorder for a new edge a -> b (Pearce and Kelly): what reaches a from past b's place, and
@@ -478,9 +514,7 @@ static int place(search *s, i32 a, i32 b, int slot) {
         }
     }
     vec *ahead = &s->ahead[slot];
-    g_pos = pos;
-    qsort(s->back.a, (size_t)s->back.n, sizeof(i32), by_pos);
-    qsort(ahead->a, (size_t)ahead->n, sizeof(i32), by_pos);
+    if (by_place_of(s, &s->back) || by_place_of(s, ahead)) return -1;
     i32 total = s->back.n + ahead->n;
     s->tmp.n = 0;
     if (vreserve(&s->tmp, total)) return -1;
@@ -590,40 +624,6 @@ static int in_set(const fixed *f, i32 j, i32 x) {
     i32 n = f->set_off[j + 1] - f->set_off[j];
     i32 at = bisect_left(a, 0, n, x);
     return at < n && a[at] == x;
-}
-
-/* Sort nodes[0..m) by their places at[0..m) (distinct), both arrays alike: a natural merge
- * sort, since the order they were left in is mostly sorted still (few of a key's nodes move
- * between two looks), as Python's sort exploits in `broken`; qsort took a fifth of the search. */
-static int sort_runs(search *s, i32 *nodes, i32 *at, i32 m) {
-    i32 runs = 1;
-    for (i32 i = 1; i < m; i++) runs += at[i] < at[i - 1];
-    if (runs <= 1) return 0;
-    s->tmp.n = 0;
-    if (vreserve(&s->tmp, 2 * (i64)m)) return -1;
-    i32 *tn = s->tmp.a, *ta = s->tmp.a + m;
-    while (runs > 1) {
-        i32 i = 0, k = 0;
-        runs = 0;
-        while (i < m) {
-            i32 mid = i + 1;
-            while (mid < m && at[mid - 1] < at[mid]) mid++;
-            i32 end = mid;
-            if (end < m) { end++; while (end < m && at[end - 1] < at[end]) end++; }
-            i32 x = i, y = mid;
-            while (x < mid && y < end) {
-                if (at[x] < at[y]) { ta[k] = at[x]; tn[k++] = nodes[x++]; }
-                else { ta[k] = at[y]; tn[k++] = nodes[y++]; }
-            }
-            while (x < mid) { ta[k] = at[x]; tn[k++] = nodes[x++]; }
-            while (y < end) { ta[k] = at[y]; tn[k++] = nodes[y++]; }
-            i = end;
-            runs++;
-        }
-        memcpy(nodes, tn, (size_t)m * sizeof(i32));
-        memcpy(at, ta, (size_t)m * sizeof(i32));
-    }
-    return 0;
 }
 
 /* The constraints the order breaks, among the keys whose nodes moved, key by key. */
