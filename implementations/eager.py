@@ -43,7 +43,12 @@ recur and the lasso close): a third transaction took the lock in the moment
 the aborted owner let go, the winner aborted it in turn, and the lock went
 back and forth between the two younger ones for ever. So, with three threads
 or more, a younger transaction waits out an older one's claim before it tries
-a key (`_yield`).
+a key (`_yield`). A fifth (timestamp, three threads; the 3-thread state graph met
+it on transfer, write-skew and dict-update at 10^6 states): a waiter's owner,
+aborted by a third thread, let go, restarted younger and took the lock again
+before the waiter ran; the waiter, older now, went on waiting for the holder to
+change while the owner waited for it. So a waiter also wakes when its owner
+draws a new ticket, and asks again (`_block`).
 
 Inevitability (`become_inevitable`, before I/O inside a transaction), as stmgc
 does it: one global token, a lock taken (abortably: while waiting for it the
@@ -177,7 +182,7 @@ class Eager(Managed, InPlace):
                 tx.blocked_by = key
                 raise Abort(f"{key} is locked by thread {owner}: giving way")
             elif decision.steps is None:
-                yield from self._block(tx, lock, owner)
+                yield from self._block(tx, lock, owner, None if tx.inevitable else other)
             else:
                 yield from self._backoff(tx, lock, owner, decision.steps)
                 rounds += 1
@@ -201,14 +206,25 @@ class Eager(Managed, InPlace):
                     return True
         return False
 
-    def _block(self, tx, lock, owner):
-        """Wait(None): until the lock is free, I am aborted, or (Greedy) the owner waits too."""
+    def _block(self, tx, lock, owner, other=None):
+        """Wait(None): until the lock is free, I am aborted, (Greedy) the owner waits too, or
+        (timestamp) the owner began another attempt, with a new ticket. Without the last, with
+        three threads, an owner aborted by a third could release the lock, restart younger and
+        take it again before the waiter was scheduled: the waiter, older now, went on waiting
+        for its holder to change while the new attempt waited for a lock the waiter held (a
+        deadlock the 3-thread state graph met on transfer, write-skew and dict-update, past the
+        matrix's budget: stmcheck replay eager+timestamp --workload dict-update --threads 3
+        --schedule '2*2,3*7,1*2,2*5,1*6,3,1,2,1,2*10,3*4,1,2,1*6,2,3*20,1*9,2*7,3*20,1*3,2').
+        Woken so, it asks its manager again, which now has it abort the younger owner."""
         mine = self.status[tx.thread]
         if self.cm.shows_waiting and not (yield mine.cas(ACTIVE, WAITING)):
             yield from self._alive(tx)
         conds = [(lock, lambda v: v != owner), (mine, _aborted)]
         if self.cm.shows_waiting:
             conds.append((self.status[owner], _waiting))
+        if other is not None and self.prio.kind == "timestamp" and not self.cm.keeps_timestamp:
+            ticket = other.prio
+            conds.append((self.prio.cells[owner], lambda v: v != ticket))
         yield wait_any(*conds)
         if not self.cm.shows_waiting or not (yield mine.cas(WAITING, ACTIVE)):
             yield from self._alive(tx)

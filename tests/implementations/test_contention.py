@@ -240,3 +240,16 @@ def test_greedy_eager_oldest_claims_a_key_let_go_between_try_and_question():
     done = api.replay("eager", lasso, "transfer", threads=3)
     assert done.outcome == "complete" and done.violation is None
     assert sum(e["op"] == "commit" for e in done.history["events"]) == 3
+
+
+def test_timestamp_eager_waiter_wakes_when_the_owner_restarts_younger():
+    """eager+timestamp, 3 threads, dict-update: the younger thread 2 waited for thread 1's lock;
+    thread 1, aborted by thread 2's earlier attempt, let the lock go, restarted with a newer ticket
+    and took it again before thread 2 was scheduled. Thread 2, older now, went on waiting for the
+    holder to change, thread 1 waited for a lock thread 2 held: a deadlock (met by the 3-thread
+    state graph at 10^6 states). A waiter now also wakes on the owner's new ticket, asks again,
+    and aborts the younger owner: the same schedule runs to the end."""
+    schedule = "2*2,3*7,1*2,2*5,1*6,3,1,2,1,2*10,3*4,1,2,1*6,2,3*20,1*9,2*7,3*20,1*3,2"
+    done = api.replay("eager+timestamp", schedule, "dict-update", threads=3)
+    assert done.outcome == "complete" and done.violation is None
+    assert sum(e["op"] == "commit" for e in done.history["events"]) == 3
