@@ -22,7 +22,11 @@ counted in steps cannot help: a fair but adversarial schedule lets the owner
 sit still while its enemy backs off. passive livelocks on transfer and swap
 (both give way, both retry) but not on counter: with one key the owner never
 meets a conflict, so it commits. timestamp and greedy are clean: the older
-transaction always wins. Greedy is the default: the oldest transaction never
+transaction always wins. With three threads, timestamp livelocks on the random
+program (the 3-thread state graph, 10^6 states; registry `WITH_THREE_THREADS`):
+two attempts abort each other at once, each deciding on the other's fresh
+ticket while itself already aborted, and both restart younger, round after
+round; Greedy, whose ticket survives the abort, does not. Greedy is the default: the oldest transaction never
 waits and is never aborted, so its guarantee covers every workload. Their
 tickets are stamps (contention.Priorities, models/stamps.py): the explorer
 may forget how many were drawn (timestamp draws one per attempt, so a retry
