@@ -184,8 +184,10 @@ def _steps(steps: dict) -> str:
 
 
 def _write(out: str, rows, load_before=None, load_after=None) -> None:
+    from stmcheck.checker.history import acyclic
     from stmcheck.models import jsonl_fast
     reader = "the C scanner (models/jsonl_fast.py)" if jsonl_fast.available() else "the Python reader (no C compiler)"
+    search = "in C, acyclic_core.c" if acyclic.native() is not None else "in Python: no C compiler"
     load = ""
     if load_before is not None and load_after is not None:
         load = (f" Load average (1 min) {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end: "
@@ -200,7 +202,7 @@ def _write(out: str, rows, load_before=None, load_after=None) -> None:
         f"that process's peak memory.{load} `graph steps` are the seconds the check spent building "
         "forced dependency graphs (of windows and of the whole history), on cheap witnesses on them "
         "(priority order, step by step), in the acyclicity search over the write orders left open "
-        "(checker/history/acyclic.py), in inference (pruning by reachability) and in z3. "
+        f"(checker/history/acyclic.py; here {search}), in inference (pruning by reachability) and in z3. "
         "Regenerate with `stmcheck bench check`.",
         "",
         "| history | transactions | events | criteria | parse (s) | check (s) | ratio | read (s) | check CPU (s) "
