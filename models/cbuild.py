@@ -5,7 +5,7 @@ JSON Lines reader (models/jsonl_fast.py), the native linearizability
 search (checker/linearizability/native.py), the graph search's fold of
 views (checker/explore/strategies/foldcore.c) and the acyclicity search of
 history checks (checker/history/acyclic_core.c) all build C at first use (the
-last four through `load_library`, two of them through `OnDemand`), and
+last four through `OnDemand`, which calls `load_library` once), and
 models/ may import nothing from checker/ or implementations/, so the common
 part lives at the bottom of the import graph. It knows nothing of its users:
 where the cache is, how a build is keyed (a hash of the sources, the compiler
@@ -124,17 +124,21 @@ class OnDemand:
     """A C library built and loaded at its first use, once: `get()` is (ffi, lib), or None
     where it cannot be built here (`error` then says why; the caller's Python loop runs)."""
 
-    def __init__(self, source: str, cdef: str, prefix: str, what: str):
-        self.source, self.cdef, self.prefix, self.what = source, cdef, prefix, what
+    def __init__(self, source: str, cdef: str, prefix: str, what: str, cflags=("-O2", "-fPIC", "-shared")):
+        self.source, self.cdef, self.prefix, self.what, self.cflags = source, cdef, prefix, what, tuple(cflags)
         self.error: str | None = None
         self._tried = False
         self._loaded = None
+
+    def fresh(self) -> "OnDemand":
+        """The same library, not loaded yet: as a new process would find it (tests)."""
+        return OnDemand(self.source, self.cdef, self.prefix, self.what, self.cflags)
 
     def get(self):
         if not self._tried:
             self._tried = True
             try:
-                self._loaded = load_library(self.source, self.cdef, self.prefix, self.what)
+                self._loaded = load_library(self.source, self.cdef, self.prefix, self.what, self.cflags)
             except (BuildError, OSError) as exc:
                 self.error = str(exc)
         return self._loaded

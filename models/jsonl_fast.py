@@ -66,7 +66,7 @@ jr_result *jr_read(int fd, int64_t offset, int64_t line, int64_t max_line, int *
 void jr_free(jr_result *r);
 """
 _OK, _FALLBACK = 0, 1
-_state: dict = {}
+_library = cbuild.OnDemand(SOURCE, CDEF, "jsonl", "the fast JSON Lines reader", CFLAGS)
 
 
 class _Fallback(Exception):
@@ -75,13 +75,10 @@ class _Fallback(Exception):
 
 def _load():
     """(ffi, lib), or None when the fast path is unavailable here (cached either way)."""
-    if "lib" not in _state:
-        _state["lib"] = None
-        try:
-            _state["lib"] = cbuild.load_library(SOURCE, CDEF, "jsonl", "the fast JSON Lines reader", CFLAGS)
-        except (cbuild.BuildError, OSError) as exc:
-            _log.debug("fast JSON Lines reader unavailable: %s", exc)
-    return _state["lib"]
+    loaded = _library.get()
+    if loaded is None and _library.error is not None:
+        _log.debug("fast JSON Lines reader unavailable: %s", _library.error)
+    return loaded
 
 
 def available() -> bool:

@@ -46,7 +46,7 @@ long long lin_result(lin_ctx *x, int *out_order, int *out_prefix, int *out_info,
                      unsigned char *out_str, long long out_cap);
 void lin_free(lin_ctx *x);
 """
-_state: dict = {}
+_library = cbuild.OnDemand(SOURCE, CDEF, "lincore", "the linearizability core", CFLAGS)
 
 
 class NativeError(RuntimeError):
@@ -55,17 +55,10 @@ class NativeError(RuntimeError):
 
 def load():
     """The cffi (ffi, lib) pair, building the library if needed; raises NativeError."""
-    if "lib" in _state:
-        return _state["ffi"], _state["lib"]
-    if "error" in _state:
-        raise NativeError(_state["error"])
-    try:
-        ffi, lib = cbuild.load_library(SOURCE, CDEF, "lincore", "the linearizability core", CFLAGS)
-    except (cbuild.BuildError, OSError) as exc:
-        _state["error"] = str(exc)
-        raise NativeError(str(exc)) from None
-    _state["ffi"], _state["lib"] = ffi, lib
-    return ffi, lib
+    loaded = _library.get()
+    if loaded is None:
+        raise NativeError(_library.error)
+    return loaded
 
 
 def available() -> bool:

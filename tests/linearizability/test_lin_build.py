@@ -64,7 +64,7 @@ def fresh(monkeypatch, tmp_path):
     for name in ("STMCHECK_CACHE", "STMCHECK_NO_NATIVE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(native, "_state", {})
+    monkeypatch.setattr(native, "_library", native._library.fresh())
     return tmp_path / "xdg" / "stmcheck"
 
 
@@ -108,7 +108,7 @@ def test_builds_through_cbuild_into_the_shared_cache_and_a_second_load_reuses_it
     assert sorted(os.listdir(fresh)) == [declared, name]           # the new build pruned the stale one
     inode, declared_inode = os.stat(built).st_ino, os.stat(fresh / declared).st_ino
 
-    monkeypatch.setattr(native, "_state", {})                      # as a new process would
+    monkeypatch.setattr(native, "_library", native._library.fresh())                      # as a new process would
     os.utime(built, (1.0, 1.0))
     monkeypatch.setattr(cffi.FFI, "cdef", lambda *a, **k: pytest.fail("the declarations were parsed again"))
     assert native.available()
@@ -155,7 +155,8 @@ def test_an_unwritable_cache_falls_back_to_a_private_temporary_folder(fresh, mon
 def test_a_failed_compile_is_one_line_and_leaves_nothing_behind(fresh, monkeypatch, tmp_path):
     broken = tmp_path / "core.c"
     broken.write_text("int lin_run(void) { return }\n")
-    monkeypatch.setattr(native, "SOURCE", str(broken))
+    monkeypatch.setattr(native, "_library", cbuild.OnDemand(str(broken), native.CDEF, "lincore",
+                                                           "the linearizability core", native.CFLAGS))
     with pytest.raises(native.NativeError) as info:
         native.load()
     assert "building the linearizability core with" in str(info.value) and "\n" not in str(info.value)
@@ -169,7 +170,7 @@ def test_without_the_native_core_the_python_search_gives_the_same_verdicts(fresh
     for name, doc in DOCS.items():
         r = lin.check_linearizability(parse_ophistory(json.dumps(doc), f"{name}.json"))
         with_native[name] = (r.holds, r.order, r.prefix, r.unplaceable, r.explored)
-    monkeypatch.setattr(native, "_state", {})
+    monkeypatch.setattr(native, "_library", native._library.fresh())
     if why == "no compiler":
         monkeypatch.setattr(cbuild, "find_compiler", lambda: None)
     else:

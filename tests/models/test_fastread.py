@@ -185,7 +185,7 @@ def test_without_a_compiler_the_python_reader_reads(tmp_path, monkeypatch):
     header, events = simulate(20, seed=1)
     write_jsonl(path, header, events)
     expected = outcome(path, fast=False)
-    monkeypatch.setattr(jsonl_fast, "_state", {})
+    monkeypatch.setattr(jsonl_fast, "_library", jsonl_fast._library.fresh())
     monkeypatch.setattr(jsonl_fast.cbuild, "find_compiler", lambda: None)
     assert fast_read(path) is None
     assert outcome(path, fast=True) == expected
