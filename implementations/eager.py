@@ -48,7 +48,7 @@ the aborted owner let go, the winner aborted it in turn, and the lock went
 back and forth between the two younger ones for ever. So, with three threads
 or more, a younger transaction waits out an older one's claim before it tries
 a key (`_yield`). A fifth (timestamp, three threads; the 3-thread state graph met
-it on transfer, write-skew and dict-update at 10^6 states): a waiter's owner,
+it at 10^6 states on transfer, write-skew, dict-update, ww-pathology and random): a waiter's owner,
 aborted by a third thread, let go, restarted younger and took the lock again
 before the waiter ran; the waiter, older now, went on waiting for the holder to
 change while the owner waited for it. So a waiter also wakes when its owner
@@ -216,8 +216,8 @@ class Eager(Managed, InPlace):
         three threads, an owner aborted by a third could release the lock, restart younger and
         take it again before the waiter was scheduled: the waiter, older now, went on waiting
         for its holder to change while the new attempt waited for a lock the waiter held (a
-        deadlock the 3-thread state graph met on transfer, write-skew and dict-update, past the
-        matrix's budget: stmcheck replay eager+timestamp --workload dict-update --threads 3
+        deadlock the 3-thread state graph met at 10^6 states on five workloads, past the matrix's
+        budget: stmcheck replay eager+timestamp --workload dict-update --threads 3
         --schedule '2*2,3*7,1*2,2*5,1*6,3,1,2,1,2*10,3*4,1,2,1*6,2,3*20,1*9,2*7,3*20,1*3,2').
         Woken so, it asks its manager again, which now has it abort the younger owner."""
         mine = self.status[tx.thread]

@@ -335,7 +335,9 @@ def verdicts(design_cls, workload, max_states: int = DEFAULT_STATES) -> dict | N
 
 
 def _alone_commits(g: HorizonGraph, live) -> bool:
-    """Whether every path of one thread's steps, from every node, reaches a commit of it."""
+    """Whether every path of one thread's steps, from every node, reaches a commit of it. Not
+    progress.py's solo run (`_alone`), which follows a thread's one edge from each state: a node
+    here has several per thread (its representatives'), and every one must lead to a commit."""
     for t in live:
         if any(t not in g.enabled(u) for u in range(g.nodes)):
             return False
@@ -346,5 +348,7 @@ def _alone_commits(g: HorizonGraph, live) -> bool:
 
 
 def _never_all_waiting(g: HorizonGraph, live) -> bool:
-    """Whether in every node, for each thread, some other one can step."""
+    """Whether in every node, for each thread, some other one can step: stronger than
+    progress.py's `_stopped` (which asks it only where the others can get to with the thread
+    stopped inside an attempt), and enough for "holds" without knowing which nodes lie inside one."""
     return all(any(o in g.enabled(u) for o in live if o != s) for s in live for u in range(g.nodes))

@@ -591,6 +591,9 @@ class Run:
         same state: a thread is deterministic in what its steps return, and across attempts it
         keeps only what `local_state` holds (the contract the canonical states already rest on);
         the memory is copied. Tested against replays from the start (tests/explore/test_resume.py)."""
+        # A running thread is kept as (k, tries, attempts, local state, results seen, pending op,
+        # its objects, position, stamps of its results): `_resume` unpacks it, `Snapshot` reads
+        # the fields holding stamps by `_LOCAL`, `_SEEN` and `_OWN`; a finished one as (local state,).
         threads, local = [], getattr(self.design, "local_state", None)
         self._settle()
         for t, x in enumerate(self._th[1:], 1):
@@ -1167,6 +1170,9 @@ class _Again:
         return self.schedule[d]
 
 
+_LOCAL, _SEEN, _OWN = 3, 4, 8      # where a running thread's snapshot tuple keeps its stamps (`Run.snapshot`)
+
+
 class Snapshot:
     """A run's state as `Run.snapshot` keeps it for `Run._resume` (see there); `context` is the
     run's (machine, design, outside cells, output cell, kept cell shapes, tuples met, positions
@@ -1191,8 +1197,8 @@ class Snapshot:
             if len(saved) == 1:
                 stamps.collect(saved[0], found)
             else:
-                stamps.collect(saved[3], found)
-                stamps.collect(saved[4], found)
+                stamps.collect(saved[_LOCAL], found)
+                stamps.collect(saved[_SEEN], found)
         return found
 
     def remapped(self, table: dict) -> "Snapshot":
@@ -1202,8 +1208,8 @@ class Snapshot:
         def re(v):
             return stamps.remap(v, table)
         threads = tuple([(re(saved[0]),) if len(saved) == 1 else
-                         (*saved[:3], re(saved[3]), tuple([re(r) for r in saved[4]]), *saved[5:8],
-                          tuple([re(s) for s in saved[8]]))
+                         (*saved[:_LOCAL], re(saved[_LOCAL]), tuple([re(r) for r in saved[_SEEN]]),
+                          *saved[_SEEN + 1:_OWN], tuple([re(s) for s in saved[_OWN]]))
                          for saved in self.threads])
         return Snapshot(self.context, tuple([re(v) for v in self.mem]), self.newest, threads, self.commits,
                         self.inevitable, (None, [], 0))

@@ -54,10 +54,11 @@ results, no memory touched, its position the snapshot's, not interned again), th
 fast-forwards the rest of the path (at most a few choices). Why it reaches the same
 place: a thread is deterministic in what its steps return, keeps across attempts only what
 `local_state` holds (the contract the canonical states already rest on), and the parent
-path from the snapshot's place is transitions that ran. What differs: a run's step bound counts from where it began (a resumed run has not
-gone the whole way), so it goes on further, and a bounded graph may stop elsewhere; the
-graph, once exhausted, is the same (tests/explore/test_resume.py compares every shipped
-kind of design, cyclic programs, programs outside transactions and random programs with the
+path from the snapshot's place is transitions that ran. What differs: a run's step bound
+counts from where it began (a resumed run has not gone the whole way), so it goes on
+further, and a bounded graph may stop elsewhere; the graph, once exhausted, is the same
+(tests/explore/test_resume.py compares every shipped kind of design, cyclic programs,
+programs outside transactions and random programs with the
 search that always replays). A resumed run that ends (complete, deadlock, crash) is made
 whole (`Run.whole`) along the path a replay would have taken, so histories, verdicts and
 counterexamples are those of the replay. Measured on dstm+karma swap, 2 threads (83,678
