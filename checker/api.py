@@ -216,7 +216,7 @@ def _name_criterion(setup: Setup, explorer: Explorer) -> None:
 
 def make_explorer(setup: Setup, strategy="dpor", *, criterion=None, seed: int = 0, depth: int = 3,
                   preemptions: int | None = None, max_states: int | None = None, explorer_cls=None,
-                  **options) -> Explorer:
+                  symmetry: bool = False, **options) -> Explorer:
     """The explorer for `setup`, driving `strategy` (a name from `STRATEGIES`, or a strategy
     object; `max_states` bounds the graph search). `options` go to the explorer as they are
     (max_executions, time_limit, progress, stop_at_first, ...); `explorer_cls` replaces the
@@ -224,12 +224,32 @@ def make_explorer(setup: Setup, strategy="dpor", *, criterion=None, seed: int = 
     if isinstance(strategy, str):
         try:
             strategy = make_strategy(strategy, seed=seed, depth=depth, preemptions=preemptions,
-                                     max_states=max_states)
+                                     max_states=max_states, symmetry=symmetry)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     cls = explorer_cls or (CyclicExplorer if setup.config.cyclic else Explorer)
     return cls(setup.design_cls, setup.workload, strategy, criterion=_explore_criterion(setup, criterion),
                max_steps=setup.config.max_steps, **options)
+
+
+def _check_symmetry(setup: Setup, strategy, cluster) -> None:
+    """What `symmetry=True` needs that can be told before a run (the rest is checked at the
+    search's first state: explore/symmetry.py): a usage error, saying why, otherwise."""
+    name = getattr(setup.design_cls, "name", None) or setup.config.design
+    if strategy != GraphSearch.name:
+        raise UsageError("--symmetry reduces the state-graph search (--strategy graph)")
+    if cluster is not None:
+        raise UsageError("--symmetry is not split across a cluster: run it without --cluster")
+    if not getattr(setup.design_cls, "symmetric", False):
+        raise UsageError(f"{name} does not say it can be searched by symmetry (a design sets `symmetric = True` "
+                         "when it only stores thread numbers and compares them for equality: models/threadids.py)")
+    classes = [setup.workload.thread_class(t) for t in range(1, setup.workload.threads + 1)]
+    if any(c is None for c in classes):
+        raise UsageError(f"workload {setup.config.program} does not say which threads run the same program "
+                         "(`Workload.thread_class`): no symmetry to use")
+    if len(set(classes)) == len(classes):
+        raise UsageError(f"no two of the {len(classes)} threads run the same program on {setup.config.program}: "
+                         "no symmetry to use")
 
 
 def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,
@@ -239,7 +259,7 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
             time_limit: float | None | str = "auto",
             max_steps: int = DEFAULT_MAX_STEPS, cyclic: bool = False, stop_at_first: bool = True,
             shrink: bool = True, progress=None, step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
-            cluster: str | None = None) -> ExploreResult:
+            cluster: str | None = None, symmetry: bool = False) -> ExploreResult:
     """Run `design` on simulated threads, explore the interleavings, judge every execution.
 
     Each complete execution is judged for `criterion` (opacity, strict-serializability,
@@ -282,8 +302,10 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
             raise UsageError("--cluster does not split the graph of object workloads (their states carry "
                              "whole histories): run it without --cluster")
         strategy = GatheredGraph(max_states or DEFAULT_MAX_STATES)
+    if symmetry:
+        _check_symmetry(setup, strategy, cluster)
     explorer = make_explorer(setup, strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
-                             max_states=max_states, max_executions=max_executions, time_limit=time_limit,
+                             max_states=max_states, symmetry=symmetry, max_executions=max_executions, time_limit=time_limit,
                              progress=progress, stop_at_first=stop_at_first)
     explorer.stop_on_interrupt = True    # a ^C returns what was explored so far (coverage: interrupted)
     _name_criterion(setup, explorer)

@@ -20,7 +20,9 @@ each. Its verdicts (the nine `terms.Property`s) come from these searches:
   budget of executions, which can only find violations; "holds" comes
   from the state graph after it (`Budget.graph`: the same states on every
   workload, so that a cell is decided wherever its graph fits; a cell whose
-  graph does not names the states it reached);
+  graph does not names the states it reached), searched by symmetry where
+  threads run the same program and the design allows it (`symmetry.allowed`:
+  the same verdicts on a quotient, explore/symmetry.py);
 - *starvation, 2 threads*: the state graph of cyclic programs, whose values
   stay finite (`Workload.cycle`; `checker/explore/starvation.py`, at most
   `Budget.states` states, stopped at its first starving cycle: a graph of
@@ -67,7 +69,7 @@ from stmcheck.models.workloads import OUTSIDE_WORKLOADS, WORKLOADS
 from . import api
 from .explore.config import RunConfig
 from .explore.engine import Explorer
-from .explore import gil, horizon, isolation
+from .explore import gil, horizon, isolation, symmetry
 from .explore.objects import is_object_workload
 from .explore.progress import both_violated, progress_of, recording_graph
 from .explore.runtime import COMPLETE, user_interrupts
@@ -170,7 +172,8 @@ class Budget:
                               f"{'retry' if RETRIES == 1 else 'retries'} per transaction (the same dpor budget)",
                "three_threads": f"dpor, at most {THREE_PREEMPTIONS} preemptions, {self.executions[1]:,} executions, "
                                 f"{self.steps[1]:,} steps in all, then the state graph (at most {self.graph[1]:,} "
-                                f"states, which decides every verdict but starvation when it is exhausted); when "
+                                f"states, by symmetry where threads run the same program and the design allows "
+                                f"it; it decides every verdict but starvation when it is exhausted); when "
                                 f"it is not, {_probe_text(self.probe)} (finds violations, proves nothing)",
                "starvation": f"2 threads, cyclic programs, state graph of at most {self.states:,} states (the "
                              f"progress columns are read off the same graph); where it does not end and the "
@@ -209,6 +212,8 @@ def _probe_text(probe) -> str:
 
 DEFAULT_BUDGET = Budget()
 _GRAPH_EXHAUSTED = "exhausted: {:,} states (state graph)"    # a cell's coverage where the graph decided it
+#: Where the 3-thread graph was searched by symmetry (explore/symmetry.py): its states are the quotient's.
+_BY_SYMMETRY = " by symmetry"
 HOLDS, VIOLATED, UNKNOWN, NA = Verdict.HOLDS, Verdict.VIOLATED, Verdict.UNKNOWN, Verdict.NA
 
 _HISTORY_KINDS = (Kind.SERIALIZABILITY, Kind.STRICT_SERIALIZABILITY, Kind.OPACITY)
@@ -427,17 +432,22 @@ def _graph(cell: Cell, ex, out, max_states: int, searched: tuple | None = None):
     found is added to the cell. Where states recur it ends, and then decides every verdict it
     judges, livelock-freedom included (starvation needs cyclic programs: not here). Returns the
     outcome that now stands: the graph's when it was exhausted, else DPOR's."""
+    how = ""
     if searched is None:
         setup = api.prepare(cell.design, cell.workload, threads=cell.threads, max_steps=MAX_STEPS)
-        gex = api.make_explorer(setup, GraphSearch(max_states=max_states), explorer_cls=_Collect)
+        # 3 threads: by symmetry where threads run the same program and the design allows it (the
+        # same verdicts on a quotient of the graph: explore/symmetry.py)
+        symmetric = cell.threads == 3 and symmetry.allowed(setup.design_cls, setup.workload)
+        how = _BY_SYMMETRY if symmetric else ""
+        gex = api.make_explorer(setup, GraphSearch(max_states=max_states, symmetry=symmetric), explorer_cls=_Collect)
         gout = gex.explore()
     else:
         gex, gout = searched
     _add_findings(cell, gex, ex, _config(cell.design, cell.workload, cell.threads))
     if not gout.exhausted:
-        cell.coverage += f"; state graph: {gout.states:,} states, not exhausted"
+        cell.coverage += f"; state graph{how}: {gout.states:,} states, not exhausted"
         return out
-    cell.coverage = _GRAPH_EXHAUSTED.format(gout.states)
+    cell.coverage = _GRAPH_EXHAUSTED.format(gout.states)[:-1] + how + ")"
     for v in VERDICTS:
         if cell.verdicts[v] == UNKNOWN and v not in _CYCLIC and (v != Property.GIL or gex.gil_known):
             cell.verdicts[v] = HOLDS

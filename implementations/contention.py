@@ -206,7 +206,8 @@ class Priorities:
         # of all threads, and is reset to 0 at commit, which rule 3 of stamps rejects. It stays a
         # plain int, kept finite by KARMA_CAP instead.
         zero = machine.stamps("tickets") if self.kind == "timestamp" else 0
-        self.cells = {t: machine.cell(f"prio{t}", zero) for t in range(1, threads + 1)} if self.publish else {}
+        self.cells = {t: machine.cell(f"prio{t}", zero, of_thread=t) for t in range(1, threads + 1)} \
+            if self.publish else {}
         self.clock = machine.cell("tickets", zero + 1) if self.kind == "timestamp" else None
         self.mine = {t: 0 for t in range(1, threads + 1)}
         self.retrying = {t: False for t in range(1, threads + 1)}

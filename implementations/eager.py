@@ -89,18 +89,22 @@ class _Tx:
 
 class Eager(Managed, InPlace):
     undo = True   # eager-no-undo switches the undo log off
+    symmetric = True   # (per instance: see __init__)
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
         self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
         self.locks = {k: machine.lock(f"lock({k})") for k in keys}
-        self.status = {t: machine.cell(f"status{t}", ACTIVE) for t in range(1, threads + 1)}
-        self.claims = {t: machine.cell(f"claim{t}", None) for t in range(1, threads + 1)}
+        self.status = {t: machine.cell(f"status{t}", ACTIVE, of_thread=t) for t in range(1, threads + 1)}
+        self.claims = {t: machine.cell(f"claim{t}", None, of_thread=t) for t in range(1, threads + 1)}
         self.token = machine.lock("inevitable")
         self.cm = make_manager(self.manager_name)
         self.prio = Priorities(machine, threads, self.cm)
         # With three threads or more, a key claimed by an older winner is left to it (see `_yield`).
         self.others = {t: [u for u in range(1, threads + 1) if u != t] for t in range(1, threads + 1)} \
             if threads > 2 and self.cm.priority == "timestamp" else None
+        #: Searchable by symmetry (models/threadids.py) but where `_yield` looks at the other
+        #: threads' claims in thread order (timestamp managers, three threads or more).
+        self.symmetric = self.others is None
 
     def local_state(self, thread):
         return self.prio.local_state(thread)

@@ -38,10 +38,14 @@ class _Tx:
 
 
 class EagerAggressive(InPlace):
+    #: Thread numbers only stored and compared for equality, status words per thread: searchable
+    #: by symmetry (models/threadids.py).
+    symmetric = True
+
     def __init__(self, machine: Machine, keys: dict, threads: int):
         self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
         self.locks = {k: machine.lock(f"lock({k})") for k in keys}
-        self.status = {t: machine.cell(f"status{t}", ACTIVE) for t in range(1, threads + 1)}
+        self.status = {t: machine.cell(f"status{t}", ACTIVE, of_thread=t) for t in range(1, threads + 1)}
         self.token = machine.lock("inevitable")
 
     def begin(self, thread):

@@ -11,6 +11,9 @@ from stmcheck.models.machine import Machine
 
 
 class GlobalLock:
+    #: Thread numbers only stored and compared for equality: searchable by symmetry
+    #: (models/threadids.py).
+    symmetric = True
     def __init__(self, machine: Machine, keys: dict, threads: int):
         self.lock = machine.lock("G")
         self.cells = {k: machine.cell(k, v) for k, v in keys.items()}

@@ -61,6 +61,9 @@ def _unlocked(word):
 
 
 class Lazy:
+    #: Thread numbers only stored and compared for equality: searchable by symmetry
+    #: (models/threadids.py).
+    symmetric = True
     validate_every_read = False   # lazy-incremental
     lock_write_set = True         # lazy-unlocked-commit
     relative_versions = False     # lazy-unlocked-commit: a racy bump may move a version back

@@ -64,6 +64,9 @@ def _free(stamp):
 
 
 class NOrec:
+    #: Thread numbers only stored and compared for equality: searchable by symmetry
+    #: (models/threadids.py).
+    symmetric = True
     def __init__(self, machine: Machine, keys: dict, threads: int):
         zero = machine.stamps("seq")   # compared for equality only: gap 0
         self.seq = machine.cell("seq", _free(zero))

@@ -53,6 +53,9 @@ class _Tx:
 
 
 class TL2:
+    #: Thread numbers only stored and compared for equality: searchable by symmetry
+    #: (models/threadids.py).
+    symmetric = True
     post_read_validation = True
     clock_gap = 0   # the largest difference of versions the design tests (borrowed clock: 1)
 

@@ -28,6 +28,10 @@ from .tl2 import TL2
 
 
 class TL2Quiescent(TL2):
+    #: Not searchable by symmetry: a commit looks at the other threads' flags in thread order,
+    #: which a renaming of the threads would change.
+    symmetric = False
+
     def __init__(self, machine: Machine, keys: dict, threads: int):
         super().__init__(machine, keys, threads)
         self.active = {t: machine.cell(f"active{t}", False) for t in range(1, threads + 1)}

@@ -72,6 +72,11 @@ per-attempt state lives in the descriptor. State a design keeps per thread
 search start a run in a state another run reached (each thread from its
 attempt's BEGIN) instead of replaying the whole schedule (checker/explore/runtime.py,
 `Run.snapshot`); without it, a design with ``local_state`` is always replayed.
+A design that sets ``symmetric = True`` (a class or instance attribute) may be
+searched by symmetry (``explore --symmetry``): it promises to store thread
+numbers and compare them for equality only, to make per-thread cells with
+``cell(name, value, of_thread=t)``, and never to walk the threads in number
+order (models/threadids.py; its thread numbers are then `Tid`s).
 Two more optional methods serve programs that do what no history shows
 (checker/explore/gil.py, docs/gil.md): ``outside_cell(key)`` returns the cell
 holding a key's value, which steps outside transactions load and store
@@ -300,6 +305,9 @@ class Machine:
         self.objects: list = []
         self.initial: list = []
         self.domains: list = []
+        #: object index -> the thread it belongs to (`of_thread`), 0 for shared ones: a search by
+        #: symmetry moves a thread's objects with it (models/threadids.py)
+        self.owners: list = []
 
     def stamps(self, name: str, gap: int = 0, relative: bool = False) -> Stamp:
         """A new family of timestamps (a clock and the versions copied from it, one key's version
@@ -317,16 +325,21 @@ class Machine:
         self.domains.append(domain)
         return Stamp(0, domain, sealed=True)
 
-    def cell(self, name: str, initial=None) -> Cell:
+    def cell(self, name: str, initial=None, of_thread: int = 0) -> Cell:
+        """A shared cell. `of_thread`: the thread it belongs to (a status word, a published
+        priority), which a search by symmetry renames with its thread: thread t's k-th such
+        cell stands for thread u's k-th (models/threadids.py)."""
         c = Cell(len(self.objects), str(name))
         self.objects.append(c)
         self.initial.append(initial)
+        self.owners.append(int(of_thread))
         return c
 
-    def lock(self, name: str) -> Lock:
+    def lock(self, name: str, of_thread: int = 0) -> Lock:
         lk = Lock(len(self.objects), str(name))
         self.objects.append(lk)
         self.initial.append(FREE)
+        self.owners.append(int(of_thread))
         return lk
 
 

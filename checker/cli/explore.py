@@ -112,7 +112,7 @@ def _object_excludes_workload(obj) -> None:
 
 
 #: What a count of the state graph (`--estimate`) has no use for: sampling, other budgets, reports of violations.
-_NOT_WITH_ESTIMATE = ("cluster_spec", "seed", "depth", "preemptions", "max_executions", "max_states", "time_limit",
+_NOT_WITH_ESTIMATE = ("cluster_spec", "symmetry", "seed", "depth", "preemptions", "max_executions", "max_states", "time_limit",
                       "wide", "junit", "html")
 
 
@@ -198,6 +198,11 @@ class _Progress:
               help=f"Stop after this many seconds (a bound the report names, like --max-executions; "
                    f"unlike it, where it stops depends on the machine). Default: {DEFAULT_TIME_LIMIT:g}, "
                    f"{GRAPH_TIME_LIMIT:g} for graph (which ends by itself where states recur).")
+@click.option("--symmetry", is_flag=True,
+              help="graph: keep one state of each set of states that differ only by a renaming of threads "
+                   "running the same program (transfer: threads 1 and 3 of 3); the same verdicts, fewer states. "
+                   "For designs that say they allow it (tl2, norec, lazy, global-lock and their variants) on "
+                   "transfer, counter and swap; checker/explore/symmetry.py says why it is sound.")
 @click.option("--estimate", is_flag=True,
               help="Search nothing: count the state graph, up to --estimate-states states, and print its size and "
                    "how long the graph search takes here; exact when the graph ends within the budget, else lower "
@@ -224,7 +229,7 @@ class _Progress:
 @junit_option
 @html_option
 def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, step_timeout, strategy, criterion,
-            seed, depth, preemptions, max_executions, max_states, time_limit, estimate, estimate_states,
+            seed, depth, preemptions, max_executions, max_states, time_limit, symmetry, estimate, estimate_states,
             progress_properties, cluster_spec, as_json_flag, wide, quiet, junit, html):
     """Run IMPL on simulated threads, explore the interleavings, judge every execution.
 
@@ -237,6 +242,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
       stmcheck explore tl2-no-read-validation --strategy pct --seed 7
       stmcheck explore tl2 --object dict --threads 3
       stmcheck explore tl2 --threads 3 --txns 2 --estimate
+      stmcheck explore tl2 --threads 3 --symmetry
       stmcheck explore dstm --progress
       stmcheck explore tl2 --threads 3 --cluster local:2
       stmcheck explore tl2 --threads 3 --strategy random --max-executions 100000 --cluster local:2
@@ -251,6 +257,8 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
     if progress_properties:
         if obj is not None:
             fail("--progress runs workloads, not --object programs")
+        if symmetry:
+            fail("--progress decides its properties on the whole graph of cyclic programs: --symmetry does not apply")
         found = _calling(progress, lambda: api.progress(
             impl, workload, threads=threads, txns=txns, keys=keys, retries=retries,
             max_states=max_states or api.PROGRESS_STATES, max_steps=max_steps))
@@ -279,7 +287,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
         strategy=strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
         max_executions=max_executions or "auto", max_states=max_states,
         time_limit=time_limit or "auto", max_steps=max_steps,
-        cyclic=cyclic, progress=progress, step_timeout=step_timeout, cluster=cluster_spec))
+        cyclic=cyclic, progress=progress, step_timeout=step_timeout, cluster=cluster_spec, symmetry=symmetry))
     if as_json_flag:
         click.echo(json.dumps(as_json(result), indent=2, default=str))
     else:

@@ -152,7 +152,7 @@ def _doc(cells, budget: M.Budget) -> dict:
                                                    "outside transactions too).")
 @click.option("--threads", type=click.Choice(["2", "3", "both"]), default="both", show_default=True,
               help="2: the state graph (DPOR where it is not exhausted), starvation; 3: bounded DPOR, "
-                   "then a smaller state graph.")
+                   "then a smaller state graph (by symmetry where threads run the same program and the design allows it).")
 @click.option("--check", "check_flag", is_flag=True,
               help="Compare every cell with the registry's expectation; exit 1 on any difference.")
 @click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON on stdout.")

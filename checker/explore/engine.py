@@ -194,7 +194,7 @@ class Explorer:
         if detect_lassos is None:
             detect_lassos = not getattr(self.strategy, "finds_cycles", False)
         return Run(self.design_cls, self.workload, self.max_steps, detect_lassos=detect_lassos, cyclic=self.cyclic,
-                   positions=self.positions, resume=resume)
+                   positions=self.positions, resume=resume, names_threads=getattr(self.strategy, "symmetry", False))
 
     def explore(self) -> Outcome:
         out = Outcome()

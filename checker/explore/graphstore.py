@@ -157,6 +157,17 @@ class GraphStore:
             key |= i << kind * PART_BITS
         return key
 
+    def lookup(self, memory, positions, view):
+        """The packed key of a state with these parts, or None when one of them was never stored
+        (nothing is stored: for a search by symmetry's images, most of which are new)."""
+        key = 0
+        for kind, part in enumerate((memory, positions, view)):
+            i = self.parts[kind].get(part)
+            if i is None:
+                return None
+            key |= i << kind * PART_BITS
+        return key
+
     def find(self, key: int):
         return self.index.get(key)
 

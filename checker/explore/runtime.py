@@ -89,6 +89,7 @@ from stmcheck.models.machine import (
 )
 
 from stmcheck.models import stamps
+from stmcheck.models.threadids import Tid, relabel
 from stmcheck.models.workloads.base import Outside
 
 from .liveness import PROGRESS, STARVATION, LassoDetector, classify, wait_for
@@ -137,18 +138,34 @@ class Positions:
     is a trie keyed by (parent, result)), so keys compare exactly as the tuples did.
     One table serves every run whose states are compared (an explorer's runs)."""
 
-    __slots__ = ("ids", "next_step")
+    __slots__ = ("ids", "next_step", "back", "_renamed")
 
     def __init__(self):
         self.ids: dict = {}
         self.next_step: dict = {}  # checkpoint position -> (label, the step taken after it): the audit
+        self.back: list = []       # position - 1 -> (parent, result): what `relabel` reads
+        self._renamed: dict = {}   # (position, names) -> the position renamed (`relabel`)
 
     def extend(self, pos: int, result) -> int:
         key = (pos, result)
         found = self.ids.get(key)
         if found is None:
             found = self.ids[key] = len(self.ids) + 1
+            self.back.append(key)
         return found
+
+    def relabel(self, pos: int, names: tuple) -> int:
+        """The position whose results are `pos`'s with every thread number renamed by `names`
+        (`threadids.relabel`): where a thread renamed by a symmetry stands (explore/symmetry.py)."""
+        memo, back = self._renamed, self.back
+        chain = []
+        while pos and (pos, names) not in memo:
+            chain.append(pos)
+            pos = back[pos - 1][0]
+        out = memo[pos, names] if pos else 0
+        for p in reversed(chain):
+            out = memo[p, names] = self.extend(out, relabel(back[p - 1][1], names))
+        return out
 
     def checkpoint(self, body: tuple, label: str, values) -> int:
         """The position at a checkpoint: the body's past and the declared values, nothing
@@ -280,11 +297,13 @@ class Run:
 
     def __init__(self, design_cls, workload, max_steps: int = 2000, detect_lassos: bool = True,
                  cyclic: bool = False, positions: Positions | None = None, resume: "Snapshot | None" = None,
-                 horizon: int | None = None):
+                 horizon: int | None = None, names_threads: bool = False):
         """`resume`: a snapshot (`snapshot`) of a run of the same design, workload and `cyclic`,
         to start in the state it was taken in (on that run's design object) rather than in the
         initial state. `horizon`: `abstract_state` caps the differences of relative stamps at it
-        (`stamps.horizon_ranks`: for a horizon graph's search alone, explore/horizon.py)."""
+        (`stamps.horizon_ranks`: for a horizon graph's search alone, explore/horizon.py).
+        `names_threads`: a search by symmetry's run, which gives a design that allows it `Tid`s
+        for thread numbers (models/threadids.py; ints otherwise, which cost less to hash)."""
         self.horizon = horizon
         self.workload = workload
         self._design_cls = design_cls
@@ -342,6 +361,10 @@ class Run:
         self._lazy = False            # in `_fast_forward`: positions are interned after it
         self.skipped = False          # a fast-forward left None in the logs (`_fill_logs`)
         self._th = [None] + [_Thread() for _ in range(self.threads)]
+        #: The thread numbers the design is given (to `begin`, and as a lock's holder): `Tid`s in
+        #: a search by symmetry where the design allows one (models/threadids.py), else the ints.
+        self._tid = (0, *map(Tid, range(1, self.threads + 1))) \
+            if names_threads and getattr(self.design, "symmetric", False) else range(self.threads + 1)
 
     def _build(self) -> None:
         """The machine, the design built on it, and the initial memory."""
@@ -413,7 +436,7 @@ class Run:
                 th.body = []
                 tx = None
                 try:
-                    r = design.begin(t)
+                    r = design.begin(self._tid[t])
                     tx = (yield from r) if type(r) is GeneratorType else r
                     if tx is None:
                         raise DesignMisuse("`begin` returned None, not a transaction descriptor (return the "
@@ -747,7 +770,7 @@ class Run:
         """Take thread t's pending `step`: perform it, record it, and run the thread to its next
         step; False when the run ended there (a crash)."""
         try:
-            result = apply(step, t, self.mem)
+            result = apply(step, self._tid[t], self.mem)
         except MachineError as exc:
             self._crash(t, exc, tb=False)
             return False
@@ -873,7 +896,7 @@ class Run:
         for _ in range(3):
             tx = None
             try:
-                tx = self._solo(design.begin(1))
+                tx = self._solo(design.begin(self._tid[1]))
                 final = {k: self._solo(design.read(tx, k)) for k in keys}
                 self._solo(design.commit(tx))
                 self.final = final
@@ -916,7 +939,7 @@ class Run:
                     raise _Blocked(f"after every thread finished, {step.obj.name} is still held by "
                                    f"thread {self.mem[step.obj.index]}")
                 raise _Blocked("after every thread finished, a transaction running alone blocks")
-            value = apply(step, 1, self.mem)
+            value = apply(step, self._tid[1], self.mem)
 
     def _start_stamps(self) -> None:
         """Initial memory with the stamps `Machine.stamps` handed out replaced by plain copies (the
@@ -996,7 +1019,14 @@ class Run:
             if not plain:
                 stamps.collect(kept, found)
             found += x.stamps
-            parts.append((x, kept, plain, x.tries if bounded else 0, len(found)))
+            parts.append((x, x.pos, kept, plain, x.tries if bounded else 0, len(found)))
+        return self._numbered(shapes, found, in_memory, parts)
+
+    def _numbered(self, shapes: list, found: list, in_memory: int, parts: list) -> tuple:
+        """`abstract_state`'s result from the memory's shapes, every stamp in order (`found`: the
+        memory's first `in_memory`, then each thread's), and each thread's part (None when it is
+        done, else (thread, position, local state, plain?, tries, end of its stamps in `found`)):
+        the stamps numbered in canonical form."""
         newest = {d: d.newest for d in self.domains if not d.relative}   # a relative domain has no newest
         ranks = STAMP_RANKS(found, newest) if self.horizon is None else \
             stamps.horizon_ranks(found, newest, self.horizon)
@@ -1008,10 +1038,47 @@ class Run:
             if part is None:
                 canon.append(None)
                 continue
-            x, kept, plain, tries, end = part
-            canon.append((x.k, x.pos, kept if plain else stamps.rename(kept, ranks), tries,
+            x, pos, kept, plain, tries, end = part
+            canon.append((x.k, pos, kept if plain else stamps.rename(kept, ranks), tries,
                           numbers[end - len(x.stamps):end]))
         return (tuple(shapes), numbers[:in_memory], tuple([ranks[d][n] for d, n in newest.items()])), tuple(canon)
+
+    def image_state(self, names: tuple, cells: list, order: tuple) -> tuple:
+        """`abstract_state` of this state with its threads renamed (explore/symmetry.py): new
+        cell i holds old cell `cells[i]`'s value, new thread j stands where old thread
+        `order[j - 1]` does, and every thread number (`Tid`) in them is renamed by `names`
+        (positions too: `Positions.relabel`). Equal to `abstract_state` of the run that the renamed
+        schedule reaches, when the design keeps its promise (`symmetric`); off the hot path, so it
+        keeps no caches of its own."""
+        mem = [relabel(self.mem[c], names) for c in cells]
+        local = getattr(self.design, "local_state", None)
+        bounded = self.workload.retries is not None
+        th, rename = self._th, self.positions.relabel
+        if not self.domains:
+            out = []
+            for t in order:
+                x = th[t]
+                out.append(None if x.pending is None else
+                           (x.k, rename(x.pos, names), relabel(local(t), names) if local is not None else None,
+                            x.tries if bounded else 0))
+            return tuple(mem), tuple(out)
+        shapes, found = [], []
+        for v in mem:
+            shapes.append(stamps.shape(v, _SLOTS, found, []))
+        in_memory = len(found)
+        parts = []
+        for t in order:
+            x = th[t]
+            if x.pending is None:
+                parts.append(None)
+                continue
+            kept = relabel(local(t), names) if local is not None else None
+            plain = kept is None or _plain(kept)
+            if not plain:
+                stamps.collect(kept, found)
+            found += x.stamps
+            parts.append((x, rename(x.pos, names), kept, plain, x.tries if bounded else 0, len(found)))
+        return self._numbered(shapes, found, in_memory, parts)
 
     def lasso_states(self) -> dict:
         """The lasso detector's record: abstract state -> the depth it was seen at (since the

@@ -119,6 +119,18 @@ class WitnessKey:
             commits += event[0] == COMMIT
         return configs, commits
 
+    def relabel(self, view: tuple, names: tuple) -> tuple:
+        """`view` with thread t renamed `names[t]`: the view of the history with its threads
+        renamed (only live attempts keep their thread), for a search by symmetry (symmetry.py)."""
+        configs, commits = view
+        canon = self.canon
+        out = []
+        for state, u in configs:
+            c = (state, tuple([(names[th] if th else 0, ops, status, preds) for th, ops, status, preds in u]))
+            out.append(canon.setdefault(c, c))
+        found = frozenset(out)
+        return self.sets.setdefault(found, found), commits
+
     @staticmethod
     def verdicts(view: tuple) -> tuple:
         """(`accepts`,) of a view `after` gave."""
@@ -343,6 +355,15 @@ class CommittedView:
                     commits += 1
         return tuple(done), tuple(sorted(live.items())), commits
 
+    @staticmethod
+    def relabel(view: tuple, names: tuple) -> tuple:
+        """`view` with thread t renamed `names[t]` (a search by symmetry, symmetry.py)."""
+        done, live, commits = view
+        renamed = [()] * len(done)
+        for t, txns in enumerate(done):
+            renamed[names[t]] = txns
+        return tuple(renamed), tuple(sorted((names[t], ops) for t, ops in live)), commits
+
     def verdicts(self, view: tuple) -> tuple:
         done = view[0]
         found = self.judged.get(done)
@@ -379,6 +400,10 @@ class AllCriteriaView:
     def after(self, view: tuple, events: tuple) -> tuple:
         return (self.opacity.after(view[0], events), self.strict.after(view[1], events),
                 self.committed.after(view[2], events))
+
+    def relabel(self, view: tuple, names: tuple) -> tuple:
+        return (self.opacity.relabel(view[0], names), self.strict.relabel(view[1], names),
+                CommittedView.relabel(view[2], names))
 
     def verdicts(self, view: tuple) -> tuple:
         return (WitnessKey.verdicts(view[0]) + WitnessKey.verdicts(view[1])

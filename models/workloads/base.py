@@ -102,6 +102,12 @@ class Workload:
         return self.io_in_batches or any(type(body) is Outside for prog in self.programs.values()
                                          for _label, body in prog)
 
+    def thread_class(self, thread: int):
+        """A value equal for threads that run the same program (and `cycle`), and that the
+        invariant does not tell apart, so that a search by symmetry may rename them into each
+        other (checker/explore/symmetry.py); None: not said (no symmetry)."""
+        return None
+
     def retry(self, attempts: int) -> bool:
         """Retry after `attempts` failed attempts of one transaction?"""
         return self.retries is None or attempts <= self.retries

@@ -25,6 +25,9 @@ class Counter(Workload):
     def cycle(self, thread):
         return self._increments(thread, self.MODULUS)
 
+    def thread_class(self, thread):
+        return (thread - 1) % self.nkeys      # `_increments` reads nothing else of the thread
+
     def _increments(self, thread, modulus=None):
         """Thread `thread`'s transactions, counting modulo `modulus` when given."""
         keys = [f"c{(thread - 1 + j) % self.nkeys}" for j in range(self.txns)]

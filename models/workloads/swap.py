@@ -34,6 +34,9 @@ class Swap(Workload):
                 prog.append((f"move top of {a} to {b}", _move(a, b, slots)))
             self.programs[t] = prog
 
+    def thread_class(self, thread):
+        return (thread - 1) % 2               # `build` reads nothing else of the thread
+
     def options(self):
         return {"txns": self.txns}
 

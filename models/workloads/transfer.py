@@ -35,6 +35,9 @@ class Transfer(Workload):
                     (f"transfer {dst}->{src}", _transfer(dst, src, wrap))]
         return out
 
+    def thread_class(self, thread):
+        return (thread - 1) % self.nkeys      # `_moves` reads nothing else of the thread
+
     def _moves(self, thread):
         """(source, destination) of each transaction of `thread`."""
         m = self.nkeys

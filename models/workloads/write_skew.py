@@ -42,6 +42,9 @@ class WriteSkew(Workload):
                              _withdraw(mine, other, self.AMOUNT)))
             self.programs[t] = prog
 
+    def thread_class(self, thread):
+        return (thread - 1) % self.nkeys      # `build` reads t - 1 + j only by (i // 2) % pairs and i % 2
+
     def invariant(self, final, committed):
         bad = [f"x{p}+y{p} = {final[f'x{p}']}+{final[f'y{p}']}" for p in range(self.nkeys // 2)
                if final[f"x{p}"] + final[f"y{p}"] < 0]

@@ -33,6 +33,9 @@ class WWPathology(Workload):
     def cycle(self, thread):
         return self._increments(thread, self.MODULUS)
 
+    def thread_class(self, thread):
+        return thread % 2                     # `_increments` reads nothing else of the thread
+
     def _increments(self, thread, modulus=None):
         """Thread `thread`'s transactions (odd threads front to back), modulo `modulus` when given."""
         keys = [f"k{i}" for i in range(self.nkeys)]

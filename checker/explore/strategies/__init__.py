@@ -29,17 +29,19 @@ STRATEGIES: dict[str, type[Strategy]] = {s.name: s for s in (
 
 
 def make_strategy(name: str, *, seed: int = 0, depth: int = 3, preemptions: int | None = None,
-                  max_states: int | None = None) -> Strategy:
+                  max_states: int | None = None, symmetry: bool = False) -> Strategy:
     """Build a strategy by name (ValueError for an unknown one)."""
     try:
         cls = STRATEGIES[name]
     except KeyError:
         raise ValueError(f"unknown strategy {name!r} (expected one of {', '.join(STRATEGIES)})") from None
-    if max_states is not None:
+    if symmetry and cls is not GraphSearch:
+        raise ValueError(f"--symmetry reduces the state-graph search (--strategy graph), not {name}")
+    if max_states is not None or symmetry:
         if cls is not GraphSearch:
             raise ValueError(f"--max-states bounds the state-graph search; strategy {name} counts executions "
                              f"(--max-executions)")
-        return cls.from_options(max_states=max_states)
+        return cls.from_options(max_states=max_states, symmetry=symmetry)
     return cls.from_options(seed=seed, depth=depth, preemptions=preemptions)
 
 

@@ -1,0 +1,189 @@
+"""The search by symmetry (checker/explore/symmetry.py) against the search without it.
+
+Two oracles: the verdicts (every way a run ends, with what failed: `Verdicts`) are those of
+the full search, and the quotient's places, each counted with the size of its orbit (its
+distinct images under the group, computed on a replay of its path), add up to the full
+graph's places: the quotient holds exactly one state of each orbit, and no orbit is lost."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, strategies as st
+
+from stmcheck.checker import api
+from stmcheck.checker.cli import main
+from stmcheck.checker.explore.strategies.graph import GraphSearch
+from stmcheck.checker.explore.strategies.replay import spelt_run
+from stmcheck.models.machine import DesignMisuse
+from stmcheck.models.threadids import Tid, has_tid, relabel
+
+from test_explore_dpor_cache import OP, Scripted, Verdicts, on_random_programs
+from user_designs import with_variants
+
+
+def _search(design, workload, threads, symmetry, cyclic=False, criterion=None):
+    """(the graph search, its explorer, its outcome), every verdict collected (`Verdicts`)."""
+    g = GraphSearch(max_states=100_000, symmetry=symmetry)
+    setup = api.prepare(design, workload, threads=threads, cyclic=cyclic)
+    ex = api.make_explorer(setup, g, criterion=criterion, explorer_cls=Verdicts, max_executions=None,
+                           time_limit=600, stop_at_first=False)
+    ex.finals = set()
+    out = ex.explore()
+    return g, ex, out
+
+
+def _orbit_sum(g, ex) -> int:
+    """The quotient's places, each weighted by its orbit's size (replayed to its representative)."""
+    total = 0
+    for node in range(len(g.store)):
+        run = spelt_run(ex.new_run, g.schedule(node))[0]
+        here = run.abstract_state()
+        assert g.store.lookup(*here, ()) is not None, "a replay reached a state the search did not store"
+        total += len({here} | {image for _, image in g.sym.images(run)})
+    return total
+
+
+def _verdicts(out, ex):
+    kinds = sorted({v.kind for v in out.violations})
+    return out.exhausted, kinds, ex.finals
+
+
+@pytest.mark.parametrize("design,workload,threads,cyclic", [
+    ("tl2", "transfer", 3, False),
+    ("tl2", "counter", 3, False),
+    ("norec", "swap", 3, False),
+    ("global-lock", "counter", 3, False),
+    ("lazy", "write-skew", 3, False),
+    ("tl2-no-read-validation", "counter", 3, False),
+    ("lazy-unlocked-commit", "counter", 3, False),
+    ("tl2", "counter", 2, True),
+    ("norec", "transfer", 3, True),
+    ("eager+passive", "counter", 3, False),             # per-thread cells (of_thread), a lock holder
+    ("eager-aggressive", "counter", 3, False),
+    ("eager+karma", "counter", 2, False),
+    ("eager+aggressive", "counter", 2, True),
+])
+def test_the_quotient_stands_for_the_full_graph(design, workload, threads, cyclic):
+    sym_g, sym_ex, sym_out = _search(design, workload, threads, True, cyclic)
+    full_g, full_ex, full_out = _search(design, workload, threads, False, cyclic)
+    assert full_out.exhausted and sym_out.exhausted
+    assert _verdicts(sym_out, sym_ex) == _verdicts(full_out, full_ex)
+    assert len(sym_g.store) < len(full_g.store)          # it reduced something
+    assert _orbit_sum(sym_g, sym_ex) == len(full_g.store)
+
+
+@pytest.mark.parametrize("design,workload,kind", [
+    ("tl2", "write-skew", "livelock"),                  # cycles, judged on the lifted graph
+    ("lazy", "write-skew", "livelock"),
+    ("tl2-no-commit-validation", "write-skew", "serializability"),
+    ("norec-no-revalidation", "transfer", "opacity"),
+])
+def test_violations_found_by_symmetry_replay_as_real_runs(design, workload, kind):
+    g, ex, out = _search(design, workload, 3, True)
+    found = [v for v in out.violations if v.kind == kind]
+    assert found, f"no {kind} found"
+    for v in found:       # the schedule reported is a real one: the same run, replayed
+        again = api.replay(design, list(v.run.schedule), workload, threads=3)
+        assert again.violation is not None and again.violation.kind == kind
+        assert again.run.events == v.run.events
+
+
+class _SameProgram(Scripted):
+    """`Scripted` whose threads with equal programs are interchangeable."""
+
+    def thread_class(self, thread):
+        return tuple(tuple(txn) for txn in self.script[thread - 1])
+
+
+@on_random_programs(20)
+@given(program=st.lists(st.lists(OP, min_size=1, max_size=2), min_size=1, max_size=2),
+       other=st.lists(OP, min_size=1, max_size=2),
+       copies=st.sampled_from([2, 3]),
+       design=st.sampled_from(["tl2", "norec", "global-lock", "lazy", "tl2-no-read-validation",
+                               "lazy-unlocked-commit"]))
+def test_random_symmetric_programs(program, other, copies, design):
+    """Random programs run by two threads at once beside a third, or by three at once (one
+    transaction each): the same verdicts as without symmetry, and the orbits add up."""
+    script = [program] * 2 + [[other]] if copies == 2 else [program[:1]] * 3
+    runs = {}
+    for symmetry in (True, False):
+        g = GraphSearch(max_states=100_000, symmetry=symmetry)
+        setup = api.prepare(design, _SameProgram(script, retries=None), threads=len(script))
+        ex = api.make_explorer(setup, g, explorer_cls=Verdicts, max_executions=None, time_limit=600,
+                               stop_at_first=False)
+        ex.finals = set()
+        out = ex.explore()
+        runs[symmetry] = (g, ex, out)
+    (sg, sex, sout), (fg, fex, fout) = runs[True], runs[False]
+    assert fout.exhausted
+    assert _verdicts(sout, sex) == _verdicts(fout, fex)
+    assert _orbit_sum(sg, sex) == len(fg.store)
+
+
+# -- what a design must keep to be searched by symmetry ------------------------------------------
+
+def test_tid_is_its_number_but_cannot_be_ordered_or_computed_with():
+    t = Tid(2)
+    assert t == 2 and hash(t) == hash(2) and repr(t) == "2" and f"{t}" == "2" and t != 0
+    with pytest.raises(DesignMisuse, match="ordered"):
+        t < 3
+    with pytest.raises(DesignMisuse, match="arithmetic"):
+        t + 1
+    with pytest.raises(DesignMisuse, match="arithmetic"):
+        1 << t
+
+
+def test_relabel_renames_thread_numbers_only():
+    names = (0, Tid(3), Tid(2), Tid(1))
+    value = (Tid(1), 1, [Tid(3), {"k": Tid(2)}], frozenset({Tid(1)}))
+    out = relabel(value, names)
+    assert out == (3, 1, [1, {"k": 2}], frozenset({3}))
+    assert type(out[0]) is Tid and type(out[1]) is int
+    assert relabel((1, 2, "x"), names) == (1, 2, "x") and not has_tid((1, 2)) and has_tid(((Tid(1),),))
+
+
+_BROKEN = with_variants('''
+    class OrdersThreads(GlobalLock):
+        """Breaks the promise: orders two thread numbers."""
+        symmetric = True
+
+        def begin(self, thread):
+            if thread < 2:
+                pass
+            return (yield from super().begin(thread))
+
+
+    class NamesAThread(GlobalLock):
+        """Keeps the promise in its steps, but thread 1 owns a cell the others do not."""
+        symmetric = True
+
+        def __init__(self, machine, keys, threads):
+            super().__init__(machine, keys, threads)
+            self.token = machine.lock("token", of_thread=1)
+''')
+
+
+@pytest.mark.parametrize("name,message", [
+    ("OrdersThreads", "thread 1 was ordered against 2"),
+    ("NamesAThread", "threads 1, 2, 3 own different numbers of cells"),
+])
+def test_a_design_that_breaks_the_promise_is_a_usage_error(tmp_path, name, message):
+    path = tmp_path / "broken.py"
+    path.write_text(_BROKEN)
+    with pytest.raises(api.UsageError, match=message):
+        api.explore(f"{path}:{name}", "counter", threads=3, symmetry=True)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["explore", "dstm", "--threads", "3", "--symmetry"], "does not say it can be searched by symmetry"),
+    (["explore", "eager", "--threads", "3", "--symmetry"], "Eager does not allow a search by symmetry here"),
+    (["explore", "tl2", "--threads", "3", "--symmetry", "--strategy", "dpor"], "--strategy graph"),
+    (["explore", "tl2", "--threads", "2", "--symmetry"], "no two of the 2 threads"),
+    (["explore", "tl2", "--threads", "3", "--workload", "random", "--symmetry"], "does not say which threads"),
+    (["explore", "tl2", "--threads", "3", "--symmetry", "--estimate"], "--symmetry does not apply"),
+])
+def test_usage_errors(args, message):
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 2, out.output
+    assert message in out.output and "Traceback" not in out.output
