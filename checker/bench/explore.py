@@ -7,9 +7,12 @@ the exact number of executions plain enumeration runs, counted over the graph
 of states (run as well where it is small), and tl2 transfer 2 x 2, the issue's
 1/100 target (skipped with --quick); (3) executions each strategy needs
 to find each shipped bug; (4) the wall time of the README's main command;
-(5) with --large, tl2 transfer 3 x 2 by the graph search, its runs and its
-fold of views timed apart, its peak memory (a child process, alone).
-Timings vary with the machine; counts do not.
+(5) the graph search by symmetry beside the one without, on 3-thread cells;
+(6) with --large, tl2 transfer 3 x 2 by the graph search, without and with
+symmetry, its runs and its fold of views timed apart, its peak memory (a
+child process each, alone); without --large, the section the last --large
+run wrote is kept (it takes an hour). Timings vary with the machine; counts
+do not.
 """
 
 from __future__ import annotations
@@ -213,9 +216,14 @@ def explore_bench(out_path, quick, large_limit):
     dt = time.perf_counter() - t0
     lines += ["## The README's main command", "", card_line(out, dt), ""]
 
+    click.echo("symmetry ...", err=True)
+    lines += _symmetry()
+
     if large_limit is not None:
-        click.echo(f"tl2 transfer 3 x 2, at most {large_limit:,} s ...", err=True)
+        click.echo(f"tl2 transfer 3 x 2, at most {large_limit:,} s each ...", err=True)
         lines += _large(large_limit)
+    else:
+        lines += _kept_section(out_path, LARGE_TITLE)
 
     os.makedirs(os.path.dirname(out_path) or ".", exist_ok=True)
     with open(out_path, "w", encoding="utf-8") as f:
@@ -224,9 +232,60 @@ def explore_bench(out_path, quick, large_limit):
     click.echo(f"written to {out_path}", err=True)
 
 
-def _three_by_two(time_limit: int, pipe) -> None:
+#: Where threads run the same program: (design, workload) searched with 3 threads, with and without symmetry.
+SYMMETRY_CELLS = [("tl2", "transfer"), ("tl2", "counter"), ("tl2", "swap"), ("norec", "swap"),
+                  ("eager+passive", "transfer"), ("eager+passive", "counter")]
+
+
+def _symmetry() -> list:
+    """The graph search with and without symmetry, every violation collected (not stopped at
+    the first), on cells where both end: states, seconds, verdicts."""
+    lines = ["## Symmetry: threads that run the same program (`--symmetry`)", "",
+             "The graph search (opacity, every violation collected) without and with `--symmetry` "
+             "(checker/explore/symmetry.py) on 3 threads, 1 transaction each; \"same verdicts\": the same kinds "
+             "of violation and the same exhaustion.", "",
+             "| design | workload | states | s | states by symmetry | s | states ratio | same verdicts |",
+             "|---|---|---|---|---|---|---|---|"]
+    for design, workload in SYMMETRY_CELLS:
+        found = []
+        for symmetry in (False, True):
+            g = GraphSearch(max_states=2_000_000, symmetry=symmetry)
+            ex = api.make_explorer(api.prepare(design, workload, threads=3), g, max_executions=None,
+                                   time_limit=600, stop_at_first=False)
+            t0 = time.perf_counter()
+            out = ex.explore()
+            found.append((out.states, time.perf_counter() - t0, out.exhausted, sorted({v.kind for v in out.violations})))
+        (a, ta, ea, ka), (b, tb, eb, kb) = found
+        lines.append(f"| {design} | {workload} | {a:,} | {ta:.1f} | {b:,} | {tb:.1f} | {a / max(b, 1):.2f} | "
+                     f"{'yes' if (ea, ka) == (eb, kb) else 'NO'} |")
+    return lines + [""]
+
+
+LARGE_TITLE = "## tl2 transfer, 3 threads x 2 transactions (`--large`)"
+
+
+KEPT = "(Kept from the last run with `--large`: a run without it does not repeat this one.)"
+
+
+def _kept_section(path: str, title: str) -> list:
+    """The section `title` of the report at `path` as it stands (its lines up to the next
+    section), saying it was kept (`KEPT`), or nothing."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            old = f.read().split("\n")
+    except OSError:
+        return []
+    if title not in old:
+        return []
+    start = old.index(title)
+    end = next((i for i in range(start + 1, len(old)) if old[i].startswith("## ")), len(old))
+    kept = old[start:end]
+    return kept if KEPT in kept else kept[:2] + [KEPT, ""] + kept[2:]
+
+
+def _three_by_two(time_limit: int, symmetry: bool, pipe) -> None:
     """tl2 transfer 3 x 2 by the graph search (a child process): what it found, sent on `pipe`."""
-    g = GraphSearch(max_states=120_000_000)
+    g = GraphSearch(max_states=120_000_000, symmetry=symmetry)
     ex = api.make_explorer(api.prepare("tl2", "transfer", threads=3, txns=2), g, max_executions=None,
                            time_limit=time_limit)
     t0 = time.perf_counter()
@@ -236,36 +295,42 @@ def _three_by_two(time_limit: int, pipe) -> None:
                "transitions": out.transitions, "views": len(fold.views) if fold else None,
                "fold": fold.seconds if fold else None, "seconds": time.perf_counter() - t0,
                "bytes": out.store_bytes, "exhausted": out.exhausted, "bounds": out.bounds,
-               "violations": len(out.violations)})
+               "violations": len(out.violations),
+               "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})   # MiB, this process's own
 
 
 def _large(time_limit: int) -> list:
-    """The 3 x 2 section: run in a child process, so that its peak memory is its own."""
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_three_by_two, args=(time_limit, send))
-    child.start()
-    send.close()
-    try:
-        r = receive.recv()
-    except EOFError:       # it died (out of memory, a signal): say so, no row
+    """The 3 x 2 section: without and with symmetry, each run in a child process, so that its
+    peak memory is its own."""
+    lines = [LARGE_TITLE, "",
+             "The graph search with views after places (checker/explore/strategies/views_after.py), judged for "
+             "opacity as `stmcheck explore tl2 --threads 3 --txns 2` does (with `--symmetry`: threads 1 and 3 "
+             "interchangeable); the runs that build the graph of places and the fold of views over it timed apart "
+             "(the rest: judging the ends and looking for a livelock); peak memory of the process that ran it.",
+             "", "| symmetry | places | runs | steps | runs and the rest s | states | transitions | views | fold s "
+             "| total s | peak MiB | stored bytes/state | violations | coverage |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for symmetry in (False, True):
+        ctx = multiprocessing.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_three_by_two, args=(time_limit, symmetry, send))
+        child.start()
+        send.close()
+        try:
+            r = receive.recv()
+        except EOFError:       # it died (out of memory, a signal): say so, no figures
+            child.join()
+            lines.append(f"| {'yes' if symmetry else 'no'} | the process died (exit status {child.exitcode}) "
+                         "before it could report |" + " |" * 12)
+            continue
         child.join()
-        return ["## tl2 transfer, 3 threads x 2 transactions (`--large`)", "",
-                f"The process that ran it died (exit status {child.exitcode}) before it could report.", ""]
-    child.join()
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    fold = r["fold"] or 0.0
-    end = "exhausted" if r["exhausted"] else "bounded: " + ", ".join(r["bounds"])
-    return ["## tl2 transfer, 3 threads x 2 transactions (`--large`)", "",
-            "The graph search with views after places (checker/explore/strategies/views_after.py), judged for "
-            "opacity as `stmcheck explore tl2 --threads 3 --txns 2 --strategy graph` does; the runs that build "
-            "the graph of places and the fold of views over it timed apart (the rest: judging the ends and "
-            "looking for a livelock); peak memory of the process that ran it.",
-            "", "| places | runs | steps | runs and the rest s | states | transitions | views | fold s | total s | peak MiB "
-            "| stored bytes/state | violations | coverage |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-            f"| {r['places']:,} | {r['runs']:,} | {r['steps']:,} | {r['seconds'] - fold:.0f} | {r['states']:,} | "
-            f"{r['transitions']:,} | {r['views'] or 0:,} | {fold:.0f} | {r['seconds']:.0f} | {peak:,.0f} | "
-            f"{r['bytes'] / max(r['states'], 1):.0f} | {r['violations']} | {end} |", ""]
+        fold = r["fold"] or 0.0
+        end = "exhausted" if r["exhausted"] else "bounded: " + ", ".join(r["bounds"])
+        lines.append(f"| {'yes' if symmetry else 'no'} | {r['places']:,} | {r['runs']:,} | {r['steps']:,} | "
+                     f"{r['seconds'] - fold:.0f} | {r['states']:,} | {r['transitions']:,} | {r['views'] or 0:,} | "
+                     f"{fold:.0f} | {r['seconds']:.0f} | {r['peak']:,.0f} | {r['bytes'] / max(r['states'], 1):.0f} | "
+                     f"{r['violations']} | {end} |")
+    return lines + [""]
 
 
 def card_line(out, seconds: float) -> str:

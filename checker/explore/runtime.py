@@ -361,6 +361,7 @@ class Run:
         self._lazy = False            # in `_fast_forward`: positions are interned after it
         self.skipped = False          # a fast-forward left None in the logs (`_fill_logs`)
         self._th = [None] + [_Thread() for _ in range(self.threads)]
+        self._ranked = (-1, None)     # (steps taken, the stamps' ranks then): `_numbered`'s last
         #: The thread numbers the design is given (to `begin`, and as a lock's holder): `Tid`s in
         #: a search by symmetry where the design allows one (models/threadids.py), else the ints.
         self._tid = (0, *map(Tid, range(1, self.threads + 1))) \
@@ -1022,14 +1023,16 @@ class Run:
             parts.append((x, x.pos, kept, plain, x.tries if bounded else 0, len(found)))
         return self._numbered(shapes, found, in_memory, parts)
 
-    def _numbered(self, shapes: list, found: list, in_memory: int, parts: list) -> tuple:
+    def _numbered(self, shapes: list, found: list, in_memory: int, parts: list, ranks=None) -> tuple:
         """`abstract_state`'s result from the memory's shapes, every stamp in order (`found`: the
         memory's first `in_memory`, then each thread's), and each thread's part (None when it is
         done, else (thread, position, local state, plain?, tries, end of its stamps in `found`)):
-        the stamps numbered in canonical form."""
+        the stamps numbered in canonical form (by `ranks` when given: those of the same stamps)."""
         newest = {d: d.newest for d in self.domains if not d.relative}   # a relative domain has no newest
-        ranks = STAMP_RANKS(found, newest) if self.horizon is None else \
-            stamps.horizon_ranks(found, newest, self.horizon)
+        if ranks is None:
+            ranks = STAMP_RANKS(found, newest) if self.horizon is None else \
+                stamps.horizon_ranks(found, newest, self.horizon)
+            self._ranked = (len(self.schedule), ranks)
         one = next(iter(ranks.values())) if len(ranks) == 1 else None   # the common case: one domain
         numbers = tuple([one[s.value] for s in found] if one is not None else
                         [ranks[s.domain][s.value] for s in found])
@@ -1078,7 +1081,10 @@ class Run:
                 stamps.collect(kept, found)
             found += x.stamps
             parts.append((x, rename(x.pos, names), kept, plain, x.tries if bounded else 0, len(found)))
-        return self._numbered(shapes, found, in_memory, parts)
+        # a renaming moves stamps, never changes them: the ranks `abstract_state` just gave this
+        # state's stamps are the image's (a third of this method's time, computed again)
+        at, ranks = self._ranked
+        return self._numbered(shapes, found, in_memory, parts, ranks if at == len(self.schedule) else None)
 
     def lasso_states(self) -> dict:
         """The lasso detector's record: abstract state -> the depth it was seen at (since the

@@ -75,6 +75,7 @@ class WitnessKey:
         self.memo: dict = {}     # (configurations, event's op, thread, key, value) -> `step`'s answer
         self.sets: dict = {}     # each distinct answer, once: the memo's equal answers share it
         self.canon: dict = {}    # each distinct configuration, once (`_minimal`)
+        self.renamed: dict = {}  # (configurations, renaming) -> `relabel`'s answer (a search by symmetry)
         self._run = None
 
     def __call__(self, run) -> tuple:
@@ -123,13 +124,17 @@ class WitnessKey:
         """`view` with thread t renamed `names[t]`: the view of the history with its threads
         renamed (only live attempts keep their thread), for a search by symmetry (symmetry.py)."""
         configs, commits = view
-        canon = self.canon
-        out = []
-        for state, u in configs:
-            c = (state, tuple([(names[th] if th else 0, ops, status, preds) for th, ops, status, preds in u]))
-            out.append(canon.setdefault(c, c))
-        found = frozenset(out)
-        return self.sets.setdefault(found, found), commits
+        key = (configs, names)
+        found = self.renamed.get(key)     # (sets are shared objects: `sets`; the same one recurs)
+        if found is None:
+            canon = self.canon
+            out = []
+            for state, u in configs:
+                c = (state, tuple([(names[th] if th else 0, ops, status, preds) for th, ops, status, preds in u]))
+                out.append(canon.setdefault(c, c))
+            found = frozenset(out)
+            found = self.renamed[key] = self.sets.setdefault(found, found)
+        return found, commits
 
     @staticmethod
     def verdicts(view: tuple) -> tuple:

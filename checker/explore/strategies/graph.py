@@ -177,6 +177,9 @@ class PathRuns(Strategy):
     the commits and events so far, so that the edge taken next knows whether it committed and
     which events it emitted (`_label`)."""
 
+    #: A search by symmetry (`GraphSearch(symmetry=True)`; none of a cluster's partitions)
+    symmetry = False
+
     def replay_ahead(self):
         """The path to replay and the choices taken so far (`Run._fast_forward`)."""
         return self.path, self.taken
@@ -205,7 +208,7 @@ class PathRuns(Strategy):
         the form `WitnessKey.after` reads; equal ones share an id. A search by symmetry labels
         an edge with its renaming too (`SymmetricView` reads the pair)."""
         label = tuple([event_tuple(e) for e in run.events[self._ev:]])
-        if getattr(self, "symmetry", False):
+        if self.symmetry:
             label = (label, perm)
         return numbered(label, label, self.labels, self.label_list)
 
