@@ -44,9 +44,14 @@ sizes of the quotient's places adding up to the full graph's places.
 from __future__ import annotations
 
 from itertools import permutations, product
+from math import factorial, prod
 
 from stmcheck.models.machine import DesignMisuse, Machine
 from stmcheck.models.threadids import Tid
+
+
+#: The most renamings a search tries on each new state (all of 6 interchangeable threads).
+MAX_RENAMINGS = 720
 
 
 class SymmetryError(DesignMisuse):
@@ -89,6 +94,10 @@ class Symmetry:
             classes.setdefault(c, []).append(t)
         groups = [ts for ts in classes.values() if len(ts) > 1]
         self.classes = [tuple(ts) for ts in classes.values()]
+        size = prod(factorial(len(ts)) for ts in groups)
+        if size > MAX_RENAMINGS:
+            raise SymmetryError(f"{size:,} renamings of the threads: a search by symmetry tries each on every new "
+                                f"state, and takes at most {MAX_RENAMINGS} (6 threads running one program)")
         perms = []
         for choice in product(*[permutations(ts) for ts in groups]):
             p = list(range(run.threads + 1))

@@ -182,6 +182,7 @@ def test_a_design_that_breaks_the_promise_is_a_usage_error(tmp_path, name, messa
     (["explore", "tl2", "--threads", "2", "--symmetry"], "no two of the 2 threads"),
     (["explore", "tl2", "--threads", "3", "--workload", "random", "--symmetry"], "does not say which threads"),
     (["explore", "tl2", "--threads", "3", "--symmetry", "--estimate"], "--symmetry does not apply"),
+    (["explore", "global-lock", "--threads", "7", "--workload", "counter", "--symmetry"], "5,040 renamings"),
 ])
 def test_usage_errors(args, message):
     out = CliRunner().invoke(main, args)
