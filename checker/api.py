@@ -236,10 +236,10 @@ def _check_symmetry(setup: Setup, strategy, cluster) -> None:
     """What `symmetry=True` needs that can be told before a run (the rest is checked at the
     search's first state: explore/symmetry.py): a usage error, saying why, otherwise."""
     name = getattr(setup.design_cls, "name", None) or setup.config.design
-    if strategy != GraphSearch.name:
-        raise UsageError("--symmetry reduces the state-graph search (--strategy graph)")
     if cluster is not None:
         raise UsageError("--symmetry is not split across a cluster: run it without --cluster")
+    if strategy != GraphSearch.name:
+        raise UsageError("--symmetry reduces the state-graph search (--strategy graph)")
     if not getattr(setup.design_cls, "symmetric", False):
         raise UsageError(f"{name} does not say it can be searched by symmetry (a design sets `symmetric = True` "
                          "when it only stores thread numbers and compares them for equality: models/threadids.py)")
@@ -305,8 +305,8 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     if symmetry:
         _check_symmetry(setup, strategy, cluster)
     explorer = make_explorer(setup, strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
-                             max_states=max_states, symmetry=symmetry, max_executions=max_executions, time_limit=time_limit,
-                             progress=progress, stop_at_first=stop_at_first)
+                             max_states=max_states, symmetry=symmetry, max_executions=max_executions,
+                             time_limit=time_limit, progress=progress, stop_at_first=stop_at_first)
     explorer.stop_on_interrupt = True    # a ^C returns what was explored so far (coverage: interrupted)
     _name_criterion(setup, explorer)
     name = GraphSearch.name if gathered else strategy if isinstance(strategy, str) else explorer.strategy.name

@@ -254,7 +254,8 @@ def _symmetry() -> list:
                                    time_limit=600, stop_at_first=False)
             t0 = time.perf_counter()
             out = ex.explore()
-            found.append((out.states, time.perf_counter() - t0, out.exhausted, sorted({v.kind for v in out.violations})))
+            kinds = sorted({v.kind for v in out.violations})
+            found.append((out.states, time.perf_counter() - t0, out.exhausted, kinds))
         (a, ta, ea, ka), (b, tb, eb, kb) = found
         lines.append(f"| {design} | {workload} | {a:,} | {ta:.1f} | {b:,} | {tb:.1f} | {a / max(b, 1):.2f} | "
                      f"{'yes' if (ea, ka) == (eb, kb) else 'NO'} |")

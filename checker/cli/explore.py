@@ -15,7 +15,6 @@ import click
 
 from stmcheck.implementations.contention import MANAGERS
 from stmcheck.implementations.registry import DESIGNS
-from stmcheck.models.terms import Criterion
 from stmcheck.models.workloads import DEFAULT_WORKLOAD, OUTSIDE_WORKLOADS, WORKLOADS, workload_class
 from stmcheck.models.workloads.objects import OBJECTS
 
@@ -112,8 +111,8 @@ def _object_excludes_workload(obj) -> None:
 
 
 #: What a count of the state graph (`--estimate`) has no use for: sampling, other budgets, reports of violations.
-_NOT_WITH_ESTIMATE = ("cluster_spec", "symmetry", "seed", "depth", "preemptions", "max_executions", "max_states", "time_limit",
-                      "wide", "junit", "html")
+_NOT_WITH_ESTIMATE = ("cluster_spec", "symmetry", "seed", "depth", "preemptions", "max_executions", "max_states",
+                      "time_limit", "wide", "junit", "html")
 
 
 def _estimate_usage(strategy, obj) -> None:
@@ -201,8 +200,9 @@ class _Progress:
 @click.option("--symmetry", is_flag=True,
               help="graph: keep one state of each set of states that differ only by a renaming of threads "
                    "running the same program (transfer: threads 1 and 3 of 3); the same verdicts, fewer states. "
-                   "For designs that say they allow it (tl2, norec, lazy, global-lock and their variants) on "
-                   "transfer, counter and swap; checker/explore/symmetry.py says why it is sound.")
+                   "For designs that say they allow it (tl2, norec, lazy, global-lock, eager-aggressive and their "
+                   "variants; eager with aggressive, passive, polite, karma, polka) on transfer, counter, swap, "
+                   "write-skew and ww-pathology; checker/explore/symmetry.py says why it is sound.")
 @click.option("--estimate", is_flag=True,
               help="Search nothing: count the state graph, up to --estimate-states states, and print its size and "
                    "how long the graph search takes here; exact when the graph ends within the budget, else lower "

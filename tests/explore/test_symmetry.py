@@ -183,6 +183,7 @@ def test_a_design_that_breaks_the_promise_is_a_usage_error(tmp_path, name, messa
     (["explore", "tl2", "--threads", "3", "--workload", "random", "--symmetry"], "does not say which threads"),
     (["explore", "tl2", "--threads", "3", "--symmetry", "--estimate"], "--symmetry does not apply"),
     (["explore", "global-lock", "--threads", "7", "--workload", "counter", "--symmetry"], "5,040 renamings"),
+    (["explore", "tl2", "--threads", "3", "--symmetry", "--cluster", "local:2"], "not split across a cluster"),
 ])
 def test_usage_errors(args, message):
     out = CliRunner().invoke(main, args)
