@@ -321,7 +321,7 @@ class GraphSearch(PathRuns):
     def store_bytes(self) -> int:
         """What the stored graph costs in bytes (`GraphStore.nbytes`, with the edges' labels and
         the folded views where views come after places)."""
-        total = self.store.nbytes()
+        total = self.store.nbytes() + len(self.edge_perm)    # (a byte an edge: its renaming, by symmetry)
         if self.product is not None:
             total += len(self.edge_label) * self.edge_label.itemsize + shared_size(self.label_list)
         if self.views_after is not None:
