@@ -108,7 +108,7 @@ def test_builds_through_cbuild_into_the_shared_cache_and_a_second_load_reuses_it
     assert sorted(os.listdir(fresh)) == [declared, name]           # the new build pruned the stale one
     inode, declared_inode = os.stat(built).st_ino, os.stat(fresh / declared).st_ino
 
-    monkeypatch.setattr(native, "_library", native._library.fresh())                      # as a new process would
+    monkeypatch.setattr(native, "_library", native._library.fresh())   # as a new process would
     os.utime(built, (1.0, 1.0))
     monkeypatch.setattr(cffi.FFI, "cdef", lambda *a, **k: pytest.fail("the declarations were parsed again"))
     assert native.available()
