@@ -59,6 +59,7 @@ from .explore.strategies import Strategy, default_strategy, make_strategy
 from .explore.strategies.base import MERGED_STATES
 from .explore.strategies.graph import DEFAULT_MAX_STATES, GraphSearch
 from .explore.strategies.partition import GatheredGraph, Unplaceable
+from .explore.symmetry import refusal as symmetry_refusal
 from .explore.strategies.replay import Replay, ScheduleError, decode
 from .history.criteria import check as check_criteria
 from .linearizability.search import LinResult, check_linearizability as _check_linearizability
@@ -235,21 +236,13 @@ def make_explorer(setup: Setup, strategy="dpor", *, criterion=None, seed: int = 
 def _check_symmetry(setup: Setup, strategy, cluster) -> None:
     """What `symmetry=True` needs that can be told before a run (the rest is checked at the
     search's first state: explore/symmetry.py): a usage error, saying why, otherwise."""
-    name = getattr(setup.design_cls, "name", None) or setup.config.design
     if cluster is not None:
         raise UsageError("--symmetry is not split across a cluster: run it without --cluster")
     if strategy != GraphSearch.name:
         raise UsageError("--symmetry reduces the state-graph search (--strategy graph)")
-    if not getattr(setup.design_cls, "symmetric", False):
-        raise UsageError(f"{name} does not say it can be searched by symmetry (a design sets `symmetric = True` "
-                         "when it only stores thread numbers and compares them for equality: models/threadids.py)")
-    classes = [setup.workload.thread_class(t) for t in range(1, setup.workload.threads + 1)]
-    if any(c is None for c in classes):
-        raise UsageError(f"workload {setup.config.program} does not say which threads run the same program "
-                         "(`Workload.thread_class`): no symmetry to use")
-    if len(set(classes)) == len(classes):
-        raise UsageError(f"no two of the {len(classes)} threads run the same program on {setup.config.program}: "
-                         "no symmetry to use")
+    why = symmetry_refusal(setup.design_cls, setup.workload, name=setup.config.design)
+    if why is not None:
+        raise UsageError(why)
 
 
 def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 1, keys: int | None = None,

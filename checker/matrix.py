@@ -211,8 +211,9 @@ def _probe_text(probe) -> str:
 
 
 DEFAULT_BUDGET = Budget()
-_GRAPH_EXHAUSTED = "exhausted: {:,} states (state graph)"    # a cell's coverage where the graph decided it
-#: Where the 3-thread graph was searched by symmetry (explore/symmetry.py): its states are the quotient's.
+#: A cell's coverage where the graph decided it; " by symmetry" after "state graph" where it was
+#: searched so (3 threads, explore/symmetry.py): its states are then the quotient's.
+_GRAPH_EXHAUSTED = "exhausted: {:,} states (state graph{})"
 _BY_SYMMETRY = " by symmetry"
 HOLDS, VIOLATED, UNKNOWN, NA = Verdict.HOLDS, Verdict.VIOLATED, Verdict.UNKNOWN, Verdict.NA
 
@@ -391,7 +392,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
         return cell
     cell.executions = out.executions
     if ex is gex:
-        cell.coverage = _GRAPH_EXHAUSTED.format(out.states)
+        cell.coverage = _GRAPH_EXHAUSTED.format(out.states, "")
     else:
         cell.coverage = "exhausted" if out.exhausted else "bounded: " + ", ".join(out.bounds)
     decided = HOLDS if out.exhausted else UNKNOWN
@@ -447,7 +448,7 @@ def _graph(cell: Cell, ex, out, max_states: int, searched: tuple | None = None):
     if not gout.exhausted:
         cell.coverage += f"; state graph{how}: {gout.states:,} states, not exhausted"
         return out
-    cell.coverage = _GRAPH_EXHAUSTED.format(gout.states)[:-1] + how + ")"
+    cell.coverage = _GRAPH_EXHAUSTED.format(gout.states, how)
     for v in VERDICTS:
         if cell.verdicts[v] == UNKNOWN and v not in _CYCLIC and (v != Property.GIL or gex.gil_known):
             cell.verdicts[v] = HOLDS

@@ -124,8 +124,9 @@ JUST_BEYOND = 300_000
 #: each); on transfer, swap, dict-update and ww-pathology they pass 10^6 (the default 200,000 then).
 #: eager+aggressive's and eager+polite's 3-thread graphs on counter, searched by symmetry (all three
 #: threads interchangeable: explore/symmetry.py), end: 353,368 and 586,205 states (199,132 and
-#: 279,559 places; 97 and 111 s, the matrix's own search); their other symmetric workloads, and
-#: karma's and polka's, pass 10^6 states even so.
+#: 279,559 places; 97 and 111 s, the matrix's own search); on transfer and swap theirs, and karma's
+#: and polka's on transfer, swap and counter, pass 10^6 states by symmetry too (write-skew and
+#: ww-pathology were measured past 10^6 without it only).
 SYMMETRIC_COUNTER = 700_000
 QUIESCENT_GRAPH3 = {"counter": 600_000, "write-skew": 700_000, "intset": 300_000, "random": 700_000}
 #: The cyclic state graph's states ("states" per workload) of the racy variants where their graphs

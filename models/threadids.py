@@ -79,15 +79,3 @@ def relabel(value, names: tuple):
     if t is frozenset:
         return frozenset(relabel(x, names) for x in value)
     return value
-
-
-def has_tid(value) -> bool:
-    """Whether a `Tid` is anywhere in `value`."""
-    t = type(value)
-    if t is Tid:
-        return True
-    if t is tuple or t is list or t is frozenset:
-        return any(has_tid(x) for x in value)
-    if t is dict:
-        return any(has_tid(k) or has_tid(x) for k, x in value.items())
-    return False

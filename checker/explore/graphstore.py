@@ -247,12 +247,14 @@ class GraphStore:
         self.edge.append((self.last[u] + 1) << 36 | v << 9 | (256 if commits else 0) | thread)
         self.last[u] = e
 
-    def out(self, u: int) -> list:
-        """`u`'s edges, [(thread, next node, commits)], in the order they were added."""
+    def out(self, u: int, tags=None) -> list:
+        """`u`'s edges, [(thread, next node, commits)], in the order they were added; with `tags`
+        (a value per edge, in the order edges were added), each edge's fourth."""
         out, e, edge = [], self.last[u], self.edge
         while e >= 0:
             x = edge[e]
-            out.append((x & 255, (x >> 9) & NODE_MASK, bool(x & 256)))
+            out.append((x & 255, (x >> 9) & NODE_MASK, bool(x & 256)) if tags is None else
+                       (x & 255, (x >> 9) & NODE_MASK, bool(x & 256), tags[e]))
             e = (x >> 36) - 1
         out.reverse()
         return out

@@ -1007,21 +1007,28 @@ class Run:
         # results after the memory's. A local state without stamps (most: parities, karma) is its
         # own renamed form: one walk to see it, none to collect or rename it (on dstm+polka swap the
         # two walks and the renaming were a third of this method).
+        return self._numbered(shapes, found, in_memory, self._thread_parts(found, range(1, self.threads + 1)))
+
+    def _thread_parts(self, found: list, order, names: tuple | None = None) -> list:
+        """`_numbered`'s thread parts, for the threads in `order`, each one's stamps appended to
+        `found`; with `names`, every thread number in them renamed (`image_state`)."""
         local = getattr(self.design, "local_state", None)
         bounded = self.workload.retries is not None  # then the attempt count steers the thread
         th, parts = self._th, []
-        for t in range(1, self.threads + 1):
+        for t in order:
             x = th[t]
             if x.pending is None:    # a finished thread's last results are no part of the state
                 parts.append(None)
                 continue
-            kept = local(t) if local is not None else None
+            kept, pos = local(t) if local is not None else None, x.pos
+            if names is not None:
+                kept, pos = relabel(kept, names), self.positions.relabel(pos, names)
             plain = kept is None or _plain(kept)
             if not plain:
                 stamps.collect(kept, found)
             found += x.stamps
-            parts.append((x, x.pos, kept, plain, x.tries if bounded else 0, len(found)))
-        return self._numbered(shapes, found, in_memory, parts)
+            parts.append((x, pos, kept, plain, x.tries if bounded else 0, len(found)))
+        return parts
 
     def _numbered(self, shapes: list, found: list, in_memory: int, parts: list, ranks=None) -> tuple:
         """`abstract_state`'s result from the memory's shapes, every stamp in order (`found`: the
@@ -1054,33 +1061,13 @@ class Run:
         schedule reaches, when the design keeps its promise (`symmetric`); off the hot path, so it
         keeps no caches of its own."""
         mem = [relabel(self.mem[c], names) for c in cells]
-        local = getattr(self.design, "local_state", None)
-        bounded = self.workload.retries is not None
-        th, rename = self._th, self.positions.relabel
         if not self.domains:
-            out = []
-            for t in order:
-                x = th[t]
-                out.append(None if x.pending is None else
-                           (x.k, rename(x.pos, names), relabel(local(t), names) if local is not None else None,
-                            x.tries if bounded else 0))
-            return tuple(mem), tuple(out)
+            return tuple(mem), self.thread_positions(order, names)
         shapes, found = [], []
         for v in mem:
             shapes.append(stamps.shape(v, _SLOTS, found, []))
         in_memory = len(found)
-        parts = []
-        for t in order:
-            x = th[t]
-            if x.pending is None:
-                parts.append(None)
-                continue
-            kept = relabel(local(t), names) if local is not None else None
-            plain = kept is None or _plain(kept)
-            if not plain:
-                stamps.collect(kept, found)
-            found += x.stamps
-            parts.append((x, rename(x.pos, names), kept, plain, x.tries if bounded else 0, len(found)))
+        parts = self._thread_parts(found, order, names)
         # a renaming moves stamps, never changes them: the ranks `abstract_state` just gave this
         # state's stamps are the image's (a third of this method's time, computed again)
         at, ranks = self._ranked
@@ -1091,18 +1078,22 @@ class Run:
         last commit). Part of what a run's future depends on (strategies/statekey.py)."""
         return self._lasso.seen if self._lasso is not None else {}
 
-    def thread_positions(self) -> tuple:
+    def thread_positions(self, order=None, names: tuple | None = None) -> tuple:
         """Each thread's abstract position: its transaction index, what it has seen
-        since its attempt began, and any state the design keeps across attempts."""
+        since its attempt began, and any state the design keeps across attempts (for the
+        threads in `order`, every thread number renamed by `names`: `image_state`)."""
         local = getattr(self.design, "local_state", None)
         bounded = self.workload.retries is not None  # then the attempt count steers the thread
         out = []
-        for t in range(1, self.threads + 1):
+        for t in order or range(1, self.threads + 1):
             x = self._th[t]
             if x.pending is None:
                 out.append(None)
-            else:
-                out.append((x.k, x.pos, local(t) if local is not None else None, x.tries if bounded else 0))
+                continue
+            kept, pos = local(t) if local is not None else None, x.pos
+            if names is not None:
+                kept, pos = relabel(kept, names), self.positions.relabel(pos, names)
+            out.append((x.k, pos, kept, x.tries if bounded else 0))
         return tuple(out)
 
     def state_stamps(self) -> list:

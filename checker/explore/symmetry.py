@@ -59,19 +59,37 @@ class SymmetryError(DesignMisuse):
     mistake, as a design's misuse is (the API makes it a usage error)."""
 
 
-def allowed(design_cls, workload) -> bool:
-    """Whether a search by symmetry can run here: the design says so (as built for this workload:
-    `symmetric` may depend on the threads or the manager) and two threads run the same program."""
-    if not getattr(design_cls, "symmetric", False) or workload.outside:
-        return False
+def refusal(design_cls, workload, design=None, name: str | None = None) -> str | None:
+    """Why a search by symmetry cannot run on `design_cls` and `workload`, or None. `design`: the
+    design as built for them (`symmetric` may depend on the threads or the manager); without it
+    only what the class says is asked (a caller that must not run a user's code)."""
+    name = name or design_cls.__name__
+    if not getattr(design_cls, "symmetric", False):
+        return (f"{name} does not say it can be searched by symmetry (a design sets `symmetric = True` when it "
+                "only stores thread numbers and compares them for equality: models/threadids.py)")
+    if workload.outside:
+        return f"workload {workload.name} logs output by thread number: no search by symmetry"
     classes = [workload.thread_class(t) for t in range(1, workload.threads + 1)]
-    if None in classes or len(set(classes)) == len(classes):
+    if None in classes:
+        return (f"workload {workload.name} does not say which threads run the same program "
+                "(`Workload.thread_class`): no symmetry to use")
+    if len(set(classes)) == len(classes):
+        return f"no two of the {len(classes)} threads run the same program on {workload.name}: no symmetry to use"
+    if design is not None and not getattr(design, "symmetric", False):
+        return (f"{name} does not allow a search by symmetry here (`symmetric`: thread numbers only stored and "
+                "compared, per-thread cells made with of_thread; a design may say so for some configurations only)")
+    return None
+
+
+def allowed(design_cls, workload) -> bool:
+    """Whether a search by symmetry can run here (`refusal`, on the design built for `workload`)."""
+    if refusal(design_cls, workload) is not None:
         return False
     try:
         design = design_cls(Machine(), dict(workload.keys), workload.threads)
     except Exception:
         return False
-    return bool(getattr(design, "symmetric", False))
+    return refusal(design_cls, workload, design) is None
 
 
 class Symmetry:
@@ -80,18 +98,12 @@ class Symmetry:
 
     def __init__(self, run):
         design, workload = run.design, run.workload
-        if not getattr(design, "symmetric", False):
-            raise SymmetryError(f"{type(design).__name__} does not allow a search by symmetry here (`symmetric`: "
-                                "thread numbers only stored and compared, per-thread cells made with of_thread; "
-                                "a design may say so for some configurations only)")
-        if workload.outside:
-            raise SymmetryError(f"workload {workload.name} logs output by thread number: no search by symmetry")
+        why = refusal(type(design), workload, design)
+        if why is not None:
+            raise SymmetryError(why)
         classes = {}
         for t in range(1, run.threads + 1):
-            c = workload.thread_class(t)
-            if c is None:
-                raise SymmetryError(f"workload {workload.name} does not say which threads run the same program")
-            classes.setdefault(c, []).append(t)
+            classes.setdefault(workload.thread_class(t), []).append(t)
         groups = [ts for ts in classes.values() if len(ts) > 1]
         self.classes = [tuple(ts) for ts in classes.values()]
         size = prod(factorial(len(ts)) for ts in groups)
@@ -150,8 +162,8 @@ class Symmetry:
         node, tau, out, compose = 0, 0, [], self.compose
         for i, t in enumerate(choices):
             out.append(self.perms[tau][t])
-            if i + 1 < len(choices):
-                node, p = graph.edge_to(node, t)
+            if i + 1 < len(choices):      # (a place has one edge per thread: steps are deterministic)
+                node, p = next((v, p) for u, v, _, p in graph.out_renamed(node) if u == t)
                 tau = compose[tau][p]
         return out
 

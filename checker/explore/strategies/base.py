@@ -16,6 +16,9 @@ class Strategy:
     about = ""
     #: On an unfair loop: True runs a starved thread next, False cuts the run.
     fair = True
+    #: A search by symmetry (the graph search's option, explore/symmetry.py): its runs give a
+    #: design that allows one `Tid`s for thread numbers.
+    symmetry = False
 
     @classmethod
     def from_options(cls, *, seed: int = 0, depth: int = 3, preemptions: int | None = None) -> "Strategy":

@@ -177,9 +177,6 @@ class PathRuns(Strategy):
     the commits and events so far, so that the edge taken next knows whether it committed and
     which events it emitted (`_label`)."""
 
-    #: A search by symmetry (`GraphSearch(symmetry=True)`; none of a cluster's partitions)
-    symmetry = False
-
     def replay_ahead(self):
         """The path to replay and the choices taken so far (`Run._fast_forward`)."""
         return self.path, self.taken
@@ -483,16 +480,7 @@ class GraphSearch(PathRuns):
     def _orbit(self, run, memory, positions, view) -> tuple:
         """(node, renaming index) of the stored state this one is an image of (node = perms[g](this
         state): this state is perms[inverse[g]](r_node), the edge's renaming), or (None, 0)."""
-        store, sym = self.store, self.sym
-        if sym is None:                  # the first state: the group, and the initial state's symmetry
-            sym = self.sym = Symmetry(run)
-            if self.product is not None:
-                if getattr(self.product, "relabel", None) is None:
-                    raise SymmetryError("this criterion's history view cannot be renamed: no search by symmetry")
-                self.product = SymmetricView(self.product, sym)
-            if any(image != (memory, positions) for _, image in sym.images(run)):
-                raise SymmetryError("the initial state is not the same under every renaming of interchangeable "
-                                    "threads (a cell that names one of them?)")
+        store, sym = self.store, self.sym or self._symmetry(run, memory, positions)
         key = store.lookup(memory, positions, view)
         node = store.find(key) if key is not None else None
         if node is not None:
@@ -505,25 +493,22 @@ class GraphSearch(PathRuns):
                     return node, sym.inverse[g]
         return None, 0
 
-    def edge_to(self, node: int, t: int) -> tuple:
-        """(next node, renaming index) of `node`'s edge for thread `t`."""
-        e, edge = self.store.last[node], self.store.edge
-        while e >= 0:
-            x = edge[e]
-            if x & 255 == t:
-                return (x >> 9) & NODE_MASK, self.edge_perm[e] if self.symmetry else 0
-            e = (x >> 36) - 1
-        raise KeyError(f"state {node} has no edge of thread {t}")
+    def _symmetry(self, run, memory, positions) -> Symmetry:
+        """At the first state: the group (`sym`), the view renamed along edges, and the check
+        that the initial state is its own image under every renaming (the proof's base case)."""
+        sym = self.sym = Symmetry(run)
+        if self.product is not None:
+            if getattr(self.product, "relabel", None) is None:
+                raise SymmetryError("this criterion's history view cannot be renamed: no search by symmetry")
+            self.product = SymmetricView(self.product, sym)
+        if any(image != (memory, positions) for _, image in sym.images(run)):
+            raise SymmetryError("the initial state is not the same under every renaming of interchangeable "
+                                "threads (a cell that names one of them?)")
+        return sym
 
     def out_renamed(self, u: int) -> list:
         """`out(u)` with each edge's renaming index: [(thread, next node, commits, renaming)]."""
-        out, e, edge, perm = [], self.store.last[u], self.store.edge, self.edge_perm
-        while e >= 0:
-            x = edge[e]
-            out.append((x & 255, (x >> 9) & NODE_MASK, bool(x & 256), perm[e]))
-            e = (x >> 36) - 1
-        out.reverse()
-        return out
+        return self.store.out(u, self.edge_perm)
 
     def _covering(self, key: int):
         """A state with `key`'s memory and positions whose view covers `key`'s (`covers`), or None."""
