@@ -43,8 +43,8 @@ class EagerAggressive(InPlace):
     symmetric = True
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
-        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
         self.locks = {k: machine.lock(f"lock({k})") for k in keys}
+        self.cells = {k: machine.cell(k, v, guarded_by=self.locks[k]) for k, v in keys.items()}
         self.status = {t: machine.cell(f"status{t}", ACTIVE, of_thread=t) for t in range(1, threads + 1)}
         self.token = machine.lock("inevitable")
 

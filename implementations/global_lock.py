@@ -16,7 +16,7 @@ class GlobalLock:
     symmetric = True
     def __init__(self, machine: Machine, keys: dict, threads: int):
         self.lock = machine.lock("G")
-        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
+        self.cells = {k: machine.cell(k, v, guarded_by=self.lock) for k, v in keys.items()}
 
     def outside_cell(self, key):
         """The cell holding `key`'s value: what a step outside transactions loads and stores."""

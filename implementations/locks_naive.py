@@ -23,8 +23,8 @@ class _Tx:
 
 class LocksNaive:
     def __init__(self, machine: Machine, keys: dict, threads: int):
-        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
         self.locks = {k: machine.lock(f"lock({k})") for k in keys}
+        self.cells = {k: machine.cell(k, v, guarded_by=self.locks[k]) for k, v in keys.items()}
 
     def outside_cell(self, key):
         """The cell holding `key`'s value: what a step outside transactions loads and stores."""

@@ -40,8 +40,8 @@ class _Tx:
 
 class LocksOrdered(InPlace):
     def __init__(self, machine: Machine, keys: dict, threads: int):
-        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
         self.locks = {k: machine.lock(f"lock({k})") for k in keys}
+        self.cells = {k: machine.cell(k, v, guarded_by=self.locks[k]) for k, v in keys.items()}
         self.needed = {t: () for t in range(1, threads + 1)}   # keys learned by aborted attempts
 
     def local_state(self, thread):

@@ -124,10 +124,15 @@ JUST_BEYOND = 300_000
 #: each); on transfer, swap, dict-update and ww-pathology they pass 10^6 (the default 200,000 then).
 #: eager+aggressive's and eager+polite's 3-thread graphs on counter, searched by symmetry (all three
 #: threads interchangeable: explore/symmetry.py), end: 353,368 and 586,205 states (199,132 and
-#: 279,559 places; 97 and 111 s, the matrix's own search); on transfer and swap theirs, and karma's
+#: 279,559 places; 97 and 111 s, the matrix's own search), 224,926 and 312,037 once steps under a
+#: key's lock were merged (runtime.py, "Guarded steps merged"); on transfer and swap theirs, and karma's
 #: and polka's on transfer, swap and counter, pass 10^6 states by symmetry too (write-skew and
 #: ww-pathology were measured past 10^6 without it only).
 SYMMETRIC_COUNTER = 700_000
+#: eager's (greedy's) and eager+timestamp's 3-thread graphs on counter end once steps on a key's
+#: cell, taken under its lock, are merged (runtime.py, "Guarded steps merged"): 796,930 and
+#: 629,509 states (the matrix's own search; eager's cell 41 s); eager-no-undo's passes 1,500,000.
+GUARDED_COUNTER = 900_000
 QUIESCENT_GRAPH3 = {"counter": 600_000, "write-skew": 700_000, "intset": 300_000, "random": 700_000}
 #: The cyclic state graph's states ("states" per workload) of the racy variants where their graphs
 #: outgrow every budget the matrix can afford (relative stamps keep each lag of a thread behind the
@@ -234,7 +239,8 @@ DESIGNS = {e.name: e for e in (
     # are replayed from their witnesses (`THREE_THREAD_WITNESSES`): no bounded search met them
     # again, even at 10^6 states.
     Entry("eager", "eager", "Eager", "encounter-time locking, undo log, contention manager greedy (eager+MANAGER)",
-          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}, search={"graph3": FAR_BEYOND}),
+          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
+          search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER}}),
     Entry("eager+aggressive", "eager", "Eager[aggressive]", "eager, aborting the owner at once",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK},
           search={"graph3": {"*": FAR_BEYOND, "counter": SYMMETRIC_COUNTER}}),
@@ -248,7 +254,8 @@ DESIGNS = {e.name: e for e in (
     Entry("eager+polka", "eager", "Eager[polka]", "eager, karma with exponential backoff",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK}, search={"graph3": FAR_BEYOND}),
     Entry("eager+timestamp", "eager", "Eager[timestamp]", "eager, the older attempt wins",
-          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}, search={"graph3": FAR_BEYOND}),
+          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
+          search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER}}),
     Entry("eager-no-undo", "eager_no_undo", "EagerNoUndo",
           "eager whose abort keeps its in-place writes (aborted read, G1a)",
           {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL},   # transfer: G1a, not serializable (matrix)
@@ -505,6 +512,7 @@ _add_kind(Kind.GIL, _NO_GIL_OUTCOME)
 # changed the search's order; `THREE_THREAD_WITNESSES` keeps the lasso).
 WITH_THREE_THREADS = {("dstm", "write-skew"): (LIVELOCK,), ("dstm", "intset"): (LIVELOCK,),
                       ("eager+polite", "counter"): (LIVELOCK,), ("eager+timestamp", "random"): (LIVELOCK,),
+                      ("eager+karma", "intset"): (LIVELOCK,), ("eager+polka", "intset"): (LIVELOCK,),
                       # the 3-thread random program (not the 2-thread one) loses an update in memory
                       ("eager-no-undo", "random"): (Kind.GIL,),
                       **{(d, w): (LIVELOCK,) for d in ("dstm", "dstm+timestamp") for w in ("transfer", "swap", "counter")}}
@@ -533,6 +541,10 @@ THREE_THREAD_WITNESSES = {
                                    "1*13,3,2,3",
     # met by the 3-thread graph within 12,000 states before covered views changed the search's order
     ("eager+polite", "counter"): "2*11,1*4,3*16,1*3,3*4,1*18,3*3,1*4,3*18,1*3,3*4,1*18,3*3,1*4,3",
+    # met by the 3-thread graph within 12,000 states until steps on a key's cell under its lock
+    # were merged (runtime.py), which changed the search's order
+    ("eager+karma", "intset"): "3*10,1*3,2*3,1*4,2*15,1*6,2*7,1*10,2*6,1*11,2*2,1,2*23,1*7,2*13,1*15,2*4,1*9,2",
+    ("eager+polka", "intset"): "3*10,1*3,2*3,1*4,2*10,1*6,2*7,1*10,2*6,1*11,2*2,1,2*19,1*7,2*13,1*10,2*4,1*9,2",
     # met by the 3-thread graph at 10^6 states: threads 1 and 2 abort each other at once, round
     # after round, each deciding on the other's fresh ticket while itself already aborted
     ("eager+timestamp", "random"): "2*2,3*7,1*2,2*10,1*10,2*5,1,3*5,1*2,2*3,3,2,3*16,2*12,1*25,2*23,1",

@@ -38,6 +38,16 @@ different words but commit, or clean up, alike meet in one state. On TL2,
 3 threads, that is 72,146 states instead of 87,810; on DSTM with a
 contention manager about half.
 
+Guarded cells. A cell that is only ever touched under one lock (a key's value in a
+lock-based design, read and written by the transaction that holds the key's lock) may say so:
+``machine.cell(name, value, guarded_by=lock)``. The checker then holds the design to it (a step
+on the cell by a thread that does not hold the lock is a usage error that names both; waiting
+on such a cell with `wait_any` is refused), and in the state-graph search takes a step on it
+together with its thread's step before it: no other thread can see the cell until the lock
+changes hands, so the moment in between is no state of its own (checker/explore/runtime.py,
+"Guarded steps merged", proves that no verdict changes). On a global lock around three
+transfers that is 76 states instead of 244.
+
 Values stored in cells must be hashable (numbers, strings, None, tuples): the
 checker snapshots memory to recognise a livelock (a state seen before).
 Values that only serve as timestamps (clocks, versions, sequence locks) should
@@ -98,7 +108,7 @@ A complete example, one global lock around every transaction::
     class GlobalLock:
         def __init__(self, machine, keys, threads):
             self.lock = machine.lock("G")
-            self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
+            self.cells = {k: machine.cell(k, v, guarded_by=self.lock) for k, v in keys.items()}
 
         def begin(self, thread):
             yield self.lock.acquire()      # blocks while another thread holds G
@@ -157,11 +167,14 @@ class Step:
     when they fail: the conservative choice keeps the reduction sound).
     """
 
-    __slots__ = ("op", "obj", "a", "b", "write", "objs", "after")
+    __slots__ = ("op", "obj", "a", "b", "write", "objs", "after", "guard")
 
     def __init__(self, op: int, obj, a=None, b=None, write: bool = False, after: bool = False):
         self.op, self.obj, self.a, self.b, self.write = op, obj, a, b, write
         self.after = after       # CAS and FAA: the result is the cell's value after the step
+        #: A cell's step: the index of the lock that guards the cell (`Machine.cell(guarded_by=)`),
+        #: which the thread must hold; -1 for every other step.
+        self.guard = obj.guard if op <= FAA else -1
         if op == WAIT:
             self.objs = tuple(o.index for o, _ in obj)
         elif obj is None:
@@ -221,10 +234,11 @@ def checkpoint(label: str, *values) -> Checkpoint:
 class Cell:
     """A shared word. Methods return steps, to be yielded by the design."""
 
-    __slots__ = ("index", "name", "_load")
+    __slots__ = ("index", "name", "guard", "_load")
 
-    def __init__(self, index: int, name: str):
+    def __init__(self, index: int, name: str, guard: int = -1):
         self.index, self.name = index, name
+        self.guard = guard        # the index of the lock that guards it, or -1 (`Machine.cell`)
         self._load = Step(LOAD, self)
 
     def load(self) -> Step:
@@ -295,6 +309,11 @@ def wait_any(*conditions) -> Step:
     """
     if not conditions:
         raise ValueError("wait_any needs at least one (object, predicate) condition")
+    for obj, _pred in conditions:
+        if type(obj) is Cell and obj.guard >= 0:
+            raise DesignMisuse(f"wait_any waits on {obj.name}, a cell guarded by a lock (machine.cell("
+                               f"guarded_by=...)): only the lock's holder may look at it, and no other "
+                               f"thread can change it while the holder waits")
     return Step(WAIT, tuple(conditions))
 
 
@@ -325,11 +344,18 @@ class Machine:
         self.domains.append(domain)
         return Stamp(0, domain, sealed=True)
 
-    def cell(self, name: str, initial=None, of_thread: int = 0) -> Cell:
+    def cell(self, name: str, initial=None, of_thread: int = 0, guarded_by: "Lock | None" = None) -> Cell:
         """A shared cell. `of_thread`: the thread it belongs to (a status word, a published
         priority), which a search by symmetry renames with its thread: thread t's k-th such
-        cell stands for thread u's k-th (models/threadids.py)."""
-        c = Cell(len(self.objects), str(name))
+        cell stands for thread u's k-th (models/threadids.py). `guarded_by`: a lock of this
+        machine that every step on the cell is taken under (see "Guarded cells" above)."""
+        guard = -1
+        if guarded_by is not None:
+            if type(guarded_by) is not Lock or guarded_by.index >= len(self.objects) \
+                    or self.objects[guarded_by.index] is not guarded_by:
+                raise DesignMisuse(f"cell {name!r}: guarded_by={guarded_by!r} is not a lock of this machine")
+            guard = guarded_by.index
+        c = Cell(len(self.objects), str(name), guard)
         self.objects.append(c)
         self.initial.append(initial)
         self.owners.append(int(of_thread))

@@ -8,7 +8,8 @@ of states (run as well where it is small), and tl2 transfer 2 x 2, the issue's
 1/100 target (skipped with --quick); (3) executions each strategy needs
 to find each shipped bug; (4) the wall time of the README's main command;
 (5) the graph search by symmetry beside the one without, on 3-thread cells;
-(6) with --large, tl2 transfer 3 x 2 by the graph search, without and with
+(6) the graph search merging guarded steps beside the one that does not;
+(7) with --large, tl2 transfer 3 x 2 by the graph search, without and with
 symmetry, its runs and its fold of views timed apart, its peak memory (a
 child process each, alone); without --large, the section the last --large
 run wrote is kept (it takes an hour). Timings vary with the machine; counts
@@ -28,6 +29,7 @@ import click
 from stmcheck.models.workloads import Workload
 
 from .. import api
+from ..explore import runtime
 from ..explore.strategies.dpor import DPOR
 from ..explore.strategies.graph import GraphSearch
 from ..explore.strategies.random_walk import RandomWalk
@@ -218,6 +220,8 @@ def explore_bench(out_path, quick, large_limit):
 
     click.echo("symmetry ...", err=True)
     lines += _symmetry()
+    click.echo("guarded steps merged ...", err=True)
+    lines += _merged()
 
     if large_limit is not None:
         click.echo(f"tl2 transfer 3 x 2, at most {large_limit:,} s each ...", err=True)
@@ -260,6 +264,47 @@ def _symmetry() -> list:
         lines.append(f"| {design} | {workload} | {a:,} | {ta:.1f} | {b:,} | {tb:.1f} | {a / max(b, 1):.2f} | "
                      f"{'yes' if (ea, ka) == (eb, kb) else 'NO'} |")
     return lines + [""]
+
+
+#: Designs that declare guarded cells: (design, workload, threads, by symmetry).
+MERGED_CELLS = [("global-lock", "transfer", 3, False), ("locks-ordered", "transfer", 3, False),
+                ("locks-early-release", "transfer", 3, False), ("eager+passive", "transfer", 3, False),
+                ("eager+passive", "counter", 3, True), ("eager", "counter", 3, False)]
+
+
+def _merged() -> list:
+    """The graph search with and without guarded steps merged (runtime.py), every violation
+    collected: states, seconds, verdicts (the criteria as one kind: which one a history is named
+    after depends on which of an end's histories a run meets first)."""
+    lines = ["## Guarded steps merged (`machine.cell(guarded_by=lock)`)", "",
+             "The graph search (opacity, every violation collected) with each step on a cell guarded by a "
+             "lock its thread holds a scheduling point of its own, and with it merged into the thread's step "
+             "before it (checker/explore/runtime.py, \"Guarded steps merged\"); \"same verdicts\": the same "
+             "exhaustion and kinds of violation (serializability, strict serializability and opacity as one).", "",
+             "| design | workload | threads | states | s | states merged | s | states ratio | same verdicts |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for design, workload, threads, symmetry in MERGED_CELLS:
+        found = []
+        for merge in (False, True):
+            kept, runtime.MERGE_GUARDED = runtime.MERGE_GUARDED, merge
+            try:
+                g = GraphSearch(max_states=2_000_000, symmetry=symmetry)
+                ex = api.make_explorer(api.prepare(design, workload, threads=threads), g, max_executions=None,
+                                       time_limit=600, stop_at_first=False)
+                t0 = time.perf_counter()
+                out = ex.explore()
+            finally:
+                runtime.MERGE_GUARDED = kept
+            kinds = sorted({"criterion" if v.kind in _CRITERIA else str(v.kind) for v in out.violations})
+            found.append((out.states, time.perf_counter() - t0, out.exhausted, kinds))
+        (a, ta, ea, ka), (b, tb, eb, kb) = found
+        label = f"{threads}, by symmetry" if symmetry else str(threads)
+        lines.append(f"| {design} | {workload} | {label} | {a:,} | {ta:.1f} | {b:,} | {tb:.1f} | {a / max(b, 1):.2f} | "
+                     f"{'yes' if (ea, ka) == (eb, kb) else 'NO'} |")
+    return lines + [""]
+
+
+_CRITERIA = ("serializability", "strict-serializability", "opacity")
 
 
 LARGE_TITLE = "## tl2 transfer, 3 threads x 2 transactions (`--large`)"

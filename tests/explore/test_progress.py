@@ -24,6 +24,11 @@ from state_search import search
 class Unsynchronized(GlobalLock):
     """`global-lock` that never takes its lock: never waits (and is not serializable)."""
 
+    def __init__(self, machine, keys, threads):
+        super().__init__(machine, keys, threads)
+        # its cells are no longer guarded by the lock (a step on one would be a usage error)
+        self.cells = {k: machine.cell(k, v) for k, v in keys.items()}
+
     def begin(self, thread):
         return thread
 
