@@ -313,3 +313,14 @@ def test_waiting_on_a_guarded_cell_or_guarding_with_a_stranger_is_misuse():
         m.cell("y", 0, guarded_by=Machine().lock("L"))
     with pytest.raises(DesignMisuse, match="not a lock of this machine"):
         m.cell("z", 0, guarded_by=cell)
+
+
+@pytest.mark.parametrize("design", ["global-lock", "eager"])
+def test_steps_outside_transactions_touch_guarded_cells_and_merge_nothing(design):
+    """A workload's own non-transactional load or store of a key takes no lock (docs/gil.md): it
+    is no misuse, and since it races with the lock's holder such runs merge no step."""
+    setup = api.prepare(design, "privatize", threads=2)
+    assert any(c.guard >= 0 for c in Run(setup.design_cls, setup.workload).outside_cells.values())
+    assert not Run(setup.design_cls, setup.workload)._merges
+    out = api.explore(design, "privatize", threads=2, stop_at_first=False)
+    assert out.exhausted and out.steps > 0
