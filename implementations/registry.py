@@ -234,7 +234,7 @@ DESIGNS = {e.name: e for e in (
     # Their 3-thread graphs lie beyond 10^6 states (measured on transfer, after the commit and abort
     # checkpoints: eager 1,000,000 states not exhausted in 129 s, before its claim fix, and 400,000
     # after it; dstm in 247 s; managers that fight add state): the matrix spends `FAR_BEYOND` there
-    # and names the count. Not passive, which gives way: eager+passive's end (transfer 62,049
+    # and names the count (but eager's and eager+timestamp's counter: `GUARDED_COUNTER`). Not passive, which gives way: eager+passive's end (transfer 62,049
     # states, swap 169,692). The 3-thread livelocks of dstm, dstm+timestamp and eager+timestamp (`WITH_THREE_THREADS`)
     # are replayed from their witnesses (`THREE_THREAD_WITNESSES`): no bounded search met them
     # again, even at 10^6 states.

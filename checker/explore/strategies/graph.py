@@ -17,7 +17,9 @@ loops within one attempt: `machine.checkpoint`) the search ends and says
 
 A transition is one thread's step, with its attempt's BEGIN taken beside its
 first step and its END beside its last ("Fused marks" in runtime.py, which
-says why no verdict changes): paths here count choices, and a counterexample's
+says why no verdict changes), and the steps on cells guarded by a lock the thread
+holds taken beside the step before them ("Guarded steps merged", the same): paths
+here count choices, and a counterexample's
 schedule names every step (`replay.spell`), as `stmcheck replay` takes it.
 
 How: a queue of (state, thread) edges, first in first out (packed in ints). Each execution
