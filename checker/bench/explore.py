@@ -26,6 +26,7 @@ import time
 
 import click
 
+from stmcheck.models.terms import DEFAULT_CRITERIA
 from stmcheck.models.workloads import Workload
 
 from .. import api
@@ -241,9 +242,20 @@ SYMMETRY_CELLS = [("tl2", "transfer"), ("tl2", "counter"), ("tl2", "swap"), ("no
                   ("eager+passive", "transfer"), ("eager+passive", "counter")]
 
 
+def _searched(design, workload, threads=3, symmetry=False) -> tuple:
+    """One graph search, every violation collected (not stopped at the first): (states, seconds,
+    exhausted, the violations)."""
+    g = GraphSearch(max_states=2_000_000, symmetry=symmetry)
+    ex = api.make_explorer(api.prepare(design, workload, threads=threads), g, max_executions=None,
+                           time_limit=600, stop_at_first=False)
+    t0 = time.perf_counter()
+    out = ex.explore()
+    return out.states, time.perf_counter() - t0, out.exhausted, out.violations
+
+
 def _symmetry() -> list:
-    """The graph search with and without symmetry, every violation collected (not stopped at
-    the first), on cells where both end: states, seconds, verdicts."""
+    """The graph search with and without symmetry, on cells where both end: states, seconds,
+    verdicts."""
     lines = ["## Symmetry: threads that run the same program (`--symmetry`)", "",
              "The graph search (opacity, every violation collected) without and with `--symmetry` "
              "(checker/explore/symmetry.py) on 3 threads, 1 transaction each; \"same verdicts\": the same kinds "
@@ -251,18 +263,10 @@ def _symmetry() -> list:
              "| design | workload | states | s | states by symmetry | s | states ratio | same verdicts |",
              "|---|---|---|---|---|---|---|---|"]
     for design, workload in SYMMETRY_CELLS:
-        found = []
-        for symmetry in (False, True):
-            g = GraphSearch(max_states=2_000_000, symmetry=symmetry)
-            ex = api.make_explorer(api.prepare(design, workload, threads=3), g, max_executions=None,
-                                   time_limit=600, stop_at_first=False)
-            t0 = time.perf_counter()
-            out = ex.explore()
-            kinds = sorted({v.kind for v in out.violations})
-            found.append((out.states, time.perf_counter() - t0, out.exhausted, kinds))
-        (a, ta, ea, ka), (b, tb, eb, kb) = found
+        (a, ta, ea, va), (b, tb, eb, vb) = (_searched(design, workload, symmetry=s) for s in (False, True))
+        same = (ea, sorted({v.kind for v in va})) == (eb, sorted({v.kind for v in vb}))
         lines.append(f"| {design} | {workload} | {a:,} | {ta:.1f} | {b:,} | {tb:.1f} | {a / max(b, 1):.2f} | "
-                     f"{'yes' if (ea, ka) == (eb, kb) else 'NO'} |")
+                     f"{'yes' if same else 'NO'} |")
     return lines + [""]
 
 
@@ -273,9 +277,9 @@ MERGED_CELLS = [("global-lock", "transfer", 3, False), ("locks-ordered", "transf
 
 
 def _merged() -> list:
-    """The graph search with and without guarded steps merged (runtime.py), every violation
-    collected: states, seconds, verdicts (the criteria as one kind: which one a history is named
-    after depends on which of an end's histories a run meets first)."""
+    """The graph search with and without guarded steps merged (runtime.py): states, seconds,
+    verdicts (the criteria as one kind: which one a history is named after depends on which of an
+    end's histories a run meets first)."""
     lines = ["## Guarded steps merged (`machine.cell(guarded_by=lock)`)", "",
              "The graph search (opacity, every violation collected) with each step on a cell guarded by a "
              "lock its thread holds a scheduling point of its own, and with it merged into the thread's step "
@@ -288,23 +292,16 @@ def _merged() -> list:
         for merge in (False, True):
             kept, runtime.MERGE_GUARDED = runtime.MERGE_GUARDED, merge
             try:
-                g = GraphSearch(max_states=2_000_000, symmetry=symmetry)
-                ex = api.make_explorer(api.prepare(design, workload, threads=threads), g, max_executions=None,
-                                       time_limit=600, stop_at_first=False)
-                t0 = time.perf_counter()
-                out = ex.explore()
+                states, seconds, exhausted, violations = _searched(design, workload, threads, symmetry)
             finally:
                 runtime.MERGE_GUARDED = kept
-            kinds = sorted({"criterion" if v.kind in _CRITERIA else str(v.kind) for v in out.violations})
-            found.append((out.states, time.perf_counter() - t0, out.exhausted, kinds))
+            kinds = sorted({"criterion" if v.kind in DEFAULT_CRITERIA else str(v.kind) for v in violations})
+            found.append((states, seconds, exhausted, kinds))
         (a, ta, ea, ka), (b, tb, eb, kb) = found
         label = f"{threads}, by symmetry" if symmetry else str(threads)
         lines.append(f"| {design} | {workload} | {label} | {a:,} | {ta:.1f} | {b:,} | {tb:.1f} | {a / max(b, 1):.2f} | "
                      f"{'yes' if (ea, ka) == (eb, kb) else 'NO'} |")
     return lines + [""]
-
-
-_CRITERIA = ("serializability", "strict-serializability", "opacity")
 
 
 LARGE_TITLE = "## tl2 transfer, 3 threads x 2 transactions (`--large`)"

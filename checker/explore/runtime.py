@@ -386,12 +386,14 @@ class Run:
                                  "(Run(positions=...))")
             self.mem = list(resume.mem)
             self.domains = self.machine.domains
-            self._merges = MERGE_GUARDED and not self.outside_cells
             if watch is not None:     # what a worker that dies in this run reports: the whole schedule
                 prefix = resume.prefix()
                 n = self._watch_base = min(len(prefix), watch.capacity)
                 watch.sched[:n] = prefix[:n]
                 watch.ints[1] = n
+        #: Guarded steps are merged ("Guarded steps merged") unless the program has steps outside
+        #: transactions, which touch the cells without their locks.
+        self._merges = MERGE_GUARDED and not self.outside_cells
         self.events: list = []        # history events (dicts)
         self.event_steps: list = []   # index of the step after which each event happened (-1: before any)
         self.schedule: list = []      # thread chosen at each step
@@ -442,7 +444,6 @@ class Run:
         self.domains = self.machine.domains
         if self.domains:
             self._start_stamps()
-        self._merges = MERGE_GUARDED and not self.outside_cells
 
     # -- recording, called from the thread generators ---------------------------------------
     def emit(self, thread, txid, op, key=None, value=None):

@@ -27,6 +27,7 @@ from stmcheck.checker.explore.runtime import STOPPED, Positions, Run
 from stmcheck.checker.explore import progress
 from stmcheck.checker.history.criteria import check
 from stmcheck.models.machine import Abort, DesignMisuse, Machine, wait_any
+from stmcheck.models.terms import DEFAULT_CRITERIA
 
 from test_symmetry import _search
 
@@ -106,7 +107,7 @@ def _violated_at_each_end(setup, merge) -> dict:
                 continue
             failed = out.setdefault(_end(run), set())
             if run.outcome == "complete":
-                failed.update(r.criterion for r in check(run.history(), _CRITERIA) if not r.holds)
+                failed.update(r.criterion for r in check(run.history(), DEFAULT_CRITERIA) if not r.holds)
     return out
 
 
@@ -138,11 +139,8 @@ def _verdicts(design, workload, threads, merge, cyclic=False, symmetry=False):
     with _merging(merge):
         g, ex, out = _search(design, workload, threads, symmetry, cyclic)
     assert out.exhausted
-    kinds = {"criterion" if v.kind in _CRITERIA else v.kind for v in out.violations}
+    kinds = {"criterion" if v.kind in DEFAULT_CRITERIA else v.kind for v in out.violations}
     return len(g.store), (sorted(kinds, key=str), {end[:2] for end in ex.finals})
-
-
-_CRITERIA = ("serializability", "strict-serializability", "opacity")
 
 
 @pytest.mark.parametrize("design,workload,threads,cyclic,symmetry", [
