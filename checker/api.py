@@ -363,7 +363,8 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
         steps=outcome.steps, exhausted=outcome.exhausted, bounds=outcome.bounds, elapsed=outcome.elapsed,
         cut=outcome.cut, violations=outcome.violations, about=setup.about, workload_about=setup.workload.about,
         states=outcome.states, transitions=outcome.transitions, store_bytes=outcome.store_bytes,
-        cluster=getattr(explorer.strategy, "spread", None) or None, horizon=outcome.horizon,
+        places_exhausted=outcome.places_exhausted, horizon=outcome.horizon,
+        cluster=getattr(explorer.strategy, "spread", None) or None,
         keys_used=None if object else setup.workload.options().get("keys"), expected=setup.expected,
         spec=getattr(setup.workload, "spec", None) if object else None, native_loop=plan is not None,
         design_output=output.getvalue() if hasattr(output, "getvalue") else output)

@@ -22,7 +22,9 @@ each. Its verdicts (the nine `terms.Property`s) come from these searches:
   workload, so that a cell is decided wherever its graph fits; a cell whose
   graph does not names the states it reached), searched by symmetry where
   threads run the same program and the design allows it (`symmetry.allowed`:
-  the same verdicts on a quotient, explore/symmetry.py);
+  the same verdicts on a quotient, explore/symmetry.py). A graph whose places
+  were all met but whose history views were not (its budget counts both)
+  decides deadlock and livelock all the same (`GraphSearch.places_exhausted`);
 - *starvation, 2 threads*: the state graph of cyclic programs, whose values
   stay finite (`Workload.cycle`; `checker/explore/starvation.py`, at most
   `Budget.states` states, stopped at its first starving cycle: a graph of
@@ -215,6 +217,9 @@ DEFAULT_BUDGET = Budget()
 #: searched so (3 threads, explore/symmetry.py): its states are then the quotient's.
 _GRAPH_EXHAUSTED = "exhausted: {:,} states (state graph{})"
 _BY_SYMMETRY = " by symmetry"
+_PLACES_EXHAUSTED = ", but its {:,} places are: deadlock and livelock decided"
+#: What a state graph decides once every place is met, however far its history views got.
+_BY_PLACES = (Property.DEADLOCK_FREE, Property.LIVELOCK_FREE)
 HOLDS, VIOLATED, UNKNOWN, NA = Verdict.HOLDS, Verdict.VIOLATED, Verdict.UNKNOWN, Verdict.NA
 
 _HISTORY_KINDS = (Kind.SERIALIZABILITY, Kind.STRICT_SERIALIZABILITY, Kind.OPACITY)
@@ -447,13 +452,24 @@ def _graph(cell: Cell, ex, out, max_states: int, searched: tuple | None = None):
     _add_findings(cell, gex, ex, _config(cell.design, cell.workload, cell.threads))
     if not gout.exhausted:
         cell.coverage += f"; state graph{how}: {gout.states:,} states, not exhausted"
+        if gout.places_exhausted:       # what needs no history view is decided (GraphSearch.places_exhausted)
+            cell.coverage += _PLACES_EXHAUSTED.format(gout.places_exhausted)
+            for v in _BY_PLACES:
+                if cell.verdicts[v] == UNKNOWN:
+                    cell.verdicts[v] = HOLDS
+            _drop_suspicion(cell)
         return out
     cell.coverage = _GRAPH_EXHAUSTED.format(gout.states, how)
     for v in VERDICTS:
         if cell.verdicts[v] == UNKNOWN and v not in _CYCLIC and (v != Property.GIL or gex.gil_known):
             cell.verdicts[v] = HOLDS
-    cell.note = "; ".join(p for p in cell.note.split("; ") if p and not p.startswith("suspected livelock"))
+    _drop_suspicion(cell)
     return gout
+
+
+def _drop_suspicion(cell: Cell) -> None:
+    """A suspected livelock (a bounded search's) is moot once the graph decided livelock."""
+    cell.note = "; ".join(p for p in cell.note.split("; ") if p and not p.startswith("suspected livelock"))
 
 
 def _probe(cell: Cell, ex, threads: int, probe: tuple) -> None:

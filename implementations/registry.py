@@ -138,6 +138,13 @@ GUARDED_COUNTER = 900_000
 #: criteria and deadlock-freedom decided.
 #: eager+polite's does not end there: 8,000,000 states by symmetry, opacity alone, 897 s.
 AGGRESSIVE_TRANSFER = 4_500_000
+#: DSTM's 3-thread graphs on counter, searched by symmetry (all three threads interchangeable; its
+#: locators list readers in the order they registered: dstm.py, "Symmetry"): every place is met
+#: within this (dstm 186,762 places, dstm+timestamp 113,247, dstm+passive 144,252: 90-160 s each,
+#: opacity judged), which decides deadlock and livelock (`GraphSearch.places_exhausted`); the
+#: history views folded over them pass it (dstm's: 15,275,440 states in 1,700 s, not the end), so
+#: the criteria stay unknown. dstm+aggressive's pass 400,000 places; dstm's on transfer 1,500,000.
+DSTM_COUNTER = 200_000
 QUIESCENT_GRAPH3 = {"counter": 600_000, "write-skew": 700_000, "intset": 300_000, "random": 700_000}
 #: The cyclic state graph's states ("states" per workload) of the racy variants where their graphs
 #: outgrow every budget the matrix can afford (relative stamps keep each lag of a thread behind the
@@ -241,8 +248,9 @@ DESIGNS = {e.name: e for e in (
     # after it; dstm in 247 s; managers that fight add state): the matrix spends `FAR_BEYOND` there
     # and names the count (but eager's and eager+timestamp's counter: `GUARDED_COUNTER`). Not passive, which gives way: eager+passive's end (transfer 62,049
     # states, swap 169,692). The 3-thread livelocks of dstm, dstm+timestamp and eager+timestamp (`WITH_THREE_THREADS`)
-    # are replayed from their witnesses (`THREE_THREAD_WITNESSES`): no bounded search met them
-    # again, even at 10^6 states.
+    # are replayed from their witnesses (`THREE_THREAD_WITNESSES`): the matrix's bounded searches
+    # need not meet them (dstm's, dstm+timestamp's and dstm+passive's on counter do: every place
+    # met, `DSTM_COUNTER`).
     Entry("eager", "eager", "Eager", "encounter-time locking, undo log, contention manager greedy (eager+MANAGER)",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
           search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER}}),
@@ -266,25 +274,29 @@ DESIGNS = {e.name: e for e in (
           {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL},   # transfer: G1a, not serializable (matrix)
           search={"graph3": FAR_BEYOND}),
     # DSTM: obstruction-free, ownership records, visible reads (implementations/dstm.py). DPOR
-    # does not exhaust it (retries); the state graph decides every 2-thread cell (transfer: 2,441
+    # does not exhaust it (retries); the state graph decides every 2-thread cell (transfer: 3,029
     # states); what exploration established is in the docstring.
     Entry("dstm", "dstm", "DSTM", "DSTM: ownership records, status words aborted by CAS, contention manager greedy",
-          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}, search={"graph3": FAR_BEYOND}),
+          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
+          search={"graph3": {"*": FAR_BEYOND, "counter": DSTM_COUNTER}}),
     Entry("dstm+aggressive", "dstm", "DSTM[aggressive]", "dstm with contention manager aggressive",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK},
           search={"graph3": FAR_BEYOND, "graph": 500_000}),
     # (3 threads, dict-update: the random probe meets the livelock at its 216th execution, 21,000 steps)
     Entry("dstm+passive", "dstm", "DSTM[passive]", "dstm with contention manager passive",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK},
-          # its 3-thread graphs on random and intset end (258,202 and 121,386 states, the matrix's
-          # own search at 10^6: 46 and 34 s); the rest pass 10^6
-          search={"graph3": {"*": FAR_BEYOND, "random": 300_000, "intset": 150_000}, "probe": (300, 40_000)}),
+          # its 3-thread graphs on random and intset end (258,202 and 281,592 states, the matrix's
+          # own search at 10^6: 46 and 66 s; intset's was 121,386 with the readers sorted); the rest
+          # pass 10^6, but counter's places (`DSTM_COUNTER`)
+          search={"graph3": {"*": FAR_BEYOND, "random": 300_000, "intset": 300_000, "counter": DSTM_COUNTER},
+                  "probe": (300, 40_000)}),
     Entry("dstm+timestamp", "dstm", "DSTM[timestamp]", "dstm, the older attempt wins",
-          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}, search={"graph3": FAR_BEYOND}),
+          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
+          search={"graph3": {"*": FAR_BEYOND, "counter": DSTM_COUNTER}}),
     # The backoff managers livelock on DSTM too (proven fair lassos on every workload), but their
     # loops are long and rare. With 2 threads the state graph decides every cell; Karma's and
     # polka's (and aggressive's, above) need more states than the matrix's 150,000 (on swap, 2
-    # threads, after the commit and abort checkpoints: polka 263,440 states), hence "graph". With
+    # threads, readers in registration order: polka 278,502 states), hence "graph". With
     # 3 threads no graph ends within the matrix's budget and the random probe finds the lassos:
     # executions to the first lasso, DPOR (600 steps a run) / the random probe (seed 0; each
     # execution its own stream, random_walk.stream), measured with 2 threads; "-": none within
@@ -305,7 +317,7 @@ DESIGNS = {e.name: e for e in (
           "dstm+aggressive without the loser's wait: waits nowhere (obstruction-free, as DSTM is), livelocks",
           {w: (LIVELOCK, STARVATION) for w in ("transfer", "swap", "counter")},
           search={"graph3": FAR_BEYOND, "graph": 500_000,
-                  "states": {"write-skew": 150_000, **dict.fromkeys(_NO_WAIT_STARVING, RELATIVE_CYCLIC_STATES)}}),
+                  "states": {"write-skew": 200_000, **dict.fromkeys(_NO_WAIT_STARVING, RELATIVE_CYCLIC_STATES)}}),
     # C designs (implementations/native/): the bank workload only; built at first use.
     Entry("native-tl2", "native.design", "NativeTL2", "TL2 in C11, one scheduling point per shared access",
           {"transfer": CLEAN}),
@@ -503,15 +515,13 @@ _add_kind(Kind.GIL, _NO_GIL_OUTCOME)
 # restarts with its old timestamp and re-registers as a reader of y0, and that new locator makes
 # both thread 2's and thread 3's compare-and-swap on y0 fail; round after round, nobody commits.
 # DSTM is obstruction-free, not lock-free: contention on a locator itself is outside what a
-# contention manager decides. Replay: stmcheck replay dstm --workload write-skew --threads 3
-# --schedule '3*3,1*2,2*2,1,2,1,2,1,2,1,3*2,2,1,2,1*2,2*2,1*7,2*3,1*10,2,1*7,2*2,3
-# (2*3,1*17,2,3,2*2,1*5,2,1*12,2*2,3)*'.
+# contention manager decides (found with the readers sorted by thread; the lasso that proves it
+# now, with readers in registration order: `THREE_THREAD_WITNESSES`).
 # The same livelock on transfer, swap and counter, for Greedy and Timestamp alike, once the
 # 3-thread cells of those workloads got a 200,000-state graph (2026-12-03): a zombie (an attempt
 # already aborted, not yet aware of it) aborts thread 1's new attempt, whose re-registration as a
 # reader of the one contended locator makes thread 2's compare-and-swap on it fail, round after
-# round. Replay: stmcheck replay dstm --workload counter --threads 3 --schedule '2*3,1*2,2,1,2,1*6,
-# 2,3*6,2,3*3,1*3,2*4,1*10,2*4,3*3,1*13,2*3,3*3,1*13,3,2,3'.
+# round (`THREE_THREAD_WITNESSES` holds the lassos that prove it now).
 # eager+polite on counter livelocks with two threads as with three; its 3-thread livelock is listed so
 # that the matrix must show it (its bounded 3-thread graph met it at 12,000 states until covered views
 # changed the search's order; `THREE_THREAD_WITNESSES` keeps the lasso).
@@ -524,26 +534,23 @@ WITH_THREE_THREADS = {("dstm", "write-skew"): (LIVELOCK,), ("dstm", "intset"): (
 
 
 #: One proof of each `WITH_THREE_THREADS` counterexample (a schedule `stmcheck replay` runs
-#: into the lasso): the matrix's bounded 3-thread searches met these once (DPOR and the state
-#: graph, before the commit and abort checkpoints of dstm.py changed their order) and need not
-#: again, so the matrix replays each and counts what it proves (checker/matrix.py).
+#: into the lasso): the matrix's bounded 3-thread searches met these once and need not again, so
+#: the matrix replays each and counts what it proves (checker/matrix.py). DSTM's on transfer, swap,
+#: counter and write-skew were found again by the graph search by symmetry once its locators kept
+#: readers in registration order (dstm.py, "Symmetry"), which changed its steps: the prefix to the
+#: lasso's loop, then the loop once more (the runtime's lasso detector proves it on the way).
 THREE_THREAD_WITNESSES = {
-    ("dstm", "transfer"): "3*3,1*2,2*2,1,2,1,2,1,2,1,3*2,2,1,2,1*2,2*2,1*7,2,3,2*2,1*5,2*3,1*13,2*3,1*17,2*3,"
-                          "1*17,2*3,1*13,2,1*4,3,2*2,1*17,2*3,1*17,2,3,2",
-    ("dstm", "swap"): "2*3,1*2,2,1,2,1,2,1,2,1,2,1,2,1,2,1,2,1*5,3*6,1*4,3*3,2*5,3*3,2*3,1*2,2,1*11,2,3,2,3*2,"
-                      "1*16,2,3*3,1*16,2*4,3*3,1*16,2*3,3*3,1*16,2,3",
-    ("dstm", "counter"): "2*3,1*2,2,1,2,1*6,2,3*6,2,3*3,1*3,2*4,1*10,2*4,3*3,1*13,2*3,3*3,1*13,3,2,3",
-    ("dstm", "write-skew"): "3*3,1*2,2*2,1,2,1,2,1,2,1,3*2,2,1,2,1*2,2*2,1*7,2*3,1*10,2,1*7,2*2,3,2*3,1*17,2,3,"
-                            "2*2,1*5,2,1*12,2*2,3",
+    ("dstm", "transfer"): "1*3,3*11,2*3,1,2*2,1*23,2*5,3,2*4,3,2*3,3*3,2*13,3*3,2*14,3,2,3,2*3,3*3,2*13,3*3,2*14,3,2,3",
+    ("dstm", "swap"): "1*2,3*16,2*6,3,1*4,3*2,1*24,2*26,3*3,2*23,3*3,2*27,3*3,2*23,3*3,2*25",
+    ("dstm", "counter"): "1*2,2*3,3*5,2*7,3*3,1*15,2,3*4,2,3*2,2*3,3*12,2*5,3*8,2,3*2,2*3,3*12,2*5,3*8,2",
+    ("dstm", "write-skew"): "2*3,1*8,3*2,2,3*3,1,2*14,1*3,3*13,1*4,3*13,1*4,3*13,1*4,3*13,1*4,3*13",
     # met by the 3-thread graph at 200,000 states (not by 12,000): a fair loop of threads 2 and 3
     # without a commit (thread 1 cannot step in it)
     ("dstm", "intset"): "1*11,2*9,1*10,3*6,2*4,3*10,2*4,3*9,2*4,3",
-    ("dstm+timestamp", "transfer"): "3*2,2*2,3,1*2,2,1,2,1,2,1,2,1,2,1,2,1*4,2,3,2,3,2,3,2,1*3,2*3,3*4,1*15,2*3,"
-                                    "1*17,2,3*2,2*2,1*17,2,3,2*2,1*17,2*3,1*17,2,3,2*2,1",
-    ("dstm+timestamp", "swap"): "3*2,2*3,1*2,2,1,2,1,2,1,2,1,2,1,2,1,2,1,2,1*4,3,2*3,1*4,2*3,3,2,3,2,3*7,1*14,3*2,"
-                                "2*3,1*17,2*3,1*17,2,3,2*2,1*17,2*3,1*17,2,3,2,3,2,1*17,2*3,1*17,2,3",
-    ("dstm+timestamp", "counter"): "2*2,3*3,1*2,2,1*3,3,1,3,1*2,3*2,2,3*2,1*3,2*6,1*2,2,1*8,2*4,3*3,1*13,2*3,3*3,"
-                                   "1*13,3,2,3",
+    ("dstm+timestamp", "transfer"): "1*3,2*5,3*11,1*23,2*8,3,2*2,3,2*3,3*3,2*14,3*3,2*15,3,2,3,2*3,3*3,2*14,3*3,2*15,3,"
+                                    "2,3",
+    ("dstm+timestamp", "swap"): "1*2,3*16,2*6,3,1*4,3*2,1*24,2*27,3*3,2*24,3*3,2*28,3*3,2*24,3*3,2*26",
+    ("dstm+timestamp", "counter"): "1*3,2*6,1*12,3*5,2*3,3*11,2*18,3*18,2*18,3*18,2*18,3*18,2*18,3*18,2*15",
     # met by the 3-thread graph within 12,000 states before covered views changed the search's order
     ("eager+polite", "counter"): "2*11,1*4,3*16,1*3,3*4,1*18,3*3,1*4,3*18,1*3,3*4,1*18,3*3,1*4,3",
     # met by the 3-thread graph within 12,000 states until steps on a key's cell under its lock
@@ -598,8 +605,8 @@ def outside_expectation(design: str, workload: str):
 #: for it in every history criterion; their graphs are finite on write-skew and intset, where both
 #: properties hold, and lazy-unlocked-commit's on swap too (`LAZY_UNLOCKED_SWAP_STATES`);
 #: elsewhere relative stamps keep them infinite, and the verdict unknown.
-#: dstm-no-loser-wait pays with livelocks; both hold on write-skew (129,953 states: the matrix
-#: spends 150,000 there); its other graphs pass 150,000 states (measured) and are given
+#: dstm-no-loser-wait pays with livelocks; both hold on write-skew (165,329 states with the readers
+#: in registration order, dstm.py "Symmetry": the matrix spends 200,000 there); its other graphs pass 150,000 states (measured) and are given
 #: `RELATIVE_CYCLIC_STATES`, within which each shows its starving cycle (at most 1,144 states on
 #: transfer): the default 60,000 decided nothing more, at 4.5 s a cell against 0.9 s.
 NEVER_WAITING = ("lazy-unlocked-commit", "gencounter-racy", "dstm-no-loser-wait")

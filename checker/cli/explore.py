@@ -201,8 +201,9 @@ class _Progress:
               help="graph: keep one state of each set of states that differ only by a renaming of threads "
                    "running the same program (transfer: threads 1 and 3 of 3); the same verdicts, fewer states. "
                    "For designs that say they allow it (tl2, norec, lazy, global-lock, eager-aggressive and their "
-                   "variants; eager with aggressive, passive, polite, karma, polka) on transfer, counter, swap, "
-                   "write-skew and ww-pathology; checker/explore/symmetry.py says why it is sound.")
+                   "variants; eager with aggressive, passive, polite, karma, polka; dstm with every manager) on "
+                   "transfer, counter, swap, write-skew and ww-pathology; checker/explore/symmetry.py says why it "
+                   "is sound.")
 @click.option("--estimate", is_flag=True,
               help="Search nothing: count the state graph, up to --estimate-states states, and print its size and "
                    "how long the graph search takes here; exact when the graph ends within the budget, else lower "

@@ -93,6 +93,10 @@ class Outcome:
     transitions: int | None = None
     store_bytes: int | None = None     # what the graph's store holds, in bytes (`GraphStore.nbytes`)
     horizon: dict | None = None        # cyclic programs, relative stamps: `horizon.verdicts`' answer
+    #: every place met (the graph search's places; where the fold of history views over them was
+    #: bounded, what needs no view is decided all the same: deadlock, livelock, crashes): their
+    #: number (0: not a graph), else None (`GraphSearch.places_exhausted` says why that decides)
+    places_exhausted: int | None = None
 
     def add_runs(self, other: "Outcome") -> None:
         """Count `other`'s runs in (executions, steps, cut, distinct histories): runs made in
@@ -243,6 +247,8 @@ class Explorer:
         if elsewhere is not None:
             out.add_runs(elsewhere)
         conclude = getattr(strategy, "conclude", None)
+        runs_bounded = bool(bounds)     # (a bound met by the runs: not every place was met)
+        concluded = False
         if conclude is not None and not interrupted and not (out.violations and self.stop_at_first):
             if self.time_limit is not None:      # what the graph search still computes keeps to it
                 strategy.deadline = start + self.time_limit
@@ -259,6 +265,8 @@ class Explorer:
                         out.violations.append(v)
                         if self.stop_at_first:
                             break
+                else:
+                    concluded = True
             except KeyboardInterrupt:    # a ^C while the views are folded: as one during the runs
                 if not self.stop_on_interrupt:
                     raise
@@ -269,6 +277,8 @@ class Explorer:
         out.store_bytes = store_bytes() if store_bytes is not None else None
         out.exhausted = strategy.exhausted and not bounds and not strategy.bounds and not (
             out.violations and self.stop_at_first)
+        if out.exhausted or (concluded and not runs_bounded and getattr(strategy, "places_exhausted", False)):
+            out.places_exhausted = getattr(strategy, "nodes", None) or 0
         if self.undecided:
             bounds.add(f"linearizability undecided (timeout) on {self.undecided} execution(s)")
         out.bounds = sorted(bounds | set(strategy.bounds))

@@ -50,6 +50,9 @@ class ExploreResult:
     states: int | None = None        # a state-graph search: distinct states and transitions
     transitions: int | None = None
     store_bytes: int | None = None   # bytes the state graph's store holds (`graphstore.GraphStore.nbytes`)
+    #: the graph search met every place (deadlock, livelock and crashes decided even where the
+    #: history views folded over them were bounded): how many; None otherwise (engine.Outcome)
+    places_exhausted: int | None = None
     #: a graph built on a cluster: workers, rounds, bytes sent, places per partition, and seconds
     #: (Ray's start and stop, the rounds, each worker busy: cluster_graph.py)
     cluster: dict | None = None

@@ -288,6 +288,8 @@ def human(result: ExploreResult, wide: bool = False) -> str:
         lines.append(f"coverage:  BOUNDED, not exhausted: {', '.join(result.bounds)}")
     else:
         lines.append("coverage:  sampled (this strategy never exhausts the space)")
+    if result.places_exhausted and not result.exhausted:
+        lines.append("decided:   " + _places_decided(result))
     if result.cut:
         lines.append(f"note:      {_n(result.cut, 'execution')} ended at an unfair loop (a thread retrying while "
                      f"the one it waits for never ran); its continuations are those of the same state earlier")
@@ -420,6 +422,18 @@ def violation_json(v, config: RunConfig, all_steps: bool = False) -> dict:
     return out
 
 
+#: What a graph search decides once every place was met, whatever bounded its history views.
+PLACE_KINDS = (Kind.DEADLOCK, Kind.LIVELOCK, Kind.CRASH)
+
+
+def _places_decided(result: ExploreResult) -> str:
+    """The verdicts a graph search whose places were all met decides though its views were bounded."""
+    found = {v.kind for v in result.violations}
+    each = ", ".join(f"{k.value} {'found' if k in found else 'none'}" for k in PLACE_KINDS)
+    return (f"every place was met ({result.places_exhausted:,} places): {each} (proven); the criterion and "
+            "the invariant, which read the history views folded over the places, stay unknown")
+
+
 def as_json(result: ExploreResult, timings: bool | None = None) -> dict:
     """The `--json` object; `elapsed` only with timings (see `report.timings`)."""
     c = result.config
@@ -430,6 +444,7 @@ def as_json(result: ExploreResult, timings: bool | None = None) -> dict:
         "distinct_histories": result.histories, "steps": result.steps,
         "exhausted": result.exhausted, "bounds": result.bounds, "cut_at_unfair_loops": result.cut,
         "states": result.states, "transitions": result.transitions, "store_bytes": result.store_bytes,
+        "places_exhausted": result.places_exhausted,
         "elapsed": round(result.elapsed, 3),
         "violations": [violation_json(v, c) for v in result.violations],
         "native_loop": result.native_loop,

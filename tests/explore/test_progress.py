@@ -164,7 +164,7 @@ def test_a_dstm_that_waits_nowhere_does_not_block_where_dstm_does():
     """DSTM's own guarantee: nobody waits for a stopped transaction. `dstm` waits (the loser for
     its winner, greedy for the older): both properties violated at once; `dstm-no-loser-wait`
     (aggressive, no loser wait) shows no counterexample in the same part of its graph (its
-    whole write-skew graph, 129,953 states, proves both: the matrix's cell)."""
+    whole write-skew graph, 165,329 states, proves both: the matrix's cell)."""
     waits = api.progress("dstm", "write-skew", max_states=5_000).progress
     assert waits.obstruction_free == waits.survives_stopped_thread == "violated"
     free = api.progress("dstm-no-loser-wait", "write-skew", max_states=5_000).progress

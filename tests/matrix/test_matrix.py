@@ -129,7 +129,7 @@ def test_verdicts_of_a_cell():
     assert cell.verdicts["starvation-free"] == "violated" and cell.verdicts["gil"] == "holds"
     assert "stmcheck replay lazy --workload transfer --threads 2" in cell.witnesses["opaque"]
     # bounded 3-thread search: nothing can be proven to hold
-    cell3 = M.run_cell("tl2", "counter", 3, replace(SMALL, graph=(50_000, 1_000)))
+    cell3 = M.run_cell("tl2", "counter", 3, replace(SMALL, graph=(50_000, 300)))   # (839 places by symmetry)
     assert set(cell3.verdicts.values()) == {"unknown"}
 
 
@@ -250,7 +250,7 @@ def test_a_design_may_widen_its_search():
     described = M.DEFAULT_BUDGET.describe()
     assert set(searching) <= set(described) and "3,500 executions and 250,000 steps" in described["dstm+karma"]
     assert f"with 3 threads the state graph at most {FAR_BEYOND:,} states" in described["eager"]
-    assert "starvation on write-skew: at most 150,000 states" in described["dstm-no-loser-wait"]
+    assert "starvation on write-skew: at most 200,000 states" in described["dstm-no-loser-wait"]
     racy = M.DEFAULT_BUDGET.for_design("gencounter-racy")
     assert racy.cyclic_states("write-skew") == M.DEFAULT_BUDGET.states          # its finite graph: all of it
     assert racy.cyclic_states("swap") == RELATIVE_CYCLIC_STATES                  # a graph without end

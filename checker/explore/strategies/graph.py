@@ -689,6 +689,18 @@ class GraphSearch(PathRuns):
         return self.views_after.states if self.views_after is not None else len(self.store)
 
     @property
+    def places_exhausted(self) -> bool:
+        """Every place was met, with no bound, by the runs that build the graph of places (views
+        after places), whatever bounded the fold of views after them. That decides what needs no
+        history view: a deadlock or a crash is a run's end, judged as the run ended, and every
+        place's every step ran; livelock (`conclude`) is a fair cycle without a commit in the graph
+        of places, judged there with or without the fold (threads see the place alone, so going
+        round such a cycle for ever is a run, whatever history views it passes through). The
+        criterion and the invariant (which reads the view's commits) are not decided: the
+        explorer says which (`Outcome.places_exhausted`)."""
+        return self.exhausted and self.product is not None
+
+    @property
     def nodes(self) -> int:
         """The graph's nodes (`fair_cycles`): its places where views come after them, else its states."""
         return len(self.store)
