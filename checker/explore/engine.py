@@ -93,9 +93,9 @@ class Outcome:
     transitions: int | None = None
     store_bytes: int | None = None     # what the graph's store holds, in bytes (`GraphStore.nbytes`)
     horizon: dict | None = None        # cyclic programs, relative stamps: `horizon.verdicts`' answer
-    #: every place met (the graph search's places; where the fold of history views over them was
-    #: bounded, what needs no view is decided all the same: deadlock, livelock, crashes): their
-    #: number (0: not a graph), else None (`GraphSearch.places_exhausted` says why that decides)
+    #: a graph search that met every place (where the fold of history views over them was bounded,
+    #: what needs no view is decided all the same: deadlock, livelock, crashes): the graph's nodes;
+    #: else None (`GraphSearch.places_exhausted` says why that decides)
     places_exhausted: int | None = None
 
     def add_runs(self, other: "Outcome") -> None:
@@ -277,8 +277,9 @@ class Explorer:
         out.store_bytes = store_bytes() if store_bytes is not None else None
         out.exhausted = strategy.exhausted and not bounds and not strategy.bounds and not (
             out.violations and self.stop_at_first)
-        if out.exhausted or (concluded and not runs_bounded and getattr(strategy, "places_exhausted", False)):
-            out.places_exhausted = getattr(strategy, "nodes", None) or 0
+        places = getattr(strategy, "places_exhausted", None)     # None: not a graph search
+        if places is not None and (out.exhausted or (places and concluded and not runs_bounded)):
+            out.places_exhausted = strategy.nodes
         if self.undecided:
             bounds.add(f"linearizability undecided (timeout) on {self.undecided} execution(s)")
         out.bounds = sorted(bounds | set(strategy.bounds))

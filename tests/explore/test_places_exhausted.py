@@ -72,6 +72,8 @@ def test_the_report_says_what_every_place_met_decides():
     assert doc["exhausted"] is False and doc["places_exhausted"] == places
     whole = CliRunner().invoke(main, args)
     assert "decided:" not in whole.output and "coverage:  exhausted" in whole.output
+    dpor = json.loads(CliRunner().invoke(main, ["explore", "global-lock", "--strategy", "dpor", "--json"]).output)
+    assert dpor["exhausted"] is True and dpor["places_exhausted"] is None      # no graph of places
 
 
 def test_a_matrix_cell_whose_places_were_all_met_decides_deadlock_and_livelock():
