@@ -218,8 +218,8 @@ DEFAULT_BUDGET = Budget()
 _GRAPH_EXHAUSTED = "exhausted: {:,} states (state graph{})"
 _BY_SYMMETRY = " by symmetry"
 _PLACES_EXHAUSTED = ", but its {:,} places are: deadlock and livelock decided"
-#: What a state graph decides once every place is met, however far its history views got.
-_BY_PLACES = (Property.DEADLOCK_FREE, Property.LIVELOCK_FREE)
+#: The columns a state graph decides once every place is met, however far its history views got.
+_BY_PLACES = tuple(PROPERTY_OF[k] for k in GraphSearch.DECIDED_BY_PLACES if k in PROPERTY_OF)
 HOLDS, VIOLATED, UNKNOWN, NA = Verdict.HOLDS, Verdict.VIOLATED, Verdict.UNKNOWN, Verdict.NA
 
 _HISTORY_KINDS = (Kind.SERIALIZABILITY, Kind.STRICT_SERIALIZABILITY, Kind.OPACITY)

@@ -75,8 +75,9 @@ state and its renamed image take different steps. The price is states that
 differ only in that order (dstm on transfer, 2 threads, the matrix's
 search: 3,029 states where the sorted tuple gave 2,441); the gain, on counter
 with 3 threads, where all three threads are interchangeable: 186,762 places
-by symmetry, every one met in about 100 s (without symmetry, the readers
-sorted, the search passed 3,000,000 places in 724 s).
+by symmetry, every one met (115 s with the views folded up to 300,000
+states; without symmetry, the readers sorted, the search passed 3,000,000
+places in 724 s).
 
 Verdicts with 2 threads, one transaction each (the registry's entries; the
 state graph decides them, e.g. dstm on transfer in 3,029 states): greedy

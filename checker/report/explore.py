@@ -17,6 +17,7 @@ from stmcheck.models.terms import Kind
 from ..explore.config import RunConfig
 from ..explore.estimate import Size
 from ..explore.result import ExploreResult
+from ..explore.strategies.graph import GraphSearch
 from ..explore.strategies.replay import encode, preemptions
 from ..history.results import render_cycle
 from . import timings as timings_on
@@ -422,14 +423,10 @@ def violation_json(v, config: RunConfig, all_steps: bool = False) -> dict:
     return out
 
 
-#: What a graph search decides once every place was met, whatever bounded its history views.
-PLACE_KINDS = (Kind.DEADLOCK, Kind.LIVELOCK, Kind.CRASH)
-
-
 def _places_decided(result: ExploreResult) -> str:
     """The verdicts a graph search whose places were all met decides though its views were bounded."""
     found = {v.kind for v in result.violations}
-    each = ", ".join(f"{k.value} {'found' if k in found else 'none'}" for k in PLACE_KINDS)
+    each = ", ".join(f"{k.value} {'found' if k in found else 'none'}" for k in GraphSearch.DECIDED_BY_PLACES)
     return (f"every place was met ({result.places_exhausted:,} places): {each} (proven); the criterion and "
             "the invariant, which read the history views folded over the places, stay unknown")
 

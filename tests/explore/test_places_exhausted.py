@@ -18,7 +18,6 @@ from click.testing import CliRunner
 from stmcheck.checker import api, matrix as M
 from stmcheck.checker.cli import main
 from stmcheck.checker.explore.strategies.graph import GraphSearch
-from stmcheck.checker.report.explore import PLACE_KINDS
 from stmcheck.models.terms import Property, Verdict
 
 #: The matrix's budget, small but for the 3-thread graph each test sets.
@@ -33,7 +32,7 @@ def _search(design, workload, threads, symmetry, max_states):
 
 
 def _place_kinds(out) -> list:
-    return sorted(v.kind for v in out.violations if v.kind in PLACE_KINDS)
+    return sorted(v.kind for v in out.violations if v.kind in GraphSearch.DECIDED_BY_PLACES)
 
 
 @pytest.mark.parametrize("design,workload,threads,symmetry", [

@@ -150,6 +150,8 @@ from __future__ import annotations
 import time
 from array import array
 
+from stmcheck.models.terms import Kind
+
 from ..fair_cycles import fair_component, starving, walk
 from ..graphstore import NODE_MASK, GraphStore, StoreFull, numbered
 from ..witnesskey import event_tuple
@@ -687,6 +689,9 @@ class GraphSearch(PathRuns):
         """Distinct states: (place, view) pairs once the views are folded over the places
         ("Views after places"), the places until then."""
         return self.views_after.states if self.views_after is not None else len(self.store)
+
+    #: What every place met decides, whatever bounded the history views (`places_exhausted`).
+    DECIDED_BY_PLACES = (Kind.DEADLOCK, Kind.LIVELOCK, Kind.CRASH)
 
     @property
     def places_exhausted(self) -> bool:
