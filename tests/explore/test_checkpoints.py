@@ -104,7 +104,7 @@ def test_a_checkpoint_that_forgets_a_variable_is_caught(tmp_path):
         api.explore(f"{path}:Forgetful", "transfer", strategy="graph")
 
 
-@pytest.mark.parametrize("design,workload", [("dstm", "transfer"), ("tl2", "transfer"), ("eager", "swap")])
+@pytest.mark.parametrize("design,workload", [("dstm", "counter"), ("tl2", "transfer"), ("eager", "swap")])
 def test_checkpoints_at_commit_and_abort_merge_states(design, workload, monkeypatch):
     """Attempts that read different words but commit (or clean up) alike meet at the checkpoint
     that starts commit or abort: fewer states, the same final states and failures."""

@@ -31,13 +31,19 @@ CASES = [(d, w) for d in DESIGNS for w in WORKLOADS if w in DESIGNS[d].expected 
 # DSTM's clean cells take 19,000-34,000 executions to exhaust (45-120 s each; the figures are in
 # implementations/dstm.py): here they are explored bounded, which can only find a violation.
 SLOW_TO_EXHAUST = {"dstm", "dstm+timestamp"}
+# Depth-first DPOR meets dstm+aggressive's lassos late (swap: 3,168 executions, 19 s; transfer:
+# 3,148); a seeded random walk meets them within its first three executions.
+LATE_LASSOS = {"dstm+aggressive"}
 
 
 @pytest.mark.parametrize("design,workload", CASES)
 def test_two_threads_exhaustive(design, workload):
     expected = first_kinds(DESIGNS[design].expected[workload])   # a kind string or a tuple of kinds
     slow = design in SLOW_TO_EXHAUST and expected == ("clean",)
-    _, out = explore(design, workload, max_executions=600 if slow else 20000)
+    if design in LATE_LASSOS and "livelock" in expected:
+        _, out = explore(design, workload, strategy="random", seed=1)
+    else:
+        _, out = explore(design, workload, max_executions=600 if slow else 20000)
     assert kind_of(out) in expected, [v.explanation for v in out.violations]
     if expected == ("clean",) and not slow:
         assert out.exhausted and not out.bounds

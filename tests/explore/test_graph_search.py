@@ -141,7 +141,7 @@ def test_runs_that_go_on_build_the_same_graph(design, workload):
     assert graphs[True][5] < graphs[False][5]
 
 
-@pytest.mark.parametrize("design,workload,threads", [("dstm+karma", "swap", 2), ("eager", "transfer", 2),
+@pytest.mark.parametrize("design,workload,threads", [("dstm+karma", "counter", 2), ("eager", "transfer", 2),
                                                      ("tl2", "transfer", 3)])
 def test_shortened_parent_paths_stay_a_tree(monkeypatch, design, workload, threads):
     """`_shorten` moves parents by the store's recorded depths, not by walking both paths: every

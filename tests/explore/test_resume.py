@@ -71,7 +71,7 @@ def test_three_threads_and_strict_serializability(monkeypatch):
     assert n > resumed[2] // 2                   # most runs resumed
 
 
-@pytest.mark.parametrize("design,workload", [("dstm+passive", "counter"), ("tl2", "counter"),
+@pytest.mark.parametrize("design,workload", [("dstm+passive", "write-skew"), ("tl2", "counter"),
                                              ("eager-aggressive", "write-skew"), ("locks-ordered", "transfer")])
 def test_resumed_runs_keep_liveness_verdicts(design, workload):
     """Cyclic programs: the same starvation and livelock verdicts on the same whole graph (a
@@ -103,10 +103,10 @@ def test_a_restore_that_forgets_what_a_thread_keeps_is_caught(monkeypatch):
     """Mutation: a contention manager whose `set_local_state` leaves the priority as the last run
     left it. Resumed threads then take other steps than they took: the run says so (the design
     keeps state its restore misses) or the graph differs; never the same answer silently."""
-    replayed, _ = _search(monkeypatch, False, "dstm+karma", "swap")
+    replayed, _ = _search(monkeypatch, False, "dstm+karma", "counter")
     monkeypatch.setattr(Priorities, "set_local_state", lambda self, thread, state: None)
     try:
-        resumed, _ = _search(monkeypatch, True, "dstm+karma", "swap")
+        resumed, _ = _search(monkeypatch, True, "dstm+karma", "counter")
     except DesignMisuse as exc:
         assert "local_state" in str(exc)
     else:

@@ -26,7 +26,7 @@ def local2():
 
 
 def _matrix(*extra):
-    args = ["matrix", "--designs", "global-lock,locks-naive,gencounter-racy,tl2-no-read-validation",
+    args = ["matrix", "--designs", "global-lock,locks-naive,tl2-no-read-validation",
             "--workloads", "transfer,counter", "--states", "5000", "--json", "--no-timings", "-q", *extra]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output

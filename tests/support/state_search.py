@@ -40,10 +40,11 @@ class StateSearch:
         return t
 
 
-def search(new_run, start=(), allowed=None):
+def search(new_run, start=(), allowed=None, seen=None):
     """Every run of the search from the state `start` (a schedule) leads to: (run, chooser)
-    pairs, in depth-first order; `new_run()` builds a run (sharing one `Positions` table)."""
-    seen: set = set()
+    pairs, in depth-first order; `new_run()` builds a run (sharing one `Positions` table).
+    `seen` (a set, filled as the search goes) gets the states the search met."""
+    seen = set() if seen is None else seen
     stack = [list(start)]
     while stack:
         chooser = StateSearch(stack.pop(), seen, allowed)
