@@ -79,7 +79,7 @@ def oracle(design_cls, wl, limit=300) -> tuple:
     """(obstruction-free, survives a stopped thread), step by step from every reachable state.
     A search without thread s that ends with no thread stuck and no run cut by the step bound
     clears, for s, every state it met: what they reach without s, it reached (norec on counter:
-    the oracle took a minute without that)."""
+    52 s without that, 39 s with it)."""
     of = st = True
     threads = range(1, wl.threads + 1)
     states = [c.taken[:i] for _, c in search(lambda: _runs(design_cls, wl))

@@ -114,9 +114,10 @@ def test_random_symmetric_programs(program, other, copies, design):
     """Random programs run by two threads at once beside a third, or by three at once (one
     transaction each): the same verdicts as without symmetry, and the orbits add up. DSTM runs
     two threads only (three that write one cell once each: 58,105 states without symmetry)."""
-    script = [program] * 2 + [[other]] if copies == 2 else [program[:1]] * 3
     if design == "dstm":
         script = [program] * 2
+    else:
+        script = [program] * 2 + [[other]] if copies == 2 else [program[:1]] * 3
     sg, sex, sout = _search(design, _SameProgram(script, retries=None), len(script), True)
     fg, fex, fout = _search(design, _SameProgram(script, retries=None), len(script), False)
     assert fout.exhausted
