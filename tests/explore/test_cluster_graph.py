@@ -53,15 +53,21 @@ def test_every_design_on_transfer_is_searched_alike_on_the_cluster(local2, desig
     _same(design)
 
 
+#: Each on the workload where both searches meet their first lasso soonest (measured: counter
+#: 2.9 to 4.0 s here for both, karma and polka 9 s there against 5.4 and 3.8 s on write-skew).
+FIRST_LASSO = {"dstm+aggressive": "counter", "dstm+karma": "write-skew", "dstm+polka": "write-skew",
+               "dstm+polite": "counter", "dstm-no-loser-wait": "counter"}
+
+
 @pytest.mark.parametrize("design", sorted(LARGE))
 def test_the_largest_designs_stop_at_the_same_livelock(local2, design):
     """Both searches look for a livelock as their graphs grow and stop at the first: the same
-    verdict, a proven lasso each (the states differ: each stops where it looked). On counter,
-    where each livelocks too: their transfer graphs, with DSTM's readers in registration order,
-    cost the suite a minute here."""
+    verdict, a proven lasso each (the states differ: each stops where it looked). Not on
+    transfer, where each livelocks too: their transfer graphs, with DSTM's readers in
+    registration order, cost the suite a minute here."""
     kw = dict(threads=2, shrink=False)
-    here = stmcheck.explore(design, "counter", **kw)
-    there = stmcheck.explore(design, "counter", cluster="local:2", **kw)
+    here = stmcheck.explore(design, FIRST_LASSO[design], **kw)
+    there = stmcheck.explore(design, FIRST_LASSO[design], cluster="local:2", **kw)
     for r in (here, there):
         assert [v.kind.value for v in r.violations] == ["livelock"] and r.violations[0].lasso is not None
         assert not r.exhausted

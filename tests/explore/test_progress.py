@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from stmcheck.checker import api
 from stmcheck.checker.cli import main
 from stmcheck.checker.explore.progress import progress
-from stmcheck.checker.explore.runtime import MAX_STEPS, Positions, Run
+from stmcheck.checker.explore.runtime import Positions, Run
 from stmcheck.implementations.registry import load_design
 from stmcheck.checker.explore.strategies.replay import Replay
 from stmcheck.implementations.global_lock import GlobalLock
@@ -77,31 +77,24 @@ def _runs(design_cls, wl, chooser=None):
 
 def oracle(design_cls, wl, limit=300) -> tuple:
     """(obstruction-free, survives a stopped thread), step by step from every reachable state.
-    A search without thread s that ends with no thread stuck and no run cut by the step bound
-    clears, for s, every state it met: what they reach without s, it reached (norec on counter:
-    52 s without that, 39 s with it)."""
+    A property found violated is not looked at again: the answer is the same, sooner (norec on
+    counter: 36 s looking on, 4 s not)."""
     of = st = True
     threads = range(1, wl.threads + 1)
     states = [c.taken[:i] for _, c in search(lambda: _runs(design_cls, wl))
               for i in range(len(c.prefix), len(c.taken))]
-    cleared: dict = {t: set() for t in threads}
     for sched in states:
+        if not (of or st):
+            break
         at = _runs(design_cls, wl, Replay(sched, then_stop=True))
-        for t in threads:
+        for t in threads if of else ():
             if _runs(design_cls, wl, _Alone(sched, t, limit)).commits == at.commits:   # alone, no commit
                 of = False
-        here = at.abstract_state()
-        for s in at.attempting():
-            if here in cleared[s]:
-                continue
-            met, whole = set(), True
-            for run, c in search(lambda: _runs(design_cls, wl), sched, lambda en: [u for u in en if u != s], met):
+        for s in at.attempting() if st else ():
+            for run, c in search(lambda: _runs(design_cls, wl), sched, lambda en: [u for u in en if u != s]):
                 if c.stuck or run.outcome == "deadlock":
-                    st = whole = False
+                    st = False
                     break
-                whole = whole and run.outcome != MAX_STEPS
-            if whole:
-                cleared[s] |= met
     return of, st
 
 
