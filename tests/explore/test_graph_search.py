@@ -233,7 +233,8 @@ def test_views_folded_over_places_are_the_state_graph(design, workload, threads,
     graph of memories and positions, the views are folded over its edges afterwards. Without
     covering (which depends on the order states are met) that is the very graph the search
     that builds every state with its view builds: the same states and transitions, the same
-    ways to end with the same failures, the same livelock verdict, with fewer runs."""
+    ways to end with the same failures, the same livelock verdict, and (three threads, where
+    places have many views) fewer runs."""
     out = {}
     every = criterion == "all"               # every criterion judged (the matrix's view)
     for split in (False, True):
@@ -243,7 +244,7 @@ def test_views_folded_over_places_are_the_state_graph(design, workload, threads,
         out[split] = (g.states, g.transitions, ex.finals, g._livelock() is None, result.executions)
     assert out[True][:4] == out[False][:4]
     assert out[True][4] <= out[False][4]
-    if criterion != "serializability":    # its view keeps few apart at a place: little to save there
+    if threads == 3:                      # with two, views split few places: few runs to save
         assert out[True][4] < out[False][4]
     assert any(f[2] == "criterion" for f in out[True][2]) == broken
 

@@ -11,7 +11,7 @@ import random
 from hypothesis import given, settings, strategies as st
 
 from stmcheck.checker.history.criteria import check
-from stmcheck.checker.explore.witnesskey import WitnessKey
+from stmcheck.checker.explore.witnesskey import WitnessKey, _in_order
 from stmcheck.models.history import HistoryBuilder
 
 KEYS = ("x", "y")
@@ -134,3 +134,67 @@ def test_aborted_attempts_that_fit_now_are_forgotten():
     fits = ([("read", "x", 0), ("read", "y", 0)], "abort")
     assert key_after([fits]) == key_after([fits, fits, fits])
     assert key_after([fits]) != key_after([fits, ([("read", "x", 2)], "abort")])
+
+
+def _keys(events, threads):
+    k, run = WitnessKey({k: 0 for k in KEYS}, False), FakeRun(threads)
+    out = []
+    for e in events:
+        run.events.append(e)
+        out.append(k(run)[0])
+    return out
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(attempts=st.lists(THREAD, min_size=2, max_size=3), order=st.lists(st.integers(0, 5), max_size=40),
+       pick=st.integers(0, 10))
+def test_attempts_that_began_in_another_order_are_read_alike(attempts, order, pick):
+    """Two begins next to each other, swapped: the same real-time order, another begin order.
+    The sets are equal once both have begun (the attempts are kept in an order of their own,
+    `_in_order`), and every prefix after gets the same verdict, empty set or not."""
+    events = events_of(attempts, order)
+    spots = [i for i in range(len(events) - 1)
+             if events[i]["op"] == events[i + 1]["op"] == "begin" and events[i]["thread"] != events[i + 1]["thread"]]
+    if not spots:
+        return
+    i = spots[pick % len(spots)]
+    swapped = events[:i] + [events[i + 1], events[i]] + events[i + 2:]
+    one, other = _keys(events, len(attempts)), _keys(swapped, len(attempts))
+    assert one[i + 1] == other[i + 1]
+    for a, b in zip(one[i + 1:], other[i + 1:]):
+        assert (not a, any(not u for _, u in a)) == (not b, any(not u for _, u in b))
+
+
+def test_three_overlapping_attempts_make_one_set_whatever_order_they_began_in():
+    """Three threads each begin and read, in each of the six orders of their begins: one set
+    (in begin order there were six)."""
+    import itertools
+    sets = set()
+    for first in itertools.permutations((1, 2, 3)):
+        events = [{"thread": t, "txn": f"t{t}", "op": "begin"} for t in first]
+        events += [{"thread": t, "txn": f"t{t}", "op": "read", "key": KEYS[t % 2], "value": 0} for t in (1, 2, 3)]
+        sets.add(_keys(events, 3)[-1])
+    assert len(sets) == 1
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(entries=st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["live", "commit", "abort"]),
+                                  st.integers(0, 2)), min_size=1, max_size=7),
+       bits=st.lists(st.integers(0, 127), min_size=7, max_size=7))
+def test_an_order_of_their_own_keeps_who_ended_before_whom(entries, bits):
+    """`_in_order` against its definition: the same attempts (each told apart here by a marker
+    read), sorted by (thread, status, operations), and attempt a has b as a predecessor after
+    exactly when it had before."""
+    u = tuple((th, (("read", "m", i), ("write", "x", v)), status, bits[i] & ((1 << len(entries)) - 1) & ~(1 << i))
+              for i, (th, status, v) in enumerate(entries))
+    state = frozenset({("x", 0)})
+    got_state, got = _in_order((state, u), {})
+    assert got_state == state
+    at = {x[1]: i for i, x in enumerate(got)}          # an attempt's place after, by its operations
+    assert sorted(at[x[1]] for x in u) == list(range(len(u)))
+    keys = [(th, status, repr(ops)) for th, ops, status, _ in got]
+    assert keys == sorted(keys)
+    for a in u:
+        for j, b in enumerate(u):
+            assert bool(a[3] >> j & 1) == bool(got[at[a[1]]][3] >> at[b[1]] & 1)
+    assert {(th, ops, status) for th, ops, status, _ in got} == {(th, ops, status) for th, ops, status, _ in u}

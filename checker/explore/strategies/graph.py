@@ -85,7 +85,9 @@ state took 40,695 runs and 1.57 M steps; the card's command 3.5 s against
 14.7 s (61,921 states against 62,248: the fold meets views in another order,
 and drops a state not expanded yet that a later one at its place covers).
 The matrix's tl2 swap cell, 3 threads: 126,910 states on 29,447 places, 6.7 s
-CPU (95 s before). `split=False` builds every state with its view (tests
+CPU (95 s before). (All measured before the witness automaton kept attempts in
+an order of their own, `witnesskey._in_order`; since, tl2 3 x 1 has 21,443
+states, and building every state takes 12,390 runs.) `split=False` builds every state with its view (tests
 compare the two); whole histories (object workloads), which no fold reads,
 are built that way.
 
@@ -138,7 +140,7 @@ there (it is not in the stored state itself: walks and parent pointers follow id
 only, so every stored state is one a run stood in), the views are renamed along edges
 (`SymmetricView`), cycles are looked for on the graph the quotient stands for (`LiftedGraph`),
 and a counterexample's path is renamed back into a real schedule (symmetry.py proves each).
-tl2 transfer, 3 threads: 31,604 states against 61,921; counter: 2,551 against 13,930.
+tl2 transfer, 3 threads: 10,906 states against 21,443; counter: 947 against 5,229.
 
 No partial-order reduction beyond the fused marks: every enabled thread is
 expanded at every state (sound for safety and for cycles alike). `max_states`

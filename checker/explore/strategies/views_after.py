@@ -2,10 +2,10 @@
 
 Why: a state of the graph search is a *place* (memory and thread positions)
 and a history view (what the criterion still needs of the history). On tl2
-transfer, 3 threads, 61,921 states stand on 17,040 places: each place is met
-with about four views, and building the graph state by state ran the design
-for every one of them (a replay from the start and a step), though threads
-see only the place. Here the runs build the graph of places alone, each edge
+transfer, 3 threads, 21,443 states stand on 17,040 places (61,921, about four
+views a place, before the witness automaton kept attempts in an order of their
+own), and building the graph state by state ran the design for every one of
+them (a replay from the start and a step), though threads see only the place. Here the runs build the graph of places alone, each edge
 labelled with the history events its step emitted; the views are then
 computed over the stored edges (the view's `after`: `WitnessKey`,
 `CommittedView`, `AllCriteriaView`; memoised per view and label), with no run
