@@ -6,6 +6,7 @@ and its set of configurations is empty only when no continuation could hold.
 It is asked at every prefix, as along a run.
 """
 
+import itertools
 import random
 
 from hypothesis import given, settings, strategies as st
@@ -69,6 +70,16 @@ def verdicts(events, threads):
     return out
 
 
+def _keys(events, threads):
+    """Opacity's set of configurations after each event, read as along a run."""
+    k, run = WitnessKey({k: 0 for k in KEYS}, False), FakeRun(threads)
+    out = []
+    for e in events:
+        run.events.append(e)
+        out.append(k(run)[0])
+    return out
+
+
 OP = st.tuples(st.sampled_from(["read", "write"]), st.sampled_from(KEYS), st.integers(0, 2))
 ATTEMPT = st.tuples(st.lists(OP, max_size=3), st.sampled_from(["commit", "commit", "abort"]))
 THREAD = st.lists(ATTEMPT, min_size=1, max_size=3)
@@ -102,13 +113,7 @@ def test_an_attempt_that_touched_nothing_is_forgotten():
     2's first) have the same key, at every point; an aborted attempt that read a value already
     overwritten when it began leaves no configuration at all (opacity is lost for good)."""
     def keys(attempts, order):
-        ev = events_of(attempts, order)
-        k, run = WitnessKey({k: 0 for k in KEYS}, False), FakeRun(2)
-        out = []
-        for e in ev:
-            run.events.append(e)
-            out.append(k(run)[0])
-        return out
+        return _keys(events_of(attempts, order), 2)
 
     t1 = [([("write", "x", 1)], "commit")]
     plain = keys([t1, [([("read", "x", 1)], "commit")]], [0, 0, 0, 1, 1, 1])
@@ -136,15 +141,6 @@ def test_aborted_attempts_that_fit_now_are_forgotten():
     assert key_after([fits]) != key_after([fits, ([("read", "x", 2)], "abort")])
 
 
-def _keys(events, threads):
-    k, run = WitnessKey({k: 0 for k in KEYS}, False), FakeRun(threads)
-    out = []
-    for e in events:
-        run.events.append(e)
-        out.append(k(run)[0])
-    return out
-
-
 @settings(max_examples=300, derandomize=True, database=None, deadline=None)
 @given(attempts=st.lists(THREAD, min_size=2, max_size=3), order=st.lists(st.integers(0, 5), max_size=40),
        pick=st.integers(0, 10))
@@ -168,7 +164,6 @@ def test_attempts_that_began_in_another_order_are_read_alike(attempts, order, pi
 def test_three_overlapping_attempts_make_one_set_whatever_order_they_began_in():
     """Three threads each begin and read, in each of the six orders of their begins: one set
     (in begin order there were six)."""
-    import itertools
     sets = set()
     for first in itertools.permutations((1, 2, 3)):
         events = [{"thread": t, "txn": f"t{t}", "op": "begin"} for t in first]
