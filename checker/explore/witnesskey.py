@@ -250,19 +250,18 @@ def _minimal(configs: set, canon: dict) -> frozenset:
     minimal elements are unique)."""
     by_state: dict = {}
     for c in configs:
-        state, u = _in_order(c, canon)
-        by_state.setdefault(state, []).append(u)
+        c = _in_order(c, canon)
+        by_state.setdefault(c[0], []).append(c)
     out = []
-    for state, us in by_state.items():
-        if len(us) > 1:
-            us.sort(key=len)
+    for cs in by_state.values():
+        if len(cs) > 1:
+            cs.sort(key=lambda c: len(c[1]))
             kept: list = []
-            for u in us:
-                if not any(len(v) < len(u) and _subsumes(v, u) for v in kept):
-                    kept.append(u)
-            us = kept
-        for u in us:
-            out.append(canon[(state, u)])
+            for c in cs:
+                if not any(len(v[1]) < len(c[1]) and _subsumes(v[1], c[1]) for v in kept):
+                    kept.append(c)
+            cs = kept
+        out.extend(cs)
     return frozenset(out)
 
 
