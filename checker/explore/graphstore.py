@@ -4,19 +4,22 @@ Why: the search keeps every state it has seen, with its parent (to replay a
 path to it), its enabled threads (fairness), its edges (cycles) and how many
 of its edges still wait in the queue. As Python objects (a dict from key
 tuples to nodes, a tuple per parent, a list of tuples per node's edges) that
-cost 612 bytes a state on tl2 transfer, 3 threads; here it costs 98 (62,248
-states, covered views included, each state built with its view): flat arrays
-of machine integers, and the visited set an open-addressing table of packed
-keys (`Table`). Where the views are folded over the places afterwards
-(strategies/views_after.py) the store holds the places (17,040 there) and
-the whole graph costs 72 bytes a state.
+cost 612 bytes a state on tl2 transfer, 3 threads (62,248 states then, each
+built with its view); here flat arrays of machine integers, and the visited
+set an open-addressing numbering of packed keys (`Numbering`; a `Table` where
+a place's states are chained). Where the views are folded over the places
+afterwards (strategies/views_after.py) the store holds the places: on tl2
+transfer, 3 threads, 17,040 places in 1.22 MB, and with the edges' labels and
+the folded views 2.05 MB for 21,443 states, 95 bytes a state (165 while
+positions were tuples in a dict and the index a `Table`: `PositionIds`,
+`Numbering`).
 
 A state's key is the ids of its three parts (memory, thread positions,
-history view), each distinct part stored once in `parts` (a table per kind)
-with every tuple and set inside it shared with equal ones (`_intern`); the
-three ids are packed into one integer (`PART_BITS` bits each), which numbers
-up to 2 million distinct parts of each kind (states share parts widely: tl2
-transfer, 3 threads, 62,248 states, 17,920 parts). Past any limit the search says so and
+history view), each distinct memory and view stored once in `parts` (a dict
+per kind) with every tuple and set inside it shared with equal ones
+(`_intern`), thread positions numbered by `PositionIds`; the three ids are
+packed into one integer (`PART_BITS` bits each), which numbers up to 2
+million distinct parts of each kind. Past any limit the search says so and
 stops (a bound, never a wrong answer). Nothing is hashed away: the store is
 exact.
 
@@ -100,8 +103,133 @@ class Table:
 
 
 def _slot(key: int, mask: int) -> int:
-    # the three packed ids mixed, so that keys differing in any of them spread over the table
-    return ((key ^ (key >> PART_BITS) ^ (key >> (2 * PART_BITS))) * 0x9E3779B1 >> 7) & mask
+    # every bit of the key mixed into the bits the mask keeps (a Fibonacci hash of the key folded
+    # in two): packed ids differ in a few low bits of each field, and a fold of the fields alone
+    # (xor) let positions packed 21 bits apart collide in long runs (probes 20 times as long)
+    return ((key ^ key >> 31) * 0x9E3779B97F4A7C15 >> 32) & mask
+
+
+class Numbering:
+    """Non-negative integers below 2^63 numbered 0, 1, ... in the order they are added, by open
+    addressing over an array of numbers (4 bytes a slot, at most 70% used), each key kept once
+    under its number (8 bytes).
+
+    Why not `Table`: the numbers are dense, so a slot need not hold its key as well; on tl2
+    transfer, 3 threads, the 16,433 thread positions cost 262 KB here, 393 KB in a `Table`."""
+
+    __slots__ = ("keys", "slots", "mask")
+
+    def __init__(self, size: int = 1 << 12):
+        self.keys = array("q")                   # number -> its key (-1: a number given elsewhere)
+        self.slots = array("i", [_EMPTY]) * size
+        self.mask = size - 1
+
+    def get(self, key: int):
+        keys, slots, mask = self.keys, self.slots, self.mask
+        i = ((key ^ key >> 31) * 0x9E3779B97F4A7C15 >> 32) & mask    # `_slot`, inline
+        while True:
+            n = slots[i]
+            if n < 0:
+                return None
+            if keys[n] == key:
+                return n
+            i = (i + 1) & mask
+
+    def put(self, key: int, node: int) -> None:
+        """`Table.put` where every key's node is the next number (a store without places)."""
+        if node != len(self.keys):
+            raise ValueError(f"node {node} is not the next number, {len(self.keys)}")
+        self.add(key)
+
+    def add(self, key: int) -> int:
+        """Number `key` (not numbered yet; -1: take a number and give it no key)."""
+        n = len(self.keys)
+        self.keys.append(key)
+        if key >= 0:
+            if 10 * n >= 7 * len(self.slots):
+                self._grow()
+            else:
+                self._place(n)
+        return n
+
+    def _place(self, n: int) -> None:
+        slots, mask = self.slots, self.mask
+        i = _slot(self.keys[n], mask)
+        while slots[i] >= 0:
+            i = (i + 1) & mask
+        slots[i] = n
+
+    def _grow(self) -> None:
+        self.slots = array("i", [_EMPTY]) * (2 * len(self.slots))
+        self.mask = len(self.slots) - 1
+        for n, k in enumerate(self.keys):
+            if k >= 0:
+                self._place(n)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def nbytes(self) -> int:
+        return len(self.keys) * self.keys.itemsize + len(self.slots) * self.slots.itemsize
+
+
+class PositionIds:
+    """Thread positions (a tuple, an entry per thread) numbered: each entry numbered once, the
+    tuple's entry numbers packed into one integer (63 // threads bits each) and that numbered
+    (`Numbering`); a tuple whose entry numbers do not fit is numbered in a dict of them.
+
+    Why: positions are nearly as many as places (tl2 transfer, 3 threads: 16,433 of 17,040)
+    while their entries are few (530 distinct ones): as tuples in a dict they cost 1.69 MB
+    there (the tuples 1.10 MB, the dict 590 KB), half the whole store."""
+
+    def __init__(self):
+        self.entries: dict = {}         # a thread's position -> its number (every thread's alike)
+        self.packed = Numbering()       # positions whose entry numbers fit a packing -> their id
+        self.wide: dict = {}            # the others: the tuple of entry numbers -> their id
+        self.length = None              # how many entries a packed tuple has (the first one's)
+        self.bits = 0                   # bits an entry's number has in the packing
+
+    def __len__(self) -> int:
+        return len(self.packed)
+
+    def id(self, positions: tuple, shared: dict, add: bool = True):
+        """`positions`' id (numbered now if new and `add`), or None (new, not `add`)."""
+        entries = self.entries
+        ids = list(map(entries.get, positions))
+        if None in ids:
+            if not add:
+                return None
+            for i, entry in enumerate(positions):
+                if ids[i] is None:
+                    n = ids[i] = entries.get(entry)      # (an entry twice in the tuple: once)
+                    if n is None:
+                        ids[i] = entries[_intern(entry, shared)] = len(entries)
+        if self.length is None:
+            self.length, self.bits = len(ids), 63 // max(len(ids), 1)
+        elif len(ids) != self.length:
+            return self._wide(tuple(ids), add)
+        bits, key = self.bits, 0
+        for n in ids:
+            if n >> bits:
+                return self._wide(tuple(ids), add)
+            key = key << bits | n
+        found = self.packed.get(key)
+        if found is None and add:
+            found = self.packed.add(key)
+        return found
+
+    def _wide(self, ids: tuple, add: bool):
+        found = self.wide.get(ids)
+        if found is None and add:
+            found = self.wide[ids] = self.packed.add(-1)
+        return found
+
+    def nbytes(self) -> int:
+        """Bytes of the numbering and the dicts (what is inside them: `objects`)."""
+        return self.packed.nbytes() + sys.getsizeof(self.entries) + sys.getsizeof(self.wide)
+
+    def objects(self) -> list:
+        return list(self.entries) + list(self.wide)
 
 
 class GraphStore:
@@ -110,8 +238,11 @@ class GraphStore:
     insertion order."""
 
     def __init__(self, places: bool = False):
-        self.index = Table()
-        self.parts = ({}, {}, {})              # memory, positions, history view -> its id (by kind)
+        #: key -> node; with `places`, also a place's key -> the view id its chain begins with (not
+        #: dense: a `Table`), without them the nodes are numbered in order (a `Numbering`)
+        self.index = Table() if places else Numbering()
+        self.parts = ({}, None, {})            # memory, history view -> its id (by kind)
+        self.positions = PositionIds()         # thread positions -> their id
         self.views: list = []                  # view id -> the view (compared where `places` are kept)
         #: kept when views are compared (`GraphSearch`, "Covered views"): the states with the
         #: same memory and positions (a place) in a chain of view ids, the first in `index` under
@@ -145,15 +276,18 @@ class GraphStore:
         """The packed key of a state with these parts (each part numbered once)."""
         key = 0
         for kind, part in enumerate((memory, positions, view)):
-            parts = self.parts[kind]
-            i = parts.get(part)
-            if i is None:
-                part = _intern(part, self.shared, keep=False)   # equal pieces of parts stored once
-                i = parts[part] = len(parts)
-                if i >= _PART_LIMIT:
-                    raise StoreFull(f"more than {_PART_LIMIT:,} distinct {_KINDS[kind]}")
-                if kind == 2 and self.places:
-                    self.views.append(part)
+            if kind == 1:
+                i = self.positions.id(part, self.shared)
+            else:
+                parts = self.parts[kind]
+                i = parts.get(part)
+                if i is None:
+                    part = _intern(part, self.shared, keep=False)   # equal pieces of parts stored once
+                    i = parts[part] = len(parts)
+                    if kind == 2 and self.places:
+                        self.views.append(part)
+            if i >= _PART_LIMIT:
+                raise StoreFull(f"more than {_PART_LIMIT:,} distinct {_KINDS[kind]}")
             key |= i << kind * PART_BITS
         return key
 
@@ -162,7 +296,7 @@ class GraphStore:
         (nothing is stored: for a search by symmetry's images, most of which are new)."""
         key = 0
         for kind, part in enumerate((memory, positions, view)):
-            i = self.parts[kind].get(part)
+            i = self.positions.id(part, self.shared, add=False) if kind == 1 else self.parts[kind].get(part)
             if i is None:
                 return None
             key |= i << kind * PART_BITS
@@ -267,10 +401,9 @@ class GraphStore:
         arrays = (self.parent_node, self.depth, self.last, self.edge, self.enabled_id, self.next_at_place)
         total = self.index.nbytes() + sum(len(a) * a.itemsize for a in arrays)
         total += len(self.parent_thread) + len(self.waits) * getattr(self.waits, "itemsize", 1)
-        total += sum(map(sys.getsizeof, self.parts)) + sys.getsizeof(self.shared)
-        total += sys.getsizeof(self.set_ids)
-        total += sys.getsizeof(self.views)
-        return total + _deep_size([p for parts in self.parts for p in parts] + self.sets)
+        total += sys.getsizeof(self.parts[0]) + sys.getsizeof(self.parts[2]) + sys.getsizeof(self.shared)
+        total += self.positions.nbytes() + sys.getsizeof(self.set_ids) + sys.getsizeof(self.views)
+        return total + _deep_size(list(self.parts[0]) + list(self.parts[2]) + self.positions.objects() + self.sets)
 
 
 def numbered(key, value, ids: dict, values: list) -> int:
@@ -288,18 +421,27 @@ def numbered(key, value, ids: dict, values: list) -> int:
     return found
 
 
-def _intern(o, shared: dict, keep: bool = True):
+def _intern(o, shared: dict, keep: bool = True, done: dict | None = None):
     """`o` with every tuple and frozenset inside it replaced by the one equal object in
     `shared` (added there when new); `o` itself too, unless not `keep` (a part: `parts`
-    keeps it once already)."""
+    keeps it once already). `done` (id of an object read -> its answer) reads each object
+    once however many hold it: for a caller whose objects all stay alive meanwhile (ids are
+    not reused), as `views_after.shared_size` over views that share most of their pieces."""
     t = type(o)
-    if t is tuple:
-        o = tuple([_intern(x, shared) for x in o])
-    elif t is frozenset:
-        o = frozenset([_intern(x, shared) for x in o])
-    else:
+    if t is not tuple and t is not frozenset:
         return o
-    return shared.setdefault(o, o) if keep else o
+    if done is not None:
+        found = done.get(id(o))
+        if found is not None:
+            return found
+    if t is tuple:
+        out = tuple([_intern(x, shared, True, done) for x in o])
+    else:
+        out = frozenset([_intern(x, shared, True, done) for x in o])
+    out = shared.setdefault(out, out) if keep else out
+    if done is not None:
+        done[id(o)] = out
+    return out
 
 
 def _deep_size(objects: list) -> int:

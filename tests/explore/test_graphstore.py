@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from stmcheck.checker import api
 from stmcheck.checker.explore import graphstore
-from stmcheck.checker.explore.graphstore import GraphStore, Table
+from stmcheck.checker.explore.graphstore import GraphStore, Numbering, PositionIds, Table
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 
 
@@ -24,6 +24,46 @@ def test_table_is_a_dict(keys, probes):
     assert len(table) == len(oracle)
     for k in keys + probes:
         assert table.get(k) == oracle.get(k)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2 ** 63 - 1), max_size=300),
+       st.lists(st.integers(min_value=0, max_value=2 ** 63 - 1), max_size=50))
+def test_numbering_numbers_keys_as_a_dict_would(keys, probes):
+    """Keys numbered in the order first added (through several sizes from a small one), a
+    number without a key taken now and then: the same numbers as a dict."""
+    numbering, oracle = Numbering(size=4), {}
+    for k in keys:
+        if k not in oracle:
+            oracle[k] = numbering.add(k)
+            assert oracle[k] == len(numbering) - 1
+            if k % 5 == 0:
+                numbering.add(-1)
+    for k in keys + probes:
+        assert numbering.get(k) == oracle.get(k)
+
+
+def test_numbering_refuses_a_node_out_of_order():
+    numbering = Numbering()
+    numbering.put(7, 0)
+    with pytest.raises(ValueError):
+        numbering.put(8, 2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.integers(0, 40)), min_size=1, max_size=40).map(tuple),
+                max_size=120))
+def test_position_ids_number_tuples_as_a_dict_would(positions):
+    """Tuples of entries numbered apart: those whose entry numbers fit the packing (short
+    tuples, few entries), those that do not (40 entries a tuple leave one bit each) and those
+    of another length than the first; looked up without adding, the same answers."""
+    ids, oracle, shared = PositionIds(), {}, {}
+    for p in positions:
+        assert ids.id(p, shared, add=False) == oracle.get(p)
+        found = ids.id(p, shared)
+        assert found == oracle.setdefault(p, len(oracle))
+    assert len(ids) == len(oracle)
+    assert all(ids.id(p, shared, add=False) == i for p, i in oracle.items())
 
 
 @settings(max_examples=100, deadline=None)
@@ -52,9 +92,8 @@ def test_parents_enabled_and_parts_round_trip():
     assert store.enabled(root) == (1, 2) and store.enabled(child) == (2,)
     store.set_parent(child, root, 2)
     assert store.parent(child) == (root, 2)
-    # a thread's position shared by two positions parts is stored once
-    first, second = list(store.parts[1])
-    assert first[0] is second[0]
+    # a thread's position shared by two positions parts is numbered once
+    assert list(store.positions.entries) == [(0, 1), (0, 2), (0, 3)]
 
 
 def _search(design, workload, threads=2, **kw):
