@@ -28,7 +28,7 @@ get the same verdict on every continuation, since the automaton reads the
 rest from the set alone.
 
 Refinements that keep that: the unplaced attempts are kept in an order of their
-own, not the order they began in (`_in_order`: runs that began overlapping
+own, not the order they began in (`_order_key`: runs that began overlapping
 attempts in another order meet again); an attempt that aborted before reading or writing
 anything is dropped (it reads nothing, its writes never count, and it fits in
 any witness order between its real-time predecessors and successors, which
@@ -76,7 +76,7 @@ class WitnessKey:
         self.closed: dict = {}   # configuration -> its closure (memo)
         self.memo: dict = {}     # (configurations, event's op, thread, key, value) -> `step`'s answer
         self.sets: dict = {}     # each distinct answer, once: the memo's equal answers share it
-        self.canon: dict = {}    # configuration -> its form in order, each one object (`_in_order`)
+        self.canon: dict = {}    # each configuration made, once (sets that share one share it: memory)
         self.renamed: dict = {}  # (configurations, renaming) -> `relabel`'s answer (a search by symmetry)
         self._run = None
 
@@ -132,8 +132,10 @@ class WitnessKey:
             canon = self.canon
             out = []
             for state, u in configs:
-                c = (state, tuple([(names[th] if th else 0, ops, status, preds) for th, ops, status, preds in u]))
-                out.append(_in_order(c, canon))   # live attempts are ordered by thread: renamed, re-ordered
+                k = _ended_count(u)     # ended attempts have no thread; the live ones are re-sorted
+                live = sorted([(names[th], ops, status, preds) for th, ops, status, preds in u[k:]])
+                c = (state, u[:k] + tuple(live))
+                out.append(canon.setdefault(c, c))
             found = frozenset(out)
             found = self.renamed[key] = self.sets.setdefault(found, found)
         return found, commits
@@ -168,6 +170,10 @@ class WitnessKey:
 
     # -- the automaton ----------------------------------------------------------------------------
     def step(self, configs: frozenset, e: dict) -> frozenset:
+        """The set after event `e`, every configuration kept in order (`_order_key`): a read or a
+        write leaves the order as it is, a begin inserts its attempt among the live ones by
+        thread, an end moves it among the ended ones (`_ended`), and placing an attempt removes
+        it (`_without`), which leaves the others in order."""
         op, t = e["op"], e["thread"]
         out: set = set()
         if op == "read" or op == "write":
@@ -179,20 +185,20 @@ class WitnessKey:
             return _minimal(out, self.canon)
         if op == "begin":
             for state, u in configs:
-                preds = 0            # a bit per attempt that ended before this one began
-                for j, x in enumerate(u):
-                    if x[2] != LIVE:
-                        preds |= 1 << j
-                out.add((state, u + ((t, (), LIVE, preds),)))
+                ended = _ended_count(u)   # they come first: its predecessors are exactly they
+                i = ended
+                while i < len(u) and u[i][0] < t:
+                    i += 1
+                out.add((state, u[:i] + ((t, (), LIVE, (1 << ended) - 1),) + u[i:]))
             return _minimal(out, self.canon)
         for state, u in configs:     # commit or abort
             i = _live(u, t)
-            th, ops, _, preds = u[i]
+            ops = u[i][1]
             if op == ABORT and (not ops or self.committed_only):
                 out.update(self._closure((state, _without(u, i))))
             else:   # an ended attempt is never looked up by thread again (`_live`): its thread is
                     # dropped, so that views differing only in who ran it are equal (and cover each other)
-                out.update(self._closure((state, u[:i] + ((0, ops, op, preds),) + u[i + 1:])))
+                out.update(self._closure((state, _ended(u, i, op))))
         return _minimal(out, self.canon)
 
     def _closure(self, config) -> frozenset:
@@ -245,12 +251,12 @@ class WitnessKey:
 
 
 def _minimal(configs: set, canon: dict) -> frozenset:
-    """The configurations, each in order (`_in_order`), that no other one in the set dominates
-    (`_subsumes`): a canonical form of the set, since domination is a partial order (its
-    minimal elements are unique)."""
+    """The configurations that no other one in the set dominates (`_subsumes`), each one object
+    per value (`canon`: sets sharing a configuration share it, memory): a canonical form of
+    the set, since domination is a partial order (its minimal elements are unique)."""
     by_state: dict = {}
     for c in configs:
-        c = _in_order(c, canon)
+        c = canon.setdefault(c, c)
         by_state.setdefault(c[0], []).append(c)
     out = []
     for cs in by_state.values():
@@ -265,64 +271,86 @@ def _minimal(configs: set, canon: dict) -> frozenset:
     return frozenset(out)
 
 
-def _in_order(config: tuple, canon: dict) -> tuple:
-    """`config` with its unplaced attempts in an order of their own, not the order they began
-    in, the predecessor bits renumbered to match: one object per form (`canon`, which maps
-    every form met to it, so that sets sharing a configuration share it: memory).
+def _order_key(attempt: tuple) -> tuple:
+    """Where an attempt stands in its configuration: the automaton keeps the unplaced attempts
+    sorted by this key, (thread, status, operations; an ended attempt's thread is 0), not in
+    the order they began; ended attempts equal in all three keep the order they ended in.
 
-    Why: the order of `u` is the order attempts began, and two runs that reach the same memory
-    and positions often began their overlapping attempts in another order (three threads: six
-    orders of three live attempts). Nothing the automaton does depends on an attempt's index:
-    a live attempt is found by its thread (`_live`), a new one's predecessors are the ended
-    ones whatever their place, `_forced` picks the one attempt (there is at most one: two would
-    each have begun after the other ended) that every other one follows, `_dominated` and the
-    closure's placements look at every attempt alike, and `_place` and acceptance read the
-    attempt alone. So two configurations that are the same attempts in another order, with
-    the same real-time order between them, are read alike by every continuation, and the set
-    of them may hold either: sorted by (thread, status, operations), begin order kept among
-    ended attempts that are equal in all three. tl2 transfer 3 x 1: 61,921 states and 1,216
-    views in begin order, 21,443 and 527 in this one; norec 3 x 1: 16,706 and 4,112."""
-    found = canon.get(config)
-    if found is None:
-        state, u = config
-        order = sorted(range(len(u)), key=lambda i: (int(u[i][0]), u[i][2], repr(u[i][1])))
-        ordered = config
-        if order != list(range(len(u))):
-            at = [0] * len(u)
-            for new, old in enumerate(order):
-                at[old] = new
-            moved = []
-            for old in order:
-                th, ops, status, preds = u[old]
-                renumbered = 0
-                for j in range(len(u)):
-                    if preds >> j & 1:
-                        renumbered |= 1 << at[j]
-                moved.append((th, ops, status, renumbered))
-            ordered = (state, tuple(moved))
-        found = canon[config] = canon.setdefault(ordered, ordered)
-    return found
+    Why: two runs that reach the same memory and positions often began their overlapping
+    attempts in another order (three threads: six orders of three live attempts). Nothing the
+    automaton does depends on an attempt's index: a live attempt is found by its thread
+    (`_live`), a new one's predecessors are the ended ones whatever their place, `_forced`
+    picks the one attempt (there is at most one: two would each have begun after the other
+    ended) that every other one follows, `_dominated` and the closure's placements look at
+    every attempt alike, and `_place` and acceptance read the attempt alone. So two
+    configurations that are the same attempts in another order, with the same real-time order
+    between them (the predecessor bits renumbered), are read alike by every continuation, and
+    the set may hold either. tl2 transfer 3 x 1: 61,921 states and 1,216 views in begin order,
+    21,443 and 527 in this one; norec 3 x 1: 16,706 and 4,112.
+
+    How the order is kept without sorting: ended attempts (thread 0) come before live ones
+    (threads from 1), and an attempt's predecessors all ended before it began, so every
+    predecessor bit points into the ended prefix and no attempt has a live one as a
+    predecessor. A begin inserts its attempt among the live ones by thread, with the whole
+    prefix as its predecessors, and renumbers nothing; a read or a write changes no key; an
+    end moves the attempt from the live part to its place in the prefix (`_ended`), the ended
+    attempts after that place up one and their bits renumbered to match; placing an attempt
+    removes it (`_without`); `relabel` re-sorts the live part alone."""
+    th, ops, status, _ = attempt
+    return int(th), status, repr(ops)
+
+
+def _ended_count(u: tuple) -> int:
+    """How many attempts in the ended prefix of a configuration in order."""
+    n = 0
+    for x in u:
+        if x[2] == LIVE:
+            break
+        n += 1
+    return n
+
+
+def _ended(u: tuple, i: int, status: str) -> tuple:
+    """u with its live attempt u[i] ended with `status`, moved into the ended prefix after every
+    ended attempt whose key is not greater (`_order_key`); the bits of the ended attempts it
+    passes renumbered (no attempt has u[i] as a predecessor: it was live)."""
+    _, ops, _, preds = u[i]
+    k = _ended_count(u)
+    key = _order_key((0, ops, status, preds))
+    q = k
+    while q > 0 and _order_key(u[q - 1]) > key:
+        q -= 1
+    if q == i:                   # (i == k: the first live attempt ended, and stays where it is)
+        return u[:i] + ((0, ops, status, preds),) + u[i + 1:]
+    low = (1 << q) - 1
+    moved = [(th, o, st, p & low | p >> q << (q + 1)) for th, o, st, p in u]
+    return tuple(moved[:q]) + ((0, ops, status, preds & low | preds >> q << (q + 1)),) + tuple(moved[q:i] + moved[i + 1:])
 
 
 def _subsumes(v: tuple, u: tuple) -> bool:
     """v is u with some aborted attempts placed (removed): every continuation that has a
     witness order from u has one from v, the same order without them (an aborted attempt
     changes no state, and removing it only removes predecessors). So u can be forgotten."""
-    def match(i: int, j: int, removed: tuple) -> bool:
-        if j == len(v):
-            if not all(x[2] == ABORT for x in u[i:]):
-                return False
-            w = u
-            for k in sorted(removed + tuple(range(i, len(u))), reverse=True):
-                w = _without(w, k)
-            return w == v
-        if i == len(u) or len(u) - i < len(v) - j:
+    return _matches(v, u, 0, 0, ())
+
+
+def _matches(v: tuple, u: tuple, i: int, j: int, removed: tuple) -> bool:
+    """`_subsumes` from u[i] and v[j] on, u's attempts `removed` so far. (A function of its own,
+    not a closure: a recursive closure is a reference cycle, left to the cyclic collector,
+    which the fold turns off: views_after.py.)"""
+    if j == len(v):
+        if not all(x[2] == ABORT for x in u[i:]):
             return False
-        a, b = u[i], v[j]
-        if a[0] == b[0] and a[1] == b[1] and a[2] == b[2] and match(i + 1, j + 1, removed):
-            return True
-        return a[2] == ABORT and match(i + 1, j, removed + (i,))
-    return match(0, 0, ())
+        w = u
+        for k in sorted(removed + tuple(range(i, len(u))), reverse=True):
+            w = _without(w, k)
+        return w == v
+    if i == len(u) or len(u) - i < len(v) - j:
+        return False
+    a, b = u[i], v[j]
+    if a[0] == b[0] and a[1] == b[1] and a[2] == b[2] and _matches(v, u, i + 1, j + 1, removed):
+        return True
+    return a[2] == ABORT and _matches(v, u, i + 1, j, removed + (i,))
 
 
 def _live(u: tuple, t) -> int:

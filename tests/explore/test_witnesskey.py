@@ -12,7 +12,7 @@ import random
 from hypothesis import given, settings, strategies as st
 
 from stmcheck.checker.history.criteria import check
-from stmcheck.checker.explore.witnesskey import WitnessKey, _in_order
+from stmcheck.checker.explore.witnesskey import ABORT, LIVE, WitnessKey, _live, _minimal, _order_key, _without
 from stmcheck.models.history import HistoryBuilder
 
 KEYS = ("x", "y")
@@ -172,24 +172,63 @@ def test_three_overlapping_attempts_make_one_set_whatever_order_they_began_in():
     assert len(sets) == 1
 
 
-@settings(max_examples=300, derandomize=True, database=None, deadline=None)
-@given(entries=st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["live", "commit", "abort"]),
-                                  st.integers(0, 2)), min_size=1, max_size=7),
-       bits=st.lists(st.integers(0, 127), min_size=7, max_size=7))
-def test_an_order_of_their_own_keeps_who_ended_before_whom(entries, bits):
-    """`_in_order` against its definition: the same attempts (each told apart here by a marker
-    read), sorted by (thread, status, operations), and attempt a has b as a predecessor after
-    exactly when it had before."""
-    u = tuple((th, (("read", "m", i), ("write", "x", v)), status, bits[i] & ((1 << len(entries)) - 1) & ~(1 << i))
-              for i, (th, status, v) in enumerate(entries))
-    state = frozenset({("x", 0)})
-    got_state, got = _in_order((state, u), {})
-    assert got_state == state
-    at = {x[1]: i for i, x in enumerate(got)}          # an attempt's place after, by its operations
-    assert sorted(at[x[1]] for x in u) == list(range(len(u)))
-    keys = [(th, status, repr(ops)) for th, ops, status, _ in got]
-    assert keys == sorted(keys)
-    for a in u:
-        for j, b in enumerate(u):
-            assert bool(a[3] >> j & 1) == bool(got[at[a[1]]][3] >> at[b[1]] & 1)
-    assert {(th, ops, status) for th, ops, status, _ in got} == {(th, ops, status) for th, ops, status, _ in u}
+def sorted_by_definition(config: tuple) -> tuple:
+    """`config` with its attempts sorted by `_order_key` (stably) and every predecessor bit
+    renumbered to follow its attempt: the order's definition, by brute force."""
+    state, u = config
+    order = sorted(range(len(u)), key=lambda i: _order_key(u[i]))
+    at = {old: new for new, old in enumerate(order)}
+    moved = []
+    for old in order:
+        th, ops, status, preds = u[old]
+        moved.append((th, ops, status, sum(1 << at[j] for j in range(len(u)) if preds >> j & 1)))
+    return state, tuple(moved)
+
+
+class SortedAfterwards(WitnessKey):
+    """The automaton as it was: a begin appends its attempt, an end leaves it where it stood,
+    and every configuration made is sorted afterwards (`sorted_by_definition`)."""
+
+    def step(self, configs, e):
+        op, t = e["op"], e["thread"]
+        out = set()
+        for state, u in configs:
+            if op == "begin":
+                preds = sum(1 << j for j, x in enumerate(u) if x[2] != LIVE)
+                out.add((state, u + ((t, (), LIVE, preds),)))
+                continue
+            i = _live(u, t)
+            th, ops, status, preds = u[i]
+            if op in ("read", "write"):
+                out.add((state, u[:i] + ((th, ops + ((op, str(e["key"]), e["value"]),), status, preds),) + u[i + 1:]))
+            elif op == ABORT and (not ops or self.committed_only):
+                out.update(self._closure((state, _without(u, i))))
+            else:
+                out.update(self._closure((state, u[:i] + ((0, ops, op, preds),) + u[i + 1:])))
+        return _minimal({sorted_by_definition(c) for c in out}, {})
+
+    def relabel(self, view, names):
+        configs, commits = view
+        renamed = {sorted_by_definition((state, tuple((names[th] if th else 0, ops, status, preds)
+                                                      for th, ops, status, preds in u)))
+                   for state, u in configs}
+        return frozenset(renamed), commits
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(attempts=st.lists(THREAD, min_size=1, max_size=3), order=st.lists(st.integers(0, 5), max_size=40),
+       committed_only=st.booleans(), names=st.permutations([1, 2, 3]))
+def test_the_order_kept_as_the_automaton_goes_is_the_order_sorted_afterwards(attempts, order, committed_only, names):
+    """Every set the automaton makes, and every set renamed by a permutation of the threads
+    (`relabel`, a search by symmetry), against the same automaton sorting each configuration
+    by the order's definition: equal sets at every prefix."""
+    events = events_of(attempts, order)
+    kept = WitnessKey({k: 0 for k in KEYS}, committed_only)
+    oracle = SortedAfterwards({k: 0 for k in KEYS}, committed_only)
+    names = (0,) + tuple(names)
+    a = b = ((kept.start, ()),)
+    a, b = frozenset(a), frozenset(b)
+    for e in events:
+        a, b = kept.step(a, e), oracle.step(b, e)
+        assert a == b
+        assert kept.relabel((a, 0), names) == oracle.relabel((b, 0), names)
