@@ -86,17 +86,18 @@ state took 40,695 runs and 1.57 M steps; the card's command 3.5 s against
 and drops a state not expanded yet that a later one at its place covers).
 The matrix's tl2 swap cell, 3 threads: 126,910 states on 29,447 places, 6.7 s
 CPU (95 s before). (All measured before the witness automaton kept attempts in
-an order of their own, `witnesskey._in_order`; since, tl2 3 x 1 has 21,443
+an order of their own, `witnesskey._order_key`; since, tl2 3 x 1 has 21,443
 states, and building every state takes 12,390 runs.) `split=False` builds every state with its view (tests
 compare the two); whole histories (object workloads), which no fold reads,
 are built that way.
 
 The states are kept by `graphstore.GraphStore`: a state's key is the ids of
 its three parts (memory, thread positions, history view), each distinct part
-stored once, packed into one integer in an open-addressing table; parents,
-enabled sets and edges in flat arrays. On tl2 transfer, 3 threads, that is 98
-bytes a state, all of it counted (`store_bytes`); the dicts and tuples before
-held 612.
+stored once (thread positions as packed numbers of each thread's entry),
+packed into one integer in an open-addressing numbering; parents, enabled sets
+and edges in flat arrays. On tl2 transfer, 3 threads, that is 95 bytes a state
+with the edges' labels and the folded views, all of it counted (`store_bytes`);
+the dicts and tuples of the first version held 612.
 
 Covered views: a new state whose memory and positions (its place) are a
 stored state's and whose history view covers that state's (the view's

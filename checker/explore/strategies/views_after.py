@@ -26,13 +26,16 @@ the runs' own steps) was judged on the places already.
 
 The loop is in C (foldcore.c) where a compiler is at hand, the Python loop
 (`_run_python`) otherwise; they fold state for state alike. Measured on tl2
-transfer 3 x 2 (1,663,600 places, 4.5 M edges, 46 labels): the Python loop
-reached 19.3 M states in a 2,700 s run whose places took about 13 minutes
-(so about 29 minutes of folding); the C loop 73.0 M in 37 minutes
-(`stmcheck bench explore --large`, reports/explore.md), 1.8 M distinct
-views. About 70% of that time is the witness automaton computing new views
-(`after`; cProfile of 20 s of that fold), which stays in Python: the next
-thing to speed up.
+transfer 3 x 2 by symmetry (834,989 places; 36,172,133 states, 88,486,713
+transitions and 1,577,245 views folded): 1,411 s of folding (py-spy, 5
+samples a second: 57% looking at the states already at a place, along their
+chain and into their views' items; 38% the witness automaton computing new
+views, in Python, 6% of the fold the cyclic collector in it), 447 s since the places' states lie side
+by side with signatures of their views (foldcore.c's crowds), the automaton
+keeps its configurations in order as it builds them (witnesskey.py,
+`_order_key`) and the collector is off while folding (below; the fold makes
+no reference cycles: tests/explore/test_views_after.py). The whole search
+1,877 s then, 846 s now (14,488,164 KB at the peak).
 
 What is judged, then: the runs that built the places were judged as they
 ended; an end the fold meets with a final memory, a number of commits (the
@@ -45,6 +48,7 @@ the search that builds every state judges it at least once.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from array import array
@@ -59,7 +63,7 @@ typedef int (*fold_step_fn)(int view, int label);
 typedef int (*fold_end_fn)(int state);
 typedef struct fold fold;
 fold *fold_new(int nplaces, const int32_t *last, const int64_t *edge, const int32_t *label,
-               const uint8_t *has_end, int covers_on, long long max_states,
+               const uint8_t *has_end, int covers_on, int chain_max, long long max_states,
                fold_step_fn step, fold_end_fn end);
 int fold_set_form(fold *f, int view, int key, const int32_t *items, int n);
 int fold_run(fold *f, int root, long long stop_at);
@@ -75,6 +79,7 @@ void fold_free(fold *f);
 """
 DONE, MAX_STATES, PAUSED, STOPPED, ERROR, NO_MEMORY = range(6)
 _CHUNK = 0x4000          # states expanded between two looks at the clock
+CHAIN_MAX = 8            # a place's states past this many lie side by side in C (foldcore.c's crowds)
 _library = cbuild.OnDemand(SOURCE, CDEF, "foldcore", "the fold of views")
 
 
@@ -95,12 +100,13 @@ class ViewsAfterPlaces:
     compare the two, tests/explore/test_views_after.py)."""
 
     def __init__(self, graph, view, cover: bool, max_states: int, stop_at_first: bool, deadline=None,
-                 native: bool | None = None, tick=None):
+                 native: bool | None = None, tick=None, chain_max: int = CHAIN_MAX):
         self.graph, self.view, self.deadline = graph, view, deadline
         self.tick = tick              # called every `_CHUNK` states expanded (progress display)
         self.covers = getattr(view, "covers", None) if cover else None
         self.max_states, self.stop_at_first = max_states, stop_at_first
         self.native = native
+        self.chain_max = chain_max    # (the C fold's: tests set 1, so that every place crowds at once)
         self.views: list = []         # view id -> view
         self._view_ids: dict = {}
         self.met = 0                  # states met (expanded, waiting, or dropped)
@@ -120,9 +126,16 @@ class ViewsAfterPlaces:
 
     def run(self) -> "ViewsAfterPlaces":
         start = time.perf_counter()
+        # The cyclic collector off while folding: the fold makes millions of tuples and sets
+        # that live on (views, memo tables) and no cycles, and each full collection walks them
+        # all; on tl2 transfer 3 x 2 by symmetry it took 6% of the fold (py-spy)
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             return self._run()
         finally:
+            if collecting:
+                gc.enable()
             self.seconds = time.perf_counter() - start
 
     def _run(self) -> "ViewsAfterPlaces":
@@ -195,7 +208,8 @@ class ViewsAfterPlaces:
         store = g.store
         buffers = (ffi.from_buffer("int32_t[]", store.last), ffi.from_buffer("int64_t[]", store.edge),
                    ffi.from_buffer("int32_t[]", g.edge_label), ffi.from_buffer("uint8_t[]", has_end))
-        f = lib.fold_new(len(store), *buffers, 1 if self.covers is not None else 0, self.max_states, *callbacks)
+        f = lib.fold_new(len(store), *buffers, 1 if self.covers is not None else 0, self.chain_max,
+                         self.max_states, *callbacks)
         if f == ffi.NULL:
             raise MemoryError("the fold of views ran out of memory")
         if self.covers is not None:
@@ -325,4 +339,5 @@ def shared_size(objects: list) -> int:
     store counts its parts: the same figure in every process, whichever of two equal objects
     each one holds."""
     shared: dict = {}
-    return _deep_size([_intern(o, shared) for o in objects])
+    done: dict = {}
+    return _deep_size([_intern(o, shared, True, done) for o in objects])
