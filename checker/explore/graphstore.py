@@ -105,7 +105,8 @@ class Table:
 def _slot(key: int, mask: int) -> int:
     # every bit of the key mixed into the bits the mask keeps (a Fibonacci hash of the key folded
     # in two): packed ids differ in a few low bits of each field, and a fold of the fields alone
-    # (xor) let positions packed 21 bits apart collide in long runs (probes 20 times as long)
+    # (xor) let positions packed 21 bits apart collide in long runs (tl2 transfer, 3 threads:
+    # `PositionIds.id` took 10 us a call with it, 4.6 with this)
     return ((key ^ key >> 31) * 0x9E3779B97F4A7C15 >> 32) & mask
 
 

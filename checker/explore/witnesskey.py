@@ -187,7 +187,7 @@ class WitnessKey:
             for state, u in configs:
                 ended = _ended_count(u)   # they come first: its predecessors are exactly they
                 i = ended
-                while i < len(u) and u[i][0] < t:
+                while i < len(u) and int(u[i][0]) < int(t):     # (by `_order_key`'s thread)
                     i += 1
                 out.add((state, u[:i] + ((t, (), LIVE, (1 << ended) - 1),) + u[i:]))
             return _minimal(out, self.canon)

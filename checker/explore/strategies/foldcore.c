@@ -108,8 +108,8 @@ typedef struct fold {
     int32_t *pool;
     int64_t pool_n, pool_cap;
     /* the states: (place, view), reached from parent by thread; a place's states are a chain
-       (`first[u]`, each state's `next_here`) up to CHAIN_MAX of them, then a crowd: `first[u]` is
-       then -2 - its index in `crowds` */
+       (`first[u]`, each state's `next_here`) up to `chain_max` of them, then a crowd: `first[u]`
+       is then -2 - its index in `crowds` */
     int32_t *place, *view_of, *parent, *next_here, *first;
     uint8_t *thread, *dead;
     crowd *crowds;

@@ -106,6 +106,8 @@ class ViewsAfterPlaces:
         self.covers = getattr(view, "covers", None) if cover else None
         self.max_states, self.stop_at_first = max_states, stop_at_first
         self.native = native
+        if not 1 <= chain_max <= 64:      # (foldcore.c's CHAIN_LIMIT)
+            raise ValueError(f"chain_max must be 1 to 64, not {chain_max}")
         self.chain_max = chain_max    # (the C fold's: tests set 1, so that every place crowds at once)
         self.views: list = []         # view id -> view
         self._view_ids: dict = {}
