@@ -15,8 +15,8 @@ positions were tuples in a dict and the index a `Table`: `PositionIds`,
 `Numbering`).
 
 A state's key is the ids of its three parts (memory, thread positions,
-history view), each distinct memory and view stored once in `parts` (a dict
-per kind) with every tuple and set inside it shared with equal ones
+history view), each distinct memory and view stored once (`memories`,
+`view_ids`) with every tuple and set inside it shared with equal ones
 (`_intern`), thread positions numbered by `PositionIds`; the three ids are
 packed into one integer (`PART_BITS` bits each), which numbers up to 2
 million distinct parts of each kind. Past any limit the search says so and
@@ -242,8 +242,9 @@ class GraphStore:
         #: key -> node; with `places`, also a place's key -> the view id its chain begins with (not
         #: dense: a `Table`), without them the nodes are numbered in order (a `Numbering`)
         self.index = Table() if places else Numbering()
-        self.parts = ({}, None, {})            # memory, history view -> its id (by kind)
+        self.memories: dict = {}               # memory -> its id
         self.positions = PositionIds()         # thread positions -> their id
+        self.view_ids: dict = {}               # history view -> its id
         self.views: list = []                  # view id -> the view (compared where `places` are kept)
         #: kept when views are compared (`GraphSearch`, "Covered views"): the states with the
         #: same memory and positions (a place) in a chain of view ids, the first in `index` under
@@ -275,33 +276,35 @@ class GraphStore:
     # -- states -------------------------------------------------------------------------------
     def key(self, memory, positions, view) -> int:
         """The packed key of a state with these parts (each part numbered once)."""
-        key = 0
-        for kind, part in enumerate((memory, positions, view)):
-            if kind == 1:
-                i = self.positions.id(part, self.shared)
-            else:
-                parts = self.parts[kind]
-                i = parts.get(part)
-                if i is None:
-                    part = _intern(part, self.shared, keep=False)   # equal pieces of parts stored once
-                    i = parts[part] = len(parts)
-                    if kind == 2 and self.places:
-                        self.views.append(part)
-            if i >= _PART_LIMIT:
-                raise StoreFull(f"more than {_PART_LIMIT:,} distinct {_KINDS[kind]}")
-            key |= i << kind * PART_BITS
-        return key
+        m = self._number(self.memories, memory, 0)
+        p = self._limit(self.positions.id(positions, self.shared), 1)
+        v = self._number(self.view_ids, view, 2)
+        return m | p << PART_BITS | v << 2 * PART_BITS
+
+    def _number(self, ids: dict, part, kind: int) -> int:
+        """`part`'s number among the memories or views (`kind` 0 or 2), numbered now if new."""
+        i = ids.get(part)
+        if i is None:
+            part = _intern(part, self.shared, keep=False)   # equal pieces of parts stored once
+            i = ids[part] = self._limit(len(ids), kind)
+            if kind == 2 and self.places:
+                self.views.append(part)
+        return i
+
+    @staticmethod
+    def _limit(i: int, kind: int) -> int:
+        if i >= _PART_LIMIT:
+            raise StoreFull(f"more than {_PART_LIMIT:,} distinct {_KINDS[kind]}")
+        return i
 
     def lookup(self, memory, positions, view):
         """The packed key of a state with these parts, or None when one of them was never stored
         (nothing is stored: for a search by symmetry's images, most of which are new)."""
-        key = 0
-        for kind, part in enumerate((memory, positions, view)):
-            i = self.positions.id(part, self.shared, add=False) if kind == 1 else self.parts[kind].get(part)
-            if i is None:
-                return None
-            key |= i << kind * PART_BITS
-        return key
+        m, p, v = (self.memories.get(memory), self.positions.id(positions, self.shared, add=False),
+                   self.view_ids.get(view))
+        if m is None or p is None or v is None:
+            return None
+        return m | p << PART_BITS | v << 2 * PART_BITS
 
     def find(self, key: int):
         return self.index.get(key)
@@ -402,9 +405,9 @@ class GraphStore:
         arrays = (self.parent_node, self.depth, self.last, self.edge, self.enabled_id, self.next_at_place)
         total = self.index.nbytes() + sum(len(a) * a.itemsize for a in arrays)
         total += len(self.parent_thread) + len(self.waits) * getattr(self.waits, "itemsize", 1)
-        total += sys.getsizeof(self.parts[0]) + sys.getsizeof(self.parts[2]) + sys.getsizeof(self.shared)
+        total += sys.getsizeof(self.memories) + sys.getsizeof(self.view_ids) + sys.getsizeof(self.shared)
         total += self.positions.nbytes() + sys.getsizeof(self.set_ids) + sys.getsizeof(self.views)
-        return total + _deep_size(list(self.parts[0]) + list(self.parts[2]) + self.positions.objects() + self.sets)
+        return total + _deep_size(list(self.memories) + list(self.view_ids) + self.positions.objects() + self.sets)
 
 
 def numbered(key, value, ids: dict, values: list) -> int:
@@ -424,8 +427,8 @@ def numbered(key, value, ids: dict, values: list) -> int:
 
 def _intern(o, shared: dict, keep: bool = True, done: dict | None = None):
     """`o` with every tuple and frozenset inside it replaced by the one equal object in
-    `shared` (added there when new); `o` itself too, unless not `keep` (a part: `parts`
-    keeps it once already). `done` (id of an object read -> its answer) reads each object
+    `shared` (added there when new); `o` itself too, unless not `keep` (a part: `memories` or
+    `view_ids` keeps it once already). `done` (id of an object read -> its answer) reads each object
     once however many hold it: for a caller whose objects all stay alive meanwhile (ids are
     not reused), as `views_after.shared_size` over views that share most of their pieces."""
     t = type(o)

@@ -76,7 +76,7 @@ class WitnessKey:
         self.closed: dict = {}   # configuration -> its closure (memo)
         self.memo: dict = {}     # (configurations, event's op, thread, key, value) -> `step`'s answer
         self.sets: dict = {}     # each distinct answer, once: the memo's equal answers share it
-        self.canon: dict = {}    # each configuration made, once (sets that share one share it: memory)
+        self.canon: dict = {}    # each configuration kept, once (sets that share one share it: memory)
         self.renamed: dict = {}  # (configurations, renaming) -> `relabel`'s answer (a search by symmetry)
         self._run = None
 
@@ -251,23 +251,24 @@ class WitnessKey:
 
 
 def _minimal(configs: set, canon: dict) -> frozenset:
-    """The configurations that no other one in the set dominates (`_subsumes`), each one object
-    per value (`canon`: sets sharing a configuration share it, memory): a canonical form of
-    the set, since domination is a partial order (its minimal elements are unique)."""
+    """The configurations no other one in the set dominates (`_subsumes`): a canonical form of
+    the set, since domination is a partial order (its minimal elements are unique). Each one
+    is `canon`'s equal one: sets that share a configuration share its object (memory)."""
     by_state: dict = {}
-    for c in configs:
-        c = canon.setdefault(c, c)
-        by_state.setdefault(c[0], []).append(c)
+    for state, u in configs:
+        by_state.setdefault(state, []).append(u)
     out = []
-    for cs in by_state.values():
-        if len(cs) > 1:
-            cs.sort(key=lambda c: len(c[1]))
+    for state, us in by_state.items():
+        if len(us) > 1:
+            us.sort(key=len)
             kept: list = []
-            for c in cs:
-                if not any(len(v[1]) < len(c[1]) and _subsumes(v[1], c[1]) for v in kept):
-                    kept.append(c)
-            cs = kept
-        out.extend(cs)
+            for u in us:
+                if not any(len(v) < len(u) and _subsumes(v, u) for v in kept):
+                    kept.append(u)
+            us = kept
+        for u in us:
+            c = (state, u)
+            out.append(canon.setdefault(c, c))
     return frozenset(out)
 
 
@@ -324,7 +325,8 @@ def _ended(u: tuple, i: int, status: str) -> tuple:
         return u[:i] + ((0, ops, status, preds),) + u[i + 1:]
     low = (1 << q) - 1
     moved = [(th, o, st, p & low | p >> q << (q + 1)) for th, o, st, p in u]
-    return tuple(moved[:q]) + ((0, ops, status, preds & low | preds >> q << (q + 1)),) + tuple(moved[q:i] + moved[i + 1:])
+    ended = (0, ops, status, moved[i][3])
+    return tuple(moved[:q] + [ended] + moved[q:i] + moved[i + 1:])
 
 
 def _subsumes(v: tuple, u: tuple) -> bool:

@@ -9,6 +9,8 @@ first violation or at its state bound."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -180,7 +182,6 @@ def test_the_fold_leaves_no_cycles_to_collect(design, workload, threads, native)
     views): that is sound only if it makes no reference cycles, which would then stay until
     the collector runs again. After a fold of designs whose views subsume aborted attempts
     (`witnesskey._subsumes`, once a recursive closure: a cycle a call), none is left."""
-    import gc
     g = _graph(design, workload, threads, "opacity")
     g.product.memo.clear()       # (the search folded once already: this fold computes every view again)
     g.product.closed.clear()

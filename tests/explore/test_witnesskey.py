@@ -147,7 +147,7 @@ def test_aborted_attempts_that_fit_now_are_forgotten():
 def test_attempts_that_began_in_another_order_are_read_alike(attempts, order, pick):
     """Two begins next to each other, swapped: the same real-time order, another begin order.
     The sets are equal once both have begun (the attempts are kept in an order of their own,
-    `_in_order`), and every prefix after gets the same verdict, empty set or not."""
+    `_order_key`), and every prefix after gets the same verdict, empty set or not."""
     events = events_of(attempts, order)
     spots = [i for i in range(len(events) - 1)
              if events[i]["op"] == events[i + 1]["op"] == "begin" and events[i]["thread"] != events[i + 1]["thread"]]
@@ -226,8 +226,7 @@ def test_the_order_kept_as_the_automaton_goes_is_the_order_sorted_afterwards(att
     kept = WitnessKey({k: 0 for k in KEYS}, committed_only)
     oracle = SortedAfterwards({k: 0 for k in KEYS}, committed_only)
     names = (0,) + tuple(names)
-    a = b = ((kept.start, ()),)
-    a, b = frozenset(a), frozenset(b)
+    a = b = frozenset({(kept.start, ())})
     for e in events:
         a, b = kept.step(a, e), oracle.step(b, e)
         assert a == b
