@@ -18,10 +18,13 @@ A state's key is the ids of its three parts (memory, thread positions,
 history view), each distinct memory and view stored once (`memories`,
 `view_ids`) with every tuple and set inside it shared with equal ones
 (`_intern`), thread positions numbered by `PositionIds`; the three ids are
-packed into one integer (`PART_BITS` bits each), which numbers up to 2
-million distinct parts of each kind. Past any limit the search says so and
-stops (a bound, never a wrong answer). Nothing is hashed away: the store is
-exact.
+packed into one integer below 2^63, each in a field of its own width. The
+widths start at 21 bits each and move where the parts are (`KeyLayout`):
+when a kind outgrows its field, the fields are laid out again from what each
+kind needs and every stored key is packed anew (eager transfer, 3 threads,
+has millions of positions and a few thousand memories). Past 63 bits in all,
+or any other limit, the search says so and stops (a bound, never a wrong
+answer). Nothing is hashed away: the store is exact.
 
 `nbytes` counts what it holds, the same figure in every process (`explore`
 prints it per state on its `explored:` line).
@@ -32,10 +35,7 @@ from __future__ import annotations
 import sys
 from array import array
 
-PART_BITS = 21
-_PART_LIMIT = (1 << PART_BITS) - 1    # the last id is no part's: a key with it is a place's (`at_place`)
-PLACE_MASK = (1 << 2 * PART_BITS) - 1   # a key's memory and positions: where the state is, its view aside
-_PLACE_KEY = _PART_LIMIT << 2 * PART_BITS
+KEY_BITS = 63                  # a packed key fits an array('q') slot, never negative
 _KINDS = ("memories", "thread positions", "history views")
 NODE_MASK = (1 << 27) - 1      # nodes and edges are numbered in 27 bits (an edge is one word)
 _EDGE_LIMIT = NODE_MASK
@@ -43,8 +43,57 @@ _EMPTY = -1
 
 
 class StoreFull(Exception):
-    """More distinct memories, positions or views than a packed key can number, or more
+    """More distinct memories, positions and views than a packed key can number, or more
     states or transitions than an edge word can: the search stops there, bounded."""
+
+
+class KeyLayout:
+    """Where a packed key keeps its three ids: the memory's in the low `widths[0]` bits, the
+    positions' above, the view's on top. A field's all-ones value is no id (`limits`): in the
+    view's field it marks a place's key (`place_key`: the place's memory and positions, no view).
+
+    Why widths of their own: the kinds grow apart. tl2 transfer, 3 threads, has few of each;
+    eager transfer, 3 threads, more than 2 million positions (the 21 bits of an even split) by
+    2.5 million places, and the views of tl2 transfer 3 x 2 are 1.58 million."""
+
+    __slots__ = ("widths", "total", "shift_p", "shift_v", "limits", "place_mask", "place_key")
+
+    def __init__(self, widths, total: int = KEY_BITS):
+        if sum(widths) > total or min(widths) < 1:
+            raise ValueError(f"fields of {widths} bits do not fit a key of {total}")
+        self.widths, self.total = tuple(widths), total
+        self.shift_p, self.shift_v = widths[0], widths[0] + widths[1]
+        self.limits = tuple((1 << w) - 1 for w in widths)     # every id of a kind is below its limit
+        self.place_mask = (1 << self.shift_v) - 1              # a key's memory and positions: its place
+        self.place_key = self.limits[2] << self.shift_v
+
+    @classmethod
+    def even(cls, total: int = KEY_BITS) -> "KeyLayout":
+        w = total // 3
+        return cls((w, total - 2 * w, w), total)
+
+    def pack(self, m: int, p: int, v: int) -> int:
+        return m | p << self.shift_p | v << self.shift_v
+
+    def unpack(self, key: int) -> tuple:
+        return key & self.limits[0], key >> self.shift_p & self.limits[1], key >> self.shift_v
+
+    def wider(self, highest: list, kind: int) -> "KeyLayout":
+        """A layout where each kind's `highest` id fits, the bits left over shared evenly (the
+        rest to `kind`, the one that outgrew its field); StoreFull when they cannot all fit."""
+        needs = [(h + 1).bit_length() for h in highest]      # h + 1 < 2^need: h is below the limit
+        spare = self.total - sum(needs)
+        if spare < 0:
+            raise StoreFull(f"more than {self.total} bits for a state's key: "
+                            + ", ".join(f"{h + 1:,} {name}" for h, name in zip(highest, _KINDS)))
+        widths = [n + spare // 3 for n in needs]
+        widths[kind] += spare % 3
+        return KeyLayout(widths, self.total)
+
+    def repack(self, key: int, new: "KeyLayout") -> int:
+        """`key` (this layout's) in the `new` layout: the same ids, a place's key still one."""
+        m, p, v = self.unpack(key)
+        return new.pack(m, p, new.limits[2] if v == self.limits[2] else v)
 
 
 class Table:
@@ -76,7 +125,7 @@ class Table:
     def put(self, key: int, node: int) -> None:
         """Add `key` (not in the table) with `node`."""
         if 10 * (self.used + 1) > 7 * len(self.keys):
-            self._grow()
+            self._refill(2 * len(self.keys))
         keys, mask = self.keys, self.mask
         i = _slot(key, mask)
         while keys[i] != _EMPTY:
@@ -85,15 +134,18 @@ class Table:
         self.nodes[i] = node
         self.used += 1
 
-    def _grow(self) -> None:
+    def rekey(self, new_key) -> None:
+        """Every key k replaced by `new_key(k)` (distinct keys staying distinct), nodes kept."""
+        self._refill(len(self.keys), new_key)
+
+    def _refill(self, size: int, new_key=None) -> None:
         old_keys, old_nodes = self.keys, self.nodes
-        size = 2 * len(old_keys)
         self.keys = array("q", [_EMPTY]) * size
         self.nodes = array("i", [0]) * size
         self.mask, self.used = size - 1, 0
         for k, n in zip(old_keys, old_nodes):
             if k != _EMPTY:
-                self.put(k, n)
+                self.put(k if new_key is None else new_key(k), n)
 
     def __len__(self) -> int:
         return self.used
@@ -148,10 +200,18 @@ class Numbering:
         self.keys.append(key)
         if key >= 0:
             if 10 * n >= 7 * len(self.slots):
-                self._grow()
+                self._rehash(2 * len(self.slots))
             else:
                 self._place(n)
         return n
+
+    def rekey(self, new_key) -> None:
+        """Every key k replaced by `new_key(k)` (distinct keys staying distinct), numbers kept."""
+        keys = self.keys
+        for n, k in enumerate(keys):
+            if k >= 0:
+                keys[n] = new_key(k)
+        self._rehash(len(self.slots))
 
     def _place(self, n: int) -> None:
         slots, mask = self.slots, self.mask
@@ -160,9 +220,9 @@ class Numbering:
             i = (i + 1) & mask
         slots[i] = n
 
-    def _grow(self) -> None:
-        self.slots = array("i", [_EMPTY]) * (2 * len(self.slots))
-        self.mask = len(self.slots) - 1
+    def _rehash(self, size: int) -> None:
+        self.slots = array("i", [_EMPTY]) * size
+        self.mask = size - 1
         for n, k in enumerate(self.keys):
             if k >= 0:
                 self._place(n)
@@ -238,7 +298,9 @@ class GraphStore:
     threads, waiting edges and outgoing edges (thread, next node, commits), in
     insertion order."""
 
-    def __init__(self, places: bool = False):
+    def __init__(self, places: bool = False, key_bits: int | None = None):
+        #: where a key's ids are (moved by `_widen`); `key_bits` narrower than 63 for tests
+        self.layout = KeyLayout.even(key_bits or KEY_BITS)
         #: key -> node; with `places`, also a place's key -> the view id its chain begins with (not
         #: dense: a `Table`), without them the nodes are numbered in order (a `Numbering`)
         self.index = Table() if places else Numbering()
@@ -248,7 +310,7 @@ class GraphStore:
         self.views: list = []                  # view id -> the view (compared where `places` are kept)
         #: kept when views are compared (`GraphSearch`, "Covered views"): the states with the
         #: same memory and positions (a place) in a chain of view ids, the first in `index` under
-        #: the place's key (`_PLACE_KEY`), each state -> the next one's (-1: the last); `index`
+        #: the place's key (`KeyLayout.place_key`), each state -> the next one's (-1: the last); `index`
         #: finds the state of a place and a view (4 bytes a state, no second table)
         self.places = places
         self.next_at_place = array("i")
@@ -277,25 +339,35 @@ class GraphStore:
     def key(self, memory, positions, view) -> int:
         """The packed key of a state with these parts (each part numbered once)."""
         m = self._number(self.memories, memory, 0)
-        p = self._limit(self.positions.id(positions, self.shared), 1)
+        p = self.positions.id(positions, self.shared)
+        if p >= self.layout.limits[1]:
+            self._widen(1, p)
         v = self._number(self.view_ids, view, 2)
-        return m | p << PART_BITS | v << 2 * PART_BITS
+        layout = self.layout
+        return m | p << layout.shift_p | v << layout.shift_v
 
     def _number(self, ids: dict, part, kind: int) -> int:
         """`part`'s number among the memories or views (`kind` 0 or 2), numbered now if new."""
         i = ids.get(part)
         if i is None:
+            i = len(ids)
+            if i >= self.layout.limits[kind]:
+                self._widen(kind, i)
             part = _intern(part, self.shared, keep=False)   # equal pieces of parts stored once
-            i = ids[part] = self._limit(len(ids), kind)
+            ids[part] = i
             if kind == 2 and self.places:
                 self.views.append(part)
         return i
 
-    @staticmethod
-    def _limit(i: int, kind: int) -> int:
-        if i >= _PART_LIMIT:
-            raise StoreFull(f"more than {_PART_LIMIT:,} distinct {_KINDS[kind]}")
-        return i
+    def _widen(self, kind: int, i: int) -> None:
+        """Id `i` of `kind` outgrew its field: lay the key out again (StoreFull when the kinds'
+        ids do not fit 63 bits together) and pack every stored key anew. At most once per bit
+        a kind's ids grow by: a kind's field is never narrower than its ids need."""
+        highest = [len(self.memories) - 1, len(self.positions) - 1, len(self.view_ids) - 1]
+        highest[kind] = max(highest[kind], i)
+        old, new = self.layout, self.layout.wider(highest, kind)
+        self.index.rekey(lambda key: old.repack(key, new))
+        self.layout = new
 
     def lookup(self, memory, positions, view):
         """The packed key of a state with these parts, or None when one of them was never stored
@@ -304,21 +376,23 @@ class GraphStore:
                    self.view_ids.get(view))
         if m is None or p is None or v is None:
             return None
-        return m | p << PART_BITS | v << 2 * PART_BITS
+        layout = self.layout
+        return m | p << layout.shift_p | v << layout.shift_v
 
     def find(self, key: int):
         return self.index.get(key)
 
     def view(self, key: int):
         """The history view of a state's key (`places` kept only)."""
-        return self.views[key >> 2 * PART_BITS]
+        return self.views[key >> self.layout.shift_v]
 
     def at_place(self, key: int):
         """(node, view id) of each state with `key`'s memory and positions (`places` kept only)."""
-        place, index, nxt = key & PLACE_MASK, self.index, self.next_at_place
-        view = index.get(place | _PLACE_KEY)
+        index, nxt, layout = self.index, self.next_at_place, self.layout
+        place, shift = key & layout.place_mask, layout.shift_v
+        view = index.get(place | layout.place_key)
         while view is not None and view >= 0:
-            node = index.get(place | view << 2 * PART_BITS)
+            node = index.get(place | view << shift)
             yield node, view
             view = nxt[node]
 
@@ -328,13 +402,14 @@ class GraphStore:
             raise StoreFull(f"more than {NODE_MASK:,} states")
         self.index.put(key, node)
         if self.places:
-            place, view = key & PLACE_MASK, key >> 2 * PART_BITS
-            first = self.index.get(place | _PLACE_KEY)
+            layout = self.layout
+            place, view = key & layout.place_mask, key >> layout.shift_v
+            first = self.index.get(place | layout.place_key)
             if first is None:
-                self.index.put(place | _PLACE_KEY, view)
+                self.index.put(place | layout.place_key, view)
                 self.next_at_place.append(-1)
             else:                    # second in its place's chain: the first stays the table's
-                head = self.index.get(place | first << 2 * PART_BITS)
+                head = self.index.get(place | first << layout.shift_v)
                 self.next_at_place.append(self.next_at_place[head])
                 self.next_at_place[head] = view
         self.parent_node.append(parent)
