@@ -10,7 +10,7 @@ set an open-addressing numbering of packed keys (`Numbering`; a `Table` where
 a place's states are chained). Where the views are folded over the places
 afterwards (strategies/views_after.py) the store holds the places: on tl2
 transfer, 3 threads, 17,040 places in 1.22 MB, and with the edges' labels and
-the folded views 2.05 MB for 21,443 states, 95 bytes a state (165 while
+the folded views 2.05 MB for 21,437 states, 95 bytes a state (165 while
 positions were tuples in a dict and the index a `Table`: `PositionIds`,
 `Numbering`).
 
