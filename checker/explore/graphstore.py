@@ -81,7 +81,8 @@ class KeyLayout:
     def wider(self, highest: list, kind: int) -> "KeyLayout":
         """A layout where each kind's `highest` id fits, the bits left over shared evenly (the
         rest to `kind`, the one that outgrew its field); StoreFull when they cannot all fit."""
-        needs = [(h + 1).bit_length() for h in highest]      # h + 1 < 2^need: h is below the limit
+        needs = [(max(h, 0) + 1).bit_length() for h in highest]   # h + 1 < 2^need: h is below the limit
+                                                                 # (a kind with no id yet: one bit)
         spare = self.total - sum(needs)
         if spare < 0:
             raise StoreFull(f"more than {self.total} bits for a state's key: "

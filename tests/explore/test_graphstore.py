@@ -158,6 +158,8 @@ def test_a_layout_moves_bits_to_the_kind_that_needs_them():
     assert layout.repack(place, wider) == wider.pack(5, 77, 0) | wider.place_key
     with pytest.raises(graphstore.StoreFull, match="more than 63 bits"):
         layout.wider([2 ** 21, 2 ** 21, 2 ** 21], 0)
+    narrow = graphstore.KeyLayout.even(6).wider([2, 4, -1], 1)     # no view numbered yet: one bit
+    assert narrow.widths == (2, 3, 1) and narrow.limits[2] == 1
 
 
 def test_a_narrow_key_widens_to_the_same_search(monkeypatch):
