@@ -376,20 +376,21 @@ def _without_twins(u: tuple) -> tuple:
     writer is; two threads that abort each other meanwhile add such an attempt every round, and
     opacity's views grew without end where the places did not (dstm+timestamp counter, three
     threads by symmetry: 113,247 places, more than 5,000,000 states)."""
-    again = True
-    while again:
-        again = False
-        for b, (_, ops, status, preds) in enumerate(u):
-            if status != ABORT:
-                continue
-            for a, twin in enumerate(u):
-                if (a != b and twin[2] == ABORT and twin[1] == ops and not preds & ~(twin[3] | 1 << a)
-                        and all(x[3] >> a & 1 for x in u if x[3] >> b & 1)):
-                    u, again = _without(u, b), True
-                    break
-            if again:
-                break
+    b = _stood_for(u)
+    while b is not None:
+        u = _without(u, b)
+        b = _stood_for(u)
     return u
+
+
+def _stood_for(u: tuple):
+    """The first aborted attempt of u that an aborted twin stands for (`_without_twins`), or None."""
+    for b, (_, ops, status, preds) in enumerate(u):
+        if status == ABORT and any(
+                a != b and twin[2] == ABORT and twin[1] == ops and not preds & ~(twin[3] | 1 << a)
+                and all(x[3] >> a & 1 for x in u if x[3] >> b & 1) for a, twin in enumerate(u)):
+            return b
+    return None
 
 
 def _live(u: tuple, t) -> int:
