@@ -380,6 +380,10 @@ class GraphStore:
         layout = self.layout
         return m | p << layout.shift_p | v << layout.shift_v
 
+    def has_positions(self, positions) -> bool:
+        """Whether some stored state has these thread positions."""
+        return self.positions.id(positions, self.shared, add=False) is not None
+
     def find(self, key: int):
         return self.index.get(key)
 

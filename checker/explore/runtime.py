@@ -1085,9 +1085,10 @@ class Run:
                 parts.append(None)
                 continue
             kept, pos = local(t) if local is not None else None, x.pos
+            plain = kept is None or _plain(kept)     # (a renaming keeps a state plain or not)
             if names is not None:
-                kept, pos = relabel(kept, names), self.positions.relabel(pos, names)
-            plain = kept is None or _plain(kept)
+                kept = _relabeled(kept, names) if plain else relabel(kept, names)
+                pos = self.positions.relabel(pos, names)
             if not plain:
                 stamps.collect(kept, found)
             found += x.stamps
@@ -1104,18 +1105,9 @@ class Run:
             ranks = STAMP_RANKS(found, newest) if self.horizon is None else \
                 stamps.horizon_ranks(found, newest, self.horizon)
             self._ranked = (len(self.schedule), ranks)
-        one = next(iter(ranks.values())) if len(ranks) == 1 else None   # the common case: one domain
-        numbers = tuple([one[s.value] for s in found] if one is not None else
-                        [ranks[s.domain][s.value] for s in found])
-        canon = []
-        for part in parts:
-            if part is None:
-                canon.append(None)
-                continue
-            x, pos, kept, plain, tries, end = part
-            canon.append((x.k, pos, kept if plain else stamps.rename(kept, ranks), tries,
-                          numbers[end - len(x.stamps):end]))
-        return (tuple(shapes), numbers[:in_memory], tuple([ranks[d][n] for d, n in newest.items()])), tuple(canon)
+        numbers = _numbers(found, ranks)
+        return (tuple(shapes), numbers[:in_memory], tuple([ranks[d][n] for d, n in newest.items()])), \
+            _canonical_parts(parts, numbers, ranks)
 
     def image_state(self, names: tuple, cells: list, order: tuple) -> tuple:
         """`abstract_state` of this state with its threads renamed (explore/symmetry.py): new
@@ -1136,6 +1128,20 @@ class Run:
         # state's stamps are the image's (a third of this method's time, computed again)
         at, ranks = self._ranked
         return self._numbered(shapes, found, in_memory, parts, ranks if at == len(self.schedule) else None)
+
+    def image_positions(self, names: tuple, order: tuple):
+        """The thread positions of `image_state(names, ..., order)` without its memory (a search by
+        symmetry asks for the memory only of images whose positions are stored), or None where
+        they cannot be had alone: the stamps' ranks are not this state's (no `abstract_state` since
+        the last step)."""
+        if not self.domains:
+            return self.thread_positions(order, names)
+        at, ranks = self._ranked
+        if at != len(self.schedule):
+            return None
+        found: list = []
+        parts = self._thread_parts(found, order, names)
+        return _canonical_parts(parts, _numbers(found, ranks), ranks)
 
     def lasso_states(self) -> dict:
         """The lasso detector's record: abstract state -> the depth it was seen at (since the
@@ -1258,6 +1264,46 @@ def _plain(kept) -> bool:
 
 _SLOTS: dict = {}   # domain name -> its Slot in interned positions (`stamps.split`)
 _CHECKPOINT = type("CheckpointMark", (), {"__repr__": lambda self: "<checkpoint>"})()   # no result equals it
+
+
+#: Plain local states renamed (`_relabeled`): (state, names) -> the state renamed. A search by
+#: symmetry renames every thread's state once per renaming at every new state (dstm+polite
+#: counter, 3 threads: 9% of the search walking them again). Bounded like `_PLAIN`.
+_RELABELED: dict = {}
+
+
+def _relabeled(kept, names: tuple):
+    """`relabel(kept, names)` for a plain (hashable, stampless) local state, remembered."""
+    key = (kept, names)
+    try:
+        out = _RELABELED.get(key)
+    except TypeError:          # plain but unhashable (a set): renamed each time
+        return relabel(kept, names)
+    if out is None:
+        if len(_RELABELED) >= _MAX_MET:
+            _RELABELED.clear()
+        out = _RELABELED[key] = relabel(kept, names)
+    return out
+
+
+def _numbers(found: list, ranks: dict) -> tuple:
+    """The canonical number of each stamp in `found` (by its domain's `ranks`)."""
+    one = next(iter(ranks.values())) if len(ranks) == 1 else None   # the common case: one domain
+    return tuple([one[s.value] for s in found] if one is not None else [ranks[s.domain][s.value] for s in found])
+
+
+def _canonical_parts(parts: list, numbers: tuple, ranks: dict) -> tuple:
+    """The thread positions of `Run._numbered`: each part (`Run._thread_parts`) with its local
+    state renamed and its results' stamps numbered (`numbers`, of the stamps the parts end at)."""
+    canon = []
+    for part in parts:
+        if part is None:
+            canon.append(None)
+            continue
+        x, pos, kept, plain, tries, end = part
+        canon.append((x.k, pos, kept if plain else stamps.rename(kept, ranks), tries,
+                      numbers[end - len(x.stamps):end]))
+    return tuple(canon)
 
 
 def _signature(step: Step) -> tuple:

@@ -145,9 +145,16 @@ class Symmetry:
     def __len__(self) -> int:
         return len(self.perms)
 
-    def images(self, run):
-        """(renaming index, abstract state of its image) for each renaming but the identity."""
+    def images(self, run, stored=None):
+        """(renaming index, abstract state of its image) for each renaming but the identity; with
+        `stored`, only for the images whose thread positions it accepts (`Run.image_positions`):
+        an image whose positions were never stored is no stored state, and its memory, most of
+        the cost of an image, is not built."""
         for g, image in enumerate(self._images, 1):
+            if stored is not None:
+                positions = run.image_positions(image[0], image[2])
+                if positions is not None and not stored(positions):
+                    continue
             yield g, run.image_state(*image)
 
     def describe(self) -> str:

@@ -3,7 +3,9 @@
 Two oracles: the verdicts (every way a run ends, with what failed: `Verdicts`) are those of
 the full search, and the quotient's places, each counted with the size of its orbit (its
 distinct images under the group, computed on a replay of its path), add up to the full
-graph's places: the quotient holds exactly one state of each orbit, and no orbit is lost."""
+graph's places: the quotient holds exactly one state of each orbit, and no orbit is lost.
+(There each image's thread positions, which the search looks up alone first, are checked to
+be the whole image's.)"""
 
 from __future__ import annotations
 
@@ -42,7 +44,11 @@ def _orbit_sum(g, ex) -> int:
         here = run.abstract_state()
         view = () if g.product is not None else None      # views after places, or none (cyclic)
         assert g.store.lookup(*here, view) is not None, "a replay reached a state the search did not store"
-        total += len({here} | {image for _, image in g.sym.images(run)})
+        images = [image for _, image in g.sym.images(run)]
+        for (names, _, order), image in zip(g.sym._images, images):
+            # the positions a search looks up before it builds an image's memory are the image's
+            assert run.image_positions(names, order) == image[1]
+        total += len({here} | set(images))
     return total
 
 
