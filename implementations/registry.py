@@ -140,6 +140,7 @@ GUARDED_COUNTER = 900_000
 #: 4,023,621 states (the matrix's own search, 8 min 50 s, 3.4 GB): its livelock proven on it, the
 #: criteria and deadlock-freedom decided.
 #: eager+polite's does not end there: 8,000,000 states by symmetry, opacity alone, 897 s.
+#: Since eager's 'conflict' checkpoint (eager.py, `_own`) the matrix's cell holds 1,830,349 states.
 AGGRESSIVE_TRANSFER = 4_500_000
 #: DSTM's 3-thread graphs on counter, searched by symmetry (all three threads interchangeable; its
 #: locators list readers in the order they registered: dstm.py, "Symmetry"): every place is met
@@ -149,6 +150,8 @@ AGGRESSIVE_TRANSFER = 4_500_000
 #: `_without_twins`; before, dstm's passed 15,275,440 states in 1,700 s): dstm 216,228 states,
 #: dstm+passive 148,867, dstm+timestamp 149,434 (every violation collected, 65-103 s each), which
 #: decides every criterion. dstm+aggressive's pass 400,000 places; dstm's on transfer 1,500,000.
+#: Since dstm's 'conflict' checkpoint (dstm.py, `_open`) the matrix's cells hold dstm 170,434,
+#: dstm+timestamp 134,496 and dstm+passive 149,357 states.
 DSTM_COUNTER = 250_000
 QUIESCENT_GRAPH3 = {"counter": 600_000, "write-skew": 700_000, "intset": 300_000, "random": 700_000,
                     "transfer": 3_000_000, "swap": 2_000_000}

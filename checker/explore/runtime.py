@@ -1273,7 +1273,9 @@ _RELABELED: dict = {}
 
 
 def _relabeled(kept, names: tuple):
-    """`relabel(kept, names)` for a plain (hashable, stampless) local state, remembered."""
+    """`relabel(kept, names)` for a plain (hashable, stampless) local state, remembered. Keyed as
+    `Positions` interns results, by equality: a `Tid` and the plain number equal to it are one
+    key, in both tables (a symmetric design keeps thread numbers where it keeps no other numbers)."""
     key = (kept, names)
     try:
         out = _RELABELED.get(key)

@@ -22,7 +22,7 @@ from stmcheck.checker.explore.strategies.dpor import DPOR
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.models.workloads import make_workload
 
-from checkpoints_off import without_checkpoints
+from checkpoints_off import without_checkpoint, without_checkpoints
 from test_explore_dpor_cache import Verdicts
 
 
@@ -111,6 +111,19 @@ def test_checkpoints_at_commit_and_abort_merge_states(design, workload, monkeypa
     graph, gout = _finals(design, workload, GraphSearch(), None)
     with monkeypatch.context() as m:
         without_checkpoints(m)
+        before, bout = _finals(design, workload, GraphSearch(), None)
+    assert graph == before
+    assert gout.states < bout.states
+
+
+@pytest.mark.parametrize("design,workload", [("dstm", "transfer"), ("eager", "transfer")])
+def test_a_checkpoint_after_the_managers_decision_merges_states(design, workload, monkeypatch):
+    """Rounds that meet the same enemy and decide alike through different words (dstm: the
+    locator and the finished enemies' status words; eager: the owner's status word) go on alike
+    from the 'conflict' checkpoint: fewer states, the same final states and failures."""
+    graph, gout = _finals(design, workload, GraphSearch(), None)
+    with monkeypatch.context() as m:
+        without_checkpoint(m, "conflict")
         before, bout = _finals(design, workload, GraphSearch(), None)
     assert graph == before
     assert gout.states < bout.states
