@@ -22,7 +22,7 @@ from stmcheck.checker.explore.strategies.dpor import DPOR
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.models.workloads import make_workload
 
-from checkpoints_off import without_checkpoint, without_checkpoints
+from checkpoints_off import without_checkpoints
 from test_explore_dpor_cache import Verdicts
 
 
@@ -123,7 +123,7 @@ def test_a_checkpoint_after_the_managers_decision_merges_states(design, workload
     from the 'conflict' checkpoint: fewer states, the same final states and failures."""
     graph, gout = _finals(design, workload, GraphSearch(), None)
     with monkeypatch.context() as m:
-        without_checkpoint(m, "conflict")
+        without_checkpoints(m, "conflict")
         before, bout = _finals(design, workload, GraphSearch(), None)
     assert graph == before
     assert gout.states < bout.states

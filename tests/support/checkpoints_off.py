@@ -5,21 +5,13 @@ from stmcheck.checker.explore.runtime import Run
 from stmcheck.models.machine import Checkpoint
 
 
-def without_checkpoints(monkeypatch):
-    def skip(self, t, x):
-        while type(x.pending) is Checkpoint:
-            x.pending = x.gen.send(None)
-    monkeypatch.setattr(Run, "_checkpoints", skip)
-
-
-def without_checkpoint(monkeypatch, label: str):
-    """Runs that step over the checkpoints named `label` only (the others taken as ever)."""
+def without_checkpoints(monkeypatch, label: str | None = None):
+    """Step over every checkpoint, or only over those named `label` (the others taken as ever)."""
     taken = Run._checkpoints
 
     def skip(self, t, x):
-        while type(x.pending) is Checkpoint and x.pending.label == label:
+        while type(x.pending) is Checkpoint and label in (None, x.pending.label):
             x.pending = x.gen.send(None)
-        if type(x.pending) is not Checkpoint:
-            return
-        taken(self, t, x)
+        if type(x.pending) is Checkpoint:
+            taken(self, t, x)
     monkeypatch.setattr(Run, "_checkpoints", skip)
