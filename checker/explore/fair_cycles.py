@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ..graphs import Adjacency, cyclic_core, strongly_connected
+from ..graphs import Adjacency, Components, cyclic_core
 
 
 def fair_component(graph, keep_edge, need=lambda t, c: True) -> list | None:
@@ -20,25 +20,36 @@ def fair_component(graph, keep_edge, need=lambda t, c: True) -> list | None:
     accepts) with a kept edge that `need` accepts inside, or None.
 
     Only the cyclic core of the graph (`cyclic_core`) can hold such a set: the rest is
-    trimmed first, in linear time."""
+    trimmed first, in linear time; the components of what is left are found over flat arrays
+    (`Components`), in Tarjan's order from the lowest-numbered state, so the component
+    settled on, and with it the witness, is always the same."""
     succ = Adjacency()
     for u in range(graph.nodes):
         succ.add([v for t, v, c in graph.out(u) if keep_edge(t, c)])
-    work = [cyclic_core(succ, range(graph.nodes))]
-    del succ
+    finder = Components(succ)
+    work = [sorted(cyclic_core(succ, range(graph.nodes)))]
+    inside = bytearray(graph.nodes)
     while work:
         nodes = work.pop()
-        for comp in _sccs(graph, nodes, keep_edge):
-            inside = [(u, t, v, c) for u in comp for t, v, c in graph.out(u) if v in comp and keep_edge(t, c)]
-            if not inside:
-                continue
-            stepping = {t for _, t, _, _ in inside}
+        for comp in finder.components(nodes):
+            for u in comp:
+                inside[u] = 1
+            stepping, wanted = set(), False
+            for u in comp:
+                for t, v, c in graph.out(u):
+                    if inside[v] and keep_edge(t, c):
+                        stepping.add(t)
+                        wanted = wanted or need(t, c)
+            for u in comp:
+                inside[u] = 0
+            if not stepping:
+                continue        # a single state without a kept loop on itself
             bad = {t for u in comp for t in graph.enabled(u)} - stepping
             if not bad:
-                if any(need(t, c) for _, t, _, c in inside):
+                if wanted:
                     return sorted(comp)
                 continue   # fair, but without the edge asked for (nor has any part of it)
-            rest = {u for u in comp if not set(graph.enabled(u)) & bad}
+            rest = sorted(u for u in comp if not set(graph.enabled(u)) & bad)
             if rest:
                 work.append(rest)
     return None
@@ -54,16 +65,6 @@ def starving(graph, threads):
         if comp is not None:
             return x, comp, keep
     return None
-
-
-def _sccs(graph, nodes, keep_edge):
-    """The strongly connected components of the subgraph of `nodes` (the graph toolkit's
-    Tarjan), in Tarjan's order from the lowest-numbered state, so the
-    component `fair_component` settles on, and with it the witness, is always the same."""
-    nodes = sorted(nodes)
-    keep = set(nodes)
-    edges = [(u, v) for u in nodes for t, v, c in graph.out(u) if v in keep and keep_edge(t, c)]
-    return strongly_connected(edges, nodes)
 
 
 def walk(graph, comp, keep_edge) -> tuple:

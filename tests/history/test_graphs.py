@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stmcheck.checker.graphs import cycle_among, cyclic_core, strongly_connected, topological_order
+from stmcheck.checker.graphs import Adjacency, Components, cycle_among, cyclic_core, strongly_connected, topological_order
 
 
 @st.composite
@@ -255,3 +255,19 @@ def test_strongly_connected_is_networkx_list_for_list(edges, nodes):
     g.add_nodes_from(nodes)
     g.add_edges_from(edges)
     assert strongly_connected(edges, nodes) == list(nx.strongly_connected_components(g))
+
+
+@settings(max_examples=300, deadline=None)
+@given(graphs(), st.data())
+def test_components_over_arrays_are_strongly_connected_list_for_list(succ, data):
+    """`Components` against `strongly_connected` on the edges between the nodes asked for: the
+    same components in the same order, for several subsets in a row on one finder (its arrays
+    are reset after each call), nodes in any order, repeated edges and self-loops included."""
+    n = len(succ)
+    finder = Components(Adjacency.of(succ))
+    for _ in range(3):
+        nodes = data.draw(st.lists(st.sampled_from(range(n)), unique=True) if n else st.just([]))
+        keep = set(nodes)
+        edges = [(a, b) for a in nodes for b in succ[a] if b in keep]
+        assert [set(c) for c in finder.components(nodes)] == strongly_connected(edges, nodes)
+        assert all(len(c) == len(set(c)) for c in finder.components(nodes))
