@@ -258,15 +258,20 @@ class Components:
             member[v] = 1
         count, stack, comps = 0, [], []
         frames, edges = [], []       # the depth-first path: a node, and where its edges go on
+
+        def enter(w) -> None:
+            nonlocal count
+            index[w] = low[w] = count
+            count += 1
+            stack.append(w)
+            on_stack[w] = 1
+            frames.append(w)
+            edges.append(off[w])
+
         for root in nodes:
             if index[root] >= 0:
                 continue
-            index[root] = low[root] = count
-            count += 1
-            stack.append(root)
-            on_stack[root] = 1
-            frames.append(root)
-            edges.append(off[root])
+            enter(root)
             while frames:
                 v = frames[-1]
                 e, end = edges[-1], off[v + 1]
@@ -277,12 +282,7 @@ class Components:
                         continue
                     if index[w] < 0:            # descend; v's other edges wait on its frame
                         edges[-1] = e
-                        index[w] = low[w] = count
-                        count += 1
-                        stack.append(w)
-                        on_stack[w] = 1
-                        frames.append(w)
-                        edges.append(off[w])
+                        enter(w)
                         break
                     if on_stack[w] and index[w] < low[v]:
                         low[v] = index[w]
