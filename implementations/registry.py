@@ -135,8 +135,8 @@ SYMMETRIC_COUNTER = 700_000
 #: eager's (greedy's) and eager+timestamp's 3-thread graphs on counter end once steps on a key's
 #: cell, taken under its lock, are merged (runtime.py, "Guarded steps merged"): 796,930 and
 #: 629,509 states (the matrix's own search; eager's cell 41 s); eager-no-undo's passed 1,500,000 then,
-#: and ends since aborted twins are dropped and eager's 'conflict' checkpoint: 461,446 places,
-#: 606,504 states (every violation collected, 102 s), which decides deadlock and livelock there.
+#: and ends since aborted twins are dropped and eager's 'conflict' checkpoint: 635,232 states (the
+#: matrix's own search, 85 s), which decides deadlock and livelock there.
 GUARDED_COUNTER = 900_000
 #: eager+aggressive's 3-thread graph on transfer ends by symmetry with those steps merged:
 #: 4,023,621 states (the matrix's own search, 8 min 50 s, 3.4 GB): its livelock proven on it, the
@@ -264,7 +264,7 @@ DESIGNS = {e.name: e for e in (
     # Their 3-thread graphs lie beyond 10^6 states (measured on transfer, after the commit and abort
     # checkpoints: eager 1,000,000 states not exhausted in 129 s, before its claim fix, and 400,000
     # after it; dstm in 247 s; managers that fight add state): the matrix spends `FAR_BEYOND` there
-    # and names the count (but eager's and eager+timestamp's counter: `GUARDED_COUNTER`). Not passive, which gives way: eager+passive's end (transfer 62,049
+    # and names the count (but eager's, eager+timestamp's and eager-no-undo's counter: `GUARDED_COUNTER`). Not passive, which gives way: eager+passive's end (transfer 62,049
     # states, swap 169,692). The 3-thread livelocks of dstm, dstm+timestamp and eager+timestamp (`WITH_THREE_THREADS`)
     # are replayed from their witnesses (`THREE_THREAD_WITNESSES`): the matrix's bounded searches
     # need not meet them (dstm's, dstm+timestamp's and dstm+passive's on counter do: every place
