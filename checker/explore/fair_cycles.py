@@ -27,7 +27,7 @@ def fair_component(graph, keep_edge, need=lambda t, c: True) -> list | None:
     for u in range(graph.nodes):
         succ.add([v for t, v, c in graph.out(u) if keep_edge(t, c)])
     finder = Components(succ)
-    work = [sorted(cyclic_core(succ, range(graph.nodes)))]
+    work = [cyclic_core(succ, range(graph.nodes))]     # in order: Tarjan's roots lowest first
     inside = bytearray(graph.nodes)
     while work:
         nodes = work.pop()

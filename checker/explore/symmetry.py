@@ -182,6 +182,7 @@ class LiftedGraph:
 
     def __init__(self, graph, sym: Symmetry):
         self.graph, self.sym, self.size = graph, sym, len(sym)
+        self._last = (-1, None)     # the quotient node whose edges were read last, and they
 
     @property
     def nodes(self) -> int:
@@ -190,7 +191,13 @@ class LiftedGraph:
     def out(self, u: int) -> list:
         n, g = divmod(u, self.size)
         p, compose, size = self.sym.perms[g], self.sym.compose[g], self.size
-        return [(p[t], v * size + compose[q], c) for t, v, c, q in self.graph.out_renamed(n)]
+        # the images of one state come one after another (fair_cycles reads every node in
+        # order): its edges are read from the store once for all of them
+        last, edges = self._last
+        if last != n:
+            edges = self.graph.out_renamed(n)
+            self._last = (n, edges)
+        return [(p[t], v * size + compose[q], c) for t, v, c, q in edges]
 
     def enabled(self, u: int) -> tuple:
         n, g = divmod(u, self.size)
