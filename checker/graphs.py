@@ -238,9 +238,10 @@ class Components:
     (the look 45 s against 36 s, the same lasso). Here each node costs 10 bytes of arrays,
     made once and reset after each call, whatever subsets (`components(nodes)`) are asked for.
 
-    The components and their order are `strongly_connected`'s on the edges of `nodes` in
-    `adj`'s order (roots in the order `nodes` gives, each node's successors in `adj`'s
-    order, repeated edges followed once in effect): tests/history/test_graphs.py checks it.
+    The order is recursive Tarjan's: roots in the order `nodes` gives, each node's successors
+    in `adj`'s order (a repeated edge changes no low value), sinks first; `strongly_connected`
+    numbers its nodes and asks this. tests/history/test_graphs.py checks both against a
+    recursive Tarjan and networkx.
     """
 
     __slots__ = ("adj", "index", "low", "member", "on_stack")
@@ -328,57 +329,20 @@ def strongly_connected(edges, nodes=()) -> list[set]:
     networkx was most of the check (`stmcheck check` of the 1,000-transaction
     history with one stale read: 0.15 s, 0.08 s of it that import; the
     `stmcheck bench check` rows at 10^3 transactions were 8 to 12 times a
-    bare parse, reports/check.md). On the state graphs of
-    `explore/starvation.py` and `explore/fair_cycles.py` it replaces the
-    networkx call, which cost as much.
+    bare parse, reports/check.md). The nodes are numbered and the search is
+    `Components`' (one Tarjan in the toolkit), the numbers named back.
     """
-    adj: dict = {}
+    number: dict = {}
     for v in nodes:
-        if v not in adj:
-            adj[v] = {}
-    for a, b in edges:
-        out = adj.get(a)
-        if out is None:
-            out = adj[a] = {}
-        out[b] = None                # a dict: each successor once, in the order first given
-        if b not in adj:
-            adj[b] = {}
-    index: dict = {}
-    low: dict = {}
-    stack: list = []
-    on_stack: set = set()
-    comps: list = []
-    for root in adj:
-        if root in index:
-            continue
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        work = [(root, iter(adj[root]))]
-        while work:
-            v, todo = work[-1]
-            for w in todo:
-                if w not in index:              # descend; the rest of `todo` waits on the frame
-                    index[w] = low[w] = len(index)
-                    stack.append(w)
-                    on_stack.add(w)
-                    work.append((w, iter(adj[w])))
-                    break
-                if w in on_stack and index[w] < low[v]:
-                    low[v] = index[w]
-            else:                               # every edge of v followed: v is finished
-                work.pop()
-                if work:
-                    u = work[-1][0]
-                    if low[v] < low[u]:
-                        low[u] = low[v]
-                if low[v] == index[v]:
-                    comp = set()
-                    while True:
-                        w = stack.pop()
-                        on_stack.discard(w)
-                        comp.add(w)
-                        if w == v:
-                            break
-                    comps.append(comp)
-    return comps
+        number.setdefault(v, len(number))
+    succ: list = [[] for _ in number]
+    for x, y in edges:
+        i = number.setdefault(x, len(number))
+        if i == len(succ):
+            succ.append([])
+        j = number.setdefault(y, len(number))
+        if j == len(succ):
+            succ.append([])
+        succ[i].append(j)
+    names = list(number)
+    return [{names[i] for i in comp} for comp in Components(Adjacency.of(succ)).components(range(len(names)))]

@@ -263,9 +263,10 @@ def test_strongly_connected_is_networkx_list_for_list(edges, nodes):
 @settings(max_examples=300, deadline=None)
 @given(graphs(), st.data())
 def test_components_over_arrays_are_strongly_connected_list_for_list(succ, data):
-    """`Components` against `strongly_connected` on the edges between the nodes asked for: the
-    same components in the same order, for several subsets in a row on one finder (its arrays
-    are reset after each call), nodes in any order, repeated edges and self-loops included."""
+    """`Components` against `strongly_connected` and the recursive Tarjan on the edges between the
+    nodes asked for: the same components in the same order, for several subsets in a row on one
+    finder (its arrays are reset after each call), nodes in any order, repeated edges and
+    self-loops included."""
     n = len(succ)
     finder = Components(Adjacency.of(succ))
     for _ in range(3):
@@ -273,4 +274,6 @@ def test_components_over_arrays_are_strongly_connected_list_for_list(succ, data)
         keep = set(nodes)
         edges = [(a, b) for a in nodes for b in succ[a] if b in keep]
         assert [set(c) for c in finder.components(nodes)] == strongly_connected(edges, nodes)
+        induced = [[b for b in succ[a] if b in keep] if a in keep else [] for a in range(n)]
+        assert [set(c) for c in finder.components(nodes)] == _tarjan(n, induced, nodes)
         assert all(len(c) == len(set(c)) for c in finder.components(nodes))
