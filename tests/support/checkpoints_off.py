@@ -6,7 +6,9 @@ from stmcheck.models.machine import Checkpoint
 
 
 def without_checkpoints(monkeypatch, label: str | None = None):
-    """Step over every checkpoint, or only over those named `label` (the others taken as ever)."""
+    """Step over every checkpoint, or only over those named `label` (the others taken as ever;
+    one of `label` that follows another checkpoint with no step between is taken with it: the
+    'conflict' checkpoints always follow a step)."""
     taken = Run._checkpoints
 
     def skip(self, t, x):
