@@ -292,7 +292,7 @@ DESIGNS = {e.name: e for e in (
           {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL},   # transfer: G1a, not serializable (matrix)
           search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER}}),
     # DSTM: obstruction-free, ownership records, visible reads (implementations/dstm.py). DPOR
-    # does not exhaust it (retries); the state graph decides every 2-thread cell (transfer: 3,029
+    # does not exhaust it (retries); the state graph decides every 2-thread cell (transfer: 2,949
     # states); what exploration established is in the docstring.
     Entry("dstm", "dstm", "DSTM", "DSTM: ownership records, status words aborted by CAS, contention manager greedy",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},

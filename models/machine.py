@@ -338,11 +338,29 @@ class Machine:
         tests, as 1 for `wv == rv + 1`). `relative=True`: the design may count up from any stamp
         of the domain (a racy bump that stores an old version + 1); the checker then keeps every
         difference and forgets only an offset common to all."""
-        if any(d.name == str(name) for d in self.domains):
-            raise StampMisuse(f"two stamp domains are called {name!r}")
+        self._unclaimed(str(name))
         domain = Domain(str(name), gap, relative)
         self.domains.append(domain)
         return Stamp(0, domain, sealed=True)
+
+    def parities(self, name: str, threads: int) -> dict:
+        """Each thread's attempt bit (a *parity*, models/stamps.py): thread -> its first bit, 0, to put
+        in its cells' initial values and keep as its current bit; each attempt takes
+        `bit.flipped()`. The design tests bits for equality only, so the checker numbers each
+        thread's bits relative to the newest it wrote: states that differ only in which bit a
+        thread is at are one state."""
+        self._unclaimed(str(name))
+        out = {}
+        for t in range(1, threads + 1):
+            domain = Domain(f"{name}({t})", 0, parity_of=t, family=str(name))
+            self.domains.append(domain)
+            out[t] = Stamp(0, domain, sealed=True)
+        return out
+
+    def _unclaimed(self, name: str) -> None:
+        """A state's shapes name stamps by their domain, parities by their family: one name each."""
+        if any(name in (d.name, d.slot) for d in self.domains):
+            raise StampMisuse(f"two stamp domains (or parity families) are called {name!r}")
 
     def cell(self, name: str, initial=None, of_thread: int = 0, guarded_by: "Lock | None" = None) -> Cell:
         """A shared cell. `of_thread`: the thread it belongs to (a status word, a published

@@ -53,6 +53,25 @@ that merges states the design can tell apart, for a search that takes every
 step of every state a merged one stands for (explore/horizon.py, which proves
 starvation-freedom that way and nothing else).
 
+A *parity* domain (`Machine.parities`) is one thread's attempt bit: each
+attempt flips it (`Stamp.flipped`) and writes it where others will compare it,
+so that "this entry is from the attempt running now" is one equality (DSTM's
+locators and reader entries, models of fresh descriptors). Such a bit is
+tested for equality only, with bits of the same thread, so flipping every bit
+of one thread in a state (and the newest one written) gives a state with the
+same futures, every bit of that thread flipped: the design cannot tell them
+apart, the events name no bit, and thread renaming moves a bit with its thread.
+The canonical form numbers each bit relative to the newest of its thread
+(`2 t + (bit xor newest)`): one form for the 2^threads states that differ
+only so (dstm+timestamp on counter, 3 threads: memories 4,212 -> 2,370). Rules,
+checked as the design runs: a parity compares (`==`, `!=`) with anything, equal
+only to the same bit of the same thread; no order, no arithmetic, no truth
+value; a new bit is `flipped()` of one the thread has, and writing a flipped bit
+makes it the newest of its thread (what the form counts from: a part of the
+state, flipped with the rest). `2 t` names the thread (t as the state numbers
+it: a search by symmetry renames it, explore/runtime.py `_image_ranks`), so a
+bit stored away from its thread's number keeps which thread it is of.
+
 Not stamps: data values (the canonical form would merge histories that read
 different values), and counters that grow anywhere but at the newest value
 (karma priorities: rule 3 rejects them).
@@ -71,12 +90,15 @@ class Domain:
     """One family of comparable stamps; `newest` is the runtime's record of rule 3 (unused when
     the domain is `relative`: only differences count, and any stamp may be counted up)."""
 
-    __slots__ = ("name", "gap", "newest", "relative", "compared", "raised", "lowered", "made")
+    __slots__ = ("name", "gap", "newest", "relative", "compared", "raised", "lowered", "made", "parity_of", "slot")
 
-    def __init__(self, name: str, gap: int, relative: bool = False):
+    def __init__(self, name: str, gap: int, relative: bool = False, parity_of: int = 0, family: str = ""):
         if not isinstance(gap, int) or gap < 0:
             raise StampMisuse(f"the gap of stamp domain {name!r} must be an int >= 0, not {gap!r}")
         self.name, self.gap, self.newest, self.relative = name, gap, 0, bool(relative)
+        #: a parity domain's thread (0: a domain of stamps), and the name its stamps have in a
+        #: state's shape: the family's for parities, so that renaming threads leaves shapes alone
+        self.parity_of, self.slot = parity_of, family or name
         #: A relative domain's reach, as its stamps were used so far: the largest difference of
         #: offsets compared, the largest offsets up and down of the stamps written to memory, and
         #: how many computed stamps were written (what a horizon graph rests on: explore/horizon.py).
@@ -102,9 +124,14 @@ class Stamp:
         if self.sealed or other.sealed:
             raise StampMisuse(f"a stamp of {self.domain.name!r} given by Machine.stamps was kept and compared "
                               f"after the design was built: read stamps from cells instead")
+        d = self.domain
+        if d.parity_of:
+            if op != "==":
+                raise StampMisuse(f"a parity bit of {d.name!r} ordered ({op}): parities are tested for equality "
+                                  f"only (flipping all of a thread's bits must change no step)")
+            return other.value
         diff = self.offset - other.offset
         if diff:
-            d = self.domain
             if d.relative:
                 if abs(diff) > d.compared:
                     d.compared = abs(diff)
@@ -137,8 +164,17 @@ class Stamp:
     def __hash__(self):
         return hash(self.value)
 
+    def flipped(self) -> "Stamp":
+        """A parity's other bit: the thread's next attempt's (written, it becomes the newest)."""
+        d = self.domain
+        if not d.parity_of:
+            raise StampMisuse(f"stamp {self.value} of {d.name!r} flipped: only parities (Machine.parities) flip")
+        return Stamp(1 - self.value, d, 1)
+
     # -- arithmetic (rule 2) -----------------------------------------------------------------
     def __add__(self, n):
+        if self.domain.parity_of:
+            raise StampMisuse(f"arithmetic on a parity bit of {self.domain.name!r}: flip it (`flipped()`)")
         if type(n) is not int:
             raise StampMisuse(f"stamp {self.value} of {self.domain.name!r} + {n!r}: only an int can be added")
         return Stamp(self.value + n, self.domain, self.offset + n)
@@ -146,6 +182,8 @@ class Stamp:
     __radd__ = __add__
 
     def __sub__(self, n):
+        if self.domain.parity_of:
+            raise StampMisuse(f"arithmetic on a parity bit of {self.domain.name!r}: flip it (`flipped()`)")
         if type(n) is not int:
             raise StampMisuse(f"stamp {self.value} of {self.domain.name!r} - {n!r}: only an int can be "
                               f"subtracted (the distance between two stamps is not kept)")
@@ -184,6 +222,9 @@ def _admit_one(s: Stamp, where: str) -> Stamp:
                           f"the design was built: read stamps from cells instead")
     if s.offset == 0:
         return s
+    if d.parity_of:         # a flipped bit: the thread's newest, what its bits are numbered against
+        d.newest = s.value
+        return Stamp(s.value, d)
     if d.relative:
         d.made += 1
         if s.offset > d.raised:
@@ -290,7 +331,7 @@ def shape(value, slots: dict, out: list, mutable: list):
 
 
 def _slot(s: Stamp, slots: dict) -> Slot:
-    name = s.domain.name
+    name = s.domain.slot
     slot = slots.get(name)
     if slot is None:
         slot = slots[name] = Slot(name)
@@ -318,7 +359,10 @@ def canonical_ranks(stamps, newest: dict) -> dict:
     for d, values in _values_by_domain(stamps, newest).items():
         # One value is 0 in every form. A domain per key (DSTM's locators) mostly holds one: a
         # six-domain state of dstm+polka swap took 3.7 us here without this, 2.5 us with it.
-        if len(values) == 1:
+        if d.parity_of:      # relative to the newest bit, the thread named (see the module)
+            n = newest[d]
+            ranks[d] = {n: 2 * d.parity_of, 1 - n: 2 * d.parity_of + 1}
+        elif len(values) == 1:
             for v in values:
                 ranks[d] = {v: 0}
         elif d.relative:
@@ -355,8 +399,10 @@ def horizon_ranks(stamps, newest: dict, horizon: int) -> dict:
 
 
 def exact_ranks(stamps, newest: dict) -> dict:
-    """The identity: every stamp keeps its value (no abstraction; for differential tests)."""
-    return {d: {v: v for v in values} for d, values in _values_by_domain(stamps, newest).items()}
+    """The identity: every stamp keeps its value (no abstraction; for differential tests); a parity
+    bit is numbered `2 t + bit` (its thread named, as `canonical_ranks` does, not forgotten)."""
+    return {d: {v: 2 * d.parity_of + v if d.parity_of else v for v in values}
+            for d, values in _values_by_domain(stamps, newest).items()}
 
 
 def _values_by_domain(stamps, newest: dict) -> dict:
@@ -405,7 +451,7 @@ def rename(value, ranks: dict):
     and dicts made tuples (a tuple with neither inside is returned as it is)."""
     t = type(value)
     if t is Stamp:
-        return ("stamp", value.domain.name, ranks[value.domain][value.value])
+        return ("stamp", value.domain.slot, ranks[value.domain][value.value])
     if t is tuple:
         for x in value:
             tx = type(x)

@@ -386,6 +386,7 @@ class Run:
                                  "(Run(positions=...))")
             self.mem = list(resume.mem)
             self.domains = self.machine.domains
+            self._parities = [d for d in self.domains if d.parity_of]
             if watch is not None:     # what a worker that dies in this run reports: the whole schedule
                 prefix = resume.prefix()
                 n = self._watch_base = min(len(prefix), watch.capacity)
@@ -442,6 +443,7 @@ class Run:
         self._shapes = [None] * len(self.mem)
         self._met = {}
         self.domains = self.machine.domains
+        self._parities = [d for d in self.domains if d.parity_of]   # (their numbers name threads: `_image_ranks`)
         if self.domains:
             self._start_stamps()
 
@@ -1084,30 +1086,57 @@ class Run:
             if x.pending is None:    # a finished thread's last results are no part of the state
                 parts.append(None)
                 continue
-            kept, pos = local(t) if local is not None else None, x.pos
-            plain = kept is None or _plain(kept)     # (a renaming keeps a state plain or not)
+            kept, pos, start = local(t) if local is not None else None, x.pos, len(found)
+            if kept is not None and not _plain(kept):
+                # its shape (its stamps taken out to `found`, numbered with its results' stamps):
+                # hashable, so renamed once per renaming (`_relabeled`), like a plain state
+                kept = stamps.shape(kept, _SLOTS, found, [])
             if names is not None:
-                kept = _relabeled(kept, names) if plain else relabel(kept, names)
+                kept = _relabeled(kept, names)
                 pos = self.positions.relabel(pos, names)
-            if not plain:
-                stamps.collect(kept, found)
             found += x.stamps
-            parts.append((x, pos, kept, plain, x.tries if bounded else 0, len(found)))
+            parts.append((x, pos, kept, x.tries if bounded else 0, start, len(found)))
         return parts
 
     def _numbered(self, shapes: list, found: list, in_memory: int, parts: list, ranks=None) -> tuple:
         """`abstract_state`'s result from the memory's shapes, every stamp in order (`found`: the
         memory's first `in_memory`, then each thread's), and each thread's part (None when it is
-        done, else (thread, position, local state, plain?, tries, end of its stamps in `found`)):
+        done, else (thread, position, local state's shape, tries, where its stamps (the local state's,
+        then its results') begin and end in `found`)):
         the stamps numbered in canonical form (by `ranks` when given: those of the same stamps)."""
         newest = {d: d.newest for d in self.domains if not d.relative}   # a relative domain has no newest
         if ranks is None:
-            ranks = STAMP_RANKS(found, newest) if self.horizon is None else \
-                stamps.horizon_ranks(found, newest, self.horizon)
-            self._ranked = (len(self.schedule), ranks)
+            ranks = self._ranks(found, newest)
         numbers = _numbers(found, ranks)
-        return (tuple(shapes), numbers[:in_memory], tuple([ranks[d][n] for d, n in newest.items()])), \
-            _canonical_parts(parts, numbers, ranks)
+        # (a parity's newest is what its bits are numbered against: always the same number)
+        return (tuple(shapes), numbers[:in_memory],
+                tuple([ranks[d][n] for d, n in newest.items() if not d.parity_of])), \
+            _canonical_parts(parts, numbers)
+
+    def _ranks(self, found: list, newest: dict) -> dict:
+        """The canonical ranks of this state's stamps (`found`, the newest ones `newest`), kept
+        for its images (`_image_ranks`)."""
+        ranks = STAMP_RANKS(found, newest) if self.horizon is None else \
+            stamps.horizon_ranks(found, newest, self.horizon)
+        self._ranked = (len(self.schedule), ranks)
+        return ranks
+
+    def _image_ranks(self, found: list, names: tuple) -> dict:
+        """The ranks of this state's image under the renaming `names`, for its stamps as they are
+        (an image moves stamps, never changes them): this state's ranks (those `abstract_state`
+        just gave, a third of `image_state`'s time computed again), but a parity's bits name its
+        thread (`2 t + bit`, models/stamps.py), which the image renames: thread t's bits are
+        numbered as thread names[t]'s."""
+        at, ranks = self._ranked
+        if at != len(self.schedule):
+            ranks = self._ranks(found, {d: d.newest for d in self.domains if not d.relative})
+        if not self._parities:
+            return ranks
+        ranks = dict(ranks)
+        for d in self._parities:
+            shift = 2 * (int(names[d.parity_of]) - d.parity_of)
+            ranks[d] = {v: n + shift for v, n in ranks[d].items()}
+        return ranks
 
     def image_state(self, names: tuple, cells: list, order: tuple) -> tuple:
         """`abstract_state` of this state with its threads renamed (explore/symmetry.py): new
@@ -1124,10 +1153,7 @@ class Run:
             shapes.append(stamps.shape(v, _SLOTS, found, []))
         in_memory = len(found)
         parts = self._thread_parts(found, order, names)
-        # a renaming moves stamps, never changes them: the ranks `abstract_state` just gave this
-        # state's stamps are the image's (a third of this method's time, computed again)
-        at, ranks = self._ranked
-        return self._numbered(shapes, found, in_memory, parts, ranks if at == len(self.schedule) else None)
+        return self._numbered(shapes, found, in_memory, parts, self._image_ranks(found, names))
 
     def image_positions(self, names: tuple, order: tuple):
         """The thread positions of `image_state(names, ..., order)` without its memory (a search by
@@ -1136,12 +1162,12 @@ class Run:
         the last step)."""
         if not self.domains:
             return self.thread_positions(order, names)
-        at, ranks = self._ranked
-        if at != len(self.schedule):
+        if self._ranked[0] != len(self.schedule):
             return None
         found: list = []
         parts = self._thread_parts(found, order, names)
-        return _canonical_parts(parts, _numbers(found, ranks), ranks)
+        ranks = self._image_ranks(found, names)
+        return _canonical_parts(parts, _numbers(found, ranks))
 
     def lasso_states(self) -> dict:
         """The lasso detector's record: abstract state -> the depth it was seen at (since the
@@ -1294,17 +1320,16 @@ def _numbers(found: list, ranks: dict) -> tuple:
     return tuple([one[s.value] for s in found] if one is not None else [ranks[s.domain][s.value] for s in found])
 
 
-def _canonical_parts(parts: list, numbers: tuple, ranks: dict) -> tuple:
-    """The thread positions of `Run._numbered`: each part (`Run._thread_parts`) with its local
-    state renamed and its results' stamps numbered (`numbers`, of the stamps the parts end at)."""
+def _canonical_parts(parts: list, numbers: tuple) -> tuple:
+    """The thread positions of `Run._numbered`: each part (`Run._thread_parts`) with its stamps
+    numbered (`numbers`: those of its local state's shape, then of its results)."""
     canon = []
     for part in parts:
         if part is None:
             canon.append(None)
             continue
-        x, pos, kept, plain, tries, end = part
-        canon.append((x.k, pos, kept if plain else stamps.rename(kept, ranks), tries,
-                      numbers[end - len(x.stamps):end]))
+        x, pos, kept, tries, start, end = part
+        canon.append((x.k, pos, kept, tries, numbers[start:end]))
     return tuple(canon)
 
 

@@ -28,6 +28,7 @@ SEQ = [("seq", 0)]
 ORECS = [("orec(x)", 0), ("orec(y)", 0)]
 TICKETS = [("tickets", 0)]
 LOCATORS = [("loc(x)", 1), ("loc(y)", 1)]
+PARITIES = [("parity(1)", 0), ("parity(2)", 0)]   # each thread's attempt bit (Machine.parities)
 
 #: design -> [(domain, gap)] it declares when built on KEYS; a shipped design not named here declares none.
 DOMAINS = {
@@ -38,10 +39,11 @@ DOMAINS = {
     "lazy": ORECS, "lazy-incremental": ORECS, "lazy-unlocked-commit": ORECS,
     "gencounter": [("generation", 0)], "gencounter-racy": [("generation", 0)],
     "eager": TICKETS, "eager+timestamp": TICKETS, "eager-no-undo": TICKETS,
-    # DSTM: every locator carries its cell's version (gap 1); greedy and timestamp draw tickets too
-    "dstm": LOCATORS + TICKETS, "dstm+timestamp": LOCATORS + TICKETS,
-    **{f"dstm+{m}": LOCATORS for m in ("aggressive", "passive", "polite", "karma", "polka")},
-    "dstm-no-loser-wait": LOCATORS,
+    # DSTM: every locator carries its cell's version (gap 1) and its owner's attempt bit; greedy and
+    # timestamp draw tickets too
+    "dstm": LOCATORS + PARITIES + TICKETS, "dstm+timestamp": LOCATORS + PARITIES + TICKETS,
+    **{f"dstm+{m}": LOCATORS + PARITIES for m in ("aggressive", "passive", "polite", "karma", "polka")},
+    "dstm-no-loser-wait": LOCATORS + PARITIES,
 }
 
 
