@@ -153,7 +153,8 @@ AGGRESSIVE_TRANSFER = 4_500_000
 #: dstm+passive 148,867, dstm+timestamp 149,434 (every violation collected, 65-103 s each), which
 #: decides every criterion. dstm+aggressive's pass 400,000 places; dstm's on transfer 1,500,000.
 #: Since dstm's 'conflict' checkpoint (dstm.py, `_open`) the matrix's cells hold dstm 170,434,
-#: dstm+timestamp 134,496 and dstm+passive 149,357 states.
+#: dstm+timestamp 134,496 and dstm+passive 149,357 states; since attempt bits are parities
+#: (dstm.py, "Model details") dstm 145,795, dstm+timestamp 104,941 and dstm+passive 27,990.
 DSTM_COUNTER = 250_000
 QUIESCENT_GRAPH3 = {"counter": 600_000, "write-skew": 700_000, "intset": 300_000, "random": 700_000,
                     "transfer": 3_000_000, "swap": 2_000_000}
