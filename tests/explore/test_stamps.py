@@ -359,7 +359,6 @@ def test_relative_stamps_have_equal_futures(monkeypatch, design):
     assert _bisimulation_breaches(_forget_order, monkeypatch, design, "counter") > 0
 
 
-
 # -- parities: a thread's attempt bit, numbered against the newest it wrote -----------------------
 
 def test_parities_are_tested_for_equality_only():
