@@ -332,17 +332,15 @@ def strongly_connected(edges, nodes=()) -> list[set]:
     bare parse, reports/check.md). The nodes are numbered and the search is
     `Components`' (one Tarjan in the toolkit), the numbers named back.
     """
+    edges = list(edges)
     number: dict = {}
     for v in nodes:
         number.setdefault(v, len(number))
+    for x, y in edges:
+        number.setdefault(x, len(number))
+        number.setdefault(y, len(number))
     succ: list = [[] for _ in number]
     for x, y in edges:
-        i = number.setdefault(x, len(number))
-        if i == len(succ):
-            succ.append([])
-        j = number.setdefault(y, len(number))
-        if j == len(succ):
-            succ.append([])
-        succ[i].append(j)
+        succ[number[x]].append(number[y])
     names = list(number)
     return [{names[i] for i in comp} for comp in Components(Adjacency.of(succ)).components(range(len(names)))]

@@ -411,7 +411,8 @@ class Run:
         self._lazy = False            # in `_fast_forward`: positions are interned after it
         self.skipped = False          # a fast-forward left None in the logs (`_fill_logs`)
         self._th = [None] + [_Thread() for _ in range(self.threads)]
-        self._ranked = (-1, None)     # (steps taken, the stamps' ranks then): `_numbered`'s last
+        #: (steps taken, the stamps' ranks then, renaming -> its image's ranks): `_numbered`'s last
+        self._ranked = (-1, None, None)
         #: The thread numbers the design is given (to `begin`, and as a lock's holder): `Tid`s in
         #: a search by symmetry where the design allows one (models/threadids.py), else the ints.
         self._tid = (0, *map(Tid, range(1, self.threads + 1))) \
@@ -1104,21 +1105,26 @@ class Run:
         done, else (thread, position, local state's shape, tries, where its stamps (the local state's,
         then its results') begin and end in `found`)):
         the stamps numbered in canonical form (by `ranks` when given: those of the same stamps)."""
-        newest = {d: d.newest for d in self.domains if not d.relative}   # a relative domain has no newest
+        newest = self._newest()
         if ranks is None:
             ranks = self._ranks(found, newest)
         numbers = _numbers(found, ranks)
-        # (a parity's newest is what its bits are numbered against: always the same number)
+        # (a parity's newest is what its bits are numbered against: its thread's number, which an
+        # image renames, so kept out, where it would sit in the order of the domains)
         return (tuple(shapes), numbers[:in_memory],
                 tuple([ranks[d][n] for d, n in newest.items() if not d.parity_of])), \
             _canonical_parts(parts, numbers)
+
+    def _newest(self) -> dict:
+        """Each domain's newest stamp written (a relative domain has none)."""
+        return {d: d.newest for d in self.domains if not d.relative}
 
     def _ranks(self, found: list, newest: dict) -> dict:
         """The canonical ranks of this state's stamps (`found`, the newest ones `newest`), kept
         for its images (`_image_ranks`)."""
         ranks = STAMP_RANKS(found, newest) if self.horizon is None else \
             stamps.horizon_ranks(found, newest, self.horizon)
-        self._ranked = (len(self.schedule), ranks)
+        self._ranked = (len(self.schedule), ranks, {})
         return ranks
 
     def _image_ranks(self, found: list, names: tuple) -> dict:
@@ -1126,17 +1132,20 @@ class Run:
         (an image moves stamps, never changes them): this state's ranks (those `abstract_state`
         just gave, a third of `image_state`'s time computed again), but a parity's bits name its
         thread (`2 t + bit`, models/stamps.py), which the image renames: thread t's bits are
-        numbered as thread names[t]'s."""
-        at, ranks = self._ranked
+        numbered as thread names[t]'s (once per renaming: `image_positions`, then `image_state`)."""
+        at, ranks, images = self._ranked
         if at != len(self.schedule):
-            ranks = self._ranks(found, {d: d.newest for d in self.domains if not d.relative})
+            ranks = self._ranks(found, self._newest())
+            images = self._ranked[2]
         if not self._parities:
             return ranks
-        ranks = dict(ranks)
-        for d in self._parities:
-            shift = 2 * (int(names[d.parity_of]) - d.parity_of)
-            ranks[d] = {v: n + shift for v, n in ranks[d].items()}
-        return ranks
+        out = images.get(names)
+        if out is None:
+            out = images[names] = dict(ranks)
+            for d in self._parities:
+                shift = 2 * (int(names[d.parity_of]) - d.parity_of)
+                out[d] = {v: n + shift for v, n in ranks[d].items()}
+        return out
 
     def image_state(self, names: tuple, cells: list, order: tuple) -> tuple:
         """`abstract_state` of this state with its threads renamed (explore/symmetry.py): new

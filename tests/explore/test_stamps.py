@@ -397,13 +397,21 @@ def test_a_written_flip_is_the_newest_bit_and_the_form_counts_from_it():
     assert rank(a, 0) != rank(b, 0)      # the same bits against another newest: another state
 
 
-def _forget_parities(found, newest):
-    """A wrong form: every parity bit is 0 (a stale reader entry looks like a live one)."""
-    ranks = stamps.canonical_ranks(found, newest)
-    for d in ranks:
-        if d.parity_of:
-            ranks[d] = {0: 0, 1: 0}
+def _parities_numbered(number):
+    """The canonical form but for parities, thread t's bit b numbered `number(t, b)`."""
+    def ranks(found, newest):
+        out = stamps.canonical_ranks(found, newest)
+        for d in out:
+            if d.parity_of:
+                out[d] = {b: number(d.parity_of, b) for b in (0, 1)}
+        return out
     return ranks
+
+
+#: A wrong form: every parity bit is 0 (a stale reader entry looks like a live one).
+_forget_parities = _parities_numbered(lambda t, b: 0)
+#: The bits as they are (and their thread), not numbered against the newest.
+_bits_as_they_are = _parities_numbered(lambda t, b: 2 * t + b)
 
 
 def test_parities_have_equal_futures(monkeypatch):
@@ -439,11 +447,3 @@ def test_parities_merge_states_and_keep_every_verdict(monkeypatch, design, workl
     assert canon[1] == exact[1]
     assert canon[0] < exact[0]
 
-
-def _bits_as_they_are(found, newest):
-    """The canonical form but for parities, numbered by their bit (and thread) alone."""
-    ranks = stamps.canonical_ranks(found, newest)
-    for d in ranks:
-        if d.parity_of:
-            ranks[d] = {0: 2 * d.parity_of, 1: 2 * d.parity_of + 1}
-    return ranks
