@@ -151,6 +151,16 @@ class Greedy(Manager):
 MANAGERS = {m.name: m for m in (Aggressive, Passive, Polite, Karma, Polka, Timestamp, Greedy)}
 
 
+def round_key(rounds: int, last) -> tuple:
+    """What a conflict loop keeps of its rounds and last enemy at its head (its checkpoint): a design
+    asks ``resolve(me, other, rounds)`` and starts the rounds again at 0 when the enemy is not
+    `last`, so `last` is nothing while the rounds are 0 (the loop goes on alike whoever it was).
+    Rounds grow only in backoff (polite, karma, polka); for the other managers this is always
+    (0, None): a round that aborted or waited for an enemy meets the states of a first try again
+    (eager counter, 3 threads: 219,049 places against 174,131)."""
+    return rounds, (last if rounds else None)
+
+
 def make_manager(name: str) -> Manager:
     """A fresh manager; ValueError naming the known ones for an unknown name."""
     if name not in MANAGERS:

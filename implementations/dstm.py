@@ -105,7 +105,7 @@ from __future__ import annotations
 
 from stmcheck.models.machine import Abort, Machine, checkpoint, wait_any
 
-from .contention import ABORT_OTHER, ABORT_SELF, Managed, Party, Priorities, make_manager
+from .contention import ABORT_OTHER, ABORT_SELF, Managed, Party, Priorities, make_manager, round_key
 
 ACTIVE, WAITING, COMMITTED, ABORTED = "active", "waiting", "committed", "aborted"
 
@@ -159,7 +159,7 @@ class DSTM(Managed):
         while True:
             # an enemy aborted or waited for may restart and stand in the way again, within this
             # attempt: what the loop depends on, so that its states recur (machine.checkpoint)
-            yield checkpoint("open", key, writing, rounds, last, tx.parity, tuple(tx.reads.items()),
+            yield checkpoint("open", key, writing, *round_key(rounds, last), tx.parity, tuple(tx.reads.items()),
                              tuple(tx.owned.items()))
             loc = yield cell.load()
             owner, par, old, new, readers, _version = loc

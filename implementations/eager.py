@@ -68,7 +68,7 @@ from __future__ import annotations
 
 from stmcheck.models.machine import Abort, FREE, Machine, checkpoint, wait_any
 
-from .contention import ABORT_OTHER, ABORT_SELF, Managed, Priorities, make_manager
+from .contention import ABORT_OTHER, ABORT_SELF, Managed, Priorities, make_manager, round_key
 from .inplace import InPlace
 
 ACTIVE, WAITING, ABORTED = "active", "waiting", "aborted"   # a status; aborted is stored as (ABORTED, by)
@@ -99,6 +99,8 @@ class Eager(Managed, InPlace):
         self.token = machine.lock("inevitable")
         self.cm = make_manager(self.manager_name)
         self.prio = Priorities(machine, threads, self.cm)
+        #: A waiter also wakes when its owner draws a new ticket (`_block`): fresh tickets only.
+        self.wakes_on_ticket = self.prio.kind == "timestamp" and not self.cm.keeps_timestamp
         # With three threads or more, a key claimed by an older winner is left to it (see `_yield`).
         self.others = {t: [u for u in range(1, threads + 1) if u != t] for t in range(1, threads + 1)} \
             if threads > 2 and self.cm.priority == "timestamp" else None
@@ -146,7 +148,7 @@ class Eager(Managed, InPlace):
         while True:
             # the loop can go round for ever within one attempt (an owner aborted, restarted and
             # locking again): what it depends on, so that its states recur (machine.checkpoint)
-            yield checkpoint("own", key, rounds, last, tuple(tx.held), tuple(tx.undo), tx.claim)
+            yield checkpoint("own", key, *round_key(rounds, last), tuple(tx.held), tuple(tx.undo), tx.claim)
             if self.others is not None and not tx.inevitable and (yield from self._yield(tx, key)):
                 continue
             if (yield lock.try_acquire()):
@@ -174,11 +176,14 @@ class Eager(Managed, InPlace):
                 waiting = self.cm.shows_waiting and (yield self.status[owner].load()) == WAITING
                 other = yield from self.prio.other(owner, waiting)
                 decision = self.cm.resolve(self.prio.me(me), other, rounds)
+            # the owner's priority outlives the decision only where a waiter wakes when it draws a
+            # new ticket (`_block`, timestamp): elsewhere it is forgotten with the rest
+            ticket = other.prio if self.wakes_on_ticket and not tx.inevitable and decision != ABORT_OTHER \
+                else None
             # what the rest of the round uses (`last` is the owner): the owner's status word and
             # the failed try are forgotten (eager+timestamp counter, 3 threads: 187,558 places
             # against 207,811)
-            yield checkpoint("conflict", key, rounds, last, tuple(tx.held), tuple(tx.undo), tx.claim, decision,
-                             None if tx.inevitable else other.prio)
+            yield checkpoint("conflict", key, rounds, last, tuple(tx.held), tuple(tx.undo), tx.claim, decision, ticket)
             if decision == ABORT_OTHER:
                 if tx.claim != key:
                     tx.claim = key
@@ -195,7 +200,7 @@ class Eager(Managed, InPlace):
                 tx.blocked_by = key
                 raise Abort(f"{key} is locked by thread {owner}: giving way")
             elif decision.steps is None:
-                yield from self._block(tx, lock, owner, None if tx.inevitable else other)
+                yield from self._block(tx, lock, owner, ticket)
             else:
                 yield from self._backoff(tx, lock, owner, decision.steps)
                 rounds += 1
@@ -219,7 +224,7 @@ class Eager(Managed, InPlace):
                     return True
         return False
 
-    def _block(self, tx, lock, owner, other=None):
+    def _block(self, tx, lock, owner, ticket=None):
         """Wait(None): until the lock is free, I am aborted, (Greedy) the owner waits too, or
         (timestamp) the owner began another attempt, with a new ticket. Without the last, with
         three threads, an owner aborted by a third could release the lock, restart younger and
@@ -235,8 +240,7 @@ class Eager(Managed, InPlace):
         conds = [(lock, lambda v: v != owner), (mine, _aborted)]
         if self.cm.shows_waiting:
             conds.append((self.status[owner], _waiting))
-        if other is not None and self.prio.kind == "timestamp" and not self.cm.keeps_timestamp:
-            ticket = other.prio
+        if ticket is not None:
             conds.append((self.prio.cells[owner], lambda v: v != ticket))
         yield wait_any(*conds)
         if not self.cm.shows_waiting or not (yield mine.cas(WAITING, ACTIVE)):
