@@ -23,7 +23,8 @@ sit still while its enemy backs off. passive livelocks on transfer and swap
 (both give way, both retry) but not on counter: with one key the owner never
 meets a conflict, so it commits. timestamp and greedy are clean: the older
 transaction always wins. With three threads, timestamp livelocks on the random
-program (the 3-thread state graph, 10^6 states; registry `WITH_THREE_THREADS`):
+program (the 3-thread state graph, 10^6 states) and on transfer (the graph's
+end, 1.9 million states: once the third has committed; registry `WITH_THREE_THREADS`):
 two attempts abort each other at once, each deciding on the other's fresh
 ticket while itself already aborted, and both restart younger, round after
 round; Greedy, whose ticket survives the abort, does not. Greedy is the default: the oldest transaction never

@@ -136,13 +136,21 @@ SYMMETRIC_COUNTER = 700_000
 #: cell, taken under its lock, are merged (runtime.py, "Guarded steps merged"): 796,930 and
 #: 629,509 states (the matrix's own search; eager's cell 41 s); eager-no-undo's passed 1,500,000 then,
 #: and ends since aborted twins are dropped and eager's 'conflict' checkpoint: 635,232 states (the
-#: matrix's own search, 85 s), which decides deadlock and livelock there.
+#: matrix's own search, 85 s; 500,376 since `contention.round_key`), which decides deadlock and livelock there.
 GUARDED_COUNTER = 900_000
+#: eager's (greedy's) and eager+timestamp's 3-thread graphs on transfer end, without symmetry (greedy
+#: and timestamp read the other threads' claims in thread order: eager.py, `_yield`): 3,695,789 states
+#: (3,340,114 places; 705 s, 988 MB, the matrix's own search) before eager's conflict loop forgot the
+#: last owner while its rounds are 0 (contention.round_key), 2,990,687 after; eager+timestamp's
+#: 1,929,761 (313 s, 531 MB), its livelock proven there. On swap both pass 5,000,000 states (15
+#: minutes, one core).
+EAGER_TRANSFER = 4_000_000
 #: eager+aggressive's 3-thread graph on transfer ends by symmetry with those steps merged:
 #: 4,023,621 states (the matrix's own search, 8 min 50 s, 3.4 GB): its livelock proven on it, the
 #: criteria and deadlock-freedom decided.
 #: eager+polite's does not end there: 8,000,000 states by symmetry, opacity alone, 897 s.
-#: Since eager's 'conflict' checkpoint (eager.py, `_own`) the matrix's cell holds 1,830,349 states.
+#: Since eager's 'conflict' checkpoint (eager.py, `_own`) the matrix's cell held 1,830,349 states; since
+#: `contention.round_key` 1,756,727.
 AGGRESSIVE_TRANSFER = 4_500_000
 #: DSTM's 3-thread graphs on counter, searched by symmetry (all three threads interchangeable; its
 #: locators list readers in the order they registered: dstm.py, "Symmetry"): every place is met
@@ -154,7 +162,8 @@ AGGRESSIVE_TRANSFER = 4_500_000
 #: decides every criterion. dstm+aggressive's pass 400,000 places; dstm's on transfer 1,500,000.
 #: Since dstm's 'conflict' checkpoint (dstm.py, `_open`) the matrix's cells hold dstm 170,434,
 #: dstm+timestamp 134,496 and dstm+passive 149,357 states; since attempt bits are parities
-#: (dstm.py, "Model details") dstm 145,795, dstm+timestamp 104,941 and dstm+passive 27,990.
+#: (dstm.py, "Model details") dstm 145,795, dstm+timestamp 104,941 and dstm+passive 27,990; since
+#: `contention.round_key` dstm 105,213 and dstm+timestamp 79,093.
 DSTM_COUNTER = 250_000
 QUIESCENT_GRAPH3 = {"counter": 600_000, "write-skew": 700_000, "intset": 300_000, "random": 700_000,
                     "transfer": 3_000_000, "swap": 2_000_000}
@@ -265,14 +274,15 @@ DESIGNS = {e.name: e for e in (
     # Their 3-thread graphs lie beyond 10^6 states (measured on transfer, after the commit and abort
     # checkpoints: eager 1,000,000 states not exhausted in 129 s, before its claim fix, and 400,000
     # after it; dstm in 247 s; managers that fight add state): the matrix spends `FAR_BEYOND` there
-    # and names the count (but eager's, eager+timestamp's and eager-no-undo's counter: `GUARDED_COUNTER`). Not passive, which gives way: eager+passive's end (transfer 62,049
+    # and names the count (but eager's, eager+timestamp's and eager-no-undo's counter: `GUARDED_COUNTER`;
+    # eager's and eager+timestamp's transfer: `EAGER_TRANSFER`). Not passive, which gives way: eager+passive's end (transfer 62,049
     # states, swap 169,692). The 3-thread livelocks of dstm, dstm+timestamp and eager+timestamp (`WITH_THREE_THREADS`)
     # are replayed from their witnesses (`THREE_THREAD_WITNESSES`): the matrix's bounded searches
     # need not meet them (dstm's, dstm+timestamp's and dstm+passive's on counter do: every place
     # met, `DSTM_COUNTER`).
     Entry("eager", "eager", "Eager", "encounter-time locking, undo log, contention manager greedy (eager+MANAGER)",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
-          search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER}}),
+          search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER, "transfer": EAGER_TRANSFER}}),
     Entry("eager+aggressive", "eager", "Eager[aggressive]", "eager, aborting the owner at once",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK},
           search={"graph3": {"*": FAR_BEYOND, "counter": SYMMETRIC_COUNTER, "transfer": AGGRESSIVE_TRANSFER}}),
@@ -287,7 +297,7 @@ DESIGNS = {e.name: e for e in (
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK}, search={"graph3": FAR_BEYOND}),
     Entry("eager+timestamp", "eager", "Eager[timestamp]", "eager, the older attempt wins",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
-          search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER}}),
+          search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER, "transfer": EAGER_TRANSFER}}),
     Entry("eager-no-undo", "eager_no_undo", "EagerNoUndo",
           "eager whose abort keeps its in-place writes (aborted read, G1a)",
           {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL},   # transfer: G1a, not serializable (matrix)
@@ -548,6 +558,7 @@ _add_kind(Kind.GIL, _NO_GIL_OUTCOME)
 # until DSTM's readers were kept in registration order).
 WITH_THREE_THREADS = {("dstm", "write-skew"): (LIVELOCK,), ("dstm", "intset"): (LIVELOCK,),
                       ("eager+polite", "counter"): (LIVELOCK,), ("eager+timestamp", "random"): (LIVELOCK,),
+                      ("eager+timestamp", "transfer"): (LIVELOCK,),
                       ("dstm+polite", "write-skew"): (LIVELOCK,),
                       ("eager+karma", "intset"): (LIVELOCK,), ("eager+polka", "intset"): (LIVELOCK,),
                       # the 3-thread random program (not the 2-thread one) loses an update in memory
@@ -595,6 +606,11 @@ THREE_THREAD_WITNESSES = {
     # met by the 3-thread graph at 10^6 states: threads 1 and 2 abort each other at once, round
     # after round, each deciding on the other's fresh ticket while itself already aborted
     ("eager+timestamp", "random"): "2*2,3*7,1*2,2*10,1*10,2*5,1,3*5,1*2,2*3,3,2,3*16,2*12,1*25,2*23,1",
+    # the same, once thread 1 has committed: met by the 3-thread graph (stmcheck explore eager+timestamp
+    # --threads 3 --strategy graph --max-states 3000000: at 1,048,584 states), proven at the graph's
+    # end (1,929,761 states, `EAGER_TRANSFER`)
+    ("eager+timestamp", "transfer"): "2*2,3*2,1*3,2*5,1,3*12,2*5,1*6,3*3,2*12,3*11,1*10,2*3,1*22,2*12,3*21,2*5,"
+                                     "2*18,3*11,2,3*12,2*4",
 }
 
 
