@@ -142,8 +142,9 @@ GUARDED_COUNTER = 900_000
 #: and timestamp read the other threads' claims in thread order: eager.py, `_yield`): 3,695,789 states
 #: (3,340,114 places; 705 s, 988 MB, the matrix's own search) before eager's conflict loop forgot the
 #: last owner while its rounds are 0 (contention.round_key), 2,990,687 after; eager+timestamp's
-#: 1,929,761 (313 s, 531 MB), its livelock proven there. On swap both pass 5,000,000 states (15
-#: minutes, one core).
+#: 1,929,761 (313 s, 531 MB), its livelock proven there. On swap (one core each, beside another
+#: search): eager's passes 9,114,839 places in 30 minutes, not the end; eager+timestamp's ends at
+#: 6,582,868 states (1,384 s, 1.6 GB, no violation), not given that budget yet (its cell: ~20 minutes).
 EAGER_TRANSFER = 4_000_000
 #: eager+aggressive's 3-thread graph on transfer ends by symmetry with those steps merged:
 #: 4,023,621 states (the matrix's own search, 8 min 50 s, 3.4 GB): its livelock proven on it, the
