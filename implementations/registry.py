@@ -144,8 +144,11 @@ GUARDED_COUNTER = 900_000
 #: last owner while its rounds are 0 (contention.round_key), 2,990,687 after; eager+timestamp's
 #: 1,929,761 (313 s, 531 MB), its livelock proven there. On swap (one core each, beside another
 #: search): eager's passes 9,114,839 places in 30 minutes, not the end; eager+timestamp's ends at
-#: 6,582,868 states (1,384 s, 1.6 GB, no violation), not given that budget yet (its cell: ~20 minutes).
+#: 6,582,868 states (1,384 s, 1.6 GB, no violation): `EAGER_TIMESTAMP_SWAP`.
 EAGER_TRANSFER = 4_000_000
+#: eager+timestamp's 3-thread graph on swap ends, without symmetry (as on transfer): 6,582,868 states
+#: (6,239,368 places), no violation; the matrix's cell 1,998 s beside another search.
+EAGER_TIMESTAMP_SWAP = 7_000_000
 #: eager+aggressive's 3-thread graph on transfer ends by symmetry with those steps merged:
 #: 4,023,621 states (the matrix's own search, 8 min 50 s, 3.4 GB): its livelock proven on it, the
 #: criteria and deadlock-freedom decided.
@@ -276,7 +279,7 @@ DESIGNS = {e.name: e for e in (
     # checkpoints: eager 1,000,000 states not exhausted in 129 s, before its claim fix, and 400,000
     # after it; dstm in 247 s; managers that fight add state): the matrix spends `FAR_BEYOND` there
     # and names the count (but eager's, eager+timestamp's and eager-no-undo's counter: `GUARDED_COUNTER`;
-    # eager's and eager+timestamp's transfer: `EAGER_TRANSFER`). Not passive, which gives way: eager+passive's end (transfer 62,049
+    # eager's and eager+timestamp's transfer: `EAGER_TRANSFER`; eager+timestamp's swap: `EAGER_TIMESTAMP_SWAP`). Not passive, which gives way: eager+passive's end (transfer 62,049
     # states, swap 169,692). The 3-thread livelocks of dstm, dstm+timestamp and eager+timestamp (`WITH_THREE_THREADS`)
     # are replayed from their witnesses (`THREE_THREAD_WITNESSES`): the matrix's bounded searches
     # need not meet them (dstm's, dstm+timestamp's and dstm+passive's on counter do: every place
@@ -298,7 +301,8 @@ DESIGNS = {e.name: e for e in (
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK}, search={"graph3": FAR_BEYOND}),
     Entry("eager+timestamp", "eager", "Eager[timestamp]", "eager, the older attempt wins",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
-          search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER, "transfer": EAGER_TRANSFER}}),
+          search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER, "transfer": EAGER_TRANSFER,
+                             "swap": EAGER_TIMESTAMP_SWAP}}),
     Entry("eager-no-undo", "eager_no_undo", "EagerNoUndo",
           "eager whose abort keeps its in-place writes (aborted read, G1a)",
           {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL},   # transfer: G1a, not serializable (matrix)
