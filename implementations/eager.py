@@ -67,7 +67,8 @@ lock is new in memory.
 
 from __future__ import annotations
 
-from stmcheck.models.machine import Abort, FREE, Machine, checkpoint, wait_any
+from stmcheck.models.machine import Abort, FREE, Machine, checkpoint, read_all, wait_any
+from stmcheck.models.threadids import Tid
 
 from .contention import ABORT_OTHER, ABORT_SELF, Managed, Priorities, make_manager, round_key
 from .inplace import InPlace
@@ -90,7 +91,7 @@ class _Tx:
 
 class Eager(Managed, InPlace):
     undo = True   # eager-no-undo switches the undo log off
-    symmetric = True   # (per instance: see __init__)
+    symmetric = True   # (`_yield` reads the claims in one step: see there)
 
     def __init__(self, machine: Machine, keys: dict, threads: int):
         self.locks = {k: machine.lock(f"lock({k})") for k in keys}
@@ -103,11 +104,9 @@ class Eager(Managed, InPlace):
         #: A waiter also wakes when its owner draws a new ticket (`_block`): fresh tickets only.
         self.wakes_on_ticket = self.prio.kind == "timestamp" and not self.cm.keeps_timestamp
         # With three threads or more, a key claimed by an older winner is left to it (see `_yield`).
-        self.others = {t: [u for u in range(1, threads + 1) if u != t] for t in range(1, threads + 1)} \
+        # (Tids: a claimer chosen is kept in a checkpoint, which a search by symmetry renames)
+        self.others = {t: [Tid(u) for u in range(1, threads + 1) if u != t] for t in range(1, threads + 1)} \
             if threads > 2 and self.cm.priority == "timestamp" else None
-        #: Searchable by symmetry (models/threadids.py) but where `_yield` looks at the other
-        #: threads' claims in thread order (timestamp managers, three threads or more).
-        self.symmetric = self.others is None
 
     def local_state(self, thread):
         return self.prio.local_state(thread)
@@ -150,7 +149,7 @@ class Eager(Managed, InPlace):
             # the loop can go round for ever within one attempt (an owner aborted, restarted and
             # locking again): what it depends on, so that its states recur (machine.checkpoint)
             yield checkpoint("own", key, *round_key(rounds, last), tuple(tx.held), tuple(tx.undo), tx.claim)
-            if self.others is not None and not tx.inevitable and (yield from self._yield(tx, key)):
+            if self.others is not None and not tx.inevitable and (yield from self._yield(tx, key, rounds, last)):
                 continue
             if (yield lock.try_acquire()):
                 tx.held.append(key)
@@ -206,24 +205,35 @@ class Eager(Managed, InPlace):
                 yield from self._backoff(tx, lock, owner, decision.steps)
                 rounds += 1
 
-    def _yield(self, tx, key):
+    def _yield(self, tx, key, rounds, last):
         """Wait while an older transaction claims `key` (it aborted the owner and waits for the
         lock); True if it waited. Without this, with three threads, a third transaction took
         the lock in the moment it was free, the winner aborted it and waited again, and the
         lock went back and forth between the two others for ever, the oldest never getting
         it (a livelock the explorer proved once the loop's states could recur). With two
         threads the only claimer is the owner's enemy, whose claim the aborted owner already
-        waits out (`abort`), so the extra loads are left out there."""
+        waits out (`abort`), so the extra step is left out there.
+
+        The other threads' claims and tickets are read in one step (`read_all`), as from one
+        word holding them all (a board of a few threads' key numbers and tickets),
+        and the oldest claimer of `key` older than this attempt is the one waited out. Why not
+        one load each, in thread order: a thread between two of them has read thread 1's claim
+        and not yet thread 3's, a state that no renaming of threads 1 and 3 maps onto one a run
+        can reach, so the design could not be searched by symmetry (models/threadids.py).
+        What the step read is forgotten at once (`checkpoint`) but for the claimer chosen: its
+        result lists the threads in number order, which a renaming does not follow either."""
         me = tx.thread
-        mine = self.prio.me(me)
-        for u in self.others[me]:
-            if (yield self.claims[u].load()) == key:
-                other = yield from self.prio.other(u)
-                if other.prio < mine.prio:
-                    yield wait_any((self.claims[u], lambda v: v != key), (self.status[me], _aborted))
-                    yield from self._alive(tx)
-                    return True
-        return False
+        others = self.others[me]
+        seen = yield read_all(*[self.claims[u] for u in others], *[self.prio.cells[u] for u in others])
+        mine, n = self.prio.me(me).prio, len(others)
+        older = [(seen[n + i], u) for i, u in enumerate(others) if seen[i] == key and seen[n + i] < mine]
+        claimer = min(older, key=lambda c: c[0])[1] if older else None
+        yield checkpoint("yield", key, *round_key(rounds, last), tuple(tx.held), tuple(tx.undo), tx.claim, claimer)
+        if claimer is None:
+            return False
+        yield wait_any((self.claims[claimer], lambda v: v != key), (self.status[me], _aborted))
+        yield from self._alive(tx)
+        return True
 
     def _block(self, tx, lock, owner, ticket=None):
         """Wait(None): until the lock is free, I am aborted, (Greedy) the owner waits too, or
@@ -233,7 +243,7 @@ class Eager(Managed, InPlace):
         for its holder to change while the new attempt waited for a lock the waiter held (a
         deadlock the 3-thread state graph met at 10^6 states on five workloads, past the matrix's
         budget: stmcheck replay eager+timestamp --workload dict-update --threads 3
-        --schedule '2*2,3*7,1*2,2*5,1*6,3,1,2,1,2*10,3*4,1,2,1*6,2,3*20,1*9,2*7,3*20,1*3,2').
+        --schedule '2*2,3*6,1*2,2*4,1*5,3,1,2,1,2*8,3*4,1,2,1*5,2,3*17,1*8,2*7,3*18,1*3,2').
         Woken so, it asks its manager again, which now has it abort the younger owner."""
         mine = self.status[tx.thread]
         if self.cm.shows_waiting and not (yield mine.cas(ACTIVE, WAITING)):

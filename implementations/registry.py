@@ -132,23 +132,25 @@ JUST_BEYOND = 300_000
 #: and polka's on transfer, swap and counter, pass 10^6 states by symmetry too (write-skew and
 #: ww-pathology were measured past 10^6 without it only).
 SYMMETRIC_COUNTER = 700_000
-#: eager's (greedy's) and eager+timestamp's 3-thread graphs on counter end once steps on a key's
-#: cell, taken under its lock, are merged (runtime.py, "Guarded steps merged"): 796,930 and
-#: 629,509 states (the matrix's own search; eager's cell 41 s); eager-no-undo's passed 1,500,000 then,
-#: and ends since aborted twins are dropped and eager's 'conflict' checkpoint: 635,232 states (the
-#: matrix's own search, 85 s; 500,376 since `contention.round_key`), which decides deadlock and livelock there.
-GUARDED_COUNTER = 900_000
-#: eager's (greedy's) and eager+timestamp's 3-thread graphs on transfer end, without symmetry (greedy
-#: and timestamp read the other threads' claims in thread order: eager.py, `_yield`): 3,695,789 states
-#: (3,340,114 places; 705 s, 988 MB, the matrix's own search) before eager's conflict loop forgot the
-#: last owner while its rounds are 0 (contention.round_key), 2,990,687 after; eager+timestamp's
-#: 1,929,761 (313 s, 531 MB), its livelock proven there. On swap (one core each, beside another
-#: search): eager's passes 9,114,839 places in 30 minutes, not the end; eager+timestamp's ends at
-#: 6,582,868 states (1,384 s, 1.6 GB, no violation): `EAGER_TIMESTAMP_SWAP`.
-EAGER_TRANSFER = 4_000_000
-#: eager+timestamp's 3-thread graph on swap ends, without symmetry (as on transfer): 6,582,868 states
-#: (6,239,368 places), no violation; the matrix's cell 1,998 s beside another search.
-EAGER_TIMESTAMP_SWAP = 7_000_000
+#: eager's (greedy's) and eager+timestamp's 3-thread graphs end on every workload but dict-update
+#: since a transaction reads the other threads' claims on keys in one step (eager.py, `_yield`), which
+#: makes them searchable by symmetry where the workload allows it (one load each, in thread order,
+#: did not: no renaming of threads 1 and 3 maps it onto itself). Measured with the matrix's own search
+#: (one core each, beside another search): eager on counter 23,485 states (4 s), transfer 610,993
+#: (152 s), swap 1,631,364 (432 s, 628 MB), write-skew 513,702 (96 s), ww-pathology 636,047 (114 s),
+#: intset 592,558 (104 s) and random 427,181 (67 s), the last two without symmetry (their threads
+#: run different programs); eager+timestamp on counter 19,448, transfer 396,682 (77 s), swap
+#: 1,112,552 (278 s), write-skew 330,019, ww-pathology 419,229, intset 453,551, random 315,965
+#: (no symmetry), its 3-thread livelock proven on transfer, write-skew, ww-pathology and random. Before (no symmetry, a load per claim):
+#: counter 201,647 and 168,776 states; transfer 2,990,687 and 1,929,761; swap: eager's passed
+#: 9,114,839 places in 30 minutes, eager+timestamp's ended at 6,582,868 (its cell 1,998 s).
+#: dict-update passes 850,000 states in 2 minutes (whole histories: no views after places).
+EAGER_GRAPHS = {"*": 1_000_000, "swap": 2_000_000, "dict-update": FAR_BEYOND}
+#: eager-no-undo's 3-thread graphs, by symmetry: counter 58,400 states (9 s), swap 8,465,505 states
+#: on 2,662,791 places (690 s, 1.1 GB: its dirty reads multiply the history views); before, counter
+#: 500,376 (no symmetry), swap past 10^6. Its transfer passes 2,206,206 places and 16,258,477
+#: states in 20 minutes: not the end.
+NO_UNDO_GRAPHS = {"*": FAR_BEYOND, "counter": 100_000, "swap": 9_000_000}
 #: eager+aggressive's 3-thread graph on transfer ends by symmetry with those steps merged:
 #: 4,023,621 states (the matrix's own search, 8 min 50 s, 3.4 GB): its livelock proven on it, the
 #: criteria and deadlock-freedom decided.
@@ -278,15 +280,14 @@ DESIGNS = {e.name: e for e in (
     # Their 3-thread graphs lie beyond 10^6 states (measured on transfer, after the commit and abort
     # checkpoints: eager 1,000,000 states not exhausted in 129 s, before its claim fix, and 400,000
     # after it; dstm in 247 s; managers that fight add state): the matrix spends `FAR_BEYOND` there
-    # and names the count (but eager's, eager+timestamp's and eager-no-undo's counter: `GUARDED_COUNTER`;
-    # eager's and eager+timestamp's transfer: `EAGER_TRANSFER`; eager+timestamp's swap: `EAGER_TIMESTAMP_SWAP`). Not passive, which gives way: eager+passive's end (transfer 62,049
+    # and names the count (but eager's and eager+timestamp's: `EAGER_GRAPHS`; eager-no-undo's counter and
+    # swap: `NO_UNDO_GRAPHS`). Not passive, which gives way: eager+passive's end (transfer 62,049
     # states, swap 169,692). The 3-thread livelocks of dstm, dstm+timestamp and eager+timestamp (`WITH_THREE_THREADS`)
     # are replayed from their witnesses (`THREE_THREAD_WITNESSES`): the matrix's bounded searches
     # need not meet them (dstm's, dstm+timestamp's and dstm+passive's on counter do: every place
     # met, `DSTM_COUNTER`).
     Entry("eager", "eager", "Eager", "encounter-time locking, undo log, contention manager greedy (eager+MANAGER)",
-          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
-          search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER, "transfer": EAGER_TRANSFER}}),
+          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}, search={"graph3": EAGER_GRAPHS}),
     Entry("eager+aggressive", "eager", "Eager[aggressive]", "eager, aborting the owner at once",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK},
           search={"graph3": {"*": FAR_BEYOND, "counter": SYMMETRIC_COUNTER, "transfer": AGGRESSIVE_TRANSFER}}),
@@ -300,13 +301,11 @@ DESIGNS = {e.name: e for e in (
     Entry("eager+polka", "eager", "Eager[polka]", "eager, karma with exponential backoff",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK}, search={"graph3": FAR_BEYOND}),
     Entry("eager+timestamp", "eager", "Eager[timestamp]", "eager, the older attempt wins",
-          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
-          search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER, "transfer": EAGER_TRANSFER,
-                             "swap": EAGER_TIMESTAMP_SWAP}}),
+          {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}, search={"graph3": EAGER_GRAPHS}),
     Entry("eager-no-undo", "eager_no_undo", "EagerNoUndo",
           "eager whose abort keeps its in-place writes (aborted read, G1a)",
           {"transfer": SERIAL, "swap": SERIAL, "counter": SERIAL},   # transfer: G1a, not serializable (matrix)
-          search={"graph3": {"*": FAR_BEYOND, "counter": GUARDED_COUNTER}}),
+          search={"graph3": NO_UNDO_GRAPHS}),
     # DSTM: obstruction-free, ownership records, visible reads (implementations/dstm.py). DPOR
     # does not exhaust it (retries); the state graph decides every 2-thread cell (transfer: 2,949
     # states); what exploration established is in the docstring.
@@ -563,7 +562,8 @@ _add_kind(Kind.GIL, _NO_GIL_OUTCOME)
 # until DSTM's readers were kept in registration order).
 WITH_THREE_THREADS = {("dstm", "write-skew"): (LIVELOCK,), ("dstm", "intset"): (LIVELOCK,),
                       ("eager+polite", "counter"): (LIVELOCK,), ("eager+timestamp", "random"): (LIVELOCK,),
-                      ("eager+timestamp", "transfer"): (LIVELOCK,),
+                      ("eager+timestamp", "transfer"): (LIVELOCK,), ("eager+timestamp", "write-skew"): (LIVELOCK,),
+                      ("eager+timestamp", "ww-pathology"): (LIVELOCK,),
                       ("dstm+polite", "write-skew"): (LIVELOCK,),
                       ("eager+karma", "intset"): (LIVELOCK,), ("eager+polka", "intset"): (LIVELOCK,),
                       # the 3-thread random program (not the 2-thread one) loses an update in memory
@@ -608,14 +608,24 @@ THREE_THREAD_WITNESSES = {
     # were merged (runtime.py), which changed the search's order
     ("eager+karma", "intset"): "3*10,1*3,2*3,1*4,2*15,1*6,2*7,1*10,2*6,1*11,2*2,1,2*23,1*7,2*13,1*15,2*4,1*9,2",
     ("eager+polka", "intset"): "3*10,1*3,2*3,1*4,2*10,1*6,2*7,1*10,2*6,1*11,2*2,1,2*19,1*7,2*13,1*10,2*4,1*9,2",
-    # met by the 3-thread graph at 10^6 states: threads 1 and 2 abort each other at once, round
-    # after round, each deciding on the other's fresh ticket while itself already aborted
-    ("eager+timestamp", "random"): "2*2,3*7,1*2,2*10,1*10,2*5,1,3*5,1*2,2*3,3,2,3*16,2*12,1*25,2*23,1",
-    # the same, once thread 1 has committed: met by the 3-thread graph (stmcheck explore eager+timestamp
-    # --threads 3 --strategy graph --max-states 3000000: at 1,048,584 states), proven at the graph's
-    # end (1,929,761 states, `EAGER_TRANSFER`)
-    ("eager+timestamp", "transfer"): "2*2,3*2,1*3,2*5,1,3*12,2*5,1*6,3*3,2*12,3*11,1*10,2*3,1*22,2*12,3*21,2*5,"
-                                     "2*18,3*11,2,3*12,2*4",
+    # met by the 3-thread graph: threads 1 and 2 abort each other at once, round after round,
+    # each deciding on the other's fresh ticket while itself already aborted (stmcheck explore
+    # eager+timestamp --workload random --threads 3 --strategy graph --max-states 4000000: at
+    # 262,144 states since `_yield` reads the claims in one step; at 10^6 before)
+    ("eager+timestamp", "random"): "2*2,3*4,1*2,2*8,1*8,2*5,1,3*7,1*2,2*3,3,2,3*15,2*11,1*10,"
+                                   "1*13,2*21,1*10",
+    # the same, once thread 1 has committed: met by the 3-thread graph by symmetry (the same
+    # command on transfer with --symmetry: at 262,146 states), proven at the graph's end
+    # (`EAGER_GRAPHS`)
+    ("eager+timestamp", "transfer"): "1*3,2*6,3*12,2*5,1*5,3*3,1,2*10,3*10,1*9,2*3,1*20,2*11,3*19,2*4,"
+                                     "2*17,3*11,2,3*10,2*3",
+    # the same on write-skew and ww-pathology, met once `_yield` read the claims in one step (the same
+    # command by symmetry, --max-states 1000000: at 262,146 and 262,149 states), proven at the graphs'
+    # ends (`EAGER_GRAPHS`)
+    ("eager+timestamp", "write-skew"): "1*3,2*6,3*12,2*5,1*5,3*3,1,2*10,3*10,1*9,2*3,1*17,2*11,3*19,2*4,"
+                                       "2*17,3*11,2,3*10,2*3",
+    ("eager+timestamp", "ww-pathology"): "1*3,2*6,3*15,2*5,1*5,3*4,1,2*13,3*10,1*9,2*4,1*20,2*14,3*22,2*4,"
+                                         "2*21,3*12,2,3*13,2*3",
 }
 
 

@@ -15,7 +15,8 @@ them writes; that relation is all partial-order reduction needs, so it is part
 of the step, not guessed by the checker.
 
 Blocking: `Lock.acquire()` blocks (the thread is not *enabled*) while another
-thread holds the lock, and `wait_any` blocks until one of its conditions holds.
+thread holds the lock, and `wait_any` blocks until one of its conditions holds
+(`read_all`, which never blocks, reads several cells at once, as a word that packs them).
 A design must wait with these, never with a loop of loads: a spinning thread
 would step forever and turn every wait into an endless execution, whereas a
 blocked thread simply is not scheduled, and a state where nobody can move is a
@@ -190,6 +191,8 @@ class Step:
         """`load x = 3`, `cas lock(x) (0, 0)->(0, 1) ok`: one line of a timeline."""
         op = self.op
         if op == WAIT:
+            if all(p is _always for _, p in self.obj):     # `read_all`
+                return "read " + ", ".join(o.name for o, _ in self.obj) + f" = {result!r}"
             return "wait for " + " or ".join(o.name for o, _ in self.obj) + f" = {result!r}"
         if op in (BEGIN, END):
             return OP_NAMES[op]
@@ -315,6 +318,21 @@ def wait_any(*conditions) -> Step:
                                f"guarded_by=...)): only the lock's holder may look at it, and no other "
                                f"thread can change it while the holder waits")
     return Step(WAIT, tuple(conditions))
+
+
+def _always(value) -> bool:
+    return True
+
+
+def read_all(*objects) -> Step:
+    """Read several cells (or locks) in one step; the result is the tuple of their values.
+
+    Never blocks (a `wait_any` whose conditions always hold). It models a word that packs
+    them, as a claims board packs a few threads' claims: use it only where a real design
+    could keep the values in one word, since it reads them at one moment. Why a design
+    would: loads of per-thread cells in thread order are no search by symmetry can rename
+    (implementations/eager.py, `_yield`)."""
+    return wait_any(*((o, _always) for o in objects))
 
 
 class Machine:

@@ -37,7 +37,7 @@ def test_terminal_lines_have_a_header_and_a_legend():
 
 
 def test_a_cell_with_nine_unknown_verdicts_is_not_clean():
-    out = run("--designs", "eager", "--workloads", "write-skew", "--threads", "3", "--no-write").stdout
+    out = run("--designs", "eager", "--workloads", "dict-update", "--threads", "3", "--no-write").stdout
     row = next(ln for ln in out.splitlines() if ln.startswith("eager"))
     assert "?????????" in row and "clean" not in row and "unknown" in row
 

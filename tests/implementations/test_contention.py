@@ -234,9 +234,11 @@ def test_greedy_eager_oldest_claims_a_key_let_go_between_try_and_question():
     `holder` question found the lock free (the holder had just been aborted), so it went round
     without meeting the manager, while the two younger ones, both waiting for it, aborted each
     other: a fair lasso the graph search proved. Now that race publishes the oldest's claim,
-    the younger ones leave the key to it, and the same schedule runs to the end."""
-    lasso = ("2*8,3*17,1*13,2,3*4,1*6,3*13,1*3,2,3*15,1*2 "
-             "(1*2,2,1*9,2*2,3*4,1*15,3*13,1*4,2,3*15,1*2)*")
+    the younger ones leave the key to it, and the same schedule runs to the end. (The schedule
+    as found, each `_yield`'s loads of the claims and tickets taken as the one step that reads
+    them now; without the claim on that race it is the lasso again, checked by hand.)"""
+    lasso = ("2*7,3*15,1*12,2,3*4,1*5,3*12,1*3,2,3*13,1*2 "
+             "(1*2,2,1*8,2,3*4,1*13,3*12,1*4,2,3*13,1*2)*")
     done = api.replay("eager", lasso, "transfer", threads=3)
     assert done.outcome == "complete" and done.violation is None
     assert sum(e["op"] == "commit" for e in done.history["events"]) == 3
@@ -248,8 +250,9 @@ def test_timestamp_eager_waiter_wakes_when_the_owner_restarts_younger():
     and took it again before thread 2 was scheduled. Thread 2, older now, went on waiting for the
     holder to change, thread 1 waited for a lock thread 2 held: a deadlock (met by the 3-thread
     state graph at 10^6 states). A waiter now also wakes on the owner's new ticket, asks again,
-    and aborts the younger owner: the same schedule runs to the end."""
-    schedule = "2*2,3*7,1*2,2*5,1*6,3,1,2,1,2*10,3*4,1,2,1*6,2,3*20,1*9,2*7,3*20,1*3,2"
+    and aborts the younger owner: the same schedule runs to the end (as found, each `_yield`'s
+    loads taken as its one step; without the wake on a new ticket it deadlocks again)."""
+    schedule = "2*2,3*6,1*2,2*4,1*5,3,1,2,1,2*8,3*4,1,2,1*5,2,3*17,1*8,2*7,3*18,1*3,2"
     done = api.replay("eager+timestamp", schedule, "dict-update", threads=3)
     assert done.outcome == "complete" and done.violation is None
     assert sum(e["op"] == "commit" for e in done.history["events"]) == 3

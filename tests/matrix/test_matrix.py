@@ -249,7 +249,7 @@ def test_a_design_may_widen_its_search():
         assert (M.DEFAULT_BUDGET.for_design(d) != M.DEFAULT_BUDGET) == (d in searching)
     described = M.DEFAULT_BUDGET.describe()
     assert set(searching) <= set(described) and "3,500 executions and 250,000 steps" in described["dstm+karma"]
-    assert f"with 3 threads the state graph at most {FAR_BEYOND:,} states" in described["eager"]
+    assert f"with 3 threads the state graph at most {FAR_BEYOND:,} states" in described["eager+karma"]
     assert "starvation on write-skew: at most 200,000 states" in described["dstm-no-loser-wait"]
     racy = M.DEFAULT_BUDGET.for_design("gencounter-racy")
     assert racy.cyclic_states("write-skew") == M.DEFAULT_BUDGET.states          # its finite graph: all of it
