@@ -22,13 +22,15 @@ counted in steps cannot help: a fair but adversarial schedule lets the owner
 sit still while its enemy backs off. passive livelocks on transfer and swap
 (both give way, both retry) but not on counter: with one key the owner never
 meets a conflict, so it commits. timestamp and greedy are clean: the older
-transaction always wins. With three threads, timestamp livelocks on the random
-program (the 3-thread state graph, 10^6 states) and on transfer (the graph's
-end, 1.9 million states: once the third has committed; registry `WITH_THREE_THREADS`):
+transaction always wins. With three threads, timestamp livelocks on transfer
+(once the third has committed), write-skew, ww-pathology and the random program
+(the 3-thread state graphs, each ended: registry `WITH_THREE_THREADS`, `EAGER_GRAPHS`):
 two attempts abort each other at once, each deciding on the other's fresh
 ticket while itself already aborted, and both restart younger, round after
-round; Greedy, whose ticket survives the abort, does not. Greedy is the default: the oldest transaction never
-waits and is never aborted, so its guarantee covers every workload. Their
+round; Greedy, whose ticket survives the abort, does not (its 3-thread graphs
+end clean on every workload but dict-update, past 950,000 states in two
+minutes). Greedy is the default: the oldest transaction never waits and is
+never aborted, so its guarantee covers every workload. Their
 tickets are stamps (contention.Priorities, models/stamps.py): the explorer
 may forget how many were drawn (timestamp draws one per attempt, so a retry
 loop can meet its states again; greedy one per transaction).

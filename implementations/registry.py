@@ -141,10 +141,11 @@ SYMMETRIC_COUNTER = 700_000
 #: intset 592,558 (104 s) and random 427,181 (67 s), the last two without symmetry (their threads
 #: run different programs); eager+timestamp on counter 19,448, transfer 396,682 (77 s), swap
 #: 1,112,552 (278 s), write-skew 330,019, ww-pathology 419,229, intset 453,551, random 315,965
-#: (no symmetry), its 3-thread livelock proven on transfer, write-skew, ww-pathology and random. Before (no symmetry, a load per claim):
-#: counter 201,647 and 168,776 states; transfer 2,990,687 and 1,929,761; swap: eager's passed
-#: 9,114,839 places in 30 minutes, eager+timestamp's ended at 6,582,868 (its cell 1,998 s).
-#: dict-update passes 850,000 states in 2 minutes (whole histories: no views after places).
+#: (no symmetry), its 3-thread livelock proven on transfer, write-skew, ww-pathology and random.
+#: Before (no symmetry, a load per claim): counter 201,647 and 168,776 states; transfer 2,990,687
+#: and 1,929,761; swap: eager's passed 9,114,839 places in 30 minutes, eager+timestamp's ended at
+#: 6,582,868 (its cell 1,998 s). dict-update: 959,350 and 847,509 states in 2 minutes, not the end
+#: (whole histories: no views after places).
 EAGER_GRAPHS = {"*": 1_000_000, "swap": 2_000_000, "dict-update": FAR_BEYOND}
 #: eager-no-undo's 3-thread graphs, by symmetry: counter 58,400 states (9 s), swap 8,465,505 states
 #: on 2,662,791 places (690 s, 1.1 GB: its dirty reads multiply the history views); before, counter

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from stmcheck.checker.cli import main
 from stmcheck.checker import api
 from stmcheck.checker.explore.strategies.replay import Replay
+from stmcheck.implementations.eager import Eager
 from stmcheck.implementations.contention import (
     ABORT_OTHER,
     ABORT_SELF,
@@ -244,15 +245,24 @@ def test_greedy_eager_oldest_claims_a_key_let_go_between_try_and_question():
     assert sum(e["op"] == "commit" for e in done.history["events"]) == 3
 
 
-def test_timestamp_eager_waiter_wakes_when_the_owner_restarts_younger():
+def test_timestamp_eager_waiter_wakes_when_the_owner_restarts_younger(monkeypatch):
     """eager+timestamp, 3 threads, dict-update: the younger thread 2 waited for thread 1's lock;
     thread 1, aborted by thread 2's earlier attempt, let the lock go, restarted with a newer ticket
     and took it again before thread 2 was scheduled. Thread 2, older now, went on waiting for the
     holder to change, thread 1 waited for a lock thread 2 held: a deadlock (met by the 3-thread
     state graph at 10^6 states). A waiter now also wakes on the owner's new ticket, asks again,
     and aborts the younger owner: the same schedule runs to the end (as found, each `_yield`'s
-    loads taken as its one step; without the wake on a new ticket it deadlocks again)."""
+    loads taken as its one step); without the wake on a new ticket it is the deadlock again."""
     schedule = "2*2,3*6,1*2,2*4,1*5,3,1,2,1,2*8,3*4,1,2,1*5,2,3*17,1*8,2*7,3*18,1*3,2"
     done = api.replay("eager+timestamp", schedule, "dict-update", threads=3)
     assert done.outcome == "complete" and done.violation is None
     assert sum(e["op"] == "commit" for e in done.history["events"]) == 3
+    built = Eager.__init__
+
+    def without_the_wake(self, *args):
+        built(self, *args)
+        self.wakes_on_ticket = False
+
+    monkeypatch.setattr(Eager, "__init__", without_the_wake)
+    again = api.replay("eager+timestamp", schedule, "dict-update", threads=3)
+    assert again.outcome == "deadlock"
