@@ -109,6 +109,9 @@ class Eager(Managed, InPlace):
         # (Tids: a claimer chosen is kept in a checkpoint, which a search by symmetry renames)
         self.others = {t: [Tid(u) for u in range(1, threads + 1) if u != t] for t in range(1, threads + 1)} \
             if threads > 2 and self.cm.priority == "timestamp" else None
+        #: A lock found free between the try and the question is claimed too (`_own`): where claims
+        #: are read (`_yield`).
+        self.claims_free_lock = self.others is not None
 
     def local_state(self, thread):
         return self.prio.local_state(thread)
@@ -166,7 +169,7 @@ class Eager(Managed, InPlace):
                 # threads the oldest lost this race round after round while the two others,
                 # both waiting for it, aborted each other (a proven lasso, eager on transfer);
                 # a claim makes the younger ones leave the key to it (`_yield`)
-                if self.others is not None and tx.claim != key:
+                if self.claims_free_lock and tx.claim != key:
                     tx.claim = key
                     yield self.claims[me].store(key)
                 continue

@@ -230,19 +230,28 @@ def test_dstm_is_opaque_on_sampled_transfers(design):
     assert [v.kind for v in out.violations] in ([], ["livelock"])
 
 
-def test_greedy_eager_oldest_claims_a_key_let_go_between_try_and_question():
+def test_greedy_eager_oldest_claims_a_key_let_go_between_try_and_question(monkeypatch):
     """eager (greedy), 3 threads, transfer: the oldest thread's `try_acquire` failed, then its
     `holder` question found the lock free (the holder had just been aborted), so it went round
     without meeting the manager, while the two younger ones, both waiting for it, aborted each
     other: a fair lasso the graph search proved. Now that race publishes the oldest's claim,
-    the younger ones leave the key to it, and the same schedule runs to the end. (The schedule
-    as found, each `_yield`'s loads of the claims and tickets taken as the one step that reads
-    them now; without the claim on that race it is the lasso again, checked by hand.)"""
+    the younger ones leave the key to it, and the same schedule runs to the end (as found, each
+    `_yield`'s loads of the claims and tickets taken as the one step that reads them now);
+    without the claim on that race it is the lasso again."""
     lasso = ("2*7,3*15,1*12,2,3*4,1*5,3*12,1*3,2,3*13,1*2 "
              "(1*2,2,1*8,2,3*4,1*13,3*12,1*4,2,3*13,1*2)*")
     done = api.replay("eager", lasso, "transfer", threads=3)
     assert done.outcome == "complete" and done.violation is None
     assert sum(e["op"] == "commit" for e in done.history["events"]) == 3
+    built = Eager.__init__
+
+    def without_the_claim(self, *args):
+        built(self, *args)
+        self.claims_free_lock = False
+
+    monkeypatch.setattr(Eager, "__init__", without_the_claim)
+    again = api.replay("eager", lasso, "transfer", threads=3)
+    assert again.outcome == "livelock"
 
 
 def test_timestamp_eager_waiter_wakes_when_the_owner_restarts_younger(monkeypatch):
