@@ -109,8 +109,11 @@ class Eager(Managed, InPlace):
         # (Tids: a claimer chosen is kept in a checkpoint, which a search by symmetry renames)
         self.others = {t: [Tid(u) for u in range(1, threads + 1) if u != t] for t in range(1, threads + 1)} \
             if threads > 2 and self.cm.priority == "timestamp" else None
-        #: A lock found free between the try and the question is claimed too (`_own`): where claims
-        #: are read (`_yield`).
+        #: Each thread's one step of `_yield`: the others' claims, then their tickets (made once).
+        self.boards = {t: read_all(*[self.claims[u] for u in us], *[self.prio.cells[u] for u in us])
+                       for t, us in self.others.items()} if self.others is not None else None
+        #: A lock found free between the try and the question is claimed too (`_own`), where claims
+        #: are read (`_yield`); a switch of its own, so that a test can show the lasso without it.
         self.claims_free_lock = self.others is not None
 
     def local_state(self, thread):
@@ -153,8 +156,9 @@ class Eager(Managed, InPlace):
         while True:
             # the loop can go round for ever within one attempt (an owner aborted, restarted and
             # locking again): what it depends on, so that its states recur (machine.checkpoint)
-            yield checkpoint("own", key, *round_key(rounds, last), tuple(tx.held), tuple(tx.undo), tx.claim)
-            if self.others is not None and not tx.inevitable and (yield from self._yield(tx, key, rounds, last)):
+            head = (key, *round_key(rounds, last), tuple(tx.held), tuple(tx.undo), tx.claim)
+            yield checkpoint("own", *head)
+            if self.others is not None and not tx.inevitable and (yield from self._yield(tx, key, head)):
                 continue
             if (yield lock.try_acquire()):
                 tx.held.append(key)
@@ -210,7 +214,7 @@ class Eager(Managed, InPlace):
                 yield from self._backoff(tx, lock, owner, decision.steps)
                 rounds += 1
 
-    def _yield(self, tx, key, rounds, last):
+    def _yield(self, tx, key, head):
         """Wait while an older transaction claims `key` (it aborted the owner and waits for the
         lock); True if it waited. Without this, with three threads, a third transaction took
         the lock in the moment it was free, the winner aborted it and waited again, and the
@@ -225,15 +229,17 @@ class Eager(Managed, InPlace):
         one load each, in thread order: a thread between two of them has read thread 1's claim
         and not yet thread 3's, a state that no renaming of threads 1 and 3 maps onto one a run
         can reach, so the design could not be searched by symmetry (models/threadids.py).
-        What the step read is forgotten at once (`checkpoint`) but for the claimer chosen: its
-        result lists the threads in number order, which a renaming does not follow either."""
+        What the step read is forgotten at once (`checkpoint`: the loop head's values, `head`, and
+        the claimer chosen): its result lists the threads in number order, which a renaming does
+        not follow either."""
         me = tx.thread
         others = self.others[me]
-        seen = yield read_all(*[self.claims[u] for u in others], *[self.prio.cells[u] for u in others])
+        seen = yield self.boards[me]
         mine, n = self.prio.me(me).prio, len(others)
-        older = [(seen[n + i], u) for i, u in enumerate(others) if seen[i] == key and seen[n + i] < mine]
+        older = [(ticket, u) for u, claim, ticket in zip(others, seen[:n], seen[n:])
+                 if claim == key and ticket < mine]
         claimer = min(older, key=lambda c: c[0])[1] if older else None
-        yield checkpoint("yield", key, *round_key(rounds, last), tuple(tx.held), tuple(tx.undo), tx.claim, claimer)
+        yield checkpoint("yield", *head, claimer)
         if claimer is None:
             return False
         yield wait_any((self.claims[claimer], lambda v: v != key), (self.status[me], _aborted))

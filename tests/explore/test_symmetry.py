@@ -75,13 +75,7 @@ def _verdicts(out, ex):
     ("dstm+passive", "counter", 2, False),              # a livelock
 ])
 def test_the_quotient_stands_for_the_full_graph(design, workload, threads, cyclic):
-    sym_g, sym_ex, sym_out = _search(design, workload, threads, True, cyclic)
-    full_g, full_ex, full_out = _search(design, workload, threads, False, cyclic)
-    assert full_out.exhausted and sym_out.exhausted
-    assert (sym_g.product is None) == cyclic         # cyclic programs: no history view at all
-    assert _verdicts(sym_out, sym_ex) == _verdicts(full_out, full_ex)
-    assert len(sym_g.store) < len(full_g.store)          # it reduced something
-    assert _orbit_sum(sym_g, sym_ex) == len(full_g.store)
+    _quotient_is_exact(design, lambda: workload, threads, cyclic)
 
 
 def test_eager_claims_read_in_one_step_keep_the_quotient_exact():
@@ -89,12 +83,18 @@ def test_eager_claims_read_in_one_step_keep_the_quotient_exact():
     the others wait the claims out (`Eager._yield`, which reads every other thread's claim and
     ticket in one step and keeps only the claimer it waits for): the quotient holds one state
     of each orbit (with the claims read one load at a time in thread order it did not)."""
-    workload = lambda: _SameProgram([[[("w", "x")]]] * 3, retries=None)
-    sym_g, sym_ex, sym_out = _search("eager+timestamp", workload(), 3, True)
-    full_g, full_ex, full_out = _search("eager+timestamp", workload(), 3, False)
+    _quotient_is_exact("eager+timestamp", lambda: _SameProgram([[[("w", "x")]]] * 3, retries=None), 3)
+
+
+def _quotient_is_exact(design, workload, threads, cyclic=False):
+    """Both searches end with the same verdicts, the quotient is smaller, and its orbits add up to
+    the full graph. `workload()`: a workload's name, or a fresh workload for each search."""
+    sym_g, sym_ex, sym_out = _search(design, workload(), threads, True, cyclic)
+    full_g, full_ex, full_out = _search(design, workload(), threads, False, cyclic)
     assert full_out.exhausted and sym_out.exhausted
+    assert (sym_g.product is None) == cyclic         # cyclic programs: no history view at all
     assert _verdicts(sym_out, sym_ex) == _verdicts(full_out, full_ex)
-    assert len(sym_g.store) < len(full_g.store)
+    assert len(sym_g.store) < len(full_g.store)          # it reduced something
     assert _orbit_sum(sym_g, sym_ex) == len(full_g.store)
 
 

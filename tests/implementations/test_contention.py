@@ -240,18 +240,7 @@ def test_greedy_eager_oldest_claims_a_key_let_go_between_try_and_question(monkey
     without the claim on that race it is the lasso again."""
     lasso = ("2*7,3*15,1*12,2,3*4,1*5,3*12,1*3,2,3*13,1*2 "
              "(1*2,2,1*8,2,3*4,1*13,3*12,1*4,2,3*13,1*2)*")
-    done = api.replay("eager", lasso, "transfer", threads=3)
-    assert done.outcome == "complete" and done.violation is None
-    assert sum(e["op"] == "commit" for e in done.history["events"]) == 3
-    built = Eager.__init__
-
-    def without_the_claim(self, *args):
-        built(self, *args)
-        self.claims_free_lock = False
-
-    monkeypatch.setattr(Eager, "__init__", without_the_claim)
-    again = api.replay("eager", lasso, "transfer", threads=3)
-    assert again.outcome == "livelock"
+    _fixed_but_not_without(monkeypatch, "eager", lasso, "transfer", "claims_free_lock", "livelock")
 
 
 def test_timestamp_eager_waiter_wakes_when_the_owner_restarts_younger(monkeypatch):
@@ -263,15 +252,20 @@ def test_timestamp_eager_waiter_wakes_when_the_owner_restarts_younger(monkeypatc
     and aborts the younger owner: the same schedule runs to the end (as found, each `_yield`'s
     loads taken as its one step); without the wake on a new ticket it is the deadlock again."""
     schedule = "2*2,3*6,1*2,2*4,1*5,3,1,2,1,2*8,3*4,1,2,1*5,2,3*17,1*8,2*7,3*18,1*3,2"
-    done = api.replay("eager+timestamp", schedule, "dict-update", threads=3)
+    _fixed_but_not_without(monkeypatch, "eager+timestamp", schedule, "dict-update", "wakes_on_ticket", "deadlock")
+
+
+def _fixed_but_not_without(monkeypatch, design, schedule, workload, fix, outcome):
+    """`schedule` (3 threads) runs to the end, all three committing; with the design's switch `fix`
+    off (an attribute `Eager.__init__` sets) it ends in `outcome` again, as it did before the fix."""
+    done = api.replay(design, schedule, workload, threads=3)
     assert done.outcome == "complete" and done.violation is None
     assert sum(e["op"] == "commit" for e in done.history["events"]) == 3
     built = Eager.__init__
 
-    def without_the_wake(self, *args):
+    def without_the_fix(self, *args):
         built(self, *args)
-        self.wakes_on_ticket = False
+        setattr(self, fix, False)
 
-    monkeypatch.setattr(Eager, "__init__", without_the_wake)
-    again = api.replay("eager+timestamp", schedule, "dict-update", threads=3)
-    assert again.outcome == "deadlock"
+    monkeypatch.setattr(Eager, "__init__", without_the_fix)
+    assert api.replay(design, schedule, workload, threads=3).outcome == outcome
