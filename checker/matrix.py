@@ -266,6 +266,8 @@ def supported(design: str, workload: str, threads: int = 2) -> bool:
 class _Collect(Explorer):
     """An explorer that records every kind of violation it meets and goes on."""
 
+    kinds_only = True
+
     def __init__(self, *args, step_budget=None, **kw):
         super().__init__(*args, stop_at_first=False, exact_histories=True, **kw)
         self.explain = False                # only kinds and first schedules are kept: cached verdicts do

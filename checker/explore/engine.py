@@ -159,6 +159,7 @@ class Explorer:
         if getattr(strategy, "finds_cycles", False):
             strategy.judge_histories_by(self.finite_history_view())
             strategy.stop_early = stop_at_first
+            strategy.forget_broken = self.kinds_only
             if self.cyclic:      # programs that never end: their threads may starve (graph.py)
                 strategy.starvers = tuple(t for t in range(1, workload.threads + 1) if workload.program(t))
         elif hasattr(strategy, "judge_histories_by"):
@@ -168,6 +169,10 @@ class Explorer:
 
     #: Run every thread's program over and over (see `CyclicExplorer`).
     cyclic = False
+    #: Record which criteria break, not every way a run can end with each verdict (the matrix):
+    #: then the state-graph search forgets the history views of criteria a run broke already
+    #: (strategies/views_after.py, `Forgetting`).
+    kinds_only = False
 
     def history_view(self):
         """What a stateful strategy must keep of the history so far to give every continuation the

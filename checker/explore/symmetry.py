@@ -225,6 +225,7 @@ class SymmetricView:
         self.verdicts, self.commits = inner.verdicts, inner.commits
         self.covers = getattr(inner, "covers", None)
         self.cover_form = getattr(inner, "cover_form", None)
+        self.forget = getattr(inner, "forget", None)
 
     def __call__(self, run):
         return self.inner(run)

@@ -66,6 +66,9 @@ def event_tuple(e: dict) -> tuple:
     return e["op"], e["thread"], e.get("key"), canonical_value(e.get("value"))
 
 
+_NONE: frozenset = frozenset()     # no configuration: no continuation has a witness order
+
+
 def _accepting(configs) -> bool:
     """Some configuration has placed every attempt: the history read has a witness order."""
     return any(not u for _, u in configs)
@@ -149,6 +152,13 @@ class WitnessKey:
     def verdicts(view: tuple) -> tuple:
         """(`accepts`,) of a view `after` gave."""
         return (_accepting(view[0]),)
+
+    @staticmethod
+    def forget(view: tuple, broken: tuple) -> tuple:
+        """`view` with the criterion forgotten if `broken[0]` (some history already broke it: the
+        fold of views, views_after.py): no configuration left, the view of a prefix no
+        continuation can mend, which `after` keeps so and `verdicts` rejects; the commits stay."""
+        return (_NONE, view[1]) if broken[0] else view
 
     @staticmethod
     def commits(view: tuple) -> int:
@@ -455,6 +465,8 @@ class CommittedView:
         """The view after `view` has read `events` (`event_tuple`s): a thread has one live
         attempt at a time, so its operations are kept under its thread."""
         done, live, commits = view
+        if done is None:         # forgotten (`forget`): only the commits are counted
+            return done, live, commits + sum(e[0] == COMMIT for e in events)
         done, live = list(done), dict(live)
         for op, t, key, value in events:
             if op == "begin":
@@ -472,13 +484,23 @@ class CommittedView:
     def relabel(view: tuple, names: tuple) -> tuple:
         """`view` with thread t renamed `names[t]` (a search by symmetry, symmetry.py)."""
         done, live, commits = view
+        if done is None:
+            return view
         renamed = [()] * len(done)
         for t, txns in enumerate(done):
             renamed[names[t]] = txns
         return tuple(renamed), tuple(sorted((names[t], ops) for t, ops in live)), commits
 
+    @staticmethod
+    def forget(view: tuple, broken: tuple) -> tuple:
+        """`view` with serializability forgotten if `broken[0]` (`WitnessKey.forget`): no
+        transactions kept (`after` counts the commits alone), and `verdicts` rejects it."""
+        return (None, (), view[2]) if broken[0] else view
+
     def verdicts(self, view: tuple) -> tuple:
         done = view[0]
+        if done is None:
+            return (False,)
         found = self.judged.get(done)
         if found is None:
             b = HistoryBuilder(initial=self.initial)
@@ -525,6 +547,13 @@ class AllCriteriaView:
     @staticmethod
     def commits(view: tuple) -> int:
         return view[2][2]
+
+    @staticmethod
+    def forget(view: tuple, broken: tuple) -> tuple:
+        """Each criterion's view forgotten where `broken` says (`WitnessKey.forget`,
+        `CommittedView.forget`): `verdicts`' order, opacity, strict serializability, serializability."""
+        return (WitnessKey.forget(view[0], broken[0:1]), WitnessKey.forget(view[1], broken[1:2]),
+                CommittedView.forget(view[2], broken[2:3]))
 
     @staticmethod
     def covers(old: tuple, new: tuple) -> bool:

@@ -14,13 +14,14 @@ from hypothesis import HealthCheck, given, strategies as st
 
 from stmcheck.checker import api
 from stmcheck.checker.explore.strategies.dpor import DPOR
+from stmcheck.checker.matrix import _Collect
 from stmcheck.checker.explore.graphstore import GraphStore
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.checker.explore.strategies.replay import encode_lasso
 from stmcheck.models.workloads import make_workload
 
 from test_explore_dpor import TOY
-from test_explore_dpor_cache import PROGRAMS, Verdicts, on_random_programs, scripted
+from test_explore_dpor_cache import OP, PROGRAMS, Verdicts, on_random_programs, scripted
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,42 @@ def test_graph_agrees_with_dpor_on_random_programs(toy, programs, design, judged
         programs = ([programs[0][0]], programs[1])   # DPOR of more is out of reach
     name = toy + ":" + design if design in ("NoSync", "CasCommit") else design
     _agree(name, lambda: scripted(programs, design, 0), *judged)
+
+
+def test_a_criterion_only_the_fold_breaks_is_found_beside_forgotten_ones():
+    """tl2-no-read-validation, three threads (found by the random programs below): the runs that
+    build the places break opacity and strict serializability, and only the fold of views meets
+    a history that is not serializable. Forgetting the two must keep that one (forgetting all
+    three, a wrong `broken_by_runs`, loses it)."""
+    programs = [[[("r", "x"), ("r", "y")]], [[("w", "y"), ("w", "y"), ("w", "x")]],
+                [[("w", "y"), ("w", "y"), ("r", "y")]]]
+    g = GraphSearch()
+    ex = api.make_explorer(api.prepare("tl2-no-read-validation", scripted(programs, "tl2-no-read-validation", 0)),
+                           g, explorer_cls=_Collect, max_executions=None, time_limit=300)
+    assert ex.explore().exhausted
+    assert g.views_after.broken == (True, True, False)          # opacity, strict: forgotten
+    assert {str(p) for p in ex.broken} == {"opaque", "strictly-serializable", "serializable", "gil"}
+
+
+#: Three threads of one transaction, two to four operations each: enough that runs break some
+#: criteria while the places are built and leave others for the fold.
+THREE = st.lists(st.lists(st.lists(OP, min_size=2, max_size=4), min_size=1, max_size=1), min_size=3, max_size=3)
+
+
+@on_random_programs(30, HealthCheck.function_scoped_fixture)
+@given(programs=THREE, design=st.sampled_from(["NoSync", "CasCommit", "tl2-no-read-validation",
+                                               "lazy-unlocked-commit"]))
+def test_forgetting_broken_criteria_agrees_on_random_programs(toy, programs, design):
+    """The matrix's explorer with views of broken criteria forgotten against the same explorer
+    folding every view (itself held to DPOR above): the same criteria broken, the same other kinds."""
+    name = toy + ":" + design if design in ("NoSync", "CasCommit") else design
+    found = []
+    for explorer_cls in (_Collect, _EveryView):
+        ex = api.make_explorer(api.prepare(name, scripted(programs, design, 0)), GraphSearch(),
+                               explorer_cls=explorer_cls, max_executions=None, time_limit=300)
+        assert ex.explore().exhausted
+        found.append(({str(p) for p in ex.broken}, ex.others, ex.suspected))
+    assert found[0] == found[1]
 
 
 def test_livelock_freedom_is_proven_where_the_graph_is_finite():
@@ -256,12 +293,43 @@ def test_views_folded_over_places_are_the_state_graph(design, workload, threads,
 ])
 def test_covered_views_keep_every_verdict_when_all_criteria_are_judged(design, workload, threads, broken):
     """The matrix's view (every criterion at once, `AllCriteriaView.covers`): the same
-    verdicts, violated and not, with and without covering."""
-    from stmcheck.checker.matrix import _Collect
-    (gc, ec), (gf, ef) = _covered_and_not(design, workload, threads, "opacity", _Collect).values()
+    verdicts, violated and not, with and without covering (every view folded: no criterion
+    forgotten, which would leave little to cover)."""
+    (gc, ec), (gf, ef) = _covered_and_not(design, workload, threads, "opacity", _EveryView).values()
     assert gc.states < gf.states and not gc.covered      # the fold covers (views after places)
     assert {str(p) for p in ec.broken} == {str(p) for p in ef.broken} == broken
     assert (ec.others, ec.suspected) == (ef.others, ef.suspected)
+
+
+class _EveryView(_Collect):
+    """The matrix's explorer, but its graph search folds the views of broken criteria too."""
+    kinds_only = False
+
+
+@pytest.mark.parametrize("design,workload,threads,symmetry,broken", [
+    ("lazy-unlocked-commit", "transfer", 2, False, {"opaque", "serializable", "strictly-serializable", "gil"}),
+    ("tl2-no-read-validation", "transfer", 3, False, {"opaque"}),
+    ("tl2-no-read-validation", "transfer", 3, True, {"opaque"}),
+    ("tl2-no-commit-validation", "write-skew", 3, False, {"opaque", "serializable", "strictly-serializable", "gil"}),
+    ("norec", "counter", 3, False, set()),
+    ("norec", "counter", 3, True, set()),
+])
+def test_criteria_broken_already_are_forgotten_and_every_verdict_stays(design, workload, threads, symmetry, broken):
+    """The matrix's explorer (`Explorer.kinds_only`) folds no view of a criterion a run that built
+    the places broke (views_after.py, `Forgetting`): the same criteria broken, the same other
+    kinds, livelock verdict and runs suspected as with every view folded, on fewer states
+    where a criterion was broken by then, the same states where none was; by symmetry too."""
+    out = {}
+    for explorer_cls in (_Collect, _EveryView):
+        g = GraphSearch(symmetry=symmetry)
+        out[explorer_cls] = (g, _exhaust(design, workload, threads, g, "opacity", explorer_cls)[1])
+    (gf, ef), (ga, ea) = out[_Collect], out[_EveryView]
+    assert {str(p) for p in ef.broken} == {str(p) for p in ea.broken} == broken
+    assert (ef.others, ef.suspected) == (ea.others, ea.suspected)
+    assert (gf._livelock() is None) == (ga._livelock() is None)
+    forgot = gf.views_after.broken
+    assert (forgot is not None) == bool(broken - {"gil"})
+    assert gf.states < ga.states if forgot else gf.states == ga.states
 
 
 def test_a_state_beyond_the_step_bound_leaves_the_graph_incomplete():

@@ -382,3 +382,39 @@ def test_a_configuration_and_the_one_without_its_twins_accept_the_same_continuat
             assert _accepts(x) == _accepts(y), (state, u, fewer, events)
             seen[_accepts(x)] += 1
     assert removed > 300 and min(seen.values()) > 100, (removed, seen)
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None)
+@given(attempts=st.lists(THREAD, min_size=2, max_size=3), order=st.lists(st.integers(0, 5), max_size=40),
+       broken=st.tuples(st.booleans(), st.booleans(), st.booleans()), at=st.integers(0, 40),
+       names=st.permutations([1, 2, 3]))
+def test_a_forgotten_criterion_stays_forgotten_and_the_others_are_untouched(attempts, order, broken, at, names):
+    """`forget` (the fold's `Forgetting`, strategies/views_after.py), applied after every event
+    from event `at` on, as the fold applies it: the criteria forgotten read broken to the end,
+    the commits are counted as before, and every other criterion's view is the one read without
+    forgetting, renamed or not (a search by symmetry)."""
+    from stmcheck.checker.explore.witnesskey import AllCriteriaView
+    events = [witnesskey.event_tuple(e) for e in events_of(attempts, order)]
+    view = AllCriteriaView({k: 0 for k in KEYS})
+    run = FakeRun(len(attempts))
+    plain = forgot = view(run)
+    renaming = (0,) + tuple(names[:len(attempts)]) if sorted(names[:len(attempts)]) == list(
+        range(1, len(attempts) + 1)) else None
+    for i, e in enumerate(events):
+        plain = view.after(plain, (e,))
+        forgot = view.after(forgot, (e,))
+        if i >= at:
+            forgot = view.forget(forgot, broken)
+    if at < len(events):
+        assert view.commits(forgot) == view.commits(plain)
+        for k, gone in enumerate(broken):
+            if gone:
+                assert view.verdicts(forgot)[k] is False
+            else:
+                assert forgot[k] == plain[k] and view.verdicts(forgot)[k] == view.verdicts(plain)[k]
+        if renaming is not None:
+            renamed, forgot_renamed = view.relabel(plain, renaming), view.relabel(forgot, renaming)
+            assert view.forget(renamed, broken) == forgot_renamed
+            assert view.forget(view.after(forgot_renamed, ()), broken) == forgot_renamed
+    else:
+        assert forgot == plain

@@ -276,6 +276,9 @@ class GraphSearch(PathRuns):
         #: "Views after places": a view that can be read over stored edges (`after`) is left out
         #: of the states the runs build and folded over the finished graph instead (`product`)
         self.split = split
+        #: Fold no view of a criterion a run that built the places broke (the explorer says:
+        #: `Explorer.kinds_only`; views_after.py, `Forgetting`)
+        self.forget_broken = False
         self.product = None              # that view
         self.root_view = None
         self.labels: dict = {}           # a transition's events -> label id
@@ -645,7 +648,8 @@ class GraphSearch(PathRuns):
             self.bounds.add("time-limit (before the views were folded over the places)")
         elif self.product is not None and self.root_view is not None:
             fold = self.views_after = ViewsAfterPlaces(self, self.product, self.cover, self.max_states,
-                                                       self.stop_early, self.deadline, tick=self.tick)
+                                                       self.stop_early, self.deadline, tick=self.tick,
+                                                       forget=self.forget_broken)
             fold.run()
             self.transitions = fold.transitions
             if fold.bounded is not None:

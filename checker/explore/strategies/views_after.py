@@ -37,6 +37,18 @@ keeps its configurations in order as it builds them (witnesskey.py,
 no reference cycles: tests/explore/test_views_after.py). The whole search
 1,877 s then, 846 s now (14,488,164 KB at the peak).
 
+Criteria already broken are forgotten where the explorer records only which
+criteria break (the matrix: `Explorer.kinds_only`): once a run that built
+the places broke a criterion, its verdict is "violated" whatever else the
+fold finds, so the fold keeps no view of it (`Forgetting`), and states that
+differ only in what it still needed meet as one. (Other callers want every
+way to end judged, below: they fold every view.) On eager-no-undo transfer,
+3 threads by symmetry, whose dirty reads break opacity and both
+serializabilities in its first runs, the committed transactions kept for
+serializability alone made 16,258,477 states on 2,206,206 places in 20
+minutes, not the end; forgotten, the fold holds a state a place (2,206,206:
+the graph ends, 531 s in all, 872 MB).
+
 What is judged, then: the runs that built the places were judged as they
 ended; an end the fold meets with a final memory, a number of commits (the
 invariant reads it) and a verdict of the view that no judged run had is
@@ -89,6 +101,42 @@ def native():
     return _library.get()
 
 
+class Forgetting:
+    """A view with the criteria `broken` forgotten (the view's `forget`: a constant in their place,
+    which `after` keeps, `verdicts` rejects, and beside which the commits are still counted).
+
+    Why it is the same verdict: a criterion a judged history broke is violated whatever else the
+    fold finds (the explorer reports a criterion broken or not, never how often), so the fold
+    need not look for its ends. The other criteria's views, the commits (the invariant reads
+    them) and the place (the final memory: the invariant and the GIL read it) are kept as they
+    were, so states that meet as one here get the same verdicts on them on every continuation,
+    and an end the fold finds new on them is judged as before (`_ends`: the forgotten verdicts
+    count as broken on both sides of its comparison)."""
+
+    def __init__(self, inner, broken: tuple):
+        self.inner, self.broken = inner, broken
+        self.verdicts, self.commits = inner.verdicts, inner.commits
+        self.covers = getattr(inner, "covers", None)
+        self.cover_form = getattr(inner, "cover_form", None)
+
+    def forgotten(self, view):
+        return self.inner.forget(view, self.broken)
+
+    def after(self, view, label):
+        return self.inner.forget(self.inner.after(view, label), self.broken)
+
+
+def broken_by_runs(finals: dict):
+    """Which of the view's criteria (`verdicts`' order) some run that built the places broke, or
+    None where none did (`GraphSearch.finals`: each step into an end, with the view's verdicts)."""
+    broken = None
+    for ends in finals.values():
+        for _, label, _, _, ok in ends:
+            if label >= 0:           # (a deadlock or crash: no history verdicts)
+                broken = tuple(ok) if broken is None else tuple(a and b for a, b in zip(broken, ok))
+    return None if broken is None or all(broken) else tuple(not a for a in broken)
+
+
 class ViewsAfterPlaces:
     """The states (place, view) reachable over a graph of places (`GraphSearch` with
     `product` set), breadth-first; `candidates` are the schedules to replay and judge.
@@ -100,8 +148,13 @@ class ViewsAfterPlaces:
     compare the two, tests/explore/test_views_after.py)."""
 
     def __init__(self, graph, view, cover: bool, max_states: int, stop_at_first: bool, deadline=None,
-                 native: bool | None = None, tick=None, chain_max: int = CHAIN_MAX):
+                 native: bool | None = None, tick=None, chain_max: int = CHAIN_MAX, forget: bool = False):
+        broken = broken_by_runs(graph.finals) if forget and getattr(view, "forget", None) is not None else None
+        if broken is not None:
+            view = Forgetting(view, broken)
+        self.broken = broken          # the criteria forgotten (`Forgetting`), or None
         self.graph, self.view, self.deadline = graph, view, deadline
+        self.root = view.forgotten(graph.root_view) if broken is not None else graph.root_view
         self.tick = tick              # called every `_CHUNK` states expanded (progress display)
         self.covers = getattr(view, "covers", None) if cover else None
         self.max_states, self.stop_at_first = max_states, stop_at_first
@@ -116,7 +169,8 @@ class ViewsAfterPlaces:
         self.transitions = 0
         self.bounded = None           # the bound that stopped the fold, if one did
         self.candidates: list = []    # schedules (choices, marks fused) of ends to judge
-        self._judged = {(fid, commits, ok) for ends in graph.finals.values() for _, _, fid, commits, ok in ends}
+        self._judged = {(fid, commits, self._forgotten(ok))
+                        for ends in graph.finals.values() for _, _, fid, commits, ok in ends}
         self._bytes = 0
         self._new_view = None         # called with each new view's id and view (the C fold's forms)
         self.seconds = 0.0            # how long the fold took
@@ -148,6 +202,17 @@ class ViewsAfterPlaces:
             raise RuntimeError(f"the C fold cannot be used here: {_library.error or 'no cover form'}")
         return self._run_native(*loaded) if loaded is not None else self._run_python()
 
+    def _forgotten(self, ok):
+        """Verdicts `ok` (a tuple; True at a deadlock or crash) as the forgetting view gives them."""
+        if self.broken is None or ok is True:
+            return ok
+        return tuple(a and not b for a, b in zip(ok, self.broken))
+
+    def _breaks_more(self, verdicts: tuple) -> bool:
+        """Some criterion not forgotten is broken (forgotten ones always read broken)."""
+        forgot = self.broken or (False,) * len(verdicts)
+        return not all(v or b for v, b in zip(verdicts, forgot))
+
     def _view_id(self, v) -> int:
         n = len(self.views)
         found = numbered(v, v, self._view_ids, self.views)
@@ -169,7 +234,7 @@ class ViewsAfterPlaces:
             if what not in self._judged:
                 self._judged.add(what)
                 self.candidates.append(schedule(i) + [t])
-                if not all(what[2]) and self.stop_at_first:
+                if self.stop_at_first and self._breaks_more(what[2]):
                     return True      # its run, the last candidate, stops the explorer
         return False
 
@@ -224,7 +289,7 @@ class ViewsAfterPlaces:
                     raise MemoryError("the fold of views ran out of memory")
             self._new_view = new_view
         try:
-            root, stop_at, status = self._view_id(g.root_view), 0, DONE
+            root, stop_at, status = self._view_id(self.root), 0, DONE
             while True:
                 if self.deadline is not None and time.monotonic() >= self.deadline:
                     self.bounded = "time-limit (folding the views)"
@@ -281,7 +346,7 @@ class ViewsAfterPlaces:
             parent.append(p)
             thread.append(t)
 
-        add(0, self._view_id(g.root_view), -1, 0)
+        add(0, self._view_id(self.root), -1, 0)
         i = 0
         try:
             while i < len(place):
