@@ -75,7 +75,7 @@ def test_the_largest_designs_stop_at_the_same_livelock(local2, design):
 
 def test_three_threads_the_cards_command(local2):
     here, there = _same("tl2", threads=3)
-    assert there.exhausted and there.states == 21_437
+    assert there.exhausted and there.states == here.states > 20_000     # the graph one process builds
     assert "built on 2 worker(s)" in there.strategy_desc
 
 

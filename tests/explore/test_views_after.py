@@ -130,7 +130,7 @@ def test_cover_forms_decide_covers_as_the_views_do(design, workload, threads, cr
 def test_progress_goes_on_while_the_views_are_folded(monkeypatch):
     """A long fold is not silent: the explorer's progress display is called as it goes, with
     the states folded so far (more than the places the runs built). Every 1,024 states here
-    (tl2 3 x 1 folds 21,437 states over 17,040 places: at the fold's own 16,384, never past
+    (tl2 3 x 1 folds 21,319 states over 17,040 places: at the fold's own 16,384, never past
     the places)."""
     monkeypatch.setattr(views_after, "_CHUNK", 0x400)
     seen = []

@@ -86,8 +86,9 @@ state took 40,695 runs and 1.57 M steps; the card's command 3.5 s against
 and drops a state not expanded yet that a later one at its place covers).
 The matrix's tl2 swap cell, 3 threads: 126,910 states on 29,447 places, 6.7 s
 CPU (95 s before). (All measured before the witness automaton kept attempts in
-an order of their own, `witnesskey._order_key`; since, tl2 3 x 1 has 21,437
-states (21,443 before aborted twins were dropped, `witnesskey._without_twins`), and building every state takes 12,390 runs.) `split=False` builds every state with its view (tests
+an order of their own, `witnesskey._order_key`; since, tl2 3 x 1 has 21,319
+states (21,437 before aborted attempts went as blocks, 21,443 before aborted twins were dropped,
+`witnesskey._without_twins`), and building every state takes 12,390 runs.) `split=False` builds every state with its view (tests
 compare the two); whole histories (object workloads), which no fold reads,
 are built that way.
 
@@ -141,7 +142,7 @@ there (it is not in the stored state itself: walks and parent pointers follow id
 only, so every stored state is one a run stood in), the views are renamed along edges
 (`SymmetricView`), cycles are looked for on the graph the quotient stands for (`LiftedGraph`),
 and a counterexample's path is renamed back into a real schedule (symmetry.py proves each).
-tl2 transfer, 3 threads: 10,903 states against 21,437; counter: 947 against 5,229.
+tl2 transfer, 3 threads: 10,844 states against 21,319; counter: 947 against 5,229.
 Most images of a new state are no stored state, and their thread positions say so: the
 positions are built first and the memory only where they are stored (`Symmetry.images`), the
 same lookups for less (`stmcheck explore dstm+timestamp --workload counter --threads 3

@@ -2,7 +2,7 @@
 
 Why: a state of the graph search is a *place* (memory and thread positions)
 and a history view (what the criterion still needs of the history). On tl2
-transfer, 3 threads, 21,437 states stand on 17,040 places (61,921, about four
+transfer, 3 threads, 21,319 states stand on 17,040 places (61,921, about four
 views a place, before the witness automaton kept attempts in an order of their
 own), and building the graph state by state ran the design for every one of
 them (a replay from the start and a step), though threads see only the place. Here the runs build the graph of places alone, each edge
