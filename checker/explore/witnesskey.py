@@ -437,8 +437,9 @@ def _without_twins(u: tuple) -> tuple:
 def _stood_for(u: tuple) -> list:
     """The attempts D of u that an aborted attempt A stands for (`_without_twins`): for the first
     A (in u's order) with any, the most of the aborted attempts that read nothing A does not
-    (A's twins; where A only read, any whose operations are among A's) that can go together (one goes when its predecessors and followers outside those going and
-    A are A's; one that cannot is outside, which may hold others back), or an empty list."""
+    (A's twins; where A only read, any whose operations are among A's) that can go together:
+    one goes when its predecessors and followers outside those going and A are A's; one that
+    cannot is outside, which may hold others back. An empty list if there is none."""
     follows = [0] * len(u)         # attempt -> the attempts that have it as a predecessor (a mask)
     for j, x in enumerate(u):
         p = x[3]
