@@ -330,8 +330,9 @@ def read_all(*objects) -> Step:
     Never blocks (a `wait_any` whose conditions always hold). It models a word that packs
     them, as a claims board packs a few threads' claims: use it only where a real design
     could keep the values in one word, since it reads them at one moment. Why a design
-    would: loads of per-thread cells in thread order are no search by symmetry can rename
-    (implementations/eager.py, `_yield`)."""
+    would: a thread between two loads of per-thread cells, taken in thread order, is in a state
+    no renaming of the threads maps onto a reachable one, so a search by symmetry could not
+    take it (implementations/eager.py, `_yield`)."""
     return wait_any(*((o, _always) for o in objects))
 
 

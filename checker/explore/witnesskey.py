@@ -211,14 +211,13 @@ class WitnessKey:
         for state, u in configs:     # commit or abort
             i = _live(u, t)
             ops = u[i][1]
-            if op == ABORT:
-                ops = _reads_to_place(ops)
-                u = u[:i] + ((t, ops, LIVE, u[i][3]),) + u[i + 1:]
-            if op == ABORT and (not ops or self.committed_only):
+            if op == ABORT:          # (strict serializability keeps no aborted attempt)
+                ops = () if self.committed_only else _reads_to_place(ops)
+            if op == ABORT and not ops:
                 out.update(self._closure((state, _without(u, i))))
             else:   # an ended attempt is never looked up by thread again (`_live`): its thread is
                     # dropped, so that views differing only in who ran it are equal (and cover each other)
-                u = _ended(u, i, op)
+                u = _ended(u, i, op, ops)
                 out.update(self._closure((state, _without_twins(u) if op == ABORT else u)))
         return _minimal(out, self.canon)
 
@@ -356,11 +355,12 @@ def _ended_count(u: tuple) -> int:
     return n
 
 
-def _ended(u: tuple, i: int, status: str) -> tuple:
-    """u with its live attempt u[i] ended with `status`, moved into the ended prefix after every
-    ended attempt whose key is not greater (`_order_key`); the bits of the ended attempts it
-    passes renumbered (no attempt has u[i] as a predecessor: it was live)."""
-    _, ops, _, preds = u[i]
+def _ended(u: tuple, i: int, status: str, ops: tuple) -> tuple:
+    """u with its live attempt u[i] ended with `status` and kept as `ops` (an aborted one as
+    `_reads_to_place` reads it), moved into the ended prefix after every ended attempt whose key
+    is not greater (`_order_key`); the bits of the ended attempts it passes renumbered (no
+    attempt has u[i] as a predecessor: it was live)."""
+    preds = u[i][3]
     k = _ended_count(u)
     key = _order_key((0, ops, status, preds))
     q = k
