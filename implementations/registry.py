@@ -163,7 +163,8 @@ NO_UNDO_GRAPHS = {"*": 1_000_000, "transfer": 2_500_000, "swap": 3_000_000, "cou
 #: criteria and deadlock-freedom decided.
 #: eager+polite's does not end there: 8,000,000 states by symmetry, opacity alone, 897 s.
 #: Since eager's 'conflict' checkpoint (eager.py, `_own`) the matrix's cell held 1,830,349 states; since
-#: `contention.round_key` 1,756,727.
+#: `contention.round_key` 1,756,727. Its write-skew graph ends by symmetry too: 1,476,418 states (355 s,
+#: the matrix's own search beside another); random's passes 1,500,000.
 AGGRESSIVE_TRANSFER = 4_500_000
 #: DSTM's 3-thread graphs on counter, searched by symmetry (all three threads interchangeable; its
 #: locators list readers in the order they registered: dstm.py, "Symmetry"): every place is met
@@ -178,6 +179,13 @@ AGGRESSIVE_TRANSFER = 4_500_000
 #: (dstm.py, "Model details") dstm 145,795, dstm+timestamp 104,941 and dstm+passive 27,990; since
 #: `contention.round_key` dstm 105,213 and dstm+timestamp 79,093.
 DSTM_COUNTER = 250_000
+#: DSTM's other 3-thread graphs that end since aborted attempts go as blocks (witnesskey.py,
+#: `_without_twins`): the matrix's own search, one core each beside another search, by symmetry
+#: where the workload allows it (states; seconds of the whole cell): transfer dstm 6,100,903
+#: (2,025 s, 2.4 GB) and dstm+timestamp 4,037,523 (868 s, 1.3 GB); random dstm 300,575 and
+#: dstm+timestamp 301,052 (67 s each); write-skew dstm 1,077,988 (282 s), dstm+timestamp 643,692
+#: (151 s). On random and write-skew both livelock there (`WITH_THREE_THREADS`).
+DSTM_GRAPHS = {"*": FAR_BEYOND, "counter": DSTM_COUNTER, "random": 400_000}
 QUIESCENT_GRAPH3 = {"counter": 600_000, "write-skew": 700_000, "intset": 300_000, "random": 700_000,
                     "transfer": 3_000_000, "swap": 2_000_000}
 #: lazy-unlocked-commit's 3-thread graphs on transfer and swap end by symmetry with the views folded
@@ -299,7 +307,8 @@ DESIGNS = {e.name: e for e in (
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN}, search={"graph3": EAGER_GRAPHS}),
     Entry("eager+aggressive", "eager", "Eager[aggressive]", "eager, aborting the owner at once",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK},
-          search={"graph3": {"*": FAR_BEYOND, "counter": SYMMETRIC_COUNTER, "transfer": AGGRESSIVE_TRANSFER}}),
+          search={"graph3": {"*": FAR_BEYOND, "counter": SYMMETRIC_COUNTER, "transfer": AGGRESSIVE_TRANSFER,
+                             "write-skew": 1_600_000}}),
     Entry("eager+passive", "eager", "Eager[passive]", "eager, giving way (abort self) on conflict",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": CLEAN}),     # one key: the owner never aborts
     Entry("eager+polite", "eager", "Eager[polite]", "eager, bounded exponential backoff, then abort the owner",
@@ -320,7 +329,7 @@ DESIGNS = {e.name: e for e in (
     # states); what exploration established is in the docstring.
     Entry("dstm", "dstm", "DSTM", "DSTM: ownership records, status words aborted by CAS, contention manager greedy",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
-          search={"graph3": {"*": FAR_BEYOND, "counter": DSTM_COUNTER}}),
+          search={"graph3": {**DSTM_GRAPHS, "transfer": 6_500_000, "write-skew": 1_200_000}}),
     Entry("dstm+aggressive", "dstm", "DSTM[aggressive]", "dstm with contention manager aggressive",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK},
           search={"graph3": FAR_BEYOND, "graph": 500_000}),
@@ -331,13 +340,18 @@ DESIGNS = {e.name: e for e in (
           # own search at 10^6: 46 and 66 s; intset's was 121,386 with the readers sorted); transfer's
           # by symmetry since aborted attempts go as blocks (witnesskey._without_twins): 1,477,687
           # states on 1,447,805 places (590 s, 889 MB; before, opacity's views alone passed 40 million
-          # states in 25 minutes); the rest pass 10^6, but counter's places (`DSTM_COUNTER`)
+          # states in 25 minutes); swap's too: 2,672,189 states on 2,591,804 places (1,019 s, 1.9 GB),
+          # and write-skew's: 500,540 (184 s); dict-update's (whole histories) pass 1,500,000 states,
+          # but its 228,457 places are all met there (deadlock decided, 81 s); the rest pass 10^6,
+          # but counter's places (`DSTM_COUNTER`)
           search={"graph3": {"*": FAR_BEYOND, "random": 300_000, "intset": 300_000, "counter": DSTM_COUNTER,
-                             "transfer": 1_600_000},
+                             "transfer": 1_600_000, "swap": 3_000_000, "write-skew": 600_000,
+                             "dict-update": 1_500_000},
                   "probe": (300, 40_000)}),
     Entry("dstm+timestamp", "dstm", "DSTM[timestamp]", "dstm, the older attempt wins",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
-          search={"graph3": {"*": FAR_BEYOND, "counter": DSTM_COUNTER}}),
+          # (transfer's 3-thread graph: 4,037,523 states on 2,479,163 places, `DSTM_GRAPHS`)
+          search={"graph3": {**DSTM_GRAPHS, "transfer": 4_500_000, "write-skew": 800_000}}),
     # The backoff managers livelock on DSTM too (proven fair lassos on every workload), but their
     # loops are long and rare. With 2 threads the state graph decides every cell; Karma's and
     # polka's (and aggressive's, above) need more states than the matrix's 150,000 (on swap, 2
@@ -580,6 +594,9 @@ WITH_THREE_THREADS = {("dstm", "write-skew"): (LIVELOCK,), ("dstm", "intset"): (
                       ("eager+karma", "intset"): (LIVELOCK,), ("eager+polka", "intset"): (LIVELOCK,),
                       # the 3-thread random program (not the 2-thread one) loses an update in memory
                       ("eager-no-undo", "random"): (Kind.GIL,),
+                      # (the matrix's graphs meet these: `DSTM_GRAPHS`)
+                      ("dstm", "random"): (LIVELOCK,), ("dstm+timestamp", "random"): (LIVELOCK,),
+                      ("dstm+timestamp", "write-skew"): (LIVELOCK,),
                       **{(d, w): (LIVELOCK,) for d in ("dstm", "dstm+timestamp") for w in ("transfer", "swap", "counter")}}
 
 
