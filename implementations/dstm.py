@@ -93,7 +93,7 @@ aggressive, passive, polite, karma and polka livelock on all three (proven
 fair lassos). Passive livelocks even on counter, unlike eager+passive:
 two readers of the counter each give way to the other's read when upgrading.
 With 3 threads greedy and timestamp livelock too, on transfer, swap, counter,
-write-skew and random (greedy on intset too; proven lassos: registry.py's
+write-skew, random and intset (proven lassos: registry.py's
 WITH_THREE_THREADS, with a witness in THREE_THREAD_WITNESSES where the matrix's
 graph does not meet it). On transfer, a zombie attempt aborts another's new attempt,
 whose re-registration as a reader of the contended locator makes the third thread's

@@ -184,10 +184,12 @@ DSTM_COUNTER = 250_000
 #: where the workload allows it (states; seconds of the whole cell): transfer dstm 6,100,903
 #: (2,025 s, 2.4 GB) and dstm+timestamp 4,037,523 (868 s, 1.3 GB); random dstm 300,575 and
 #: dstm+timestamp 301,052 (67 s each); write-skew dstm 1,077,988 (282 s), dstm+timestamp 643,692
-#: (151 s). On random and write-skew both livelock there (`WITH_THREE_THREADS`).
-DSTM_GRAPHS = {"*": FAR_BEYOND, "counter": DSTM_COUNTER, "random": 400_000}
+#: (151 s); intset dstm 192,143 (40 s), dstm+timestamp 174,479 (35 s). On random, write-skew and
+#: intset both livelock there (`WITH_THREE_THREADS`).
+DSTM_GRAPHS = {"*": FAR_BEYOND, "counter": DSTM_COUNTER, "random": 400_000, "intset": 250_000}
+#: tl2-quiescent's 3-thread graphs (ww-pathology: 1,014,617 states, 41 s of the matrix's own search).
 QUIESCENT_GRAPH3 = {"counter": 600_000, "write-skew": 700_000, "intset": 300_000, "random": 700_000,
-                    "transfer": 3_000_000, "swap": 2_000_000}
+                    "transfer": 3_000_000, "swap": 2_000_000, "ww-pathology": 1_100_000}
 #: lazy-unlocked-commit's 3-thread graphs on transfer and swap end by symmetry with the views folded
 #: over the places (every violation collected: transfer 148,132 places, 709,511 states, 49 s; swap
 #: 343,346 places, 2,575,746 states, 165 s): deadlock and livelock decided, the criteria violated.
@@ -341,12 +343,12 @@ DESIGNS = {e.name: e for e in (
           # by symmetry since aborted attempts go as blocks (witnesskey._without_twins): 1,477,687
           # states on 1,447,805 places (590 s, 889 MB; before, opacity's views alone passed 40 million
           # states in 25 minutes); swap's too: 2,672,189 states on 2,591,804 places (1,019 s, 1.9 GB),
-          # and write-skew's: 500,540 (184 s); dict-update's (whole histories) pass 1,500,000 states,
-          # but its 228,457 places are all met there (deadlock decided, 81 s); the rest pass 10^6,
-          # but counter's places (`DSTM_COUNTER`)
+          # and write-skew's: 500,540 (184 s); dict-update's (whole histories) and ww-pathology's
+          # pass 1,500,000 states, but their 228,457 and 777,975 places are all met there (deadlock
+          # decided, 81 and 317 s); the rest pass 10^6, but counter's places (`DSTM_COUNTER`)
           search={"graph3": {"*": FAR_BEYOND, "random": 300_000, "intset": 300_000, "counter": DSTM_COUNTER,
                              "transfer": 1_600_000, "swap": 3_000_000, "write-skew": 600_000,
-                             "dict-update": 1_500_000},
+                             "dict-update": 1_500_000, "ww-pathology": 1_500_000},
                   "probe": (300, 40_000)}),
     Entry("dstm+timestamp", "dstm", "DSTM[timestamp]", "dstm, the older attempt wins",
           {"transfer": CLEAN, "swap": CLEAN, "counter": CLEAN},
@@ -596,7 +598,7 @@ WITH_THREE_THREADS = {("dstm", "write-skew"): (LIVELOCK,), ("dstm", "intset"): (
                       ("eager-no-undo", "random"): (Kind.GIL,),
                       # (the matrix's graphs meet these: `DSTM_GRAPHS`)
                       ("dstm", "random"): (LIVELOCK,), ("dstm+timestamp", "random"): (LIVELOCK,),
-                      ("dstm+timestamp", "write-skew"): (LIVELOCK,),
+                      ("dstm+timestamp", "write-skew"): (LIVELOCK,), ("dstm+timestamp", "intset"): (LIVELOCK,),
                       **{(d, w): (LIVELOCK,) for d in ("dstm", "dstm+timestamp") for w in ("transfer", "swap", "counter")}}
 
 
