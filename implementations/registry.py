@@ -344,7 +344,8 @@ DESIGNS = {e.name: e for e in (
           # own search at 10^6: 46 and 66 s; intset's was 121,386 with the readers sorted); transfer's
           # by symmetry since aborted attempts go as blocks (witnesskey._without_twins): 1,477,687
           # states on 1,447,805 places (590 s, 889 MB; before, opacity's views alone passed 40 million
-          # states in 25 minutes); swap's too: 2,672,189 states on 2,591,804 places (1,019 s, 1.9 GB),
+          # states in 25 minutes); swap's too: 2,672,189 states on 2,591,804 places (the matrix's cell
+          # 1,122 s, 1.9 GB),
           # and write-skew's: 500,540 (184 s); dict-update's (whole histories) and ww-pathology's
           # pass 1,500,000 states, but their 228,457 and 777,975 places are all met there (deadlock
           # decided, 81 and 317 s); the rest pass 10^6, but counter's places (`DSTM_COUNTER`)

@@ -208,17 +208,19 @@ class WitnessKey:
                     i += 1
                 out.add((state, u[:i] + ((t, (), LIVE, (1 << ended) - 1),) + u[i:]))
             return _minimal(out, self.canon)
+        # An ended attempt is never looked up by thread again (`_live`): `_ended` drops its thread,
+        # so that views differing only in who ran it are equal (and cover each other).
         for state, u in configs:     # commit or abort
             i = _live(u, t)
-            ops = u[i][1]
-            if op == ABORT:          # (strict serializability keeps no aborted attempt)
-                ops = () if self.committed_only else _reads_to_place(ops)
-            if op == ABORT and not ops:
+            if op != ABORT:
+                out.update(self._closure((state, _ended(u, i, op, u[i][1]))))
+                continue
+            # an aborted attempt is kept as the reads that place it (strict serializability keeps none)
+            ops = () if self.committed_only else _reads_to_place(u[i][1])
+            if ops:
+                out.update(self._closure((state, _without_twins(_ended(u, i, op, ops)))))
+            else:
                 out.update(self._closure((state, _without(u, i))))
-            else:   # an ended attempt is never looked up by thread again (`_live`): its thread is
-                    # dropped, so that views differing only in who ran it are equal (and cover each other)
-                u = _ended(u, i, op, ops)
-                out.update(self._closure((state, _without_twins(u) if op == ABORT else u)))
         return _minimal(out, self.canon)
 
     def _closure(self, config) -> frozenset:
