@@ -283,7 +283,7 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,
                     max_steps=max_steps, cyclic=cyclic)
     if strategy is None:
-        strategy = default_strategy(object)
+        strategy = default_strategy(object, setup.design_cls)
     graph = strategy == GraphSearch.name or isinstance(strategy, GraphSearch)
     if max_executions == "auto":
         max_executions = None if graph else DEFAULT_MAX_EXECUTIONS

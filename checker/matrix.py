@@ -64,7 +64,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 from stmcheck.implementations.registry import (CLEAN, DESIGNS, THREE_THREAD_WITNESSES, WITH_THREE_THREADS,
                                                  describe_expected, expectation_at, expected_others,
-                                                 expected_verdicts, outside_expectation, progress_expectation)
+                                                 expected_verdicts, outside_expectation, progress_expectation,
+                                                 stand_in)
 from stmcheck.models.terms import OTHER_KINDS, PROPERTY_OF, Criterion, Kind, Property, Verdict
 from stmcheck.models.workloads import OUTSIDE_WORKLOADS, WORKLOADS
 
@@ -245,6 +246,7 @@ class Cell:
     note: str = ""
     seconds: float = 0.0
     expected: str | None = None             # the registry's expectation, as matrix.md shows it (None: none)
+    lifted: list = field(default_factory=list)      # verdicts that hold by the design's stand-in (`lift`)
 
     def key(self):
         return self.design, self.workload, self.threads
@@ -382,6 +384,10 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
     gex = None         # 2 threads: the state graph's explorer, which searches before DPOR
     try:
         setup = api.prepare(design, workload, threads=threads, max_steps=MAX_STEPS)
+        if getattr(setup.design_cls, "chooses", False):
+            _choosing(cell, setup, budget)
+            cell.seconds = round(time.monotonic() - start, 2)
+            return cell
         if threads == 2:
             ex = gex = api.make_explorer(setup, GraphSearch(max_states=budget.graph[0]), explorer_cls=_Collect)
             out = graph_out = ex.explore()
@@ -431,6 +437,73 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
         _cyclic(cell, budget.cyclic_states(workload), *budget.horizon_states(workload))
     cell.seconds = round(time.monotonic() - start, 2)
     return cell
+
+
+def _choosing(cell: Cell, setup, budget: Budget) -> None:
+    """A design whose manager has the explorer pick its decisions (a stand-in for several managers:
+    contention.AnyManager): the state graph alone, by symmetry with 3 threads where the design and
+    workload allow it; DPOR and the searches bounded by retries take no choices. The cyclic
+    columns are n/a: a stand-in answers for its designs' histories, end states and deadlocks
+    (`lift`), not for their progress."""
+    threads, workload = cell.threads, cell.workload
+    symmetric = threads == 3 and symmetry.allowed(setup.design_cls, setup.workload)
+    how = _BY_SYMMETRY if symmetric else ""
+    ex = api.make_explorer(setup, GraphSearch(max_states=budget.graph_states(threads, workload), symmetry=symmetric),
+                           explorer_cls=_Collect)
+    out = ex.explore()
+    cell.executions = out.executions
+    for v in VERDICTS:
+        cell.verdicts[v] = VIOLATED if v in ex.broken else HOLDS if out.exhausted else UNKNOWN
+    if not ex.gil_known and cell.verdicts[Property.GIL] == HOLDS:
+        cell.verdicts[Property.GIL] = UNKNOWN
+    if out.exhausted:
+        cell.coverage = _GRAPH_EXHAUSTED.format(out.states, how)
+    else:
+        cell.coverage = f"state graph{how}: {out.states:,} states, not exhausted"
+        if out.places_exhausted:
+            cell.coverage += _PLACES_EXHAUSTED.format(out.places_exhausted)
+            for v in _BY_PLACES:
+                if cell.verdicts[v] == UNKNOWN:
+                    cell.verdicts[v] = HOLDS
+    cell.others = sorted(ex.others)
+    for name, sched in sorted(ex.first.items()):
+        run = ex.new_run()
+        run.execute(Replay(sched, strict=False))
+        cell.witnesses[name] = _judged(_config(cell.design, workload, threads), name, ex).replay_command(
+            needed_prefix(run))
+    for v in _CYCLIC:
+        cell.verdicts[v] = NA
+
+
+#: What a stand-in's graph (`registry.stand_in`) decides for the designs it stands for when it holds
+#: there: their histories, end states, outputs and blocking steps are the stand-in's
+#: (contention.AnyManager says why); livelock and the progress columns are not.
+LIFTED = (Property.SERIALIZABLE, Property.STRICTLY_SERIALIZABLE, Property.OPAQUE, Property.DEADLOCK_FREE,
+          Property.GIL)
+_LIFTED_NOTE = "'s graph (contention.AnyManager)"
+
+
+def lift(cells: list) -> list:
+    """`cells` with each verdict a design's own search left unknown set to holds where its
+    stand-in's cell (`registry.stand_in`: the same workload and threads, among `cells`) proves it
+    (`LIFTED`), the cell's `lifted` naming them and its note saying whose graph. What an earlier
+    lift set is set back first, so that the verdicts follow the stand-in's cell as it stands."""
+    by = {c.key(): c for c in cells}
+    for c in cells:
+        for v in c.lifted:
+            c.verdicts[v] = UNKNOWN
+        c.lifted = []
+        c.note = "; ".join(p for p in c.note.split("; ") if p and not p.endswith(_LIFTED_NOTE))
+        standing = stand_in(c.design)
+        s = by.get((standing, c.workload, c.threads)) if standing else None
+        if s is None or c.status != "ok" or s.status != "ok":
+            continue
+        c.lifted = [v for v in LIFTED if c.verdicts.get(v) == UNKNOWN and s.verdicts.get(v) == HOLDS]
+        for v in c.lifted:
+            c.verdicts[v] = HOLDS
+        if c.lifted:
+            c.note = "; ".join(p for p in (c.note, f"{', '.join(c.lifted)} hold by {standing}{_LIFTED_NOTE}") if p)
+    return cells
 
 
 def _graph(cell: Cell, ex, out, max_states: int, searched: tuple | None = None):

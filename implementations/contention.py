@@ -19,6 +19,12 @@ Pochon (PODC 2005), as compared by Spear, Dalessandro, Marathe and Scott, "A
 comprehensive strategy for contention management in software transactional
 memory" (PPoPP 2009).
 
+`any` (`AnyManager`) decides nothing itself: the explorer picks each decision
+(`machine.choose`), so that one state graph covers aggressive, polite, karma and
+polka at once, whose own 3-thread graphs are out of reach; what holds there holds
+for them (the class says why, tests/implementations/test_any_manager.py checks
+it run by run).
+
 Everything a manager keeps across the attempts of one transaction (karma, a
 kept timestamp) lives in shared cells or in `Priorities.local_state`, which
 the designs return from their ``local_state`` hook: the livelock detector sees
@@ -54,6 +60,10 @@ class Manager:
     priority: str | None = None   # "karma" or "timestamp": what `Priorities` publishes
     keeps_timestamp = False       # a retry keeps its first attempt's timestamp (Greedy)
     shows_waiting = False         # a waiter publishes that it waits and may be aborted
+    #: The decisions the explorer picks among (`machine.choose`), for a manager that does not
+    #: `resolve` by itself (`AnyManager`); None: `resolve` decides.
+    alternatives: tuple | None = None
+    reads_rounds = True           # `resolve` reads how many rounds it backed off: count them
 
     def resolve(self, me: Party, other: Party, rounds: int):
         raise NotImplementedError
@@ -148,7 +158,42 @@ class Greedy(Manager):
         return ABORT_OTHER if other.waiting or me.prio < other.prio else Wait(None)
 
 
-MANAGERS = {m.name: m for m in (Aggressive, Passive, Polite, Karma, Polka, Timestamp, Greedy)}
+class AnyManager(Manager):
+    """Whatever aggressive, polite, karma and polka may decide, the explorer picks: abort the
+    enemy (`ABORT_OTHER`) or back off no steps and ask again (``Wait(0)``), at every conflict.
+    A model that stands for the four at once, to prove what holds for all of them where their
+    own state graphs are out of reach (their priorities and back-off counts multiply the states).
+
+    Why it does: map a run of the design with one of the four to a run with this one by
+    dropping the steps only managers take (loads and stores of published karma, the re-checks
+    of a back-off) and putting the explorer's pick where the manager decided. Each of the four
+    decides ABORT_OTHER or ``Wait(n)`` (n re-checks, then the design's check that it is still
+    alive, then a new round); dropped, the re-checks leave ``Wait(0)``. The steps dropped
+    touch no cell the designs' other steps read (priority cells; loads change nothing), so every
+    other step reads and writes what it did: the history, the final memory and the output are
+    the same, and so is every blocking step, so a deadlock maps to a deadlock. Hence where this
+    manager's graph says serializable, strictly serializable, opaque, deadlock-free or
+    GIL-equivalent, each of the four is too. Not so for livelock (a loop that always picks
+    ``Wait(0)`` is this model's, not theirs) nor for violations, which need a counterexample of
+    the design itself. DSTM publishes karma in its status words, which makes two more outcomes
+    possible there (dstm.py, `_decide`); eager keeps it in cells of its own.
+
+    The rounds are not counted (`reads_rounds`): a decision reads none of them, and a round that
+    changed nothing then meets its own state again."""
+
+    name, about = "any", ("abort the other or back off, as the explorer picks: stands for aggressive, polite, "
+                          "karma and polka at once (graph search only)")
+    alternatives = (ABORT_OTHER, Wait(0))
+    reads_rounds = False
+
+    def resolve(self, me, other, rounds):
+        raise TypeError("the any manager decides nothing itself: the design asks the explorer "
+                        "(machine.choose among `alternatives`)")
+
+
+MANAGERS = {m.name: m for m in (Aggressive, Passive, Polite, Karma, Polka, Timestamp, Greedy, AnyManager)}
+#: The managers `AnyManager` stands for (its over-approximation, see there).
+STOOD_FOR = ("aggressive", "polite", "karma", "polka")
 
 
 def round_key(rounds: int, last) -> tuple:
@@ -176,13 +221,16 @@ class Managed:
     it, `self.cm` is built from it by the design."""
 
     manager_name = DEFAULT_MANAGER
+    #: Its manager has the explorer pick its decisions (`AnyManager`): the graph search explores it.
+    chooses = False
 
     @classmethod
     @lru_cache(maxsize=None)
     def with_manager(cls, name: str):
         """This design with contention manager `name` (one class per name; ValueError if unknown)."""
-        make_manager(name)
-        return type(f"{cls.__name__}[{name}]", (cls,), {"manager_name": name, "__module__": cls.__module__})
+        manager = make_manager(name)
+        return type(f"{cls.__name__}[{name}]", (cls,), {"manager_name": name, "__module__": cls.__module__,
+                                                         "chooses": manager.alternatives is not None})
 
 
 class Priorities:

@@ -56,6 +56,13 @@ dstm-no-loser-wait transfer 142,547 -> 47,348; dstm+polite transfer 35,779 ->
 22,765; with 3 threads by symmetry, dstm counter 143,244 -> 130,071 (a winner
 that waits keeps the attempts, and so the bits, in step).
 
+`dstm+any` (contention.AnyManager) lets the explorer pick each decision and stands for
+aggressive, polite, karma and polka at once. DSTM publishes karma in the status words, so two
+more picks stand for what karma's words make possible: a new round at once (`AGAIN`, an
+abort whose compare-and-swap failed because the enemy's word gained karma) and, after each
+open, a check that the attempt is alive (karma's compare-and-swap publishing more, which
+fails where the attempt was aborted): `_decide`, `_opened`.
+
 ABA: a value can come back where a fresh object cannot. The state-graph
 search found it (dstm+aggressive on dict-update, 139,004 states: not
 serializable): a writer loaded a locator whose reader entry ``(2, 0)`` was
@@ -103,11 +110,12 @@ not lock-free; the model is neither (see above).
 
 from __future__ import annotations
 
-from stmcheck.models.machine import Abort, Machine, checkpoint, wait_any
+from stmcheck.models.machine import Abort, Machine, checkpoint, choose, wait_any
 
 from .contention import ABORT_OTHER, ABORT_SELF, Managed, Party, Priorities, make_manager, round_key
 
 ACTIVE, WAITING, COMMITTED, ABORTED = "active", "waiting", "committed", "aborted"
+AGAIN = "again"   # a new round at once: `_decide`
 
 
 class _Tx:
@@ -181,7 +189,8 @@ class DSTM(Managed):
             if (t, p) != last:
                 rounds, last = 0, (t, p)
             other = Party(st[3], st[1] == WAITING)
-            decision = self.cm.resolve(self.prio.me(me), other, rounds)
+            decision = self.cm.resolve(self.prio.me(me), other, rounds) if self.cm.alternatives is None \
+                else (yield from self._decide())
             # what the rest of the round uses (`last` is the enemy): the locator and the finished
             # enemies' words are forgotten (dstm+timestamp counter, 3 threads by symmetry: 99,690
             # places against 113,247)
@@ -189,6 +198,8 @@ class DSTM(Managed):
                              tuple(tx.owned.items()), st, decision)
             if decision == ABORT_OTHER:
                 yield self.status[t].cas(st, (p, ABORTED, (me, tx.parity), st[3]))
+            elif decision is AGAIN:
+                continue
             elif decision == ABORT_SELF:
                 tx.blocked_by = (t, st)
                 raise Abort(f"{key} is {'owned' if t == owner else 'read'} by thread {t}: giving way")
@@ -198,8 +209,18 @@ class DSTM(Managed):
                 for _ in range(decision.steps):
                     if (yield self.status[t].load()) != st:
                         break
-                rounds += 1
+                if self.cm.reads_rounds:
+                    rounds += 1
                 yield from self._alive(tx)
+
+    def _decide(self):
+        """The explorer's pick for a manager that stands for several (`contention.AnyManager`):
+        its alternatives, and `AGAIN`, a new round at once. Why the last: with karma, an enemy's
+        status word changes when it publishes more karma, so a real manager's abort (a
+        compare-and-swap of the word read) can fail without anything else changing; the model's
+        words hold no karma, and its pick of AGAIN stands for that failed step."""
+        choices = self.cm.alternatives + (AGAIN,)
+        return choices[(yield choose(len(choices)))]
 
     def _block(self, tx, enemy, st):
         """Wait(None): until the enemy's status changes or we are aborted."""
@@ -215,7 +236,14 @@ class DSTM(Managed):
         return (tx.parity, state, 0, self.prio.mine[tx.thread])
 
     def _opened(self, tx):
-        """Karma: publish the new priority (a CAS that fails only if we were aborted)."""
+        """Karma: publish the new priority (a CAS that fails only if we were aborted). A manager
+        that stands for several (`contention.AnyManager`) publishes nothing, and the explorer
+        picks whether a check that we are alive stands here (karma's CAS, until its karma is
+        capped) or nothing (the others)."""
+        if self.cm.alternatives is not None:
+            if (yield choose(2)):
+                yield from self._alive(tx)
+            return
         before = self._mine(tx, ACTIVE)
         yield from self.prio.opened(tx.thread)
         if self._mine(tx, ACTIVE) != before and not (yield self.status[tx.thread].cas(before, self._mine(tx, ACTIVE))):

@@ -35,6 +35,12 @@ tickets are stamps (contention.Priorities, models/stamps.py): the explorer
 may forget how many were drawn (timestamp draws one per attempt, so a retry
 loop can meet its states again; greedy one per transaction).
 
+`eager+any` (contention.AnyManager) lets the explorer pick each decision, abort the
+owner or back off no steps and ask again: its state graph stands for aggressive, polite,
+karma and polka at once (their priority cells and back-off re-checks are the only steps it
+lacks), so where it holds, their history criteria, deadlock-freedom and gil hold too
+(checker/matrix.py, `lift`), though their own 3-thread graphs are out of reach.
+
 Two fixes exploration forced (both were deadlocks with greedy/timestamp):
 a winner that aborted an owner and waits for its lock could lose the lock to
 the owner's own retry, and then wait forever while the younger retry waited
@@ -69,7 +75,7 @@ lock is new in memory.
 
 from __future__ import annotations
 
-from stmcheck.models.machine import Abort, FREE, Machine, checkpoint, read_all, wait_any
+from stmcheck.models.machine import Abort, FREE, Machine, checkpoint, choose, read_all, wait_any
 from stmcheck.models.threadids import Tid
 
 from .contention import ABORT_OTHER, ABORT_SELF, Managed, Priorities, make_manager, round_key
@@ -184,7 +190,9 @@ class Eager(Managed, InPlace):
             else:
                 waiting = self.cm.shows_waiting and (yield self.status[owner].load()) == WAITING
                 other = yield from self.prio.other(owner, waiting)
-                decision = self.cm.resolve(self.prio.me(me), other, rounds)
+                choices = self.cm.alternatives
+                decision = self.cm.resolve(self.prio.me(me), other, rounds) if choices is None \
+                    else choices[(yield choose(len(choices)))]
             # the owner's priority outlives the decision only where a waiter wakes when it draws a
             # new ticket (`_block`, timestamp): elsewhere it is forgotten with the rest
             ticket = other.prio if self.wakes_on_ticket and not tx.inevitable and decision != ABORT_OTHER \
@@ -212,7 +220,8 @@ class Eager(Managed, InPlace):
                 yield from self._block(tx, lock, owner, ticket)
             else:
                 yield from self._backoff(tx, lock, owner, decision.steps)
-                rounds += 1
+                if self.cm.reads_rounds:
+                    rounds += 1
 
     def _yield(self, tx, key, head):
         """Wait while an older transaction claims `key` (it aborted the owner and waits for the

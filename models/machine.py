@@ -101,6 +101,11 @@ method that yields anything but a step, ``begin`` returning None, a method
 missing or taking other arguments) is a usage error instead (`DesignMisuse`). A design must be deterministic
 (no clocks, no `random`, no iteration over unordered sets of objects whose
 order can change): exploration replays schedules and expects the same steps.
+Where nondeterminism is the point, a model standing for several designs at
+once (a contention manager that may decide whatever the real ones decide), it
+is the explorer's: ``yield choose(n)`` returns 0 .. n-1, each a transition of
+its own, spelt ``THREAD/ALTERNATIVE`` in schedules; the state-graph search,
+replays and random walks take choices, DPOR and PCT refuse such a design.
 
 A complete example, one global lock around every transaction::
 
@@ -139,9 +144,24 @@ from .stamps import Domain, Stamp, StampMisuse, admit
 LOAD, STORE, CAS, FAA, ACQUIRE, TRY_ACQUIRE, RELEASE, HOLDER, WAIT = range(9)
 # Runtime-internal marks of a transaction attempt's start and end (see RT below).
 BEGIN, END = 9, 10
+# A choice the explorer makes (`choose`): no object, no memory touched.
+CHOOSE = 11
 
 OP_NAMES = ("load", "store", "cas", "fetch_add", "acquire", "try_acquire", "release",
-            "holder", "wait", "begin", "end")
+            "holder", "wait", "begin", "end", "choose")
+
+#: A pick of alternative a > 0 of a thread's `choose` step is the number t + a * CHOICE_STRIDE in
+#: schedules (alternative 0 is the thread's own number): a design that chooses runs at most
+#: CHOICE_STRIDE - 1 threads and offers at most MAX_ALTERNATIVES alternatives, so that a pick
+#: stays below 64 (a state's waiting edges are bits of one word), and a pick above the run's
+#: thread count is a choice's (a run of more threads makes none).
+CHOICE_STRIDE, MAX_ALTERNATIVES = 16, 4
+
+
+def picked(pick: int, threads: int = CHOICE_STRIDE) -> tuple:
+    """(thread, alternative) of a pick in a schedule of a run of `threads` threads (see
+    CHOICE_STRIDE; without the count, a pick above CHOICE_STRIDE is taken as a choice's)."""
+    return (pick % CHOICE_STRIDE, pick // CHOICE_STRIDE) if pick > max(threads, CHOICE_STRIDE - 1) else (pick, 0)
 
 #: The pseudo-object a BEGIN reads and an END writes. Real-time order between
 #: transactions (one ends before another begins) is something the criteria look
@@ -178,6 +198,8 @@ class Step:
         self.guard = obj.guard if op <= FAA else -1
         if op == WAIT:
             self.objs = tuple(o.index for o, _ in obj)
+        elif op == CHOOSE:
+            self.objs = ()
         elif obj is None:
             self.objs = (RT,)
         else:
@@ -196,6 +218,8 @@ class Step:
             return "wait for " + " or ".join(o.name for o, _ in self.obj) + f" = {result!r}"
         if op in (BEGIN, END):
             return OP_NAMES[op]
+        if op == CHOOSE:
+            return f"choose {result!r} of {self.a}"
         name = ("add_fetch" if op == FAA else "compare_exchange" if op == CAS else OP_NAMES[op]) if self.after \
             else OP_NAMES[op]
         text = f"{name} {self.obj.name}"
@@ -225,6 +249,17 @@ class Checkpoint:
 
     def __repr__(self) -> str:
         return f"checkpoint({self.label!r}, ...)"
+
+
+def choose(alternatives: int) -> Step:
+    """A step whose result, 0 .. alternatives - 1, the explorer picks: each is a transition of
+    its own, so that a search covers them all. It touches no object. For models that stand for
+    many designs at once (a contention manager that may decide anything the real ones decide:
+    implementations/contention.py, `AnyManager`); a design under test must be deterministic.
+    Only the state-graph search, replay and random walks explore designs that choose."""
+    if not 2 <= alternatives <= MAX_ALTERNATIVES:
+        raise DesignMisuse(f"choose({alternatives!r}): a choice has 2 to {MAX_ALTERNATIVES} alternatives")
+    return Step(CHOOSE, None, alternatives)
 
 
 def checkpoint(label: str, *values) -> Checkpoint:
@@ -455,6 +490,8 @@ def apply(step: Step, thread: int, mem: list):
         return tuple(mem[o.index] for o, _ in step.obj)
     if op == BEGIN or op == END:
         return None
+    if op == CHOOSE:
+        raise MachineError("a choice's result is the explorer's pick, not the memory's (runtime.Run takes it)")
     raise MachineError(f"unknown step operation {op!r}")
 
 

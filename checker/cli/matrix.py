@@ -200,6 +200,11 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     design's registry entry may widen these budgets for its cells (`search`:
     counts, never seconds; listed in matrix.md), e.g. DSTM with backoff managers.
     Native designs run transfer and the workloads their entry names (others: n/a).
+    The stand-ins eager+any and dstm+any (a manager whose decisions the explorer
+    picks: it stands for aggressive, polite, karma and polka) run the state graph
+    alone; a cell of a design they stand for takes from theirs (same workload and
+    threads, in this run or, with --update, in DIR/matrix.json) the history
+    criteria, deadlock-freedom and gil proven there, and its note says so.
     The terminal shows one line per cell: its nine verdicts as a code
     (+ holds, x violated, ? unknown, . n/a), what it found ("clean" only when
     something was proven, "unknown" when all nine are unknown), executions and
@@ -231,6 +236,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
                                   _costs(out_dir) if cluster_spec is not None or jobs > 1 else None)
     except (cluster.ClusterUnavailable, cluster.ClusterFailure) as exc:
         fail(f"{exc}; nothing written to {out_dir}/")
+    cells = M.lift(cells)      # what a stand-in's cell run beside them proves (registry.stand_in)
     write_junit(junit, matrix_suites(cells, M.differences))   # the cells run (a cell per test case)
     if interrupted:     # what finished is shown; nothing is written: a partial matrix is no report
         if cells:
@@ -241,7 +247,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     doc = _doc(cells, budget)
     full = designs is None and workloads is None and threads == "both"
     if update:
-        cells = _merged(os.path.join(out_dir, "matrix.json"), cells)
+        cells = M.lift(_merged(os.path.join(out_dir, "matrix.json"), cells))
         dnames, wnames = list(DESIGNS), list(M.MATRIX_WORKLOADS)
         write = True
     budgets = _budgets(budget.describe(), cells)

@@ -304,8 +304,8 @@ class Explorer:
             d = run.detail
             return Violation(Kind.LIVELOCK, f"the run returned to the state it was in at step {d['start']} at step "
                              f"{d['end']} with no commit in between; the loop (threads "
-                             f"{', '.join(map(str, d['threads']))}) can repeat forever, and it is fair: every "
-                             f"enabled thread steps in it.", run, detail=dict(d))
+                             f"{', '.join(map(encode, ([t] for t in d['threads'])))}) can repeat forever, and it "
+                             f"is fair: every enabled thread steps in it.", run, detail=dict(d))
         if o == STARVATION:
             d = run.detail
             who = ", ".join(map(str, d["starving"]))

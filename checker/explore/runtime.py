@@ -109,6 +109,8 @@ from stmcheck.models.history import HistoryBuilder, HistoryError, canonical_valu
 from stmcheck.models.machine import (
     ACQUIRE,
     BEGIN,
+    CHOICE_STRIDE,
+    CHOOSE,
     END,
     WAIT,
     Abort,
@@ -122,6 +124,7 @@ from stmcheck.models.machine import (
     Step,
     apply,
     is_enabled,
+    picked,
 )
 
 from stmcheck.models import stamps
@@ -409,6 +412,7 @@ class Run:
         self._lasso = LassoDetector() if detect_lassos else None
         self._restarted = False
         self._lazy = False            # in `_fast_forward`: positions are interned after it
+        self._alt = 0                 # the alternative picked for the choice about to be taken
         self.skipped = False          # a fast-forward left None in the logs (`_fill_logs`)
         self._th = [None] + [_Thread() for _ in range(self.threads)]
         #: (steps taken, the stamps' ranks then, renaming -> its image's ranks): `_numbered`'s last
@@ -572,11 +576,14 @@ class Run:
             # made tl2 3 x 1 take 43.8 s instead of 32.2 s)
             pending = tuple(pend)
             enabled = []
+            choosing = False
             for t in tids:
                 s = pend[t]
                 if s is not None and (s.op not in _BLOCKING or is_enabled(s, t, mem)):
                     enabled.append(t)
-            enabled = tuple(enabled)
+                    if s.op == CHOOSE:
+                        choosing = True
+            enabled = _with_alternatives(enabled, pend, chooser) if choosing else tuple(enabled)
             self._enabled.append(enabled)
             self._pending.append(pending)
             if not enabled:
@@ -618,6 +625,8 @@ class Run:
             if t is None:
                 self.outcome = STOPPED
                 return self
+            if t > self.threads:   # an alternative of a choice (`machine.choose`)
+                t, self._alt = picked(t, self.threads)
             if not (self._fused(t) if fuse else self._take(t, pending[t])):
                 return self
             pend[t] = th[t].pending
@@ -634,14 +643,16 @@ class Run:
         self._lazy = True
         try:
             while len(taken) < stop:
-                t = path[len(taken)]
+                v = path[len(taken)]
+                t, alt = picked(v, self.threads)
                 s = th[t].pending
                 if s is None or (s.op in _BLOCKING and not is_enabled(s, t, mem)) \
-                        or len(self.steps) >= self.max_steps:
+                        or len(self.steps) >= self.max_steps or alt and s.op != CHOOSE:
                     return True
+                self._alt = alt
                 self.skipped = True
                 self._log_state()
-                taken.append(t)
+                taken.append(v)
                 if not self._fused(t):
                     return False
             return True
@@ -809,7 +820,7 @@ class Run:
             return False
         first = x.pending
         if step is BEGIN_STEP and first is not None and first is not END_STEP and first is not BEGIN_STEP \
-                and is_enabled(first, t, self.mem):
+                and first.op != CHOOSE and is_enabled(first, t, self.mem):
             self._log_state()
             if not self._take(t, first):
                 return False
@@ -828,12 +839,19 @@ class Run:
         step; False when the run ended there (a crash)."""
         if step.guard >= 0 and self.mem[step.guard] != self._tid[t]:
             self._unguarded(t, step)
-        try:
-            result = apply(step, self._tid[t], self.mem)
-        except MachineError as exc:
-            self._crash(t, exc, tb=False)
-            return False
-        self.schedule.append(t)
+        if step.op == CHOOSE:      # the pick's alternative (`execute`), in the schedule as picked
+            result, self._alt = self._alt, 0
+            if not 0 <= result < step.a:
+                raise DesignMisuse(f"thread {t}'s choice has {step.a} alternatives, and the schedule picks "
+                                   f"alternative {result}")
+            self.schedule.append(t + result * CHOICE_STRIDE)
+        else:
+            try:
+                result = apply(step, self._tid[t], self.mem)
+            except MachineError as exc:
+                self._crash(t, exc, tb=False)
+                return False
+            self.schedule.append(t)
         self.steps.append(step)
         self.results.append(result)
         x = self._th[t]
@@ -873,6 +891,8 @@ class Run:
         pending = (None,) + tuple([x.pending for x in th[1:]])
         enabled = tuple([t for t in range(1, self.threads + 1) if pending[t] is not None
                          and (pending[t].op not in _BLOCKING or is_enabled(pending[t], t, mem))])
+        if any(pending[t].op == CHOOSE for t in enabled):
+            enabled = _with_alternatives(enabled, pending, None)
         self._pending.append(pending)
         self._enabled.append(enabled)
 
@@ -1007,7 +1027,8 @@ class Run:
                     raise _Blocked(f"after every thread finished, {step.obj.name} is still held by "
                                    f"thread {self.mem[step.obj.index]}")
                 raise _Blocked("after every thread finished, a transaction running alone blocks")
-            value = apply(step, self._tid[1], self.mem)
+            # (a choice: its first alternative; the observer runs alone and only reads)
+            value = 0 if step.op == CHOOSE else apply(step, self._tid[1], self.mem)
 
     def _start_stamps(self) -> None:
         """Initial memory with the stamps `Machine.stamps` handed out replaced by plain copies (the
@@ -1282,6 +1303,26 @@ _MAX_MET = 1 << 16
 _PLAIN: dict = {}
 
 
+def _with_alternatives(enabled: list, pending, chooser) -> tuple:
+    """The picks at a state where some thread's step is a choice (`machine.choose`): the threads
+    that can step, then each chooser's other alternatives (t + a * CHOICE_STRIDE, a > 0), so that a
+    search takes each as a transition of its own. `chooser` None: only the log asks. Fairness
+    (livelock, starvation) then counts each alternative as a thread of its own: a loop that
+    always picks one alternative where another is enabled is not fair."""
+    if chooser is not None and not getattr(chooser, "takes_choices", False):
+        raise DesignMisuse(getattr(chooser, "choice_refusal", None) or
+                           f"the design makes choices (machine.choose), which the {getattr(chooser, 'name', '?')} "
+                           f"strategy does not explore: use --strategy graph (or random, or a replay)")
+    if len(pending) > CHOICE_STRIDE:     # (index 0 unused: more than CHOICE_STRIDE - 1 threads)
+        raise DesignMisuse(f"a design that makes choices (machine.choose) runs at most {CHOICE_STRIDE - 1} threads")
+    out = list(enabled)
+    for t in enabled:
+        s = pending[t]
+        if s.op == CHOOSE:
+            out.extend(t + a * CHOICE_STRIDE for a in range(1, s.a))
+    return tuple(out)
+
+
 def _plain(kept) -> bool:
     """`stamps.plain(kept)`, remembered for the plain ones (most: parities, karma). Only plain ones
     are kept, so a lookup never compares two stamps; an unhashable state is walked each time."""
@@ -1373,6 +1414,7 @@ class _Blocked(Exception):
 class _Again:
     """The chooser of `Run._fill_logs`: the steps a schedule names, one by one, then none."""
     fair = True
+    takes_choices = True
 
     def __init__(self, schedule: list):
         self.schedule = schedule

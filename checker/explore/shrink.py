@@ -26,6 +26,7 @@ from __future__ import annotations
 from stmcheck.models.workloads import make_workload
 
 from .strategies.dpor import DPOR
+from .strategies.graph import GraphSearch
 from .strategies.replay import Replay, needed_prefix, preemptions
 
 #: Executions DPOR may run on each smaller configuration. The shipped bugs need
@@ -54,7 +55,9 @@ def shrink_all(explorer, violation, budget: int = CONFIG_BUDGET):
             return shrink(explorer, violation)
         if type(small_wl) is not type(wl):
             return shrink(explorer, violation)
-        sub = type(explorer)(explorer.design_cls, small_wl, DPOR(), criterion=explorer.criterion,
+        # (a design that makes choices, which DPOR does not take: the state graph, as many states)
+        search = GraphSearch(max_states=budget * 20) if getattr(explorer.design_cls, "chooses", False) else DPOR()
+        sub = type(explorer)(explorer.design_cls, small_wl, search, criterion=explorer.criterion,
                              max_executions=budget, max_steps=explorer.max_steps)
         found = next((v for v in sub.explore().violations
                       if v.kind == violation.kind and v.suspected == violation.suspected), None)

@@ -46,7 +46,7 @@ from __future__ import annotations
 from itertools import permutations, product
 from math import factorial, prod
 
-from stmcheck.models.machine import DesignMisuse, Machine
+from stmcheck.models.machine import CHOICE_STRIDE, MAX_ALTERNATIVES, DesignMisuse, Machine, picked
 from stmcheck.models.threadids import Tid
 
 
@@ -119,6 +119,12 @@ class Symmetry:
             perms.append(tuple(p))
         perms.sort(key=lambda p: p != tuple(range(run.threads + 1)))   # the identity first
         self.perms = perms
+        #: Each renaming as it acts on picks (thread numbers, and a choice's alternatives t + a * 16,
+        #: machine.choose: thread t's alternative a is σ(t)'s): what edges and schedules hold.
+        self.picks = [tuple(p[t] + a * CHOICE_STRIDE if 0 < t < len(p) else v
+                            for v in range(max(len(p), CHOICE_STRIDE * MAX_ALTERNATIVES))
+                            for t, a in [picked(v, len(p) - 1)])
+                      for p in perms]
         index = {p: i for i, p in enumerate(perms)}
         self.inverse = [index[tuple(p.index(t) for t in range(len(p)))] for p in perms]
         #: compose[i][j] = perms[i] ∘ perms[j] (j first)
@@ -168,7 +174,7 @@ class Symmetry:
         the edges before it."""
         node, tau, out, compose = 0, 0, [], self.compose
         for i, t in enumerate(choices):
-            out.append(self.perms[tau][t])
+            out.append(self.picks[tau][t])
             if i + 1 < len(choices):      # (a place has one edge per thread: steps are deterministic)
                 node, p = next((v, p) for u, v, _, p in graph.out_renamed(node) if u == t)
                 tau = compose[tau][p]
@@ -190,7 +196,7 @@ class LiftedGraph:
 
     def out(self, u: int) -> list:
         n, g = divmod(u, self.size)
-        p, compose, size = self.sym.perms[g], self.sym.compose[g], self.size
+        p, compose, size = self.sym.picks[g], self.sym.compose[g], self.size
         # the images of one state come one after another (fair_cycles reads every node in
         # order): its edges are read from the store once for all of them
         last, edges = self._last
@@ -201,17 +207,17 @@ class LiftedGraph:
 
     def enabled(self, u: int) -> tuple:
         n, g = divmod(u, self.size)
-        p = self.sym.perms[g]
+        p = self.sym.picks[g]
         return tuple(sorted(p[t] for t in self.graph.enabled(n)))
 
     def parent_of(self, u: int) -> tuple:
         n, g = divmod(u, self.size)
         parent, t = self.graph.parent_of(n)    # parent edges are identity edges
-        return (-1, 0) if parent < 0 else (parent * self.size + g, self.sym.perms[g][t])
+        return (-1, 0) if parent < 0 else (parent * self.size + g, self.sym.picks[g][t])
 
     def schedule(self, u: int) -> list:
         n, g = divmod(u, self.size)
-        p = self.sym.perms[g]
+        p = self.sym.picks[g]
         return [p[t] for t in self.graph.schedule(n)]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import textwrap
 
-from stmcheck.models.machine import BEGIN, END, HOLDER, LOAD
+from stmcheck.models.machine import BEGIN, END, HOLDER, LOAD, picked
 from stmcheck.models.terms import Kind
 
 from ..explore.config import RunConfig
@@ -45,6 +45,7 @@ def timeline_rows(run, all_steps: bool = False, mark: dict | None = None, tail=(
     output = getattr(run, "output_cell", None)   # a program with steps outside transactions
     attempting: set = set()                       # the threads inside an attempt (between its events)
     for s, (t, step, result) in enumerate(zip(run.schedule, run.steps, run.results)):
+        t = picked(t, run.threads)[0]      # (a choice's pick names its thread and alternative: machine.choose)
         if s in mark:
             rows.append({"step": s, "thread": None, "text": mark[s]})
         if output is not None and t not in attempting and step.op != BEGIN:

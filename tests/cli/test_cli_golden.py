@@ -37,6 +37,7 @@ DESIGNS = [
     "eager+polka", "eager+timestamp", "eager-no-undo", "dstm", "dstm+aggressive", "dstm+passive",
     "dstm+timestamp", "dstm+polite", "dstm+karma", "dstm+polka", "tl2-quiescent", "dstm-no-loser-wait",
     "native-tl2", "native-norec", "native-tl2-no-read-validation", "native-tl2-no-commit-validation",
+    "eager+any", "dstm+any",
 ]
 
 QUEUE_OK = {"format": "stmcheck.ophistory/1", "model": "queue", "operations": [

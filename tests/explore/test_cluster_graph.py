@@ -26,6 +26,9 @@ from stmcheck.checker import cluster  # noqa: E402
 #: what the suite can spend; each livelocks, so they are searched to their first violation
 #: (`test_the_largest_designs_stop_at_the_same_livelock`).
 LARGE = {"dstm+aggressive", "dstm+karma", "dstm+polka", "dstm+polite", "dstm-no-loser-wait"}
+#: Stand-ins whose decisions the explorer picks (contention.AnyManager): the cluster's partitions
+#: take no choices yet, and say so (`test_a_design_that_chooses_is_refused_on_the_cluster`).
+CHOOSING = {d for d, e in DESIGNS.items() if getattr(e.load(), "chooses", False)}
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +51,14 @@ def _same(design, workload="transfer", threads=2, **kw):
     return here, there
 
 
-@pytest.mark.parametrize("design", sorted(set(DESIGNS) - LARGE))
+@pytest.mark.parametrize("design", sorted(set(DESIGNS) - LARGE - CHOOSING))
 def test_every_design_on_transfer_is_searched_alike_on_the_cluster(local2, design):
     _same(design)
+
+
+def test_a_design_that_chooses_is_refused_on_the_cluster(local2):
+    with pytest.raises(UsageError, match="on a cluster"):
+        stmcheck.explore("eager+any", "counter", cluster="local:2")
 
 
 #: Each on the workload where both searches meet their first lasso soonest (measured: counter

@@ -75,7 +75,7 @@ def test_greedy_aborts_younger_or_waiting_enemies():
 
 
 def test_make_manager_names_the_known_ones():
-    assert set(MANAGERS) == {"aggressive", "passive", "polite", "karma", "polka", "timestamp", "greedy"}
+    assert set(MANAGERS) == {"aggressive", "passive", "polite", "karma", "polka", "timestamp", "greedy", "any"}
     with pytest.raises(ValueError, match="expected one of aggressive, passive"):
         make_manager("nice")
 

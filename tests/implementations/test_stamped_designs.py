@@ -42,7 +42,7 @@ DOMAINS = {
     # DSTM: every locator carries its cell's version (gap 1) and its owner's attempt bit; greedy and
     # timestamp draw tickets too
     "dstm": LOCATORS + PARITIES + TICKETS, "dstm+timestamp": LOCATORS + PARITIES + TICKETS,
-    **{f"dstm+{m}": LOCATORS + PARITIES for m in ("aggressive", "passive", "polite", "karma", "polka")},
+    **{f"dstm+{m}": LOCATORS + PARITIES for m in ("aggressive", "passive", "polite", "karma", "polka", "any")},
     "dstm-no-loser-wait": LOCATORS + PARITIES,
 }
 

@@ -45,8 +45,9 @@ def make_strategy(name: str, *, seed: int = 0, depth: int = 3, preemptions: int 
     return cls.from_options(seed=seed, depth=depth, preemptions=preemptions)
 
 
-def default_strategy(object: str | None = None) -> str:
+def default_strategy(object: str | None = None, design_cls=None) -> str:
     """What `explore` searches with unless told: the state graph, which ends wherever states
     recur and then proves every verdict (starvation too, for cyclic programs); DPOR for object
-    programs (histories that span attempts keep whole histories in their states, which never recur)."""
-    return "dpor" if object else GraphSearch.name
+    programs (histories that span attempts keep whole histories in their states, which never recur),
+    but for a design that makes choices (`machine.choose`), which DPOR does not take."""
+    return "dpor" if object and not getattr(design_cls, "chooses", False) else GraphSearch.name

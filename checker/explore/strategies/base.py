@@ -8,6 +8,8 @@ of a bound it enforces (preemptions) records that in `bounds`.
 
 from __future__ import annotations
 
+from stmcheck.models.machine import picked
+
 
 class Strategy:
     #: The name users give (`--strategy NAME`, `stmcheck.explore(strategy=NAME)`).
@@ -16,6 +18,8 @@ class Strategy:
     about = ""
     #: On an unfair loop: True runs a starved thread next, False cuts the run.
     fair = True
+    #: Explores designs that make choices (`machine.choose`): picks alternatives among `enabled`.
+    takes_choices = False
     #: A search by symmetry (the graph search's option, explore/symmetry.py): its runs give a
     #: design that allows one `Tid`s for thread numbers.
     symmetry = False
@@ -87,6 +91,8 @@ class DepthFirst(Strategy):
 def non_preemptive(run, enabled: tuple) -> int:
     """Keep running the last thread while it can; else the lowest-numbered one."""
     sched = run.schedule
-    if sched and sched[-1] in enabled:
-        return sched[-1]
+    if sched:
+        last = picked(sched[-1], run.threads)[0]   # (a choice's alternative is picked once: then alternative 0)
+        if last in enabled:
+            return last
     return enabled[0]

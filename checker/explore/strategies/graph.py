@@ -229,6 +229,8 @@ class GraphSearch(PathRuns):
     fair = False
     #: The runtime's own lasso detector is off for these runs (cycles are found on the graph).
     finds_cycles = True
+    #: A choice's alternatives (`machine.choose`) are edges of their own: picks t + a * 16.
+    takes_choices = True
     #: A transition is a thread's step with its attempt's BEGIN or END beside it (runtime.py,
     #: "Fused marks"): paths and schedules here count choices, not steps.
     fuses_marks = True

@@ -158,6 +158,9 @@ class PartitionRuns(PathRuns):
     name = "graph"
     fair = False
     finds_cycles = True
+    #: (no `takes_choices`: its packed edges and waiting masks hold thread numbers only)
+    choice_refusal = ("the graph search on a cluster (--cluster) takes no choices (machine.choose): "
+                      "search here, without --cluster")
     fuses_marks = True
 
     def __init__(self, part: int, partitions: int, max_states: int):

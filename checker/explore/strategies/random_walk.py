@@ -21,6 +21,7 @@ class RandomWalk(Strategy):
     name = "random"
     about = "random walk over the enabled threads (--seed)"
     fair = True
+    takes_choices = True
 
     @classmethod
     def from_options(cls, *, seed=0, **_):

@@ -7,6 +7,10 @@ thread keeps running while it can, else the lowest-numbered enabled thread), so
 a counterexample's schedule only needs to spell out its preemptions: the
 shrinker cuts the tail that this rule reproduces.
 
+A design that makes choices (`machine.choose`, a contention manager standing for several)
+has its picks spelt `THREAD/ALTERNATIVE`: `2/1` is thread 2 taking its choice's alternative 1
+(`2` alone takes alternative 0).
+
 A proven livelock or starvation is a lasso, written `PREFIX (LOOP)*`: the
 prefix once, then the loop, which returns to the state it started from and so
 can repeat forever. Replaying it runs the prefix and the loop `K` times
@@ -17,6 +21,8 @@ it back to a state it was in, which is the proof.
 from __future__ import annotations
 
 import re
+
+from stmcheck.models.machine import CHOICE_STRIDE, MAX_ALTERNATIVES, picked
 
 from .base import Strategy, non_preemptive
 
@@ -31,7 +37,11 @@ def encode(schedule) -> str:
         j = i
         while j < len(schedule) and schedule[j] == schedule[i]:
             j += 1
-        out.append(f"{schedule[i]}*{j - i}" if j - i > 1 else f"{schedule[i]}")
+        # (a pick above 16 is spelt as a choice's: a run of more threads, which makes none, reads
+        # thread 17 as 1/1, which decodes to 17 again)
+        t, a = picked(schedule[i])
+        name = f"{t}/{a}" if a else f"{t}"
+        out.append(f"{name}*{j - i}" if j - i > 1 else name)
         i = j
     return ",".join(out)
 
@@ -84,15 +94,19 @@ def _blocks(text: str) -> list:
         if not part:
             continue
         t, _, n = part.partition("*")
+        t, _, a = t.partition("/")
         try:
-            t, n = int(t), int(n) if n else 1
+            t, n, a = int(t), int(n) if n else 1, int(a) if a else 0
         except ValueError:
             raise ScheduleError(f"bad schedule element {part[:40]!r} (expected THREAD or THREAD*COUNT, "
-                                f"e.g. 1*5,2*3,1)") from None
+                                f"e.g. 1*5,2*3,1; THREAD/ALTERNATIVE picks a choice's alternative)") from None
         if t < 1 or n < 1:
             raise ScheduleError(f"bad schedule element {part[:40]!r}: threads are numbered from 1, counts are "
                                 f"positive")
-        blocks.append((t, n))
+        if a and not (t < CHOICE_STRIDE and 0 < a < MAX_ALTERNATIVES):
+            raise ScheduleError(f"bad schedule element {part[:40]!r}: a choice's alternative is 1 to "
+                                f"{MAX_ALTERNATIVES - 1} (0 is the thread alone), of a thread below {CHOICE_STRIDE}")
+        blocks.append((t + a * CHOICE_STRIDE, n))
     return blocks
 
 
@@ -115,6 +129,7 @@ class Replay(Strategy):
 
     name = "replay"
     fair = True
+    takes_choices = True      # a pick of a choice's alternative is spelt THREAD/ALTERNATIVE
 
     def __init__(self, schedule, strict: bool = True, fused: bool = False, then_stop: bool = False):
         super().__init__()
