@@ -21,7 +21,7 @@ from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.checker.matrix import Cell, lift, run_cell
 from stmcheck.implementations.contention import ABORT_OTHER, STOOD_FOR, Wait
 from stmcheck.implementations.registry import DESIGNS, stand_in
-from stmcheck.models.machine import CAS, CHOICE_STRIDE, CHOOSE, HOLDER, LOAD, picked
+from stmcheck.models.machine import CAS, CHOICE_STRIDE, CHOOSE, HOLDER, LOAD, STORE, picked
 
 
 class _Recorder:
@@ -184,7 +184,7 @@ def _value_before(real, i, step):
     for j in range(i):
         s = real.steps[j]
         if s.obj is step.obj:
-            if s.op == CAS and real.results[j] is True or s.op == 1:      # a CAS that swapped, a store
+            if s.op == CAS and real.results[j] is True or s.op == STORE:      # a CAS that swapped, a store
                 value = s.b if s.op == CAS else s.a
     return value
 
