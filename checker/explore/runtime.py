@@ -639,12 +639,14 @@ class Run:
         dstm+karma swap, 2 threads: that and the logs were a third of the search's time). It
         stops early, leaving the rest to the chooser, at a choice that cannot be taken (which the
         chooser then reports) or at the step bound; False on a crash."""
-        th, mem, stop = self._th, self.mem, len(path) - 1
+        th, mem, stop, threads = self._th, self.mem, len(path) - 1, self.threads
         self._lazy = True
         try:
             while len(taken) < stop:
-                v = path[len(taken)]
-                t, alt = picked(v, self.threads)
+                v = t = path[len(taken)]
+                alt = 0
+                if v > threads:      # (a choice's pick: no call per step on this path otherwise)
+                    t, alt = picked(v, threads)
                 s = th[t].pending
                 if s is None or (s.op in _BLOCKING and not is_enabled(s, t, mem)) \
                         or len(self.steps) >= self.max_steps or alt and s.op != CHOOSE:
