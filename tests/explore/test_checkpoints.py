@@ -132,6 +132,24 @@ def test_a_checkpoint_after_the_managers_decision_merges_states(design, workload
     assert gout.states < bout.states
 
 
+@pytest.mark.parametrize("design,workload", [("dstm", "transfer"), ("dstm+aggressive", "counter"),
+                                             ("dstm+karma", "counter")])
+def test_dstm_forgets_the_words_it_is_done_with(design, workload, monkeypatch):
+    """DSTM's checkpoints past its loop heads (dstm.py, "Checkpoints": after each enemy's word
+    is found finished, after a locator is installed, around each clean-up compare-and-swap):
+    the same final states, failures and livelocks as the graph that steps over them, on fewer
+    states."""
+    def explored():
+        finals, out = _finals(design, workload, GraphSearch(), None)
+        return finals, sorted(v.kind for v in out.violations), out.states
+    graph, found, states = explored()
+    with monkeypatch.context() as m:
+        without_checkpoints(m, ("enemy", "opened", "read", "written", "clean", "cleaned"))
+        before, found_before, states_before = explored()
+    assert (graph, found) == (before, found_before)
+    assert states < states_before
+
+
 def test_a_checkpoint_that_forgets_what_shows_later_is_named_when_its_schedule_fails(tmp_path):
     """The audit compares only the step after the checkpoint; a forgotten value that shows later
     merges states that differ, and a schedule of the graph then replays to something else. The
