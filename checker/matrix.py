@@ -59,6 +59,7 @@ registry's expectation (`registry.expected_verdicts`).
 
 from __future__ import annotations
 
+import contextvars
 import time
 from dataclasses import asdict, dataclass, field, replace
 
@@ -334,6 +335,12 @@ def _config(design, workload, threads, cyclic=False, retries=None) -> RunConfig:
     return RunConfig(design, workload, threads, 1, retries=retries, cyclic=cyclic)
 
 
+#: Called with a state graph's running counts (an `Outcome`: states so far) while a cell's graph
+#: grows, where the caller runs cells in its own process and asked (`stmcheck matrix`: a 3-thread
+#: cell can search for an hour, and a log must show it moving). Counts only: no verdict reads it.
+WATCH: contextvars.ContextVar = contextvars.ContextVar("matrix_watch", default=None)
+
+
 def run_cell(design: str, workload: str, threads: int, budget: Budget | None = None) -> Cell:
     """Explore one cell (see the module docstring) and return its verdicts. Without a
     budget, the matrix's: the default one widened by the design's (`Budget.for_design`);
@@ -389,7 +396,8 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
             cell.seconds = round(time.monotonic() - start, 2)
             return cell
         if threads == 2:
-            ex = gex = api.make_explorer(setup, GraphSearch(max_states=budget.graph[0]), explorer_cls=_Collect)
+            ex = gex = api.make_explorer(setup, GraphSearch(max_states=budget.graph[0]), explorer_cls=_Collect,
+                                         progress=WATCH.get())
             out = graph_out = ex.explore()
         if gex is None or not out.exhausted:
             ex = api.make_explorer(setup, "dpor", preemptions=None if threads == 2 else THREE_PREEMPTIONS,
@@ -449,7 +457,7 @@ def _choosing(cell: Cell, setup, budget: Budget) -> None:
     symmetric = threads == 3 and symmetry.allowed(setup.design_cls, setup.workload)
     how = _BY_SYMMETRY if symmetric else ""
     ex = api.make_explorer(setup, GraphSearch(max_states=budget.graph_states(threads, workload), symmetry=symmetric),
-                           explorer_cls=_Collect)
+                           explorer_cls=_Collect, progress=WATCH.get())
     out = ex.explore()
     cell.executions = out.executions
     for v in VERDICTS:
@@ -520,7 +528,8 @@ def _graph(cell: Cell, ex, out, max_states: int, searched: tuple | None = None):
         # same verdicts on a quotient of the graph: explore/symmetry.py)
         symmetric = cell.threads == 3 and symmetry.allowed(setup.design_cls, setup.workload)
         how = _BY_SYMMETRY if symmetric else ""
-        gex = api.make_explorer(setup, GraphSearch(max_states=max_states, symmetry=symmetric), explorer_cls=_Collect)
+        gex = api.make_explorer(setup, GraphSearch(max_states=max_states, symmetry=symmetric), explorer_cls=_Collect,
+                                progress=WATCH.get())
         gout = gex.explore()
     else:
         gex, gout = searched

@@ -1,7 +1,8 @@
 """`stmcheck matrix`: every design on every workload, written to reports/matrix.md and .json.
 
 The cell logic is in `matrix.py`; this module selects cells, runs them (in
-`--jobs` worker processes if asked), shows progress on stderr, writes the
+`--jobs` worker processes if asked), shows progress on stderr (cells run here: their state
+graph growing, `_Ticker`), writes the
 reports and, with `--check`, compares every cell with the registry.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 import click
 
@@ -65,14 +67,19 @@ def _costs(out_dir: str) -> dict:
         return {}
 
 
-def _finished(jobs_list, jobs, cluster_spec, costs, starting):
+def _finished(jobs_list, jobs, cluster_spec, costs, starting, watch=None):
     """(index into `jobs_list`, cell) as each cell finishes: one after the other here (`starting(args)`
-    called before each), or handed out longest first (`_longest_first`) to `jobs` processes here or to
-    the Ray cluster `cluster_spec`, in the order they finish."""
+    called before each, `watch` given each state graph's running counts: `M.WATCH`), or handed out
+    longest first (`_longest_first`) to `jobs` processes here or to the Ray cluster `cluster_spec`,
+    in the order they finish."""
     if cluster_spec is None and jobs == 1:
-        for i, args in enumerate(jobs_list):
-            starting(args)
-            yield i, _run_one(args)
+        token = M.WATCH.set(watch)
+        try:
+            for i, args in enumerate(jobs_list):
+                starting(args)
+                yield i, _run_one(args)
+        finally:
+            M.WATCH.reset(token)
         return
     order = _longest_first(jobs_list, costs or {})
     todo = [jobs_list[j] for j in order]
@@ -85,6 +92,33 @@ def _finished(jobs_list, jobs, cluster_spec, costs, starting):
         with multiprocessing.get_context("spawn").Pool(jobs) as pool:
             for i, cell in enumerate(pool.imap(_run_one, todo)):
                 yield order[i], cell
+
+
+class _Ticker:
+    """A running cell's state graph as it grows (cells run in this process only): the bar's
+    description, four times a second at most, or ("lines") a line a minute, so that a log shows a
+    3-thread cell that searches for an hour moving."""
+
+    EVERY = {"bar": 0.25, "lines": 60.0}
+
+    def __init__(self, show, progress, task):
+        self.show, self.progress, self.task = show, progress, task
+        self.name, self.began, self.last = "", 0.0, 0.0
+
+    def start(self, args):
+        self.name = f"{args[0]} / {args[1]} / {args[2]} threads"
+        self.began = self.last = time.monotonic()
+
+    def __call__(self, out):
+        now = time.monotonic()
+        if out.states is None or now - self.last < self.EVERY[self.show]:
+            return
+        self.last = now
+        so_far = f"{out.states:,} states so far"
+        if self.progress is not None:
+            self.progress.update(self.task, description=f"{self.name}: {so_far}")
+        else:
+            click.echo(f"matrix: {self.name}: {so_far} ({now - self.began:,.0f} s)", err=True)
 
 
 def _run(jobs_list, jobs, show, cluster_spec=None, costs=None):
@@ -104,11 +138,14 @@ def _run(jobs_list, jobs, show, cluster_spec=None, costs=None):
         progress.start()
         task = progress.add_task("", total=len(jobs_list))
 
+    ticker = _Ticker(show, progress, task)
+
     def starting(args):
+        ticker.start(args)
         if progress:
             progress.update(task, description=f"{args[0]} / {args[1]} / {args[2]} threads")
     try:
-        for i, cell in _finished(jobs_list, jobs, cluster_spec, costs, starting):
+        for i, cell in _finished(jobs_list, jobs, cluster_spec, costs, starting, ticker if show else None):
             got[i] = cell
             if show == "lines":
                 click.echo(f"matrix: {len(got)}/{len(jobs_list)} {cell.design} / {cell.workload} / "

@@ -72,3 +72,20 @@ def test_md_lists_a_wider_budget_when_its_design_ran(tmp_path):
     run("--designs", "dstm+polite", "--workloads", "transfer", "--threads", "3", "--write", "--out", str(tmp_path))
     md = (tmp_path / "matrix.md").read_text()
     assert "- dstm+polite: its entry's own search" in md and "dstm+karma" not in md
+
+
+def test_a_long_cell_shows_its_graph_growing_and_the_result_is_the_same(monkeypatch):
+    """Cells run one after the other in this process report their state graph as it grows (in a
+    log, a line a minute: here every run); what the matrix prints on stdout is unchanged."""
+    import importlib
+    cli_matrix = importlib.import_module("stmcheck.checker.cli.matrix")
+    args = ("--designs", "tl2", "--workloads", "transfer", "--threads", "2", "--no-write", "--json")
+    quiet = run(*args, "-q")
+    monkeypatch.setitem(cli_matrix._Ticker.EVERY, "lines", 0.0)
+    shown = run(*args)
+    ticks = [ln for ln in shown.stderr.splitlines() if ln.startswith("matrix: tl2 / transfer / 2 threads: ")
+             and "states so far" in ln]
+    counts = [int(ln.split(": ")[2].split()[0].replace(",", "")) for ln in ticks]
+    assert len(counts) > 3 and counts == sorted(counts) and counts[-1] > counts[0]
+    strip = lambda doc: [{k: v for k, v in c.items() if k != "seconds"} for c in json.loads(doc)["cells"]]  # noqa: E731
+    assert strip(shown.stdout) == strip(quiet.stdout)
