@@ -191,9 +191,9 @@ class DSTM(Managed):
                 if st[0] != p or st[1] in (COMMITTED, ABORTED):
                     if t == owner and st[:2] == (p, COMMITTED):
                         value = new
-                    if i + 1 < len(enemies):
-                        yield checkpoint("enemy", key, writing, loc, value, i, tx.parity, tuple(tx.reads.items()),
-                                         tuple(tx.owned.items()))
+                    if i + 1 < len(enemies):   # (a conflict further on reads the rounds)
+                        yield checkpoint("enemy", key, writing, loc, value, i, *round_key(rounds, last), tx.parity,
+                                         tuple(tx.reads.items()), tuple(tx.owned.items()))
                     continue      # finished (or moved on: then its entry is stale)
                 conflict = (t, p, st)
                 break
