@@ -70,9 +70,10 @@ def _walk(design, workload, runs, monkeypatch):
 
 @pytest.mark.parametrize("design,workload", [
     ("dstm+polite", "transfer"), ("dstm+karma", "counter"), ("dstm+any", "swap"), ("dstm", "transfer"),
-    ("eager+polka", "transfer"), ("eager+timestamp", "swap"), ("tl2", "transfer"), ("norec", "swap"),
-    ("lazy", "counter"),
-])
+    ("dstm-no-loser-wait", "counter"), ("eager+polka", "transfer"), ("eager+timestamp", "swap"), ("eager", "counter"),
+    ("eager-aggressive", "transfer"), ("eager+any", "transfer"), ("tl2", "transfer"), ("tl2-quiescent", "swap"),
+    ("norec", "swap"), ("lazy", "counter"), ("lazy-incremental", "transfer"),
+])   # every design that declares checkpoints, each manager kind
 def test_equal_kept_state_goes_on_alike(design, workload, monkeypatch):
     kept, again = _walk(design, workload, 150, monkeypatch)
     assert kept > 200 and again > kept
