@@ -141,6 +141,7 @@ class _Progress:
     nothing (--quiet)."""
 
     EVERY = {"live": 0.25, "lines": 60.0}
+    AFTER = 1.0       # a search over within a second shows nothing
 
     def __init__(self, mode: str | None):
         self.mode = mode
@@ -154,7 +155,7 @@ class _Progress:
         if self.mode is None:
             return
         now = time.monotonic()
-        if now - self.start < 1.0 or now - self.last < self.EVERY[self.mode]:
+        if now - self.start < self.AFTER or now - self.last < self.EVERY[self.mode]:
             return
         self.last = now
         rate = (out.states if out.states is not None else out.executions) / max(now - self.start, 1e-9)

@@ -127,6 +127,7 @@ def test_a_long_search_in_a_log_shows_it_moving_apart_from_the_report(monkeypatc
     import importlib
     cli_explore = importlib.import_module("stmcheck.checker.cli.explore")
     monkeypatch.setitem(cli_explore._Progress.EVERY, "lines", 0.0)
+    monkeypatch.setattr(cli_explore._Progress, "AFTER", 0.0)
     runner = CliRunner()
     shown = runner.invoke(main, ["explore", "dstm"])
     ticks = [ln for ln in shown.stderr.splitlines() if ln.startswith("exploring: ")]
