@@ -67,19 +67,14 @@ def _costs(out_dir: str) -> dict:
         return {}
 
 
-def _finished(jobs_list, jobs, cluster_spec, costs, starting, watch=None):
+def _finished(jobs_list, jobs, cluster_spec, costs, starting):
     """(index into `jobs_list`, cell) as each cell finishes: one after the other here (`starting(args)`
-    called before each, `watch` given each state graph's running counts: `M.WATCH`), or handed out
-    longest first (`_longest_first`) to `jobs` processes here or to the Ray cluster `cluster_spec`,
-    in the order they finish."""
+    called before each), or handed out longest first (`_longest_first`) to `jobs` processes here or to
+    the Ray cluster `cluster_spec`, in the order they finish."""
     if cluster_spec is None and jobs == 1:
-        token = M.WATCH.set(watch)
-        try:
-            for i, args in enumerate(jobs_list):
-                starting(args)
-                yield i, _run_one(args)
-        finally:
-            M.WATCH.reset(token)
+        for i, args in enumerate(jobs_list):
+            starting(args)
+            yield i, _run_one(args)
         return
     order = _longest_first(jobs_list, costs or {})
     todo = [jobs_list[j] for j in order]
@@ -140,15 +135,16 @@ def _run(jobs_list, jobs, show, cluster_spec=None, costs=None):
         task = progress.add_task("", total=len(jobs_list))
 
     ticker = _Ticker(show, progress, task)
+    # cells run here show their graph growing (`M.WATCH`: worker processes are not given it); in a
+    # log not with --no-timings, whose output is the same bytes every time
+    watching = M.WATCH.set(ticker if show == "bar" or (show == "lines" and timings()) else None)
 
     def starting(args):
         ticker.start(args)
         if progress:
             progress.update(task, description=f"{args[0]} / {args[1]} / {args[2]} threads")
     try:
-        # (in a log, not with --no-timings: its output is the same bytes every time)
-        watch = ticker if show == "bar" or (show == "lines" and timings()) else None
-        for i, cell in _finished(jobs_list, jobs, cluster_spec, costs, starting, watch):
+        for i, cell in _finished(jobs_list, jobs, cluster_spec, costs, starting):
             got[i] = cell
             if show == "lines":
                 click.echo(f"matrix: {len(got)}/{len(jobs_list)} {cell.design} / {cell.workload} / "
@@ -158,6 +154,7 @@ def _run(jobs_list, jobs, show, cluster_spec=None, costs=None):
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        M.WATCH.reset(watching)
         if progress:
             progress.stop()
     return [got[i] for i in sorted(got)], interrupted
