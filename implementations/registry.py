@@ -184,7 +184,7 @@ ANY_EAGER_GRAPHS = {"*": FAR_BEYOND, "counter": 200_000, "transfer": 2_500_000, 
 #: Since dstm's 'conflict' checkpoint (dstm.py, `_open`) the matrix's cells hold dstm 170,434,
 #: dstm+timestamp 134,496 and dstm+passive 149,357 states; since attempt bits are parities
 #: (dstm.py, "Model details") dstm 145,795, dstm+timestamp 104,941 and dstm+passive 27,990; since
-#: `contention.round_key` dstm 105,213 and dstm+timestamp 79,093.
+#: `contention.round_key` dstm 105,213 and dstm+timestamp 79,093; since dstm.py's "Checkpoints" 82,470 and 64,142.
 DSTM_COUNTER = 250_000
 #: DSTM's other 3-thread graphs that end since aborted attempts go as blocks (witnesskey.py,
 #: `_without_twins`): the matrix's own search, one core each beside another search, by symmetry
@@ -393,7 +393,7 @@ DESIGNS = {e.name: e for e in (
     # The same stand-in for DSTM's four (its words carry karma: dstm.py, `_decide` and `_opened`).
     Entry("dstm+any", "dstm", "DSTM[any]",
           "dstm whose manager's decisions the explorer picks: stands for aggressive, polite, karma, polka",
-          # (2 threads: swap's graph passes 150,000 states; transfer's ends at 88,052)
+          # (2 threads: swap's graph ends at 162,806 states, past the matrix's 150,000; transfer's at 88,052)
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK},
           search={"graph3": FAR_BEYOND, "graph": 500_000}),
     Entry("dstm-no-loser-wait", "dstm_no_loser_wait", "DSTMNoLoserWait",
