@@ -69,7 +69,7 @@ def test_matrix_json_carries_the_expectation_and_md_lists_only_the_run_budgets(t
 
 
 def test_md_lists_a_wider_budget_when_its_design_ran(tmp_path):
-    run("--designs", "dstm+polite", "--workloads", "transfer", "--threads", "3", "--write", "--out", str(tmp_path))
+    run("--designs", "dstm+polite", "--workloads", "counter", "--threads", "2", "--write", "--out", str(tmp_path))
     md = (tmp_path / "matrix.md").read_text()
     assert "- dstm+polite: its entry's own search" in md and "dstm+karma" not in md
 

