@@ -16,9 +16,6 @@ workload's (`models/workloads/random_programs.py`).
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, Phase, find, settings, strategies as st
-from hypothesis.errors import NoSuchExample
-
 from stmcheck.models.workloads.random_programs import GivenPrograms
 
 from .results import GatedResult, explore
@@ -27,6 +24,8 @@ from .results import GatedResult, explore
 def programs(threads: int = 3, txns: int = 2, keys: int = 2, min_threads: int = 2):
     """A hypothesis strategy of `GivenPrograms` workloads (see the module docstring); each
     can be given to `stmcheck.explore(design, workload=...)`."""
+    from hypothesis import strategies as st     # here, not at the top: `import stmcheck` and every
+    #                                              command start 0.2 s sooner without it
     names = [f"r{i}" for i in range(keys)]
     op = st.one_of(st.tuples(st.just("read"), st.sampled_from(names)),
                    st.tuples(st.just("write"), st.sampled_from(names), st.integers(1, 3)),
@@ -44,6 +43,8 @@ def fuzz(design, *, examples: int = 100, threads: int = 3, txns: int = 2, keys: 
     (None, None, programs tried) when `examples` programs passed. Each program is explored
     with the given options (the state graph by default, a time limit of 20 s each unless
     given); deterministic for a given `seed`."""
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import NoSuchExample
     options.setdefault("time_limit", 20)
     tried = [0]
 
