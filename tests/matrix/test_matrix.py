@@ -410,3 +410,13 @@ def test_the_progress_columns_go_to_the_horizon_graph_where_the_registry_names_t
 def test_a_horizon_graph_past_its_budget_leaves_starvation_unknown():
     cell = M.run_cell("gencounter-racy", "swap", 2, replace(SMALL, horizon=500))
     assert cell.verdicts["starvation-free"] == "unknown" and "more than 500 states" in cell.note
+
+
+def test_a_witness_the_design_no_longer_fits_is_a_note_not_a_crash(monkeypatch):
+    """The registry's 3-thread witnesses are schedules of the designs as they are: a design
+    changed since (its steps no longer line up) leaves the cell to its own search and says so."""
+    monkeypatch.setitem(M.THREE_THREAD_WITNESSES, ("global-lock", "counter"), "1*500")
+    cell = M.run_cell("global-lock", "counter", 3, SMALL)
+    assert cell.status == "ok"
+    assert "witness (THREE_THREAD_WITNESSES) no longer fits the design" in cell.note
+    assert cell.verdicts["livelock-free"] == M.HOLDS      # what the exhausted graph proves
