@@ -59,11 +59,13 @@ LOOK_GROWTH = 4
 
 
 class Partition:
-    """One partition of the search (a Ray actor: `ray.remote(Partition)`); `api`: the module with
-    `prepare` and `make_explorer` (checker/api.py, which imports this one: handed over)."""
+    """One partition of the search (a Ray actor, lent for one search and kept for the next:
+    `cluster.lent_actors`, `start`, `stop`)."""
 
-    def __init__(self, api, prepare: dict, criterion: str, part: int, partitions: int, max_states: int,
-                 stop_at_first: bool):
+    def start(self, api, prepare: dict, criterion: str, part: int, partitions: int, max_states: int,
+              stop_at_first: bool) -> None:
+        """Take partition `part` of a new search; `api`: the module with `prepare` and
+        `make_explorer` (checker/api.py, which imports this one: handed over)."""
         setup = api.prepare(**prepare)
         base = CyclicExplorer if setup.config.cyclic else Explorer
         self.runs = PartitionRuns(part, partitions, max_states)
@@ -101,6 +103,10 @@ class Partition:
         share.update(found=self.found, counts=self.counts, sent=self.sent, busy=self.busy)
         return share
 
+    def stop(self) -> None:
+        """The search is over: let its places go (the actor waits for the next)."""
+        self.__dict__.clear()
+
 
 class _AtRoot(Strategy):
     """Stands at the initial state and stops: what the search starts from."""
@@ -125,59 +131,15 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
     here.execute(at)
     root, mem = Placer()(*at.place, here.positions.digests)
     root_view = graph.product(here) if graph.product is not None else None
-    bounds, rounds, rounds_seconds = set(), 0, 0.0
     with cluster.connect(spec) as ray:
         connected = time.monotonic()
         n = cluster.workers(ray)
-        actor = ray.remote(num_cpus=1, max_restarts=0)(Partition)
-        actors = [actor.remote(api, prepare, explorer.criterion, i, n, graph.max_states, explorer.stop_at_first)
-                  for i in range(n)]
-        first = ray.put(pickle.dumps([(root, b"", at.enabled, 0)]))
-        submitted: list = []          # round -> each actor's refs: its stats, then a batch a partition
-
-        def submit(r: int) -> None:
-            def inbox(i):
-                if r < LAG:
-                    return [first] if r == 0 and i == owner(mem, n) else []
-                return [submitted[r - LAG][j][1 + i] for j in range(n) if j != i]
-            submitted.append([a.round.options(num_returns=n + 1).remote(*inbox(i)) for i, a in enumerate(actors)])
-            if r >= LAG:
-                submitted[r - LAG] = None     # its batches are in the arguments of round r now
-
-        for r in range(LAG):
-            submit(r)
-        r, quiet, look = 0, 0, LOOK_FROM
-        try:
-            while True:
-                stats = _get(ray, [x[0] for x in submitted[r]], "round")
-                rounds = r + LAG          # the rounds already handed out run, whatever is decided here
-                rounds_seconds = time.monotonic() - connected
-                if explorer.progress is not None:
-                    explorer.progress(Outcome(states=sum(s["places"] for s in stats),
-                                              executions=sum(s["runs"] for s in stats)))
-                quiet = quiet + 1 if not any(s["sent"] for s in stats) else 0
-                if quiet >= LAG and not any(s["queued"] for s in stats):
-                    break                 # nothing in flight (sent in the last LAG rounds), nothing queued
-                if any(s["full"] for s in stats):
-                    break
-                if explorer.stop_at_first and any(s["violations"] for s in stats):
-                    bounds.add("stopped at a violation before the graph was complete")
-                    break
-                places = sum(s["places"] for s in stats)
-                if explorer.stop_at_first and places >= look:
-                    look = places * LOOK_GROWTH
-                    cycle = _cycle_so_far(ray, actors, graph, root)
-                    if cycle is not None:
-                        bounds.add(f"stopped at a {cycle} before the graph was complete")
-                        break
-                if time_limit is not None and time.monotonic() - start >= time_limit:
-                    bounds.add(f"time-limit {time_limit:g} s")
-                    break
-                submit(r + LAG)
-                r += 1
-        except KeyboardInterrupt:
-            bounds.add(INTERRUPTED)
-        shares = _get(ray, [a.gathered.remote() for a in actors], "gathering the graph")
+        with cluster.lent_actors(ray, Partition, n, num_cpus=1, max_restarts=0) as actors:
+            _get(ray, [a.start.remote(api, prepare, explorer.criterion, i, n, graph.max_states, explorer.stop_at_first)
+                       for i, a in enumerate(actors)], "starting the partitions")
+            shares, bounds, rounds, rounds_seconds = _rounds(ray, actors, explorer, root, mem, at.enabled,
+                                                             start, connected, time_limit)
+            _get(ray, [a.stop.remote() for a in actors], "ending the search")
         gathered = time.monotonic()
     stopped = time.monotonic()        # a local instance is stopped when the block ends
     graph.gather(shares, root, root_view)
@@ -197,6 +159,61 @@ def explore(api, spec: str, prepare: dict, explorer, time_limit: float | None = 
     out = explorer.explore()
     out.elapsed = time.monotonic() - start
     return out
+
+
+def _rounds(ray, actors, explorer, root: bytes, mem, enabled, start: float, connected: float,
+            time_limit: float | None):
+    """Hand out rounds until the search is over (see the module docstring): (each partition's
+    share, the bounds met, rounds handed out, seconds from connecting to the last round read)."""
+    graph, n = explorer.strategy, len(actors)
+    bounds, rounds, rounds_seconds = set(), 0, 0.0
+    first = ray.put(pickle.dumps([(root, b"", enabled, 0)]))
+    submitted: list = []          # round -> each actor's refs: its stats, then a batch a partition
+
+    def submit(r: int) -> None:
+        def inbox(i):
+            if r < LAG:
+                return [first] if r == 0 and i == owner(mem, n) else []
+            return [submitted[r - LAG][j][1 + i] for j in range(n) if j != i]
+        submitted.append([a.round.options(num_returns=n + 1).remote(*inbox(i)) for i, a in enumerate(actors)])
+        if r >= LAG:
+            submitted[r - LAG] = None     # its batches are in the arguments of round r now
+
+    for r in range(LAG):
+        submit(r)
+    r, quiet, look = 0, 0, LOOK_FROM
+    try:
+        while True:
+            stats = _get(ray, [x[0] for x in submitted[r]], "round")
+            rounds = r + LAG          # the rounds already handed out run, whatever is decided here
+            rounds_seconds = time.monotonic() - connected
+            if explorer.progress is not None:
+                explorer.progress(Outcome(states=sum(s["places"] for s in stats),
+                                          executions=sum(s["runs"] for s in stats)))
+            quiet = quiet + 1 if not any(s["sent"] for s in stats) else 0
+            if quiet >= LAG and not any(s["queued"] for s in stats):
+                break                 # nothing in flight (sent in the last LAG rounds), nothing queued
+            if any(s["full"] for s in stats):
+                break
+            if explorer.stop_at_first and any(s["violations"] for s in stats):
+                bounds.add("stopped at a violation before the graph was complete")
+                break
+            places = sum(s["places"] for s in stats)
+            if explorer.stop_at_first and places >= look:
+                look = places * LOOK_GROWTH
+                cycle = _cycle_so_far(ray, actors, graph, root)
+                if cycle is not None:
+                    bounds.add(f"stopped at a {cycle} before the graph was complete")
+                    break
+            if time_limit is not None and time.monotonic() - start >= time_limit:
+                bounds.add(f"time-limit {time_limit:g} s")
+                break
+            submit(r + LAG)
+            r += 1
+    except KeyboardInterrupt:
+        bounds.add(INTERRUPTED)
+    shares = _get(ray, [a.gathered.remote() for a in actors], "gathering the graph")
+    return shares, bounds, rounds, rounds_seconds
 
 
 def _cycle_so_far(ray, actors, graph, root: bytes):

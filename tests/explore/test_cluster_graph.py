@@ -213,3 +213,25 @@ def test_a_partition_takes_the_views_it_can_fold_and_refuses_whole_histories():
 def test_a_value_with_no_process_independent_form_is_refused():
     with pytest.raises(ValueError, match="no form that is the same in another process"):
         canonical((object(),))
+
+
+def test_searches_on_one_connection_reuse_the_partitions_actors(local2):
+    """A new actor is a new worker process (Ray and stmcheck imported anew: 1.8 s a search here):
+    the partitions are lent from this session's pool and given back, and tasks sent afterwards
+    still get every CPU (the idle actors are let go first)."""
+    def idle():
+        return sorted(a._actor_id.hex() for actors in cluster._IDLE.values() for a in actors)
+    first = stmcheck.explore("tl2", "transfer", cluster="local:2", shrink=False)
+    lent = idle()
+    again = stmcheck.explore("tl2", "transfer", cluster="local:2", shrink=False)
+    assert len(lent) == 2 and idle() == lent
+    assert (again.states, again.transitions, again.exhausted) == (first.states, first.transitions, first.exhausted)
+    def double(x):          # (a local function: Ray's workers get it by value)
+        return 2 * x
+
+    done: list = []
+    sent = threading.Thread(target=lambda: done.extend(cluster.as_completed(local2, double, [(i,) for i in range(4)])),
+                            daemon=True)
+    sent.start()
+    sent.join(120)
+    assert sorted(done) == [(i, 2 * i) for i in range(4)] and idle() == []
