@@ -98,7 +98,7 @@ def connect(spec: str):
 
 
 #: Idle actors kept between the searches of a Ray session: (the driver's node, which a new
-#: session changes, and the actor's class) -> their handles.
+#: session changes, the actor's class, its options) -> their handles.
 _IDLE: dict = {}
 
 
@@ -107,8 +107,8 @@ def lent_actors(ray, cls, n: int, **options):
     """`n` actors of `cls` (`ray.remote(**options)`): this session's idle ones first, then new
     ones. Given back when the block ends, unless it raised: then they are killed (one may
     have died, or be busy with work handed out)."""
-    key = (ray.get_runtime_context().get_node_id(), cls.__name__)
-    idle = _IDLE.pop(key, [])
+    key = (_node(ray), cls.__name__, tuple(sorted(options.items())))
+    idle = _IDLE.pop(key, []) if key[0] is not None else []
     actors = idle[:n] + [ray.remote(**options)(cls).remote() for _ in range(n - len(idle[:n]))]
     for extra in idle[n:]:
         _kill(ray, extra)
@@ -118,15 +118,28 @@ def lent_actors(ray, cls, n: int, **options):
         for actor in actors:
             _kill(ray, actor)
         raise
-    _IDLE.setdefault(key, []).extend(actors)
+    if key[0] is None:      # no session to keep them for
+        for actor in actors:
+            _kill(ray, actor)
+    else:
+        _IDLE.setdefault(key, []).extend(actors)
 
 
 def let_idle_actors_go(ray) -> None:
     """Kill this session's idle actors (their CPUs are then free for tasks)."""
-    node = ray.get_runtime_context().get_node_id()
+    node = _node(ray)
     for key in [k for k in _IDLE if k[0] == node]:
         for actor in _IDLE.pop(key):
             _kill(ray, actor)
+
+
+def _node(ray):
+    """The driver's node id (a new Ray session has a new one), or None where Ray's connection
+    does not say (then actors are not kept)."""
+    try:
+        return ray.get_runtime_context().get_node_id()
+    except Exception:
+        return None
 
 
 def _kill(ray, actor) -> None:
