@@ -14,7 +14,7 @@ running cluster (`ray start --head` on one node, `ray start --address=...` on th
 
 Actors (the graph search's partitions: cluster_graph.py) are lent from a pool of this Ray
 session's (`lent_actors`): a new actor is a new worker process, which imports Ray and stmcheck
-anew (tl2 transfer on `local:2`, its second search and on: 1.8 s with new actors, 0.4 s with
+anew (tl2 transfer on `local:2`, its second search and on: 1.8 s with new actors, 0.2 s with
 kept ones). Idle ones are let go before tasks are sent (`as_completed`), whose CPUs they hold.
 
 Faults: a task whose worker process dies (killed, out of memory, its node lost) is run again,

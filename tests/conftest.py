@@ -20,7 +20,7 @@ PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def pytest_configure(config):
     """Compile the package once, before the workers start: the processes the suite starts (its
     pytest-xdist workers, every CLI run in a subprocess, Ray's workers) then load it compiled.
-    Where PYTHONDONTWRITEBYTECODE is set, as on CI's machines, each compiled it anew (0.35 s a
+    Where PYTHONDONTWRITEBYTECODE is set, as on these machines, each compiled it anew (0.35 s a
     process here; the CLI tests that start processes took 33.5 s, 24.6 s compiled)."""
     if hasattr(config, "workerinput"):       # an xdist worker: the controller compiled already
         return
