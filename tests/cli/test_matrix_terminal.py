@@ -89,3 +89,16 @@ def test_a_long_cell_shows_its_graph_growing_and_the_result_is_the_same(monkeypa
     assert len(counts) > 3 and counts[-1] > counts[0]
     strip = lambda doc: [{k: v for k, v in c.items() if k != "seconds"} for c in json.loads(doc)["cells"]]  # noqa: E731
     assert strip(shown.stdout) == strip(quiet.stdout)
+
+
+def test_graph3_sets_every_three_thread_graphs_budget_and_the_cells_are_not_written(tmp_path):
+    """`--graph3 N` replaces the default and an entry's own 3-thread budget (dstm+aggressive's
+    entry gives swap 12,000 states); its cells match no budget the reports list, so they are
+    shown, never written."""
+    args = ("--workloads", "swap", "--threads", "3", "--json", "-q", "--no-timings")
+    for design in ("tl2", "dstm+aggressive"):
+        cell = json.loads(run("--designs", design, *args, "--graph3", "700").stdout)["cells"][0]
+        assert "state graph by symmetry: 700 states, not exhausted" in cell["coverage"], cell["coverage"]
+    refused = run("--designs", "tl2", *args, "--graph3", "700", "--write", "--out", str(tmp_path))
+    assert refused.exit_code == 2 and "not written into the reports" in refused.output
+    assert os.listdir(tmp_path) == []
