@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import replace
@@ -41,6 +42,61 @@ def _budgets(budgets: dict, cells) -> dict:
     """The budgets that applied to these cells: the defaults, and the wider ones of the designs among them."""
     ran = {c.design for c in cells}
     return {k: v for k, v in budgets.items() if k not in DESIGNS or k in ran}
+
+
+def _run_cells(jobs_list, jobs, quiet, cluster_spec, out_dir, junit) -> list:
+    """The cells of `jobs_list`, run here, in `jobs` processes or on a cluster, lifted; the JUnit
+    file written. A ^C shows the cells finished and exits 130, writing no report."""
+    show = None if quiet else ("bar" if sys.stderr.isatty() else "lines")
+    if cluster_spec is not None and jobs > 1:
+        fail("--cluster and --jobs both say where the cells run: give one")
+    try:
+        cells, interrupted = _run(jobs_list, jobs, show, cluster_spec,
+                                  _costs(out_dir) if cluster_spec is not None or jobs > 1 else None)
+    except (cluster.ClusterUnavailable, cluster.ClusterFailure) as exc:
+        fail(f"{exc}; nothing written to {out_dir}/")
+    cells = M.lift(cells)      # what a stand-in's cell run beside them proves (registry.stand_in)
+    write_junit(junit, matrix_suites(cells, M.differences))   # the cells run (a cell per test case)
+    if interrupted:     # what finished is shown; nothing is written: a partial matrix is no report
+        if cells:
+            click.echo("\n".join(terminal_lines(cells)))
+        click.echo(f"stmcheck: interrupted after {len(cells)} of {len(jobs_list)} cells; nothing written to "
+                   f"{out_dir}/", err=True)
+        sys.exit(130)
+    return cells
+
+
+#: A 3-thread cell whose state graph ended (its coverage).
+_ENDED = re.compile(r"exhausted: ([\d,]+) states \(state graph(?: by symmetry)?\)")
+
+
+def _cells_to_merge(path: str) -> list:
+    """The cells of `path` (`matrix --json`), each a 3-thread cell whose state graph ended within
+    what its design's entry gives now: what a run with the registry's budgets gives (the search
+    is deterministic, and a budget past where it ends changes nothing). Anything else is a usage
+    error naming the cell: a graph cut short, or one larger than the reports' budgets say."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        cells = [M.Cell(**c) for c in doc["cells"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        fail(f"{path}: cannot read the cells to merge ({exc})")
+    if doc.get("format") != "stmcheck.matrix/1" or not cells:
+        fail(f"{path}: not the cells of `stmcheck matrix --json` (format stmcheck.matrix/1)")
+    for c in cells:
+        where = f"{path}: {c.design} / {c.workload} / {c.threads} threads"
+        if c.design not in DESIGNS or c.workload not in M.MATRIX_WORKLOADS:
+            fail(f"{where}: no such cell in the matrix")
+        if c.threads != 3:
+            fail(f"{where}: only 3-thread cells are merged (--update recomputes 2-thread ones)")
+        ended = _ENDED.search(c.coverage)
+        if ended is None:
+            fail(f"{where}: its state graph did not end ({c.coverage}): nothing proven to merge")
+        have, room = int(ended.group(1).replace(",", "")), M.DEFAULT_BUDGET.for_design(c.design).graph_states(3, c.workload)
+        if have > room:
+            fail(f"{where}: its graph ended at {have:,} states, past the {room:,} its entry gives: give the "
+                 f"entry (`search`, \"graph3\") at least that many first, so that the reports say so")
+    return cells
 
 
 def _with_graph3(budget, states):
@@ -221,11 +277,15 @@ def _doc(cells, budget: M.Budget) -> dict:
               help="States of the 3-thread state graph per cell, in place of the default and of a design's "
                    "own: to push a cell further (its cells are shown or given as --json, not written into "
                    "the reports, whose budgets they would not match).")
+@click.option("--merge", "merge_file", metavar="FILE",
+              help="Run nothing: merge the 3-thread cells of FILE (an earlier --json, e.g. of a --graph3 run) "
+                   "into DIR/matrix.json and rewrite both reports. Each cell's state graph must have ended "
+                   "within what its design's entry gives now (give the entry those states first).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @no_timings_option
 @junit_option
 def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, update, jobs, cluster_spec, executions,
-           states, graph3, quiet, junit):
+           states, graph3, merge_file, quiet, junit):
     """Run every design on every workload and tabulate nine verdicts per cell.
 
     \b
@@ -265,7 +325,8 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
       stmcheck matrix --check --designs eager+karma --workloads intset,dict-update
       stmcheck matrix --designs tl2 --threads 2 --junit matrix.xml   # a test case per cell
       stmcheck matrix --cluster local:2                 # the cells as Ray tasks, 2 workers here
-      stmcheck matrix --designs dstm --workloads swap --threads 3 --graph3 20000000 --json
+      stmcheck matrix --designs dstm --workloads swap --threads 3 --graph3 20000000 --json > cells.json
+      stmcheck matrix --merge cells.json                # once the entry gives those states: into reports/
     \b
     Exit status: 0 done (with --check: every cell as the registry expects),
     1 --check found differences (printed), 2 usage error, 130 interrupted (^C: the cells
@@ -280,23 +341,13 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
              "into the reports; give the design's entry that budget (`search`, \"graph3\") to record them")
     if graph3 is not None:
         write = False
-    jobs_list = [(d, w, t, _with_graph3(budget.for_design(d), graph3)) for d in dnames for w in wnames for t in tlist]
-    show = None if quiet else ("bar" if sys.stderr.isatty() else "lines")
-    if cluster_spec is not None and jobs > 1:
-        fail("--cluster and --jobs both say where the cells run: give one")
-    try:
-        cells, interrupted = _run(jobs_list, jobs, show, cluster_spec,
-                                  _costs(out_dir) if cluster_spec is not None or jobs > 1 else None)
-    except (cluster.ClusterUnavailable, cluster.ClusterFailure) as exc:
-        fail(f"{exc}; nothing written to {out_dir}/")
-    cells = M.lift(cells)      # what a stand-in's cell run beside them proves (registry.stand_in)
-    write_junit(junit, matrix_suites(cells, M.differences))   # the cells run (a cell per test case)
-    if interrupted:     # what finished is shown; nothing is written: a partial matrix is no report
-        if cells:
-            click.echo("\n".join(terminal_lines(cells)))
-        click.echo(f"stmcheck: interrupted after {len(cells)} of {len(jobs_list)} cells; nothing written to "
-                   f"{out_dir}/", err=True)
-        sys.exit(130)
+    if merge_file is not None:
+        if designs or workloads or graph3 is not None or update or cluster_spec is not None:
+            fail("--merge runs nothing: give it without --designs, --workloads, --graph3, --update or --cluster")
+        cells, update = _cells_to_merge(merge_file), True
+    else:
+        cells = _run_cells([(d, w, t, _with_graph3(budget.for_design(d), graph3))
+                            for d in dnames for w in wnames for t in tlist], jobs, quiet, cluster_spec, out_dir, junit)
     doc = _doc(cells, budget)
     full = designs is None and workloads is None and threads == "both"
     if update:

@@ -102,3 +102,27 @@ def test_graph3_sets_every_three_thread_graphs_budget_and_the_cells_are_not_writ
     refused = run("--designs", "tl2", *args, "--graph3", "700", "--write", "--out", str(tmp_path))
     assert refused.exit_code == 2 and "not written into the reports" in refused.output
     assert os.listdir(tmp_path) == []
+
+
+def test_merge_takes_cells_run_before_and_refuses_what_the_budgets_do_not_give(tmp_path):
+    """`--merge FILE`: 3-thread cells computed earlier (a long --graph3 run) go into the reports
+    without running again, where the registry's budget would give them; a graph cut short, or
+    one that ended past its entry's budget, is refused with the cell named, and nothing written."""
+    import shutil
+    shutil.copy(os.path.join(REPO, "reports", "matrix.json"), tmp_path / "matrix.json")
+    args = ("--designs", "tl2", "--workloads", "transfer", "--threads", "3", "--json", "-q", "--no-timings")
+    ran = json.loads(run(*args, "--graph3", "400000").stdout)["cells"][0]
+    assert ran["coverage"].startswith("exhausted: ")
+    path = tmp_path / "cells.json"
+    path.write_text(json.dumps({"format": "stmcheck.matrix/1", "cells": [ran]}))
+    assert run("--merge", str(path), "--out", str(tmp_path), "-q").exit_code == 0
+    merged = json.loads((tmp_path / "matrix.json").read_text())["cells"]
+    assert next(c for c in merged if (c["design"], c["workload"], c["threads"]) == ("tl2", "transfer", 3)) == \
+        {**ran, "seconds": 0.0}
+    before = (tmp_path / "matrix.json").read_text()
+    for coverage, says in (("state graph by symmetry: 700 states, not exhausted", "did not end"),
+                           ("exhausted: 300,000 states (state graph by symmetry)", "past the 200,000")):
+        path.write_text(json.dumps({"format": "stmcheck.matrix/1", "cells": [{**ran, "coverage": coverage}]}))
+        refused = run("--merge", str(path), "--out", str(tmp_path), "-q")
+        assert refused.exit_code == 2 and says in refused.output and "tl2 / transfer / 3 threads" in refused.output
+    assert (tmp_path / "matrix.json").read_text() == before
