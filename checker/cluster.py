@@ -109,9 +109,9 @@ def lent_actors(ray, cls, n: int, **options):
     have died, or be busy with work handed out)."""
     key = (_node(ray), cls.__name__, tuple(sorted(options.items())))
     idle = _IDLE.pop(key, []) if key[0] is not None else []
-    actors = idle[:n] + [ray.remote(**options)(cls).remote() for _ in range(n - len(idle[:n]))]
     for extra in idle[n:]:
         _kill(ray, extra)
+    actors = idle[:n] + [ray.remote(**options)(cls).remote() for _ in range(n - len(idle))]
     try:
         yield actors
     except BaseException:

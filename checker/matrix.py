@@ -60,6 +60,7 @@ registry's expectation (`registry.expected_verdicts`).
 from __future__ import annotations
 
 import contextvars
+import re
 import time
 from dataclasses import asdict, dataclass, field, replace
 
@@ -118,6 +119,11 @@ class Budget:
         """The state graph's states with `threads` threads on `workload` (`graph`, unless
         `graph3_on` names the workload, with 3 threads)."""
         return self.graph[0] if threads == 2 else dict(self.graph3_on).get(workload, self.graph[1])
+
+    def with_graph3(self, states: int | None) -> "Budget":
+        """This budget with `states` for the 3-thread state graph on every workload, the entry's
+        own figures included (`matrix --graph3`); itself where `states` is None."""
+        return self if states is None else replace(self, graph=(self.graph[0], states), graph3_on=())
 
     def for_design(self, design: str) -> "Budget":
         """This budget, widened by the registry entry's `search` figures (`Entry.search`)."""
@@ -220,6 +226,15 @@ DEFAULT_BUDGET = Budget()
 _GRAPH_EXHAUSTED = "exhausted: {:,} states (state graph{})"
 _BY_SYMMETRY = " by symmetry"
 _PLACES_EXHAUSTED = ", but its {:,} places are: deadlock and livelock decided"
+#: `_GRAPH_EXHAUSTED` read back (`graph_ended`).
+_GRAPH_ENDED = re.compile(r"exhausted: ([\d,]+) states \(state graph(?:%s)?\)" % re.escape(_BY_SYMMETRY))
+
+
+def graph_ended(coverage: str) -> int | None:
+    """The states where a cell's state graph ended, read back from its coverage
+    (`_GRAPH_EXHAUSTED`), or None where the graph did not end."""
+    ended = _GRAPH_ENDED.fullmatch(coverage)
+    return int(ended.group(1).replace(",", "")) if ended else None
 #: The columns a state graph decides once every place is met, however far its history views got.
 _BY_PLACES = tuple(PROPERTY_OF[k] for k in GraphSearch.DECIDED_BY_PLACES if k in PROPERTY_OF)
 HOLDS, VIOLATED, UNKNOWN, NA = Verdict.HOLDS, Verdict.VIOLATED, Verdict.UNKNOWN, Verdict.NA

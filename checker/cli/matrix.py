@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
-from dataclasses import replace
 
 import click
 
@@ -66,42 +64,40 @@ def _run_cells(jobs_list, jobs, quiet, cluster_spec, out_dir, junit) -> list:
     return cells
 
 
-#: A 3-thread cell whose state graph ended (its coverage).
-_ENDED = re.compile(r"exhausted: ([\d,]+) states \(state graph(?: by symmetry)?\)")
-
-
 def _cells_to_merge(path: str) -> list:
     """The cells of `path` (`matrix --json`), each a 3-thread cell whose state graph ended within
     what its design's entry gives now: what a run with the registry's budgets gives (the search
     is deterministic, and a budget past where it ends changes nothing). Anything else is a usage
     error naming the cell: a graph cut short, or one larger than the reports' budgets say."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-        cells = [M.Cell(**c) for c in doc["cells"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        fail(f"{path}: cannot read the cells to merge ({exc})")
-    if doc.get("format") != "stmcheck.matrix/1" or not cells:
-        fail(f"{path}: not the cells of `stmcheck matrix --json` (format stmcheck.matrix/1)")
+    cells = _read_cells(path, "the cells to merge")
+    if not cells:
+        fail(f"{path}: no cells to merge")
     for c in cells:
         where = f"{path}: {c.design} / {c.workload} / {c.threads} threads"
         if c.design not in DESIGNS or c.workload not in M.MATRIX_WORKLOADS:
             fail(f"{where}: no such cell in the matrix")
         if c.threads != 3:
             fail(f"{where}: only 3-thread cells are merged (--update recomputes 2-thread ones)")
-        ended = _ENDED.search(c.coverage)
-        if ended is None:
+        have, room = M.graph_ended(c.coverage), M.DEFAULT_BUDGET.for_design(c.design).graph_states(3, c.workload)
+        if have is None:
             fail(f"{where}: its state graph did not end ({c.coverage}): nothing proven to merge")
-        have, room = int(ended.group(1).replace(",", "")), M.DEFAULT_BUDGET.for_design(c.design).graph_states(3, c.workload)
         if have > room:
             fail(f"{where}: its graph ended at {have:,} states, past the {room:,} its entry gives: give the "
                  f"entry (`search`, \"graph3\") at least that many first, so that the reports say so")
     return cells
 
 
-def _with_graph3(budget, states):
-    """`budget` whose 3-thread state graph has `states` states on every workload (`--graph3`)."""
-    return budget if states is None else replace(budget, graph=(budget.graph[0], states), graph3_on=())
+def _read_cells(path: str, what: str) -> list:
+    """The cells of a matrix document (matrix.json, `matrix --json`); a usage error naming `what`
+    when it cannot be read as one."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        if doc.get("format") != "stmcheck.matrix/1":
+            raise ValueError("not format stmcheck.matrix/1")
+        return [M.Cell(**c) for c in doc["cells"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        fail(f"{path}: cannot read {what} ({exc})")
 
 
 def _run_one(args):
@@ -224,11 +220,7 @@ def _run(jobs_list, jobs, show, cluster_spec=None, costs=None):
 
 def _merged(path, cells):
     """The cells of an earlier matrix.json with `cells` in place of the same ones, in matrix order."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            old = [M.Cell(**c) for c in json.load(f)["cells"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        fail(f"{path}: cannot read the matrix to update ({exc})")
+    old = _read_cells(path, "the matrix to update")
     by = {c.key(): c for c in old if c.design in DESIGNS}
     by.update({c.key(): c for c in cells})
     order = {d: i for i, d in enumerate(DESIGNS)}
@@ -336,17 +328,16 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     wnames = _names(workloads, M.MATRIX_WORKLOADS, "workload")
     tlist = (2, 3) if threads == "both" else (int(threads),)
     budget = M.Budget(executions=(executions, M.DEFAULT_BUDGET.executions[1]), states=states)
+    if merge_file is not None and (designs or workloads or graph3 is not None or update or cluster_spec is not None):
+        fail("--merge runs nothing: give it without --designs, --workloads, --graph3, --update or --cluster")
     if graph3 is not None and (write or update):
         fail("--graph3 changes the 3-thread cells' budget: their cells are shown (or --json), not written "
              "into the reports; give the design's entry that budget (`search`, \"graph3\") to record them")
-    if graph3 is not None:
-        write = False
     if merge_file is not None:
-        if designs or workloads or graph3 is not None or update or cluster_spec is not None:
-            fail("--merge runs nothing: give it without --designs, --workloads, --graph3, --update or --cluster")
         cells, update = _cells_to_merge(merge_file), True
     else:
-        cells = _run_cells([(d, w, t, _with_graph3(budget.for_design(d), graph3))
+        write = False if graph3 is not None else write
+        cells = _run_cells([(d, w, t, budget.for_design(d).with_graph3(graph3))
                             for d in dnames for w in wnames for t in tlist], jobs, quiet, cluster_spec, out_dir, junit)
     doc = _doc(cells, budget)
     full = designs is None and workloads is None and threads == "both"

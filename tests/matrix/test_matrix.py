@@ -420,3 +420,12 @@ def test_a_witness_the_design_no_longer_fits_is_a_note_not_a_crash(monkeypatch):
     assert cell.status == "ok"
     assert "witness (THREE_THREAD_WITNESSES) no longer fits the design" in cell.note
     assert cell.verdicts["livelock-free"] == M.HOLDS      # what the exhausted graph proves
+
+
+def test_graph_ended_reads_back_what_a_decided_cell_says():
+    """`graph_ended` is `_GRAPH_EXHAUSTED` read back (`matrix --merge` trusts it): both forms, and
+    nothing from a graph that did not end."""
+    for how in ("", M._BY_SYMMETRY):
+        assert M.graph_ended(M._GRAPH_EXHAUSTED.format(6_438_257, how)) == 6_438_257
+    assert M.graph_ended("state graph by symmetry: 12,000 states, not exhausted") is None
+    assert M.graph_ended(M._GRAPH_EXHAUSTED.format(500, "") + M._PLACES_EXHAUSTED.format(90)) is None
