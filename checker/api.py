@@ -44,7 +44,7 @@ from .explore.config import (
     GRAPH_TIME_LIMIT,
     RunConfig,
 )
-from .explore import horizon, isolation
+from .explore import horizon, isolation, saving
 from .explore.estimate import DEFAULT_BUDGET, Counting, CyclicCounting, Size, size_of
 from .explore.engine import INTERRUPTED, CyclicExplorer, Explorer, Outcome, Violation
 from .explore.objects import check_operations
@@ -252,7 +252,8 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
             time_limit: float | None | str = "auto",
             max_steps: int = DEFAULT_MAX_STEPS, cyclic: bool = False, stop_at_first: bool = True,
             shrink: bool = True, progress=None, step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
-            cluster: str | None = None, symmetry: bool = False) -> ExploreResult:
+            cluster: str | None = None, symmetry: bool = False, save: str | None = None,
+            save_every: float = 600.0) -> ExploreResult:
     """Run `design` on simulated threads, explore the interleavings, judge every execution.
 
     Each complete execution is judged for `criterion` (opacity, strict-serializability,
@@ -279,7 +280,11 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
     `cluster` ("local", "local:N" or a Ray address) runs on a Ray cluster: the graph search in
     partitions, gathered and judged here (checker/cluster_graph.py: the same places and verdicts;
     `ExploreResult.cluster` says how the work was spread), random and pct campaigns split into
-    chunks of executions (checker/campaign.py: the same verdicts, counts and first counterexample)."""
+    chunks of executions (checker/campaign.py: the same verdicts, counts and first counterexample).
+
+    `save` (a file): the graph search saves itself there every `save_every` seconds and when its
+    runs stop, and goes on from the search saved there, if any: one search over several
+    processes, with the verdicts of one run straight through (checker/explore/saving.py)."""
     setup = prepare(design, workload, threads=threads, txns=txns, keys=keys, retries=retries, object=object,
                     max_steps=max_steps, cyclic=cyclic)
     if strategy is None:
@@ -297,9 +302,12 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
         strategy = GatheredGraph(max_states or DEFAULT_MAX_STATES)
     if symmetry:
         _check_symmetry(setup, strategy, cluster)
+    if save is not None and (not graph or cluster is not None):
+        raise UsageError("--save saves a state-graph search (--strategy graph) run here, not on a cluster")
     explorer = make_explorer(setup, strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
                              max_states=max_states, symmetry=symmetry, max_executions=max_executions,
-                             time_limit=time_limit, progress=progress, stop_at_first=stop_at_first)
+                             time_limit=time_limit, progress=progress, stop_at_first=stop_at_first,
+                             saving=None if save is None else saving.SaveFile(save, save_every))
     explorer.stop_on_interrupt = True    # a ^C returns what was explored so far (coverage: interrupted)
     _name_criterion(setup, explorer)
     name = GraphSearch.name if gathered else strategy if isinstance(strategy, str) else explorer.strategy.name
@@ -338,7 +346,10 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
                 except (clusters.ClusterUnavailable, clusters.ClusterFailure) as exc:
                     raise UsageError(str(exc)) from None
             else:
-                outcome = plan.explore(explorer) if plan is not None else explorer.explore()
+                try:
+                    outcome = plan.explore(explorer) if plan is not None else explorer.explore()
+                except saving.SaveError as exc:
+                    raise UsageError(str(exc)) from None
             if config.cyclic and name == GraphSearch.name and not outcome.exhausted and not outcome.violations \
                     and INTERRUPTED not in outcome.bounds:   # relative stamps: starvation on the horizon graph
                 outcome.horizon = horizon.verdicts(setup.design_cls, setup.workload,
@@ -367,7 +378,8 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
         cluster=getattr(explorer.strategy, "spread", None) or None,
         keys_used=None if object else setup.workload.options().get("keys"), expected=setup.expected,
         spec=getattr(setup.workload, "spec", None) if object else None, native_loop=plan is not None,
-        design_output=output.getvalue() if hasattr(output, "getvalue") else output)
+        design_output=output.getvalue() if hasattr(output, "getvalue") else output,
+        saved=None if save is None else {"file": str(save), "went_on": outcome.went_on})
 
 
 def _isolated(setup: Setup) -> bool:

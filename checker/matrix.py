@@ -60,6 +60,7 @@ registry's expectation (`registry.expected_verdicts`).
 from __future__ import annotations
 
 import contextvars
+import os
 import re
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -74,7 +75,7 @@ from stmcheck.models.workloads import OUTSIDE_WORKLOADS, WORKLOADS
 from . import api
 from .explore.config import RunConfig
 from .explore.engine import Explorer
-from .explore import gil, horizon, isolation, symmetry
+from .explore import gil, horizon, isolation, saving, symmetry
 from .explore.objects import is_object_workload
 from .explore.progress import both_violated, progress_of, recording_graph
 from .explore.runtime import COMPLETE, user_interrupts
@@ -356,14 +357,20 @@ def _config(design, workload, threads, cyclic=False, retries=None) -> RunConfig:
 WATCH: contextvars.ContextVar = contextvars.ContextVar("matrix_watch", default=None)
 
 
-def run_cell(design: str, workload: str, threads: int, budget: Budget | None = None) -> Cell:
+def run_cell(design: str, workload: str, threads: int, budget: Budget | None = None,
+             saves: tuple | None = None) -> Cell:
     """Explore one cell (see the module docstring) and return its verdicts. Without a
     budget, the matrix's: the default one widened by the design's (`Budget.for_design`);
-    a budget given is used as it is. A ^C is the user's (raised), never the design's crash."""
+    a budget given is used as it is. A ^C is the user's (raised), never the design's crash.
+    `saves` (directory, seconds): the 3-thread state graph saves itself there (`save_file`) every
+    so many seconds and when its runs stop, and goes on from there (explore/saving.py)."""
     with user_interrupts():
-        if _runs_native_code(design) and isolation.available():
-            return _run_cell_in_worker(design, workload, threads, budget)
-        return _run_cell(design, workload, threads, budget)
+        try:
+            if _runs_native_code(design) and isolation.available():
+                return _run_cell_in_worker(design, workload, threads, budget, saves)
+            return _run_cell(design, workload, threads, budget, saves)
+        except saving.SaveError as exc:     # a saved search of other code, say: the cell says why
+            return _error_cell(design, workload, threads, str(exc))
 
 
 def _runs_native_code(design: str) -> bool:
@@ -372,16 +379,25 @@ def _runs_native_code(design: str) -> bool:
     return entry is not None and getattr(entry.load(), "native_code", False)
 
 
-def _run_cell_in_worker(design: str, workload: str, threads: int, budget: Budget | None) -> Cell:
+def _run_cell_in_worker(design: str, workload: str, threads: int, budget: Budget | None, saves=None) -> Cell:
     """A native design's cell in a forked worker (checker/explore/isolation.py), whose C side then
     steps in-process (implementations/native/design.py, `isolated`): about 9x faster than a round
     trip to a C worker per step, and a crash still ends only the worker: the cell says so."""
-    done = isolation.run(lambda watch: _run_cell(design, workload, threads, budget), MAX_STEPS, None)
+    done = isolation.run(lambda watch: _run_cell(design, workload, threads, budget, saves), MAX_STEPS, None)
     if isinstance(done, isolation.Died):
         return _error_cell(design, workload, threads, f"the cell's worker process {done.how}")
     if done.error is not None:
         raise done.error
     return done.value
+
+
+def save_file(cell: Cell, saves: tuple | None):
+    """Where `cell`'s 3-thread state graph saves itself (`saves`: (directory, seconds)), or None:
+    one file a cell, named after it; 2-thread cells search for minutes at most."""
+    if saves is None or cell.threads != 3:
+        return None
+    directory, every = saves
+    return saving.SaveFile(os.path.join(directory, f"{cell.design}_{cell.workload}_{cell.threads}.saved"), every)
 
 
 def _error_cell(design: str, workload: str, threads: int, note: str) -> Cell:
@@ -391,7 +407,7 @@ def _error_cell(design: str, workload: str, threads: int, note: str) -> Cell:
     return cell
 
 
-def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -> Cell:
+def _run_cell(design: str, workload: str, threads: int, budget: Budget | None, saves=None) -> Cell:
     cell = Cell(design, workload, threads)
     if budget is None:
         budget = DEFAULT_BUDGET.for_design(design)
@@ -407,7 +423,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
     try:
         setup = api.prepare(design, workload, threads=threads, max_steps=MAX_STEPS)
         if getattr(setup.design_cls, "chooses", False):
-            _choosing(cell, setup, budget)
+            _choosing(cell, setup, budget, saves)
             cell.seconds = round(time.monotonic() - start, 2)
             return cell
         if threads == 2:
@@ -445,7 +461,8 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
         run.execute(Replay(sched, strict=False))
         cell.witnesses[name] = _judged(_config(design, workload, threads), name, ex).replay_command(needed_prefix(run))
     if ex is not gex and (gex is not None or not out.exhausted):
-        out = _graph(cell, ex, out, budget.graph_states(threads, workload), None if gex is None else (gex, graph_out))
+        out = _graph(cell, ex, out, budget.graph_states(threads, workload), None if gex is None else (gex, graph_out),
+                     saves)
     if not out.exhausted:
         _probe(cell, ex, threads, budget.probe)
     if threads == 2 and not out.exhausted:
@@ -462,7 +479,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None) -
     return cell
 
 
-def _choosing(cell: Cell, setup, budget: Budget) -> None:
+def _choosing(cell: Cell, setup, budget: Budget, saves=None) -> None:
     """A design whose manager has the explorer pick its decisions (a stand-in for several managers:
     contention.AnyManager): the state graph alone, by symmetry with 3 threads where the design and
     workload allow it; DPOR and the searches bounded by retries take no choices. The cyclic
@@ -472,7 +489,7 @@ def _choosing(cell: Cell, setup, budget: Budget) -> None:
     symmetric = threads == 3 and symmetry.allowed(setup.design_cls, setup.workload)
     how = _BY_SYMMETRY if symmetric else ""
     ex = api.make_explorer(setup, GraphSearch(max_states=budget.graph_states(threads, workload), symmetry=symmetric),
-                           explorer_cls=_Collect, progress=WATCH.get())
+                           explorer_cls=_Collect, progress=WATCH.get(), saving=save_file(cell, saves))
     out = ex.explore()
     cell.executions = out.executions
     for v in VERDICTS:
@@ -529,7 +546,7 @@ def lift(cells: list) -> list:
     return cells
 
 
-def _graph(cell: Cell, ex, out, max_states: int, searched: tuple | None = None):
+def _graph(cell: Cell, ex, out, max_states: int, searched: tuple | None = None, saves=None):
     """The state graph (`strategies/graph.py`, at most `max_states` states) beside a DPOR search
     `ex` that did not exhaust (3 threads: bounded by preemptions), or that ran because the graph,
     searched first (2 threads; `searched`: its explorer and outcome), did not: what the graph
@@ -544,7 +561,7 @@ def _graph(cell: Cell, ex, out, max_states: int, searched: tuple | None = None):
         symmetric = cell.threads == 3 and symmetry.allowed(setup.design_cls, setup.workload)
         how = _BY_SYMMETRY if symmetric else ""
         gex = api.make_explorer(setup, GraphSearch(max_states=max_states, symmetry=symmetric), explorer_cls=_Collect,
-                                progress=WATCH.get())
+                                progress=WATCH.get(), saving=save_file(cell, saves))
         gout = gex.explore()
     else:
         gex, gout = searched

@@ -231,6 +231,13 @@ class _Progress:
                    "of their memory, and the graph gathered here is judged as a search here judges its own: the "
                    "same places and verdicts. random and pct: the executions are split, each drawing from its "
                    "own stream: the same verdict, counts and first counterexample as a run here.")
+@click.option("--save", "save_file", metavar="FILE",
+              help="graph: the search saves itself in FILE every --save-every seconds and when its runs stop "
+                   "(by --time-limit too), and goes on from the search saved there, if any: a search longer than "
+                   "one sitting, over several, with the verdicts of one run straight through. A file saved by "
+                   "other code, or of another search, is refused.")
+@click.option("--save-every", type=FiniteFloatRange(min=1), default=600, show_default=True, metavar="SECONDS",
+              help="How often a search saves itself (--save).")
 @click.option("--json", "as_json_flag", is_flag=True,
               help="Print one JSON object on stdout (with each violation's timeline as rows).")
 @click.option("--wide", is_flag=True,
@@ -241,7 +248,7 @@ class _Progress:
 @html_option
 def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic, step_timeout, strategy, criterion,
             seed, depth, preemptions, max_executions, max_states, time_limit, symmetry, estimate, estimate_states,
-            progress_properties, cluster_spec, as_json_flag, wide, quiet, junit, html):
+            progress_properties, cluster_spec, save_file, save_every, as_json_flag, wide, quiet, junit, html):
     """Run IMPL on simulated threads, explore the interleavings, judge every execution.
 
     \b
@@ -257,6 +264,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
       stmcheck explore dstm --progress
       stmcheck explore tl2 --threads 3 --cluster local:2
       stmcheck explore tl2 --threads 3 --strategy random --max-executions 100000 --cluster local:2
+      stmcheck explore dstm --threads 3 --symmetry --time-limit 3600 --save dstm3.saved   # again: goes on
     \b
     Exit status: 0 no violation found (or an estimate printed), 1 a violation (--progress: a
     progress property violated), 2 usage error,
@@ -300,7 +308,8 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
         strategy=strategy, criterion=criterion, seed=seed, depth=depth, preemptions=preemptions,
         max_executions=max_executions or "auto", max_states=max_states,
         time_limit=time_limit or "auto", max_steps=max_steps,
-        cyclic=cyclic, progress=progress, step_timeout=step_timeout, cluster=cluster_spec, symmetry=symmetry))
+        cyclic=cyclic, progress=progress, step_timeout=step_timeout, cluster=cluster_spec, symmetry=symmetry,
+        save=save_file, save_every=save_every))
     if as_json_flag:
         click.echo(json.dumps(as_json(result), indent=2, default=str))
     else:

@@ -273,11 +273,17 @@ def _doc(cells, budget: M.Budget) -> dict:
               help="Run nothing: merge the 3-thread cells of FILE (an earlier --json, e.g. of a --graph3 run) "
                    "into DIR/matrix.json and rewrite both reports. Each cell's state graph must have ended "
                    "within what its design's entry gives now (give the entry those states first).")
+@click.option("--save-dir", metavar="DIR",
+              help="Each 3-thread cell's state graph saves itself in DIR (a file per cell) every --save-every "
+                   "seconds and when its runs stop, and a cell run again goes on from its file: a search longer "
+                   "than one sitting, over several (files of other code are refused: the cell says so).")
+@click.option("--save-every", type=click.FloatRange(min=1), default=600, show_default=True, metavar="SECONDS",
+              help="How often a search saves itself (--save-dir).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @no_timings_option
 @junit_option
 def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, update, jobs, cluster_spec, executions,
-           states, graph3, merge_file, quiet, junit):
+           states, graph3, merge_file, save_dir, save_every, quiet, junit):
     """Run every design on every workload and tabulate nine verdicts per cell.
 
     \b
@@ -319,6 +325,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
       stmcheck matrix --cluster local:2                 # the cells as Ray tasks, 2 workers here
       stmcheck matrix --designs dstm --workloads swap --threads 3 --graph3 20000000 --json > cells.json
       stmcheck matrix --merge cells.json                # once the entry gives those states: into reports/
+      stmcheck matrix --designs dstm --workloads counter --threads 3 --save-dir saved/   # again: goes on
     \b
     Exit status: 0 done (with --check: every cell as the registry expects),
     1 --check found differences (printed), 2 usage error, 130 interrupted (^C: the cells
@@ -330,6 +337,8 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     budget = M.Budget(executions=(executions, M.DEFAULT_BUDGET.executions[1]), states=states)
     if merge_file is not None and (designs or workloads or graph3 is not None or update or cluster_spec is not None):
         fail("--merge runs nothing: give it without --designs, --workloads, --graph3, --update or --cluster")
+    if save_dir is not None and (cluster_spec is not None or merge_file is not None):
+        fail("--save-dir saves searches run here: give it without --cluster or --merge")
     if graph3 is not None and (write or update):
         fail("--graph3 changes the 3-thread cells' budget: their cells are shown (or --json), not written "
              "into the reports; give the design's entry that budget (`search`, \"graph3\") to record them")
@@ -337,7 +346,8 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
         cells, update = _cells_to_merge(merge_file), True
     else:
         write = False if graph3 is not None else write
-        cells = _run_cells([(d, w, t, budget.for_design(d).with_graph3(graph3))
+        saves = None if save_dir is None else (save_dir, save_every)
+        cells = _run_cells([(d, w, t, budget.for_design(d).with_graph3(graph3), saves)
                             for d in dnames for w in wnames for t in tlist], jobs, quiet, cluster_spec, out_dir, junit)
     doc = _doc(cells, budget)
     full = designs is None and workloads is None and threads == "both"

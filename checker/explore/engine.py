@@ -97,6 +97,7 @@ class Outcome:
     #: what needs no view is decided all the same: deadlock, livelock, crashes): the graph's nodes;
     #: else None (`GraphSearch.places_exhausted` says why that decides)
     places_exhausted: int | None = None
+    went_on: bool = False              # the search went on from a saved one (`Explorer.saving`)
 
     def add_runs(self, other: "Outcome") -> None:
         """Count `other`'s runs in (executions, steps, cut, distinct histories): runs made in
@@ -135,7 +136,7 @@ def signature(run: Run):
 class Explorer:
     def __init__(self, design_cls, workload, strategy, criterion: str = OPACITY, max_executions: int | None = None,
                  time_limit: float | None = None, max_steps: int = 2000, progress=None, keep_signatures=False,
-                 stop_at_first: bool = True, exact_histories: bool = False):
+                 stop_at_first: bool = True, exact_histories: bool = False, saving=None):
         self.design_cls, self.workload, self.strategy = design_cls, workload, strategy
         self.criterion = criterion
         self.max_executions, self.time_limit, self.max_steps = max_executions, time_limit, max_steps
@@ -145,6 +146,9 @@ class Explorer:
         #: A ^C ends the search as a bound (`INTERRUPTED`) and the outcome so far is returned, not
         #: the KeyboardInterrupt (set by `api.explore`, whose caller then prints what was explored).
         self.stop_on_interrupt = False
+        #: A graph search's `saving.SaveFile`: the search goes on from it, if it holds one, and
+        #: saves itself there between runs (every `every` seconds and when the runs stop).
+        self.saving = saving
         # True: every distinct history is judged for every criterion (the matrix reads all three off
         # each violation), so a stateful strategy must not merge histories the chosen one cannot tell apart
         self.exact_histories = exact_histories
@@ -208,6 +212,11 @@ class Explorer:
     def explore(self) -> Outcome:
         out = Outcome()
         start = time.monotonic()
+        saving = self.saving
+        if saving is not None:
+            out.went_on = saving.load(self, out)
+        before = out.elapsed      # seconds of the processes this search went on from (`saving`)
+        next_save = time.monotonic() + saving.every if saving is not None else None
         strategy = self.strategy
         resume = getattr(strategy, "resume_from", None)   # a state to start the next run in (graph.py)
         bounds = set()
@@ -243,11 +252,18 @@ class Explorer:
                 if self.progress is not None:
                     out.states = getattr(strategy, "states", None)
                     self.progress(out)
+                if next_save is not None and time.monotonic() >= next_save and not out.violations:
+                    out.elapsed = before + time.monotonic() - start
+                    saving.save(self, out)
+                    next_save = time.monotonic() + saving.every
         except KeyboardInterrupt:
             if not self.stop_on_interrupt:
                 raise
             interrupted = True      # the user's ^C (a design's own is a crash, inside the run)
             bounds.add(INTERRUPTED)
+        if saving is not None and not interrupted and not out.violations:   # the runs stopped between two
+            out.elapsed = before + time.monotonic() - start
+            saving.save(self, out)
         elsewhere = getattr(strategy, "ran_elsewhere", None)   # runs made in other processes (a cluster)
         if elsewhere is not None:
             out.add_runs(elsewhere)
@@ -288,7 +304,7 @@ class Explorer:
         if self.undecided:
             bounds.add(f"linearizability undecided (timeout) on {self.undecided} execution(s)")
         out.bounds = sorted(bounds | set(strategy.bounds))
-        out.elapsed = time.monotonic() - start
+        out.elapsed = before + time.monotonic() - start
         return out
 
     # -- judging one execution --------------------------------------------------------------------

@@ -59,6 +59,9 @@ class ExploreResult:
     #: cyclic programs whose graph did not end, on a design with relative stamps: the horizon
     #: graph's answers (`explore/horizon.py` `verdicts`: starvation, and progress), or None
     horizon: dict | None = None
+    #: a graph search given a file to save itself in: {"file": its path, "went_on": whether it went
+    #: on from a search saved there} (explore/saving.py)
+    saved: dict | None = None
 
     @property
     def verdict(self) -> Verdict:

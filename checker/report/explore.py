@@ -292,6 +292,9 @@ def human(result: ExploreResult, wide: bool = False) -> str:
         lines.append("coverage:  sampled (this strategy never exhausts the space)")
     if result.places_exhausted and not result.exhausted:
         lines.append("decided:   " + _places_decided(result))
+    if result.saved is not None:
+        lines.append(f"saved:     {result.saved['file']} (" + ("went on from the search saved there; "
+                     if result.saved["went_on"] else "") + "the same command again goes on from it)")
     if result.cut:
         lines.append(f"note:      {_n(result.cut, 'execution')} ended at an unfair loop (a thread retrying while "
                      f"the one it waits for never ran); its continuations are those of the same state earlier")
@@ -449,6 +452,8 @@ def as_json(result: ExploreResult, timings: bool | None = None) -> dict:
     }
     if result.horizon is not None:
         doc["horizon"] = result.horizon
+    if result.saved is not None:
+        doc["saved"] = result.saved
     if result.design_output:
         doc["design_output"] = result.design_output
     timed = timings_on() if timings is None else timings

@@ -126,3 +126,16 @@ def test_merge_takes_cells_run_before_and_refuses_what_the_budgets_do_not_give(t
         refused = run("--merge", str(path), "--out", str(tmp_path), "-q")
         assert refused.exit_code == 2 and says in refused.output and "tl2 / transfer / 3 threads" in refused.output
     assert (tmp_path / "matrix.json").read_text() == before
+
+
+def test_save_dir_saves_each_three_thread_graph_and_a_run_again_goes_on_to_the_same_cells(tmp_path):
+    """`--save-dir`: a file per 3-thread cell (2-thread cells save nothing); the same command
+    again gives the same bytes (its graphs gone on from their files); with --cluster, refused."""
+    saved = tmp_path / "saved"
+    args = ("--designs", "tl2", "--workloads", "counter", "--json", "-q", "--no-timings", "--save-dir", str(saved))
+    first = run(*args)
+    assert first.exit_code == 0 and os.listdir(saved) == ["tl2_counter_3.saved"]
+    again = run(*args)
+    assert again.stdout == first.stdout
+    refused = run(*args, "--cluster", "local:1")
+    assert refused.exit_code == 2 and "without --cluster" in refused.output

@@ -272,7 +272,7 @@ def test_the_matrix_runs_each_design_with_its_own_budget(monkeypatch):
     seen = []
     real = M.run_cell
 
-    def spy(design, workload, threads, budget=None):
+    def spy(design, workload, threads, budget=None, saves=None):
         seen.append((design, budget))
         return real("global-lock", workload, threads, SMALL)
 

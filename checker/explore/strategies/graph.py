@@ -261,6 +261,10 @@ class GraphSearch(PathRuns):
         self.queue = EdgeQueue()         # edges to take, in order: node << 8 | thread; an edge taken
                                          # early (its bit in `waits` cleared) is passed over
         self.transitions = 0
+        #: The store reached `max_states`: no run starts, but the queue is kept (the edge that met
+        #: the bound back at its head) until `conclude`, so that a saved search can go on with a
+        #: larger bound (`reopen`, explore/saving.py) as if it had had it all along.
+        self.paused = False
         self.first = True
         self.path: list = []             # the choices replayed: to `node`, then `edge`
         self.taken: list = []            # the choices the current run made
@@ -349,7 +353,7 @@ class GraphSearch(PathRuns):
 
     def start(self) -> bool:
         self._from = None
-        if self._next():
+        if not self.paused and self._next():
             return True
         self.snapshots.clear()       # the runs are over: what the rest of the search needs is the graph
         return False
@@ -431,7 +435,7 @@ class GraphSearch(PathRuns):
             new = node is None
             if new:
                 if len(store) >= self.max_states:
-                    return self._full(f"max-states {self.max_states:,}")
+                    return self._pause()
                 node = store.add(key, run.enabled_now(), self.node, self.edge)
             if self.node >= 0:
                 store.add_edge(self.node, self.edge, node, run.commits > self.commits)
@@ -544,6 +548,27 @@ class GraphSearch(PathRuns):
         self.snapshots.clear()
         return None
 
+    def _pause(self):
+        """`max_states` met at a new state: the edge that led there goes back to the queue's head,
+        waiting again (its run stops here; it is taken first if the search goes on), and no run
+        starts (`paused`)."""
+        self.bounds.add(self._max_bound())
+        self.paused = True
+        self.queue.push_front(self.node << 8 | self.edge)
+        self.waits[self.node] |= 1 << (self.edge - 1)
+        return None
+
+    def _max_bound(self) -> str:
+        return f"max-states {self.max_states:,}"
+
+    def reopen(self, max_states: int) -> None:
+        """Go on, as a search saved when it paused at its bound, with `max_states` as the bound: a
+        larger one lets the runs start again where they stopped."""
+        if self.paused and max_states > len(self.store):
+            self.bounds.discard(self._max_bound())
+            self.paused = False
+        self.max_states = max_states
+
     def _walk(self, run, node: int, limit: int):
         """From `node`, whose edges are all taken, walk along edges already in the graph to the
         nearest state with an edge still waiting and take it: cheaper than a replay from the
@@ -645,6 +670,9 @@ class GraphSearch(PathRuns):
         ("Views after places"), then the graph's livelock (at most one: the first fair
         non-progress cycle), each lasso replayed so that the runtime proves it again."""
         self.snapshots.clear()
+        if self.paused:                  # (the edges left waiting: see `_pause`)
+            self.queue.clear()
+            self.store.clear_waits()
         if self._cycle is not None:
             yield self._lasso_run(new_run, self._cycle)
         if self.deadline is not None and time.monotonic() >= self.deadline:
@@ -753,6 +781,13 @@ class EdgeQueue:
             head = 0
         self.head = head
         return edge
+
+    def push_front(self, edge: int) -> None:
+        if self.head:
+            self.head -= 1
+            self.items[self.head] = edge
+        else:
+            self.items.insert(0, edge)
 
     def clear(self) -> None:
         self.items = array("q")
