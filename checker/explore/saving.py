@@ -24,6 +24,13 @@ reaches the same state. tests/explore/test_saving.py holds it: a search stopped 
 limit and continued from its file, in another process, ends with the graph, the states and
 transitions, and the verdicts of one run straight through.
 
+What it costs, measured: the store is flat arrays, so a save is cheap beside the search (the
+matrix's dstm+aggressive counter, 3 threads by symmetry: 150,000 states saved in 0.1 s of CPU,
+11.4 MB; 769,665 states in 63.7 MB, 83 bytes a state on disk against about 460 resident). The
+runs after a save replay from the initial state until new states have snapshots again: dstm
+counter, 3 threads, saved once at 3 s and gone on with, 967,000 steps against 739,138 straight
+through (the same 42,727 runs, graph and verdicts).
+
 A file names the search it holds (design, workload, threads, criterion, the explorer's and the
 strategy's kinds and options) and the code that made it (`code_digest`): states of other code
 are not this code's states, so a file of anything else is refused, saying what differs."""
