@@ -37,6 +37,7 @@ are not this code's states, so a file of anything else is refused, saying what d
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -195,13 +196,20 @@ class SaveFile:
         header = {"format": FORMAT, "code": self.digest(), "search": describe(explorer),
                   "states": getattr(strategy, "states", None), "saved": time.time()}
         tmp = self.path.with_name(self.path.name + ".part")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            pickle.dump(header, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.write(body.getbuffer())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as f:
+                pickle.dump(header, f, protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(body.getbuffer())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:      # (a full disk): the search stops, and the last whole save stands
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            kept = "the search saved there before stands: the same command goes on from it" \
+                if self.path.exists() else "nothing was saved"
+            raise SaveError(f"{self.path}: cannot be written ({exc.strerror or exc}); {kept}") from None
         self.saves += 1
 
     def load(self, explorer, out) -> bool:

@@ -152,3 +152,18 @@ def test_save_is_for_the_graph_search_run_here(tmp_path):
     junk.write_text("hello")
     with pytest.raises(api.UsageError, match="not a saved search"):
         api.explore("tl2", save=str(junk))
+
+
+def test_a_save_that_cannot_be_written_says_so_and_keeps_the_last_one(tmp_path):
+    """A save that fails (standing for a full disk: where the file goes is a file, or its
+    `.part` a directory) stops the search, saying whether an earlier save stands there."""
+    (tmp_path / "file").write_text("a file, not a directory")
+    with pytest.raises(SaveError, match="cannot be written .*; nothing was saved"):
+        _explorer(("tl2", "counter", 3), path=tmp_path / "file" / "search.saved").explore()
+    path = tmp_path / "search.saved"
+    _explorer(("tl2", "counter", 3), max_states=100, path=path).explore()
+    before = path.read_bytes()
+    (tmp_path / "search.saved.part").mkdir()
+    with pytest.raises(SaveError, match="cannot be written .*; the search saved there before stands"):
+        _explorer(("tl2", "counter", 3), path=path).explore()
+    assert path.read_bytes() == before
