@@ -424,7 +424,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None, s
         setup = api.prepare(design, workload, threads=threads, max_steps=MAX_STEPS)
         if getattr(setup.design_cls, "chooses", False):
             _choosing(cell, setup, budget, saves)
-            cell.seconds = round(time.monotonic() - start, 2)
+            cell.seconds = round(cell.seconds + time.monotonic() - start, 2)
             return cell
         if threads == 2:
             ex = gex = api.make_explorer(setup, GraphSearch(max_states=budget.graph[0]), explorer_cls=_Collect,
@@ -475,7 +475,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None, s
         cell.verdicts.update(dict.fromkeys(_NOT_OUTSIDE, NA))
     elif threads == 2:      # native designs too: their stamp words keep cyclic graphs finite
         _cyclic(cell, budget.cyclic_states(workload), *budget.horizon_states(workload))
-    cell.seconds = round(time.monotonic() - start, 2)
+    cell.seconds = round(cell.seconds + time.monotonic() - start, 2)   # (+ a saved graph's earlier seconds)
     return cell
 
 
@@ -491,6 +491,7 @@ def _choosing(cell: Cell, setup, budget: Budget, saves=None) -> None:
     ex = api.make_explorer(setup, GraphSearch(max_states=budget.graph_states(threads, workload), symmetry=symmetric),
                            explorer_cls=_Collect, progress=WATCH.get(), saving=save_file(cell, saves))
     out = ex.explore()
+    cell.seconds = out.earlier          # a saved search's seconds in the processes before this one
     cell.executions = out.executions
     for v in VERDICTS:
         cell.verdicts[v] = VIOLATED if v in ex.broken else HOLDS if out.exhausted else UNKNOWN
@@ -563,6 +564,7 @@ def _graph(cell: Cell, ex, out, max_states: int, searched: tuple | None = None, 
         gex = api.make_explorer(setup, GraphSearch(max_states=max_states, symmetry=symmetric), explorer_cls=_Collect,
                                 progress=WATCH.get(), saving=save_file(cell, saves))
         gout = gex.explore()
+        cell.seconds = gout.earlier     # a saved search's seconds in the processes before this one
     else:
         gex, gout = searched
     _add_findings(cell, gex, ex, _config(cell.design, cell.workload, cell.threads))

@@ -98,6 +98,7 @@ class Outcome:
     #: else None (`GraphSearch.places_exhausted` says why that decides)
     places_exhausted: int | None = None
     went_on: bool = False              # the search went on from a saved one (`Explorer.saving`)
+    earlier: float = 0.0               # and `elapsed` counts these seconds of the processes before
 
     def add_runs(self, other: "Outcome") -> None:
         """Count `other`'s runs in (executions, steps, cut, distinct histories): runs made in
@@ -215,7 +216,7 @@ class Explorer:
         saving = self.saving
         if saving is not None:
             out.went_on = saving.load(self, out)
-        before = out.elapsed      # seconds of the processes this search went on from (`saving`)
+        before = out.earlier = out.elapsed      # seconds of the processes it went on from (`saving`)
         next_save = time.monotonic() + saving.every if saving is not None else None
         strategy = self.strategy
         resume = getattr(strategy, "resume_from", None)   # a state to start the next run in (graph.py)

@@ -80,6 +80,7 @@ def test_a_search_stopped_by_its_runs_bound_and_saved_as_it_went_goes_on_to_the_
     out = ex.explore()
     assert _seen(ex, out) == _straight(case)
     assert out.executions == 984        # every run counted, over both processes' searches
+    assert 0 < out.earlier < out.elapsed    # and their seconds
 
 
 def test_a_finished_search_saved_gives_its_verdicts_again_without_running(tmp_path):
