@@ -93,7 +93,10 @@ def describe(explorer) -> dict:
         "design": f"{explorer.design_cls.__module__}.{explorer.design_cls.__qualname__}",
         "workload": getattr(workload, "name", type(workload).__name__),
         "threads": workload.threads,
+        "options": repr(sorted(_options(workload).items())),
+        "retries": getattr(workload, "retries", None),
         "keys": repr(sorted(workload.keys.items(), key=repr)),
+        "programs": _labels(workload),
         "criterion": str(explorer.criterion),
         "explorer": type(explorer).__name__,
         "strategy": type(strategy).__name__,
@@ -102,6 +105,20 @@ def describe(explorer) -> dict:
         "exact_histories": explorer.exact_histories,
         "stop_at_first": explorer.stop_at_first,
     }
+
+
+def _options(workload) -> dict:
+    options = getattr(workload, "options", None)
+    return options() if callable(options) else {}
+
+
+def _labels(workload) -> str:
+    """Each thread's transactions by label: what tells two programs of one workload name apart
+    (their bodies are closures)."""
+    try:
+        return repr([[entry[0] for entry in workload.program(t)] for t in range(1, workload.threads + 1)])
+    except Exception:        # a workload with programs of another shape: its name and options say it
+        return ""
 
 
 class _Saver(pickle.Pickler):

@@ -122,6 +122,10 @@ def test_files_of_another_search_other_code_or_nothing_are_refused(tmp_path, mon
     _explorer(("tl2", "counter", 3), path=path).explore()
     with pytest.raises(SaveError, match=r"another one: design .*TL2.* \(here .*NOrec"):
         _explorer(("norec", "counter", 3), path=path).explore()
+    other = tmp_path / "transfer.saved"
+    api.explore("tl2", "transfer", save=str(other))
+    with pytest.raises(api.UsageError, match=r"another one: options .*'txns', 1.* \(here .*'txns', 2.*programs"):
+        api.explore("tl2", "transfer", txns=2, save=str(other))       # (one workload name, two programs)
     monkeypatch.setattr(saving, "code_digest", lambda: "0" * 16)
     with pytest.raises(SaveError, match="saved by other code .* delete it to start afresh"):
         _explorer(("tl2", "counter", 3), path=path).explore()
