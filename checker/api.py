@@ -379,7 +379,7 @@ def explore(design, workload=DEFAULT_WORKLOAD, *, threads: int = 2, txns: int = 
         keys_used=None if object else setup.workload.options().get("keys"), expected=setup.expected,
         spec=getattr(setup.workload, "spec", None) if object else None, native_loop=plan is not None,
         design_output=output.getvalue() if hasattr(output, "getvalue") else output,
-        saved=None if save is None else {"file": str(save), "went_on": outcome.went_on})
+        saved=None if save is None else {"file": str(save), "went_on": outcome.went_on, "saves": outcome.saves})
 
 
 def _isolated(setup: Setup) -> bool:

@@ -99,6 +99,7 @@ class Outcome:
     places_exhausted: int | None = None
     went_on: bool = False              # the search went on from a saved one (`Explorer.saving`)
     earlier: float = 0.0               # and `elapsed` counts these seconds of the processes before
+    saves: int = 0                     # times this process saved it
 
     def add_runs(self, other: "Outcome") -> None:
         """Count `other`'s runs in (executions, steps, cut, distinct histories): runs made in
@@ -306,6 +307,8 @@ class Explorer:
             bounds.add(f"linearizability undecided (timeout) on {self.undecided} execution(s)")
         out.bounds = sorted(bounds | set(strategy.bounds))
         out.elapsed = before + time.monotonic() - start
+        if saving is not None:
+            out.saves = saving.saves
         return out
 
     # -- judging one execution --------------------------------------------------------------------

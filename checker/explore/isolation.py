@@ -334,7 +334,7 @@ def plain(outcome: Outcome) -> dict:
             "cut": outcome.cut, "states": outcome.states, "transitions": outcome.transitions,
             "store_bytes": outcome.store_bytes, "horizon": outcome.horizon,
             "places_exhausted": outcome.places_exhausted, "went_on": outcome.went_on,
-            "earlier": outcome.earlier,
+            "earlier": outcome.earlier, "saves": outcome.saves,
             "violations": [{"schedule": list(v.schedule), "config": v.config, "shrunk_from": v.shrunk_from,
                             "kind": str(v.kind), "suspected": v.suspected} for v in outcome.violations]}
 

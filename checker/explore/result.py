@@ -60,7 +60,7 @@ class ExploreResult:
     #: graph's answers (`explore/horizon.py` `verdicts`: starvation, and progress), or None
     horizon: dict | None = None
     #: a graph search given a file to save itself in: {"file": its path, "went_on": whether it went
-    #: on from a search saved there} (explore/saving.py)
+    #: on from a search saved there, "saves": how often this run saved it} (explore/saving.py)
     saved: dict | None = None
 
     @property

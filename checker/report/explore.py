@@ -293,8 +293,7 @@ def human(result: ExploreResult, wide: bool = False) -> str:
     if result.places_exhausted and not result.exhausted:
         lines.append("decided:   " + _places_decided(result))
     if result.saved is not None:
-        lines.append(f"saved:     {result.saved['file']} (" + ("went on from the search saved there; "
-                     if result.saved["went_on"] else "") + "the same command again goes on from it)")
+        lines.append("saved:     " + _saved(result.saved))
     if result.cut:
         lines.append(f"note:      {_n(result.cut, 'execution')} ended at an unfair loop (a thread retrying while "
                      f"the one it waits for never ran); its continuations are those of the same state earlier")
@@ -433,6 +432,17 @@ def _places_decided(result: ExploreResult) -> str:
     each = ", ".join(f"{k.value} {'found' if k in found else 'none'}" for k in GraphSearch.DECIDED_BY_PLACES)
     return (f"every place was met ({result.places_exhausted:,} places): {each} (proven); the criterion and "
             "the invariant, which read the history views folded over the places, stay unknown")
+
+
+def _saved(saved: dict) -> str:
+    """The `saved:` line: where the search was saved, whether it went on from there, and whether
+    the file holds it now (a ^C before the first save leaves what was there)."""
+    went_on = "went on from the search saved there; " if saved["went_on"] else ""
+    if saved["saves"]:
+        return f"{saved['file']} ({went_on}the same command again goes on from it)"
+    if saved["went_on"]:
+        return f"{saved['file']} ({went_on}not saved again: the same command goes on from where it was)"
+    return f"{saved['file']} (nothing saved: stopped before its first save)"
 
 
 def as_json(result: ExploreResult, timings: bool | None = None) -> dict:

@@ -20,6 +20,7 @@ from stmcheck.checker import api, matrix
 from stmcheck.checker.explore import saving, symmetry
 from stmcheck.checker.explore.saving import SaveError, SaveFile
 from stmcheck.checker.explore.strategies.graph import GraphSearch
+from stmcheck.checker.report.explore import human
 
 #: (design, workload, threads): by symmetry (3 threads) and not, stamps, locks, DSTM's
 #: snapshots in use ("Resumed runs"), a livelock, an opacity violation.
@@ -108,10 +109,11 @@ def test_another_process_goes_on_from_the_file(tmp_path):
         return json.loads(done.stdout)
 
     straight = run(seed=1)
-    assert run("--max-states", "1000", "--save", str(path), seed=2)["saved"] == {"file": str(path), "went_on": False}
+    assert run("--max-states", "1000", "--save", str(path), seed=2)["saved"] == {"file": str(path), "went_on": False,
+                                                                                 "saves": 1}
     assert run("--max-states", "2000", "--save", str(path), seed=3)["states"] == 2000
     last = run("--save", str(path), seed=4)
-    assert last.pop("saved") == {"file": str(path), "went_on": True}
+    assert last.pop("saved") == {"file": str(path), "went_on": True, "saves": 1}
     for k in ("executions", "steps", "distinct_histories"):      # the runs' counts differ (see saving.py)
         last.pop(k), straight.pop(k)
     assert last == straight and straight["exhausted"]
@@ -172,3 +174,20 @@ def test_a_save_that_cannot_be_written_says_so_and_keeps_the_last_one(tmp_path):
     with pytest.raises(SaveError, match="cannot be written .*; the search saved there before stands"):
         _explorer(("tl2", "counter", 3), path=path).explore()
     assert path.read_bytes() == before
+
+
+def test_a_search_stopped_by_ctrl_c_keeps_the_last_save_and_its_report_says_so(tmp_path):
+    """A ^C (here: from the progress display) comes mid-run, where nothing can be saved: the file
+    keeps what was there, and the report's saved: line says whether that is anything."""
+    def interrupt(out):
+        raise KeyboardInterrupt
+
+    path = tmp_path / "search.saved"
+    stopped = api.explore("dstm", "swap", save=str(path), progress=interrupt)
+    assert stopped.saved == {"file": str(path), "went_on": False, "saves": 0} and not path.exists()
+    assert "nothing saved: stopped before its first save" in human(stopped)
+    api.explore("dstm", "swap", save=str(path), max_states=500)
+    before = path.read_bytes()
+    again = api.explore("dstm", "swap", save=str(path), progress=interrupt)
+    assert again.saved["went_on"] and again.saved["saves"] == 0 and path.read_bytes() == before
+    assert "not saved again: the same command goes on from where it was" in human(again)
