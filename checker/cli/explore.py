@@ -42,8 +42,8 @@ from ..report.explore import (
 from ..report.objects import operation_json, operation_lines
 from ..report.html import explore_page, replay_page
 from ..report.junit import explore_suites
-from .options import (FiniteFloatRange, check_design_name, fail, html_option, junit_option, no_timings_option,
-                      write_html, write_junit)
+from .options import (FiniteFloatRange, check_design_name, fail, given_alone, html_option, junit_option,
+                      no_timings_option, write_html, write_junit)
 
 CRITERIA = [c.value for c in api.EXPLORE_CRITERIA]   # plain strings: click.Choice lists enum members by name
 
@@ -113,7 +113,7 @@ def _object_excludes_workload(obj) -> None:
 
 #: What a count of the state graph (`--estimate`) has no use for: sampling, other budgets, reports of violations.
 _NOT_WITH_ESTIMATE = ("cluster_spec", "symmetry", "seed", "depth", "preemptions", "max_executions", "max_states",
-                      "time_limit", "wide", "junit", "html")
+                      "time_limit", "wide", "junit", "html", "save_file", "save_every")
 
 
 def _estimate_usage(strategy, obj) -> None:
@@ -272,6 +272,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
     """
     _object_excludes_workload(obj)
     check_design_name(impl)
+    given_alone("save_every", "--save", save_file)
     # (in a log, a line a minute; not with --no-timings, whose output is the same bytes every time)
     progress = _Progress(None if quiet else "live" if sys.stderr.isatty() and not as_json_flag else
                          "lines" if timings() else None)
@@ -280,6 +281,8 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
             fail("--progress runs workloads, not --object programs")
         if symmetry:
             fail("--progress decides its properties on the whole graph of cyclic programs: --symmetry does not apply")
+        if save_file is not None:
+            fail("--save saves the state-graph search of explore; --progress's graph is not saved")
         found = _calling(progress, lambda: api.progress(
             impl, workload, threads=threads, txns=txns, keys=keys, retries=retries,
             max_states=max_states or api.PROGRESS_STATES, max_steps=max_steps))

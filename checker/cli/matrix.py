@@ -21,7 +21,7 @@ from .. import cluster, matrix as M
 from ..report import timings
 from ..report.matrix import markdown, terminal_lines
 from ..report.junit import matrix_suites
-from .options import fail, junit_option, no_timings_option, unknown_name, write_junit
+from .options import fail, given_alone, junit_option, no_timings_option, unknown_name, write_junit
 
 
 def _names(text, known, what):
@@ -337,6 +337,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     budget = M.Budget(executions=(executions, M.DEFAULT_BUDGET.executions[1]), states=states)
     if merge_file is not None and (designs or workloads or graph3 is not None or update or cluster_spec is not None):
         fail("--merge runs nothing: give it without --designs, --workloads, --graph3, --update or --cluster")
+    given_alone("save_every", "--save-dir", save_dir)
     if save_dir is not None and (cluster_spec is not None or merge_file is not None):
         fail("--save-dir saves searches run here: give it without --cluster or --merge")
     if graph3 is not None and (write or update):

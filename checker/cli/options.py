@@ -115,3 +115,11 @@ def check_design_name(name: str) -> None:
     if ":" in name or name in DESIGNS or name.partition("+")[0] in MANAGED:
         return
     fail(unknown_name("design", name, DESIGNS, "stmcheck list designs", "; or give path/to/file.py:ClassName"))
+
+
+def given_alone(option: str, needs: str, value) -> None:
+    """A usage error where `option` (a parameter name) was given on the command line while the
+    option it qualifies (`needs`, as the user spells it) was not (`value` None)."""
+    source = click.get_current_context().get_parameter_source(option)
+    if value is None and source is not None and source.name != "DEFAULT":
+        fail(f"--{option.replace('_', '-')} is how often {needs} saves: give {needs} too")

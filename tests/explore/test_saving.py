@@ -14,9 +14,11 @@ import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from stmcheck.checker import api, matrix
+from stmcheck.checker.cli import main
 from stmcheck.checker.explore import saving, symmetry
 from stmcheck.checker.explore.saving import SaveError, SaveFile
 from stmcheck.checker.explore.strategies.graph import GraphSearch
@@ -191,3 +193,17 @@ def test_a_search_stopped_by_ctrl_c_keeps_the_last_save_and_its_report_says_so(t
     again = api.explore("dstm", "swap", save=str(path), progress=interrupt)
     assert again.saved["went_on"] and again.saved["saves"] == 0 and path.read_bytes() == before
     assert "not saved again: the same command goes on from where it was" in human(again)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["explore", "tl2", "--estimate", "--save", "x.saved"], "--save does not apply to it"),
+    (["explore", "tl2", "--progress", "--save", "x.saved"], "--progress's graph is not saved"),
+    (["explore", "tl2", "--strategy", "dpor", "--save", "x.saved"], "--save saves a state-graph search"),
+    (["explore", "tl2", "--save-every", "5"], "--save-every is how often --save saves: give --save too"),
+    (["matrix", "--designs", "tl2", "--save-every", "5"], "give --save-dir too"),
+])
+def test_save_options_that_cannot_apply_are_usage_errors(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args, prog_name="stmcheck")
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert os.listdir(tmp_path) == []
