@@ -54,8 +54,7 @@ FORMAT = "stmcheck.saved-search/1"
 #: everything else is the search's state.
 _GIVEN = frozenset({"design_cls", "workload", "progress", "time_limit", "max_executions", "stop_on_interrupt",
                     "saving"})
-#: The strategy's: its bound on states (a search may go on with a larger one) and the hooks the
-#: explorer sets.
+#: The strategy's: the hooks the explorer sets (its bound on states is given too: `reopen`).
 _GIVEN_STRATEGY = frozenset({"tick", "deadline"})
 
 
@@ -178,7 +177,7 @@ class SaveFile:
         return self._digest
 
     def header(self) -> dict:
-        """The file's header without its state (what `peek` and `load` check), or SaveError."""
+        """The file's header without its state (what `load` checks first), or SaveError."""
         try:
             with open(self.path, "rb") as f:
                 header = pickle.load(f)
@@ -232,6 +231,8 @@ class SaveFile:
     def load(self, explorer, out) -> bool:
         """Put the saved search into `explorer` (built for the same search, not yet run) and its
         counters into `out`; False where there is no file yet (the search starts afresh)."""
+        if not hasattr(explorer.strategy, "reopen"):
+            raise SaveError(f"{self.path}: only a state-graph search is saved, not {explorer.strategy.name}")
         if not self.path.exists():
             return False
         header = self.header()

@@ -133,6 +133,8 @@ def test_files_of_another_search_other_code_or_nothing_are_refused(tmp_path, mon
     monkeypatch.setattr(saving, "code_digest", lambda: "0" * 16)
     with pytest.raises(SaveError, match="saved by other code .* delete it to start afresh"):
         _explorer(("tl2", "counter", 3), path=path).explore()
+    with pytest.raises(SaveError, match="only a state-graph search is saved, not dpor"):
+        api.make_explorer(api.prepare("tl2"), "dpor", saving=SaveFile(tmp_path / "dpor.saved")).explore()
     junk = tmp_path / "junk.saved"
     junk.write_bytes(b"not a pickle at all")
     with pytest.raises(SaveError, match="not a saved search"):
