@@ -362,7 +362,7 @@ def run_cell(design: str, workload: str, threads: int, budget: Budget | None = N
     """Explore one cell (see the module docstring) and return its verdicts. Without a
     budget, the matrix's: the default one widened by the design's (`Budget.for_design`);
     a budget given is used as it is. A ^C is the user's (raised), never the design's crash.
-    `saves` (directory, seconds): the 3-thread state graph saves itself there (`save_file`) every
+    `saves` (directory, seconds): the 3-thread state graph saves itself there (`_save_file`) every
     so many seconds and when its runs stop, and goes on from there (explore/saving.py)."""
     with user_interrupts():
         try:
@@ -391,7 +391,7 @@ def _run_cell_in_worker(design: str, workload: str, threads: int, budget: Budget
     return done.value
 
 
-def save_file(cell: Cell, saves: tuple | None):
+def _save_file(cell: Cell, saves: tuple | None):
     """Where `cell`'s 3-thread state graph saves itself (`saves`: (directory, seconds)), or None:
     one file a cell, named after it; 2-thread cells search for minutes at most."""
     if saves is None or cell.threads != 3:
@@ -489,7 +489,7 @@ def _choosing(cell: Cell, setup, budget: Budget, saves=None) -> None:
     symmetric = threads == 3 and symmetry.allowed(setup.design_cls, setup.workload)
     how = _BY_SYMMETRY if symmetric else ""
     ex = api.make_explorer(setup, GraphSearch(max_states=budget.graph_states(threads, workload), symmetry=symmetric),
-                           explorer_cls=_Collect, progress=WATCH.get(), saving=save_file(cell, saves))
+                           explorer_cls=_Collect, progress=WATCH.get(), saving=_save_file(cell, saves))
     out = ex.explore()
     cell.seconds = out.earlier          # a saved search's seconds in the processes before this one
     cell.executions = out.executions
@@ -562,7 +562,7 @@ def _graph(cell: Cell, ex, out, max_states: int, searched: tuple | None = None, 
         symmetric = cell.threads == 3 and symmetry.allowed(setup.design_cls, setup.workload)
         how = _BY_SYMMETRY if symmetric else ""
         gex = api.make_explorer(setup, GraphSearch(max_states=max_states, symmetry=symmetric), explorer_cls=_Collect,
-                                progress=WATCH.get(), saving=save_file(cell, saves))
+                                progress=WATCH.get(), saving=_save_file(cell, saves))
         gout = gex.explore()
         cell.seconds = gout.earlier     # a saved search's seconds in the processes before this one
     else:

@@ -42,8 +42,8 @@ from ..report.explore import (
 from ..report.objects import operation_json, operation_lines
 from ..report.html import explore_page, replay_page
 from ..report.junit import explore_suites
-from .options import (FiniteFloatRange, check_design_name, fail, given_alone, html_option, junit_option,
-                      no_timings_option, write_html, write_junit)
+from .options import (FiniteFloatRange, check_design_name, fail, html_option, junit_option, no_timings_option,
+                      save_every_needs, save_every_option, write_html, write_junit)
 
 CRITERIA = [c.value for c in api.EXPLORE_CRITERIA]   # plain strings: click.Choice lists enum members by name
 
@@ -236,8 +236,7 @@ class _Progress:
                    "(by --time-limit too), and goes on from the search saved there, if any: a search longer than "
                    "one sitting, over several, with the verdicts of one run straight through. A file saved by "
                    "other code, or of another search, is refused.")
-@click.option("--save-every", type=FiniteFloatRange(min=1), default=600, show_default=True, metavar="SECONDS",
-              help="How often a search saves itself (--save).")
+@save_every_option("--save")
 @click.option("--json", "as_json_flag", is_flag=True,
               help="Print one JSON object on stdout (with each violation's timeline as rows).")
 @click.option("--wide", is_flag=True,
@@ -272,7 +271,7 @@ def explore(impl, threads, workload, obj, txns, keys, retries, max_steps, cyclic
     """
     _object_excludes_workload(obj)
     check_design_name(impl)
-    given_alone("save_every", "--save", save_file)
+    save_every_needs("--save", save_file)
     # (in a log, a line a minute; not with --no-timings, whose output is the same bytes every time)
     progress = _Progress(None if quiet else "live" if sys.stderr.isatty() and not as_json_flag else
                          "lines" if timings() else None)

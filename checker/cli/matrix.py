@@ -21,7 +21,8 @@ from .. import cluster, matrix as M
 from ..report import timings
 from ..report.matrix import markdown, terminal_lines
 from ..report.junit import matrix_suites
-from .options import fail, given_alone, junit_option, no_timings_option, unknown_name, write_junit
+from .options import (fail, junit_option, no_timings_option, save_every_needs, save_every_option, unknown_name,
+                      write_junit)
 
 
 def _names(text, known, what):
@@ -277,8 +278,7 @@ def _doc(cells, budget: M.Budget) -> dict:
               help="Each 3-thread cell's state graph saves itself in DIR (a file per cell) every --save-every "
                    "seconds and when its runs stop, and a cell run again goes on from its file: a search longer "
                    "than one sitting, over several (files of other code are refused: the cell says so).")
-@click.option("--save-every", type=click.FloatRange(min=1), default=600, show_default=True, metavar="SECONDS",
-              help="How often a search saves itself (--save-dir).")
+@save_every_option("--save-dir")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @no_timings_option
 @junit_option
@@ -337,7 +337,7 @@ def matrix(designs, workloads, threads, check_flag, as_json, out_dir, write, upd
     budget = M.Budget(executions=(executions, M.DEFAULT_BUDGET.executions[1]), states=states)
     if merge_file is not None and (designs or workloads or graph3 is not None or update or cluster_spec is not None):
         fail("--merge runs nothing: give it without --designs, --workloads, --graph3, --update or --cluster")
-    given_alone("save_every", "--save-dir", save_dir)
+    save_every_needs("--save-dir", save_dir)
     if save_dir is not None and (cluster_spec is not None or merge_file is not None):
         fail("--save-dir saves searches run here: give it without --cluster or --merge")
     if graph3 is not None and (write or update):

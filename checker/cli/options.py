@@ -117,9 +117,15 @@ def check_design_name(name: str) -> None:
     fail(unknown_name("design", name, DESIGNS, "stmcheck list designs", "; or give path/to/file.py:ClassName"))
 
 
-def given_alone(option: str, needs: str, value) -> None:
-    """A usage error where `option` (a parameter name) was given on the command line while the
-    option it qualifies (`needs`, as the user spells it) was not (`value` None)."""
-    source = click.get_current_context().get_parameter_source(option)
-    if value is None and source is not None and source.name != "DEFAULT":
-        fail(f"--{option.replace('_', '-')} is how often {needs} saves: give {needs} too")
+def save_every_option(saves: str):
+    """`--save-every SECONDS`, how often the search that `saves` (an option: --save, --save-dir)
+    names saves itself (checker/explore/saving.py)."""
+    return click.option("--save-every", type=FiniteFloatRange(min=1), default=600, show_default=True,
+                        metavar="SECONDS", help=f"How often a search saves itself ({saves}).")
+
+
+def save_every_needs(saves: str, where) -> None:
+    """A usage error where --save-every was given without `saves` (`where` None): it would do nothing."""
+    source = click.get_current_context().get_parameter_source("save_every")
+    if where is None and source is not None and source.name != "DEFAULT":
+        fail(f"--save-every is how often {saves} saves: give {saves} too")

@@ -20,9 +20,10 @@ Why the search that goes on is the one that stopped: a save happens only between
 where the strategy's state is whole (no run in flight, no edge half taken), and what the
 search does next depends on that state alone (a first-in first-out queue: no clock, no
 random choice). Without snapshots every run replays its path from the initial state, which
-reaches the same state. tests/explore/test_saving.py holds it: a search stopped by its time
-limit and continued from its file, in another process, ends with the graph, the states and
-transitions, and the verdicts of one run straight through.
+reaches the same state. tests/explore/test_saving.py holds it: a search stopped at its bound
+on states (once or more, where hypothesis draws) or on runs, and continued from its file, here
+or in another process, ends with the stored graph, the states and transitions, and the
+verdicts of one run straight through.
 
 What it costs, measured: the store is flat arrays, so a save is cheap beside the search (the
 matrix's dstm+aggressive counter, 3 threads by symmetry: 150,000 states saved in 0.1 s of CPU,
@@ -38,6 +39,7 @@ are not this code's states, so a file of anything else is refused, saying what d
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import os
@@ -71,6 +73,7 @@ _SEARCH_CODE = ("checker/explore", "checker/history", "checker/linearizability",
                 "checker/matrix.py", "checker/graphs.py", "models", "implementations")
 
 
+@functools.cache
 def code_digest() -> str:
     """The digest of the code a search runs (`_SEARCH_CODE`): a saved search is of the code that
     made it."""
@@ -169,12 +172,6 @@ class SaveFile:
         self.every = every
         self.resumed = False
         self.saves = 0
-        self._digest = None
-
-    def digest(self) -> str:
-        if self._digest is None:
-            self._digest = code_digest()
-        return self._digest
 
     def header(self) -> dict:
         """The file's header without its state (what `load` checks first), or SaveError."""
@@ -187,9 +184,9 @@ class SaveFile:
             header = None
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise SaveError(f"{self.path}: not a saved search ({FORMAT})")
-        if header.get("code") != self.digest():
+        if header.get("code") != code_digest():
             raise SaveError(f"{self.path}: saved by other code (digest {header.get('code')}, this code's "
-                            f"{self.digest()}); its states are not this code's: delete it to start afresh")
+                            f"{code_digest()}); its states are not this code's: delete it to start afresh")
         return header
 
     def save(self, explorer, out) -> None:
@@ -209,7 +206,7 @@ class SaveFile:
                 "elapsed": out.elapsed}))
         finally:
             strategy.snapshots, strategy._from = snapshots, came_from
-        header = {"format": FORMAT, "code": self.digest(), "search": describe(explorer),
+        header = {"format": FORMAT, "code": code_digest(), "search": describe(explorer),
                   "states": getattr(strategy, "states", None), "saved": time.time()}
         tmp = self.path.with_name(self.path.name + ".part")
         try:
