@@ -417,6 +417,9 @@ class Run:
         self._th = [None] + [_Thread() for _ in range(self.threads)]
         #: (steps taken, the stamps' ranks then, renaming -> its image's ranks): `_numbered`'s last
         self._ranked = (-1, None, None)
+        #: (steps taken, `_thread_parts` of every thread then, their stamps): `abstract_state`'s
+        #: last, which the images of that state rename rather than build again (`_thread_parts`)
+        self._parts = (-1, None, None)
         #: The thread numbers the design is given (to `begin`, and as a lock's holder): `Tid`s in
         #: a search by symmetry where the design allows one (models/threadids.py), else the ints.
         self._tid = (0, *map(Tid, range(1, self.threads + 1))) \
@@ -1097,11 +1100,18 @@ class Run:
         # results after the memory's. A local state without stamps (most: parities, karma) is its
         # own renamed form: one walk to see it, none to collect or rename it (on dstm+polka swap the
         # two walks and the renaming were a third of this method).
-        return self._numbered(shapes, found, in_memory, self._thread_parts(found, range(1, self.threads + 1)))
+        parts = self._thread_parts(found, range(1, self.threads + 1))
+        self._parts = (len(self.schedule), parts, found)
+        return self._numbered(shapes, found, in_memory, parts)
 
     def _thread_parts(self, found: list, order, names: tuple | None = None) -> list:
         """`_numbered`'s thread parts, for the threads in `order`, each one's stamps appended to
-        `found`; with `names`, every thread number in them renamed (`image_state`)."""
+        `found`; with `names`, every thread number in them renamed (`image_state`): the parts
+        `abstract_state` built at this state renamed, where it built them (a search by symmetry
+        asks for every image of each new state: dstm+aggressive counter, 3 threads, spent a
+        quarter of its time shaping the same local states again for each renaming)."""
+        if names is not None and self._parts[0] == len(self.schedule):
+            return self._renamed_parts(found, order, names)
         local = getattr(self.design, "local_state", None)
         bounded = self.workload.retries is not None  # then the attempt count steers the thread
         th, parts = self._th, []
@@ -1120,6 +1130,23 @@ class Run:
                 pos = self.positions.relabel(pos, names)
             found += x.stamps
             parts.append((x, pos, kept, x.tries if bounded else 0, start, len(found)))
+        return parts
+
+    def _renamed_parts(self, found: list, order, names: tuple) -> list:
+        """`_thread_parts(found, order, names)` from `abstract_state`'s parts at this state: each
+        thread's position and local state's shape renamed, its stamps (the same, in the same
+        order) appended to `found`."""
+        _, base, base_found = self._parts
+        relabel_pos, parts = self.positions.relabel, []
+        for t in order:
+            part = base[t - 1]
+            if part is None:
+                parts.append(None)
+                continue
+            x, pos, kept, tries, start, end = part
+            at = len(found)
+            found += base_found[start:end]
+            parts.append((x, relabel_pos(pos, names), _relabeled(kept, names), tries, at, len(found)))
         return parts
 
     def _numbered(self, shapes: list, found: list, in_memory: int, parts: list, ranks=None) -> tuple:

@@ -82,8 +82,9 @@ def test_eager_claims_read_in_one_step_keep_the_quotient_exact():
     """eager+timestamp, three threads writing one key: conflicts make the winners claim it and
     the others wait the claims out (`Eager._yield`, which reads every other thread's claim and
     ticket in one step and keeps only the claimer it waits for): the quotient holds one state
-    of each orbit (with the claims read one load at a time in thread order it did not)."""
-    _quotient_is_exact("eager+timestamp", lambda: _SameProgram([[[("w", "x")]]] * 3, retries=None), 3)
+    of each orbit (with the claims read one load at a time in thread order it did not: the
+    orbits add up to more than the full graph's places, with no retry already, as here)."""
+    _quotient_is_exact("eager+timestamp", lambda: _SameProgram([[[("w", "x")]]] * 3, retries=0), 3)
 
 
 def _quotient_is_exact(design, workload, threads, cyclic=False):

@@ -29,15 +29,16 @@ def local2():
 
 def _matrix(*extra):
     args = ["matrix", "--designs", "global-lock,locks-naive,tl2-no-read-validation",
-            "--workloads", "transfer,counter", "--states", "5000", "--json", "--no-timings", "-q", *extra]
+            "--workloads", "transfer", "--states", "5000", "--json", "--no-timings", "-q", *extra]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
 def test_the_cluster_gives_the_cells_a_run_here_gives(local2):
-    """Clean, deadlocking and broken designs, 2 and 3 threads: the same cells in the same order,
-    the same JSON (timings left out)."""
+    """Clean, deadlocking and broken designs on transfer (each kind of verdict: holds, a
+    deadlock, a violation), 2 and 3 threads: the same cells in the same order, the same JSON
+    (timings left out)."""
     here = _matrix()
     there = _matrix("--cluster", "local:2")
     assert there == here
