@@ -9,14 +9,18 @@ be the whole image's.)"""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from stmcheck.checker import api
 from stmcheck.checker.cli import main
 from stmcheck.checker.explore.strategies.graph import GraphSearch
 from stmcheck.checker.explore.strategies.replay import spelt_run
+from stmcheck.checker.explore.symmetry import Symmetry
+from stmcheck.implementations.tl2 import TL2
 from stmcheck.models.machine import DesignMisuse
 from stmcheck.models.threadids import Tid, relabel
 
@@ -85,6 +89,62 @@ def test_eager_claims_read_in_one_step_keep_the_quotient_exact():
     of each orbit (with the claims read one load at a time in thread order it did not: the
     orbits add up to more than the full graph's places, with no retry already, as here)."""
     _quotient_is_exact("eager+timestamp", lambda: _SameProgram([[[("w", "x")]]] * 3, retries=0), 3)
+
+
+class _ImagesTwice:
+    """A chooser that, at every state of its run, builds each image twice: from the thread parts
+    `abstract_state` kept (`Run._renamed_parts`) and from nothing (those parts forgotten), then
+    steps a seeded random thread (or alternative of a choice)."""
+
+    takes_choices = True
+
+    def __init__(self, seed):
+        self.rng, self.sym, self.images = random.Random(seed), None, 0
+
+    def pick(self, run, enabled):
+        run.abstract_state()
+        self.sym = self.sym or Symmetry(run)
+        for names, cells, order in self.sym._images:
+            kept = run.image_state(names, cells, order)
+            assert run.image_positions(names, order) == kept[1]
+            run._parts = (-1, None, None)
+            assert run.image_state(names, cells, order) == kept
+            run.abstract_state()
+            self.images += 1
+        return self.rng.choice(enabled)
+
+
+class _KeepsItsName(TL2):
+    """TL2 whose local state names a thread (its own, kept from `begin`): a local state an image
+    renames (no shipped design keeps a thread number there)."""
+
+    def __init__(self, machine, keys, threads):
+        super().__init__(machine, keys, threads)
+        self.named = dict.fromkeys(range(1, threads + 1))
+
+    def local_state(self, thread):
+        return self.named[thread]
+
+    def set_local_state(self, thread, state):
+        self.named[thread] = state
+
+    def begin(self, thread):
+        self.named[thread] = thread
+        return (yield from super().begin(thread))
+
+
+@pytest.mark.parametrize("design", ["dstm+aggressive", "dstm+any", "eager+timestamp", "tl2", _KeepsItsName])
+@settings(max_examples=4, derandomize=True, database=None, deadline=None)
+@given(seed=st.integers(0, 2 ** 32))
+def test_images_renamed_from_the_kept_parts_are_the_images_built_afresh(design, seed):
+    """Random runs of three threads on counter (local states with stamps: DSTM's parities; a
+    manager's choices; tickets; a clock; a thread's name): every state's images are the same
+    either way."""
+    setup = api.prepare(design, "counter", threads=3, max_steps=300)
+    ex = api.make_explorer(setup, GraphSearch(symmetry=True))
+    chooser = _ImagesTwice(seed)
+    ex.new_run().execute(chooser)
+    assert chooser.images > 0
 
 
 def _quotient_is_exact(design, workload, threads, cyclic=False):
