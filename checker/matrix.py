@@ -457,9 +457,7 @@ def _run_cell(design: str, workload: str, threads: int, budget: Budget | None, s
         cell.note = "suspected livelock (a run past the step budget without a commit, no repeated state)"
     cell.others = sorted(ex.others)
     for name, sched in sorted(ex.first.items()):
-        run = ex.new_run()
-        run.execute(Replay(sched, strict=False))
-        cell.witnesses[name] = _judged(_config(design, workload, threads), name, ex).replay_command(needed_prefix(run))
+        cell.witnesses[name] = _witness(_config(design, workload, threads), name, ex, sched)
     if ex is not gex and (gex is not None or not out.exhausted):
         out = _graph(cell, ex, out, budget.graph_states(threads, workload), None if gex is None else (gex, graph_out),
                      saves)
@@ -508,10 +506,7 @@ def _choosing(cell: Cell, setup, budget: Budget, saves=None) -> None:
                     cell.verdicts[v] = HOLDS
     cell.others = sorted(ex.others)
     for name, sched in sorted(ex.first.items()):
-        run = ex.new_run()
-        run.execute(Replay(sched, strict=False))
-        cell.witnesses[name] = _judged(_config(cell.design, workload, threads), name, ex).replay_command(
-            needed_prefix(run))
+        cell.witnesses[name] = _witness(_config(cell.design, workload, threads), name, ex, sched)
     for v in _CYCLIC:
         cell.verdicts[v] = NA
 
@@ -612,9 +607,35 @@ def _add_findings(cell: Cell, extra, ex, config: RunConfig, tag: str = "") -> No
             cell.verdicts[name] = VIOLATED
         elif name not in cell.others:
             cell.others = sorted(cell.others + [name])
-        run = extra.new_run()
-        run.execute(Replay(extra.first[name], strict=False))
-        cell.witnesses[name] = _judged(config, name, extra).replay_command(needed_prefix(run)) + tag
+        cell.witnesses[name] = _witness(config, name, extra, extra.first[name]) + tag
+
+
+def _witness(config: RunConfig, name, ex, sched: list) -> str:
+    """The replay command of `ex`'s first counterexample of `name` (its run's schedule, `sched`):
+    the shortest prefix whose non-preemptive continuation is that run (`needed_prefix`) where
+    `stmcheck replay` of it meets the violation that replaying `sched` meets, else `sched` whole.
+    Why the check: a replay's own lasso detector sends a run that meets an unfair loop on to a
+    starved thread, and a choice's alternative goes on as its thread, so a continuation can go
+    elsewhere than the run did (dstm+aggressive counter's 3-thread livelock, found on the graph,
+    had a prefix that replayed to a clean end)."""
+    config = _judged(config, name, ex)
+    run = ex.new_run()
+    run.execute(Replay(sched, strict=False))
+    prefix = needed_prefix(run)
+    if prefix != sched and _replayed_kind(config, prefix) != _replayed_kind(config, sched):
+        prefix = sched
+    return config.replay_command(prefix)
+
+
+def _replayed_kind(config: RunConfig, schedule: list):
+    """The kind of violation `stmcheck replay` meets on `schedule` (None: none, or it does not fit)."""
+    try:
+        v = api.replay(config.design, schedule, config.workload, threads=config.threads, txns=config.txns,
+                       keys=config.keys, retries=config.retries, criterion=config.criterion,
+                       max_steps=config.max_steps, cyclic=config.cyclic).violation
+    except api.UsageError:
+        return None
+    return None if v is None else v.kind
 
 
 def _judged(config: RunConfig, name, ex) -> RunConfig:

@@ -7,12 +7,13 @@ and compared with the registry's expectations.
 """
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
 
-from stmcheck.checker import matrix as M
+from stmcheck.checker import api, matrix as M
 from stmcheck.checker.cli import main
 from stmcheck.implementations.registry import (DESIGNS, FAR_BEYOND, FROM_MATRIX, HORIZON_PROGRESS_STATES,
                                                RELATIVE_CYCLIC_STATES,
@@ -312,6 +313,19 @@ def test_each_registry_witness_proves_its_three_thread_counterexample(where):
         prop = M.PROPERTY_OF[kind]
         assert cell.verdicts[prop] == "violated" and "--schedule" in cell.witnesses[prop]
     assert set(THREE_THREAD_WITNESSES) <= set(WITH_THREE_THREADS)
+
+
+@pytest.mark.parametrize("workload", ["privatize", "print-counter"])
+def test_a_livelock_found_on_the_graph_replays_from_the_cells_witness(workload):
+    """eager+any's 2-thread livelock on the state graph: the shortest prefix whose non-preemptive
+    continuation is the lasso's run goes elsewhere when replayed (a choice's alternative goes on
+    as its thread there), so the witness must be more than that prefix: replayed, it is the
+    livelock."""
+    cell = M.run_cell("eager+any", workload, 2)
+    assert cell.verdicts["livelock-free"] == M.VIOLATED
+    text = re.search(r"--schedule '([^']*)'", cell.witnesses["livelock-free"]).group(1)
+    replayed = api.replay("eager+any", text, workload, threads=2)
+    assert replayed.violation is not None and replayed.violation.kind == "livelock"
 
 
 def test_a_native_cell_runs_in_a_worker_and_gives_the_cell_a_search_here_gives(monkeypatch):
