@@ -612,30 +612,14 @@ def _add_findings(cell: Cell, extra, ex, config: RunConfig, tag: str = "") -> No
 
 def _witness(config: RunConfig, name, ex, sched: list) -> str:
     """The replay command of `ex`'s first counterexample of `name` (its run's schedule, `sched`):
-    the shortest prefix whose non-preemptive continuation is that run (`needed_prefix`) where
-    `stmcheck replay` of it meets the violation that replaying `sched` meets, else `sched` whole.
-    Why the check: a replay's own lasso detector sends a run that meets an unfair loop on to a
-    starved thread, and a choice's alternative goes on as its thread, so a continuation can go
-    elsewhere than the run did (dstm+aggressive counter's 3-thread livelock, found on the graph,
-    had a prefix that replayed to a clean end)."""
-    config = _judged(config, name, ex)
-    run = ex.new_run()
+    the prefix a replay needs (`needed_prefix`) of the run `sched` leads to, made as `stmcheck
+    replay` makes it, lasso detector on (the graph's own runs have none), so that the detector's
+    turns to a starved thread are the replay's (without them eager+any's 2-thread livelocks on
+    privatize and print-counter and dstm+aggressive's 3-thread one on counter replayed to clean
+    ends)."""
+    run = ex.new_run(detect_lassos=True)
     run.execute(Replay(sched, strict=False))
-    prefix = needed_prefix(run)
-    if prefix != sched and _replayed_kind(config, prefix) != _replayed_kind(config, sched):
-        prefix = sched
-    return config.replay_command(prefix)
-
-
-def _replayed_kind(config: RunConfig, schedule: list):
-    """The kind of violation `stmcheck replay` meets on `schedule` (None: none, or it does not fit)."""
-    try:
-        v = api.replay(config.design, schedule, config.workload, threads=config.threads, txns=config.txns,
-                       keys=config.keys, retries=config.retries, criterion=config.criterion,
-                       max_steps=config.max_steps, cyclic=config.cyclic).violation
-    except api.UsageError:
-        return None
-    return None if v is None else v.kind
+    return _judged(config, name, ex).replay_command(needed_prefix(run))
 
 
 def _judged(config: RunConfig, name, ex) -> RunConfig:

@@ -350,8 +350,8 @@ DESIGNS = {e.name: e for e in (
     Entry("dstm+aggressive", "dstm", "DSTM[aggressive]", "dstm with contention manager aggressive",
           {"transfer": LIVELOCK, "swap": LIVELOCK, "counter": LIVELOCK},
           # counter's 3-thread graph ends, by symmetry, at 4,390,778 states (the matrix's own search,
-          # saved and gone on with over three processes and two sessions: about 12,200 s of a core
-          # in the last two, which found it serializable, opaque and deadlock-free)
+          # saved and gone on with over two sessions: about 12,200 s of a core; serializable,
+          # opaque, deadlock-free)
           search={"graph3": {"*": FAR_BEYOND, "counter": 4_500_000}, "graph": 500_000}),
     # (3 threads, dict-update: the random probe meets the livelock at its 216th execution, 21,000 steps)
     Entry("dstm+passive", "dstm", "DSTM[passive]", "dstm with contention manager passive",
@@ -403,7 +403,7 @@ DESIGNS = {e.name: e for e in (
           "dstm+aggressive without the loser's wait: waits nowhere (obstruction-free, as DSTM is), livelocks",
           {w: (LIVELOCK, STARVATION) for w in ("transfer", "swap", "counter")},
           # (counter's 3-thread graph ends, by symmetry, at 4,607,263 states: saved and gone on with
-          # over two sessions, about 13,000 s of a core in the last two; serializable, deadlock-free)
+          # over two sessions, about 13,000 s of a core; serializable, opaque, deadlock-free)
           search={"graph3": {"*": FAR_BEYOND, "counter": 4_700_000}, "graph": 500_000,
                   "states": {"write-skew": 200_000, **dict.fromkeys(_NO_WAIT_STARVING, RELATIVE_CYCLIC_STATES)}}),
     # C designs (implementations/native/): the bank workload only; built at first use.

@@ -410,15 +410,20 @@ class Run:
         self.final = None             # key -> value read by the end-state observer
         self.abort_reasons: dict = {} # txn id -> the design's reason for aborting it
         self._lasso = LassoDetector() if detect_lassos else None
+        #: step index -> the starved threads the next choice is kept to there (an unfair loop met
+        #: by the lasso detector; a replay still following its schedule steps as written): what a
+        #: replay's continuation does there (`needed_prefix`)
+        self.restricted: dict = {}
         self._restarted = False
         self._lazy = False            # in `_fast_forward`: positions are interned after it
         self._alt = 0                 # the alternative picked for the choice about to be taken
         self.skipped = False          # a fast-forward left None in the logs (`_fill_logs`)
         self._th = [None] + [_Thread() for _ in range(self.threads)]
-        #: (steps taken, the stamps' ranks then, renaming -> its image's ranks): `_numbered`'s last
-        self._ranked = (-1, None, None)
+        #: (the stamps' ranks, renaming -> its image's ranks): `_numbered`'s last (of the state
+        #: `_parts` names: `abstract_state` sets both)
+        self._ranked = (None, None)
         #: (steps taken, `_thread_parts` of every thread then, their stamps): `abstract_state`'s
-        #: last, which the images of that state rename rather than build again (`_thread_parts`)
+        #: last, which the images of that state rename rather than build again (`_renamed_parts`)
         self._parts = (-1, None, None)
         #: The thread numbers the design is given (to `begin`, and as a lock's holder): `Tid`s in
         #: a search by symmetry where the design allows one (models/threadids.py), else the ints.
@@ -621,8 +626,9 @@ class Run:
                 return self
             choices = enabled
             if restrict:   # a replay still following its schedule steps as written
+                self.restricted[len(self.schedule)] = restrict
                 if following is None or not following():
-                    choices = tuple(t for t in enabled if t in restrict) or enabled
+                    choices = restricted_choices(enabled, restrict)
                 restrict = None
             t = chooser.pick(self, choices)
             if t is None:
@@ -1100,22 +1106,17 @@ class Run:
         # results after the memory's. A local state without stamps (most: parities, karma) is its
         # own renamed form: one walk to see it, none to collect or rename it (on dstm+polka swap the
         # two walks and the renaming were a third of this method).
-        parts = self._thread_parts(found, range(1, self.threads + 1))
+        parts = self._thread_parts(found)
         self._parts = (len(self.schedule), parts, found)
         return self._numbered(shapes, found, in_memory, parts)
 
-    def _thread_parts(self, found: list, order, names: tuple | None = None) -> list:
-        """`_numbered`'s thread parts, for the threads in `order`, each one's stamps appended to
-        `found`; with `names`, every thread number in them renamed (`image_state`): the parts
-        `abstract_state` built at this state renamed, where it built them (a search by symmetry
-        asks for every image of each new state: dstm+aggressive counter, 3 threads, spent a
-        quarter of its time shaping the same local states again for each renaming)."""
-        if names is not None and self._parts[0] == len(self.schedule):
-            return self._renamed_parts(found, order, names)
+    def _thread_parts(self, found: list) -> list:
+        """`_numbered`'s thread parts, thread by thread, each one's stamps appended to `found`
+        (kept for this state's images, which rename them: `_renamed_parts`)."""
         local = getattr(self.design, "local_state", None)
         bounded = self.workload.retries is not None  # then the attempt count steers the thread
         th, parts = self._th, []
-        for t in order:
+        for t in range(1, self.threads + 1):
             x = th[t]
             if x.pending is None:    # a finished thread's last results are no part of the state
                 parts.append(None)
@@ -1125,17 +1126,17 @@ class Run:
                 # its shape (its stamps taken out to `found`, numbered with its results' stamps):
                 # hashable, so renamed once per renaming (`_relabeled`), like a plain state
                 kept = stamps.shape(kept, _SLOTS, found, [])
-            if names is not None:
-                kept = _relabeled(kept, names)
-                pos = self.positions.relabel(pos, names)
             found += x.stamps
             parts.append((x, pos, kept, x.tries if bounded else 0, start, len(found)))
         return parts
 
     def _renamed_parts(self, found: list, order, names: tuple) -> list:
-        """`_thread_parts(found, order, names)` from `abstract_state`'s parts at this state: each
-        thread's position and local state's shape renamed, its stamps (the same, in the same
-        order) appended to `found`."""
+        """The thread parts of this state's image (`image_state`): `abstract_state`'s at this
+        state, for the threads in `order`, each one's position and local state's shape renamed by
+        `names`, its stamps (the same, in the same order) appended to `found`. Renamed, not built
+        again: a search by symmetry asks for every image of each new state, and dstm+aggressive
+        counter, 3 threads, spent a quarter of its time shaping the same local states again for
+        each renaming."""
         _, base, base_found = self._parts
         relabel_pos, parts = self.positions.relabel, []
         for t in order:
@@ -1174,19 +1175,16 @@ class Run:
         for its images (`_image_ranks`)."""
         ranks = STAMP_RANKS(found, newest) if self.horizon is None else \
             stamps.horizon_ranks(found, newest, self.horizon)
-        self._ranked = (len(self.schedule), ranks, {})
+        self._ranked = (ranks, {})
         return ranks
 
-    def _image_ranks(self, found: list, names: tuple) -> dict:
+    def _image_ranks(self, names: tuple) -> dict:
         """The ranks of this state's image under the renaming `names`, for its stamps as they are
         (an image moves stamps, never changes them): this state's ranks (those `abstract_state`
         just gave, a third of `image_state`'s time computed again), but a parity's bits name its
         thread (`2 t + bit`, models/stamps.py), which the image renames: thread t's bits are
         numbered as thread names[t]'s (once per renaming: `image_positions`, then `image_state`)."""
-        at, ranks, images = self._ranked
-        if at != len(self.schedule):
-            ranks = self._ranks(found, self._newest())
-            images = self._ranked[2]
+        ranks, images = self._ranked
         if not self._parities:
             return ranks
         out = images.get(names)
@@ -1203,16 +1201,18 @@ class Run:
         `order[j - 1]` does, and every thread number (`Tid`) in them is renamed by `names`
         (positions too: `Positions.relabel`). Equal to `abstract_state` of the run that the renamed
         schedule reaches, when the design keeps its promise (`symmetric`); off the hot path, so it
-        keeps no caches of its own."""
+        keeps no caches of its own but those of `abstract_state` at this state, which it renames."""
         mem = [relabel(self.mem[c], names) for c in cells]
         if not self.domains:
             return tuple(mem), self.thread_positions(order, names)
+        if self._parts[0] != len(self.schedule):
+            self.abstract_state()
         shapes, found = [], []
         for v in mem:
             shapes.append(stamps.shape(v, _SLOTS, found, []))
         in_memory = len(found)
-        parts = self._thread_parts(found, order, names)
-        return self._numbered(shapes, found, in_memory, parts, self._image_ranks(found, names))
+        parts = self._renamed_parts(found, order, names)
+        return self._numbered(shapes, found, in_memory, parts, self._image_ranks(names))
 
     def image_positions(self, names: tuple, order: tuple):
         """The thread positions of `image_state(names, ..., order)` without its memory (a search by
@@ -1221,12 +1221,11 @@ class Run:
         the last step)."""
         if not self.domains:
             return self.thread_positions(order, names)
-        if self._ranked[0] != len(self.schedule):
+        if self._parts[0] != len(self.schedule):
             return None
         found: list = []
-        parts = self._thread_parts(found, order, names)
-        ranks = self._image_ranks(found, names)
-        return _canonical_parts(parts, _numbers(found, ranks))
+        parts = self._renamed_parts(found, order, names)
+        return _canonical_parts(parts, _numbers(found, self._image_ranks(names)))
 
     def lasso_states(self) -> dict:
         """The lasso detector's record: abstract state -> the depth it was seen at (since the
@@ -1350,6 +1349,11 @@ def _with_alternatives(enabled: list, pending, chooser) -> tuple:
         if s.op == CHOOSE:
             out.extend(t + a * CHOICE_STRIDE for a in range(1, s.a))
     return tuple(out)
+
+
+def restricted_choices(enabled, starved) -> tuple:
+    """The choices left where an unfair loop keeps the next one to its starved threads (`execute`)."""
+    return tuple(t for t in enabled if t in starved) or enabled
 
 
 def _plain(kept) -> bool:

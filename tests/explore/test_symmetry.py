@@ -18,10 +18,10 @@ from hypothesis import given, settings, strategies as st
 from stmcheck.checker import api
 from stmcheck.checker.cli import main
 from stmcheck.checker.explore.strategies.graph import GraphSearch
-from stmcheck.checker.explore.strategies.replay import spelt_run
+from stmcheck.checker.explore.strategies.replay import Replay, spelt_run
 from stmcheck.checker.explore.symmetry import Symmetry
 from stmcheck.implementations.tl2 import TL2
-from stmcheck.models.machine import DesignMisuse
+from stmcheck.models.machine import CHOICE_STRIDE, DesignMisuse, picked
 from stmcheck.models.threadids import Tid, relabel
 
 from test_explore_dpor_cache import OP, Scripted, Verdicts, on_random_programs
@@ -91,25 +91,27 @@ def test_eager_claims_read_in_one_step_keep_the_quotient_exact():
     _quotient_is_exact("eager+timestamp", lambda: _SameProgram([[[("w", "x")]]] * 3, retries=0), 3)
 
 
-class _ImagesTwice:
-    """A chooser that, at every state of its run, builds each image twice: from the thread parts
-    `abstract_state` kept (`Run._renamed_parts`) and from nothing (those parts forgotten), then
+class _ImagesAsRuns:
+    """A chooser that, at every state of its run, holds each image of the state (`image_state`,
+    from the thread parts `abstract_state` kept: `Run._renamed_parts`) against the state a run
+    of the renamed schedule reaches (the definition: thread t's steps taken by names[t]), then
     steps a seeded random thread (or alternative of a choice)."""
 
     takes_choices = True
 
-    def __init__(self, seed):
-        self.rng, self.sym, self.images = random.Random(seed), None, 0
+    def __init__(self, seed, new_run):
+        self.rng, self.new_run, self.sym, self.images = random.Random(seed), new_run, None, 0
 
     def pick(self, run, enabled):
         run.abstract_state()
         self.sym = self.sym or Symmetry(run)
         for names, cells, order in self.sym._images:
-            kept = run.image_state(names, cells, order)
-            assert run.image_positions(names, order) == kept[1]
-            run._parts = (-1, None, None)
-            assert run.image_state(names, cells, order) == kept
-            run.abstract_state()
+            image = run.image_state(names, cells, order)
+            assert run.image_positions(names, order) == image[1]
+            renamed = [int(names[t]) + a * CHOICE_STRIDE for t, a in (picked(c, run.threads) for c in run.schedule)]
+            there = self.new_run()
+            there.execute(Replay(renamed, strict=True, then_stop=True))
+            assert there.abstract_state() == image
             self.images += 1
         return self.rng.choice(enabled)
 
@@ -136,13 +138,13 @@ class _KeepsItsName(TL2):
 @pytest.mark.parametrize("design", ["dstm+aggressive", "dstm+any", "eager+timestamp", "tl2", _KeepsItsName])
 @settings(max_examples=4, derandomize=True, database=None, deadline=None)
 @given(seed=st.integers(0, 2 ** 32))
-def test_images_renamed_from_the_kept_parts_are_the_images_built_afresh(design, seed):
+def test_images_renamed_from_the_kept_parts_are_the_states_renamed_runs_reach(design, seed):
     """Random runs of three threads on counter (local states with stamps: DSTM's parities; a
-    manager's choices; tickets; a clock; a thread's name): every state's images are the same
-    either way."""
-    setup = api.prepare(design, "counter", threads=3, max_steps=300)
+    manager's choices; tickets; a clock; a thread's name): every state's images are the states
+    its renamed schedules reach."""
+    setup = api.prepare(design, "counter", threads=3, max_steps=80)
     ex = api.make_explorer(setup, GraphSearch(symmetry=True))
-    chooser = _ImagesTwice(seed)
+    chooser = _ImagesAsRuns(seed, ex.new_run)
     ex.new_run().execute(chooser)
     assert chooser.images > 0
 

@@ -24,6 +24,7 @@ import re
 
 from stmcheck.models.machine import CHOICE_STRIDE, MAX_ALTERNATIVES, picked
 
+from ..runtime import restricted_choices
 from .base import Strategy, non_preemptive
 
 
@@ -189,12 +190,16 @@ def spelt_run(new_run, choices: list, cuts: tuple = ()) -> tuple:
 
 
 def needed_prefix(run) -> list:
-    """The shortest prefix of the run's schedule from which the non-preemptive
-    continuation reproduces the rest of it."""
-    sched, enabled = run.schedule, run.enabled_log
+    """The shortest prefix of the run's schedule from which a replay's continuation
+    reproduces the rest of it: non-preemptive (`non_preemptive`: the last thread, a choice's
+    alternative counted as its thread, else the lowest), among the starved threads where the
+    run's lasso detector met an unfair loop (`Run.restricted`: the replay meets it too)."""
+    sched, enabled, threads, restricted = run.schedule, run.enabled_log, run.threads, run.restricted
     last = -1
     for i, t in enumerate(sched):
-        default = sched[i - 1] if i and sched[i - 1] in enabled[i] else enabled[i][0]
+        here = restricted_choices(enabled[i], restricted[i]) if i in restricted else enabled[i]
+        before = picked(sched[i - 1], threads)[0] if i else None
+        default = before if before in here else here[0]
         if t != default:
             last = i
     return sched[:last + 1]
